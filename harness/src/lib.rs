@@ -1,0 +1,3 @@
+//! The conformance harness: scenarios, runner, reference registrar, DNS operators,
+//! chain-of-trust checker and reports.
+#![forbid(unsafe_code)]

@@ -1,0 +1,1 @@
+//! The EPP wire library.

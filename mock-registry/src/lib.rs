@@ -1,0 +1,12 @@
+//! A strict mock of a SIDN-style (.nl) EPP registry.
+//!
+//! # Layout
+//!
+//! - [`clock`]: the injected clock every component reads.
+//! - [`epp`]: the EPP wire library: RFC 5734 framing and a typed, strict codec for every frame
+//!   of the SIDN profile (RFC 5730–5733, secDNS-1.1, RFC 8063 key relay, the SIDN extension).
+//!   It knows nothing of sockets beyond an async frame reader and writer.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod epp;
