@@ -10,3 +10,4 @@
 
 pub mod clock;
 pub mod epp;
+pub mod testing;
