@@ -10,8 +10,11 @@
 //!   reading a registrar's clID from its certificate.
 //! - [`tls`]: mutual TLS for EPP (RFC 5734 §8–9): rustls configurations for both sides and
 //!   an accept helper with a handshake deadline that yields the authenticated clID.
+//! - [`bench_echo`]: a bare TLS server answering RFC 5734 frames with a fixed frame, the
+//!   ceiling for the EPP server's benchmarks.
 #![forbid(unsafe_code)]
 
+pub mod bench_echo;
 pub mod clock;
 pub mod epp;
 pub mod pki;
