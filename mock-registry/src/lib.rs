@@ -6,8 +6,18 @@
 //! - [`epp`]: the EPP wire library: RFC 5734 framing and a typed, strict codec for every frame
 //!   of the SIDN profile (RFC 5730–5733, secDNS-1.1, RFC 8063 key relay, the SIDN extension).
 //!   It knows nothing of sockets beyond an async frame reader and writer.
+//! - [`pki`]: the test PKI (CA, server and registrar certificates, EPP passwords) on disk, and
+//!   reading a registrar's clID from its certificate.
+//! - [`tls`]: mutual TLS for EPP (RFC 5734 §8–9): rustls configurations for both sides and
+//!   an accept helper with a handshake deadline that yields the authenticated clID.
+//! - [`testing`]: helpers for the workspace's tests (schema validation with xmllint).
+//! - [`bench_echo`]: a bare TLS server answering RFC 5734 frames with a fixed frame, the
+//!   ceiling for the EPP server's benchmarks.
 #![forbid(unsafe_code)]
 
+pub mod bench_echo;
 pub mod clock;
 pub mod epp;
+pub mod pki;
 pub mod testing;
+pub mod tls;
