@@ -13,10 +13,13 @@
 //! - [`testing`]: helpers for the workspace's tests (schema validation with xmllint).
 //! - [`bench_echo`]: a bare TLS server answering RFC 5734 frames with a fixed frame, the
 //!   ceiling for the EPP server's benchmarks.
+//! - [`dns`]: the DNSSEC engine: keys with roles, the unsigned zone, the signer (explicit time,
+//!   NSEC/NSEC3, incremental re-signing) and the signed snapshots a server answers from.
 #![forbid(unsafe_code)]
 
 pub mod bench_echo;
 pub mod clock;
+pub mod dns;
 pub mod epp;
 pub mod pki;
 pub mod testing;
