@@ -18,9 +18,12 @@
 #![forbid(unsafe_code)]
 
 pub mod bench_echo;
+pub mod client;
 pub mod clock;
 pub mod dns;
 pub mod epp;
 pub mod pki;
+pub mod registry;
+pub mod server;
 pub mod testing;
 pub mod tls;
