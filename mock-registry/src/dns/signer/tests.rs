@@ -427,6 +427,12 @@ fn resign_keeps_signatures_until_the_refresh_threshold() {
     let zone = small_zone();
     let first = signer.sign(&zone, now).unwrap();
     let total = first.stats().signatures_made;
+    assert_eq!(
+        first.earliest_expiration(),
+        Some(ts("2026-01-15T00:00:00Z"))
+    );
+    assert!(!signer.needs_refresh(&first, now + SignedDuration::from_hours(24)));
+    assert!(signer.needs_refresh(&first, now + SignedDuration::from_hours(8 * 24)));
     // A day later every signature still lasts beyond now + refresh (7 days): all reused.
     let day = signer
         .resign(&first, &zone, now + SignedDuration::from_hours(24))
@@ -442,6 +448,24 @@ fn resign_keeps_signatures_until_the_refresh_threshold() {
     let week = signer.resign(&day, &zone, later).unwrap();
     assert_eq!(week.stats().signatures_reused, 0);
     verify_zone(&week, &[later], &roles(signer.keys()));
+}
+
+#[test]
+fn a_new_negative_ttl_reaches_every_nsec3() {
+    let now = ts("2026-01-01T00:00:00Z");
+    let signer = snapshot_signer(KeyAlgorithm::Ed25519, Denial::default());
+    let mut zone = small_zone();
+    let first = signer.sign(&zone, now).unwrap();
+    zone.take_changes();
+    let mut soa = zone.soa().clone();
+    soa.minimum = 60;
+    zone.set_rrset(crate::dns::RrSet::new(n("example."), 3600, [RData::SOA(soa)]).unwrap())
+        .unwrap();
+    let changes = zone.take_changes();
+    let second = signer.update(&first, &zone, &changes, now).unwrap();
+    assert_eq!(second.negative_ttl(), 60);
+    assert!(second.nsec3_chain().all(|e| e.rrset().ttl() == 60));
+    verify_zone(&second, &[now], &roles(signer.keys()));
 }
 
 #[test]
