@@ -629,3 +629,49 @@ proptest! {
         check_chain(&updated, &denial);
     }
 }
+
+/// Cross-check with a real validator implementation: `ldns-verify-zone` (ldnsutils, which
+/// `ci/test` installs) checks every RRSIG and the NSEC/NSEC3 chain of our output. Skipped when
+/// the tool is absent. (Opt-out is left out: the tool reports opted-out delegations as errors.)
+#[test]
+fn ldns_verify_zone_accepts_our_zones() {
+    if std::process::Command::new("ldns-verify-zone")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        eprintln!("ldns-verify-zone not installed: skipping the cross-check");
+        return;
+    }
+    let now = ts("2026-01-01T00:00:00Z");
+    let dir = std::env::temp_dir().join(format!("dns-ldns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for algorithm in KeyAlgorithm::ALL {
+        for denial in [Denial::Nsec, Denial::default()] {
+            let signed = snapshot_signer(algorithm, denial.clone())
+                .sign(&small_zone(), now)
+                .unwrap();
+            let file = dir.join(format!(
+                "{algorithm}-{}.zone",
+                matches!(denial, Denial::Nsec)
+            ));
+            std::fs::write(
+                &file,
+                signed.to_presentation(PresentationOptions::default()),
+            )
+            .unwrap();
+            let out = std::process::Command::new("ldns-verify-zone")
+                .args(["-t", "20260101000000"])
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{algorithm} {denial:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
