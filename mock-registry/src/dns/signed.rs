@@ -251,6 +251,10 @@ pub struct SignedZone {
     pub(crate) nsec3: ChunkedMap<Nsec3Hash, Arc<Nsec3Entry>>,
     pub(crate) setup: Arc<Setup>,
     pub(crate) stats: SignStats,
+    /// TTL of the NSEC/NSEC3 records (RFC 9077: min of SOA TTL and SOA MINIMUM).
+    pub(crate) negative_ttl: u32,
+    /// No RRSIG in the snapshot expires before this (a lower bound after updates).
+    pub(crate) earliest_expiration: Option<u32>,
 }
 
 impl SignedZone {
@@ -272,6 +276,20 @@ impl SignedZone {
     /// What the last signing run did.
     pub fn stats(&self) -> SignStats {
         self.stats
+    }
+
+    /// No signature in this snapshot expires earlier than this (None: nothing is signed).
+    ///
+    /// After incremental updates this is a lower bound, so a refresh it triggers may find
+    /// nothing to do; see [`ZoneSigner::needs_refresh`](super::ZoneSigner::needs_refresh).
+    pub fn earliest_expiration(&self) -> Option<Timestamp> {
+        self.earliest_expiration
+            .and_then(|s| Timestamp::from_second(i64::from(s)).ok())
+    }
+
+    /// The TTL of NSEC/NSEC3 records and of negative answers (RFC 2308, RFC 9077).
+    pub fn negative_ttl(&self) -> u32 {
+        self.negative_ttl
     }
 
     /// NSEC or NSEC3 (with parameters).

@@ -331,7 +331,8 @@ impl ZoneSigner {
         now: Timestamp,
     ) -> Result<SignedZone, SignError> {
         check_same_zone(prev, zone)?;
-        if *prev.setup != *self.setup {
+        // Keys, denial or NSEC TTLs changed: every RRSIG or every NSEC may change.
+        if *prev.setup != *self.setup || prev.negative_ttl != negative_ttl(zone) {
             return self.resign(prev, zone, now);
         }
         let origin = zone.origin();
@@ -474,9 +475,13 @@ impl ZoneSigner {
                 self.sign_rrset(&ctx, rrset, job.role)
             })
         };
+        let mut earliest = base.and_then(|b| b.earliest_expiration);
         for (job, sigs) in jobs.iter().zip(signatures) {
             let sigs = sigs?;
             stats.signatures_made += sigs.len();
+            for sig in &sigs {
+                earliest = min_expiration(earliest, sig);
+            }
             match &job.slot {
                 Slot::Nsec3(h) => {
                     let entry = chain
@@ -500,7 +505,7 @@ impl ZoneSigner {
             }
         }
 
-        Ok(SignedZone {
+        let mut signed = SignedZone {
             origin: zone.origin().clone(),
             serial,
             signed_at: now,
@@ -508,7 +513,28 @@ impl ZoneSigner {
             nsec3: chain,
             setup: Arc::clone(&self.setup),
             stats,
-        })
+            negative_ttl: ctx.negative_ttl,
+            earliest_expiration: earliest,
+        };
+        if base.is_none() && stats.signatures_reused > 0 {
+            // Reused signatures may expire before the new ones: look at all of them once.
+            signed.earliest_expiration = all_signatures(&signed).fold(None, min_expiration);
+        }
+        Ok(signed)
+    }
+
+    /// Whether some signature of `signed` expires within the refresh period after `now` (or
+    /// after the latest of [`SigningPolicy::also_valid_at`]), so a
+    /// [`resign`](Self::resign) is due. [`update`](Self::update) only re-signs what changed.
+    pub fn needs_refresh(&self, signed: &SignedZone, now: Timestamp) -> bool {
+        let latest = self
+            .policy
+            .also_valid_at
+            .iter()
+            .copied()
+            .fold(now, Timestamp::max);
+        let due = epoch32(latest.saturating_add(self.policy.refresh).unwrap_or(latest));
+        signed.earliest_expiration.is_some_and(|e| e < due)
     }
 
     fn threads(&self) -> usize {
@@ -904,7 +930,6 @@ impl Ctx {
             .iter()
             .copied()
             .fold(now, Timestamp::max);
-        let soa = zone.soa();
         let dnskeys: Vec<RData> = signer
             .keys
             .iter()
@@ -929,7 +954,7 @@ impl Ctx {
         Self {
             origin: zone.origin().clone(),
             serial,
-            negative_ttl: soa.minimum.min(zone.soa_ttl()),
+            negative_ttl: negative_ttl(zone),
             earliest: epoch32(earliest),
             keep_until: epoch32(latest.saturating_add(policy.refresh).unwrap_or(latest)),
             inception: epoch32(
@@ -957,6 +982,28 @@ impl Ctx {
         };
         (self.inception, self.expiration.saturating_sub(jitter))
     }
+}
+
+/// NSEC/NSEC3 TTL: the smaller of the SOA's TTL and its MINIMUM (RFC 9077 §3).
+fn negative_ttl(zone: &Zone) -> u32 {
+    zone.soa().minimum.min(zone.soa_ttl())
+}
+
+fn min_expiration(earliest: Option<u32>, sig: &Record) -> Option<u32> {
+    match &sig.data {
+        RData::DNSSEC(DNSSECRData::RRSIG(s)) => {
+            let e = s.input().sig_expiration.get();
+            Some(earliest.map_or(e, |x| x.min(e)))
+        }
+        _ => earliest,
+    }
+}
+
+fn all_signatures(zone: &SignedZone) -> impl Iterator<Item = &Record> + '_ {
+    zone.nodes()
+        .flat_map(|n| n.rrsets().iter().chain(n.nsec()))
+        .chain(zone.nsec3_chain().map(Nsec3Entry::rrset))
+        .flat_map(|s| s.rrsigs().iter())
 }
 
 /// Seconds since the epoch as an RRSIG time field (RFC 4034 §3.1.5, valid until 2106).

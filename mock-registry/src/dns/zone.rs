@@ -211,7 +211,7 @@ pub struct Delegation {
     pub ttl: u32,
     /// Name server host names.
     pub ns: Vec<Name>,
-    /// Glue: addresses of name servers at or below the cut.
+    /// Glue: addresses of name servers at or below the cut (others are refused).
     pub glue: Vec<(Name, IpAddr)>,
     /// The DS RRset (empty for an unsigned child).
     pub ds: Vec<DS>,
@@ -470,6 +470,14 @@ impl Zone {
         for (host, ip) in &delegation.glue {
             let host = host.to_lowercase();
             self.check_name(&host)?;
+            if !name.zone_of(&host) {
+                // Glue elsewhere would outlive this delegation (remove_delegation only clears
+                // the cut's subtree); a sibling's glue belongs to the sibling's delegation.
+                return Err(ZoneError::Delegation {
+                    name,
+                    reason: "glue must be at or below the cut",
+                });
+            }
             let (rtype, rdata) = match ip {
                 IpAddr::V4(v4) => (RecordType::A, RData::A(A(*v4))),
                 IpAddr::V6(v6) => (RecordType::AAAA, RData::AAAA(AAAA(*v6))),
@@ -745,6 +753,17 @@ mod tests {
             Err(ZoneError::Soa(_))
         ));
         assert!(zone.remove_rrset(&n("example."), RecordType::SOA).is_none());
+        let sibling_glue = Delegation {
+            name: n("a.example."),
+            ttl: 300,
+            ns: vec![n("ns.b.example.")],
+            glue: vec![(n("ns.b.example."), "192.0.2.1".parse().unwrap())],
+            ds: vec![],
+        };
+        assert!(matches!(
+            zone.set_delegation(&sibling_glue),
+            Err(ZoneError::Delegation { .. })
+        ));
     }
 
     #[test]
