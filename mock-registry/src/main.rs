@@ -123,6 +123,7 @@ fn pki_add_registrar(dir: PathBuf, registrars: &[String]) -> Result<(), PkiError
 fn serve(args: ServeArgs) -> Result<(), BoxError> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -1,0 +1,128 @@
+//! The checks the harness makes, each with a stable id and a severity, as ICANN's RST
+//! specifications do. Reports, JUnit failure types and scenario expectations use these ids;
+//! they never change meaning once published.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// How bad a failed check is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information.
+    Info,
+    /// Worth fixing; does not fail a run.
+    Warning,
+    /// Fails the scenario.
+    Error,
+    /// The domain was unreachable for validating resolvers; fails the scenario.
+    Critical,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Error => "error",
+            Self::Critical => "critical",
+        })
+    }
+}
+
+macro_rules! checks {
+    ($($variant:ident = $id:literal, $sev:ident, $title:literal;)+) => {
+        /// A check.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        pub enum CheckId { $(#[doc = $title] $variant,)+ }
+
+        impl CheckId {
+            /// Every check.
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            /// The stable id, e.g. `DNSSEC-CHAIN-BOGUS`.
+            pub fn id(self) -> &'static str {
+                match self { $(Self::$variant => $id,)+ }
+            }
+
+            /// Its severity when it fails.
+            pub fn severity(self) -> Severity {
+                match self { $(Self::$variant => Severity::$sev,)+ }
+            }
+
+            /// What it checks, in one line.
+            pub fn title(self) -> &'static str {
+                match self { $(Self::$variant => $title,)+ }
+            }
+        }
+
+        impl FromStr for CheckId {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($id => Ok(Self::$variant),)+
+                    _ => Err(format!(
+                        "unknown check id {s:?}; known: {}",
+                        Self::ALL.iter().map(|c| c.id()).collect::<Vec<_>>().join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+checks! {
+    ChainBogus = "DNSSEC-CHAIN-BOGUS", Critical,
+        "No resolver can hold a combination of cached data that validates as bogus";
+    InsecureWindow = "DNSSEC-INSECURE-WINDOW", Error,
+        "The domain never becomes insecure (provably unsigned) during the procedure";
+    AlgorithmCompleteness = "DNSSEC-ALGORITHM-COMPLETENESS", Error,
+        "Every algorithm in the DS and DNSKEY sets signs every RRset (RFC 4035 §2.2, strict validators)";
+    LameDs = "DNSSEC-LAME-DS", Warning,
+        "Every DS at the parent matches a published KSK (RFC 6781 §4.3.3)";
+    LiveMismatch = "DNSSEC-LIVE-MISMATCH", Error,
+        "A real validating resolver agrees with the harness's validator on the current state";
+    EppRefused = "EPP-COMMAND-REFUSED", Error,
+        "The registry accepts every command a registrar sends during the procedure";
+    EppExpectedCode = "EPP-EXPECTED-RESULT", Error,
+        "A scripted EPP exchange returns the result code the scenario expects";
+    ProcedureIncomplete = "PROCEDURE-INCOMPLETE", Error,
+        "Every registrar finishes its part of the procedure";
+    Deadline = "PROCEDURE-DEADLINE", Error,
+        "The procedure finishes within the scenario's deadline";
+    Sponsor = "FINAL-SPONSOR", Error,
+        "At the end the domain is sponsored by the expected registrar";
+    FinalDs = "FINAL-DS", Error,
+        "At the end the parent publishes DS records for exactly the expected operators' keys";
+    StaleKeys = "FINAL-STALE-KEYS", Warning,
+        "At the end no operator publishes another operator's keys any more";
+    QueueNotDrained = "POLL-QUEUE-NOT-DRAINED", Error,
+        "At the end every registrar has acknowledged its poll messages";
+    RegistrarFailure = "REGISTRAR-FAILURE", Error,
+        "The registrar process follows the adapter protocol, answers in time and does not crash";
+    HarnessFault = "HARNESS-FAULT", Critical,
+        "The harness itself worked (servers started, observations made)";
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_parse_back() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in CheckId::ALL {
+            assert!(seen.insert(c.id()), "{} twice", c.id());
+            assert_eq!(c.id().parse::<CheckId>().unwrap(), *c);
+        }
+        assert!("DNSSEC-CHAIN-BOGU".parse::<CheckId>().is_err());
+    }
+}

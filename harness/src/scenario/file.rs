@@ -1,0 +1,329 @@
+//! The scenario file format as written (serde, strict): unknown keys, unknown values and bad
+//! durations are errors that the TOML reader reports with the line and the expected values.
+//! [`super::plan`] turns this into a checked [`super::Scenario`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::SignedDuration;
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+/// A duration written as `90s`, `15m`, `2h`, `3d`, or combined (`1h30m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub SignedDuration);
+
+impl Dur {
+    /// Parses the compact form.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?} is not a duration: write e.g. 90s, 15m, 2h, 3d or 1h30m");
+        let mut total: i64 = 0;
+        let mut num = String::new();
+        let mut any = false;
+        for c in s.trim().chars() {
+            if c.is_ascii_digit() {
+                num.push(c);
+                continue;
+            }
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                _ => return Err(bad()),
+            };
+            let n: i64 = num.parse().map_err(|_| bad())?;
+            total = n
+                .checked_mul(unit)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(bad)?;
+            num.clear();
+            any = true;
+        }
+        if !num.is_empty() || !any {
+            return Err(bad());
+        }
+        Ok(Self(SignedDuration::from_secs(total)))
+    }
+
+    /// Seconds, for TTLs.
+    pub fn secs(self) -> i64 {
+        self.0.as_secs()
+    }
+}
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = self.0.as_secs();
+        if s == 0 {
+            return f.write_str("0s");
+        }
+        for (unit, len) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+            if s >= len {
+                write!(f, "{}{unit}", s / len)?;
+                s %= len;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    /// Stable id, `[a-z0-9-]+`.
+    pub id: Spanned<String>,
+    /// One line for people.
+    pub title: String,
+    /// RFC sections and documents the scenario exercises.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Longer explanation.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Whether the scenario belongs to the certification profile, and in which roles.
+    #[serde(default)]
+    pub certify: bool,
+    /// The world.
+    #[serde(default)]
+    pub world: WorldFile,
+    /// The registrars, by label (`A`, `B`, …).
+    pub registrars: BTreeMap<String, RegistrarFile>,
+    /// The domains and their starting state.
+    pub domains: Vec<DomainFile>,
+    /// What happens, in order.
+    #[serde(default)]
+    pub steps: Vec<Spanned<StepFile>>,
+    /// What must hold.
+    #[serde(default)]
+    pub expect: ExpectFile,
+}
+
+/// `[world]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldFile {
+    /// The TLD (default `nl`).
+    pub tld: Option<String>,
+    /// Virtual start time (RFC 3339).
+    pub start: Option<Spanned<String>>,
+    /// Seed for everything random.
+    pub seed: Option<u64>,
+    /// Registry publication delay: EPP change to TLD zone.
+    pub propagation_delay: Option<Dur>,
+    /// TTLs the TLD zone uses.
+    #[serde(default)]
+    pub ttl: ParentTtlFile,
+    /// Validity of RRSIGs made by every signer in the world.
+    pub signature_validity: Option<Dur>,
+}
+
+/// `[world.ttl]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentTtlFile {
+    /// NS (and glue) of delegations.
+    pub ns: Option<Dur>,
+    /// DS RRsets.
+    pub ds: Option<Dur>,
+    /// The TLD's own DNSKEY RRset.
+    pub dnskey: Option<Dur>,
+    /// SOA and negative answers.
+    pub soa: Option<Dur>,
+}
+
+/// Who plays a registrar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlayedBy {
+    /// The built-in reference registrar.
+    Reference,
+    /// The registrar under test (`harness run --subject`).
+    Subject,
+}
+
+/// `[registrars.X]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrarFile {
+    /// Who plays it.
+    pub played_by: PlayedBy,
+    /// A deliberate mistake of the reference registrar.
+    pub fault: Option<Spanned<String>>,
+    /// The EPP clID (default `registrar-<label>`).
+    pub clid: Option<String>,
+    /// Its DNS operator.
+    #[serde(default)]
+    pub operator: OperatorFile,
+}
+
+/// `[registrars.X.operator]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorFile {
+    /// DNSSEC algorithm: 8, 13 or 15.
+    pub algorithm: Option<Spanned<u8>>,
+    /// `ksk-zsk` or `csk`.
+    pub keys: Option<KeyScheme>,
+    /// `nsec` or `nsec3`.
+    pub denial: Option<DenialKind>,
+    /// NSEC3 parameters (RFC 9276 defaults).
+    pub nsec3: Option<Nsec3File>,
+    /// TTLs of its zones.
+    #[serde(default)]
+    pub ttl: OperatorTtlFile,
+    /// Its name server host names.
+    pub ns: Option<Vec<String>>,
+}
+
+/// Key roles of an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyScheme {
+    /// A KSK signs the DNSKEY set, a ZSK the rest.
+    KskZsk,
+    /// One combined key.
+    Csk,
+}
+
+/// Denial of existence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenialKind {
+    /// NSEC.
+    Nsec,
+    /// NSEC3.
+    Nsec3,
+}
+
+/// `nsec3 = { … }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nsec3File {
+    /// Extra iterations (RFC 9276: 0).
+    pub iterations: Option<u16>,
+    /// Salt in hex (RFC 9276: empty).
+    pub salt: Option<String>,
+    /// Opt-out.
+    pub opt_out: Option<bool>,
+}
+
+/// `[registrars.X.operator.ttl]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorTtlFile {
+    /// DNSKEY RRset.
+    pub dnskey: Option<Dur>,
+    /// Apex NS.
+    pub ns: Option<Dur>,
+    /// Other data.
+    pub data: Option<Dur>,
+    /// SOA minimum / negative answers.
+    pub negative: Option<Dur>,
+}
+
+/// `[[domains]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainFile {
+    /// The name, e.g. `example.nl`.
+    pub name: Spanned<String>,
+    /// Registrar label of the sponsor.
+    pub sponsor: Spanned<String>,
+    /// Signed at the start (default true).
+    pub signed: Option<bool>,
+    /// Zone data below the apex, in presentation format relative to the domain
+    /// (`www 3600 A 192.0.2.10`; `@` for the apex).
+    pub records: Option<Vec<Spanned<String>>>,
+    /// Names to check besides the apex and a nonexistent name: `www A`.
+    pub checks: Option<Vec<Spanned<String>>>,
+}
+
+/// One `[[steps]]` entry, by its `do`. (Fields are plain: serde buffers internally tagged
+/// enums, which loses spans, so errors in a step name the step's line.)
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "do", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum StepFile {
+    /// The registrant moves a domain to another registrar: it asks the sponsor for the
+    /// token and gives it to the gaining registrar, which carries out the whole procedure.
+    Transfer {
+        /// The domain.
+        domain: String,
+        /// Gaining registrar label.
+        to: String,
+    },
+    /// The registrant asks the sponsor for the token (and keeps it).
+    RequestToken {
+        /// The domain.
+        domain: String,
+    },
+    /// Let everyone work until nobody waits for anything, at most this long.
+    Run {
+        /// Upper bound of virtual time.
+        #[serde(rename = "for")]
+        limit: Option<Dur>,
+    },
+    /// Move the clock, letting everyone work on the way.
+    Advance {
+        /// How far.
+        by: Dur,
+    },
+    /// Make an operator misbehave (or stop misbehaving).
+    OperatorFault {
+        /// Registrar label whose operator it is.
+        operator: String,
+        /// `none`, `stale`, `strip-rrsigs`, `expired-signatures`, `stop`.
+        fault: String,
+    },
+    /// Send a raw EPP frame as a registrar and check the result code.
+    Epp {
+        /// Registrar label.
+        registrar: String,
+        /// The XML; `{token:DOMAIN}` is replaced by the domain's current token.
+        xml: String,
+        /// The result code that must come back.
+        expect_code: u16,
+    },
+    /// Relay a key for a domain as a registrar (RFC 8063) and check the result code.
+    KeyRelay {
+        /// Registrar label.
+        registrar: String,
+        /// The domain (need not exist).
+        domain: String,
+        /// Use the domain's real token (default) or a wrong one.
+        wrong_token: Option<bool>,
+        /// Expiry: an xs:duration (`P0D` revokes) or an RFC 3339 time.
+        expiry: Option<String>,
+        /// The result code that must come back.
+        expect_code: u16,
+    },
+}
+
+/// `[expect]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectFile {
+    /// `secure` (default), `no-bogus` (an insecure window is acceptable) or `any`.
+    pub chain: Option<Spanned<String>>,
+    /// Check ids that must fail (a faulty variant must be caught by exactly these).
+    #[serde(default)]
+    pub failures: Vec<Spanned<String>>,
+    /// Sponsor at the end, per domain.
+    #[serde(default)]
+    pub sponsor: BTreeMap<String, Spanned<String>>,
+    /// Registrar labels whose operator's KSK has a DS at the parent at the end, per domain.
+    #[serde(default)]
+    pub ds: BTreeMap<String, Vec<Spanned<String>>>,
+    /// Every poll queue is empty at the end (default true).
+    pub queues_empty: Option<bool>,
+    /// The procedure is done within this much virtual time.
+    pub done_within: Option<Dur>,
+}

@@ -1,0 +1,760 @@
+//! The checked scenario: every reference resolved, every default filled in, every value in
+//! range. Errors name the file, the line and what was expected.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use toml::Spanned;
+
+use super::file::{self, DenialKind, Dur, KeyScheme, PlayedBy, StepFile};
+use crate::checks::CheckId;
+
+/// A scenario error: where and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ScenarioError {
+    /// The file.
+    pub path: String,
+    /// The 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// A deliberate mistake of a reference registrar, to prove the harness catches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// Gaining: switches NS before caches can hold its ZSK in the losing DNSKEY set and its
+    /// DS at the parent.
+    NsSwitchedTooEarly,
+    /// Gaining: removes the losing DS right after the NS switch, while caches still hold the
+    /// losing NS, DNSKEY set and signatures.
+    OldDsRemovedTooEarly,
+    /// Gaining: does not put the losing ZSK in its DNSKEY set.
+    LosingZskNotImported,
+    /// Losing: acknowledges the relayed key but never publishes it.
+    RelayedKeyIgnored,
+    /// Losing: drops the relayed key as soon as the domain has left, ignoring its expiry.
+    RelayedKeyRemovedTooEarly,
+    /// Gaining: signs with its own algorithm even when the losing side uses another one.
+    OtherAlgorithm,
+    /// Gaining: removes every DS before the move and adds its own after it.
+    GoingInsecure,
+    /// Losing: reads its poll messages but never acknowledges them.
+    PollNeverAcked,
+    /// Gaining: relays its key with a wrong token.
+    KeyRelayWrongToken,
+    /// Gaining: sends its DS as secDNS dsData to a key data registry.
+    DsAsDsData,
+}
+
+impl Fault {
+    /// Every fault, for the mutation score.
+    pub const ALL: [Self; 10] = [
+        Self::NsSwitchedTooEarly,
+        Self::OldDsRemovedTooEarly,
+        Self::LosingZskNotImported,
+        Self::RelayedKeyIgnored,
+        Self::RelayedKeyRemovedTooEarly,
+        Self::OtherAlgorithm,
+        Self::GoingInsecure,
+        Self::PollNeverAcked,
+        Self::KeyRelayWrongToken,
+        Self::DsAsDsData,
+    ];
+
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NsSwitchedTooEarly => "ns-switched-too-early",
+            Self::OldDsRemovedTooEarly => "old-ds-removed-too-early",
+            Self::LosingZskNotImported => "losing-zsk-not-imported",
+            Self::RelayedKeyIgnored => "relayed-key-ignored",
+            Self::RelayedKeyRemovedTooEarly => "relayed-key-removed-too-early",
+            Self::OtherAlgorithm => "other-algorithm",
+            Self::GoingInsecure => "going-insecure",
+            Self::PollNeverAcked => "poll-never-acked",
+            Self::KeyRelayWrongToken => "keyrelay-wrong-token",
+            Self::DsAsDsData => "ds-as-dsdata",
+        }
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown fault {s:?}; expected one of: {}",
+                    Self::ALL.map(Self::name).join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Ways a DNS operator's servers can misbehave, switched by a scenario step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OperatorFault {
+    /// Behave.
+    None,
+    /// Keep serving the zone as it is now, ignoring later changes.
+    Stale,
+    /// Serve without RRSIGs.
+    StripRrsigs,
+    /// Serve signatures that expired.
+    ExpiredSignatures,
+    /// Stop answering.
+    Stop,
+}
+
+impl FromStr for OperatorFault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "none" => Self::None,
+            "stale" => Self::Stale,
+            "strip-rrsigs" => Self::StripRrsigs,
+            "expired-signatures" => Self::ExpiredSignatures,
+            "stop" => Self::Stop,
+            _ => {
+                return Err(format!(
+                    "unknown operator fault {s:?}; expected none, stale, strip-rrsigs, expired-signatures or stop"
+                ));
+            }
+        })
+    }
+}
+
+/// What the chain of trust must do throughout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChainExpectation {
+    /// Secure at every instant for every cache state.
+    Secure,
+    /// Never bogus; an insecure window is acceptable (going insecure on purpose).
+    NoBogus,
+    /// Not checked (scenarios about EPP only).
+    Any,
+}
+
+/// The world.
+#[derive(Debug, Clone, Serialize)]
+pub struct World {
+    /// The TLD, without dots.
+    pub tld: String,
+    /// Virtual start.
+    pub start: Timestamp,
+    /// Seed.
+    pub seed: u64,
+    /// Registry publication delay.
+    pub propagation_delay: SignedDuration,
+    /// TTL of NS and glue at the TLD, seconds.
+    pub ttl_ns: u32,
+    /// TTL of DS at the TLD.
+    pub ttl_ds: u32,
+    /// TTL of the TLD's DNSKEY set.
+    pub ttl_dnskey: u32,
+    /// TTL of the TLD's SOA and negative answers.
+    pub ttl_soa: u32,
+    /// RRSIG validity for every signer.
+    pub signature_validity: SignedDuration,
+}
+
+/// A DNS operator's setup.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorSpec {
+    /// 8, 13 or 15.
+    pub algorithm: u8,
+    /// Key roles.
+    pub keys: KeyScheme,
+    /// Denial.
+    pub denial: DenialKind,
+    /// NSEC3 iterations.
+    pub nsec3_iterations: u16,
+    /// NSEC3 salt.
+    pub nsec3_salt: Vec<u8>,
+    /// NSEC3 opt-out.
+    pub nsec3_opt_out: bool,
+    /// DNSKEY TTL.
+    pub ttl_dnskey: u32,
+    /// Apex NS TTL.
+    pub ttl_ns: u32,
+    /// Data TTL.
+    pub ttl_data: u32,
+    /// Negative TTL (SOA minimum).
+    pub ttl_negative: u32,
+    /// Name server host names (absolute, without trailing dot).
+    pub ns: Vec<String>,
+}
+
+/// A registrar.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistrarSpec {
+    /// Its label in the file (`A`).
+    pub label: String,
+    /// Its EPP clID.
+    pub clid: String,
+    /// Who plays it.
+    #[serde(serialize_with = "ser_played_by")]
+    pub played_by: PlayedBy,
+    /// A deliberate mistake.
+    pub fault: Option<Fault>,
+    /// Its operator.
+    pub operator: OperatorSpec,
+}
+
+fn ser_played_by<S: serde::Serializer>(p: &PlayedBy, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(match p {
+        PlayedBy::Reference => "reference",
+        PlayedBy::Subject => "subject",
+    })
+}
+
+/// A domain at the start.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainSpec {
+    /// The name (folded).
+    pub name: String,
+    /// Index into [`Scenario::registrars`].
+    pub sponsor: usize,
+    /// Signed at the start.
+    pub signed: bool,
+    /// Zone data (relative presentation format).
+    pub records: Vec<String>,
+    /// Checked names: (absolute name, type).
+    pub checks: Vec<(String, String)>,
+}
+
+/// A step.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "do", rename_all = "kebab-case")]
+pub enum Step {
+    /// The registrant moves `domain` to registrar `to`.
+    Transfer {
+        /// Domain index.
+        domain: usize,
+        /// Registrar index.
+        to: usize,
+    },
+    /// The registrant asks the sponsor for the token.
+    RequestToken {
+        /// Domain index.
+        domain: usize,
+    },
+    /// Run until idle, at most `limit`.
+    Run {
+        /// Upper bound.
+        limit: SignedDuration,
+    },
+    /// Advance the clock.
+    Advance {
+        /// How far.
+        by: SignedDuration,
+    },
+    /// Set an operator fault.
+    OperatorFault {
+        /// Registrar index whose operator.
+        operator: usize,
+        /// The fault.
+        fault: OperatorFault,
+    },
+    /// Raw EPP.
+    Epp {
+        /// Registrar index.
+        registrar: usize,
+        /// The frame (with `{token:DOMAIN}` placeholders).
+        xml: String,
+        /// Expected result code.
+        expect_code: u16,
+    },
+    /// A key relay.
+    KeyRelay {
+        /// Registrar index.
+        registrar: usize,
+        /// Domain name (may not exist).
+        domain: String,
+        /// Use a wrong token.
+        wrong_token: bool,
+        /// Expiry.
+        expiry: Option<String>,
+        /// Expected result code.
+        expect_code: u16,
+    },
+}
+
+/// What must hold.
+#[derive(Debug, Clone, Serialize)]
+pub struct Expect {
+    /// Chain of trust.
+    pub chain: ChainExpectation,
+    /// Checks that must fail.
+    pub failures: BTreeSet<CheckId>,
+    /// Sponsor at the end: (domain index, registrar index).
+    pub sponsor: Vec<(usize, usize)>,
+    /// DS at the end: (domain index, registrar indexes).
+    pub ds: Vec<(usize, Vec<usize>)>,
+    /// Queues empty at the end.
+    pub queues_empty: bool,
+    /// Done within.
+    pub done_within: Option<SignedDuration>,
+}
+
+/// A checked scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// Stable id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// References.
+    pub references: Vec<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Part of the certification profile.
+    pub certify: bool,
+    /// World.
+    pub world: World,
+    /// Registrars.
+    pub registrars: Vec<RegistrarSpec>,
+    /// Domains.
+    pub domains: Vec<DomainSpec>,
+    /// Steps.
+    pub steps: Vec<Step>,
+    /// Expectations.
+    pub expect: Expect,
+}
+
+impl Scenario {
+    /// The registrar index for a label.
+    pub fn registrar(&self, label: &str) -> Option<usize> {
+        self.registrars.iter().position(|r| r.label == label)
+    }
+
+    /// Whether any registrar is played by the subject.
+    pub fn has_subject(&self) -> bool {
+        self.registrars
+            .iter()
+            .any(|r| r.played_by == PlayedBy::Subject)
+    }
+}
+
+/// Default TTLs and delays, chosen like a real TLD and a careful operator: the TLD's DS TTL
+/// is 1 hour, NS 2 hours (SIDN publishes 3600/7200), operators use 1 hour.
+mod defaults {
+    pub(super) const TLD: &str = "nl";
+    pub(super) const START: &str = "2026-03-02T09:00:00Z";
+    pub(super) const DELAY_SECS: i64 = 15 * 60;
+    pub(super) const TTL_NS: u32 = 7200;
+    pub(super) const TTL_DS: u32 = 3600;
+    pub(super) const TTL_DNSKEY: u32 = 3600;
+    pub(super) const TTL_SOA: u32 = 3600;
+    pub(super) const OP_TTL: u32 = 3600;
+    pub(super) const OP_NEGATIVE: u32 = 900;
+    pub(super) const VALIDITY_DAYS: i64 = 21;
+    pub(super) const RUN_LIMIT_DAYS: i64 = 14;
+}
+
+/// Checks a parsed file and builds the scenario.
+pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, ScenarioError> {
+    let p = Planner { path, text };
+    let id = f.id.get_ref().clone();
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(p.err(
+            &f.id.span(),
+            format!("id {id:?} must be lower-case letters, digits and hyphens"),
+        ));
+    }
+
+    let start = match &f.world.start {
+        None => defaults::START
+            .parse()
+            .expect("invariant: the default start is RFC 3339"),
+        Some(s) => s.get_ref().parse::<Timestamp>().map_err(|e| {
+            p.err(
+                &s.span(),
+                format!(
+                    "start {:?} is not an RFC 3339 time (e.g. 2026-03-02T09:00:00Z): {e}",
+                    s.get_ref()
+                ),
+            )
+        })?,
+    };
+    let ttl = |d: Option<Dur>, default: u32| {
+        d.map_or(default, |d| d.secs().clamp(0, i64::from(u32::MAX)) as u32)
+    };
+    let tld = f
+        .world
+        .tld
+        .clone()
+        .unwrap_or_else(|| defaults::TLD.into())
+        .trim_matches('.')
+        .to_ascii_lowercase();
+    let world = World {
+        tld: tld.clone(),
+        start,
+        seed: f.world.seed.unwrap_or(1),
+        propagation_delay: f
+            .world
+            .propagation_delay
+            .map_or(SignedDuration::from_secs(defaults::DELAY_SECS), |d| d.0),
+        ttl_ns: ttl(f.world.ttl.ns, defaults::TTL_NS),
+        ttl_ds: ttl(f.world.ttl.ds, defaults::TTL_DS),
+        ttl_dnskey: ttl(f.world.ttl.dnskey, defaults::TTL_DNSKEY),
+        ttl_soa: ttl(f.world.ttl.soa, defaults::TTL_SOA),
+        signature_validity: f.world.signature_validity.map_or(
+            SignedDuration::from_hours(24 * defaults::VALIDITY_DAYS),
+            |d| d.0,
+        ),
+    };
+
+    if f.registrars.is_empty() {
+        return Err(p.err_at(None, "at least one [registrars.X] table is required".into()));
+    }
+    let labels: Vec<String> = f.registrars.keys().cloned().collect();
+    let lookup = |s: &Spanned<String>, what: &str| -> Result<usize, ScenarioError> {
+        labels.iter().position(|l| l == s.get_ref()).ok_or_else(|| {
+            p.err(
+                &s.span(),
+                format!(
+                    "unknown registrar {:?} in {what}; the file defines: {}",
+                    s.get_ref(),
+                    labels.join(", ")
+                ),
+            )
+        })
+    };
+
+    let mut registrars = Vec::new();
+    for (label, r) in &f.registrars {
+        let fault = match &r.fault {
+            None => None,
+            Some(s) => {
+                if r.played_by == PlayedBy::Subject {
+                    return Err(p.err(&s.span(), format!("registrar {label} is played by the subject: faults apply only to the reference registrar")));
+                }
+                Some(
+                    s.get_ref()
+                        .parse::<Fault>()
+                        .map_err(|e| p.err(&s.span(), e))?,
+                )
+            }
+        };
+        let o = &r.operator;
+        let algorithm = match &o.algorithm {
+            None => 13,
+            Some(a) if [8, 13, 15].contains(a.get_ref()) => *a.get_ref(),
+            Some(a) => return Err(p.err(&a.span(), format!("algorithm {} is not supported: use 8 (RSASHA256), 13 (ECDSAP256SHA256) or 15 (ED25519)", a.get_ref()))),
+        };
+        let n3 = o.nsec3.as_ref();
+        let salt = match n3.and_then(|n| n.salt.as_deref()) {
+            None | Some("") | Some("-") => Vec::new(),
+            Some(hex) => data_encoding::HEXLOWER_PERMISSIVE
+                .decode(hex.as_bytes())
+                .map_err(|e| {
+                    p.err_at(
+                        None,
+                        format!("registrar {label}: nsec3 salt {hex:?} is not hex: {e}"),
+                    )
+                })?,
+        };
+        let lower = label.to_ascii_lowercase();
+        let ns = o.ns.clone().unwrap_or_else(|| {
+            vec![
+                format!("ns1.operator-{lower}.example"),
+                format!("ns2.operator-{lower}.example"),
+            ]
+        });
+        registrars.push(RegistrarSpec {
+            label: label.clone(),
+            clid: r
+                .clid
+                .clone()
+                .unwrap_or_else(|| format!("registrar-{lower}")),
+            played_by: r.played_by,
+            fault,
+            operator: OperatorSpec {
+                algorithm,
+                keys: o.keys.unwrap_or(KeyScheme::KskZsk),
+                denial: o.denial.unwrap_or(if n3.is_some() {
+                    DenialKind::Nsec3
+                } else {
+                    DenialKind::Nsec
+                }),
+                nsec3_iterations: n3.and_then(|n| n.iterations).unwrap_or(0),
+                nsec3_salt: salt,
+                nsec3_opt_out: n3.and_then(|n| n.opt_out).unwrap_or(false),
+                ttl_dnskey: ttl(o.ttl.dnskey, defaults::OP_TTL),
+                ttl_ns: ttl(o.ttl.ns, defaults::OP_TTL),
+                ttl_data: ttl(o.ttl.data, defaults::OP_TTL),
+                ttl_negative: ttl(o.ttl.negative, defaults::OP_NEGATIVE),
+                ns: ns
+                    .into_iter()
+                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+                    .collect(),
+            },
+        });
+    }
+
+    let mut domains: Vec<DomainSpec> = Vec::new();
+    for d in &f.domains {
+        let name = d.name.get_ref().trim_end_matches('.').to_ascii_lowercase();
+        let ok = name
+            .strip_suffix(&format!(".{tld}"))
+            .is_some_and(|l| !l.is_empty() && !l.contains('.'));
+        if !ok {
+            return Err(p.err(
+                &d.name.span(),
+                format!("domain {name:?} must be one label under .{tld}"),
+            ));
+        }
+        if domains.iter().any(|x| x.name == name) {
+            return Err(p.err(&d.name.span(), format!("domain {name} is listed twice")));
+        }
+        let sponsor = lookup(&d.sponsor, "sponsor")?;
+        let records: Vec<String> = match &d.records {
+            Some(list) => list.iter().map(|r| r.get_ref().clone()).collect(),
+            None => vec![
+                "@ A 192.0.2.1".into(),
+                "@ MX 10 mail".into(),
+                "www A 192.0.2.10".into(),
+                "mail A 192.0.2.25".into(),
+            ],
+        };
+        let mut checks = vec![
+            (name.clone(), "SOA".to_string()),
+            (format!("www.{name}"), "A".into()),
+        ];
+        if let Some(list) = &d.checks {
+            checks.clear();
+            checks.push((name.clone(), "SOA".into()));
+            for c in list {
+                let parts: Vec<&str> = c.get_ref().split_whitespace().collect();
+                let [owner, rtype] = parts.as_slice() else {
+                    return Err(p.err(
+                        &c.span(),
+                        format!(
+                            "check {:?} must be \"NAME TYPE\", e.g. \"www A\"",
+                            c.get_ref()
+                        ),
+                    ));
+                };
+                let owner = if *owner == "@" {
+                    name.clone()
+                } else if owner.ends_with('.') {
+                    owner.trim_end_matches('.').to_string()
+                } else {
+                    format!("{owner}.{name}")
+                };
+                checks.push((owner, rtype.to_ascii_uppercase()));
+            }
+        }
+        domains.push(DomainSpec {
+            name,
+            sponsor,
+            signed: d.signed.unwrap_or(true),
+            records,
+            checks,
+        });
+    }
+    if domains.is_empty() {
+        return Err(p.err_at(None, "at least one [[domains]] entry is required".into()));
+    }
+    let domain = |s: &Spanned<String>| -> Result<usize, ScenarioError> {
+        let n = s.get_ref().trim_end_matches('.').to_ascii_lowercase();
+        domains.iter().position(|d| d.name == n).ok_or_else(|| {
+            p.err(
+                &s.span(),
+                format!(
+                    "unknown domain {n:?}; the file defines: {}",
+                    domains
+                        .iter()
+                        .map(|d| d.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+    };
+
+    let mut steps = Vec::new();
+    for s in &f.steps {
+        let span = s.span();
+        // Step fields carry the step's span (see `file::StepFile`).
+        let at = |v: &String| Spanned::new(span.clone(), v.clone());
+        steps.push(match s.get_ref().clone() {
+            StepFile::Transfer { domain: d, to } => Step::Transfer {
+                domain: domain(&at(&d))?,
+                to: lookup(&at(&to), "transfer")?,
+            },
+            StepFile::RequestToken { domain: d } => Step::RequestToken {
+                domain: domain(&at(&d))?,
+            },
+            StepFile::Run { limit } => Step::Run {
+                limit: limit.map_or(
+                    SignedDuration::from_hours(24 * defaults::RUN_LIMIT_DAYS),
+                    |d| d.0,
+                ),
+            },
+            StepFile::Advance { by } => {
+                if by.0.is_negative() {
+                    return Err(p.err(&span, "advance must move the clock forward".into()));
+                }
+                Step::Advance { by: by.0 }
+            }
+            StepFile::OperatorFault { operator, fault } => Step::OperatorFault {
+                operator: lookup(&at(&operator), "operator-fault")?,
+                fault: fault.parse().map_err(|e| p.err(&span, e))?,
+            },
+            StepFile::Epp {
+                registrar,
+                xml,
+                expect_code,
+            } => Step::Epp {
+                registrar: lookup(&at(&registrar), "epp")?,
+                xml,
+                expect_code: check_code(&p, &span, expect_code)?,
+            },
+            StepFile::KeyRelay {
+                registrar,
+                domain: d,
+                wrong_token,
+                expiry,
+                expect_code,
+            } => Step::KeyRelay {
+                registrar: lookup(&at(&registrar), "key-relay")?,
+                domain: d.trim_end_matches('.').to_ascii_lowercase(),
+                wrong_token: wrong_token.unwrap_or(false),
+                expiry,
+                expect_code: check_code(&p, &span, expect_code)?,
+            },
+        });
+    }
+
+    let e = &f.expect;
+    let chain = match e.chain.as_ref().map(|c| c.get_ref().as_str()) {
+        None | Some("secure") => ChainExpectation::Secure,
+        Some("no-bogus") => ChainExpectation::NoBogus,
+        Some("any") => ChainExpectation::Any,
+        Some(other) => {
+            let span = e.chain.as_ref().map(Spanned::span).unwrap_or_default();
+            return Err(p.err(
+                &span,
+                format!("chain {other:?}: expected secure, no-bogus or any"),
+            ));
+        }
+    };
+    let mut failures = BTreeSet::new();
+    for c in &e.failures {
+        failures.insert(
+            c.get_ref()
+                .parse::<CheckId>()
+                .map_err(|err| p.err(&c.span(), err))?,
+        );
+    }
+    let mut sponsor = Vec::new();
+    for (d, r) in &e.sponsor {
+        let di = domains
+            .iter()
+            .position(|x| x.name == *d)
+            .ok_or_else(|| p.err_at(None, format!("[expect.sponsor]: unknown domain {d:?}")))?;
+        sponsor.push((di, lookup(r, "expect.sponsor")?));
+    }
+    let mut ds = Vec::new();
+    for (d, list) in &e.ds {
+        let di = domains
+            .iter()
+            .position(|x| x.name == *d)
+            .ok_or_else(|| p.err_at(None, format!("[expect.ds]: unknown domain {d:?}")))?;
+        let rs = list
+            .iter()
+            .map(|r| lookup(r, "expect.ds"))
+            .collect::<Result<Vec<_>, _>>()?;
+        ds.push((di, rs));
+    }
+    let expect = Expect {
+        chain,
+        failures,
+        sponsor,
+        ds,
+        queues_empty: e.queues_empty.unwrap_or(true),
+        done_within: e.done_within.map(|d| d.0),
+    };
+
+    Ok(Scenario {
+        path: path.to_path_buf(),
+        sha256: sha256_hex(text.as_bytes()),
+        id,
+        title: f.title,
+        references: f.references,
+        description: f.description,
+        certify: f.certify,
+        world,
+        registrars,
+        domains,
+        steps,
+        expect,
+    })
+}
+
+fn check_code(p: &Planner<'_>, span: &Range<usize>, code: u16) -> Result<u16, ScenarioError> {
+    if mock_registry::epp::ResultCode::from_code(code).is_none() {
+        return Err(p.err(
+            span,
+            format!("expect_code {code} is not an EPP result code (RFC 5730 §3)"),
+        ));
+    }
+    Ok(code)
+}
+
+struct Planner<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Planner<'_> {
+    fn err(&self, span: &Range<usize>, message: String) -> ScenarioError {
+        let line = self
+            .text
+            .get(..span.start)
+            .map(|before| before.matches('\n').count() + 1);
+        self.err_at(line, message)
+    }
+
+    fn err_at(&self, line: Option<usize>, message: String) -> ScenarioError {
+        ScenarioError {
+            path: self.path.display().to_string(),
+            line,
+            message,
+        }
+    }
+}
+
+/// Hex SHA-256, for certification reports (which scenario file exactly was run).
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    data_encoding::HEXLOWER.encode(d.as_ref())
+}

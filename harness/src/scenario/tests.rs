@@ -1,0 +1,168 @@
+use std::path::Path;
+
+use super::*;
+use crate::checks::CheckId;
+
+const GOOD: &str = r#"
+id = "secure-13-13"
+title = "Secure transfer"
+references = ["RFC 6781 §4.3.5.1"]
+
+[world]
+propagation_delay = "10m"
+ttl = { ds = "1h", ns = "2h" }
+
+[registrars.A]
+played_by = "reference"
+operator = { algorithm = 13, denial = "nsec" }
+
+[registrars.B]
+played_by = "reference"
+[registrars.B.operator]
+algorithm = 13
+denial = "nsec3"
+ttl = { dnskey = "30m" }
+
+[[domains]]
+name = "example.nl"
+sponsor = "A"
+checks = ["www A", "@ MX"]
+
+[[steps]]
+do = "transfer"
+domain = "example.nl"
+to = "B"
+
+[[steps]]
+do = "run"
+for = "5d"
+
+[expect]
+chain = "secure"
+sponsor = { "example.nl" = "B" }
+ds = { "example.nl" = ["B"] }
+done_within = "4d"
+"#;
+
+fn parse_str(text: &str) -> Result<Scenario, ScenarioError> {
+    parse(Path::new("scenarios/test.toml"), text)
+}
+
+#[test]
+fn a_good_file_is_planned_with_defaults() {
+    let s = parse_str(GOOD).unwrap();
+    assert_eq!(s.id, "secure-13-13");
+    assert_eq!(s.world.tld, "nl");
+    assert_eq!(s.world.ttl_ds, 3600);
+    assert_eq!(s.world.ttl_ns, 7200);
+    assert_eq!(s.world.propagation_delay.as_secs(), 600);
+    assert_eq!(s.registrars[0].clid, "registrar-a");
+    assert_eq!(s.registrars[1].operator.ttl_dnskey, 1800);
+    assert_eq!(
+        s.registrars[1].operator.ns,
+        ["ns1.operator-b.example", "ns2.operator-b.example"]
+    );
+    assert_eq!(
+        s.domains[0].checks[1],
+        ("www.example.nl".to_string(), "A".to_string())
+    );
+    assert_eq!(
+        s.domains[0].checks[2],
+        ("example.nl".to_string(), "MX".to_string())
+    );
+    assert!(matches!(s.steps[0], Step::Transfer { domain: 0, to: 1 }));
+    assert!(matches!(s.steps[1], Step::Run { limit } if limit.as_hours() == 120));
+    assert_eq!(s.expect.sponsor, vec![(0, 1)]);
+    assert_eq!(s.expect.done_within.unwrap().as_hours(), 96);
+    assert_eq!(s.sha256.len(), 64);
+}
+
+#[test]
+fn a_misspelt_key_is_refused_with_its_line() {
+    let bad = GOOD.replace("propagation_delay", "propagation_dely");
+    let e = parse_str(&bad).unwrap_err();
+    assert_eq!(e.line, Some(7), "{e}");
+    assert!(
+        e.message.contains("unknown field `propagation_dely`"),
+        "{e}"
+    );
+    assert!(
+        e.message.contains("propagation_delay"),
+        "the hint lists the expected keys: {e}"
+    );
+    assert!(e.to_string().starts_with("scenarios/test.toml:7: "), "{e}");
+}
+
+#[test]
+fn bad_values_name_the_line_and_the_expectation() {
+    let cases = [
+        (
+            GOOD.replace("\"10m\"", "\"10 minutes\""),
+            7,
+            "not a duration",
+        ),
+        (
+            GOOD.replace("to = \"B\"", "to = \"C\""),
+            26,
+            "unknown registrar \"C\"",
+        ),
+        (
+            GOOD.replace("domain = \"example.nl\"", "domain = \"other.nl\""),
+            26,
+            "unknown domain",
+        ),
+        (
+            GOOD.replace("do = \"run\"", "do = \"sprint\""),
+            32,
+            "unknown variant `sprint`",
+        ),
+        (
+            GOOD.replace("algorithm = 13, denial", "algorithm = 7, denial"),
+            12,
+            "algorithm 7",
+        ),
+        (
+            GOOD.replace("chain = \"secure\"", "chain = \"safe\""),
+            36,
+            "expected secure, no-bogus or any",
+        ),
+        (
+            GOOD.replace(
+                "played_by = \"reference\"\noperator",
+                "played_by = \"reference\"\nfault = \"ns-too-early\"\noperator",
+            ),
+            12,
+            "unknown fault",
+        ),
+    ];
+    for (text, line, needle) in cases {
+        let e = parse_str(&text).unwrap_err();
+        assert_eq!(e.line, Some(line), "{needle}: {e}");
+        assert!(e.message.contains(needle), "{needle}: {e}");
+    }
+}
+
+#[test]
+fn expected_failures_are_check_ids() {
+    let text = GOOD.replace(
+        "chain = \"secure\"",
+        "chain = \"any\"\nfailures = [\"DNSSEC-CHAIN-BOGUS\"]",
+    );
+    let s = parse_str(&text).unwrap();
+    assert!(s.expect.failures.contains(&CheckId::ChainBogus));
+    let text = GOOD.replace("chain = \"secure\"", "failures = [\"DNSSEC-BOGUS\"]");
+    let e = parse_str(&text).unwrap_err();
+    assert!(e.message.contains("unknown check id"), "{e}");
+}
+
+#[test]
+fn durations() {
+    use file::Dur;
+    assert_eq!(Dur::parse("1h30m").unwrap().secs(), 5400);
+    assert_eq!(Dur::parse("3d").unwrap().secs(), 259_200);
+    assert_eq!(Dur::parse("0s").unwrap().secs(), 0);
+    for bad in ["", "h", "10", "1x", "1.5h", "-1h"] {
+        assert!(Dur::parse(bad).is_err(), "{bad}");
+    }
+    assert_eq!(Dur::parse("1d2h3m4s").unwrap().to_string(), "1d2h3m4s");
+}
