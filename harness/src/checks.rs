@@ -96,7 +96,7 @@ checks! {
         "At the end the domain is sponsored by the expected registrar";
     FinalDs = "FINAL-DS", Error,
         "At the end the parent publishes DS records for exactly the expected operators' keys";
-    StaleKeys = "FINAL-STALE-KEYS", Warning,
+    StaleKeys = "FINAL-STALE-KEYS", Error,
         "At the end no operator publishes another operator's keys any more";
     QueueNotDrained = "POLL-QUEUE-NOT-DRAINED", Error,
         "At the end every registrar has acknowledged its poll messages";

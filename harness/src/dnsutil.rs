@@ -1,0 +1,136 @@
+//! Small DNS helpers on the project's query client: what a server answers for an RRset,
+//! the parent's view of a delegation, where name servers answer.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use mock_registry::dns::query::{QueryOptions, query_with};
+use mock_registry::dns::server::Transport;
+
+/// Where things answer: the TLD (and root) server, and each name server host name's address.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Directory {
+    /// The server answering for the root and the TLD.
+    pub parent: Option<SocketAddr>,
+    /// Name server host name (no trailing dot) → address.
+    pub hosts: BTreeMap<String, SocketAddr>,
+}
+
+impl Directory {
+    /// The addresses of these name servers that the directory knows (deduplicated).
+    pub fn addrs(&self, ns: &[String]) -> Vec<SocketAddr> {
+        let mut out: Vec<SocketAddr> = ns
+            .iter()
+            .filter_map(|n| self.hosts.get(n.trim_end_matches('.')).copied())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Errors of the helpers.
+pub type DnsResult<T> = Result<T, String>;
+
+/// Asks one question over TCP (so answers are never truncated), DO set.
+pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult<Message> {
+    let name = Name::from_ascii(if name.ends_with('.') { name.to_string() } else { format!("{name}.") })
+        .map_err(|e| format!("bad name {name}: {e}"))?;
+    let options = QueryOptions {
+        transport: Transport::Tcp,
+        dnssec_ok: true,
+        ..QueryOptions::default()
+    };
+    query_with(server, &name, rtype, &options)
+        .await
+        .map_err(|e| format!("{rtype} {name} at {server}: {e}"))
+}
+
+/// The answer records of `rtype` (without RRSIGs) and their TTL; empty when none.
+pub async fn rrset(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult<(Vec<Record>, u32)> {
+    let m = ask(server, name, rtype).await?;
+    if m.metadata.response_code != ResponseCode::NoError && m.metadata.response_code != ResponseCode::NXDomain {
+        return Err(format!("{rtype} {name} at {server}: {}", m.metadata.response_code));
+    }
+    let recs: Vec<Record> = m
+        .answers
+        .iter()
+        .filter(|r| r.record_type() == rtype)
+        .cloned()
+        .collect();
+    let ttl = recs.iter().map(Record::ttl).min().unwrap_or(0);
+    Ok((recs, ttl))
+}
+
+/// The DNSKEY set a server publishes for `zone`, with its TTL.
+pub async fn dnskeys(server: SocketAddr, zone: &str) -> DnsResult<(Vec<DNSKEY>, u32)> {
+    let (recs, ttl) = rrset(server, zone, RecordType::DNSKEY).await?;
+    let keys = recs
+        .iter()
+        .filter_map(|r| match r.data() {
+            RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(k.clone()),
+            _ => None,
+        })
+        .collect();
+    Ok((keys, ttl))
+}
+
+/// The DS set the parent publishes for `domain`, with its TTL.
+pub async fn ds(parent: SocketAddr, domain: &str) -> DnsResult<(Vec<DS>, u32)> {
+    let (recs, ttl) = rrset(parent, domain, RecordType::DS).await?;
+    let ds = recs
+        .iter()
+        .filter_map(|r| match r.data() {
+            RData::DNSSEC(DNSSECRData::DS(d)) => Some(d.clone()),
+            _ => None,
+        })
+        .collect();
+    Ok((ds, ttl))
+}
+
+/// The NS set the parent delegates `domain` to (from the referral), with its TTL.
+pub async fn delegation(parent: SocketAddr, domain: &str) -> DnsResult<(Vec<String>, u32)> {
+    let m = ask(parent, domain, RecordType::NS).await?;
+    let mut ns: Vec<String> = Vec::new();
+    let mut ttl = 0;
+    let want = format!("{}.", domain.trim_end_matches('.'));
+    for r in m.authorities.iter().chain(m.answers.iter()) {
+        if let RData::NS(n) = r.data()
+            && r.name().to_ascii().eq_ignore_ascii_case(&want)
+        {
+            ns.push(n.0.to_ascii().trim_end_matches('.').to_ascii_lowercase());
+            ttl = r.ttl();
+        }
+    }
+    ns.sort();
+    Ok((ns, ttl))
+}
+
+/// The largest TTL among what a server answers for `names` (each with its type) and its
+/// negative TTL: how long anything it served may stay in caches.
+pub async fn max_ttl(server: SocketAddr, zone: &str, names: &[(String, String)]) -> DnsResult<u32> {
+    let mut max = 0;
+    let mut asked: Vec<(String, RecordType)> = vec![
+        (zone.to_string(), RecordType::SOA),
+        (zone.to_string(), RecordType::DNSKEY),
+        (zone.to_string(), RecordType::NS),
+    ];
+    for (n, t) in names {
+        if let Ok(rt) = t.parse::<RecordType>() {
+            asked.push((n.clone(), rt));
+        }
+    }
+    for (n, t) in asked {
+        let m = ask(server, &n, t).await?;
+        for r in m.answers.iter().chain(m.authorities.iter()) {
+            max = max.max(r.ttl());
+            if let RData::SOA(soa) = r.data() {
+                max = max.max(soa.minimum());
+            }
+        }
+    }
+    Ok(max)
+}

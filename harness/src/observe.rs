@@ -1,0 +1,262 @@
+//! The observation timeline: what each DNS source served, when, recorded by querying the
+//! servers over DNS (so it works for any operator's server, including ones the project did
+//! not write).
+//!
+//! For every domain the parent is asked for DS and NS, and every operator for DNSKEY, SOA,
+//! NS, the scenario's checked names and a name that does not exist. An answer that differs
+//! from the previous one of the same source and question starts a new *version*; a version
+//! is served from the instant it was first seen until the instant another one replaced it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use hickory_proto::dnssec::rdata::DNSSECRData;
+use hickory_proto::op::Message;
+use hickory_proto::rr::{RData, Record, RecordType};
+use jiff::Timestamp;
+use mock_registry::dns::query::{QueryOptions, query_with};
+use mock_registry::dns::server::Transport;
+
+use crate::report::TimelineRow;
+use crate::world::World;
+
+/// Who served it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Source {
+    /// The registry's root/TLD server.
+    Parent,
+    /// A registrar's operator (by registrar index).
+    Operator(usize),
+}
+
+/// One version of one answer.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// Who served it.
+    pub source: Source,
+    /// Question name (absolute, with trailing dot).
+    pub qname: String,
+    /// Question type.
+    pub qtype: RecordType,
+    /// Served from.
+    pub from: Timestamp,
+    /// Served until (exclusive); None while still served.
+    pub until: Option<Timestamp>,
+    /// The answer.
+    pub message: Message,
+}
+
+/// Records versions.
+#[derive(Debug)]
+pub struct Observer {
+    sources: Vec<(Source, SocketAddr)>,
+    /// Questions per source kind.
+    parent_questions: Vec<(String, RecordType)>,
+    operator_questions: Vec<(String, RecordType)>,
+    /// Index of the current version per (source, qname, qtype).
+    current: BTreeMap<(Source, String, RecordType), usize>,
+    versions: Vec<Version>,
+    observations: u64,
+    combinations: u64,
+    labels: Vec<String>,
+}
+
+fn fqdn(n: &str) -> String {
+    if n.ends_with('.') { n.to_string() } else { format!("{n}.") }
+}
+
+impl Observer {
+    /// An observer for the world's domains and servers.
+    pub fn new(world: &World) -> Self {
+        let s = &world.scenario;
+        let mut sources = vec![(Source::Parent, world.parent.local_addr())];
+        for (i, op) in world.operators.iter().enumerate() {
+            if let Ok(op) = op.try_lock() {
+                sources.push((Source::Operator(i), op.addr()));
+            }
+        }
+        let mut parent_questions = Vec::new();
+        let mut operator_questions = Vec::new();
+        for d in &s.domains {
+            parent_questions.push((fqdn(&d.name), RecordType::DS));
+            parent_questions.push((fqdn(&d.name), RecordType::NS));
+            for t in [RecordType::DNSKEY, RecordType::SOA, RecordType::NS] {
+                operator_questions.push((fqdn(&d.name), t));
+            }
+            for (n, t) in &d.checks {
+                if let Ok(rt) = t.parse::<RecordType>()
+                    && !(fqdn(n) == fqdn(&d.name) && matches!(rt, RecordType::DNSKEY | RecordType::SOA | RecordType::NS))
+                {
+                    operator_questions.push((fqdn(n), rt));
+                }
+            }
+            operator_questions.push((format!("does-not-exist-{}.{}", s.world.seed, fqdn(&d.name)), RecordType::A));
+        }
+        Self {
+            sources,
+            parent_questions,
+            operator_questions,
+            current: BTreeMap::new(),
+            versions: Vec::new(),
+            observations: 0,
+            combinations: 0,
+            labels: s.registrars.iter().map(|r| r.label.clone()).collect(),
+        }
+    }
+
+    /// Asks every source every question at `now`; returns whether any answer changed.
+    pub async fn observe(&mut self, _world: &World, now: Timestamp) -> Result<bool, String> {
+        self.observations += 1;
+        let mut changed = false;
+        let options = QueryOptions {
+            transport: Transport::Udp,
+            dnssec_ok: true,
+            tcp_on_truncation: true,
+            ..QueryOptions::default()
+        };
+        for (source, addr) in self.sources.clone() {
+            let questions = match source {
+                Source::Parent => self.parent_questions.clone(),
+                Source::Operator(_) => self.operator_questions.clone(),
+            };
+            for (qname, qtype) in questions {
+                let name = hickory_proto::rr::Name::from_ascii(&qname).map_err(|e| e.to_string())?;
+                let answer = match query_with(addr, &name, qtype, &options).await {
+                    Ok(m) => Some(m),
+                    // A server that does not answer (stopped, or a fault) serves nothing.
+                    Err(_) => None,
+                };
+                let key = (source.clone(), qname.clone(), qtype);
+                let same = match (self.current.get(&key), &answer) {
+                    (Some(i), Some(m)) => same_answer(&self.versions[*i].message, m),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if same {
+                    continue;
+                }
+                if let Some(i) = self.current.remove(&key) {
+                    self.versions[i].until = Some(now);
+                }
+                if let Some(message) = answer {
+                    self.current.insert(key, self.versions.len());
+                    self.versions.push(Version {
+                        source: source.clone(),
+                        qname,
+                        qtype,
+                        from: now,
+                        until: None,
+                        message,
+                    });
+                }
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Every version recorded.
+    pub fn versions(&self) -> &[Version] {
+        &self.versions
+    }
+
+    /// How often the servers were asked.
+    pub fn observations(&self) -> u64 {
+        self.observations
+    }
+
+    /// Cache states the checker validated (set by the evaluation).
+    pub fn combinations(&self) -> u64 {
+        self.combinations
+    }
+
+    /// Records the checker's count.
+    pub fn set_combinations(&mut self, n: u64) {
+        self.combinations = n;
+    }
+
+    /// The largest TTL seen in any answer.
+    pub fn max_ttl(&self) -> u32 {
+        self.versions
+            .iter()
+            .flat_map(|v| v.message.answers.iter().chain(v.message.authorities.iter()))
+            .map(Record::ttl)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// One row per instant where anything changed: DS and NS at the parent, DNSKEY key tags
+    /// per operator.
+    pub fn timeline_rows(&self, start: Timestamp) -> Vec<TimelineRow> {
+        let mut instants: Vec<Timestamp> = self.versions.iter().map(|v| v.from).collect();
+        instants.sort();
+        instants.dedup();
+        instants
+            .into_iter()
+            .map(|at| {
+                let served = |src: &Source, t: RecordType| -> Vec<&Version> {
+                    self.versions
+                        .iter()
+                        .filter(|v| v.source == *src && v.qtype == t && v.from <= at && v.until.is_none_or(|u| u > at))
+                        .collect()
+                };
+                let ds: Vec<String> = served(&Source::Parent, RecordType::DS)
+                    .iter()
+                    .flat_map(|v| v.message.answers.iter())
+                    .filter_map(|r| match r.data() {
+                        RData::DNSSEC(DNSSECRData::DS(d)) => Some(d.key_tag().to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                let ns: Vec<String> = served(&Source::Parent, RecordType::NS)
+                    .iter()
+                    .flat_map(|v| v.message.authorities.iter().chain(v.message.answers.iter()))
+                    .filter_map(|r| match r.data() {
+                        RData::NS(n) => Some(n.0.to_ascii().trim_end_matches('.').to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                let mut dnskey = Vec::new();
+                for (i, label) in self.labels.iter().enumerate() {
+                    let tags: Vec<String> = served(&Source::Operator(i), RecordType::DNSKEY)
+                        .iter()
+                        .flat_map(|v| v.message.answers.iter())
+                        .filter_map(|r| match r.data() {
+                            RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(mock_registry::dns::keys::key_tag(k).to_string()),
+                            _ => None,
+                        })
+                        .collect();
+                    if !tags.is_empty() {
+                        dnskey.push(format!("{label}: {}", tags.join(" ")));
+                    }
+                }
+                TimelineRow {
+                    at,
+                    offset: crate::report::human(at.duration_since(start)),
+                    ds: ds.join(" "),
+                    ns: ns.join(" "),
+                    dnskey: dnskey.join("; "),
+                    verdict: String::new(),
+                    event: String::new(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Two answers are the same version when their rcode and records are equal (the ID differs
+/// per query, and the order of records does not matter).
+fn same_answer(a: &Message, b: &Message) -> bool {
+    let norm = |m: &Message| {
+        let mut v: Vec<String> = m
+            .answers
+            .iter()
+            .chain(m.authorities.iter())
+            .chain(m.additionals.iter().filter(|r| r.record_type() != RecordType::OPT))
+            .map(|r| r.to_string())
+            .collect();
+        v.sort();
+        (m.metadata.response_code, m.metadata.authoritative, v)
+    };
+    norm(a) == norm(b)
+}

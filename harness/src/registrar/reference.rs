@@ -1,0 +1,708 @@
+//! The reference registrar: the secure registrar change, both roles, written to be read.
+//!
+//! The gaining side follows protocol-notes §5.2, i.e. RFC 6781 §4.3.5.1 with Double-DS and
+//! pre-published ZSKs (RFC 8901 model 2; SIDN's "IETF method"), with RFC 8063 key relay as the
+//! channel to the losing operator:
+//!
+//! 1. build the signed zone at its own operator, including the losing operator's ZSK;
+//! 2. relay its ZSK with the token (`keyrelay:create`); the losing registrar publishes it;
+//! 3. wait until the losing DNSKEY set with that key can be in every cache (its TTL);
+//! 4. transfer with the token (SIDN: immediate) and add its own KSK, keeping the old DS;
+//! 5. wait until the new DS set can be in every cache (the DS TTL);
+//! 6. switch NS at the registry;
+//! 7. wait out the old NS and everything the losing operator served;
+//! 8. remove the old DS and wait out the DS TTL;
+//! 9. stop publishing the losing ZSK.
+//!
+//! The losing side polls, publishes each relayed key until its expiry (revoking on `P0D` or a
+//! past time), acknowledges every message, and retires the zone once the delegation has moved
+//! and the relayed keys have expired.
+//!
+//! Every wait is computed from TTLs and delays observed over DNS, plus a margin; the registrar
+//! talks to the registry only through EPP over TLS. Deliberate faults ([`Fault`]) change
+//! exactly one decision each, so the harness can prove it catches each mistake.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use mock_registry::client::EppClient;
+use mock_registry::epp::domain::{self, AddRem, NsList};
+use mock_registry::epp::keyrelay::{self, Expiry, KeyRelayData};
+use mock_registry::epp::message::{
+    CommandExtension, CommandKind, Create, Info, Poll, ResData, Response, ResponseExtension, Transfer,
+    TransferOp, Update,
+};
+use mock_registry::epp::secdns::{self, DsData, DsOrKey, DsOrKeySet, KeyData, Remove};
+use mock_registry::epp::{AuthInfo, ResultCode, XsDuration, host};
+
+use super::{OperatorApi, TickReport};
+use crate::dnsutil::{self, Directory};
+use crate::scenario::Fault;
+
+/// How to reach the registry and the DNS.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// EPP clID.
+    pub clid: String,
+    /// EPP password.
+    pub password: String,
+    /// Registry EPP address.
+    pub epp: SocketAddr,
+    /// TLS client configuration with the registrar's certificate.
+    pub tls: Arc<rustls::ClientConfig>,
+    /// The TLD.
+    pub tld: String,
+    /// A deliberate mistake.
+    pub fault: Option<Fault>,
+    /// Where name servers answer.
+    pub directory: Directory,
+    /// How often to poll the registry and re-check DNS while waiting.
+    pub poll_interval: SignedDuration,
+}
+
+/// Where a gaining procedure is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Start,
+    AwaitRelayPublished { since: Timestamp },
+    Transfer,
+    AddDs,
+    AwaitDs,
+    SwitchNs,
+    AwaitNs,
+    RemoveOldDs,
+    AwaitOldDsGone,
+    RemoveOldZsk,
+    /// Going insecure: add the DS once the move is complete.
+    AddDsAfterMove,
+    AwaitDsAfterMove,
+    Done,
+    Failed(String),
+}
+
+#[derive(Debug)]
+struct Gain {
+    domain: String,
+    token: String,
+    records: Vec<String>,
+    checks: Vec<(String, String)>,
+    step: Step,
+    wake: Timestamp,
+    losing_ns: Vec<String>,
+    /// The losing operator's keys imported in our zone.
+    imported: Vec<KeyData>,
+    /// The DS source keys at the registry before the move (the losing KSKs).
+    old_keys: Vec<KeyData>,
+    my_ksk: Option<KeyData>,
+    my_zsks: Vec<KeyData>,
+    ttl_dnskey_losing: u32,
+    ttl_ds: u32,
+    ttl_ns_parent: u32,
+    started: Timestamp,
+    /// Whether the losing side signs at all (an unsigned domain moves without key exchange).
+    losing_signed: bool,
+}
+
+#[derive(Debug)]
+struct Away {
+    domain: String,
+    ns_gone_at: Option<Timestamp>,
+    retire_at: Option<Timestamp>,
+}
+
+/// The reference registrar.
+#[derive(Debug)]
+pub struct ReferenceRegistrar<O> {
+    cfg: Config,
+    epp: EppClient,
+    op: O,
+    gains: BTreeMap<String, Gain>,
+    away: BTreeMap<String, Away>,
+    processed: BTreeSet<String>,
+    next_poll: Option<Timestamp>,
+    log: Vec<(Timestamp, String)>,
+}
+
+fn margin(wait: u32) -> SignedDuration {
+    SignedDuration::from_secs(i64::from((wait / 10).max(60)))
+}
+
+fn after(t: Timestamp, secs: u32) -> Timestamp {
+    t.checked_add(SignedDuration::from_secs(i64::from(secs)) + margin(secs)).unwrap_or(Timestamp::MAX)
+}
+
+impl<O: OperatorApi> ReferenceRegistrar<O> {
+    /// Connects to the registry and logs in.
+    pub async fn connect(cfg: Config, op: O) -> Result<Self, String> {
+        let mut epp = EppClient::connect(cfg.epp, cfg.tls.clone(), Duration::from_secs(30))
+            .await
+            .map_err(|e| format!("{}: cannot connect to the registry: {e}", cfg.clid))?;
+        epp.set_trid_prefix(&cfg.clid.to_ascii_uppercase());
+        let r = epp
+            .login(&cfg.clid, &cfg.password)
+            .await
+            .map_err(|e| format!("{}: login: {e}", cfg.clid))?;
+        if r.code() != ResultCode::Success {
+            return Err(format!("{}: login refused: {}", cfg.clid, r.code()));
+        }
+        Ok(Self {
+            cfg,
+            epp,
+            op,
+            gains: BTreeMap::new(),
+            away: BTreeMap::new(),
+            processed: BTreeSet::new(),
+            next_poll: None,
+            log: Vec::new(),
+        })
+    }
+
+    /// What it did, with virtual times.
+    pub fn log(&self) -> &[(Timestamp, String)] {
+        &self.log
+    }
+
+    /// The EPP exchanges, for transcripts.
+    pub fn epp(&self) -> &EppClient {
+        &self.epp
+    }
+
+    fn note(&mut self, now: Timestamp, what: impl Into<String>) {
+        let what = what.into();
+        tracing::debug!(clid = %self.cfg.clid, %now, "{what}");
+        self.log.push((now, what));
+    }
+
+    fn has(&self, f: Fault) -> bool {
+        self.cfg.fault == Some(f)
+    }
+
+    async fn cmd(&mut self, kind: CommandKind, ext: Vec<CommandExtension>) -> Result<Response, String> {
+        self.epp.command(kind, ext).await.map_err(|e| format!("EPP: {e}"))
+    }
+
+    async fn cmd_ok(&mut self, what: &str, kind: CommandKind, ext: Vec<CommandExtension>) -> Result<Response, String> {
+        let r = self.cmd(kind, ext).await?;
+        if !r.code().is_success() {
+            let detail = r.sidn_errors().first().map(|d| format!(" [{}] {}", d.code, d.text)).unwrap_or_default();
+            return Err(format!("{what} refused: {}{detail}", r.code()));
+        }
+        Ok(r)
+    }
+
+    /// The registrant asks for the transfer token: read it from the registry.
+    pub async fn request_token(&mut self, domain: &str, now: Timestamp) -> Result<String, String> {
+        let r = self
+            .cmd_ok(
+                "domain info",
+                CommandKind::Info(Info::Domain(domain::Info {
+                    name: domain.into(),
+                    hosts: domain::HostsFilter::None,
+                    auth_info: None,
+                })),
+                Vec::new(),
+            )
+            .await?;
+        let Some(ResData::DomainInfo(d)) = r.res_data else {
+            return Err("domain info without data".into());
+        };
+        let token = d.auth_info.and_then(|a| a.pw().map(str::to_string)).ok_or("no token in domain info (not the sponsor?)")?;
+        self.note(now, format!("gave the registrant the token of {domain}"));
+        Ok(token)
+    }
+
+    /// The registrant asks to move `domain` here with `token`; `records` is the zone content
+    /// the registrant wants served, `checks` the names it cares about.
+    pub fn transfer_in(&mut self, domain: &str, token: &str, records: Vec<String>, checks: Vec<(String, String)>, now: Timestamp) {
+        self.note(now, format!("registrant asks to move {domain} here"));
+        self.gains.insert(
+            domain.to_string(),
+            Gain {
+                domain: domain.to_string(),
+                token: token.to_string(),
+                records,
+                checks,
+                step: Step::Start,
+                wake: now,
+                losing_ns: Vec::new(),
+                imported: Vec::new(),
+                old_keys: Vec::new(),
+                my_ksk: None,
+                my_zsks: Vec::new(),
+                ttl_dnskey_losing: 0,
+                ttl_ds: 0,
+                ttl_ns_parent: 0,
+                started: now,
+                losing_signed: true,
+            },
+        );
+    }
+
+    /// Does whatever is due at `now`.
+    pub async fn tick(&mut self, now: Timestamp) -> TickReport {
+        if self.next_poll.is_none_or(|t| t <= now) {
+            if let Err(e) = self.poll(now).await {
+                self.note(now, format!("poll failed: {e}"));
+            }
+            if let Err(e) = self.retire(now).await {
+                self.note(now, format!("retiring zones failed: {e}"));
+            }
+            self.next_poll = now.checked_add(self.cfg.poll_interval).ok();
+        }
+        let domains: Vec<String> = self.gains.keys().cloned().collect();
+        for d in domains {
+            let mut g = self.gains.remove(&d).expect("invariant: key taken from the map");
+            if g.wake <= now && !matches!(g.step, Step::Done | Step::Failed(_)) {
+                if let Err(e) = self.advance(&mut g, now).await {
+                    self.note(now, format!("{d}: giving up: {e}"));
+                    g.step = Step::Failed(e);
+                }
+            }
+            self.gains.insert(d, g);
+        }
+        self.report()
+    }
+
+    fn report(&self) -> TickReport {
+        let mut r = TickReport::default();
+        let mut wakes: Vec<Timestamp> = self.next_poll.into_iter().collect();
+        for g in self.gains.values() {
+            match &g.step {
+                Step::Done => r.done.push(g.domain.clone()),
+                Step::Failed(why) => r.failed.push((g.domain.clone(), why.clone())),
+                _ => {
+                    r.busy.push(g.domain.clone());
+                    wakes.push(g.wake);
+                }
+            }
+        }
+        wakes.extend(self.away.values().filter_map(|a| a.retire_at));
+        // A zone that left is still ours to retire: the registrar is not idle until it is gone.
+        r.busy.extend(self.away.keys().cloned());
+        r.next_wake = wakes.into_iter().min();
+        r
+    }
+
+    /// The gaining procedure: runs steps until one has to wait.
+    async fn advance(&mut self, g: &mut Gain, now: Timestamp) -> Result<(), String> {
+        let parent = self.cfg.directory.parent.ok_or("no parent server in the directory")?;
+        let poll = self.cfg.poll_interval;
+        loop {
+            match g.step.clone() {
+                Step::Start => self.start(g, now, parent).await?,
+                Step::AwaitRelayPublished { since } => {
+                    if self.has(Fault::NsSwitchedTooEarly) {
+                        g.step = Step::Transfer;
+                        continue;
+                    }
+                    // Step 3: every losing server must serve our ZSK before caches can learn it.
+                    let mut all = true;
+                    let mut ttl = g.ttl_dnskey_losing;
+                    for addr in self.cfg.directory.addrs(&g.losing_ns) {
+                        let (keys, t) = dnsutil::dnskeys(addr, &g.domain).await?;
+                        ttl = ttl.max(t);
+                        let published: Vec<KeyData> = keys.iter().map(crate::world::operator::key_data).collect();
+                        all &= g.my_zsks.iter().all(|k| published.contains(k));
+                    }
+                    if all {
+                        g.ttl_dnskey_losing = ttl;
+                        g.wake = after(now, ttl);
+                        g.step = Step::Transfer;
+                        self.note(now, format!("{}: the losing operator publishes our ZSK; waiting {ttl}s (DNSKEY TTL) + margin", g.domain));
+                        return Ok(());
+                    }
+                    if now.duration_since(since) > SignedDuration::from_hours(48) {
+                        return Err("the losing operator did not publish the relayed key within 48 hours".into());
+                    }
+                    g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
+                    return Ok(());
+                }
+                Step::Transfer => {
+                    let r = self
+                        .cmd_ok(
+                            "transfer",
+                            CommandKind::Transfer(
+                                TransferOp::Request,
+                                Transfer::Domain(domain::Transfer {
+                                    name: g.domain.clone(),
+                                    period: None,
+                                    auth_info: Some(AuthInfo::password(g.token.clone())),
+                                }),
+                            ),
+                            Vec::new(),
+                        )
+                        .await?;
+                    self.note(now, format!("{}: transferred ({})", g.domain, r.code()));
+                    g.step = Step::AddDs;
+                }
+                Step::AddDs => {
+                    if self.has(Fault::GoingInsecure) {
+                        // The insecure way (RFC 6781 §4.3.5.2): no DS during the move.
+                        self.update_secdns(&g.domain, Some(Remove::All(true)), None).await?;
+                        self.note(now, format!("{}: removed every DS before the move", g.domain));
+                        g.step = Step::AwaitOldDsGone;
+                        continue;
+                    }
+                    if !g.losing_signed {
+                        g.step = Step::SwitchNs;
+                        continue;
+                    }
+                    let ksk = g.my_ksk.clone().ok_or("no KSK")?;
+                    if self.has(Fault::DsAsDsData) {
+                        let ds = ds_data(&g.domain, &ksk)?;
+                        self.cmd_ok(
+                            "DS add (dsData)",
+                            CommandKind::Update(Update::Domain(bare_update(&g.domain))),
+                            vec![CommandExtension::SecDnsUpdate(secdns::Update {
+                                urgent: false,
+                                rem: None,
+                                add: Some(DsOrKeySet { max_sig_life: None, data: DsOrKey::Ds(vec![ds]) }),
+                                chg: None,
+                            })],
+                        )
+                        .await?;
+                    } else {
+                        self.update_secdns(&g.domain, None, Some(vec![ksk])).await?;
+                    }
+                    self.note(now, format!("{}: added our KSK as key data, keeping the old DS", g.domain));
+                    g.step = Step::AwaitDs;
+                }
+                Step::AwaitDs | Step::AwaitDsAfterMove => {
+                    let mine = g.my_ksk.clone().ok_or("no KSK")?;
+                    let (ds, ttl) = dnsutil::ds(parent, &g.domain).await?;
+                    let published = ds_matches(&g.domain, &mine, &ds);
+                    if !published {
+                        g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
+                        return Ok(());
+                    }
+                    g.ttl_ds = g.ttl_ds.max(ttl);
+                    let last = g.step == Step::AwaitDsAfterMove;
+                    if self.has(Fault::NsSwitchedTooEarly) && !last {
+                        g.step = Step::SwitchNs;
+                        continue;
+                    }
+                    g.wake = after(now, g.ttl_ds);
+                    self.note(now, format!("{}: the parent publishes our DS; waiting {}s (DS TTL) + margin", g.domain, g.ttl_ds));
+                    g.step = if last { Step::RemoveOldZsk } else { Step::SwitchNs };
+                    return Ok(());
+                }
+                Step::SwitchNs => {
+                    let mine = self.op.ns_names();
+                    for ns in &mine {
+                        let r = self
+                            .cmd(CommandKind::Create(Create::Host(host::Create { name: ns.clone(), addrs: Vec::new() })), Vec::new())
+                            .await?;
+                        if !r.code().is_success() && r.code() != ResultCode::ObjectExists {
+                            return Err(format!("host create {ns} refused: {}", r.code()));
+                        }
+                    }
+                    let mut u = bare_update(&g.domain);
+                    u.add = Some(AddRem { ns: Some(NsList::HostObj(mine.clone())), ..AddRem::default() });
+                    u.rem = Some(AddRem { ns: Some(NsList::HostObj(g.losing_ns.clone())), ..AddRem::default() });
+                    self.cmd_ok("NS switch", CommandKind::Update(Update::Domain(u)), Vec::new()).await?;
+                    self.note(now, format!("{}: switched NS to {}", g.domain, mine.join(", ")));
+                    g.step = Step::AwaitNs;
+                }
+                Step::AwaitNs => {
+                    let (ns, ttl) = dnsutil::delegation(parent, &g.domain).await?;
+                    let mut mine = self.op.ns_names();
+                    mine.sort();
+                    if ns != mine {
+                        g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
+                        return Ok(());
+                    }
+                    // Step 7: the old delegation (parent NS TTL) and everything the losing
+                    // operator served (its largest TTL) must be out of every cache.
+                    let mut max_losing = 0;
+                    for addr in self.cfg.directory.addrs(&g.losing_ns) {
+                        max_losing = max_losing.max(dnsutil::max_ttl(addr, &g.domain, &g.checks).await.unwrap_or(0));
+                    }
+                    let wait = g.ttl_ns_parent.max(ttl) + max_losing;
+                    let wait = if self.has(Fault::OldDsRemovedTooEarly) { 0 } else { wait };
+                    g.wake = if wait == 0 { now } else { after(now, wait) };
+                    self.note(now, format!("{}: the parent delegates to us; waiting {wait}s (old NS and data TTLs) + margin", g.domain));
+                    g.step = if self.has(Fault::GoingInsecure) || !g.losing_signed { Step::AddDsAfterMove } else { Step::RemoveOldDs };
+                    if wait > 0 {
+                        return Ok(());
+                    }
+                }
+                Step::RemoveOldDs => {
+                    let old: Vec<KeyData> = g.old_keys.iter().filter(|k| Some(*k) != g.my_ksk.as_ref()).cloned().collect();
+                    if !old.is_empty() {
+                        self.update_secdns(&g.domain, Some(Remove::Key(old)), None).await?;
+                    }
+                    self.note(now, format!("{}: removed the old DS", g.domain));
+                    g.step = Step::AwaitOldDsGone;
+                }
+                Step::AwaitOldDsGone => {
+                    let (ds, ttl) = dnsutil::ds(parent, &g.domain).await?;
+                    let only_mine = match &g.my_ksk {
+                        Some(k) if !self.has(Fault::GoingInsecure) => ds.iter().all(|d| ds_matches(&g.domain, k, std::slice::from_ref(d))),
+                        _ => ds.is_empty(),
+                    };
+                    if !only_mine {
+                        g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
+                        return Ok(());
+                    }
+                    g.ttl_ds = g.ttl_ds.max(ttl).max(g.ttl_ds);
+                    g.wake = after(now, g.ttl_ds.max(3600));
+                    self.note(now, format!("{}: the parent's DS set is final for now; waiting {}s + margin", g.domain, g.ttl_ds));
+                    g.step = if self.has(Fault::GoingInsecure) { Step::SwitchNs } else { Step::RemoveOldZsk };
+                    return Ok(());
+                }
+                Step::AddDsAfterMove => {
+                    self.op.set_signed(&g.domain, true).await?;
+                    let ksk = g.my_ksk.clone().ok_or("no KSK")?;
+                    self.update_secdns(&g.domain, None, Some(vec![ksk])).await?;
+                    self.note(now, format!("{}: signed and added our DS after the move", g.domain));
+                    g.step = Step::AwaitDsAfterMove;
+                }
+                Step::RemoveOldZsk => {
+                    for k in g.imported.clone() {
+                        self.op.remove_foreign_key(&g.domain, &k).await?;
+                    }
+                    self.note(now, format!("{}: done; the losing ZSK is no longer published", g.domain));
+                    g.step = Step::Done;
+                    return Ok(());
+                }
+                Step::Done | Step::Failed(_) => return Ok(()),
+            }
+        }
+    }
+
+    /// Steps 1 and 2: learn the current state, build our zone, relay our ZSK.
+    async fn start(&mut self, g: &mut Gain, now: Timestamp, parent: SocketAddr) -> Result<(), String> {
+        let r = self
+            .cmd_ok(
+                "domain info with token",
+                CommandKind::Info(Info::Domain(domain::Info {
+                    name: g.domain.clone(),
+                    hosts: domain::HostsFilter::All,
+                    auth_info: Some(AuthInfo::password(g.token.clone())),
+                })),
+                Vec::new(),
+            )
+            .await?;
+        let Some(ResData::DomainInfo(info)) = &r.res_data else {
+            return Err("domain info without data".into());
+        };
+        if info.cl_id == self.cfg.clid {
+            return Err(format!("{} is already ours", g.domain));
+        }
+        g.old_keys = r
+            .extensions
+            .iter()
+            .filter_map(|e| match e {
+                ResponseExtension::SecDnsInfo(DsOrKeySet { data: DsOrKey::Key(k), .. }) => Some(k.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let (ns, ns_ttl) = dnsutil::delegation(parent, &g.domain).await?;
+        let (_, ds_ttl) = dnsutil::ds(parent, &g.domain).await?;
+        g.losing_ns = info.ns.as_ref().map(|n| n.names().iter().map(|s| s.to_string()).collect()).unwrap_or(ns);
+        g.ttl_ns_parent = ns_ttl;
+        g.ttl_ds = ds_ttl;
+        let servers = self.cfg.directory.addrs(&g.losing_ns);
+        let first = *servers.first().ok_or_else(|| format!("cannot reach any of {:?}", g.losing_ns))?;
+        let (losing_keys, ttl) = dnsutil::dnskeys(first, &g.domain).await?;
+        g.ttl_dnskey_losing = ttl;
+        g.losing_signed = !losing_keys.is_empty();
+
+        // RFC 8901 §4: both operators need a common algorithm.
+        let mine = self.op.algorithm();
+        let theirs: BTreeSet<u8> = losing_keys.iter().map(|k| u8::from(k.public_key().algorithm())).collect();
+        let algorithm = if !theirs.is_empty() && !theirs.contains(&mine) && !self.has(Fault::OtherAlgorithm) {
+            let a = *theirs.iter().next().expect("invariant: checked non-empty");
+            self.note(now, format!("{}: the losing side signs with algorithm {a}; using it too (RFC 8901 §4)", g.domain));
+            a
+        } else {
+            mine
+        };
+        let signed = g.losing_signed && !self.has(Fault::GoingInsecure);
+        self.op.create_zone(&g.domain, &g.records, signed, Some(algorithm)).await?;
+        g.my_ksk = Some(self.op.ksk(&g.domain).await?);
+        g.my_zsks = self.op.zsks(&g.domain).await?;
+
+        if !g.losing_signed || self.has(Fault::GoingInsecure) {
+            self.note(now, format!("{}: moving without key exchange ({})", g.domain, if g.losing_signed { "going insecure" } else { "unsigned" }));
+            g.step = Step::Transfer;
+            return Ok(());
+        }
+        // Step 1: the losing operator's data-signing keys go into our DNSKEY set.
+        let data_keys: Vec<KeyData> = {
+            let zsks: Vec<KeyData> = losing_keys.iter().filter(|k| k.flags() == 256).map(crate::world::operator::key_data).collect();
+            if zsks.is_empty() {
+                losing_keys.iter().map(crate::world::operator::key_data).collect()
+            } else {
+                zsks
+            }
+        };
+        if !self.has(Fault::LosingZskNotImported) {
+            for k in &data_keys {
+                self.op.add_foreign_key(&g.domain, k, None).await?;
+            }
+            g.imported = data_keys;
+        }
+        // Step 2: relay our ZSK(s) (RFC 8063), valid for as long as the move can take.
+        let token = if self.has(Fault::KeyRelayWrongToken) { format!("x{}", g.token) } else { g.token.clone() };
+        let expiry = XsDuration::parse("P7D").expect("invariant: literal duration");
+        let data = g
+            .my_zsks
+            .iter()
+            .map(|k| KeyRelayData { key_data: k.clone(), expiry: Some(Expiry::Relative(expiry.clone())) })
+            .collect();
+        self.cmd_ok(
+            "key relay",
+            CommandKind::Create(Create::KeyRelay(keyrelay::Create { name: g.domain.clone(), auth_info: AuthInfo::password(token), data })),
+            Vec::new(),
+        )
+        .await?;
+        self.note(now, format!("{}: relayed our ZSK to the registrar of record", g.domain));
+        g.step = Step::AwaitRelayPublished { since: now };
+        Ok(())
+    }
+
+    async fn update_secdns(&mut self, domain: &str, rem: Option<Remove>, add: Option<Vec<KeyData>>) -> Result<(), String> {
+        self.cmd_ok(
+            "secDNS update",
+            CommandKind::Update(Update::Domain(bare_update(domain))),
+            vec![CommandExtension::SecDnsUpdate(secdns::Update {
+                urgent: false,
+                rem,
+                add: add.map(|k| DsOrKeySet { max_sig_life: None, data: DsOrKey::Key(k) }),
+                chg: None,
+            })],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The losing side: reads and acknowledges poll messages.
+    async fn poll(&mut self, now: Timestamp) -> Result<(), String> {
+        for _ in 0..100 {
+            let r = self.cmd(CommandKind::Poll(Poll::Req), Vec::new()).await?;
+            if r.code() != ResultCode::SuccessAckToDequeue {
+                return Ok(());
+            }
+            let Some(q) = r.msg_q.clone() else {
+                return Err("1301 without msgQ".into());
+            };
+            if self.processed.insert(q.id.clone()) {
+                self.handle_message(&r, now).await?;
+            }
+            if self.has(Fault::PollNeverAcked) {
+                return Ok(());
+            }
+            self.cmd_ok("poll ack", CommandKind::Poll(Poll::Ack { msg_id: q.id }), Vec::new()).await?;
+        }
+        Ok(())
+    }
+
+    async fn handle_message(&mut self, r: &Response, now: Timestamp) -> Result<(), String> {
+        match &r.res_data {
+            Some(ResData::KeyRelay(k)) => {
+                if !self.op.hosts(&k.name).await? {
+                    self.note(now, format!("{}: relayed key for a zone we do not host; ignored", k.name));
+                    return Ok(());
+                }
+                for d in &k.data {
+                    let expiry = match &d.expiry {
+                        None => None,
+                        Some(Expiry::Absolute(t)) => Some(*t),
+                        Some(Expiry::Relative(x)) => Some(
+                            k.cr_date
+                                .to_zoned(jiff::tz::TimeZone::UTC)
+                                .checked_add(x.to_span().map_err(|e| e.to_string())?)
+                                .map_err(|e| e.to_string())?
+                                .timestamp(),
+                        ),
+                    };
+                    if d.expiry.as_ref().is_some_and(|e| e.is_revocation(now)) {
+                        self.op.remove_foreign_key(&k.name, &d.key_data).await?;
+                        self.note(now, format!("{}: key relay from {} revoked a key", k.name, k.re_id));
+                        continue;
+                    }
+                    if self.has(Fault::RelayedKeyIgnored) {
+                        self.note(now, format!("{}: ignored a relayed key (fault)", k.name));
+                        continue;
+                    }
+                    self.op.add_foreign_key(&k.name, &d.key_data, expiry).await?;
+                    self.note(now, format!("{}: published the key relayed by {} until {:?}", k.name, k.re_id, expiry));
+                }
+            }
+            Some(ResData::SidnPoll(p)) => {
+                if let Some(ResData::DomainTransfer(t)) = p.res_data.as_deref()
+                    && t.ac_id == self.cfg.clid
+                {
+                    self.note(now, format!("{}: transferred away to {}", t.name, t.re_id));
+                    if self.has(Fault::RelayedKeyRemovedTooEarly) {
+                        for (k, _) in self.op.foreign_keys(&t.name).await? {
+                            self.op.remove_foreign_key(&t.name, &k).await?;
+                        }
+                        self.note(now, format!("{}: dropped the relayed keys at once (fault)", t.name));
+                    }
+                    self.away.insert(t.name.clone(), Away { domain: t.name.clone(), ns_gone_at: None, retire_at: None });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Retires zones of domains that left, once the delegation moved and caches forgot us.
+    async fn retire(&mut self, now: Timestamp) -> Result<(), String> {
+        let Some(parent) = self.cfg.directory.parent else {
+            return Ok(());
+        };
+        let mine: Vec<String> = self.op.ns_names();
+        let names: Vec<String> = self.away.keys().cloned().collect();
+        for d in names {
+            let a = self.away.get(&d).expect("invariant: key taken from the map");
+            if a.ns_gone_at.is_none() {
+                let (ns, ttl) = dnsutil::delegation(parent, &d).await?;
+                if !ns.iter().any(|n| mine.contains(n)) {
+                    let mut max = 0;
+                    for addr in self.cfg.directory.addrs(&mine) {
+                        max = max.max(dnsutil::max_ttl(addr, &d, &[]).await.unwrap_or(0));
+                    }
+                    let a = self.away.get_mut(&d).expect("invariant: key taken from the map");
+                    a.ns_gone_at = Some(now);
+                    a.retire_at = Some(after(now, ttl + max));
+                }
+                continue;
+            }
+            let keys = self.op.foreign_keys(&d).await?;
+            let keys_expired = keys.iter().all(|(_, e)| e.is_some_and(|e| e <= now));
+            if a.retire_at.is_some_and(|t| t <= now) && (keys.is_empty() || keys_expired) {
+                self.op.remove_zone(&d).await?;
+                self.note(now, format!("{d}: retired the zone (delegation moved, relayed keys expired)"));
+                self.away.remove(&d);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bare_update(domain: &str) -> domain::Update {
+    domain::Update { name: domain.into(), add: None, rem: None, chg: None }
+}
+
+fn ds_data(domain: &str, k: &KeyData) -> Result<DsData, String> {
+    let ds = mock_registry::registry::keys::ds_for(domain, k).ok_or("cannot compute a DS for our KSK")?;
+    Ok(DsData {
+        key_tag: ds.key_tag(),
+        alg: u8::from(ds.algorithm()),
+        digest_type: u8::from(ds.digest_type()),
+        digest: ds.digest().to_vec(),
+        key_data: None,
+    })
+}
+
+/// Whether any DS in `set` is the SHA-256 DS of `key`.
+fn ds_matches(domain: &str, key: &KeyData, set: &[hickory_proto::dnssec::rdata::DS]) -> bool {
+    mock_registry::registry::keys::ds_for(domain, key).is_some_and(|mine| set.iter().any(|d| *d == mine))
+}

@@ -1,0 +1,258 @@
+//! Results of a run and the ways they are shown: a terminal summary, JUnit XML (one test case
+//! per scenario, the check id as the failure type, the transcript in system-out) and JSON.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use serde::Serialize;
+
+use crate::checks::{CheckId, Severity};
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// It held.
+    Pass,
+    /// It failed.
+    Fail,
+    /// It failed, as the scenario expects (a faulty variant caught).
+    ExpectedFail,
+    /// The scenario expected it to fail and it held: the harness missed a fault.
+    UnexpectedPass,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// Which check.
+    pub check: CheckId,
+    /// Its severity.
+    pub severity: Severity,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// What happened, for people.
+    pub message: String,
+    /// When (virtual time), if it is about an instant or the start of an interval.
+    pub at: Option<Timestamp>,
+    /// The step during or after which it happened.
+    pub step: Option<String>,
+    /// Evidence: the checker's witness, EPP exchanges, observed records.
+    pub evidence: Vec<String>,
+}
+
+impl CheckResult {
+    /// Whether this result makes the scenario fail.
+    pub fn fails_scenario(&self) -> bool {
+        match self.outcome {
+            Outcome::Fail => self.severity >= Severity::Error,
+            Outcome::UnexpectedPass => true,
+            Outcome::Pass | Outcome::ExpectedFail => false,
+        }
+    }
+}
+
+/// One row of the human timeline: what each source served at a time, and the verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineRow {
+    /// When.
+    pub at: Timestamp,
+    /// Offset from the scenario start.
+    pub offset: String,
+    /// Parent DS key tags.
+    pub ds: String,
+    /// Parent NS.
+    pub ns: String,
+    /// DNSKEY key tags per operator (`A: 123 456`).
+    pub dnskey: String,
+    /// The verdict band from here on.
+    pub verdict: String,
+    /// What happened.
+    pub event: String,
+}
+
+/// One scenario's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    /// Scenario id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// File.
+    pub path: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// The subject command, when one played.
+    pub subject: Option<String>,
+    /// Whether every required check passed.
+    pub passed: bool,
+    /// Every check evaluated.
+    pub checks: Vec<CheckResult>,
+    /// Virtual start.
+    pub virtual_start: Timestamp,
+    /// Virtual end.
+    pub virtual_end: Timestamp,
+    /// Wall time, seconds.
+    pub wall_seconds: f64,
+    /// Cache states (combinations) the checker validated.
+    pub combinations: u64,
+    /// The timeline.
+    pub timeline: Vec<TimelineRow>,
+    /// EPP frames and registrar log lines, in order.
+    pub transcript: Vec<String>,
+    /// A harness failure that stopped the scenario.
+    pub error: Option<String>,
+}
+
+impl ScenarioReport {
+    /// Virtual duration.
+    pub fn virtual_duration(&self) -> SignedDuration {
+        self.virtual_end.duration_since(self.virtual_start)
+    }
+
+    /// The results that make it fail.
+    pub fn failures(&self) -> impl Iterator<Item = &CheckResult> {
+        self.checks.iter().filter(|c| c.fails_scenario())
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteReport {
+    /// The harness version.
+    pub harness_version: &'static str,
+    /// When the run started (wall clock).
+    pub started: Timestamp,
+    /// Wall time, seconds.
+    pub wall_seconds: f64,
+    /// Per scenario.
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+impl SuiteReport {
+    /// Whether every scenario passed.
+    pub fn passed(&self) -> bool {
+        self.scenarios.iter().all(|s| s.passed)
+    }
+
+    /// JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("invariant: reports contain only serialisable data")
+    }
+
+    /// JUnit XML: one suite, one test case per scenario.
+    pub fn to_junit(&self) -> String {
+        let mut report = Report::new("harness");
+        let mut suite = TestSuite::new("scenarios");
+        for s in &self.scenarios {
+            let status = match s.failures().next() {
+                None if s.error.is_none() => TestCaseStatus::success(),
+                first => {
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    match (first, &s.error) {
+                        (Some(f), _) => {
+                            st.set_type(f.check.id());
+                            st.set_message(&f.message);
+                        }
+                        (None, Some(e)) => {
+                            st.set_type(CheckId::HarnessFault.id());
+                            st.set_message(e);
+                        }
+                        (None, None) => {}
+                    }
+                    st.set_description(
+                        s.failures()
+                            .map(|f| format!("{} {}: {}", f.check.id(), f.severity, f.message))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+                    st
+                }
+            };
+            let mut case = TestCase::new(s.id.clone(), status);
+            case.set_classname(format!("scenarios.{}", s.id));
+            case.set_time(Duration::from_secs_f64(s.wall_seconds));
+            case.add_property(("file", s.path.as_str()));
+            case.set_system_out(transcript_text(s));
+            suite.add_test_case(case);
+        }
+        suite.set_time(Duration::from_secs_f64(self.wall_seconds));
+        report.add_test_suite(suite);
+        report.to_string().expect("invariant: JUnit serialisation of strings cannot fail")
+    }
+
+    /// The terminal summary.
+    pub fn summary(&self, verbose: bool) -> String {
+        let mut out = String::new();
+        for s in &self.scenarios {
+            let verdict = if s.passed { "PASS" } else { "FAIL" };
+            let _ = writeln!(
+                out,
+                "{verdict} {:<44} virtual {:>9}  wall {:>6.2}s  {}",
+                s.id,
+                human(s.virtual_duration()),
+                s.wall_seconds,
+                s.title
+            );
+            for c in &s.checks {
+                let show = c.fails_scenario() || c.outcome == Outcome::ExpectedFail || (verbose && c.outcome == Outcome::Fail);
+                if !show {
+                    continue;
+                }
+                let tag = match c.outcome {
+                    Outcome::ExpectedFail => "caught",
+                    Outcome::UnexpectedPass => "MISSED",
+                    _ => "failed",
+                };
+                let _ = writeln!(out, "     {tag} {} ({}): {}", c.check.id(), c.severity, c.message);
+                if !s.passed || verbose {
+                    for e in c.evidence.iter().take(8) {
+                        let _ = writeln!(out, "         {e}");
+                    }
+                }
+            }
+            if let Some(e) = &s.error {
+                let _ = writeln!(out, "     harness fault: {e}");
+            }
+        }
+        let passed = self.scenarios.iter().filter(|s| s.passed).count();
+        let _ = writeln!(
+            out,
+            "\n{passed} of {} scenarios passed in {:.2}s wall time",
+            self.scenarios.len(),
+            self.wall_seconds
+        );
+        out
+    }
+}
+
+/// The transcript as text (JUnit system-out, certification pages).
+pub fn transcript_text(s: &ScenarioReport) -> String {
+    let mut t = String::new();
+    if !s.timeline.is_empty() {
+        t.push_str("timeline:\n");
+        for r in &s.timeline {
+            let _ = writeln!(t, "  {:>8}  DS [{}]  NS [{}]  DNSKEY {}  {}  {}", r.offset, r.ds, r.ns, r.dnskey, r.verdict, r.event);
+        }
+    }
+    t.push_str("transcript:\n");
+    for line in &s.transcript {
+        t.push_str(line);
+        t.push('\n');
+    }
+    t
+}
+
+/// `1d 2h 3m` style.
+pub fn human(d: SignedDuration) -> String {
+    let secs = d.as_secs().max(0);
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (h, m) = (rest / 3600, (rest % 3600) / 60);
+    match (days, h, m) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h{m:02}m"),
+        (d, h, m) => format!("{d}d{h:02}h{m:02}m"),
+    }
+}

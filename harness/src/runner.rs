@@ -1,0 +1,655 @@
+//! Runs one scenario: builds its world, plays the steps on a discrete-event virtual clock,
+//! records what every DNS source serves after each change, and evaluates every check.
+//!
+//! The clock only moves by jumping to the next deadline anybody waits for: a registrar's
+//! wake-up, a registry publication falling due, an operator's key expiry or re-signing. So a
+//! procedure that waits days of TTLs runs in well under a second, and the same seed gives the
+//! same run.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use mock_registry::clock::Clock;
+use mock_registry::client::EppClient;
+use mock_registry::epp::keyrelay::{self, Expiry, KeyRelayData};
+use mock_registry::epp::message::{CommandKind, Create, Frame};
+use mock_registry::epp::{AuthInfo, XsDuration};
+
+use crate::checks::{CheckId, Severity};
+use crate::observe::Observer;
+use crate::registrar::reference::{Config, ReferenceRegistrar};
+use crate::registrar::{LocalOperator, TickReport};
+use crate::report::{CheckResult, Outcome, ScenarioReport};
+use crate::scenario::file::PlayedBy;
+use crate::scenario::{ChainExpectation, Scenario, Step};
+use crate::world::World;
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The subject command, for `subject` roles.
+    pub subject: Option<String>,
+}
+
+/// A registrar as the runner drives it.
+#[derive(Debug)]
+enum Player {
+    Reference(Box<ReferenceRegistrar<LocalOperator>>),
+}
+
+impl Player {
+    async fn tick(&mut self, now: Timestamp) -> TickReport {
+        match self {
+            Self::Reference(r) => r.tick(now).await,
+        }
+    }
+
+    async fn request_token(&mut self, domain: &str, now: Timestamp) -> Result<String, String> {
+        match self {
+            Self::Reference(r) => r.request_token(domain, now).await,
+        }
+    }
+
+    fn transfer_in(&mut self, domain: &str, token: &str, records: Vec<String>, checks: Vec<(String, String)>, now: Timestamp) {
+        match self {
+            Self::Reference(r) => r.transfer_in(domain, token, records, checks, now),
+        }
+    }
+
+    fn transcript(&self, label: &str) -> Vec<(Timestamp, String)> {
+        match self {
+            Self::Reference(r) => {
+                let mut out: Vec<(Timestamp, String)> =
+                    r.log().iter().map(|(t, l)| (*t, format!("[{label}] {l}"))).collect();
+                for e in r.epp().transcript() {
+                    // EPP frames carry no virtual time; they are listed after the log lines of
+                    // the same run, in order.
+                    let dir = if e.sent { "C" } else { "S" };
+                    out.push((Timestamp::MAX, format!("[{label} EPP {dir}] {}", e.xml)));
+                }
+                out
+            }
+        }
+    }
+}
+
+/// The state of a run.
+struct Run {
+    world: World,
+    players: Vec<Option<Player>>,
+    reports: Vec<TickReport>,
+    wakes: Vec<Option<Timestamp>>,
+    observer: Observer,
+    /// (domain, gaining registrar, started) for deadline checks.
+    transfers: Vec<(String, usize, Timestamp)>,
+    /// When each (registrar, domain) procedure was first seen done.
+    done_at: BTreeMap<(usize, String), Timestamp>,
+    checks: Vec<CheckResult>,
+    /// Registry log positions of scripted steps (their refusals are expected).
+    scripted: Vec<std::ops::Range<usize>>,
+    step_names: Vec<(Timestamp, String)>,
+}
+
+/// Runs one scenario and reports.
+pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> ScenarioReport {
+    let wall = Instant::now();
+    let start = scenario.world.start;
+    let mut report = ScenarioReport {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        path: scenario.path.display().to_string(),
+        sha256: scenario.sha256.clone(),
+        subject: options.subject.clone(),
+        passed: false,
+        checks: Vec::new(),
+        virtual_start: start,
+        virtual_end: start,
+        wall_seconds: 0.0,
+        combinations: 0,
+        timeline: Vec::new(),
+        transcript: Vec::new(),
+        error: None,
+    };
+    match play(scenario.clone(), options).await {
+        Ok(run) => {
+            report.virtual_end = run.world.clock.now();
+            report.combinations = run.observer.combinations();
+            report.timeline = run.observer.timeline_rows(start);
+            let mut lines: Vec<(Timestamp, String)> = run.step_names.clone();
+            for (i, p) in run.players.iter().enumerate() {
+                if let Some(p) = p {
+                    lines.extend(p.transcript(&scenario.registrars[i].label));
+                }
+            }
+            lines.sort_by_key(|(t, _)| *t);
+            report.transcript = lines
+                .into_iter()
+                .map(|(t, l)| if t == Timestamp::MAX { l } else { format!("{} {l}", crate::report::human(t.duration_since(start))) })
+                .collect();
+            report.checks = run.checks;
+        }
+        Err(e) => {
+            report.error = Some(e.clone());
+            report.checks.push(CheckResult {
+                check: CheckId::HarnessFault,
+                severity: Severity::Critical,
+                outcome: Outcome::Fail,
+                message: e,
+                at: None,
+                step: None,
+                evidence: Vec::new(),
+            });
+        }
+    }
+    apply_expectations(&scenario, &mut report.checks);
+    report.passed = report.error.is_none() && !report.checks.iter().any(CheckResult::fails_scenario);
+    report.wall_seconds = wall.elapsed().as_secs_f64();
+    report
+}
+
+async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, String> {
+    let world = World::build(scenario.clone()).await?;
+    let mut players = Vec::new();
+    for (i, r) in scenario.registrars.iter().enumerate() {
+        let player = match r.played_by {
+            PlayedBy::Reference => {
+                let cfg = Config {
+                    clid: r.clid.clone(),
+                    password: world.password(i),
+                    epp: world.epp.local_addr(),
+                    tls: world.client_tls(i)?,
+                    tld: scenario.world.tld.clone(),
+                    fault: r.fault,
+                    directory: world.directory.clone(),
+                    poll_interval: SignedDuration::from_mins(30),
+                };
+                let op = LocalOperator(world.operators[i].clone());
+                Some(Player::Reference(Box::new(ReferenceRegistrar::connect(cfg, op).await?)))
+            }
+            PlayedBy::Subject => {
+                let Some(cmd) = &options.subject else {
+                    return Err(format!("registrar {} is played by the subject, but no --subject command was given", r.label));
+                };
+                return Err(format!("subject registrars ({cmd}) need the adapter protocol, which is not available yet"));
+            }
+        };
+        players.push(player);
+    }
+    let n = players.len();
+    let observer = Observer::new(&world);
+    let mut run = Run {
+        world,
+        players,
+        reports: vec![TickReport::default(); n],
+        wakes: vec![None; n],
+        observer,
+        transfers: Vec::new(),
+        done_at: BTreeMap::new(),
+        checks: Vec::new(),
+        scripted: Vec::new(),
+        step_names: Vec::new(),
+    };
+    run.settle().await?;
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let now = run.world.clock.now();
+        run.step_names.push((now, format!("[step {}] {}", i + 1, describe(&scenario, step))));
+        run.step(step).await?;
+    }
+    // Let caches empty after the last change, so the checker sees the whole tail.
+    run.finish().await?;
+    run.evaluate().await;
+    Ok(run)
+}
+
+fn describe(s: &Scenario, step: &Step) -> String {
+    match step {
+        Step::Transfer { domain, to } => format!("registrant moves {} to {}", s.domains[*domain].name, s.registrars[*to].label),
+        Step::RequestToken { domain } => format!("registrant asks for the token of {}", s.domains[*domain].name),
+        Step::Run { limit } => format!("run until idle (at most {})", crate::report::human(*limit)),
+        Step::Advance { by } => format!("advance {}", crate::report::human(*by)),
+        Step::OperatorFault { operator, fault } => format!("operator {} fault {:?}", s.registrars[*operator].label, fault),
+        Step::Epp { registrar, expect_code, .. } => format!("raw EPP by {} expecting {expect_code}", s.registrars[*registrar].label),
+        Step::KeyRelay { registrar, domain, expect_code, .. } => {
+            format!("key relay by {} for {domain} expecting {expect_code}", s.registrars[*registrar].label)
+        }
+    }
+}
+
+impl Run {
+    fn now(&self) -> Timestamp {
+        self.world.clock.now()
+    }
+
+    /// Publishes what is due and records observations until nothing changes at this instant.
+    async fn settle(&mut self) -> Result<(), String> {
+        for _ in 0..8 {
+            let changed = self.world.publish().await?;
+            let observed = self.observer.observe(&self.world, self.now()).await?;
+            if !changed && !observed {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ticks every registrar due now.
+    async fn tick_due(&mut self) -> Result<(), String> {
+        let now = self.now();
+        for i in 0..self.players.len() {
+            if self.wakes[i].is_some_and(|w| w > now) {
+                continue;
+            }
+            if let Some(p) = self.players[i].as_mut() {
+                let r = p.tick(now).await;
+                for d in &r.done {
+                    self.done_at.entry((i, d.clone())).or_insert(now);
+                }
+                self.wakes[i] = r.next_wake;
+                self.reports[i] = r;
+                self.settle().await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn busy(&self) -> bool {
+        self.reports.iter().any(|r| !r.busy.is_empty()) || self.world.publisher.pending() > 0
+    }
+
+    /// Runs until `limit`; with `until_idle`, stops earlier once nobody is busy.
+    async fn run_until(&mut self, limit: Timestamp, until_idle: bool) -> Result<(), String> {
+        let mut rounds = 0u64;
+        loop {
+            rounds += 1;
+            if rounds > 200_000 {
+                return Err("the run did not settle after 200000 rounds".into());
+            }
+            self.tick_due().await?;
+            self.settle().await?;
+            if until_idle && !self.busy() {
+                return Ok(());
+            }
+            let mut next: Vec<Timestamp> = self.wakes.iter().flatten().copied().collect();
+            next.extend(self.world.next_deadline().await);
+            let now = self.now();
+            let next = next.into_iter().filter(|t| *t > now).min();
+            match next {
+                Some(t) if t <= limit => {
+                    self.world.clock.set(t).map_err(|e| e.to_string())?;
+                }
+                _ => {
+                    if !until_idle {
+                        self.world.clock.set(limit).map_err(|e| e.to_string())?;
+                        self.tick_due().await?;
+                        self.settle().await?;
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), String> {
+        let scenario = self.world.scenario.clone();
+        let now = self.now();
+        match step {
+            Step::Transfer { domain, to } => {
+                let name = scenario.domains[*domain].name.clone();
+                let sponsor = self.world.sponsor_of(&name).ok_or_else(|| format!("{name} does not exist"))?;
+                let token = self.players[sponsor]
+                    .as_mut()
+                    .ok_or("the sponsor is not played")?
+                    .request_token(&name, now)
+                    .await?;
+                let d = &scenario.domains[*domain];
+                self.players[*to]
+                    .as_mut()
+                    .ok_or("the gaining registrar is not played")?
+                    .transfer_in(&name, &token, d.records.clone(), d.checks.clone(), now);
+                self.wakes[*to] = Some(now);
+                self.transfers.push((name, *to, now));
+            }
+            Step::RequestToken { domain } => {
+                let name = scenario.domains[*domain].name.clone();
+                let sponsor = self.world.sponsor_of(&name).ok_or_else(|| format!("{name} does not exist"))?;
+                if let Some(p) = self.players[sponsor].as_mut() {
+                    p.request_token(&name, now).await?;
+                }
+            }
+            Step::Run { limit } => {
+                let until = now.checked_add(*limit).map_err(|e| e.to_string())?;
+                self.run_until(until, true).await?;
+            }
+            Step::Advance { by } => {
+                let until = now.checked_add(*by).map_err(|e| e.to_string())?;
+                self.run_until(until, false).await?;
+            }
+            Step::OperatorFault { operator, fault } => {
+                self.world.operators[*operator].lock().await.set_fault(*fault, now).map_err(|e| e.to_string())?;
+                self.settle().await?;
+            }
+            Step::Epp { registrar, xml, expect_code } => {
+                let xml = self.fill_tokens(xml);
+                let before = self.log_len();
+                let got = self.raw_epp(*registrar, xml.as_bytes()).await?;
+                self.scripted.push(before..self.log_len());
+                self.expect_code(step, *expect_code, got);
+                self.settle().await?;
+            }
+            Step::KeyRelay { registrar, domain, wrong_token, expiry, expect_code } => {
+                let token = if *wrong_token {
+                    "not-the-token".to_string()
+                } else {
+                    self.world.token_of(domain).unwrap_or_else(|| "no-such-domain".into())
+                };
+                let expiry = match expiry {
+                    None => None,
+                    Some(e) if e.starts_with('P') || e.starts_with("-P") => {
+                        Some(Expiry::Relative(XsDuration::parse(e).map_err(|er| er.to_string())?))
+                    }
+                    Some(e) => Some(Expiry::Absolute(e.parse().map_err(|er| format!("expiry {e}: {er}"))?)),
+                };
+                let key = relay_key(&self.world, *registrar, domain).await?;
+                let frame = Frame::Command(Box::new(mock_registry::epp::Command {
+                    kind: CommandKind::Create(Create::KeyRelay(keyrelay::Create {
+                        name: domain.clone(),
+                        auth_info: AuthInfo::password(token),
+                        data: vec![KeyRelayData { key_data: key, expiry }],
+                    })),
+                    extensions: Vec::new(),
+                    cl_trid: Some("SCRIPT-0001".into()),
+                }));
+                let before = self.log_len();
+                let got = self.raw_epp(*registrar, frame.to_xml().as_bytes()).await?;
+                self.scripted.push(before..self.log_len());
+                self.expect_code(step, *expect_code, got);
+                self.settle().await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn log_len(&self) -> usize {
+        self.world.registry.lock().map(|r| r.log().len()).unwrap_or(0)
+    }
+
+    fn fill_tokens(&self, xml: &str) -> String {
+        let mut out = xml.to_string();
+        while let Some(start) = out.find("{token:") {
+            let Some(end) = out[start..].find('}') else { break };
+            let domain = out[start + 7..start + end].to_string();
+            let token = self.world.token_of(&domain).unwrap_or_default();
+            out.replace_range(start..start + end + 1, &token);
+        }
+        out
+    }
+
+    /// Sends a frame in a fresh, logged-in session of `registrar`; returns the result code.
+    async fn raw_epp(&mut self, registrar: usize, payload: &[u8]) -> Result<u16, String> {
+        let tls = self.world.client_tls(registrar)?;
+        let mut c = EppClient::connect(self.world.epp.local_addr(), tls, Duration::from_secs(10))
+            .await
+            .map_err(|e| e.to_string())?;
+        let clid = self.world.scenario.registrars[registrar].clid.clone();
+        c.login(&clid, &self.world.password(registrar)).await.map_err(|e| e.to_string())?;
+        let f = c.exchange_raw(payload).await.map_err(|e| e.to_string())?;
+        let label = self.world.scenario.registrars[registrar].label.clone();
+        let now = self.now();
+        for e in c.transcript() {
+            self.step_names.push((now, format!("[{label} scripted EPP {}] {}", if e.sent { "C" } else { "S" }, e.xml)));
+        }
+        match f {
+            Frame::Response(r) => Ok(r.code().code()),
+            other => Err(format!("expected a response, got {other:?}")),
+        }
+    }
+
+    fn expect_code(&mut self, step: &Step, want: u16, got: u16) {
+        let now = self.now();
+        let name = describe(&self.world.scenario, step);
+        self.checks.push(CheckResult {
+            check: CheckId::EppExpectedCode,
+            severity: CheckId::EppExpectedCode.severity(),
+            outcome: if want == got { Outcome::Pass } else { Outcome::Fail },
+            message: format!("{name}: got {got}, expected {want}"),
+            at: Some(now),
+            step: Some(name),
+            evidence: Vec::new(),
+        });
+    }
+
+    async fn finish(&mut self) -> Result<(), String> {
+        // Everyone finishes what is due now, then time runs on until every cache that could
+        // hold something served has expired (the longest TTL in the world, a day at most).
+        self.tick_due().await?;
+        self.settle().await?;
+        let tail = self.observer.max_ttl().max(3600);
+        let until = self.now().checked_add(SignedDuration::from_secs(i64::from(tail))).map_err(|e| e.to_string())?;
+        self.run_until(until, false).await
+    }
+}
+
+/// A valid key to relay in a scripted step: the registrar's operator ZSK for the domain if it
+/// hosts it, else a fixture key of its algorithm.
+async fn relay_key(world: &World, registrar: usize, domain: &str) -> Result<mock_registry::epp::secdns::KeyData, String> {
+    let mut op = world.operators[registrar].lock().await;
+    if op.hosted().iter().any(|d| d == domain)
+        && let Ok(mut k) = op.zsk_key_data(domain)
+        && !k.is_empty()
+    {
+        return Ok(k.remove(0));
+    }
+    let alg = match op.spec().algorithm {
+        8 => mock_registry::dns::KeyAlgorithm::RsaSha256,
+        15 => mock_registry::dns::KeyAlgorithm::Ed25519,
+        _ => mock_registry::dns::KeyAlgorithm::EcdsaP256Sha256,
+    };
+    let pair = mock_registry::dns::test_keys::key(alg, 3);
+    Ok(crate::world::operator::key_data(&pair.dnskey(256)))
+}
+
+/// Marks expected failures, and missed ones, per the scenario's `[expect]`.
+fn apply_expectations(s: &Scenario, checks: &mut Vec<CheckResult>) {
+    for c in checks.iter_mut() {
+        if c.outcome == Outcome::Fail && s.expect.failures.contains(&c.check) {
+            c.outcome = Outcome::ExpectedFail;
+        }
+    }
+    for want in &s.expect.failures {
+        if !checks.iter().any(|c| c.check == *want && c.outcome == Outcome::ExpectedFail) {
+            checks.push(CheckResult {
+                check: *want,
+                severity: want.severity(),
+                outcome: Outcome::UnexpectedPass,
+                message: format!("the scenario expects {want} to fail (a deliberate fault), but it held: the fault was not caught"),
+                at: None,
+                step: None,
+                evidence: Vec::new(),
+            });
+        }
+    }
+    let _ = ChainExpectation::Any;
+}
+
+impl Run {
+    fn fail(&mut self, check: CheckId, message: String, at: Option<Timestamp>, evidence: Vec<String>) {
+        self.checks.push(CheckResult {
+            check,
+            severity: check.severity(),
+            outcome: Outcome::Fail,
+            message,
+            at,
+            step: None,
+            evidence,
+        });
+    }
+
+    fn pass(&mut self, check: CheckId, message: String) {
+        self.checks.push(CheckResult {
+            check,
+            severity: check.severity(),
+            outcome: Outcome::Pass,
+            message,
+            at: None,
+            step: None,
+            evidence: Vec::new(),
+        });
+    }
+
+    /// Evaluates every check at the end of the run.
+    async fn evaluate(&mut self) {
+        let scenario = self.world.scenario.clone();
+        let start = scenario.world.start;
+        let now = self.now();
+
+        // The chain of trust, from the observation timeline.
+        let chain = crate::evaluate::chain(&self.world, &self.observer, &scenario);
+        self.observer.set_combinations(chain.combinations);
+        self.checks.extend(chain.checks);
+
+        // Every command a registrar sent in the procedure was accepted.
+        let clids: Vec<String> = scenario.registrars.iter().map(|r| r.clid.clone()).collect();
+        let refused: Vec<String> = {
+            let reg = self.world.registry.lock().unwrap_or_else(|e| e.into_inner());
+            reg.log()
+                .iter()
+                .enumerate()
+                .filter(|(i, e)| {
+                    !e.code.is_success()
+                        && e.cl_id.as_ref().is_some_and(|c| clids.contains(c))
+                        && e.cl_trid.as_deref() != Some("SETUP-0001")
+                        && !self.scripted.iter().any(|r| r.contains(i))
+                })
+                .map(|(_, e)| {
+                    format!(
+                        "{} {} {} {} → {} {}",
+                        crate::report::human(e.time.duration_since(start)),
+                        e.cl_id.as_deref().unwrap_or("-"),
+                        e.command,
+                        e.object.as_deref().unwrap_or(""),
+                        e.code,
+                        e.detail.as_deref().unwrap_or("")
+                    )
+                })
+                .collect()
+        };
+        if refused.is_empty() {
+            self.pass(CheckId::EppRefused, "the registry accepted every command of the procedure".into());
+        } else {
+            self.fail(CheckId::EppRefused, format!("the registry refused {} command(s): {}", refused.len(), refused[0]), None, refused);
+        }
+
+        // Every procedure finished, in time.
+        let mut incomplete = Vec::new();
+        for (i, r) in self.reports.iter().enumerate() {
+            let label = &scenario.registrars[i].label;
+            incomplete.extend(r.failed.iter().map(|(d, why)| format!("{label}: {d}: gave up: {why}")));
+            incomplete.extend(r.busy.iter().map(|d| format!("{label}: {d}: still running at the end")));
+        }
+        for (d, to, _) in &self.transfers {
+            let label = &scenario.registrars[*to].label;
+            let known = self.reports[*to].done.contains(d)
+                || self.reports[*to].failed.iter().any(|(x, _)| x == d)
+                || self.reports[*to].busy.contains(d);
+            if !known {
+                incomplete.push(format!("{label}: {d}: never started"));
+            }
+        }
+        if incomplete.is_empty() {
+            self.pass(CheckId::ProcedureIncomplete, "every registrar finished its part".into());
+        } else {
+            self.fail(CheckId::ProcedureIncomplete, incomplete[0].clone(), Some(now), incomplete);
+        }
+        if let Some(limit) = scenario.expect.done_within {
+            for (d, to, started) in self.transfers.clone() {
+                match self.done_at.get(&(to, d.clone())) {
+                    Some(done) if done.duration_since(started) <= limit => {
+                        self.pass(CheckId::Deadline, format!("{d} moved in {}", crate::report::human(done.duration_since(started))));
+                    }
+                    Some(done) => self.fail(
+                        CheckId::Deadline,
+                        format!(
+                            "{d} took {}, more than {}",
+                            crate::report::human(done.duration_since(started)),
+                            crate::report::human(limit)
+                        ),
+                        Some(*done),
+                        Vec::new(),
+                    ),
+                    None => self.fail(CheckId::Deadline, format!("{d} was not moved within {}", crate::report::human(limit)), None, Vec::new()),
+                }
+            }
+        }
+
+        // The end state.
+        for (di, ri) in scenario.expect.sponsor.clone() {
+            let d = &scenario.domains[di].name;
+            let want = &scenario.registrars[ri];
+            match self.world.sponsor_of(d) {
+                Some(got) if got == ri => self.pass(CheckId::Sponsor, format!("{d} is sponsored by {}", want.label)),
+                got => {
+                    let got = got.map_or("nobody".to_string(), |g| scenario.registrars[g].label.clone());
+                    self.fail(CheckId::Sponsor, format!("{d} is sponsored by {got}, expected {}", want.label), Some(now), Vec::new());
+                }
+            }
+        }
+        for (di, rs) in scenario.expect.ds.clone() {
+            let d = scenario.domains[di].name.clone();
+            let mut want = Vec::new();
+            for ri in &rs {
+                let mut op = self.world.operators[*ri].lock().await;
+                if let Ok(k) = op.ksk_key_data(&d) {
+                    want.extend(mock_registry::registry::keys::ds_for(&d, &k));
+                }
+            }
+            let got = match self.world.directory.parent {
+                Some(p) => crate::dnsutil::ds(p, &d).await.map(|(ds, _)| ds).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let tags = |v: &[hickory_proto::dnssec::rdata::DS]| v.iter().map(|d| d.key_tag().to_string()).collect::<Vec<_>>().join(" ");
+            let same = want.len() == got.len() && want.iter().all(|w| got.contains(w));
+            if same {
+                self.pass(CheckId::FinalDs, format!("{d}: the parent publishes DS {}", tags(&got)));
+            } else {
+                let expected = rs.iter().map(|r| scenario.registrars[*r].label.as_str()).collect::<Vec<_>>().join(", ");
+                self.fail(
+                    CheckId::FinalDs,
+                    format!("{d}: the parent publishes DS [{}], expected the KSK DS of {expected} [{}]", tags(&got), tags(&want)),
+                    Some(now),
+                    Vec::new(),
+                );
+            }
+        }
+        let mut stale = Vec::new();
+        for (i, op) in self.world.operators.iter().enumerate() {
+            let op = op.lock().await;
+            for d in op.hosted() {
+                let f = op.foreign_keys(&d);
+                if !f.is_empty() {
+                    stale.push(format!("operator {} still publishes {} foreign key(s) in {d}", scenario.registrars[i].label, f.len()));
+                }
+            }
+        }
+        if stale.is_empty() {
+            self.pass(CheckId::StaleKeys, "no operator publishes another operator's keys".into());
+        } else {
+            self.fail(CheckId::StaleKeys, stale[0].clone(), Some(now), stale);
+        }
+        if scenario.expect.queues_empty {
+            let left: Vec<String> = {
+                let reg = self.world.registry.lock().unwrap_or_else(|e| e.into_inner());
+                clids
+                    .iter()
+                    .flat_map(|c| reg.queue(c).into_iter().map(move |m| format!("{c}: message {} queued at {} ({})", m.id, m.q_date, m.text)))
+                    .collect()
+            };
+            if left.is_empty() {
+                self.pass(CheckId::QueueNotDrained, "every poll message was acknowledged".into());
+            } else {
+                self.fail(CheckId::QueueNotDrained, format!("{} poll message(s) never acknowledged: {}", left.len(), left[0]), Some(now), left);
+            }
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! One isolated, signed Internet per scenario, on loopback (design.md §2): a test PKI, the
+//! mock registry on real TLS, the root and TLD it publishes on its own DNS server, and one DNS
+//! operator per registrar. Everything reads one [`VirtualClock`].
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex as StdMutex};
+
+use jiff::{SignedDuration, Timestamp};
+use mock_registry::clock::{SharedClock, VirtualClock};
+use mock_registry::dns::publish::{PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor};
+use mock_registry::dns::server::{DnsServer, DnsServerConfig};
+use mock_registry::dns::KeyAlgorithm;
+use mock_registry::epp::contact::{self, Address, PostalInfo, PostalType};
+use mock_registry::epp::domain::{self, ContactType, DomainContact, NsList};
+use mock_registry::epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
+use mock_registry::epp::secdns::{DsOrKey, DsOrKeySet};
+use mock_registry::epp::{AuthInfo, host};
+use mock_registry::pki::Pki;
+use mock_registry::registry::{Policy, Registry, Services};
+use mock_registry::server::{EppServer, ServerConfig, SharedRegistry};
+use tempfile::TempDir;
+use tokio::sync::Mutex;
+
+use crate::dnsutil::Directory;
+use crate::scenario::Scenario;
+
+pub mod operator;
+
+use operator::Operator;
+
+/// A running world.
+#[derive(Debug)]
+pub struct World {
+    /// The scenario it was built for.
+    pub scenario: Arc<Scenario>,
+    /// The one clock.
+    pub clock: VirtualClock,
+    /// PKI, anchors and logs live here while the world runs.
+    pub dir: TempDir,
+    /// The test PKI.
+    pub pki: Pki,
+    /// The registry.
+    pub registry: SharedRegistry,
+    /// Its EPP server.
+    pub epp: EppServer,
+    /// The registry's root and TLD publication.
+    pub publisher: Publisher,
+    /// The server answering for root and TLD.
+    pub parent: DnsServer,
+    /// The root trust anchor.
+    pub anchor: TrustAnchor,
+    /// One operator per registrar, by registrar index.
+    pub operators: Vec<Arc<Mutex<Operator>>>,
+    /// Where every name server answers.
+    pub directory: Directory,
+    /// The wall-clock instant signatures also cover.
+    pub wall_now: Timestamp,
+}
+
+/// Builds worlds.
+impl World {
+    /// Starts everything a scenario needs and sets up its domains as they are at the start.
+    pub async fn build(scenario: Arc<Scenario>) -> Result<Self, String> {
+        let s = &scenario;
+        let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let clids: Vec<&str> = s.registrars.iter().map(|r| r.clid.as_str()).collect();
+        let pki = Pki::init(dir.path(), &clids).map_err(|e| format!("PKI: {e}"))?;
+        let clock = VirtualClock::new(s.world.start);
+        let shared: SharedClock = Arc::new(clock.clone());
+        let wall_now = Timestamp::now();
+
+        let policy = Policy {
+            tld: s.world.tld.clone(),
+            ..Policy::default()
+        };
+        let mut registry = Registry::new(policy, shared.clone(), s.world.seed);
+        for r in pki.registrars() {
+            registry.add_registrar(r.clid().as_str(), r.password().expose());
+        }
+        let registry = Arc::new(StdMutex::new(registry));
+        let tls = Arc::new(mock_registry::tls::server_config(&pki).map_err(|e| format!("TLS: {e}"))?);
+        let epp = EppServer::start(loopback(), tls, registry.clone(), ServerConfig::default())
+            .await
+            .map_err(|e| format!("EPP server: {e}"))?;
+
+        let mut config = PublishConfig::new(&s.world.tld).map_err(|e| e.to_string())?;
+        config.ttls = PublishTtls {
+            ns: s.world.ttl_ns,
+            ds: s.world.ttl_ds,
+            dnskey: s.world.ttl_dnskey,
+            soa: s.world.ttl_soa,
+            negative: s.world.ttl_soa.min(900),
+            glue: s.world.ttl_ns,
+        };
+        config.delay = s.world.propagation_delay;
+        config.signing.validity = s.world.signature_validity;
+        config.signing.also_valid_at = vec![wall_now];
+        let mut publisher = Publisher::new(config, PublishKeys::fixtures(KeyAlgorithm::EcdsaP256Sha256), s.world.start)
+            .map_err(|e| format!("publisher: {e}"))?;
+        let anchor = publisher.trust_anchor().map_err(|e| e.to_string())?;
+        let parent = DnsServer::start(loopback(), shared.clone(), DnsServerConfig::default())
+            .await
+            .map_err(|e| format!("parent DNS server: {e}"))?;
+
+        let mut operators = Vec::new();
+        let mut directory = Directory {
+            parent: Some(parent.local_addr()),
+            ..Directory::default()
+        };
+        for (i, r) in s.registrars.iter().enumerate() {
+            let op = Operator::start(
+                &r.label,
+                r.operator.clone(),
+                i,
+                shared.clone(),
+                vec![wall_now],
+                s.world.signature_validity,
+                s.world.seed,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            for ns in op.ns_names() {
+                directory.hosts.insert(ns.clone(), op.addr());
+            }
+            operators.push(Arc::new(Mutex::new(op)));
+        }
+
+        // The starting state: each domain hosted and delegated as the scenario says.
+        for (di, d) in s.domains.iter().enumerate() {
+            let sponsor = &s.registrars[d.sponsor];
+            let mut op = operators[d.sponsor].lock().await;
+            op.create_zone(&d.name, &d.records, d.signed, None).map_err(|e| e.to_string())?;
+            op.publish(s.world.start).map_err(|e| e.to_string())?;
+            let ksk = if d.signed {
+                Some(op.ksk_key_data(&d.name).map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            let ns = op.ns_names().to_vec();
+            drop(op);
+            let mut reg = registry.lock().map_err(|_| "registry lock poisoned".to_string())?;
+            setup_domain(&mut reg, &sponsor.clid, &d.name, &ns, ksk, di, s.world.seed)?;
+        }
+        {
+            let reg = registry.lock().map_err(|_| "registry lock poisoned".to_string())?;
+            // The starting state is published at once, not after the delay.
+            let back = s.world.start.checked_sub(s.world.propagation_delay).unwrap_or(s.world.start);
+            publisher.observe(&reg, back);
+        }
+        publisher.tick(s.world.start).map_err(|e| e.to_string())?;
+        for z in publisher.zones() {
+            parent.set_zone(z);
+        }
+        Ok(Self {
+            scenario,
+            clock,
+            dir,
+            pki,
+            registry,
+            epp,
+            publisher,
+            parent,
+            anchor,
+            operators,
+            directory,
+            wall_now,
+        })
+    }
+
+    /// The registrar index for a clID.
+    pub fn registrar_index(&self, clid: &str) -> Option<usize> {
+        self.scenario.registrars.iter().position(|r| r.clid == clid)
+    }
+
+    /// The current sponsor's index of a domain.
+    pub fn sponsor_of(&self, domain: &str) -> Option<usize> {
+        let clid = self.registry.lock().ok()?.domain(domain)?.sponsor.clone();
+        self.registrar_index(&clid)
+    }
+
+    /// The domain's current token.
+    pub fn token_of(&self, domain: &str) -> Option<String> {
+        Some(self.registry.lock().ok()?.domain(domain)?.token.clone())
+    }
+
+    /// A TLS client configuration for a registrar.
+    pub fn client_tls(&self, index: usize) -> Result<Arc<rustls::ClientConfig>, String> {
+        let clid = &self.scenario.registrars[index].clid;
+        mock_registry::tls::client_config(&self.pki, clid)
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    }
+
+    /// A registrar's EPP password.
+    pub fn password(&self, index: usize) -> String {
+        let clid = &self.scenario.registrars[index].clid;
+        self.pki
+            .registrar(clid)
+            .map(|r| r.password().expose().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Publishes whatever is due at the clock's time on the parent server and at every
+    /// operator; returns whether anything served changed.
+    pub async fn publish(&mut self) -> Result<bool, String> {
+        let now = mock_registry::clock::Clock::now(&self.clock);
+        let mut changed = false;
+        {
+            let reg = self.registry.lock().map_err(|_| "registry lock poisoned".to_string())?;
+            self.publisher.observe(&reg, now);
+        }
+        for z in self.publisher.tick(now).map_err(|e| e.to_string())? {
+            self.parent.set_zone(z);
+            changed = true;
+        }
+        for op in &self.operators {
+            let mut op = op.lock().await;
+            op.expire_foreign_keys(now);
+            changed |= op.publish(now).map_err(|e| e.to_string())?;
+        }
+        Ok(changed)
+    }
+
+    /// The next instant the publisher or an operator has work.
+    pub async fn next_deadline(&self) -> Option<Timestamp> {
+        let mut all: Vec<Timestamp> = self.publisher.next_deadline().into_iter().collect();
+        for op in &self.operators {
+            all.extend(op.lock().await.next_deadline());
+        }
+        all.into_iter().min()
+    }
+}
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Creates the registry objects for a domain at the start: a contact, external host objects
+/// for its name servers, the domain with key data when signed.
+fn setup_domain(
+    reg: &mut Registry,
+    clid: &str,
+    name: &str,
+    ns: &[String],
+    ksk: Option<mock_registry::epp::secdns::KeyData>,
+    index: usize,
+    seed: u64,
+) -> Result<(), String> {
+    let mut run = |kind: CommandKind, extensions: Vec<CommandExtension>| {
+        let r = reg.execute(clid, &Services::all(), &Command { kind, extensions, cl_trid: Some("SETUP-0001".into()) });
+        if r.code().is_success() || r.code().code() == 2302 {
+            Ok(r)
+        } else {
+            Err(format!("setting up {name}: {} {:?}", r.code(), r.sidn_errors()))
+        }
+    };
+    let r = run(
+        CommandKind::Create(Create::Contact(contact::Create {
+            id: "setup".into(),
+            postal_info: vec![PostalInfo {
+                kind: PostalType::Loc,
+                name: "Registrant".into(),
+                org: None,
+                addr: Address {
+                    street: vec!["Dorpsstraat 1".into()],
+                    city: "Arnhem".into(),
+                    sp: None,
+                    pc: Some("6811AA".into()),
+                    cc: "NL".into(),
+                },
+            }],
+            voice: None,
+            fax: None,
+            email: format!("registrant@{name}"),
+            auth_info: AuthInfo::password("contact-secret"),
+            disclose: None,
+        })),
+        Vec::new(),
+    )?;
+    let Some(ResData::ContactCreate(c)) = r.res_data else {
+        return Err("contact create returned no id".into());
+    };
+    for h in ns {
+        run(CommandKind::Create(Create::Host(host::Create { name: h.clone(), addrs: Vec::new() })), Vec::new())?;
+    }
+    let extensions = match ksk {
+        Some(k) => vec![CommandExtension::SecDnsCreate(DsOrKeySet { max_sig_life: None, data: DsOrKey::Key(vec![k]) })],
+        None => Vec::new(),
+    };
+    let token = format!("tok{:x}{index}", seed.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64) & 0xffff_ffff);
+    run(
+        CommandKind::Create(Create::Domain(domain::Create {
+            name: name.into(),
+            period: None,
+            ns: Some(NsList::HostObj(ns.to_vec())),
+            registrant: Some(c.id.clone()),
+            contacts: vec![
+                DomainContact { kind: Some(ContactType::Admin), id: c.id.clone() },
+                DomainContact { kind: Some(ContactType::Tech), id: c.id },
+            ],
+            auth_info: AuthInfo::password(token),
+        })),
+        extensions,
+    )?;
+    let _ = SignedDuration::ZERO;
+    Ok(())
+}

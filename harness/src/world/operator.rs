@@ -1,0 +1,542 @@
+//! A DNS operator: the keys, zones and authoritative server behind one registrar.
+//!
+//! The operator keeps, per hosted domain, the unsigned zone content, its own keys (KSK + ZSK,
+//! or a CSK) and the foreign keys it publishes for another operator (RFC 8901 model 2,
+//! PowerDNS `direct-dnskey`), signs with the DNSSEC engine at the virtual time and serves the
+//! snapshots from its own server. Registrars (the reference registrar directly, a subject
+//! through the adapter protocol) change zones through this API; the runner calls
+//! [`Operator::publish`] after each round so changes reach the server at the time they happen.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hickory_proto::dnssec::rdata::DNSKEY;
+use hickory_proto::rr::rdata::SOA;
+use hickory_proto::rr::Name;
+use jiff::{SignedDuration, Timestamp};
+use mock_registry::clock::SharedClock;
+use mock_registry::dns::server::{DnsServer, DnsServerConfig, Faults};
+use mock_registry::dns::{
+    Denial, KeyAlgorithm, KeyPair, Nsec3Config, SignedZone, SigningFaults, SigningPolicy, Zone,
+    ZoneKey, ZoneSigner, keys, test_keys,
+};
+use mock_registry::epp::secdns::KeyData;
+
+use crate::scenario::file::{DenialKind, KeyScheme};
+use crate::scenario::{OperatorFault, OperatorSpec};
+
+/// Why an operator could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// The zone is not hosted here.
+    #[error("operator {0} does not host {1}")]
+    NoZone(String, String),
+    /// Keys, zone data or signing failed.
+    #[error("operator {operator}: {what}")]
+    Dns {
+        /// Which operator.
+        operator: String,
+        /// What failed.
+        what: String,
+    },
+    /// The server could not start.
+    #[error("operator {0}: cannot start its server: {1}")]
+    Server(String, std::io::Error),
+}
+
+/// A foreign key published in a zone, with the time it should go.
+#[derive(Debug, Clone)]
+pub struct ForeignKey {
+    /// The key.
+    pub dnskey: DNSKEY,
+    /// When to stop publishing it (relayed expiry), if known.
+    pub expires: Option<Timestamp>,
+}
+
+#[derive(Debug)]
+struct HostedZone {
+    zone: Zone,
+    algorithm: u8,
+    signed: bool,
+    foreign: Vec<ForeignKey>,
+    snapshot: Option<Arc<SignedZone>>,
+    signer: Option<ZoneSigner>,
+    dirty: bool,
+}
+
+/// One operator.
+#[derive(Debug)]
+pub struct Operator {
+    label: String,
+    spec: OperatorSpec,
+    /// Index among the world's operators, to pick distinct fixture keys.
+    index: usize,
+    keys: BTreeMap<u8, (KeyPair, Option<KeyPair>)>,
+    zones: BTreeMap<String, HostedZone>,
+    server: DnsServer,
+    fault: OperatorFault,
+    /// Wall-clock instant(s) signatures must also cover (real validators read the wall clock).
+    also_valid_at: Vec<Timestamp>,
+    validity: SignedDuration,
+    seed: u64,
+}
+
+impl Operator {
+    /// Starts an operator with its server on 127.0.0.1 (ephemeral ports).
+    pub async fn start(
+        label: &str,
+        spec: OperatorSpec,
+        index: usize,
+        clock: SharedClock,
+        also_valid_at: Vec<Timestamp>,
+        validity: SignedDuration,
+        seed: u64,
+    ) -> Result<Self, OperatorError> {
+        let server = DnsServer::start("127.0.0.1:0".parse().expect("invariant: literal address"), clock, DnsServerConfig::default())
+            .await
+            .map_err(|e| OperatorError::Server(label.into(), e))?;
+        Ok(Self {
+            label: label.into(),
+            spec,
+            index,
+            keys: BTreeMap::new(),
+            zones: BTreeMap::new(),
+            server,
+            fault: OperatorFault::None,
+            also_valid_at,
+            validity,
+            seed,
+        })
+    }
+
+    /// The registrar label this operator belongs to.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Its setup.
+    pub fn spec(&self) -> &OperatorSpec {
+        &self.spec
+    }
+
+    /// Where its server answers (UDP and TCP).
+    pub fn addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Its name server host names.
+    pub fn ns_names(&self) -> &[String] {
+        &self.spec.ns
+    }
+
+    /// The server (history, for tests and evidence).
+    pub fn server(&self) -> &DnsServer {
+        &self.server
+    }
+
+    /// Domains it hosts.
+    pub fn hosted(&self) -> Vec<String> {
+        self.zones.keys().cloned().collect()
+    }
+
+    fn err(&self, what: impl std::fmt::Display) -> OperatorError {
+        OperatorError::Dns {
+            operator: self.label.clone(),
+            what: what.to_string(),
+        }
+    }
+
+    fn key_pairs(&mut self, algorithm: u8) -> Result<(KeyPair, Option<KeyPair>), OperatorError> {
+        if let Some(k) = self.keys.get(&algorithm) {
+            return Ok(k.clone());
+        }
+        let alg = match algorithm {
+            8 => KeyAlgorithm::RsaSha256,
+            13 => KeyAlgorithm::EcdsaP256Sha256,
+            15 => KeyAlgorithm::Ed25519,
+            other => return Err(self.err(format!("algorithm {other} is not supported"))),
+        };
+        // Fixture keys keep runs reproducible (and spare RSA generation); each operator gets
+        // its own pair. Beyond the fixtures, fresh keys.
+        let pick = |n: usize| -> Result<KeyPair, OperatorError> {
+            if n < test_keys::COUNT {
+                Ok(test_keys::key(alg, n))
+            } else {
+                KeyPair::generate(alg).map_err(|e| OperatorError::Dns {
+                    operator: self.label.clone(),
+                    what: e.to_string(),
+                })
+            }
+        };
+        let first = pick(self.index * 2)?;
+        let second = match self.spec.keys {
+            KeyScheme::KskZsk => Some(pick(self.index * 2 + 1)?),
+            KeyScheme::Csk => None,
+        };
+        self.keys.insert(algorithm, (first.clone(), second.clone()));
+        Ok((first, second))
+    }
+
+    /// This operator's own keys for `domain` (KSK then ZSK, or the CSK).
+    pub fn own_keys(&mut self, domain: &str) -> Result<Vec<ZoneKey>, OperatorError> {
+        let algorithm = self
+            .zones
+            .get(domain)
+            .map(|z| z.algorithm)
+            .ok_or_else(|| OperatorError::NoZone(self.label.clone(), domain.into()))?;
+        let (first, second) = self.key_pairs(algorithm)?;
+        Ok(match second {
+            Some(zsk) => vec![ZoneKey::ksk(first), ZoneKey::zsk(zsk)],
+            None => vec![ZoneKey::csk(first)],
+        })
+    }
+
+    /// The key that signs the DNSKEY set (KSK or CSK), as EPP key data: what goes to the
+    /// registry as the DS source.
+    pub fn ksk_key_data(&mut self, domain: &str) -> Result<KeyData, OperatorError> {
+        let k = self.own_keys(domain)?.remove(0);
+        Ok(key_data(k.dnskey()))
+    }
+
+    /// The keys that sign zone data (ZSK, or the CSK), as EPP key data: what goes to the other
+    /// operator by key relay.
+    pub fn zsk_key_data(&mut self, domain: &str) -> Result<Vec<KeyData>, OperatorError> {
+        let keys = self.own_keys(domain)?;
+        Ok(keys
+            .iter()
+            .filter(|k| k.role().signs_zone_data())
+            .map(|k| key_data(k.dnskey()))
+            .collect())
+    }
+
+    /// Hosts `domain` with `records` (relative presentation lines), signed or not, with the
+    /// given algorithm (the operator's own by default).
+    pub fn create_zone(
+        &mut self,
+        domain: &str,
+        records: &[String],
+        signed: bool,
+        algorithm: Option<u8>,
+    ) -> Result<(), OperatorError> {
+        let origin = Name::from_ascii(format!("{domain}.")).map_err(|e| self.err(e))?;
+        let ns1 = self.spec.ns.first().cloned().unwrap_or_else(|| "ns1.invalid".into());
+        let soa = SOA::new(
+            Name::from_ascii(format!("{ns1}.")).map_err(|e| self.err(e))?,
+            Name::from_ascii(format!("hostmaster.{domain}.")).map_err(|e| self.err(e))?,
+            1,
+            3600,
+            900,
+            1_209_600,
+            self.spec.ttl_negative,
+        );
+        let mut zone = Zone::new(origin, soa, self.spec.ttl_negative).map_err(|e| self.err(e))?;
+        for ns in &self.spec.ns {
+            zone.add_text(&format!("{domain}. {} NS {ns}.", self.spec.ttl_ns))
+                .map_err(|e| self.err(e))?;
+        }
+        for r in records {
+            let line = absolute_record(r, domain, self.spec.ttl_data);
+            zone.add_text(&line).map_err(|e| self.err(format!("record {r:?}: {e}")))?;
+        }
+        zone.take_changes();
+        self.zones.insert(
+            domain.into(),
+            HostedZone {
+                zone,
+                algorithm: algorithm.unwrap_or(self.spec.algorithm),
+                signed,
+                foreign: Vec::new(),
+                snapshot: None,
+                signer: None,
+                dirty: true,
+            },
+        );
+        Ok(())
+    }
+
+    /// Stops hosting `domain`.
+    pub fn remove_zone(&mut self, domain: &str) -> bool {
+        let removed = self.zones.remove(domain).is_some();
+        if removed && let Ok(origin) = Name::from_ascii(format!("{domain}.")) {
+            self.server.remove_zone(&origin);
+        }
+        removed
+    }
+
+    fn zone_mut(&mut self, domain: &str) -> Result<&mut HostedZone, OperatorError> {
+        let label = self.label.clone();
+        self.zones
+            .get_mut(domain)
+            .ok_or(OperatorError::NoZone(label, domain.into()))
+    }
+
+    /// Publishes another operator's key in `domain`'s DNSKEY set until `expires`.
+    pub fn add_foreign_key(&mut self, domain: &str, dnskey: DNSKEY, expires: Option<Timestamp>) -> Result<(), OperatorError> {
+        let z = self.zone_mut(domain)?;
+        if let Some(existing) = z.foreign.iter_mut().find(|f| f.dnskey == dnskey) {
+            // RFC 8063 §2.1.1: a key relayed again updates its expiry.
+            existing.expires = expires;
+        } else {
+            z.foreign.push(ForeignKey { dnskey, expires });
+            z.signer = None;
+            z.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Stops publishing a foreign key; `true` if it was there.
+    pub fn remove_foreign_key(&mut self, domain: &str, dnskey: &DNSKEY) -> Result<bool, OperatorError> {
+        let z = self.zone_mut(domain)?;
+        let before = z.foreign.len();
+        z.foreign.retain(|f| f.dnskey != *dnskey);
+        let removed = z.foreign.len() != before;
+        if removed {
+            z.signer = None;
+            z.dirty = true;
+        }
+        Ok(removed)
+    }
+
+    /// The foreign keys published in `domain`.
+    pub fn foreign_keys(&self, domain: &str) -> Vec<ForeignKey> {
+        self.zones.get(domain).map(|z| z.foreign.clone()).unwrap_or_default()
+    }
+
+    /// Signs or unsigns a zone (going insecure and back).
+    pub fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), OperatorError> {
+        let z = self.zone_mut(domain)?;
+        if z.signed != signed {
+            z.signed = signed;
+            z.signer = None;
+            z.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Switches the zone's algorithm (its own keys follow).
+    pub fn set_algorithm(&mut self, domain: &str, algorithm: u8) -> Result<(), OperatorError> {
+        let z = self.zone_mut(domain)?;
+        if z.algorithm != algorithm {
+            z.algorithm = algorithm;
+            z.signer = None;
+            z.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// The zone's algorithm.
+    pub fn algorithm(&self, domain: &str) -> Option<u8> {
+        self.zones.get(domain).map(|z| z.algorithm)
+    }
+
+    /// Whether the zone is signed.
+    pub fn is_signed(&self, domain: &str) -> Option<bool> {
+        self.zones.get(domain).map(|z| z.signed)
+    }
+
+    /// Sets a fault on the server.
+    pub fn set_fault(&mut self, fault: OperatorFault, now: Timestamp) -> Result<(), OperatorError> {
+        self.fault = fault;
+        let mut faults = Faults::default();
+        match fault {
+            OperatorFault::None => {}
+            OperatorFault::Stale => faults.frozen = true,
+            OperatorFault::StripRrsigs => faults.strip_rrsigs = true,
+            OperatorFault::Stop => faults.drop_queries = true,
+            OperatorFault::ExpiredSignatures => {
+                // Every zone re-signed with a window that ended before both the virtual and
+                // the wall clock's now.
+                let earliest = self.also_valid_at.iter().copied().chain([now]).min().unwrap_or(now);
+                let end = earliest.checked_sub(SignedDuration::from_hours(24)).unwrap_or(earliest);
+                let start = end.checked_sub(SignedDuration::from_hours(24 * 14)).unwrap_or(end);
+                let domains: Vec<String> = self.zones.keys().cloned().collect();
+                for d in domains {
+                    if self.zones.get(&d).is_some_and(|z| z.signed) {
+                        let signer = self.signer_for(&d, Some((start, end)))?;
+                        let z = self.zone_mut(&d)?;
+                        let snapshot = signer.sign(&z.zone, now).map_err(|e| OperatorError::Dns {
+                            operator: String::new(),
+                            what: e.to_string(),
+                        })?;
+                        faults.substitutes.push(Arc::new(snapshot));
+                    }
+                }
+            }
+        }
+        self.server.set_faults(faults);
+        Ok(())
+    }
+
+    fn signer_for(&mut self, domain: &str, window: Option<(Timestamp, Timestamp)>) -> Result<ZoneSigner, OperatorError> {
+        let mut keys = self.own_keys(domain)?;
+        let z = self
+            .zones
+            .get(domain)
+            .ok_or_else(|| OperatorError::NoZone(self.label.clone(), domain.into()))?;
+        let own_algorithm = z.algorithm;
+        let mut mixed = false;
+        for f in &z.foreign {
+            mixed |= u8::from(f.dnskey.public_key().algorithm()) != own_algorithm;
+            keys.push(ZoneKey::foreign(f.dnskey.clone()));
+        }
+        let denial = match self.spec.denial {
+            DenialKind::Nsec => Denial::Nsec,
+            DenialKind::Nsec3 => Denial::Nsec3(Nsec3Config {
+                iterations: self.spec.nsec3_iterations,
+                salt: self.spec.nsec3_salt.clone(),
+                opt_out: self.spec.nsec3_opt_out,
+            }),
+        };
+        let policy = SigningPolicy {
+            validity: self.validity,
+            also_valid_at: self.also_valid_at.clone(),
+            denial,
+            dnskey_ttl: self.spec.ttl_dnskey,
+            jitter_seed: self.seed,
+            faults: SigningFaults {
+                // A foreign key of another algorithm cannot be signed for by this operator:
+                // publishing it anyway is what an operator without a common algorithm does
+                // (RFC 8901 §4), and what strict validators refuse (RFC 4035 §2.2).
+                allow_incomplete_algorithms: mixed,
+                window,
+                ..SigningFaults::default()
+            },
+            ..SigningPolicy::default()
+        };
+        ZoneSigner::new(keys, policy).map_err(|e| self.err(e))
+    }
+
+    /// Drops relayed keys whose expiry has passed; returns the domains changed.
+    pub fn expire_foreign_keys(&mut self, now: Timestamp) -> Vec<String> {
+        let mut changed = Vec::new();
+        for (d, z) in &mut self.zones {
+            let before = z.foreign.len();
+            z.foreign.retain(|f| f.expires.is_none_or(|e| e > now));
+            if z.foreign.len() != before {
+                z.signer = None;
+                z.dirty = true;
+                changed.push(d.clone());
+            }
+        }
+        changed
+    }
+
+    /// The next instant a relayed key expires or a signature needs refreshing.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        let expiries = self.zones.values().flat_map(|z| z.foreign.iter().filter_map(|f| f.expires));
+        let refresh = self.zones.values().filter_map(|z| {
+            z.snapshot
+                .as_ref()
+                .and_then(|s| s.earliest_expiration())
+                .and_then(|e| e.checked_sub(SignedDuration::from_hours(24 * 3)).ok())
+        });
+        expiries.chain(refresh).min()
+    }
+
+    /// Signs what changed and hands new snapshots to the server; returns whether anything
+    /// the server serves changed.
+    pub fn publish(&mut self, now: Timestamp) -> Result<bool, OperatorError> {
+        let mut changed = false;
+        let domains: Vec<String> = self.zones.keys().cloned().collect();
+        for d in domains {
+            let needs = {
+                let z = &self.zones[&d];
+                z.dirty
+                    || z.snapshot.is_none()
+                    || z.signer.as_ref().zip(z.snapshot.as_ref()).is_some_and(|(s, snap)| s.needs_refresh(snap, now))
+            };
+            if !needs {
+                continue;
+            }
+            let signed = self.zones[&d].signed;
+            if signed && self.zones[&d].signer.is_none() {
+                let signer = self.signer_for(&d, None)?;
+                self.zone_mut(&d)?.signer = Some(signer);
+            }
+            let label = self.label.clone();
+            let z = self.zone_mut(&d)?;
+            let serial = z.zone.serial().wrapping_add(1);
+            z.zone.set_serial(serial);
+            let dns_err = |e: &dyn std::fmt::Display| OperatorError::Dns {
+                operator: label.clone(),
+                what: e.to_string(),
+            };
+            let snapshot = if z.signed {
+                let signer = z.signer.as_ref().expect("invariant: set just above for signed zones");
+                signer.sign(&z.zone, now).map_err(|e| dns_err(&e))?
+            } else {
+                SignedZone::unsigned(&z.zone).map_err(|e| dns_err(&e))?
+            };
+            z.zone.take_changes();
+            let snapshot = Arc::new(snapshot);
+            z.snapshot = Some(snapshot.clone());
+            z.dirty = false;
+            self.server.set_zone(snapshot);
+            changed = true;
+        }
+        Ok(changed)
+    }
+
+    /// The snapshot served for `domain`.
+    pub fn snapshot(&self, domain: &str) -> Option<Arc<SignedZone>> {
+        self.zones.get(domain).and_then(|z| z.snapshot.clone())
+    }
+}
+
+/// EPP key data for a DNSKEY.
+pub fn key_data(dnskey: &DNSKEY) -> KeyData {
+    KeyData {
+        flags: dnskey.flags(),
+        protocol: 3,
+        alg: u8::from(dnskey.public_key().algorithm()),
+        pub_key: dnskey.public_key().public_bytes().to_vec(),
+    }
+}
+
+/// The DNSKEY for EPP key data.
+pub fn dnskey_of(k: &KeyData) -> Result<DNSKEY, String> {
+    keys::parse_dnskey(&format!("{} {} {} {}", k.flags, k.protocol, k.alg, k.pub_key_base64())).map_err(|e| e.to_string())
+}
+
+/// `www A 192.0.2.1` (relative, TTL optional) → `www.example.nl. 3600 A 192.0.2.1`.
+fn absolute_record(line: &str, domain: &str, ttl: u32) -> String {
+    let mut parts: Vec<&str> = line.split_whitespace().collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    let owner = match parts[0] {
+        "@" => format!("{domain}."),
+        o if o.ends_with('.') => o.to_string(),
+        o => format!("{o}.{domain}."),
+    };
+    let has_ttl = parts.get(1).is_some_and(|t| t.chars().all(|c| c.is_ascii_digit()));
+    let rest: Vec<&str> = parts.drain(1..).collect();
+    if has_ttl {
+        format!("{owner} {}", rest.join(" "))
+    } else {
+        // A relative target (MX 10 mail) is made absolute like the owner.
+        let mut fields = rest.clone();
+        if let Some(last) = fields.last_mut()
+            && matches!(rest.first().copied(), Some("MX" | "CNAME" | "NS"))
+            && !last.ends_with('.')
+        {
+            let abs = format!("{last}.{domain}.");
+            return format!("{owner} {ttl} {} {abs}", fields[..fields.len() - 1].join(" "));
+        }
+        format!("{owner} {ttl} {}", fields.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::absolute_record;
+
+    #[test]
+    fn relative_records_become_absolute() {
+        assert_eq!(absolute_record("@ A 192.0.2.1", "ex.nl", 3600), "ex.nl. 3600 A 192.0.2.1");
+        assert_eq!(absolute_record("www 300 A 192.0.2.1", "ex.nl", 3600), "www.ex.nl. 300 A 192.0.2.1");
+        assert_eq!(absolute_record("@ MX 10 mail", "ex.nl", 60), "ex.nl. 60 MX 10 mail.ex.nl.");
+        assert_eq!(absolute_record("@ MX 10 mx.other.", "ex.nl", 60), "ex.nl. 60 MX 10 mx.other.");
+    }
+}
