@@ -12,7 +12,9 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::epp::frame::{self, FrameError};
-use crate::epp::message::{Command, CommandExtension, CommandKind, Frame, Greeting, Login, Response};
+use crate::epp::message::{
+    Command, CommandExtension, CommandKind, Frame, Greeting, Login, Response,
+};
 use crate::epp::{CodecError, uri};
 
 /// Why a client operation failed.

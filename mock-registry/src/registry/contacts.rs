@@ -47,7 +47,12 @@ impl Registry {
         Reply::data(ResData::ContactCheck(results))
     }
 
-    pub(super) fn contact_info(&self, cl_id: &str, services: &Services, a: &contact::AuthId) -> Outcome {
+    pub(super) fn contact_info(
+        &self,
+        cl_id: &str,
+        services: &Services,
+        a: &contact::AuthId,
+    ) -> Outcome {
         let c = self.find_contact(&a.id)?;
         let sponsor = c.sponsor == cl_id;
         if !sponsor
@@ -65,13 +70,17 @@ impl Registry {
         if services.has_ext(uri::SIDN)
             && let Some(legal) = &c.legal
         {
-            extensions.push(ResponseExtension::Sidn(sidn::Ext::ContactInfo(sidn::ContactInfData {
-                contact: legal.clone(),
-                limited: Some(false),
-            })));
+            extensions.push(ResponseExtension::Sidn(sidn::Ext::ContactInfo(
+                sidn::ContactInfData {
+                    contact: legal.clone(),
+                    limited: Some(false),
+                },
+            )));
         }
         Ok(Reply {
-            res_data: Some(ResData::ContactInfo(Box::new(c.info(self.contact_linked(&c.id), sponsor)))),
+            res_data: Some(ResData::ContactInfo(Box::new(
+                c.info(self.contact_linked(&c.id), sponsor),
+            ))),
             extensions,
             ..Reply::ok()
         })
@@ -132,7 +141,10 @@ impl Registry {
                 up_date: None,
             },
         );
-        Ok(Reply::data(ResData::ContactCreate(contact::CreData { id, cr_date: now })))
+        Ok(Reply::data(ResData::ContactCreate(contact::CreData {
+            id,
+            cr_date: now,
+        })))
     }
 
     pub(super) fn contact_update(
@@ -152,14 +164,20 @@ impl Registry {
         }
         for s in u.rem.iter().flatten() {
             if !c.statuses.remove(&s.value) {
-                return Err(Refusal::policy(Area::Contact, format!("{} does not have status {}", c.id, s.value))
-                    .field("contact:status"));
+                return Err(Refusal::policy(
+                    Area::Contact,
+                    format!("{} does not have status {}", c.id, s.value),
+                )
+                .field("contact:status"));
             }
         }
         for s in u.add.iter().flatten() {
             if !s.value.is_client_settable() || !c.statuses.insert(s.value) {
-                return Err(Refusal::policy(Area::Contact, format!("status {} cannot be added", s.value))
-                    .field("contact:status"));
+                return Err(Refusal::policy(
+                    Area::Contact,
+                    format!("status {} cannot be added", s.value),
+                )
+                .field("contact:status"));
             }
         }
         if let Some(chg) = &u.chg {
@@ -230,7 +248,9 @@ impl Registry {
                 format!("contact {} is used by a domain", c.id),
             ));
         }
-        if c.statuses.contains(&contact::ContactStatus::ClientDeleteProhibited) {
+        if c.statuses
+            .contains(&contact::ContactStatus::ClientDeleteProhibited)
+        {
             return Err(Refusal::new(
                 ResultCode::ObjectStatusProhibitsOperation,
                 Area::Contact,
@@ -245,8 +265,11 @@ impl Registry {
 
 fn check_postal_info(list: &[contact::PostalInfo]) -> Result<(), Refusal> {
     if list.len() == 2 && list[0].kind == list[1].kind {
-        return Err(Refusal::policy(Area::Contact, "at most one postal info of each type (int, loc)")
-            .field("contact:postalInfo"));
+        return Err(Refusal::policy(
+            Area::Contact,
+            "at most one postal info of each type (int, loc)",
+        )
+        .field("contact:postalInfo"));
     }
     for p in list {
         if p.kind == PostalType::Int {
@@ -270,8 +293,10 @@ fn check_postal_info(list: &[contact::PostalInfo]) -> Result<(), Refusal> {
 fn contact_token(a: &AuthInfo) -> Result<String, Refusal> {
     match a {
         AuthInfo::Password { pw, .. } if !pw.is_empty() => Ok(pw.clone()),
-        _ => Err(Refusal::policy(Area::Contact, "a contact needs a password authInfo")
-            .field("contact:authInfo")),
+        _ => Err(
+            Refusal::policy(Area::Contact, "a contact needs a password authInfo")
+                .field("contact:authInfo"),
+        ),
     }
 }
 
@@ -286,7 +311,10 @@ fn legal_form(ext: &[CommandExtension], create: bool) -> Result<Option<ContactEx
                 return Err(Refusal::new(
                     ResultCode::UnimplementedExtension,
                     Area::Codec,
-                    format!("this extension cannot be used with a contact {}", if create { "create" } else { "update" }),
+                    format!(
+                        "this extension cannot be used with a contact {}",
+                        if create { "create" } else { "update" }
+                    ),
                 ));
             }
         }

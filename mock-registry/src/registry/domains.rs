@@ -62,7 +62,12 @@ impl Registry {
         Reply::data(ResData::DomainCheck(results))
     }
 
-    pub(super) fn domain_info(&self, cl_id: &str, services: &Services, info: &domain::Info) -> Outcome {
+    pub(super) fn domain_info(
+        &self,
+        cl_id: &str,
+        services: &Services,
+        info: &domain::Info,
+    ) -> Outcome {
         let d = self.find_domain(&info.name)?;
         let full = if d.sponsor == cl_id {
             true
@@ -80,7 +85,11 @@ impl Registry {
             false
         };
         let subordinates = self.subordinate_hosts(&d.name);
-        let mut data = if full { d.full_info(subordinates) } else { d.reduced_info() };
+        let mut data = if full {
+            d.full_info(subordinates)
+        } else {
+            d.reduced_info()
+        };
         match info.hosts {
             HostsFilter::All => {}
             HostsFilter::Del => data.hosts.clear(),
@@ -98,12 +107,14 @@ impl Registry {
             }));
         }
         if services.has_ext(uri::SIDN) && full {
-            extensions.push(ResponseExtension::Sidn(sidn::Ext::DomainInfo(sidn::DomainInfData {
-                limited: Some(false),
-                opt_out: Some(false),
-                period: Some(sidn::months(d.period_months as u8)),
-                scheduled_delete_date: d.scheduled_delete,
-            })));
+            extensions.push(ResponseExtension::Sidn(sidn::Ext::DomainInfo(
+                sidn::DomainInfData {
+                    limited: Some(false),
+                    opt_out: Some(false),
+                    period: Some(sidn::months(d.period_months as u8)),
+                    scheduled_delete_date: d.scheduled_delete,
+                },
+            )));
         }
         Ok(Reply {
             res_data: Some(ResData::DomainInfo(Box::new(data))),
@@ -165,26 +176,39 @@ impl Registry {
                 return Err(Refusal::not_found(Area::Host, "host", &n).field("domain:hostObj"));
             }
             if out.contains(&n) {
-                return Err(Refusal::policy(Area::Domain, format!("name server {n} is listed twice"))
-                    .field("domain:hostObj"));
+                return Err(Refusal::policy(
+                    Area::Domain,
+                    format!("name server {n} is listed twice"),
+                )
+                .field("domain:hostObj"));
             }
             out.push(n);
         }
         Ok(out)
     }
 
-    fn contact_roles(&self, cl_id: &str, contacts: &[DomainContact]) -> Result<BTreeSet<(ContactType, String)>, Refusal> {
+    fn contact_roles(
+        &self,
+        cl_id: &str,
+        contacts: &[DomainContact],
+    ) -> Result<BTreeSet<(ContactType, String)>, Refusal> {
         let mut out = BTreeSet::new();
         for c in contacts {
             let kind = match c.kind {
                 Some(k @ (ContactType::Admin | ContactType::Tech)) => k,
                 Some(ContactType::Billing) => {
-                    return Err(Refusal::policy(Area::Domain, "this registry has no billing contacts")
-                        .field("domain:contact"));
+                    return Err(Refusal::policy(
+                        Area::Domain,
+                        "this registry has no billing contacts",
+                    )
+                    .field("domain:contact"));
                 }
                 None => {
-                    return Err(Refusal::policy(Area::Domain, "a contact needs a type (admin or tech)")
-                        .field("domain:contact"));
+                    return Err(Refusal::policy(
+                        Area::Domain,
+                        "a contact needs a type (admin or tech)",
+                    )
+                    .field("domain:contact"));
                 }
             };
             self.usable_contact(cl_id, &c.id, "domain:contact")?;
@@ -205,8 +229,10 @@ impl Registry {
         for k in add {
             check_key(k)?;
             if keys.contains(k) {
-                return Err(Refusal::policy(Area::Keys, "this key is already on the domain")
-                    .field("secDNS:keyData"));
+                return Err(
+                    Refusal::policy(Area::Keys, "this key is already on the domain")
+                        .field("secDNS:keyData"),
+                );
             }
             keys.push(k.clone());
         }
@@ -262,14 +288,19 @@ impl Registry {
             None => Vec::new(),
         };
         if ns.len() > self.policy.max_ns {
-            return Err(Refusal::policy(Area::Domain, format!("at most {} name servers", self.policy.max_ns))
-                .field("domain:ns"));
+            return Err(Refusal::policy(
+                Area::Domain,
+                format!("at most {} name servers", self.policy.max_ns),
+            )
+            .field("domain:ns"));
         }
         let token = token_of(&c.auth_info)?;
         let mut keys = Vec::new();
         for e in ext {
             match e {
-                CommandExtension::SecDnsCreate(s) => keys = self.checked_keys(&[], keys_only(&s.data)?)?,
+                CommandExtension::SecDnsCreate(s) => {
+                    keys = self.checked_keys(&[], keys_only(&s.data)?)?
+                }
                 other => return Err(wrong_extension(other, "domain create")),
             }
         }
@@ -316,11 +347,16 @@ impl Registry {
         if current.deleted_at.is_some() {
             return Err(status_prohibits(&current.name, "pendingDelete"));
         }
-        let removes_update_lock = u
-            .rem
-            .as_ref()
-            .is_some_and(|r| r.statuses.iter().any(|s| s.value == DomainStatus::ClientUpdateProhibited));
-        if current.statuses.contains(&DomainStatus::ClientUpdateProhibited) && !removes_update_lock {
+        let removes_update_lock = u.rem.as_ref().is_some_and(|r| {
+            r.statuses
+                .iter()
+                .any(|s| s.value == DomainStatus::ClientUpdateProhibited)
+        });
+        if current
+            .statuses
+            .contains(&DomainStatus::ClientUpdateProhibited)
+            && !removes_update_lock
+        {
             return Err(status_prohibits(&current.name, "clientUpdateProhibited"));
         }
         if u.add.is_none() && u.rem.is_none() && u.chg.is_none() && ext.is_empty() {
@@ -350,8 +386,10 @@ impl Registry {
         if let Some(chg) = &u.chg {
             if let Some(r) = &chg.registrant {
                 if r.is_empty() {
-                    return Err(Refusal::policy(Area::Domain, "a domain must keep a registrant")
-                        .field("domain:registrant"));
+                    return Err(
+                        Refusal::policy(Area::Domain, "a domain must keep a registrant")
+                            .field("domain:registrant"),
+                    );
                 }
                 self.usable_contact(cl_id, r, "domain:registrant")?;
                 d.registrant = r.clone();
@@ -359,8 +397,11 @@ impl Registry {
             match &chg.auth_info {
                 None => {}
                 Some(AuthInfoChange::Null) => {
-                    return Err(Refusal::policy(Area::Domain, "a domain must keep a transfer token")
-                        .field("domain:authInfo"));
+                    return Err(Refusal::policy(
+                        Area::Domain,
+                        "a domain must keep a transfer token",
+                    )
+                    .field("domain:authInfo"));
                 }
                 Some(AuthInfoChange::Set(a)) => d.token = token_of(a)?,
             }
@@ -393,8 +434,11 @@ impl Registry {
                                 let before = d.keys.len();
                                 d.keys.retain(|x| x != k);
                                 if d.keys.len() == before {
-                                    return Err(Refusal::policy(Area::Keys, "this key is not on the domain")
-                                        .field("secDNS:keyData"));
+                                    return Err(Refusal::policy(
+                                        Area::Keys,
+                                        "this key is not on the domain",
+                                    )
+                                    .field("secDNS:keyData"));
                                 }
                             }
                         }
@@ -408,8 +452,11 @@ impl Registry {
                     d.scheduled_delete = match op {
                         ScheduledDelete::SetDate(date) => {
                             if *date <= today {
-                                return Err(Refusal::policy(Area::Domain, "the deletion date must be in the future")
-                                    .field("scheduledDelete:date"));
+                                return Err(Refusal::policy(
+                                    Area::Domain,
+                                    "the deletion date must be in the future",
+                                )
+                                .field("scheduledDelete:date"));
                             }
                             Some(*date)
                         }
@@ -418,8 +465,11 @@ impl Registry {
                         }
                         ScheduledDelete::Cancel => {
                             if d.scheduled_delete.is_none() {
-                                return Err(Refusal::policy(Area::Domain, "no deletion is scheduled")
-                                    .field("scheduledDelete:operation"));
+                                return Err(Refusal::policy(
+                                    Area::Domain,
+                                    "no deletion is scheduled",
+                                )
+                                .field("scheduledDelete:operation"));
                             }
                             None
                         }
@@ -429,12 +479,18 @@ impl Registry {
             }
         }
         if d.ns.len() > self.policy.max_ns {
-            return Err(Refusal::policy(Area::Domain, format!("at most {} name servers", self.policy.max_ns))
-                .field("domain:ns"));
+            return Err(Refusal::policy(
+                Area::Domain,
+                format!("at most {} name servers", self.policy.max_ns),
+            )
+            .field("domain:ns"));
         }
         d.up_id = Some(cl_id.to_string());
         d.up_date = Some(now);
-        let stored = self.domains.get_mut(&d.name).expect("invariant: found above under this name");
+        let stored = self
+            .domains
+            .get_mut(&d.name)
+            .expect("invariant: found above under this name");
         if stored.is_delegated() != d.is_delegated() || stored.ns != d.ns || stored.keys != d.keys {
             self.generation += 1;
         }
@@ -445,15 +501,21 @@ impl Registry {
     fn apply_rem(&self, d: &mut Domain, rem: &AddRem) -> Result<(), Refusal> {
         if let Some(ns) = &rem.ns {
             let NsList::HostObj(list) = ns else {
-                return Err(Refusal::policy(Area::Domain, "host attributes are not supported").field("domain:hostAttr"));
+                return Err(
+                    Refusal::policy(Area::Domain, "host attributes are not supported")
+                        .field("domain:hostAttr"),
+                );
             };
             for h in list {
                 let n = normalize(h, Area::Host, "domain:hostObj")?;
                 let before = d.ns.len();
                 d.ns.retain(|x| *x != n);
                 if d.ns.len() == before {
-                    return Err(Refusal::policy(Area::Domain, format!("{n} is not a name server of {}", d.name))
-                        .field("domain:hostObj"));
+                    return Err(Refusal::policy(
+                        Area::Domain,
+                        format!("{n} is not a name server of {}", d.name),
+                    )
+                    .field("domain:hostObj"));
                 }
             }
         }
@@ -467,14 +529,20 @@ impl Registry {
                 }
             };
             if !removed {
-                return Err(Refusal::policy(Area::Domain, format!("{} is not a contact of {}", c.id, d.name))
-                    .field("domain:contact"));
+                return Err(Refusal::policy(
+                    Area::Domain,
+                    format!("{} is not a contact of {}", c.id, d.name),
+                )
+                .field("domain:contact"));
             }
         }
         for s in &rem.statuses {
             if !d.statuses.remove(&s.value) {
-                return Err(Refusal::policy(Area::Domain, format!("{} does not have status {}", d.name, s.value))
-                    .field("domain:status"));
+                return Err(Refusal::policy(
+                    Area::Domain,
+                    format!("{} does not have status {}", d.name, s.value),
+                )
+                .field("domain:status"));
             }
         }
         Ok(())
@@ -484,26 +552,38 @@ impl Registry {
         if let Some(ns) = &add.ns {
             for n in self.name_servers(ns)? {
                 if d.ns.contains(&n) {
-                    return Err(Refusal::policy(Area::Domain, format!("{n} is already a name server of {}", d.name))
-                        .field("domain:hostObj"));
+                    return Err(Refusal::policy(
+                        Area::Domain,
+                        format!("{n} is already a name server of {}", d.name),
+                    )
+                    .field("domain:hostObj"));
                 }
                 d.ns.push(n);
             }
         }
         for (kind, id) in self.contact_roles(cl_id, &add.contacts)? {
             if !d.contacts.insert((kind, id.clone())) {
-                return Err(Refusal::policy(Area::Domain, format!("{id} is already a {} contact", kind.as_str()))
-                    .field("domain:contact"));
+                return Err(Refusal::policy(
+                    Area::Domain,
+                    format!("{id} is already a {} contact", kind.as_str()),
+                )
+                .field("domain:contact"));
             }
         }
         for s in &add.statuses {
             if !s.value.is_client_settable() {
-                return Err(Refusal::policy(Area::Domain, format!("status {} is not set by registrars", s.value))
-                    .field("domain:status"));
+                return Err(Refusal::policy(
+                    Area::Domain,
+                    format!("status {} is not set by registrars", s.value),
+                )
+                .field("domain:status"));
             }
             if !d.statuses.insert(s.value) {
-                return Err(Refusal::policy(Area::Domain, format!("{} already has status {}", d.name, s.value))
-                    .field("domain:status"));
+                return Err(Refusal::policy(
+                    Area::Domain,
+                    format!("{} already has status {}", d.name, s.value),
+                )
+                .field("domain:status"));
             }
         }
         Ok(())
@@ -522,11 +602,18 @@ impl Registry {
             return Err(Refusal::new(
                 ResultCode::ObjectAssociationProhibitsOperation,
                 Area::Domain,
-                format!("{} has subordinate hosts: {}", d.name, subordinates.join(", ")),
+                format!(
+                    "{} has subordinate hosts: {}",
+                    d.name,
+                    subordinates.join(", ")
+                ),
             ));
         }
         let key = d.name.clone();
-        let stored = self.domains.get_mut(&key).expect("invariant: found above under this name");
+        let stored = self
+            .domains
+            .get_mut(&key)
+            .expect("invariant: found above under this name");
         stored.deleted_at = Some(now);
         stored.up_id = Some(cl_id.to_string());
         stored.up_date = Some(now);
@@ -554,7 +641,10 @@ impl Registry {
             None => None,
         };
         let key = d.name.clone();
-        let stored = self.domains.get_mut(&key).expect("invariant: found above under this name");
+        let stored = self
+            .domains
+            .get_mut(&key)
+            .expect("invariant: found above under this name");
         stored.deleted_at = None;
         if let Some(m) = months {
             stored.period_months = m;
@@ -565,7 +655,12 @@ impl Registry {
         Ok(Reply::ok())
     }
 
-    pub(super) fn domain_renew(&mut self, cl_id: &str, r: &domain::Renew, now: Timestamp) -> Outcome {
+    pub(super) fn domain_renew(
+        &mut self,
+        cl_id: &str,
+        r: &domain::Renew,
+        now: Timestamp,
+    ) -> Outcome {
         let d = self.sponsored_domain(cl_id, &r.name)?;
         if d.deleted_at.is_some() {
             return Err(status_prohibits(&d.name, "pendingDelete"));
@@ -577,13 +672,19 @@ impl Registry {
         if current != r.cur_exp_date {
             return Err(Refusal::policy(
                 Area::Domain,
-                format!("curExpDate {} does not match the expiry date {current}", r.cur_exp_date),
+                format!(
+                    "curExpDate {} does not match the expiry date {current}",
+                    r.cur_exp_date
+                ),
             )
             .field("domain:curExpDate"));
         }
         let months = self.period_months(r.period.as_ref())?;
         let key = d.name.clone();
-        let stored = self.domains.get_mut(&key).expect("invariant: found above under this name");
+        let stored = self
+            .domains
+            .get_mut(&key)
+            .expect("invariant: found above under this name");
         stored.ex_date = add_months(stored.ex_date, months);
         stored.up_id = Some(cl_id.to_string());
         stored.up_date = Some(now);
@@ -597,17 +698,24 @@ impl Registry {
 /// The password of an authInfo, which must be usable as a transfer token.
 pub(super) fn token_of(a: &AuthInfo) -> Result<String, Refusal> {
     match a {
-        AuthInfo::Password { pw, roid: None } if (6..=64).contains(&pw.chars().count()) => Ok(pw.clone()),
+        AuthInfo::Password { pw, roid: None } if (6..=64).contains(&pw.chars().count()) => {
+            Ok(pw.clone())
+        }
         AuthInfo::Password { roid: Some(_), .. } => Err(Refusal::policy(
             Area::Domain,
             "a domain token cannot be bound to a contact ROID",
         )
         .field("domain:pw")),
-        AuthInfo::Password { .. } => {
-            Err(Refusal::policy(Area::Domain, "a token must have 6 to 64 characters").field("domain:pw"))
-        }
-        AuthInfo::Ext(_) => Err(Refusal::policy(Area::Domain, "only password authInfo is supported")
-            .field("domain:ext")),
+        AuthInfo::Password { .. } => Err(Refusal::policy(
+            Area::Domain,
+            "a token must have 6 to 64 characters",
+        )
+        .field("domain:pw")),
+        AuthInfo::Ext(_) => Err(Refusal::policy(
+            Area::Domain,
+            "only password authInfo is supported",
+        )
+        .field("domain:ext")),
     }
 }
 

@@ -33,7 +33,9 @@ impl Registry {
 
     /// Whether any domain delegates to the host.
     pub(super) fn host_linked(&self, name: &str) -> bool {
-        self.domains.values().any(|d| d.ns.iter().any(|n| n == name))
+        self.domains
+            .values()
+            .any(|d| d.ns.iter().any(|n| n == name))
     }
 
     pub(super) fn host_check(&self, names: &[String]) -> Reply {
@@ -57,15 +59,20 @@ impl Registry {
 
     pub(super) fn host_info(&self, name: &str) -> Outcome {
         let h = self.find_host(name)?;
-        Ok(Reply::data(ResData::HostInfo(Box::new(h.info(self.host_linked(&h.name))))))
+        Ok(Reply::data(ResData::HostInfo(Box::new(
+            h.info(self.host_linked(&h.name)),
+        ))))
     }
 
     /// Checks that `cl_id` may have a host called `name` with `addrs`, and returns the parsed
     /// addresses.
     fn host_rules(&self, cl_id: &str, name: &str, addrs: &[IpAddr]) -> Result<(), Refusal> {
         if name.split('.').count() < 2 {
-            return Err(Refusal::policy(Area::Host, format!("{name} is not a fully qualified host name"))
-                .field("host:name"));
+            return Err(Refusal::policy(
+                Area::Host,
+                format!("{name} is not a fully qualified host name"),
+            )
+            .field("host:name"));
         }
         match superordinate(name, &self.policy.tld) {
             Some(parent) => {
@@ -73,7 +80,10 @@ impl Registry {
                     Refusal::new(
                         ResultCode::ObjectDoesNotExist,
                         Area::Host,
-                        format!("{name} is inside .{}, but {parent} is not registered", self.policy.tld),
+                        format!(
+                            "{name} is inside .{}, but {parent} is not registered",
+                            self.policy.tld
+                        ),
                     )
                     .field("host:name")
                 })?;
@@ -89,7 +99,10 @@ impl Registry {
                     return Err(Refusal::new(
                         ResultCode::RequiredParameterMissing,
                         Area::Host,
-                        format!("{name} is inside .{}: it needs glue addresses", self.policy.tld),
+                        format!(
+                            "{name} is inside .{}: it needs glue addresses",
+                            self.policy.tld
+                        ),
                     )
                     .field("host:addr"));
                 }
@@ -98,7 +111,10 @@ impl Registry {
                 if !addrs.is_empty() {
                     return Err(Refusal::policy(
                         Area::Host,
-                        format!("{name} is outside .{}: addresses are not allowed (RFC 5732 §3.2.1)", self.policy.tld),
+                        format!(
+                            "{name} is outside .{}: addresses are not allowed (RFC 5732 §3.2.1)",
+                            self.policy.tld
+                        ),
                     )
                     .field("host:addr"));
                 }
@@ -110,8 +126,12 @@ impl Registry {
     pub(super) fn host_create(&mut self, cl_id: &str, c: &host::Create, now: Timestamp) -> Outcome {
         let name = normalize(&c.name, Area::Host, "host:name")?;
         if self.hosts.contains_key(&name) {
-            return Err(Refusal::new(ResultCode::ObjectExists, Area::Host, format!("{name} exists"))
-                .field("host:name"));
+            return Err(Refusal::new(
+                ResultCode::ObjectExists,
+                Area::Host,
+                format!("{name} exists"),
+            )
+            .field("host:name"));
         }
         let addrs = parse_addrs(&c.addrs)?;
         self.host_rules(cl_id, &name, &addrs)?;
@@ -131,14 +151,21 @@ impl Registry {
                 tr_date: None,
             },
         );
-        Ok(Reply::data(ResData::HostCreate(host::CreData { name, cr_date: now })))
+        Ok(Reply::data(ResData::HostCreate(host::CreData {
+            name,
+            cr_date: now,
+        })))
     }
 
     pub(super) fn host_update(&mut self, cl_id: &str, u: &host::Update, now: Timestamp) -> Outcome {
         let current = self.sponsored_host(cl_id, &u.name)?;
-        if current.statuses.contains(&HostStatus::ClientUpdateProhibited)
+        if current
+            .statuses
+            .contains(&HostStatus::ClientUpdateProhibited)
             && !u.rem.as_ref().is_some_and(|r| {
-                r.statuses.iter().any(|s| s.value == HostStatus::ClientUpdateProhibited)
+                r.statuses
+                    .iter()
+                    .any(|s| s.value == HostStatus::ClientUpdateProhibited)
             })
         {
             return Err(Refusal::new(
@@ -161,37 +188,53 @@ impl Registry {
                 let before = h.addrs.len();
                 h.addrs.retain(|x| *x != a);
                 if h.addrs.len() == before {
-                    return Err(Refusal::policy(Area::Host, format!("{a} is not an address of {}", h.name))
-                        .field("host:addr"));
+                    return Err(Refusal::policy(
+                        Area::Host,
+                        format!("{a} is not an address of {}", h.name),
+                    )
+                    .field("host:addr"));
                 }
             }
             for s in &rem.statuses {
                 if !h.statuses.remove(&s.value) {
-                    return Err(Refusal::policy(Area::Host, format!("{} does not have status {}", h.name, s.value))
-                        .field("host:status"));
+                    return Err(Refusal::policy(
+                        Area::Host,
+                        format!("{} does not have status {}", h.name, s.value),
+                    )
+                    .field("host:status"));
                 }
             }
         }
         if let Some(add) = &u.add {
             for a in parse_addrs(&add.addrs)? {
                 if h.addrs.contains(&a) {
-                    return Err(Refusal::policy(Area::Host, format!("{a} is already an address of {}", h.name))
-                        .field("host:addr"));
+                    return Err(Refusal::policy(
+                        Area::Host,
+                        format!("{a} is already an address of {}", h.name),
+                    )
+                    .field("host:addr"));
                 }
                 h.addrs.push(a);
             }
             for s in &add.statuses {
                 if !s.value.is_client_settable() || !h.statuses.insert(s.value) {
-                    return Err(Refusal::policy(Area::Host, format!("status {} cannot be added", s.value))
-                        .field("host:status"));
+                    return Err(Refusal::policy(
+                        Area::Host,
+                        format!("status {} cannot be added", s.value),
+                    )
+                    .field("host:status"));
                 }
             }
         }
         if let Some(new) = &u.new_name {
             let n = normalize(new, Area::Host, "host:name")?;
             if n != h.name && self.hosts.contains_key(&n) {
-                return Err(Refusal::new(ResultCode::ObjectExists, Area::Host, format!("{n} exists"))
-                    .field("host:name"));
+                return Err(Refusal::new(
+                    ResultCode::ObjectExists,
+                    Area::Host,
+                    format!("{n} exists"),
+                )
+                .field("host:name"));
             }
             h.name = n;
         }
@@ -254,12 +297,17 @@ fn parse_addrs(addrs: &[HostAddr]) -> Result<Vec<IpAddr>, Refusal> {
             return Err(Refusal::new(
                 ResultCode::ParameterValueSyntaxError,
                 Area::Host,
-                format!("{ip} does not match ip=\"{}\"", if a.ip == IpVersion::V4 { "v4" } else { "v6" }),
+                format!(
+                    "{ip} does not match ip=\"{}\"",
+                    if a.ip == IpVersion::V4 { "v4" } else { "v6" }
+                ),
             )
             .field("host:addr"));
         }
         if out.contains(&ip) {
-            return Err(Refusal::policy(Area::Host, format!("{ip} is listed twice")).field("host:addr"));
+            return Err(
+                Refusal::policy(Area::Host, format!("{ip} is listed twice")).field("host:addr")
+            );
         }
         out.push(ip);
     }

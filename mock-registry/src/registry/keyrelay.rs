@@ -6,13 +6,18 @@ use jiff::Timestamp;
 
 use super::keys::check_key;
 use super::refusal::{Area, Refusal};
-use super::{Outcome, RelayRecord, Registry, Reply};
+use super::{Outcome, Registry, RelayRecord, Reply};
 use crate::epp::ResultCode;
 use crate::epp::keyrelay;
 use crate::epp::message::ResData;
 
 impl Registry {
-    pub(super) fn keyrelay_create(&mut self, cl_id: &str, k: &keyrelay::Create, now: Timestamp) -> Outcome {
+    pub(super) fn keyrelay_create(
+        &mut self,
+        cl_id: &str,
+        k: &keyrelay::Create,
+        now: Timestamp,
+    ) -> Outcome {
         let d = self.find_domain(&k.name)?;
         if d.deleted_at.is_some() {
             return Err(Refusal::new(

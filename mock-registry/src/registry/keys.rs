@@ -24,7 +24,9 @@ pub fn check_key(key: &KeyData) -> Result<DNSKEY, Refusal> {
     };
     dns::validate_key_data(&as_epp).map_err(|e| {
         let code = match e {
-            KeyDataError::Flags(_) | KeyDataError::Protocol(_) => ResultCode::ParameterValueRangeError,
+            KeyDataError::Flags(_) | KeyDataError::Protocol(_) => {
+                ResultCode::ParameterValueRangeError
+            }
             KeyDataError::Algorithm(_) => ResultCode::ParameterValuePolicyError,
             _ => ResultCode::ParameterValueSyntaxError,
         };

@@ -30,8 +30,8 @@ use crate::epp::{ResultCode, Text, TrId, uri};
 mod contacts;
 mod domains;
 mod hosts;
-pub mod keys;
 mod keyrelay;
+pub mod keys;
 pub mod names;
 pub mod objects;
 mod poll;
@@ -271,7 +271,8 @@ impl Registry {
 
     /// Registers a registrar account (its clID and EPP password).
     pub fn add_registrar(&mut self, cl_id: &str, password: &str) {
-        self.passwords.insert(cl_id.to_string(), password.to_string());
+        self.passwords
+            .insert(cl_id.to_string(), password.to_string());
         self.queues.entry(cl_id.to_string()).or_default();
     }
 
@@ -325,7 +326,13 @@ impl Registry {
         let outcome = self
             .check_services(services, cmd)
             .and_then(|()| self.dispatch(cl_id, services, cmd, now));
-        self.respond(Some(cl_id), &cmd.kind.name(), object_of(&cmd.kind), cmd.cl_trid.clone(), outcome)
+        self.respond(
+            Some(cl_id),
+            &cmd.kind.name(),
+            object_of(&cmd.kind),
+            cmd.cl_trid.clone(),
+            outcome,
+        )
     }
 
     /// Executes a SIDN stand-alone extension command.
@@ -342,7 +349,13 @@ impl Registry {
                 "the SIDN extension was not announced at login",
             ))
         };
-        self.respond(Some(cl_id), "domain:cancelDelete", Some(name.clone()), cmd.cl_trid.clone(), outcome)
+        self.respond(
+            Some(cl_id),
+            "domain:cancelDelete",
+            Some(name.clone()),
+            cmd.cl_trid.clone(),
+            outcome,
+        )
     }
 
     /// Logs and answers a refusal decided outside the registry (codec, session).
@@ -404,7 +417,7 @@ impl Registry {
                 let mut result = EppResult::new(refusal.code);
                 if let Some(v) = refusal.value {
                     result.values.push(ResultValue::ExtValue {
-                        value: v,
+                        value: *v,
                         reason: Text::new(truncate(&refusal.text, 200)),
                     });
                 }
@@ -471,7 +484,9 @@ impl Registry {
         }
         for ext in &cmd.extensions {
             let needed = match ext {
-                CommandExtension::SecDnsCreate(_) | CommandExtension::SecDnsUpdate(_) => uri::SECDNS,
+                CommandExtension::SecDnsCreate(_) | CommandExtension::SecDnsUpdate(_) => {
+                    uri::SECDNS
+                }
                 CommandExtension::Sidn(_) => uri::SIDN,
                 CommandExtension::ScheduledDelete(_) => uri::SIDN_SCHEDULED_DELETE,
             };
@@ -486,7 +501,13 @@ impl Registry {
         Ok(())
     }
 
-    fn dispatch(&mut self, cl_id: &str, services: &Services, cmd: &Command, now: Timestamp) -> Outcome {
+    fn dispatch(
+        &mut self,
+        cl_id: &str,
+        services: &Services,
+        cmd: &Command,
+        now: Timestamp,
+    ) -> Outcome {
         use crate::epp::message::{Check, Create, Delete, Info, Poll, Transfer, Update};
         let ext = &cmd.extensions;
         match &cmd.kind {
@@ -581,7 +602,10 @@ impl Registry {
         let purge: Vec<String> = self
             .domains
             .values()
-            .filter(|d| d.deleted_at.is_some_and(|t| t.saturating_add(quarantine).is_ok_and(|end| end <= now)))
+            .filter(|d| {
+                d.deleted_at
+                    .is_some_and(|t| t.saturating_add(quarantine).is_ok_and(|end| end <= now))
+            })
             .map(|d| d.name.clone())
             .collect();
         for name in purge {
@@ -599,15 +623,24 @@ impl Registry {
         format!("{kind}_{n}-MOCK")
     }
 
-    fn queue_message(&mut self, to: &str, text: String, payload: Option<ResData>, now: Timestamp) -> u64 {
+    fn queue_message(
+        &mut self,
+        to: &str,
+        text: String,
+        payload: Option<ResData>,
+        now: Timestamp,
+    ) -> u64 {
         let id = self.next_msg_id;
         self.next_msg_id += 1;
-        self.queues.entry(to.to_string()).or_default().push_back(PollMessage {
-            id,
-            q_date: now,
-            text,
-            payload,
-        });
+        self.queues
+            .entry(to.to_string())
+            .or_default()
+            .push_back(PollMessage {
+                id,
+                q_date: now,
+                text,
+                payload,
+            });
         id
     }
 
@@ -635,7 +668,10 @@ impl Registry {
 
     /// A registrar's poll queue, oldest first.
     pub fn queue(&self, cl_id: &str) -> Vec<PollMessage> {
-        self.queues.get(cl_id).map(|q| q.iter().cloned().collect()).unwrap_or_default()
+        self.queues
+            .get(cl_id)
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Every queue, by registrar.

@@ -8,7 +8,12 @@ use crate::epp::ResultCode;
 /// the registry stores and answers the folded form).
 pub fn normalize(name: &str, area: Area, field: &str) -> Result<String, Refusal> {
     let bad = |why: String| {
-        Refusal::new(ResultCode::ParameterValueSyntaxError, area, format!("{name:?}: {why}")).field(field)
+        Refusal::new(
+            ResultCode::ParameterValueSyntaxError,
+            area,
+            format!("{name:?}: {why}"),
+        )
+        .field(field)
     };
     if name.is_empty() {
         return Err(bad("empty name".into()));
@@ -24,7 +29,10 @@ pub fn normalize(name: &str, area: Area, field: &str) -> Result<String, Refusal>
         if label.is_empty() || label.len() > 63 {
             return Err(bad(format!("label {label:?} must have 1 to 63 characters")));
         }
-        if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return Err(bad(format!(
                 "label {label:?} has characters other than letters, digits and hyphens (IDNs must be A-labels)"
             )));
@@ -80,8 +88,20 @@ mod tests {
 
     #[test]
     fn ldh_and_case() {
-        assert_eq!(normalize("NS1.Example.NL", Area::Host, "x").unwrap(), "ns1.example.nl");
-        for bad in ["", "a..b", "-a.nl", "a-.nl", "a_b.nl", "exämple.nl", "a.nl.", &"a".repeat(64)] {
+        assert_eq!(
+            normalize("NS1.Example.NL", Area::Host, "x").unwrap(),
+            "ns1.example.nl"
+        );
+        for bad in [
+            "",
+            "a..b",
+            "-a.nl",
+            "a-.nl",
+            "a_b.nl",
+            "exämple.nl",
+            "a.nl.",
+            &"a".repeat(64),
+        ] {
             assert!(normalize(bad, Area::Host, "x").is_err(), "{bad}");
         }
     }
@@ -89,16 +109,34 @@ mod tests {
     #[test]
     fn domains_are_second_level_under_the_tld() {
         assert_eq!(domain_under("Example.nl", "nl").unwrap(), "example.nl");
-        assert_eq!(domain_under("www.example.nl", "nl").unwrap_err().code.code(), 2308);
-        assert_eq!(domain_under("example.com", "nl").unwrap_err().code.code(), 2308);
-        assert_eq!(domain_under("ab--cd.nl", "nl").unwrap_err().code.code(), 2306);
+        assert_eq!(
+            domain_under("www.example.nl", "nl")
+                .unwrap_err()
+                .code
+                .code(),
+            2308
+        );
+        assert_eq!(
+            domain_under("example.com", "nl").unwrap_err().code.code(),
+            2308
+        );
+        assert_eq!(
+            domain_under("ab--cd.nl", "nl").unwrap_err().code.code(),
+            2306
+        );
         assert!(domain_under("xn--bcher-kva.nl", "nl").is_ok());
     }
 
     #[test]
     fn superordinate_domains() {
-        assert_eq!(superordinate("ns1.example.nl", "nl").as_deref(), Some("example.nl"));
-        assert_eq!(superordinate("a.b.example.nl", "nl").as_deref(), Some("example.nl"));
+        assert_eq!(
+            superordinate("ns1.example.nl", "nl").as_deref(),
+            Some("example.nl")
+        );
+        assert_eq!(
+            superordinate("a.b.example.nl", "nl").as_deref(),
+            Some("example.nl")
+        );
         assert_eq!(superordinate("ns1.example.net", "nl"), None);
     }
 }

@@ -64,8 +64,9 @@ pub struct Refusal {
     pub field: Option<String>,
     /// What is wrong, for people.
     pub text: String,
-    /// The client's element that caused it, echoed in `<extValue>` (RFC 5730 §2.6).
-    pub value: Option<Element>,
+    /// The client's element that caused it, echoed in `<extValue>` (RFC 5730 §2.6). Boxed so
+    /// a `Result<_, Refusal>` stays small on the happy path (clippy `result_large_err`).
+    pub value: Option<Box<Element>>,
 }
 
 impl Refusal {
@@ -88,7 +89,7 @@ impl Refusal {
 
     /// Attaches the offending client element.
     pub fn value(mut self, value: Element) -> Self {
-        self.value = Some(value);
+        self.value = Some(Box::new(value));
         self
     }
 
@@ -106,7 +107,7 @@ impl Refusal {
         let mut r = Self::new(e.result_code(), Area::Codec, e.reason.clone());
         if let Some(el) = &e.offending {
             r.field = Some(el.qname());
-            r.value = Some((**el).clone());
+            r.value = Some(el.clone());
         }
         r
     }

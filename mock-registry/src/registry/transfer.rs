@@ -9,7 +9,7 @@ use super::{Outcome, Registry, Reply};
 use crate::epp::domain::{self, DomainStatus};
 use crate::epp::message::{EppResult, ResData, TransferOp};
 use crate::epp::sidn::PollData;
-use crate::epp::types::{TransferData, TrStatus};
+use crate::epp::types::{TrStatus, TransferData};
 use crate::epp::{ResultCode, Text, TrId};
 
 impl Registry {
@@ -37,13 +37,18 @@ impl Registry {
     fn transfer_query(&self, cl_id: &str, t: &domain::Transfer) -> Outcome {
         let d = self.find_domain(&t.name)?;
         let allowed = d.sponsor == cl_id
-            || d.last_transfer.as_ref().is_some_and(|x| x.re_id == cl_id || x.ac_id == cl_id)
+            || d.last_transfer
+                .as_ref()
+                .is_some_and(|x| x.re_id == cl_id || x.ac_id == cl_id)
             || t.auth_info.as_ref().and_then(|a| a.pw()) == Some(d.token.as_str());
         if !allowed {
             return Err(Refusal::new(
                 ResultCode::AuthorizationError,
                 Area::Authorization,
-                format!("only the sponsor, the parties of its last transfer or a token holder may query {}", d.name),
+                format!(
+                    "only the sponsor, the parties of its last transfer or a token holder may query {}",
+                    d.name
+                ),
             ));
         }
         let last = d.last_transfer.clone().ok_or_else(|| {
@@ -82,8 +87,14 @@ impl Registry {
             .field("domain:authInfo"));
         }
         for (status, name) in [
-            (DomainStatus::ClientTransferProhibited, "clientTransferProhibited"),
-            (DomainStatus::ServerTransferProhibited, "serverTransferProhibited"),
+            (
+                DomainStatus::ClientTransferProhibited,
+                "clientTransferProhibited",
+            ),
+            (
+                DomainStatus::ServerTransferProhibited,
+                "serverTransferProhibited",
+            ),
         ] {
             if d.statuses.contains(&status) {
                 return Err(Refusal::new(
@@ -121,7 +132,10 @@ impl Registry {
             ac_date: now,
             ex_date: Some(ex_date),
         };
-        let stored = self.domains.get_mut(&name).expect("invariant: found above under this name");
+        let stored = self
+            .domains
+            .get_mut(&name)
+            .expect("invariant: found above under this name");
         stored.sponsor = cl_id.to_string();
         stored.tr_date = Some(now);
         stored.token = token;
@@ -148,7 +162,12 @@ impl Registry {
                     sv_trid,
                 },
             }));
-            self.queue_message(to, format!("1015 Transfer domain name {name} processed"), Some(payload), now);
+            self.queue_message(
+                to,
+                format!("1015 Transfer domain name {name} processed"),
+                Some(payload),
+                now,
+            );
         }
         Ok(Reply::data(ResData::DomainTransfer(record)))
     }

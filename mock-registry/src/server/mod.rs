@@ -16,9 +16,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use crate::epp::ResultCode;
 use crate::epp::frame::{self, FrameError};
 use crate::epp::message::Frame;
-use crate::epp::ResultCode;
 use crate::registry::{Area, Refusal, Registry};
 use crate::tls;
 
@@ -197,7 +197,11 @@ async fn serve(
         };
         frame::write_frame(&mut stream, greeting.to_xml().as_bytes()).await?;
         loop {
-            let read = tokio::time::timeout(config.idle_timeout, frame::read_frame(&mut stream, config.max_frame)).await;
+            let read = tokio::time::timeout(
+                config.idle_timeout,
+                frame::read_frame(&mut stream, config.max_frame),
+            )
+            .await;
             let payload = match read {
                 Err(_) => {
                     tracing::info!(%peer, clid, "idle timeout: closing");
@@ -217,7 +221,11 @@ async fn serve(
                         let mut reg = registry.lock().unwrap_or_else(|er| er.into_inner());
                         reg.refuse(epp.cl_id(), "(frame)", None, r)
                     };
-                    frame::write_frame(&mut stream, Frame::Response(Box::new(resp)).to_xml().as_bytes()).await?;
+                    frame::write_frame(
+                        &mut stream,
+                        Frame::Response(Box::new(resp)).to_xml().as_bytes(),
+                    )
+                    .await?;
                     break;
                 }
                 Ok(Err(e)) => {

@@ -85,7 +85,12 @@ impl Session {
             Ok(f) => f,
             Err(e) => {
                 let code = e.result_code();
-                let resp = reg.refuse(cl_id.as_deref(), "(refused frame)", e.cl_trid.clone(), Refusal::from_codec(&e));
+                let resp = reg.refuse(
+                    cl_id.as_deref(),
+                    "(refused frame)",
+                    e.cl_trid.clone(),
+                    Refusal::from_codec(&e),
+                );
                 return reply(resp, code.ends_session());
             }
         };
@@ -97,15 +102,19 @@ impl Session {
                     Area::Session,
                     "a client sends hello, commands or extension commands, not greetings or responses",
                 );
-                reply(reg.refuse(cl_id.as_deref(), "(refused frame)", None, r), false)
+                reply(
+                    reg.refuse(cl_id.as_deref(), "(refused frame)", None, r),
+                    false,
+                )
             }
             Frame::Extension(ext) => match &self.state {
                 State::LoggedIn { cl_id, services } => {
                     reply(reg.execute_ext(cl_id, services, &ext), false)
                 }
-                State::AwaitingLogin { .. } => {
-                    reply(reg.refuse(None, "domain:cancelDelete", ext.cl_trid, not_logged_in()), false)
-                }
+                State::AwaitingLogin { .. } => reply(
+                    reg.refuse(None, "domain:cancelDelete", ext.cl_trid, not_logged_in()),
+                    false,
+                ),
             },
             Frame::Command(cmd) => {
                 let cl_trid = cmd.cl_trid.clone();
@@ -117,9 +126,10 @@ impl Session {
                     (State::AwaitingLogin { .. }, CommandKind::Logout) => {
                         reply(reg.refuse(None, "logout", cl_trid, not_logged_in()), false)
                     }
-                    (State::AwaitingLogin { .. }, kind) => {
-                        reply(reg.refuse(None, &kind.name(), cl_trid, not_logged_in()), false)
-                    }
+                    (State::AwaitingLogin { .. }, kind) => reply(
+                        reg.refuse(None, &kind.name(), cl_trid, not_logged_in()),
+                        false,
+                    ),
                     (State::LoggedIn { cl_id, .. }, CommandKind::Login(_)) => {
                         let r = Refusal::new(
                             ResultCode::CommandUseError,
@@ -129,10 +139,17 @@ impl Session {
                         reply(reg.refuse(Some(cl_id), "login", cl_trid, r), false)
                     }
                     (State::LoggedIn { cl_id, .. }, CommandKind::Logout) => {
-                        let resp = reg.succeed(Some(cl_id), "logout", cl_trid, ResultCode::SuccessEndingSession);
+                        let resp = reg.succeed(
+                            Some(cl_id),
+                            "logout",
+                            cl_trid,
+                            ResultCode::SuccessEndingSession,
+                        );
                         reply(resp, true)
                     }
-                    (State::LoggedIn { cl_id, services }, _) => reply(reg.execute(cl_id, services, &cmd), false),
+                    (State::LoggedIn { cl_id, services }, _) => {
+                        reply(reg.execute(cl_id, services, &cmd), false)
+                    }
                 }
             }
         }
@@ -162,15 +179,27 @@ impl Session {
             refusal = Some(Refusal::new(
                 ResultCode::UnimplementedOption,
                 Area::Session,
-                format!("language {} is not offered (greeting: {:?})", login.lang, reg.policy().langs),
+                format!(
+                    "language {} is not offered (greeting: {:?})",
+                    login.lang,
+                    reg.policy().langs
+                ),
             ));
-        } else if let Some(u) = login.obj_uris.iter().find(|u| !OBJ_URIS.contains(&u.as_str())) {
+        } else if let Some(u) = login
+            .obj_uris
+            .iter()
+            .find(|u| !OBJ_URIS.contains(&u.as_str()))
+        {
             refusal = Some(Refusal::new(
                 ResultCode::UnimplementedObjectService,
                 Area::Session,
                 format!("object service {u} is not offered"),
             ));
-        } else if let Some(u) = login.ext_uris.iter().find(|u| !EXT_URIS.contains(&u.as_str())) {
+        } else if let Some(u) = login
+            .ext_uris
+            .iter()
+            .find(|u| !EXT_URIS.contains(&u.as_str()))
+        {
             refusal = Some(Refusal::new(
                 ResultCode::UnimplementedExtension,
                 Area::Session,
@@ -217,7 +246,10 @@ impl Session {
                 ext_uris: login.ext_uris.clone(),
             },
         };
-        reply(reg.succeed(Some(&login.cl_id), "login", cl_trid, ResultCode::Success), false)
+        reply(
+            reg.succeed(Some(&login.cl_id), "login", cl_trid, ResultCode::Success),
+            false,
+        )
     }
 }
 
