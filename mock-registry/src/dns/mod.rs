@@ -63,7 +63,7 @@ pub mod test_keys;
 mod testutil;
 pub mod zone;
 
-pub use keydata::{KeyData, KeyDataError, KeyDataField, validate_key_data};
+pub use keydata::{KeyDataError, KeyDataField, key_data_for, validate_key_data};
 pub use keys::{DsDigest, KeyAlgorithm, KeyError, KeyPair, KeyRole, ZoneKey};
 pub use signed::{
     Lookup, Node, NodeKind, Nsec3Entry, PresentationOptions, Referral, SignStats, SignedRrset,
