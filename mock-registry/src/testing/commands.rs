@@ -8,7 +8,9 @@ use std::net::IpAddr;
 use crate::epp::contact::{self, Address, PostalInfo, PostalType};
 use crate::epp::domain::{self, ContactType, DomainContact, NsList};
 use crate::epp::host::{self, HostAddr};
-use crate::epp::message::{Command, CommandExtension, CommandKind, Create, Update};
+use crate::epp::message::{
+    Command, CommandExtension, CommandKind, Create, ResData, Response, Update,
+};
 use crate::epp::secdns::{self, DsOrKey, DsOrKeySet, KeyData};
 use crate::epp::types::AuthInfo;
 
@@ -118,4 +120,12 @@ pub fn domain_add(name: &str, ns: &[&str], keys: Vec<KeyData>) -> Parts {
         })]
     };
     (CommandKind::Update(Update::Domain(update)), extensions)
+}
+
+/// The contact id the registry assigned, from a contact create response.
+pub fn created_contact_id(response: &Response) -> Option<String> {
+    match &response.res_data {
+        Some(ResData::ContactCreate(c)) => Some(c.id.clone()),
+        _ => None,
+    }
 }

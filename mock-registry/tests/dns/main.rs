@@ -6,5 +6,7 @@
     reason = "test helpers: a panic is the failure report"
 )]
 
+mod publication;
+mod server;
 mod support;
 mod validators;
