@@ -29,7 +29,7 @@
 //! and the registry's state are passed in, so a scenario controls exactly what is published
 //! when.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -199,12 +199,23 @@ struct Cut {
     ds: Vec<DS>,
 }
 
-/// A registry version waiting for its propagation delay.
+/// A registry version waiting for its propagation delay, as the changes from the version
+/// scheduled before it (None: the delegation goes).
 #[derive(Debug, Clone)]
 struct Pending {
     due: Timestamp,
     generation: u64,
-    cuts: BTreeMap<Name, Cut>,
+    changes: BTreeMap<Name, Option<Arc<Cut>>>,
+}
+
+/// One registry delegation, parsed: kept between versions so an unchanged delegation costs a
+/// comparison, not a parse and a DS computation.
+#[derive(Debug, Clone)]
+struct Parsed {
+    input: PublishedDelegation,
+    name: Name,
+    /// The cut without glue (glue depends on other delegations); None if unpublishable.
+    base: Option<Arc<Cut>>,
 }
 
 /// One TLD snapshot made public.
@@ -300,8 +311,11 @@ pub struct Publisher {
     tld_zone: Zone,
     root: Arc<SignedZone>,
     tld: Arc<SignedZone>,
-    /// What the TLD publishes now, per cut.
-    current: BTreeMap<Name, Cut>,
+    /// The cuts of the last version scheduled, by the registry's (folded) domain name: the
+    /// base the next version is diffed against.
+    scheduled: HashMap<String, Arc<Cut>>,
+    /// Parsed registry delegations of the last version scheduled.
+    parsed: HashMap<String, Parsed>,
     pending: VecDeque<Pending>,
     /// The last registry generation queued.
     observed: Option<u64>,
@@ -336,7 +350,8 @@ impl Publisher {
             tld_zone,
             root,
             tld,
-            current: BTreeMap::new(),
+            scheduled: HashMap::new(),
+            parsed: HashMap::new(),
             pending: VecDeque::new(),
             observed: None,
         };
@@ -416,12 +431,26 @@ impl Publisher {
             .checked_add(self.config.delay)
             .unwrap_or(Timestamp::MAX);
         let cuts = self.cuts(delegations);
+        let mut changes = BTreeMap::new();
+        for (domain, cut) in &cuts {
+            if self.scheduled.get(domain) != Some(cut) {
+                changes.insert(self.parsed[domain].name.clone(), Some(cut.clone()));
+            }
+        }
+        for domain in self.scheduled.keys() {
+            if !cuts.contains_key(domain)
+                && let Ok(name) = fqdn(domain)
+            {
+                changes.insert(name, None);
+            }
+        }
+        self.scheduled = cuts;
         // Keep the queue ordered by due time (a later change never overtakes an earlier one).
         let due = self.pending.back().map_or(due, |p| p.due.max(due));
         self.pending.push_back(Pending {
             due,
             generation,
-            cuts,
+            changes,
         });
     }
 
@@ -456,12 +485,16 @@ impl Publisher {
     /// Returns the snapshots that changed (give them to the servers).
     pub fn tick(&mut self, now: Timestamp) -> Result<Vec<Arc<SignedZone>>, PublishError> {
         let mut changed = Vec::new();
-        let mut due = None;
+        let mut last = None;
         while self.pending.front().is_some_and(|p| p.due <= now) {
-            due = self.pending.pop_front();
+            let version = self
+                .pending
+                .pop_front()
+                .expect("invariant: checked just above");
+            self.apply(&version.changes)?;
+            last = Some(version.generation);
         }
-        if let Some(version) = due {
-            self.apply(&version.cuts)?;
+        if let Some(generation) = last {
             let changes = self.tld_zone.take_changes();
             if !changes.is_empty() {
                 self.tld =
@@ -471,7 +504,7 @@ impl Publisher {
                     );
                 self.publications.push(Publication {
                     time: now,
-                    generation: Some(version.generation),
+                    generation: Some(generation),
                     serial: self.tld.serial(),
                 });
                 changed.push(self.tld.clone());
@@ -494,78 +527,89 @@ impl Publisher {
         Ok(changed)
     }
 
-    /// The registry's delegations as cuts: names parsed, DS computed, glue assigned to the cut
+    /// The registry's delegations as cuts by domain: names parsed and DS computed (both reused
+    /// from the previous version when the delegation did not change), glue assigned to the cut
     /// it lies under. Anything unpublishable is left out with a warning (the registry checks
     /// names and keys, so this is defence, not policy).
-    fn cuts(&self, delegations: &[PublishedDelegation]) -> BTreeMap<Name, Cut> {
-        let tld = &self.config.tld;
-        let mut cuts: BTreeMap<Name, Cut> = BTreeMap::new();
-        let mut glue: Vec<(Name, IpAddr)> = Vec::new();
+    fn cuts(&mut self, delegations: &[PublishedDelegation]) -> HashMap<String, Arc<Cut>> {
+        let mut previous = std::mem::take(&mut self.parsed);
+        let mut parsed = HashMap::with_capacity(delegations.len());
+        let mut cuts: HashMap<String, Arc<Cut>> = HashMap::with_capacity(delegations.len());
+        let mut glue: Vec<(&str, IpAddr)> = Vec::new();
         for d in delegations {
-            let Ok(name) = fqdn(&d.name) else {
-                tracing::warn!(domain = d.name, "not a domain name: not published");
-                continue;
-            };
-            if !tld.zone_of(&name) || name == *tld || name.zone_of(&self.config.tld_ns) {
-                tracing::warn!(
-                    domain = d.name,
-                    "outside the TLD or above its name server: not published"
-                );
-                continue;
-            }
-            let ns: Vec<Name> = d.ns.iter().filter_map(|h| fqdn(h).ok()).collect();
-            if ns.is_empty() {
-                continue;
-            }
-            let ds = d
-                .keys
-                .iter()
-                .filter_map(|k| crate::registry::keys::ds_for(&d.name, k))
-                .collect();
-            glue.extend(
-                d.glue
-                    .iter()
-                    .filter_map(|(h, ip)| fqdn(h).ok().map(|h| (h, *ip))),
-            );
-            cuts.insert(
-                name,
-                Cut {
-                    ns,
-                    glue: Vec::new(),
-                    ds,
+            let p = match previous.remove(&d.name) {
+                Some(p) if p.input == *d => p,
+                _ => match self.parse(d) {
+                    Some(p) => p,
+                    None => continue,
                 },
-            );
+            };
+            if let Some(base) = &p.base {
+                cuts.insert(d.name.clone(), base.clone());
+                glue.extend(d.glue.iter().map(|(h, ip)| (h.as_str(), *ip)));
+            }
+            parsed.insert(d.name.clone(), p);
         }
         glue.sort();
         glue.dedup();
         for (host, ip) in glue {
             // Glue belongs to the delegation the host lies under (which may be another domain
             // than the one delegating to it); a host under no delegation cannot have glue.
-            let under = cuts.iter_mut().find(|(cut, _)| cut.zone_of(&host));
-            if let Some((_, cut)) = under {
-                cut.glue.push((host, ip));
+            let owner = std::iter::once(host)
+                .chain(host.match_indices('.').map(|(i, _)| &host[i + 1..]))
+                .find(|suffix| cuts.contains_key(*suffix));
+            if let (Some(owner), Ok(host)) = (owner, fqdn(host))
+                && let Some(cut) = cuts.get_mut(owner)
+            {
+                Arc::make_mut(cut).glue.push((host, ip));
             }
         }
+        self.parsed = parsed;
         cuts
     }
 
-    /// Edits the TLD zone to show `cuts`; the zone records which names changed.
-    fn apply(&mut self, cuts: &BTreeMap<Name, Cut>) -> Result<(), PublishError> {
-        let gone: Vec<Name> = self
-            .current
-            .keys()
-            .filter(|n| !cuts.contains_key(*n))
-            .cloned()
-            .collect();
-        for name in gone {
-            self.tld_zone.remove_delegation(&name);
-            self.current.remove(&name);
+    /// Parses one delegation (None: not a domain name at all).
+    fn parse(&self, d: &PublishedDelegation) -> Option<Parsed> {
+        let Ok(name) = fqdn(&d.name) else {
+            tracing::warn!(domain = d.name, "not a domain name: not published");
+            return None;
+        };
+        let tld = &self.config.tld;
+        let publishable = tld.zone_of(&name) && name != *tld && !name.zone_of(&self.config.tld_ns);
+        if !publishable {
+            tracing::warn!(
+                domain = d.name,
+                "outside the TLD or above its name server: not published"
+            );
         }
+        let ns: Vec<Name> = d.ns.iter().filter_map(|h| fqdn(h).ok()).collect();
+        let base = (publishable && !ns.is_empty()).then(|| {
+            let ds = d
+                .keys
+                .iter()
+                .filter_map(|k| crate::registry::keys::ds_for(&d.name, k))
+                .collect();
+            Arc::new(Cut {
+                ns,
+                glue: Vec::new(),
+                ds,
+            })
+        });
+        Some(Parsed {
+            input: d.clone(),
+            name,
+            base,
+        })
+    }
+
+    /// Edits the TLD zone by `changes`; the zone records which names changed.
+    fn apply(&mut self, changes: &BTreeMap<Name, Option<Arc<Cut>>>) -> Result<(), PublishError> {
         let ttls = self.config.ttls;
-        for (name, cut) in cuts {
-            if self.current.get(name) == Some(cut) {
+        for (name, cut) in changes {
+            let Some(cut) = cut else {
+                self.tld_zone.remove_delegation(name);
                 continue;
-            }
+            };
             self.tld_zone.set_delegation(&Delegation {
                 name: name.clone(),
                 ttl: ttls.ns,
@@ -585,7 +629,6 @@ impl Publisher {
             for rrset in address_rrsets(&cut.glue, ttls.glue)? {
                 self.tld_zone.set_rrset(rrset)?;
             }
-            self.current.insert(name.clone(), cut.clone());
         }
         Ok(())
     }
