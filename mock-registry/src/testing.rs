@@ -3,6 +3,10 @@
 //!
 //! `ci/test` installs xmllint (Debian `libxml2-utils`); a missing xmllint is an error, never a
 //! silently skipped check.
+//!
+//! [`commands`] builds the EPP commands tests need to give the registry some state.
+
+pub mod commands;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -56,6 +56,9 @@
 pub mod keydata;
 pub mod keys;
 mod pmap;
+pub mod publish;
+pub mod query;
+pub mod server;
 pub mod signed;
 pub mod signer;
 pub mod test_keys;
@@ -63,8 +66,14 @@ pub mod test_keys;
 mod testutil;
 pub mod zone;
 
-pub use keydata::{KeyData, KeyDataError, KeyDataField, validate_key_data};
+pub use keydata::{KeyDataError, KeyDataField, key_data_for, validate_key_data};
 pub use keys::{DsDigest, KeyAlgorithm, KeyError, KeyPair, KeyRole, ZoneKey};
+pub use publish::{
+    AnchorFiles, Publication, PublishConfig, PublishError, PublishKeys, PublishTtls, Publisher,
+    TrustAnchor,
+};
+pub use query::{QueryError, QueryOptions, query, query_with};
+pub use server::{AnswerKind, DnsServer, DnsServerConfig, Faults, QueryRecord, Transport};
 pub use signed::{
     Lookup, Node, NodeKind, Nsec3Entry, PresentationOptions, Referral, SignStats, SignedRrset,
     SignedZone,

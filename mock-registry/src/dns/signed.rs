@@ -491,14 +491,23 @@ impl SignedZone {
 
     fn nxdomain_proof(&self, qname: &Name) -> Vec<&SignedRrset> {
         let ce = self.closest_encloser(qname);
-        let wildcard = ce.name.clone().into_wildcard();
+        // `*.` in front of the closest encloser (RFC 4592 §2.1.1). Not hickory's
+        // `into_wildcard`, which replaces the first label and so names a sibling. A closest
+        // encloser of 254 octets has no wildcard below it: nothing to deny then.
+        let wildcard = Name::from_ascii("*")
+            .and_then(|w| w.append_domain(&ce.name))
+            .ok();
         let mut proof = Vec::new();
         if self.nsec3_config().is_some() {
             proof = self.closest_provable_encloser_proof(qname);
-            proof.extend(self.nsec3_covering(&wildcard).map(|e| &e.rrset));
+            if let Some(w) = &wildcard {
+                proof.extend(self.nsec3_covering(w).map(|e| &e.rrset));
+            }
         } else {
             proof.extend(self.nsec_covering(qname));
-            proof.extend(self.nsec_covering(&wildcard));
+            if let Some(w) = &wildcard {
+                proof.extend(self.nsec_covering(w));
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         proof.retain(|s| seen.insert(s.name.clone()));

@@ -410,7 +410,9 @@ pub(crate) fn check_lookup(zone: &SignedZone, qname: &Name, qtype: RecordType) {
             assert!(zone.node(qname).is_none());
             assert!(proof.iter().all(|p| p.is_signed()));
             let ce = zone.closest_encloser(qname).name().clone();
-            let wildcard = ce.clone().into_wildcard();
+            // `*.` prepended to the closest encloser (RFC 4592 §2.1.1); hickory's
+            // `into_wildcard` replaces the first label instead, which is another name.
+            let wildcard = Name::from_ascii("*").unwrap().append_domain(&ce).unwrap();
             if nsec3 {
                 assert!(matched_nsec3(&proof, &ce).is_some(), "no match for {ce}");
                 let next_closer = qname.trim_to(usize::from(ce.num_labels()) + 1);

@@ -16,13 +16,7 @@ use crate::epp::xml::{Element, Ns};
 /// algorithm the registry does not accept is a policy error (2306), a public key that is not
 /// a key of its algorithm is a value syntax error (2005). The detail names the field.
 pub fn check_key(key: &KeyData) -> Result<DNSKEY, Refusal> {
-    let as_epp = dns::KeyData {
-        flags: key.flags,
-        protocol: key.protocol,
-        algorithm: key.alg,
-        public_key: key.pub_key_base64(),
-    };
-    dns::validate_key_data(&as_epp).map_err(|e| {
+    dns::validate_key_data(key).map_err(|e| {
         let code = match e {
             KeyDataError::Flags(_) | KeyDataError::Protocol(_) => {
                 ResultCode::ParameterValueRangeError

@@ -64,7 +64,8 @@ pub struct Refusal {
     pub field: Option<String>,
     /// What is wrong, for people.
     pub text: String,
-    /// The client's element that caused it, echoed in `<extValue>` (RFC 5730 §2.6).
+    /// The client's element that caused it, echoed in `<extValue>` (RFC 5730 §2.6). Boxed so
+    /// a `Result<_, Refusal>` stays small on the happy path (clippy `result_large_err`).
     pub value: Option<Box<Element>>,
 }
 
