@@ -61,7 +61,7 @@ pub async fn rrset(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResu
         .filter(|r| r.record_type() == rtype)
         .cloned()
         .collect();
-    let ttl = recs.iter().map(Record::ttl).min().unwrap_or(0);
+    let ttl = recs.iter().map(|r| r.ttl).min().unwrap_or(0);
     Ok((recs, ttl))
 }
 
@@ -70,7 +70,7 @@ pub async fn dnskeys(server: SocketAddr, zone: &str) -> DnsResult<(Vec<DNSKEY>, 
     let (recs, ttl) = rrset(server, zone, RecordType::DNSKEY).await?;
     let keys = recs
         .iter()
-        .filter_map(|r| match r.data() {
+        .filter_map(|r| match &r.data {
             RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(k.clone()),
             _ => None,
         })
@@ -83,7 +83,7 @@ pub async fn ds(parent: SocketAddr, domain: &str) -> DnsResult<(Vec<DS>, u32)> {
     let (recs, ttl) = rrset(parent, domain, RecordType::DS).await?;
     let ds = recs
         .iter()
-        .filter_map(|r| match r.data() {
+        .filter_map(|r| match &r.data {
             RData::DNSSEC(DNSSECRData::DS(d)) => Some(d.clone()),
             _ => None,
         })
@@ -98,11 +98,11 @@ pub async fn delegation(parent: SocketAddr, domain: &str) -> DnsResult<(Vec<Stri
     let mut ttl = 0;
     let want = format!("{}.", domain.trim_end_matches('.'));
     for r in m.authorities.iter().chain(m.answers.iter()) {
-        if let RData::NS(n) = r.data()
-            && r.name().to_ascii().eq_ignore_ascii_case(&want)
+        if let RData::NS(n) = &r.data
+            && r.name.to_ascii().eq_ignore_ascii_case(&want)
         {
             ns.push(n.0.to_ascii().trim_end_matches('.').to_ascii_lowercase());
-            ttl = r.ttl();
+            ttl = r.ttl;
         }
     }
     ns.sort();
@@ -126,9 +126,9 @@ pub async fn max_ttl(server: SocketAddr, zone: &str, names: &[(String, String)])
     for (n, t) in asked {
         let m = ask(server, &n, t).await?;
         for r in m.answers.iter().chain(m.authorities.iter()) {
-            max = max.max(r.ttl());
-            if let RData::SOA(soa) = r.data() {
-                max = max.max(soa.minimum());
+            max = max.max(r.ttl);
+            if let RData::SOA(soa) = &r.data {
+                max = max.max(soa.minimum);
             }
         }
     }

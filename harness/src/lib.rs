@@ -3,4 +3,11 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
+pub mod dnsutil;
+pub mod evaluate;
+pub mod observe;
+pub mod registrar;
+pub mod report;
+pub mod runner;
 pub mod scenario;
+pub mod world;

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::Message;
-use hickory_proto::rr::{RData, Record, RecordType};
+use hickory_proto::rr::{RData, RecordType};
 use jiff::Timestamp;
 use mock_registry::dns::query::{QueryOptions, query_with};
 use mock_registry::dns::server::Transport;
@@ -180,7 +180,7 @@ impl Observer {
         self.versions
             .iter()
             .flat_map(|v| v.message.answers.iter().chain(v.message.authorities.iter()))
-            .map(Record::ttl)
+            .map(|r| r.ttl)
             .max()
             .unwrap_or(0)
     }
@@ -203,7 +203,7 @@ impl Observer {
                 let ds: Vec<String> = served(&Source::Parent, RecordType::DS)
                     .iter()
                     .flat_map(|v| v.message.answers.iter())
-                    .filter_map(|r| match r.data() {
+                    .filter_map(|r| match &r.data {
                         RData::DNSSEC(DNSSECRData::DS(d)) => Some(d.key_tag().to_string()),
                         _ => None,
                     })
@@ -211,7 +211,7 @@ impl Observer {
                 let ns: Vec<String> = served(&Source::Parent, RecordType::NS)
                     .iter()
                     .flat_map(|v| v.message.authorities.iter().chain(v.message.answers.iter()))
-                    .filter_map(|r| match r.data() {
+                    .filter_map(|r| match &r.data {
                         RData::NS(n) => Some(n.0.to_ascii().trim_end_matches('.').to_string()),
                         _ => None,
                     })
@@ -221,8 +221,8 @@ impl Observer {
                     let tags: Vec<String> = served(&Source::Operator(i), RecordType::DNSKEY)
                         .iter()
                         .flat_map(|v| v.message.answers.iter())
-                        .filter_map(|r| match r.data() {
-                            RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(mock_registry::dns::keys::key_tag(k).to_string()),
+                        .filter_map(|r| match &r.data {
+                            RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(mock_registry::dns::keys::key_tag(&k).to_string()),
                             _ => None,
                         })
                         .collect();

@@ -191,7 +191,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Stri
         scripted: Vec::new(),
         step_names: Vec::new(),
     };
-    run.settle().await?;
+    run.settle_with(true).await?;
     for (i, step) in scenario.steps.iter().enumerate() {
         let now = run.world.clock.now();
         run.step_names.push((now, format!("[step {}] {}", i + 1, describe(&scenario, step))));
@@ -222,16 +222,25 @@ impl Run {
         self.world.clock.now()
     }
 
-    /// Publishes what is due and records observations until nothing changes at this instant.
-    async fn settle(&mut self) -> Result<(), String> {
+    /// Publishes what is due and records what the servers serve whenever that changed (or,
+    /// with `force`, in any case: after a fault or a scripted step, or when a server the
+    /// harness does not control may have changed).
+    async fn settle_with(&mut self, mut force: bool) -> Result<(), String> {
         for _ in 0..8 {
             let changed = self.world.publish().await?;
-            let observed = self.observer.observe(&self.world, self.now()).await?;
-            if !changed && !observed {
+            if changed || force {
+                self.observer.observe(&self.world, self.now()).await?;
+            }
+            force = false;
+            if !changed {
                 break;
             }
         }
         Ok(())
+    }
+
+    async fn settle(&mut self) -> Result<(), String> {
+        self.settle_with(false).await
     }
 
     /// Ticks every registrar due now.
@@ -328,7 +337,7 @@ impl Run {
             }
             Step::OperatorFault { operator, fault } => {
                 self.world.operators[*operator].lock().await.set_fault(*fault, now).map_err(|e| e.to_string())?;
-                self.settle().await?;
+                self.settle_with(true).await?;
             }
             Step::Epp { registrar, xml, expect_code } => {
                 let xml = self.fill_tokens(xml);

@@ -27,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hickory_proto::dnssec::PublicKey;
 use jiff::{SignedDuration, Timestamp};
 use mock_registry::client::EppClient;
 use mock_registry::epp::domain::{self, AddRem, NsList};
@@ -101,14 +102,12 @@ struct Gain {
     ttl_dnskey_losing: u32,
     ttl_ds: u32,
     ttl_ns_parent: u32,
-    started: Timestamp,
     /// Whether the losing side signs at all (an unsigned domain moves without key exchange).
     losing_signed: bool,
 }
 
 #[derive(Debug)]
 struct Away {
-    domain: String,
     ns_gone_at: Option<Timestamp>,
     retire_at: Option<Timestamp>,
 }
@@ -235,7 +234,6 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 ttl_dnskey_losing: 0,
                 ttl_ds: 0,
                 ttl_ns_parent: 0,
-                started: now,
                 losing_signed: true,
             },
         );
@@ -645,7 +643,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         }
                         self.note(now, format!("{}: dropped the relayed keys at once (fault)", t.name));
                     }
-                    self.away.insert(t.name.clone(), Away { domain: t.name.clone(), ns_gone_at: None, retire_at: None });
+                    self.away.insert(t.name.clone(), Away { ns_gone_at: None, retire_at: None });
                 }
             }
             _ => {}

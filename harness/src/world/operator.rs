@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use hickory_proto::dnssec::PublicKey;
 use hickory_proto::dnssec::rdata::DNSKEY;
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::Name;
@@ -160,7 +161,7 @@ impl Operator {
         // Fixture keys keep runs reproducible (and spare RSA generation); each operator gets
         // its own pair. Beyond the fixtures, fresh keys.
         let pick = |n: usize| -> Result<KeyPair, OperatorError> {
-            if n < test_keys::COUNT {
+            if n < test_keys::KEYS_PER_ALGORITHM {
                 Ok(test_keys::key(alg, n))
             } else {
                 KeyPair::generate(alg).map_err(|e| OperatorError::Dns {
@@ -466,7 +467,7 @@ impl Operator {
                 let signer = z.signer.as_ref().expect("invariant: set just above for signed zones");
                 signer.sign(&z.zone, now).map_err(|e| dns_err(&e))?
             } else {
-                SignedZone::unsigned(&z.zone).map_err(|e| dns_err(&e))?
+                ZoneSigner::unsigned(SigningPolicy::default()).sign(&z.zone, now).map_err(|e| dns_err(&e))?
             };
             z.zone.take_changes();
             let snapshot = Arc::new(snapshot);

@@ -300,7 +300,7 @@ impl SignedZone {
     fn nsec3_config(&self) -> Option<&Nsec3Config> {
         match &self.setup.denial {
             Denial::Nsec3(c) => Some(c),
-            Denial::Nsec => None,
+            Denial::Nsec | Denial::None => None,
         }
     }
 

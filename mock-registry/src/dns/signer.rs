@@ -66,6 +66,8 @@ pub enum Denial {
     Nsec,
     /// NSEC3 chain (RFC 5155).
     Nsec3(Nsec3Config),
+    /// No denial records at all: an unsigned zone ([`ZoneSigner::unsigned`]).
+    None,
 }
 
 impl Default for Denial {
@@ -275,6 +277,23 @@ impl ZoneSigner {
         Ok(signer)
     }
 
+    /// A "signer" that signs nothing: snapshots of an unsigned zone, with no DNSKEY RRset, no
+    /// RRSIGs and no NSEC/NSEC3 (operators that do not run DNSSEC, or a zone going insecure).
+    /// The policy's denial is replaced by [`Denial::None`].
+    pub fn unsigned(mut policy: SigningPolicy) -> Self {
+        policy.denial = Denial::None;
+        Self {
+            setup: Arc::new(Setup {
+                keys: Vec::new(),
+                denial: Denial::None,
+                dnskey_ttl: policy.dnskey_ttl,
+                faults: policy.faults.clone(),
+            }),
+            keys: Vec::new(),
+            policy,
+        }
+    }
+
     /// The keys.
     pub fn keys(&self) -> &[ZoneKey] {
         &self.keys
@@ -422,6 +441,7 @@ impl ZoneSigner {
                     self.relink_nsec(&ctx, &mut nodes, &name, reuse, &mut jobs, &mut stats);
                 }
             }
+            Denial::None => {}
             Denial::Nsec3(config) => {
                 let mut relink: BTreeSet<Nsec3Hash> = BTreeSet::new();
                 let mut moved: Vec<Nsec3Hash> = Vec::new();
@@ -949,7 +969,7 @@ impl Ctx {
                 )))],
             )
             .ok(),
-            Denial::Nsec => None,
+            Denial::Nsec | Denial::None => None,
         };
         Self {
             origin: zone.origin().clone(),
