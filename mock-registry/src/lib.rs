@@ -10,11 +10,13 @@
 //!   reading a registrar's clID from its certificate.
 //! - [`tls`]: mutual TLS for EPP (RFC 5734 §8–9): rustls configurations for both sides and
 //!   an accept helper with a handshake deadline that yields the authenticated clID.
-//! - [`testing`]: helpers for the workspace's tests (schema validation with xmllint).
+//! - [`testing`]: helpers for the workspace's tests (schema validation with xmllint, ready-made
+//!   EPP commands).
 //! - [`bench_echo`]: a bare TLS server answering RFC 5734 frames with a fixed frame, the
 //!   ceiling for the EPP server's benchmarks.
 //! - [`dns`]: the DNSSEC engine: keys with roles, the unsigned zone, the signer (explicit time,
-//!   NSEC/NSEC3, incremental re-signing) and the signed snapshots a server answers from.
+//!   NSEC/NSEC3, incremental re-signing), the signed snapshots, the authoritative server that
+//!   serves them, and the registry's publication of its root and TLD.
 #![forbid(unsafe_code)]
 
 pub mod bench_echo;

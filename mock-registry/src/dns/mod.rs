@@ -1,5 +1,6 @@
-//! The DNSSEC engine: keys with roles, an unsigned zone model, a signer on an explicit clock
-//! and the immutable signed snapshots an authoritative server serves.
+//! The DNSSEC engine: keys with roles, an unsigned zone model, a signer on an explicit clock,
+//! the immutable signed snapshots, the authoritative server that serves them, and the
+//! registry's publication of its signed root and TLD.
 //!
 //! # Layout
 //!
@@ -10,6 +11,11 @@
 //! - [`signer`]: [`ZoneSigner`] and its [`SigningPolicy`] (validity window, jitter, instants to
 //!   cover, NSEC/NSEC3, faults), full and incremental signing.
 //! - [`signed`]: [`SignedZone`], its nodes and the lookups a server answers from.
+//! - [`server`]: [`DnsServer`], the authoritative server (UDP and TCP, several zones, request
+//!   history, fault knobs) and its responder.
+//! - [`publish`]: [`Publisher`]: the signed TLD from the registry's state after a propagation
+//!   delay, the signed root, the trust anchor.
+//! - [`query`](mod@query): a one-question client for tests and the harness.
 //! - [`test_keys`]: fixed test keys for tests, benchmarks and scenarios.
 //!
 //! # Use

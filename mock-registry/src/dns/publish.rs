@@ -400,13 +400,25 @@ impl Publisher {
     }
 
     /// Replaces the extra instants every signature must be valid at (typically the real
-    /// wall-clock time, for validators that read it). Takes effect at the next signing.
-    pub fn set_also_valid_at(&mut self, instants: Vec<Timestamp>) -> Result<(), PublishError> {
+    /// wall-clock time, for validators that read it) and re-signs both zones at `now` so they
+    /// cover them (keeping every signature that already does). Returns the new snapshots.
+    pub fn set_also_valid_at(
+        &mut self,
+        instants: Vec<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Vec<Arc<SignedZone>>, PublishError> {
         self.config.signing.also_valid_at = instants;
         self.tld_signer = ZoneSigner::new(self.keys.tld.clone(), zone_policy(&self.config, false))?;
         self.root_signer =
             ZoneSigner::new(self.keys.root.clone(), zone_policy(&self.config, true))?;
-        Ok(())
+        self.root = Arc::new(self.root_signer.resign(&self.root, &self.root_zone, now)?);
+        self.tld = Arc::new(self.tld_signer.resign(&self.tld, &self.tld_zone, now)?);
+        self.publications.push(Publication {
+            time: now,
+            generation: None,
+            serial: self.tld.serial(),
+        });
+        Ok(vec![self.root.clone(), self.tld.clone()])
     }
 
     /// Queues the registry's current delegations if its generation changed since the last

@@ -127,7 +127,7 @@ pub enum AnswerKind {
 }
 
 impl Handled {
-    fn dropped() -> Self {
+    pub(crate) fn dropped() -> Self {
         Self {
             reply: None,
             id: None,

@@ -189,7 +189,15 @@ impl Shared {
 
     fn respond(&self, request: &[u8], client: SocketAddr, transport: Transport) -> Option<Vec<u8>> {
         let served = self.served();
-        let handled = answer::handle(&served, request, transport);
+        // The responder is fuzzed not to panic; should it ever, one request goes unanswered
+        // instead of a UDP worker or TCP connection dying with it.
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            answer::handle(&served, request, transport)
+        }))
+        .unwrap_or_else(|_| {
+            tracing::error!(%client, %transport, "the responder panicked; request dropped");
+            Handled::dropped()
+        });
         self.record(client, transport, &handled);
         handled.reply
     }
