@@ -108,6 +108,7 @@ fn main() {
             let label = match denial {
                 Denial::Nsec => "NSEC",
                 Denial::Nsec3(_) => "NSEC3",
+                Denial::None => "unsigned",
             };
             let keys = vec![
                 ZoneKey::ksk(test_keys::key(algorithm, 0)),
