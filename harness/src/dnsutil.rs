@@ -37,8 +37,12 @@ pub type DnsResult<T> = Result<T, String>;
 
 /// Asks one question over TCP (so answers are never truncated), DO set.
 pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult<Message> {
-    let name = Name::from_ascii(if name.ends_with('.') { name.to_string() } else { format!("{name}.") })
-        .map_err(|e| format!("bad name {name}: {e}"))?;
+    let name = Name::from_ascii(if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    })
+    .map_err(|e| format!("bad name {name}: {e}"))?;
     let options = QueryOptions {
         transport: Transport::Tcp,
         dnssec_ok: true,
@@ -50,10 +54,19 @@ pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult
 }
 
 /// The answer records of `rtype` (without RRSIGs) and their TTL; empty when none.
-pub async fn rrset(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult<(Vec<Record>, u32)> {
+pub async fn rrset(
+    server: SocketAddr,
+    name: &str,
+    rtype: RecordType,
+) -> DnsResult<(Vec<Record>, u32)> {
     let m = ask(server, name, rtype).await?;
-    if m.metadata.response_code != ResponseCode::NoError && m.metadata.response_code != ResponseCode::NXDomain {
-        return Err(format!("{rtype} {name} at {server}: {}", m.metadata.response_code));
+    if m.metadata.response_code != ResponseCode::NoError
+        && m.metadata.response_code != ResponseCode::NXDomain
+    {
+        return Err(format!(
+            "{rtype} {name} at {server}: {}",
+            m.metadata.response_code
+        ));
     }
     let recs: Vec<Record> = m
         .answers

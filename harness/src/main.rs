@@ -92,7 +92,12 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
     let mut ids = std::collections::BTreeMap::new();
     for s in &out {
         if let Some(other) = ids.insert(s.id.clone(), s.path.clone()) {
-            eprintln!("{}: id {:?} is also used by {}", s.path.display(), s.id, other.display());
+            eprintln!(
+                "{}: id {:?} is also used by {}",
+                s.path.display(),
+                s.id,
+                other.display()
+            );
             bad = true;
         }
     }
@@ -124,7 +129,9 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = RunOptions { subject: args.subject.clone() };
+    let options = RunOptions {
+        subject: args.subject.clone(),
+    };
     let started = jiff::Timestamp::now();
     let wall = std::time::Instant::now();
     let total = scenarios.len();
@@ -170,7 +177,11 @@ fn run(args: RunArgs) -> ExitCode {
         scenarios: reports,
     };
     print!("{}", suite.summary(args.verbose));
-    let mut code = if suite.passed() && suite.scenarios.len() == total { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    let mut code = if suite.passed() && suite.scenarios.len() == total {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, suite.to_junit())
     {

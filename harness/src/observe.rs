@@ -62,7 +62,11 @@ pub struct Observer {
 }
 
 fn fqdn(n: &str) -> String {
-    if n.ends_with('.') { n.to_string() } else { format!("{n}.") }
+    if n.ends_with('.') {
+        n.to_string()
+    } else {
+        format!("{n}.")
+    }
 }
 
 impl Observer {
@@ -85,12 +89,16 @@ impl Observer {
             }
             for (n, t) in &d.checks {
                 if let Ok(rt) = t.parse::<RecordType>()
-                    && !(fqdn(n) == fqdn(&d.name) && matches!(rt, RecordType::DNSKEY | RecordType::SOA | RecordType::NS))
+                    && !(fqdn(n) == fqdn(&d.name)
+                        && matches!(rt, RecordType::DNSKEY | RecordType::SOA | RecordType::NS))
                 {
                     operator_questions.push((fqdn(n), rt));
                 }
             }
-            operator_questions.push((format!("does-not-exist-{}.{}", s.world.seed, fqdn(&d.name)), RecordType::A));
+            operator_questions.push((
+                format!("does-not-exist-{}.{}", s.world.seed, fqdn(&d.name)),
+                RecordType::A,
+            ));
         }
         Self {
             sources,
@@ -120,7 +128,8 @@ impl Observer {
                 Source::Operator(_) => self.operator_questions.clone(),
             };
             for (qname, qtype) in questions {
-                let name = hickory_proto::rr::Name::from_ascii(&qname).map_err(|e| e.to_string())?;
+                let name =
+                    hickory_proto::rr::Name::from_ascii(&qname).map_err(|e| e.to_string())?;
                 let answer = match query_with(addr, &name, qtype, &options).await {
                     Ok(m) => Some(m),
                     // A server that does not answer (stopped, or a fault) serves nothing.
@@ -197,7 +206,12 @@ impl Observer {
                 let served = |src: &Source, t: RecordType| -> Vec<&Version> {
                     self.versions
                         .iter()
-                        .filter(|v| v.source == *src && v.qtype == t && v.from <= at && v.until.is_none_or(|u| u > at))
+                        .filter(|v| {
+                            v.source == *src
+                                && v.qtype == t
+                                && v.from <= at
+                                && v.until.is_none_or(|u| u > at)
+                        })
                         .collect()
                 };
                 let ds: Vec<String> = served(&Source::Parent, RecordType::DS)
@@ -222,7 +236,9 @@ impl Observer {
                         .iter()
                         .flat_map(|v| v.message.answers.iter())
                         .filter_map(|r| match &r.data {
-                            RData::DNSSEC(DNSSECRData::DNSKEY(k)) => Some(mock_registry::dns::keys::key_tag(&k).to_string()),
+                            RData::DNSSEC(DNSSECRData::DNSKEY(k)) => {
+                                Some(mock_registry::dns::keys::key_tag(&k).to_string())
+                            }
                             _ => None,
                         })
                         .collect();
@@ -252,7 +268,11 @@ fn same_answer(a: &Message, b: &Message) -> bool {
             .answers
             .iter()
             .chain(m.authorities.iter())
-            .chain(m.additionals.iter().filter(|r| r.record_type() != RecordType::OPT))
+            .chain(
+                m.additionals
+                    .iter()
+                    .filter(|r| r.record_type() != RecordType::OPT),
+            )
             .map(|r| r.to_string())
             .collect();
         v.sort();

@@ -139,7 +139,8 @@ impl SuiteReport {
 
     /// JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("invariant: reports contain only serialisable data")
+        serde_json::to_string_pretty(self)
+            .expect("invariant: reports contain only serialisable data")
     }
 
     /// JUnit XML: one suite, one test case per scenario.
@@ -180,7 +181,9 @@ impl SuiteReport {
         }
         suite.set_time(Duration::from_secs_f64(self.wall_seconds));
         report.add_test_suite(suite);
-        report.to_string().expect("invariant: JUnit serialisation of strings cannot fail")
+        report
+            .to_string()
+            .expect("invariant: JUnit serialisation of strings cannot fail")
     }
 
     /// The terminal summary.
@@ -197,7 +200,9 @@ impl SuiteReport {
                 s.title
             );
             for c in &s.checks {
-                let show = c.fails_scenario() || c.outcome == Outcome::ExpectedFail || (verbose && c.outcome == Outcome::Fail);
+                let show = c.fails_scenario()
+                    || c.outcome == Outcome::ExpectedFail
+                    || (verbose && c.outcome == Outcome::Fail);
                 if !show {
                     continue;
                 }
@@ -206,7 +211,13 @@ impl SuiteReport {
                     Outcome::UnexpectedPass => "MISSED",
                     _ => "failed",
                 };
-                let _ = writeln!(out, "     {tag} {} ({}): {}", c.check.id(), c.severity, c.message);
+                let _ = writeln!(
+                    out,
+                    "     {tag} {} ({}): {}",
+                    c.check.id(),
+                    c.severity,
+                    c.message
+                );
                 if !s.passed || verbose {
                     for e in c.evidence.iter().take(8) {
                         let _ = writeln!(out, "         {e}");
@@ -234,7 +245,11 @@ pub fn transcript_text(s: &ScenarioReport) -> String {
     if !s.timeline.is_empty() {
         t.push_str("timeline:\n");
         for r in &s.timeline {
-            let _ = writeln!(t, "  {:>8}  DS [{}]  NS [{}]  DNSKEY {}  {}  {}", r.offset, r.ds, r.ns, r.dnskey, r.verdict, r.event);
+            let _ = writeln!(
+                t,
+                "  {:>8}  DS [{}]  NS [{}]  DNSKEY {}  {}  {}",
+                r.offset, r.ds, r.ns, r.dnskey, r.verdict, r.event
+            );
         }
     }
     t.push_str("transcript:\n");

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
-use mock_registry::clock::Clock;
 use mock_registry::client::EppClient;
+use mock_registry::clock::Clock;
 use mock_registry::epp::keyrelay::{self, Expiry, KeyRelayData};
 use mock_registry::epp::message::{CommandKind, Create, Frame};
 use mock_registry::epp::{AuthInfo, XsDuration};
@@ -52,7 +52,14 @@ impl Player {
         }
     }
 
-    fn transfer_in(&mut self, domain: &str, token: &str, records: Vec<String>, checks: Vec<(String, String)>, now: Timestamp) {
+    fn transfer_in(
+        &mut self,
+        domain: &str,
+        token: &str,
+        records: Vec<String>,
+        checks: Vec<(String, String)>,
+        now: Timestamp,
+    ) {
         match self {
             Self::Reference(r) => r.transfer_in(domain, token, records, checks, now),
         }
@@ -61,8 +68,11 @@ impl Player {
     fn transcript(&self, label: &str) -> Vec<(Timestamp, String)> {
         match self {
             Self::Reference(r) => {
-                let mut out: Vec<(Timestamp, String)> =
-                    r.log().iter().map(|(t, l)| (*t, format!("[{label}] {l}"))).collect();
+                let mut out: Vec<(Timestamp, String)> = r
+                    .log()
+                    .iter()
+                    .map(|(t, l)| (*t, format!("[{label}] {l}")))
+                    .collect();
                 for e in r.epp().transcript() {
                     // EPP frames carry no virtual time; they are listed after the log lines of
                     // the same run, in order.
@@ -126,7 +136,13 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
             lines.sort_by_key(|(t, _)| *t);
             report.transcript = lines
                 .into_iter()
-                .map(|(t, l)| if t == Timestamp::MAX { l } else { format!("{} {l}", crate::report::human(t.duration_since(start))) })
+                .map(|(t, l)| {
+                    if t == Timestamp::MAX {
+                        l
+                    } else {
+                        format!("{} {l}", crate::report::human(t.duration_since(start)))
+                    }
+                })
                 .collect();
             report.checks = run.checks;
         }
@@ -144,7 +160,8 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         }
     }
     apply_expectations(&scenario, &mut report.checks);
-    report.passed = report.error.is_none() && !report.checks.iter().any(CheckResult::fails_scenario);
+    report.passed =
+        report.error.is_none() && !report.checks.iter().any(CheckResult::fails_scenario);
     report.wall_seconds = wall.elapsed().as_secs_f64();
     report
 }
@@ -166,13 +183,20 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Stri
                     poll_interval: SignedDuration::from_mins(30),
                 };
                 let op = LocalOperator(world.operators[i].clone());
-                Some(Player::Reference(Box::new(ReferenceRegistrar::connect(cfg, op).await?)))
+                Some(Player::Reference(Box::new(
+                    ReferenceRegistrar::connect(cfg, op).await?,
+                )))
             }
             PlayedBy::Subject => {
                 let Some(cmd) = &options.subject else {
-                    return Err(format!("registrar {} is played by the subject, but no --subject command was given", r.label));
+                    return Err(format!(
+                        "registrar {} is played by the subject, but no --subject command was given",
+                        r.label
+                    ));
                 };
-                return Err(format!("subject registrars ({cmd}) need the adapter protocol, which is not available yet"));
+                return Err(format!(
+                    "subject registrars ({cmd}) need the adapter protocol, which is not available yet"
+                ));
             }
         };
         players.push(player);
@@ -194,7 +218,10 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Stri
     run.settle_with(true).await?;
     for (i, step) in scenario.steps.iter().enumerate() {
         let now = run.world.clock.now();
-        run.step_names.push((now, format!("[step {}] {}", i + 1, describe(&scenario, step))));
+        run.step_names.push((
+            now,
+            format!("[step {}] {}", i + 1, describe(&scenario, step)),
+        ));
         run.step(step).await?;
     }
     // Let caches empty after the last change, so the checker sees the whole tail.
@@ -205,14 +232,38 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Stri
 
 fn describe(s: &Scenario, step: &Step) -> String {
     match step {
-        Step::Transfer { domain, to } => format!("registrant moves {} to {}", s.domains[*domain].name, s.registrars[*to].label),
-        Step::RequestToken { domain } => format!("registrant asks for the token of {}", s.domains[*domain].name),
+        Step::Transfer { domain, to } => format!(
+            "registrant moves {} to {}",
+            s.domains[*domain].name, s.registrars[*to].label
+        ),
+        Step::RequestToken { domain } => format!(
+            "registrant asks for the token of {}",
+            s.domains[*domain].name
+        ),
         Step::Run { limit } => format!("run until idle (at most {})", crate::report::human(*limit)),
         Step::Advance { by } => format!("advance {}", crate::report::human(*by)),
-        Step::OperatorFault { operator, fault } => format!("operator {} fault {:?}", s.registrars[*operator].label, fault),
-        Step::Epp { registrar, expect_code, .. } => format!("raw EPP by {} expecting {expect_code}", s.registrars[*registrar].label),
-        Step::KeyRelay { registrar, domain, expect_code, .. } => {
-            format!("key relay by {} for {domain} expecting {expect_code}", s.registrars[*registrar].label)
+        Step::OperatorFault { operator, fault } => format!(
+            "operator {} fault {:?}",
+            s.registrars[*operator].label, fault
+        ),
+        Step::Epp {
+            registrar,
+            expect_code,
+            ..
+        } => format!(
+            "raw EPP by {} expecting {expect_code}",
+            s.registrars[*registrar].label
+        ),
+        Step::KeyRelay {
+            registrar,
+            domain,
+            expect_code,
+            ..
+        } => {
+            format!(
+                "key relay by {} for {domain} expecting {expect_code}",
+                s.registrars[*registrar].label
+            )
         }
     }
 }
@@ -306,7 +357,10 @@ impl Run {
         match step {
             Step::Transfer { domain, to } => {
                 let name = scenario.domains[*domain].name.clone();
-                let sponsor = self.world.sponsor_of(&name).ok_or_else(|| format!("{name} does not exist"))?;
+                let sponsor = self
+                    .world
+                    .sponsor_of(&name)
+                    .ok_or_else(|| format!("{name} does not exist"))?;
                 let token = self.players[sponsor]
                     .as_mut()
                     .ok_or("the sponsor is not played")?
@@ -322,7 +376,10 @@ impl Run {
             }
             Step::RequestToken { domain } => {
                 let name = scenario.domains[*domain].name.clone();
-                let sponsor = self.world.sponsor_of(&name).ok_or_else(|| format!("{name} does not exist"))?;
+                let sponsor = self
+                    .world
+                    .sponsor_of(&name)
+                    .ok_or_else(|| format!("{name} does not exist"))?;
                 if let Some(p) = self.players[sponsor].as_mut() {
                     p.request_token(&name, now).await?;
                 }
@@ -336,10 +393,18 @@ impl Run {
                 self.run_until(until, false).await?;
             }
             Step::OperatorFault { operator, fault } => {
-                self.world.operators[*operator].lock().await.set_fault(*fault, now).map_err(|e| e.to_string())?;
+                self.world.operators[*operator]
+                    .lock()
+                    .await
+                    .set_fault(*fault, now)
+                    .map_err(|e| e.to_string())?;
                 self.settle_with(true).await?;
             }
-            Step::Epp { registrar, xml, expect_code } => {
+            Step::Epp {
+                registrar,
+                xml,
+                expect_code,
+            } => {
                 let xml = self.fill_tokens(xml);
                 let before = self.log_len();
                 let got = self.raw_epp(*registrar, xml.as_bytes()).await?;
@@ -347,25 +412,38 @@ impl Run {
                 self.expect_code(step, *expect_code, got);
                 self.settle().await?;
             }
-            Step::KeyRelay { registrar, domain, wrong_token, expiry, expect_code } => {
+            Step::KeyRelay {
+                registrar,
+                domain,
+                wrong_token,
+                expiry,
+                expect_code,
+            } => {
                 let token = if *wrong_token {
                     "not-the-token".to_string()
                 } else {
-                    self.world.token_of(domain).unwrap_or_else(|| "no-such-domain".into())
+                    self.world
+                        .token_of(domain)
+                        .unwrap_or_else(|| "no-such-domain".into())
                 };
                 let expiry = match expiry {
                     None => None,
-                    Some(e) if e.starts_with('P') || e.starts_with("-P") => {
-                        Some(Expiry::Relative(XsDuration::parse(e).map_err(|er| er.to_string())?))
-                    }
-                    Some(e) => Some(Expiry::Absolute(e.parse().map_err(|er| format!("expiry {e}: {er}"))?)),
+                    Some(e) if e.starts_with('P') || e.starts_with("-P") => Some(Expiry::Relative(
+                        XsDuration::parse(e).map_err(|er| er.to_string())?,
+                    )),
+                    Some(e) => Some(Expiry::Absolute(
+                        e.parse().map_err(|er| format!("expiry {e}: {er}"))?,
+                    )),
                 };
                 let key = relay_key(&self.world, *registrar, domain).await?;
                 let frame = Frame::Command(Box::new(mock_registry::epp::Command {
                     kind: CommandKind::Create(Create::KeyRelay(keyrelay::Create {
                         name: domain.clone(),
                         auth_info: AuthInfo::password(token),
-                        data: vec![KeyRelayData { key_data: key, expiry }],
+                        data: vec![KeyRelayData {
+                            key_data: key,
+                            expiry,
+                        }],
                     })),
                     extensions: Vec::new(),
                     cl_trid: Some("SCRIPT-0001".into()),
@@ -381,13 +459,19 @@ impl Run {
     }
 
     fn log_len(&self) -> usize {
-        self.world.registry.lock().map(|r| r.log().len()).unwrap_or(0)
+        self.world
+            .registry
+            .lock()
+            .map(|r| r.log().len())
+            .unwrap_or(0)
     }
 
     fn fill_tokens(&self, xml: &str) -> String {
         let mut out = xml.to_string();
         while let Some(start) = out.find("{token:") {
-            let Some(end) = out[start..].find('}') else { break };
+            let Some(end) = out[start..].find('}') else {
+                break;
+            };
             let domain = out[start + 7..start + end].to_string();
             let token = self.world.token_of(&domain).unwrap_or_default();
             out.replace_range(start..start + end + 1, &token);
@@ -402,12 +486,21 @@ impl Run {
             .await
             .map_err(|e| e.to_string())?;
         let clid = self.world.scenario.registrars[registrar].clid.clone();
-        c.login(&clid, &self.world.password(registrar)).await.map_err(|e| e.to_string())?;
+        c.login(&clid, &self.world.password(registrar))
+            .await
+            .map_err(|e| e.to_string())?;
         let f = c.exchange_raw(payload).await.map_err(|e| e.to_string())?;
         let label = self.world.scenario.registrars[registrar].label.clone();
         let now = self.now();
         for e in c.transcript() {
-            self.step_names.push((now, format!("[{label} scripted EPP {}] {}", if e.sent { "C" } else { "S" }, e.xml)));
+            self.step_names.push((
+                now,
+                format!(
+                    "[{label} scripted EPP {}] {}",
+                    if e.sent { "C" } else { "S" },
+                    e.xml
+                ),
+            ));
         }
         match f {
             Frame::Response(r) => Ok(r.code().code()),
@@ -421,7 +514,11 @@ impl Run {
         self.checks.push(CheckResult {
             check: CheckId::EppExpectedCode,
             severity: CheckId::EppExpectedCode.severity(),
-            outcome: if want == got { Outcome::Pass } else { Outcome::Fail },
+            outcome: if want == got {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            },
             message: format!("{name}: got {got}, expected {want}"),
             at: Some(now),
             step: Some(name),
@@ -435,14 +532,21 @@ impl Run {
         self.tick_due().await?;
         self.settle().await?;
         let tail = self.observer.max_ttl().max(3600);
-        let until = self.now().checked_add(SignedDuration::from_secs(i64::from(tail))).map_err(|e| e.to_string())?;
+        let until = self
+            .now()
+            .checked_add(SignedDuration::from_secs(i64::from(tail)))
+            .map_err(|e| e.to_string())?;
         self.run_until(until, false).await
     }
 }
 
 /// A valid key to relay in a scripted step: the registrar's operator ZSK for the domain if it
 /// hosts it, else a fixture key of its algorithm.
-async fn relay_key(world: &World, registrar: usize, domain: &str) -> Result<mock_registry::epp::secdns::KeyData, String> {
+async fn relay_key(
+    world: &World,
+    registrar: usize,
+    domain: &str,
+) -> Result<mock_registry::epp::secdns::KeyData, String> {
     let mut op = world.operators[registrar].lock().await;
     if op.hosted().iter().any(|d| d == domain)
         && let Ok(mut k) = op.zsk_key_data(domain)
@@ -467,7 +571,10 @@ fn apply_expectations(s: &Scenario, checks: &mut Vec<CheckResult>) {
         }
     }
     for want in &s.expect.failures {
-        if !checks.iter().any(|c| c.check == *want && c.outcome == Outcome::ExpectedFail) {
+        if !checks
+            .iter()
+            .any(|c| c.check == *want && c.outcome == Outcome::ExpectedFail)
+        {
             checks.push(CheckResult {
                 check: *want,
                 severity: want.severity(),
@@ -483,7 +590,13 @@ fn apply_expectations(s: &Scenario, checks: &mut Vec<CheckResult>) {
 }
 
 impl Run {
-    fn fail(&mut self, check: CheckId, message: String, at: Option<Timestamp>, evidence: Vec<String>) {
+    fn fail(
+        &mut self,
+        check: CheckId,
+        message: String,
+        at: Option<Timestamp>,
+        evidence: Vec<String>,
+    ) {
         self.checks.push(CheckResult {
             check,
             severity: check.severity(),
@@ -521,7 +634,11 @@ impl Run {
         // Every command a registrar sent in the procedure was accepted.
         let clids: Vec<String> = scenario.registrars.iter().map(|r| r.clid.clone()).collect();
         let refused: Vec<String> = {
-            let reg = self.world.registry.lock().unwrap_or_else(|e| e.into_inner());
+            let reg = self
+                .world
+                .registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             reg.log()
                 .iter()
                 .enumerate()
@@ -545,17 +662,37 @@ impl Run {
                 .collect()
         };
         if refused.is_empty() {
-            self.pass(CheckId::EppRefused, "the registry accepted every command of the procedure".into());
+            self.pass(
+                CheckId::EppRefused,
+                "the registry accepted every command of the procedure".into(),
+            );
         } else {
-            self.fail(CheckId::EppRefused, format!("the registry refused {} command(s): {}", refused.len(), refused[0]), None, refused);
+            self.fail(
+                CheckId::EppRefused,
+                format!(
+                    "the registry refused {} command(s): {}",
+                    refused.len(),
+                    refused[0]
+                ),
+                None,
+                refused,
+            );
         }
 
         // Every procedure finished, in time.
         let mut incomplete = Vec::new();
         for (i, r) in self.reports.iter().enumerate() {
             let label = &scenario.registrars[i].label;
-            incomplete.extend(r.failed.iter().map(|(d, why)| format!("{label}: {d}: gave up: {why}")));
-            incomplete.extend(r.busy.iter().map(|d| format!("{label}: {d}: still running at the end")));
+            incomplete.extend(
+                r.failed
+                    .iter()
+                    .map(|(d, why)| format!("{label}: {d}: gave up: {why}")),
+            );
+            incomplete.extend(
+                r.busy
+                    .iter()
+                    .map(|d| format!("{label}: {d}: still running at the end")),
+            );
         }
         for (d, to, _) in &self.transfers {
             let label = &scenario.registrars[*to].label;
@@ -567,15 +704,29 @@ impl Run {
             }
         }
         if incomplete.is_empty() {
-            self.pass(CheckId::ProcedureIncomplete, "every registrar finished its part".into());
+            self.pass(
+                CheckId::ProcedureIncomplete,
+                "every registrar finished its part".into(),
+            );
         } else {
-            self.fail(CheckId::ProcedureIncomplete, incomplete[0].clone(), Some(now), incomplete);
+            self.fail(
+                CheckId::ProcedureIncomplete,
+                incomplete[0].clone(),
+                Some(now),
+                incomplete,
+            );
         }
         if let Some(limit) = scenario.expect.done_within {
             for (d, to, started) in self.transfers.clone() {
                 match self.done_at.get(&(to, d.clone())) {
                     Some(done) if done.duration_since(started) <= limit => {
-                        self.pass(CheckId::Deadline, format!("{d} moved in {}", crate::report::human(done.duration_since(started))));
+                        self.pass(
+                            CheckId::Deadline,
+                            format!(
+                                "{d} moved in {}",
+                                crate::report::human(done.duration_since(started))
+                            ),
+                        );
                     }
                     Some(done) => self.fail(
                         CheckId::Deadline,
@@ -587,7 +738,12 @@ impl Run {
                         Some(*done),
                         Vec::new(),
                     ),
-                    None => self.fail(CheckId::Deadline, format!("{d} was not moved within {}", crate::report::human(limit)), None, Vec::new()),
+                    None => self.fail(
+                        CheckId::Deadline,
+                        format!("{d} was not moved within {}", crate::report::human(limit)),
+                        None,
+                        Vec::new(),
+                    ),
                 }
             }
         }
@@ -597,10 +753,20 @@ impl Run {
             let d = &scenario.domains[di].name;
             let want = &scenario.registrars[ri];
             match self.world.sponsor_of(d) {
-                Some(got) if got == ri => self.pass(CheckId::Sponsor, format!("{d} is sponsored by {}", want.label)),
+                Some(got) if got == ri => self.pass(
+                    CheckId::Sponsor,
+                    format!("{d} is sponsored by {}", want.label),
+                ),
                 got => {
-                    let got = got.map_or("nobody".to_string(), |g| scenario.registrars[g].label.clone());
-                    self.fail(CheckId::Sponsor, format!("{d} is sponsored by {got}, expected {}", want.label), Some(now), Vec::new());
+                    let got = got.map_or("nobody".to_string(), |g| {
+                        scenario.registrars[g].label.clone()
+                    });
+                    self.fail(
+                        CheckId::Sponsor,
+                        format!("{d} is sponsored by {got}, expected {}", want.label),
+                        Some(now),
+                        Vec::new(),
+                    );
                 }
             }
         }
@@ -614,18 +780,37 @@ impl Run {
                 }
             }
             let got = match self.world.directory.parent {
-                Some(p) => crate::dnsutil::ds(p, &d).await.map(|(ds, _)| ds).unwrap_or_default(),
+                Some(p) => crate::dnsutil::ds(p, &d)
+                    .await
+                    .map(|(ds, _)| ds)
+                    .unwrap_or_default(),
                 None => Vec::new(),
             };
-            let tags = |v: &[hickory_proto::dnssec::rdata::DS]| v.iter().map(|d| d.key_tag().to_string()).collect::<Vec<_>>().join(" ");
+            let tags = |v: &[hickory_proto::dnssec::rdata::DS]| {
+                v.iter()
+                    .map(|d| d.key_tag().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
             let same = want.len() == got.len() && want.iter().all(|w| got.contains(w));
             if same {
-                self.pass(CheckId::FinalDs, format!("{d}: the parent publishes DS {}", tags(&got)));
+                self.pass(
+                    CheckId::FinalDs,
+                    format!("{d}: the parent publishes DS {}", tags(&got)),
+                );
             } else {
-                let expected = rs.iter().map(|r| scenario.registrars[*r].label.as_str()).collect::<Vec<_>>().join(", ");
+                let expected = rs
+                    .iter()
+                    .map(|r| scenario.registrars[*r].label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 self.fail(
                     CheckId::FinalDs,
-                    format!("{d}: the parent publishes DS [{}], expected the KSK DS of {expected} [{}]", tags(&got), tags(&want)),
+                    format!(
+                        "{d}: the parent publishes DS [{}], expected the KSK DS of {expected} [{}]",
+                        tags(&got),
+                        tags(&want)
+                    ),
                     Some(now),
                     Vec::new(),
                 );
@@ -637,27 +822,54 @@ impl Run {
             for d in op.hosted() {
                 let f = op.foreign_keys(&d);
                 if !f.is_empty() {
-                    stale.push(format!("operator {} still publishes {} foreign key(s) in {d}", scenario.registrars[i].label, f.len()));
+                    stale.push(format!(
+                        "operator {} still publishes {} foreign key(s) in {d}",
+                        scenario.registrars[i].label,
+                        f.len()
+                    ));
                 }
             }
         }
         if stale.is_empty() {
-            self.pass(CheckId::StaleKeys, "no operator publishes another operator's keys".into());
+            self.pass(
+                CheckId::StaleKeys,
+                "no operator publishes another operator's keys".into(),
+            );
         } else {
             self.fail(CheckId::StaleKeys, stale[0].clone(), Some(now), stale);
         }
         if scenario.expect.queues_empty {
             let left: Vec<String> = {
-                let reg = self.world.registry.lock().unwrap_or_else(|e| e.into_inner());
+                let reg = self
+                    .world
+                    .registry
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
                 clids
                     .iter()
-                    .flat_map(|c| reg.queue(c).into_iter().map(move |m| format!("{c}: message {} queued at {} ({})", m.id, m.q_date, m.text)))
+                    .flat_map(|c| {
+                        reg.queue(c).into_iter().map(move |m| {
+                            format!("{c}: message {} queued at {} ({})", m.id, m.q_date, m.text)
+                        })
+                    })
                     .collect()
             };
             if left.is_empty() {
-                self.pass(CheckId::QueueNotDrained, "every poll message was acknowledged".into());
+                self.pass(
+                    CheckId::QueueNotDrained,
+                    "every poll message was acknowledged".into(),
+                );
             } else {
-                self.fail(CheckId::QueueNotDrained, format!("{} poll message(s) never acknowledged: {}", left.len(), left[0]), Some(now), left);
+                self.fail(
+                    CheckId::QueueNotDrained,
+                    format!(
+                        "{} poll message(s) never acknowledged: {}",
+                        left.len(),
+                        left[0]
+                    ),
+                    Some(now),
+                    left,
+                );
             }
         }
     }

@@ -29,14 +29,23 @@ pub struct TickReport {
 }
 
 /// What a registrar may do to its DNS operator.
-#[allow(async_fn_in_trait, reason = "used with static dispatch only; no Send bound needed")]
+#[allow(
+    async_fn_in_trait,
+    reason = "used with static dispatch only; no Send bound needed"
+)]
 pub trait OperatorApi {
     /// The operator's name server host names.
     fn ns_names(&self) -> Vec<String>;
     /// The operator's preferred algorithm.
     fn algorithm(&self) -> u8;
     /// Hosts a zone (relative records), signed or not, with an algorithm (default: its own).
-    async fn create_zone(&mut self, domain: &str, records: &[String], signed: bool, algorithm: Option<u8>) -> Result<(), String>;
+    async fn create_zone(
+        &mut self,
+        domain: &str,
+        records: &[String],
+        signed: bool,
+        algorithm: Option<u8>,
+    ) -> Result<(), String>;
     /// Stops hosting a zone.
     async fn remove_zone(&mut self, domain: &str) -> Result<(), String>;
     /// Whether the zone is hosted.
@@ -46,11 +55,19 @@ pub trait OperatorApi {
     /// The keys signing zone data (ZSK or CSK).
     async fn zsks(&mut self, domain: &str) -> Result<Vec<KeyData>, String>;
     /// Publishes another operator's key until `expires`.
-    async fn add_foreign_key(&mut self, domain: &str, key: &KeyData, expires: Option<Timestamp>) -> Result<(), String>;
+    async fn add_foreign_key(
+        &mut self,
+        domain: &str,
+        key: &KeyData,
+        expires: Option<Timestamp>,
+    ) -> Result<(), String>;
     /// Stops publishing another operator's key.
     async fn remove_foreign_key(&mut self, domain: &str, key: &KeyData) -> Result<(), String>;
     /// The foreign keys published, with expiry.
-    async fn foreign_keys(&mut self, domain: &str) -> Result<Vec<(KeyData, Option<Timestamp>)>, String>;
+    async fn foreign_keys(
+        &mut self,
+        domain: &str,
+    ) -> Result<Vec<(KeyData, Option<Timestamp>)>, String>;
     /// Signs or unsigns the zone.
     async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), String>;
 }
@@ -61,15 +78,28 @@ pub struct LocalOperator(pub Arc<Mutex<Operator>>);
 
 impl OperatorApi for LocalOperator {
     fn ns_names(&self) -> Vec<String> {
-        self.0.try_lock().map(|o| o.ns_names().to_vec()).unwrap_or_default()
+        self.0
+            .try_lock()
+            .map(|o| o.ns_names().to_vec())
+            .unwrap_or_default()
     }
 
     fn algorithm(&self) -> u8 {
         self.0.try_lock().map(|o| o.spec().algorithm).unwrap_or(13)
     }
 
-    async fn create_zone(&mut self, domain: &str, records: &[String], signed: bool, algorithm: Option<u8>) -> Result<(), String> {
-        self.0.lock().await.create_zone(domain, records, signed, algorithm).map_err(|e| e.to_string())
+    async fn create_zone(
+        &mut self,
+        domain: &str,
+        records: &[String],
+        signed: bool,
+        algorithm: Option<u8>,
+    ) -> Result<(), String> {
+        self.0
+            .lock()
+            .await
+            .create_zone(domain, records, signed, algorithm)
+            .map_err(|e| e.to_string())
     }
 
     async fn remove_zone(&mut self, domain: &str) -> Result<(), String> {
@@ -82,24 +112,49 @@ impl OperatorApi for LocalOperator {
     }
 
     async fn ksk(&mut self, domain: &str) -> Result<KeyData, String> {
-        self.0.lock().await.ksk_key_data(domain).map_err(|e| e.to_string())
+        self.0
+            .lock()
+            .await
+            .ksk_key_data(domain)
+            .map_err(|e| e.to_string())
     }
 
     async fn zsks(&mut self, domain: &str) -> Result<Vec<KeyData>, String> {
-        self.0.lock().await.zsk_key_data(domain).map_err(|e| e.to_string())
+        self.0
+            .lock()
+            .await
+            .zsk_key_data(domain)
+            .map_err(|e| e.to_string())
     }
 
-    async fn add_foreign_key(&mut self, domain: &str, key: &KeyData, expires: Option<Timestamp>) -> Result<(), String> {
+    async fn add_foreign_key(
+        &mut self,
+        domain: &str,
+        key: &KeyData,
+        expires: Option<Timestamp>,
+    ) -> Result<(), String> {
         let dnskey = operator::dnskey_of(key)?;
-        self.0.lock().await.add_foreign_key(domain, dnskey, expires).map_err(|e| e.to_string())
+        self.0
+            .lock()
+            .await
+            .add_foreign_key(domain, dnskey, expires)
+            .map_err(|e| e.to_string())
     }
 
     async fn remove_foreign_key(&mut self, domain: &str, key: &KeyData) -> Result<(), String> {
         let dnskey = operator::dnskey_of(key)?;
-        self.0.lock().await.remove_foreign_key(domain, &dnskey).map(|_| ()).map_err(|e| e.to_string())
+        self.0
+            .lock()
+            .await
+            .remove_foreign_key(domain, &dnskey)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
-    async fn foreign_keys(&mut self, domain: &str) -> Result<Vec<(KeyData, Option<Timestamp>)>, String> {
+    async fn foreign_keys(
+        &mut self,
+        domain: &str,
+    ) -> Result<Vec<(KeyData, Option<Timestamp>)>, String> {
         Ok(self
             .0
             .lock()
@@ -111,6 +166,10 @@ impl OperatorApi for LocalOperator {
     }
 
     async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), String> {
-        self.0.lock().await.set_signed(domain, signed).map_err(|e| e.to_string())
+        self.0
+            .lock()
+            .await
+            .set_signed(domain, signed)
+            .map_err(|e| e.to_string())
     }
 }

@@ -33,8 +33,8 @@ use mock_registry::client::EppClient;
 use mock_registry::epp::domain::{self, AddRem, NsList};
 use mock_registry::epp::keyrelay::{self, Expiry, KeyRelayData};
 use mock_registry::epp::message::{
-    CommandExtension, CommandKind, Create, Info, Poll, ResData, Response, ResponseExtension, Transfer,
-    TransferOp, Update,
+    CommandExtension, CommandKind, Create, Info, Poll, ResData, Response, ResponseExtension,
+    Transfer, TransferOp, Update,
 };
 use mock_registry::epp::secdns::{self, DsData, DsOrKey, DsOrKeySet, KeyData, Remove};
 use mock_registry::epp::{AuthInfo, ResultCode, XsDuration, host};
@@ -68,7 +68,9 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
     Start,
-    AwaitRelayPublished { since: Timestamp },
+    AwaitRelayPublished {
+        since: Timestamp,
+    },
     Transfer,
     AddDs,
     AwaitDs,
@@ -130,7 +132,8 @@ fn margin(wait: u32) -> SignedDuration {
 }
 
 fn after(t: Timestamp, secs: u32) -> Timestamp {
-    t.checked_add(SignedDuration::from_secs(i64::from(secs)) + margin(secs)).unwrap_or(Timestamp::MAX)
+    t.checked_add(SignedDuration::from_secs(i64::from(secs)) + margin(secs))
+        .unwrap_or(Timestamp::MAX)
 }
 
 impl<O: OperatorApi> ReferenceRegistrar<O> {
@@ -179,14 +182,30 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         self.cfg.fault == Some(f)
     }
 
-    async fn cmd(&mut self, kind: CommandKind, ext: Vec<CommandExtension>) -> Result<Response, String> {
-        self.epp.command(kind, ext).await.map_err(|e| format!("EPP: {e}"))
+    async fn cmd(
+        &mut self,
+        kind: CommandKind,
+        ext: Vec<CommandExtension>,
+    ) -> Result<Response, String> {
+        self.epp
+            .command(kind, ext)
+            .await
+            .map_err(|e| format!("EPP: {e}"))
     }
 
-    async fn cmd_ok(&mut self, what: &str, kind: CommandKind, ext: Vec<CommandExtension>) -> Result<Response, String> {
+    async fn cmd_ok(
+        &mut self,
+        what: &str,
+        kind: CommandKind,
+        ext: Vec<CommandExtension>,
+    ) -> Result<Response, String> {
         let r = self.cmd(kind, ext).await?;
         if !r.code().is_success() {
-            let detail = r.sidn_errors().first().map(|d| format!(" [{}] {}", d.code, d.text)).unwrap_or_default();
+            let detail = r
+                .sidn_errors()
+                .first()
+                .map(|d| format!(" [{}] {}", d.code, d.text))
+                .unwrap_or_default();
             return Err(format!("{what} refused: {}{detail}", r.code()));
         }
         Ok(r)
@@ -208,14 +227,24 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         let Some(ResData::DomainInfo(d)) = r.res_data else {
             return Err("domain info without data".into());
         };
-        let token = d.auth_info.and_then(|a| a.pw().map(str::to_string)).ok_or("no token in domain info (not the sponsor?)")?;
+        let token = d
+            .auth_info
+            .and_then(|a| a.pw().map(str::to_string))
+            .ok_or("no token in domain info (not the sponsor?)")?;
         self.note(now, format!("gave the registrant the token of {domain}"));
         Ok(token)
     }
 
     /// The registrant asks to move `domain` here with `token`; `records` is the zone content
     /// the registrant wants served, `checks` the names it cares about.
-    pub fn transfer_in(&mut self, domain: &str, token: &str, records: Vec<String>, checks: Vec<(String, String)>, now: Timestamp) {
+    pub fn transfer_in(
+        &mut self,
+        domain: &str,
+        token: &str,
+        records: Vec<String>,
+        checks: Vec<(String, String)>,
+        now: Timestamp,
+    ) {
         self.note(now, format!("registrant asks to move {domain} here"));
         self.gains.insert(
             domain.to_string(),
@@ -252,7 +281,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         }
         let domains: Vec<String> = self.gains.keys().cloned().collect();
         for d in domains {
-            let mut g = self.gains.remove(&d).expect("invariant: key taken from the map");
+            let mut g = self
+                .gains
+                .remove(&d)
+                .expect("invariant: key taken from the map");
             if g.wake <= now && !matches!(g.step, Step::Done | Step::Failed(_)) {
                 if let Err(e) = self.advance(&mut g, now).await {
                     self.note(now, format!("{d}: giving up: {e}"));
@@ -286,7 +318,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
 
     /// The gaining procedure: runs steps until one has to wait.
     async fn advance(&mut self, g: &mut Gain, now: Timestamp) -> Result<(), String> {
-        let parent = self.cfg.directory.parent.ok_or("no parent server in the directory")?;
+        let parent = self
+            .cfg
+            .directory
+            .parent
+            .ok_or("no parent server in the directory")?;
         let poll = self.cfg.poll_interval;
         loop {
             match g.step.clone() {
@@ -302,7 +338,8 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     for addr in self.cfg.directory.addrs(&g.losing_ns) {
                         let (keys, t) = dnsutil::dnskeys(addr, &g.domain).await?;
                         ttl = ttl.max(t);
-                        let published: Vec<KeyData> = keys.iter().map(crate::world::operator::key_data).collect();
+                        let published: Vec<KeyData> =
+                            keys.iter().map(crate::world::operator::key_data).collect();
                         all &= g.my_zsks.iter().all(|k| published.contains(k));
                     }
                     if all {
@@ -313,7 +350,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         return Ok(());
                     }
                     if now.duration_since(since) > SignedDuration::from_hours(48) {
-                        return Err("the losing operator did not publish the relayed key within 48 hours".into());
+                        return Err(
+                            "the losing operator did not publish the relayed key within 48 hours"
+                                .into(),
+                        );
                     }
                     g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
                     return Ok(());
@@ -339,8 +379,12 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 Step::AddDs => {
                     if self.has(Fault::GoingInsecure) {
                         // The insecure way (RFC 6781 §4.3.5.2): no DS during the move.
-                        self.update_secdns(&g.domain, Some(Remove::All(true)), None).await?;
-                        self.note(now, format!("{}: removed every DS before the move", g.domain));
+                        self.update_secdns(&g.domain, Some(Remove::All(true)), None)
+                            .await?;
+                        self.note(
+                            now,
+                            format!("{}: removed every DS before the move", g.domain),
+                        );
                         g.step = Step::AwaitOldDsGone;
                         continue;
                     }
@@ -357,7 +401,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                             vec![CommandExtension::SecDnsUpdate(secdns::Update {
                                 urgent: false,
                                 rem: None,
-                                add: Some(DsOrKeySet { max_sig_life: None, data: DsOrKey::Ds(vec![ds]) }),
+                                add: Some(DsOrKeySet {
+                                    max_sig_life: None,
+                                    data: DsOrKey::Ds(vec![ds]),
+                                }),
                                 chg: None,
                             })],
                         )
@@ -365,7 +412,13 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     } else {
                         self.update_secdns(&g.domain, None, Some(vec![ksk])).await?;
                     }
-                    self.note(now, format!("{}: added our KSK as key data, keeping the old DS", g.domain));
+                    self.note(
+                        now,
+                        format!(
+                            "{}: added our KSK as key data, keeping the old DS",
+                            g.domain
+                        ),
+                    );
                     g.step = Step::AwaitDs;
                 }
                 Step::AwaitDs | Step::AwaitDsAfterMove => {
@@ -383,25 +436,55 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         continue;
                     }
                     g.wake = after(now, g.ttl_ds);
-                    self.note(now, format!("{}: the parent publishes our DS; waiting {}s (DS TTL) + margin", g.domain, g.ttl_ds));
-                    g.step = if last { Step::RemoveOldZsk } else { Step::SwitchNs };
+                    self.note(
+                        now,
+                        format!(
+                            "{}: the parent publishes our DS; waiting {}s (DS TTL) + margin",
+                            g.domain, g.ttl_ds
+                        ),
+                    );
+                    g.step = if last {
+                        Step::RemoveOldZsk
+                    } else {
+                        Step::SwitchNs
+                    };
                     return Ok(());
                 }
                 Step::SwitchNs => {
                     let mine = self.op.ns_names();
                     for ns in &mine {
                         let r = self
-                            .cmd(CommandKind::Create(Create::Host(host::Create { name: ns.clone(), addrs: Vec::new() })), Vec::new())
+                            .cmd(
+                                CommandKind::Create(Create::Host(host::Create {
+                                    name: ns.clone(),
+                                    addrs: Vec::new(),
+                                })),
+                                Vec::new(),
+                            )
                             .await?;
                         if !r.code().is_success() && r.code() != ResultCode::ObjectExists {
                             return Err(format!("host create {ns} refused: {}", r.code()));
                         }
                     }
                     let mut u = bare_update(&g.domain);
-                    u.add = Some(AddRem { ns: Some(NsList::HostObj(mine.clone())), ..AddRem::default() });
-                    u.rem = Some(AddRem { ns: Some(NsList::HostObj(g.losing_ns.clone())), ..AddRem::default() });
-                    self.cmd_ok("NS switch", CommandKind::Update(Update::Domain(u)), Vec::new()).await?;
-                    self.note(now, format!("{}: switched NS to {}", g.domain, mine.join(", ")));
+                    u.add = Some(AddRem {
+                        ns: Some(NsList::HostObj(mine.clone())),
+                        ..AddRem::default()
+                    });
+                    u.rem = Some(AddRem {
+                        ns: Some(NsList::HostObj(g.losing_ns.clone())),
+                        ..AddRem::default()
+                    });
+                    self.cmd_ok(
+                        "NS switch",
+                        CommandKind::Update(Update::Domain(u)),
+                        Vec::new(),
+                    )
+                    .await?;
+                    self.note(
+                        now,
+                        format!("{}: switched NS to {}", g.domain, mine.join(", ")),
+                    );
                     g.step = Step::AwaitNs;
                 }
                 Step::AwaitNs => {
@@ -416,21 +499,39 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     // operator served (its largest TTL) must be out of every cache.
                     let mut max_losing = 0;
                     for addr in self.cfg.directory.addrs(&g.losing_ns) {
-                        max_losing = max_losing.max(dnsutil::max_ttl(addr, &g.domain, &g.checks).await.unwrap_or(0));
+                        max_losing = max_losing.max(
+                            dnsutil::max_ttl(addr, &g.domain, &g.checks)
+                                .await
+                                .unwrap_or(0),
+                        );
                     }
                     let wait = g.ttl_ns_parent.max(ttl) + max_losing;
-                    let wait = if self.has(Fault::OldDsRemovedTooEarly) { 0 } else { wait };
+                    let wait = if self.has(Fault::OldDsRemovedTooEarly) {
+                        0
+                    } else {
+                        wait
+                    };
                     g.wake = if wait == 0 { now } else { after(now, wait) };
                     self.note(now, format!("{}: the parent delegates to us; waiting {wait}s (old NS and data TTLs) + margin", g.domain));
-                    g.step = if self.has(Fault::GoingInsecure) || !g.losing_signed { Step::AddDsAfterMove } else { Step::RemoveOldDs };
+                    g.step = if self.has(Fault::GoingInsecure) || !g.losing_signed {
+                        Step::AddDsAfterMove
+                    } else {
+                        Step::RemoveOldDs
+                    };
                     if wait > 0 {
                         return Ok(());
                     }
                 }
                 Step::RemoveOldDs => {
-                    let old: Vec<KeyData> = g.old_keys.iter().filter(|k| Some(*k) != g.my_ksk.as_ref()).cloned().collect();
+                    let old: Vec<KeyData> = g
+                        .old_keys
+                        .iter()
+                        .filter(|k| Some(*k) != g.my_ksk.as_ref())
+                        .cloned()
+                        .collect();
                     if !old.is_empty() {
-                        self.update_secdns(&g.domain, Some(Remove::Key(old)), None).await?;
+                        self.update_secdns(&g.domain, Some(Remove::Key(old)), None)
+                            .await?;
                     }
                     self.note(now, format!("{}: removed the old DS", g.domain));
                     g.step = Step::AwaitOldDsGone;
@@ -438,7 +539,9 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 Step::AwaitOldDsGone => {
                     let (ds, ttl) = dnsutil::ds(parent, &g.domain).await?;
                     let only_mine = match &g.my_ksk {
-                        Some(k) if !self.has(Fault::GoingInsecure) => ds.iter().all(|d| ds_matches(&g.domain, k, std::slice::from_ref(d))),
+                        Some(k) if !self.has(Fault::GoingInsecure) => ds
+                            .iter()
+                            .all(|d| ds_matches(&g.domain, k, std::slice::from_ref(d))),
                         _ => ds.is_empty(),
                     };
                     if !only_mine {
@@ -447,22 +550,38 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     }
                     g.ttl_ds = g.ttl_ds.max(ttl).max(g.ttl_ds);
                     g.wake = after(now, g.ttl_ds.max(3600));
-                    self.note(now, format!("{}: the parent's DS set is final for now; waiting {}s + margin", g.domain, g.ttl_ds));
-                    g.step = if self.has(Fault::GoingInsecure) { Step::SwitchNs } else { Step::RemoveOldZsk };
+                    self.note(
+                        now,
+                        format!(
+                            "{}: the parent's DS set is final for now; waiting {}s + margin",
+                            g.domain, g.ttl_ds
+                        ),
+                    );
+                    g.step = if self.has(Fault::GoingInsecure) {
+                        Step::SwitchNs
+                    } else {
+                        Step::RemoveOldZsk
+                    };
                     return Ok(());
                 }
                 Step::AddDsAfterMove => {
                     self.op.set_signed(&g.domain, true).await?;
                     let ksk = g.my_ksk.clone().ok_or("no KSK")?;
                     self.update_secdns(&g.domain, None, Some(vec![ksk])).await?;
-                    self.note(now, format!("{}: signed and added our DS after the move", g.domain));
+                    self.note(
+                        now,
+                        format!("{}: signed and added our DS after the move", g.domain),
+                    );
                     g.step = Step::AwaitDsAfterMove;
                 }
                 Step::RemoveOldZsk => {
                     for k in g.imported.clone() {
                         self.op.remove_foreign_key(&g.domain, &k).await?;
                     }
-                    self.note(now, format!("{}: done; the losing ZSK is no longer published", g.domain));
+                    self.note(
+                        now,
+                        format!("{}: done; the losing ZSK is no longer published", g.domain),
+                    );
                     g.step = Step::Done;
                     return Ok(());
                 }
@@ -472,7 +591,12 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
     }
 
     /// Steps 1 and 2: learn the current state, build our zone, relay our ZSK.
-    async fn start(&mut self, g: &mut Gain, now: Timestamp, parent: SocketAddr) -> Result<(), String> {
+    async fn start(
+        &mut self,
+        g: &mut Gain,
+        now: Timestamp,
+        parent: SocketAddr,
+    ) -> Result<(), String> {
         let r = self
             .cmd_ok(
                 "domain info with token",
@@ -494,47 +618,86 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             .extensions
             .iter()
             .filter_map(|e| match e {
-                ResponseExtension::SecDnsInfo(DsOrKeySet { data: DsOrKey::Key(k), .. }) => Some(k.clone()),
+                ResponseExtension::SecDnsInfo(DsOrKeySet {
+                    data: DsOrKey::Key(k),
+                    ..
+                }) => Some(k.clone()),
                 _ => None,
             })
             .flatten()
             .collect();
         let (ns, ns_ttl) = dnsutil::delegation(parent, &g.domain).await?;
         let (_, ds_ttl) = dnsutil::ds(parent, &g.domain).await?;
-        g.losing_ns = info.ns.as_ref().map(|n| n.names().iter().map(|s| s.to_string()).collect()).unwrap_or(ns);
+        g.losing_ns = info
+            .ns
+            .as_ref()
+            .map(|n| n.names().iter().map(|s| s.to_string()).collect())
+            .unwrap_or(ns);
         g.ttl_ns_parent = ns_ttl;
         g.ttl_ds = ds_ttl;
         let servers = self.cfg.directory.addrs(&g.losing_ns);
-        let first = *servers.first().ok_or_else(|| format!("cannot reach any of {:?}", g.losing_ns))?;
+        let first = *servers
+            .first()
+            .ok_or_else(|| format!("cannot reach any of {:?}", g.losing_ns))?;
         let (losing_keys, ttl) = dnsutil::dnskeys(first, &g.domain).await?;
         g.ttl_dnskey_losing = ttl;
         g.losing_signed = !losing_keys.is_empty();
 
         // RFC 8901 §4: both operators need a common algorithm.
         let mine = self.op.algorithm();
-        let theirs: BTreeSet<u8> = losing_keys.iter().map(|k| u8::from(k.public_key().algorithm())).collect();
-        let algorithm = if !theirs.is_empty() && !theirs.contains(&mine) && !self.has(Fault::OtherAlgorithm) {
-            let a = *theirs.iter().next().expect("invariant: checked non-empty");
-            self.note(now, format!("{}: the losing side signs with algorithm {a}; using it too (RFC 8901 §4)", g.domain));
-            a
-        } else {
-            mine
-        };
+        let theirs: BTreeSet<u8> = losing_keys
+            .iter()
+            .map(|k| u8::from(k.public_key().algorithm()))
+            .collect();
+        let algorithm =
+            if !theirs.is_empty() && !theirs.contains(&mine) && !self.has(Fault::OtherAlgorithm) {
+                let a = *theirs.iter().next().expect("invariant: checked non-empty");
+                self.note(
+                    now,
+                    format!(
+                        "{}: the losing side signs with algorithm {a}; using it too (RFC 8901 §4)",
+                        g.domain
+                    ),
+                );
+                a
+            } else {
+                mine
+            };
         let signed = g.losing_signed && !self.has(Fault::GoingInsecure);
-        self.op.create_zone(&g.domain, &g.records, signed, Some(algorithm)).await?;
+        self.op
+            .create_zone(&g.domain, &g.records, signed, Some(algorithm))
+            .await?;
         g.my_ksk = Some(self.op.ksk(&g.domain).await?);
         g.my_zsks = self.op.zsks(&g.domain).await?;
 
         if !g.losing_signed || self.has(Fault::GoingInsecure) {
-            self.note(now, format!("{}: moving without key exchange ({})", g.domain, if g.losing_signed { "going insecure" } else { "unsigned" }));
+            self.note(
+                now,
+                format!(
+                    "{}: moving without key exchange ({})",
+                    g.domain,
+                    if g.losing_signed {
+                        "going insecure"
+                    } else {
+                        "unsigned"
+                    }
+                ),
+            );
             g.step = Step::Transfer;
             return Ok(());
         }
         // Step 1: the losing operator's data-signing keys go into our DNSKEY set.
         let data_keys: Vec<KeyData> = {
-            let zsks: Vec<KeyData> = losing_keys.iter().filter(|k| k.flags() == 256).map(crate::world::operator::key_data).collect();
+            let zsks: Vec<KeyData> = losing_keys
+                .iter()
+                .filter(|k| k.flags() == 256)
+                .map(crate::world::operator::key_data)
+                .collect();
             if zsks.is_empty() {
-                losing_keys.iter().map(crate::world::operator::key_data).collect()
+                losing_keys
+                    .iter()
+                    .map(crate::world::operator::key_data)
+                    .collect()
             } else {
                 zsks
             }
@@ -546,32 +709,54 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             g.imported = data_keys;
         }
         // Step 2: relay our ZSK(s) (RFC 8063), valid for as long as the move can take.
-        let token = if self.has(Fault::KeyRelayWrongToken) { format!("x{}", g.token) } else { g.token.clone() };
+        let token = if self.has(Fault::KeyRelayWrongToken) {
+            format!("x{}", g.token)
+        } else {
+            g.token.clone()
+        };
         let expiry = XsDuration::parse("P7D").expect("invariant: literal duration");
         let data = g
             .my_zsks
             .iter()
-            .map(|k| KeyRelayData { key_data: k.clone(), expiry: Some(Expiry::Relative(expiry.clone())) })
+            .map(|k| KeyRelayData {
+                key_data: k.clone(),
+                expiry: Some(Expiry::Relative(expiry.clone())),
+            })
             .collect();
         self.cmd_ok(
             "key relay",
-            CommandKind::Create(Create::KeyRelay(keyrelay::Create { name: g.domain.clone(), auth_info: AuthInfo::password(token), data })),
+            CommandKind::Create(Create::KeyRelay(keyrelay::Create {
+                name: g.domain.clone(),
+                auth_info: AuthInfo::password(token),
+                data,
+            })),
             Vec::new(),
         )
         .await?;
-        self.note(now, format!("{}: relayed our ZSK to the registrar of record", g.domain));
+        self.note(
+            now,
+            format!("{}: relayed our ZSK to the registrar of record", g.domain),
+        );
         g.step = Step::AwaitRelayPublished { since: now };
         Ok(())
     }
 
-    async fn update_secdns(&mut self, domain: &str, rem: Option<Remove>, add: Option<Vec<KeyData>>) -> Result<(), String> {
+    async fn update_secdns(
+        &mut self,
+        domain: &str,
+        rem: Option<Remove>,
+        add: Option<Vec<KeyData>>,
+    ) -> Result<(), String> {
         self.cmd_ok(
             "secDNS update",
             CommandKind::Update(Update::Domain(bare_update(domain))),
             vec![CommandExtension::SecDnsUpdate(secdns::Update {
                 urgent: false,
                 rem,
-                add: add.map(|k| DsOrKeySet { max_sig_life: None, data: DsOrKey::Key(k) }),
+                add: add.map(|k| DsOrKeySet {
+                    max_sig_life: None,
+                    data: DsOrKey::Key(k),
+                }),
                 chg: None,
             })],
         )
@@ -595,7 +780,12 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             if self.has(Fault::PollNeverAcked) {
                 return Ok(());
             }
-            self.cmd_ok("poll ack", CommandKind::Poll(Poll::Ack { msg_id: q.id }), Vec::new()).await?;
+            self.cmd_ok(
+                "poll ack",
+                CommandKind::Poll(Poll::Ack { msg_id: q.id }),
+                Vec::new(),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -604,7 +794,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         match &r.res_data {
             Some(ResData::KeyRelay(k)) => {
                 if !self.op.hosts(&k.name).await? {
-                    self.note(now, format!("{}: relayed key for a zone we do not host; ignored", k.name));
+                    self.note(
+                        now,
+                        format!("{}: relayed key for a zone we do not host; ignored", k.name),
+                    );
                     return Ok(());
                 }
                 for d in &k.data {
@@ -621,15 +814,26 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     };
                     if d.expiry.as_ref().is_some_and(|e| e.is_revocation(now)) {
                         self.op.remove_foreign_key(&k.name, &d.key_data).await?;
-                        self.note(now, format!("{}: key relay from {} revoked a key", k.name, k.re_id));
+                        self.note(
+                            now,
+                            format!("{}: key relay from {} revoked a key", k.name, k.re_id),
+                        );
                         continue;
                     }
                     if self.has(Fault::RelayedKeyIgnored) {
                         self.note(now, format!("{}: ignored a relayed key (fault)", k.name));
                         continue;
                     }
-                    self.op.add_foreign_key(&k.name, &d.key_data, expiry).await?;
-                    self.note(now, format!("{}: published the key relayed by {} until {:?}", k.name, k.re_id, expiry));
+                    self.op
+                        .add_foreign_key(&k.name, &d.key_data, expiry)
+                        .await?;
+                    self.note(
+                        now,
+                        format!(
+                            "{}: published the key relayed by {} until {:?}",
+                            k.name, k.re_id, expiry
+                        ),
+                    );
                 }
             }
             Some(ResData::SidnPoll(p)) => {
@@ -641,9 +845,18 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         for (k, _) in self.op.foreign_keys(&t.name).await? {
                             self.op.remove_foreign_key(&t.name, &k).await?;
                         }
-                        self.note(now, format!("{}: dropped the relayed keys at once (fault)", t.name));
+                        self.note(
+                            now,
+                            format!("{}: dropped the relayed keys at once (fault)", t.name),
+                        );
                     }
-                    self.away.insert(t.name.clone(), Away { ns_gone_at: None, retire_at: None });
+                    self.away.insert(
+                        t.name.clone(),
+                        Away {
+                            ns_gone_at: None,
+                            retire_at: None,
+                        },
+                    );
                 }
             }
             _ => {}
@@ -659,7 +872,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         let mine: Vec<String> = self.op.ns_names();
         let names: Vec<String> = self.away.keys().cloned().collect();
         for d in names {
-            let a = self.away.get(&d).expect("invariant: key taken from the map");
+            let a = self
+                .away
+                .get(&d)
+                .expect("invariant: key taken from the map");
             if a.ns_gone_at.is_none() {
                 let (ns, ttl) = dnsutil::delegation(parent, &d).await?;
                 if !ns.iter().any(|n| mine.contains(n)) {
@@ -667,7 +883,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     for addr in self.cfg.directory.addrs(&mine) {
                         max = max.max(dnsutil::max_ttl(addr, &d, &[]).await.unwrap_or(0));
                     }
-                    let a = self.away.get_mut(&d).expect("invariant: key taken from the map");
+                    let a = self
+                        .away
+                        .get_mut(&d)
+                        .expect("invariant: key taken from the map");
                     a.ns_gone_at = Some(now);
                     a.retire_at = Some(after(now, ttl + max));
                 }
@@ -677,7 +896,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             let keys_expired = keys.iter().all(|(_, e)| e.is_some_and(|e| e <= now));
             if a.retire_at.is_some_and(|t| t <= now) && (keys.is_empty() || keys_expired) {
                 self.op.remove_zone(&d).await?;
-                self.note(now, format!("{d}: retired the zone (delegation moved, relayed keys expired)"));
+                self.note(
+                    now,
+                    format!("{d}: retired the zone (delegation moved, relayed keys expired)"),
+                );
                 self.away.remove(&d);
             }
         }
@@ -686,11 +908,17 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
 }
 
 fn bare_update(domain: &str) -> domain::Update {
-    domain::Update { name: domain.into(), add: None, rem: None, chg: None }
+    domain::Update {
+        name: domain.into(),
+        add: None,
+        rem: None,
+        chg: None,
+    }
 }
 
 fn ds_data(domain: &str, k: &KeyData) -> Result<DsData, String> {
-    let ds = mock_registry::registry::keys::ds_for(domain, k).ok_or("cannot compute a DS for our KSK")?;
+    let ds = mock_registry::registry::keys::ds_for(domain, k)
+        .ok_or("cannot compute a DS for our KSK")?;
     Ok(DsData {
         key_tag: ds.key_tag(),
         alg: u8::from(ds.algorithm()),
@@ -702,5 +930,6 @@ fn ds_data(domain: &str, k: &KeyData) -> Result<DsData, String> {
 
 /// Whether any DS in `set` is the SHA-256 DS of `key`.
 fn ds_matches(domain: &str, key: &KeyData, set: &[hickory_proto::dnssec::rdata::DS]) -> bool {
-    mock_registry::registry::keys::ds_for(domain, key).is_some_and(|mine| set.iter().any(|d| *d == mine))
+    mock_registry::registry::keys::ds_for(domain, key)
+        .is_some_and(|mine| set.iter().any(|d| *d == mine))
 }

@@ -7,9 +7,11 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 use jiff::{SignedDuration, Timestamp};
 use mock_registry::clock::{SharedClock, VirtualClock};
-use mock_registry::dns::publish::{PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor};
-use mock_registry::dns::server::{DnsServer, DnsServerConfig};
 use mock_registry::dns::KeyAlgorithm;
+use mock_registry::dns::publish::{
+    PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor,
+};
+use mock_registry::dns::server::{DnsServer, DnsServerConfig};
 use mock_registry::epp::contact::{self, Address, PostalInfo, PostalType};
 use mock_registry::epp::domain::{self, ContactType, DomainContact, NsList};
 use mock_registry::epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
@@ -78,7 +80,8 @@ impl World {
             registry.add_registrar(r.clid().as_str(), r.password().expose());
         }
         let registry = Arc::new(StdMutex::new(registry));
-        let tls = Arc::new(mock_registry::tls::server_config(&pki).map_err(|e| format!("TLS: {e}"))?);
+        let tls =
+            Arc::new(mock_registry::tls::server_config(&pki).map_err(|e| format!("TLS: {e}"))?);
         let epp = EppServer::start(loopback(), tls, registry.clone(), ServerConfig::default())
             .await
             .map_err(|e| format!("EPP server: {e}"))?;
@@ -95,8 +98,12 @@ impl World {
         config.delay = s.world.propagation_delay;
         config.signing.validity = s.world.signature_validity;
         config.signing.also_valid_at = vec![wall_now];
-        let mut publisher = Publisher::new(config, PublishKeys::fixtures(KeyAlgorithm::EcdsaP256Sha256), s.world.start)
-            .map_err(|e| format!("publisher: {e}"))?;
+        let mut publisher = Publisher::new(
+            config,
+            PublishKeys::fixtures(KeyAlgorithm::EcdsaP256Sha256),
+            s.world.start,
+        )
+        .map_err(|e| format!("publisher: {e}"))?;
         let anchor = publisher.trust_anchor().map_err(|e| e.to_string())?;
         let parent = DnsServer::start(loopback(), shared.clone(), DnsServerConfig::default())
             .await
@@ -129,7 +136,8 @@ impl World {
         for (di, d) in s.domains.iter().enumerate() {
             let sponsor = &s.registrars[d.sponsor];
             let mut op = operators[d.sponsor].lock().await;
-            op.create_zone(&d.name, &d.records, d.signed, None).map_err(|e| e.to_string())?;
+            op.create_zone(&d.name, &d.records, d.signed, None)
+                .map_err(|e| e.to_string())?;
             op.publish(s.world.start).map_err(|e| e.to_string())?;
             let ksk = if d.signed {
                 Some(op.ksk_key_data(&d.name).map_err(|e| e.to_string())?)
@@ -138,13 +146,21 @@ impl World {
             };
             let ns = op.ns_names().to_vec();
             drop(op);
-            let mut reg = registry.lock().map_err(|_| "registry lock poisoned".to_string())?;
+            let mut reg = registry
+                .lock()
+                .map_err(|_| "registry lock poisoned".to_string())?;
             setup_domain(&mut reg, &sponsor.clid, &d.name, &ns, ksk, di, s.world.seed)?;
         }
         {
-            let reg = registry.lock().map_err(|_| "registry lock poisoned".to_string())?;
+            let reg = registry
+                .lock()
+                .map_err(|_| "registry lock poisoned".to_string())?;
             // The starting state is published at once, not after the delay.
-            let back = s.world.start.checked_sub(s.world.propagation_delay).unwrap_or(s.world.start);
+            let back = s
+                .world
+                .start
+                .checked_sub(s.world.propagation_delay)
+                .unwrap_or(s.world.start);
             publisher.observe(&reg, back);
         }
         publisher.tick(s.world.start).map_err(|e| e.to_string())?;
@@ -206,7 +222,10 @@ impl World {
         let now = mock_registry::clock::Clock::now(&self.clock);
         let mut changed = false;
         {
-            let reg = self.registry.lock().map_err(|_| "registry lock poisoned".to_string())?;
+            let reg = self
+                .registry
+                .lock()
+                .map_err(|_| "registry lock poisoned".to_string())?;
             self.publisher.observe(&reg, now);
         }
         for z in self.publisher.tick(now).map_err(|e| e.to_string())? {
@@ -247,11 +266,23 @@ fn setup_domain(
     seed: u64,
 ) -> Result<(), String> {
     let mut run = |kind: CommandKind, extensions: Vec<CommandExtension>| {
-        let r = reg.execute(clid, &Services::all(), &Command { kind, extensions, cl_trid: Some("SETUP-0001".into()) });
+        let r = reg.execute(
+            clid,
+            &Services::all(),
+            &Command {
+                kind,
+                extensions,
+                cl_trid: Some("SETUP-0001".into()),
+            },
+        );
         if r.code().is_success() || r.code().code() == 2302 {
             Ok(r)
         } else {
-            Err(format!("setting up {name}: {} {:?}", r.code(), r.sidn_errors()))
+            Err(format!(
+                "setting up {name}: {} {:?}",
+                r.code(),
+                r.sidn_errors()
+            ))
         }
     };
     let r = run(
@@ -281,13 +312,25 @@ fn setup_domain(
         return Err("contact create returned no id".into());
     };
     for h in ns {
-        run(CommandKind::Create(Create::Host(host::Create { name: h.clone(), addrs: Vec::new() })), Vec::new())?;
+        run(
+            CommandKind::Create(Create::Host(host::Create {
+                name: h.clone(),
+                addrs: Vec::new(),
+            })),
+            Vec::new(),
+        )?;
     }
     let extensions = match ksk {
-        Some(k) => vec![CommandExtension::SecDnsCreate(DsOrKeySet { max_sig_life: None, data: DsOrKey::Key(vec![k]) })],
+        Some(k) => vec![CommandExtension::SecDnsCreate(DsOrKeySet {
+            max_sig_life: None,
+            data: DsOrKey::Key(vec![k]),
+        })],
         None => Vec::new(),
     };
-    let token = format!("tok{:x}{index}", seed.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64) & 0xffff_ffff);
+    let token = format!(
+        "tok{:x}{index}",
+        seed.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64) & 0xffff_ffff
+    );
     run(
         CommandKind::Create(Create::Domain(domain::Create {
             name: name.into(),
@@ -295,8 +338,14 @@ fn setup_domain(
             ns: Some(NsList::HostObj(ns.to_vec())),
             registrant: Some(c.id.clone()),
             contacts: vec![
-                DomainContact { kind: Some(ContactType::Admin), id: c.id.clone() },
-                DomainContact { kind: Some(ContactType::Tech), id: c.id },
+                DomainContact {
+                    kind: Some(ContactType::Admin),
+                    id: c.id.clone(),
+                },
+                DomainContact {
+                    kind: Some(ContactType::Tech),
+                    id: c.id,
+                },
             ],
             auth_info: AuthInfo::password(token),
         })),

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use hickory_proto::dnssec::PublicKey;
 use hickory_proto::dnssec::rdata::DNSKEY;
-use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::Name;
+use hickory_proto::rr::rdata::SOA;
 use jiff::{SignedDuration, Timestamp};
 use mock_registry::clock::SharedClock;
 use mock_registry::dns::server::{DnsServer, DnsServerConfig, Faults};
@@ -94,9 +94,13 @@ impl Operator {
         validity: SignedDuration,
         seed: u64,
     ) -> Result<Self, OperatorError> {
-        let server = DnsServer::start("127.0.0.1:0".parse().expect("invariant: literal address"), clock, DnsServerConfig::default())
-            .await
-            .map_err(|e| OperatorError::Server(label.into(), e))?;
+        let server = DnsServer::start(
+            "127.0.0.1:0".parse().expect("invariant: literal address"),
+            clock,
+            DnsServerConfig::default(),
+        )
+        .await
+        .map_err(|e| OperatorError::Server(label.into(), e))?;
         Ok(Self {
             label: label.into(),
             spec,
@@ -221,7 +225,12 @@ impl Operator {
         algorithm: Option<u8>,
     ) -> Result<(), OperatorError> {
         let origin = Name::from_ascii(format!("{domain}.")).map_err(|e| self.err(e))?;
-        let ns1 = self.spec.ns.first().cloned().unwrap_or_else(|| "ns1.invalid".into());
+        let ns1 = self
+            .spec
+            .ns
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "ns1.invalid".into());
         let soa = SOA::new(
             Name::from_ascii(format!("{ns1}.")).map_err(|e| self.err(e))?,
             Name::from_ascii(format!("hostmaster.{domain}.")).map_err(|e| self.err(e))?,
@@ -238,7 +247,8 @@ impl Operator {
         }
         for r in records {
             let line = absolute_record(r, domain, self.spec.ttl_data);
-            zone.add_text(&line).map_err(|e| self.err(format!("record {r:?}: {e}")))?;
+            zone.add_text(&line)
+                .map_err(|e| self.err(format!("record {r:?}: {e}")))?;
         }
         zone.take_changes();
         self.zones.insert(
@@ -273,7 +283,12 @@ impl Operator {
     }
 
     /// Publishes another operator's key in `domain`'s DNSKEY set until `expires`.
-    pub fn add_foreign_key(&mut self, domain: &str, dnskey: DNSKEY, expires: Option<Timestamp>) -> Result<(), OperatorError> {
+    pub fn add_foreign_key(
+        &mut self,
+        domain: &str,
+        dnskey: DNSKEY,
+        expires: Option<Timestamp>,
+    ) -> Result<(), OperatorError> {
         let z = self.zone_mut(domain)?;
         if let Some(existing) = z.foreign.iter_mut().find(|f| f.dnskey == dnskey) {
             // RFC 8063 §2.1.1: a key relayed again updates its expiry.
@@ -287,7 +302,11 @@ impl Operator {
     }
 
     /// Stops publishing a foreign key; `true` if it was there.
-    pub fn remove_foreign_key(&mut self, domain: &str, dnskey: &DNSKEY) -> Result<bool, OperatorError> {
+    pub fn remove_foreign_key(
+        &mut self,
+        domain: &str,
+        dnskey: &DNSKEY,
+    ) -> Result<bool, OperatorError> {
         let z = self.zone_mut(domain)?;
         let before = z.foreign.len();
         z.foreign.retain(|f| f.dnskey != *dnskey);
@@ -301,7 +320,10 @@ impl Operator {
 
     /// The foreign keys published in `domain`.
     pub fn foreign_keys(&self, domain: &str) -> Vec<ForeignKey> {
-        self.zones.get(domain).map(|z| z.foreign.clone()).unwrap_or_default()
+        self.zones
+            .get(domain)
+            .map(|z| z.foreign.clone())
+            .unwrap_or_default()
     }
 
     /// Signs or unsigns a zone (going insecure and back).
@@ -348,18 +370,29 @@ impl Operator {
             OperatorFault::ExpiredSignatures => {
                 // Every zone re-signed with a window that ended before both the virtual and
                 // the wall clock's now.
-                let earliest = self.also_valid_at.iter().copied().chain([now]).min().unwrap_or(now);
-                let end = earliest.checked_sub(SignedDuration::from_hours(24)).unwrap_or(earliest);
-                let start = end.checked_sub(SignedDuration::from_hours(24 * 14)).unwrap_or(end);
+                let earliest = self
+                    .also_valid_at
+                    .iter()
+                    .copied()
+                    .chain([now])
+                    .min()
+                    .unwrap_or(now);
+                let end = earliest
+                    .checked_sub(SignedDuration::from_hours(24))
+                    .unwrap_or(earliest);
+                let start = end
+                    .checked_sub(SignedDuration::from_hours(24 * 14))
+                    .unwrap_or(end);
                 let domains: Vec<String> = self.zones.keys().cloned().collect();
                 for d in domains {
                     if self.zones.get(&d).is_some_and(|z| z.signed) {
                         let signer = self.signer_for(&d, Some((start, end)))?;
                         let z = self.zone_mut(&d)?;
-                        let snapshot = signer.sign(&z.zone, now).map_err(|e| OperatorError::Dns {
-                            operator: String::new(),
-                            what: e.to_string(),
-                        })?;
+                        let snapshot =
+                            signer.sign(&z.zone, now).map_err(|e| OperatorError::Dns {
+                                operator: String::new(),
+                                what: e.to_string(),
+                            })?;
                         faults.substitutes.push(Arc::new(snapshot));
                     }
                 }
@@ -369,7 +402,11 @@ impl Operator {
         Ok(())
     }
 
-    fn signer_for(&mut self, domain: &str, window: Option<(Timestamp, Timestamp)>) -> Result<ZoneSigner, OperatorError> {
+    fn signer_for(
+        &mut self,
+        domain: &str,
+        window: Option<(Timestamp, Timestamp)>,
+    ) -> Result<ZoneSigner, OperatorError> {
         let mut keys = self.own_keys(domain)?;
         let z = self
             .zones
@@ -425,7 +462,10 @@ impl Operator {
 
     /// The next instant a relayed key expires or a signature needs refreshing.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        let expiries = self.zones.values().flat_map(|z| z.foreign.iter().filter_map(|f| f.expires));
+        let expiries = self
+            .zones
+            .values()
+            .flat_map(|z| z.foreign.iter().filter_map(|f| f.expires));
         let refresh = self.zones.values().filter_map(|z| {
             z.snapshot
                 .as_ref()
@@ -445,7 +485,10 @@ impl Operator {
                 let z = &self.zones[&d];
                 z.dirty
                     || z.snapshot.is_none()
-                    || z.signer.as_ref().zip(z.snapshot.as_ref()).is_some_and(|(s, snap)| s.needs_refresh(snap, now))
+                    || z.signer
+                        .as_ref()
+                        .zip(z.snapshot.as_ref())
+                        .is_some_and(|(s, snap)| s.needs_refresh(snap, now))
             };
             if !needs {
                 continue;
@@ -464,10 +507,15 @@ impl Operator {
                 what: e.to_string(),
             };
             let snapshot = if z.signed {
-                let signer = z.signer.as_ref().expect("invariant: set just above for signed zones");
+                let signer = z
+                    .signer
+                    .as_ref()
+                    .expect("invariant: set just above for signed zones");
                 signer.sign(&z.zone, now).map_err(|e| dns_err(&e))?
             } else {
-                ZoneSigner::unsigned(SigningPolicy::default()).sign(&z.zone, now).map_err(|e| dns_err(&e))?
+                ZoneSigner::unsigned(SigningPolicy::default())
+                    .sign(&z.zone, now)
+                    .map_err(|e| dns_err(&e))?
             };
             z.zone.take_changes();
             let snapshot = Arc::new(snapshot);
@@ -497,7 +545,14 @@ pub fn key_data(dnskey: &DNSKEY) -> KeyData {
 
 /// The DNSKEY for EPP key data.
 pub fn dnskey_of(k: &KeyData) -> Result<DNSKEY, String> {
-    keys::parse_dnskey(&format!("{} {} {} {}", k.flags, k.protocol, k.alg, k.pub_key_base64())).map_err(|e| e.to_string())
+    keys::parse_dnskey(&format!(
+        "{} {} {} {}",
+        k.flags,
+        k.protocol,
+        k.alg,
+        k.pub_key_base64()
+    ))
+    .map_err(|e| e.to_string())
 }
 
 /// `www A 192.0.2.1` (relative, TTL optional) → `www.example.nl. 3600 A 192.0.2.1`.
@@ -511,7 +566,9 @@ fn absolute_record(line: &str, domain: &str, ttl: u32) -> String {
         o if o.ends_with('.') => o.to_string(),
         o => format!("{o}.{domain}."),
     };
-    let has_ttl = parts.get(1).is_some_and(|t| t.chars().all(|c| c.is_ascii_digit()));
+    let has_ttl = parts
+        .get(1)
+        .is_some_and(|t| t.chars().all(|c| c.is_ascii_digit()));
     let rest: Vec<&str> = parts.drain(1..).collect();
     if has_ttl {
         format!("{owner} {}", rest.join(" "))
@@ -523,7 +580,10 @@ fn absolute_record(line: &str, domain: &str, ttl: u32) -> String {
             && !last.ends_with('.')
         {
             let abs = format!("{last}.{domain}.");
-            return format!("{owner} {ttl} {} {abs}", fields[..fields.len() - 1].join(" "));
+            return format!(
+                "{owner} {ttl} {} {abs}",
+                fields[..fields.len() - 1].join(" ")
+            );
         }
         format!("{owner} {ttl} {}", fields.join(" "))
     }
@@ -535,9 +595,21 @@ mod tests {
 
     #[test]
     fn relative_records_become_absolute() {
-        assert_eq!(absolute_record("@ A 192.0.2.1", "ex.nl", 3600), "ex.nl. 3600 A 192.0.2.1");
-        assert_eq!(absolute_record("www 300 A 192.0.2.1", "ex.nl", 3600), "www.ex.nl. 300 A 192.0.2.1");
-        assert_eq!(absolute_record("@ MX 10 mail", "ex.nl", 60), "ex.nl. 60 MX 10 mail.ex.nl.");
-        assert_eq!(absolute_record("@ MX 10 mx.other.", "ex.nl", 60), "ex.nl. 60 MX 10 mx.other.");
+        assert_eq!(
+            absolute_record("@ A 192.0.2.1", "ex.nl", 3600),
+            "ex.nl. 3600 A 192.0.2.1"
+        );
+        assert_eq!(
+            absolute_record("www 300 A 192.0.2.1", "ex.nl", 3600),
+            "www.ex.nl. 300 A 192.0.2.1"
+        );
+        assert_eq!(
+            absolute_record("@ MX 10 mail", "ex.nl", 60),
+            "ex.nl. 60 MX 10 mail.ex.nl."
+        );
+        assert_eq!(
+            absolute_record("@ MX 10 mx.other.", "ex.nl", 60),
+            "ex.nl. 60 MX 10 mx.other."
+        );
     }
 }

@@ -36,6 +36,9 @@ fn check_chain(zone: &SignedZone, denial: &Denial) {
     match denial {
         Denial::Nsec => check_nsec_chain(zone),
         Denial::Nsec3(c) => check_nsec3_chain(zone, c.opt_out),
+        Denial::None => {
+            assert!(zone.nodes().all(|n| n.nsec().is_none()) && zone.nsec3_chain().next().is_none())
+        }
     }
 }
 
@@ -674,4 +677,33 @@ fn ldns_verify_zone_accepts_our_zones() {
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unsigned_snapshots_carry_no_dnssec_records() {
+    let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let signed = ZoneSigner::unsigned(SigningPolicy::default())
+        .sign(&small_zone(), now)
+        .unwrap();
+    assert!(signed.dnskeys().is_none(), "no DNSKEY RRset");
+    check_chain(&signed, &Denial::None);
+    for n in signed.nodes() {
+        for r in n.rrsets() {
+            assert!(
+                r.rrsigs().is_empty(),
+                "{} {} is signed",
+                r.name(),
+                r.record_type()
+            );
+        }
+    }
+    let nope: Name = "nope.example.".parse().unwrap();
+    match signed.lookup(&nope, RecordType::A) {
+        Lookup::NxDomain { proof } => assert!(proof.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    let mail: Name = "mail.example.".parse().unwrap();
+    assert!(
+        matches!(signed.lookup(&mail, RecordType::A), Lookup::Answer(a) if a.rrsigs().is_empty())
+    );
 }
