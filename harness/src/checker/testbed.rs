@@ -1,0 +1,381 @@
+//! Small signed worlds for tests, the corpus and benchmarks: a root, a TLD and a child zone,
+//! signed by the DNSSEC engine with fixture keys, and helpers to tamper with what they serve.
+//!
+//! The zones are ordinary [`SignedZone`]s, so the same chain can be judged in memory
+//! ([`View::resolve`]) and later served over DNS to real validators.
+//!
+//! Functions here panic on bad input (a fixture that does not build is a bug in the caller),
+//! like [`test_keys::key`].
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use hickory_proto::dnssec::PublicKey;
+use hickory_proto::dnssec::PublicKeyBuf;
+use hickory_proto::dnssec::rdata::{DNSKEY, DS};
+use hickory_proto::rr::rdata::SOA;
+use hickory_proto::rr::{Name, RecordType};
+use jiff::{SignedDuration, Timestamp};
+use mock_registry::dns::{
+    Delegation, Denial, DsDigest, KeyAlgorithm, SignError, SignedZone, SigningPolicy, Zone,
+    ZoneKey, ZoneSigner, test_keys,
+};
+
+use super::validate::{Anchor, TrustAnchors};
+use super::view::{Override, View};
+
+/// Parses a name.
+///
+/// # Panics
+/// If `s` is not a valid name.
+pub fn name(s: &str) -> Name {
+    s.parse()
+        .unwrap_or_else(|e| panic!("testbed name {s:?} does not parse: {e}"))
+}
+
+/// An SOA for `origin` (MINIMUM 300: negative answers are cached for 5 minutes).
+pub fn soa(origin: &Name, serial: u32) -> SOA {
+    SOA::new(
+        origin
+            .prepend_label("ns1")
+            .expect("invariant: a short label fits"),
+        origin
+            .prepend_label("hostmaster")
+            .expect("invariant: a short label fits"),
+        serial,
+        7200,
+        3600,
+        1_209_600,
+        300,
+    )
+}
+
+/// The algorithm the root and TLD use when the child uses `child`: another one, so key tags
+/// never collide across levels and reports stay readable.
+pub fn upper_algorithm(child: KeyAlgorithm) -> KeyAlgorithm {
+    if child == KeyAlgorithm::Ed25519 {
+        KeyAlgorithm::EcdsaP256Sha256
+    } else {
+        KeyAlgorithm::Ed25519
+    }
+}
+
+/// The child zone's data: apex NS (one host per entry of `ns`), `www` A, `mail` A, a TXT two
+/// labels down (making `b` an empty non-terminal) and glue-free apex data.
+///
+/// # Panics
+/// If the names do not fit together.
+pub fn child_zone(apex: &Name, ns: &[Name], serial: u32) -> Zone {
+    let mut zone = Zone::new(apex.clone(), soa(apex, serial), 3600).expect("testbed SOA");
+    for host in ns {
+        zone.add_text(&format!("{apex} 3600 NS {host}"))
+            .expect("testbed NS");
+        if apex.zone_of(host) {
+            zone.add_text(&format!("{host} 3600 A 192.0.2.53"))
+                .expect("testbed A");
+        }
+    }
+    for line in [
+        format!("www.{apex} 3600 A 192.0.2.80"),
+        format!("mail.{apex} 3600 A 192.0.2.25"),
+        format!("a.b.{apex} 3600 TXT \"deep\""),
+    ] {
+        zone.add_text(&line).expect("testbed record");
+    }
+    zone
+}
+
+/// A TLD zone with its own name server and the given delegations.
+///
+/// # Panics
+/// If a delegation does not fit the zone.
+pub fn tld_zone(apex: &Name, address: IpAddr, delegations: &[Delegation], serial: u32) -> Zone {
+    let mut zone = Zone::new(apex.clone(), soa(apex, serial), 3600).expect("testbed SOA");
+    let ns = apex.prepend_label("ns1").expect("invariant: short label");
+    zone.add_text(&format!("{apex} 86400 NS {ns}"))
+        .expect("testbed NS");
+    zone.add_text(&format!("{ns} 86400 A {address}"))
+        .expect("testbed A");
+    for d in delegations {
+        zone.set_delegation(d).expect("testbed delegation");
+    }
+    zone
+}
+
+/// The root zone: its own name server under `root-servers.` and one TLD delegation.
+///
+/// # Panics
+/// If the delegation does not fit.
+pub fn root_zone(address: IpAddr, tld: &Delegation, serial: u32) -> Zone {
+    let root = Name::root();
+    let mut zone =
+        Zone::new(root.clone(), soa(&name("root-servers."), serial), 86400).expect("testbed SOA");
+    zone.add_text(". 518400 NS ns.root-servers.")
+        .expect("testbed NS");
+    zone.add_text(&format!("ns.root-servers. 518400 A {address}"))
+        .expect("testbed A");
+    zone.set_delegation(tld).expect("testbed delegation");
+    zone
+}
+
+/// SHA-256 DS records for the published secure-entry-point keys among `keys`.
+pub fn ds_for(owner: &Name, keys: &[ZoneKey]) -> Vec<DS> {
+    keys.iter()
+        .filter(|k| k.is_published() && k.dnskey().secure_entry_point())
+        .map(|k| {
+            k.ds(owner, DsDigest::Sha256)
+                .expect("invariant: DS of a valid key")
+        })
+        .collect()
+}
+
+/// A KSK and a ZSK from fixtures `first` and `first + 1` of `algorithm`.
+pub fn ksk_zsk(algorithm: KeyAlgorithm, first: usize) -> Vec<ZoneKey> {
+    vec![
+        ZoneKey::ksk(test_keys::key(algorithm, first)),
+        ZoneKey::zsk(test_keys::key(algorithm, first + 1)),
+    ]
+}
+
+/// The public DNSKEY of a zone key, with two bytes of the public key swapped: the key tag stays
+/// the same (it is a sum of 16-bit words, and both bytes sit at the same parity) but signatures
+/// no longer verify. Published in place of the real key, it makes "the signature does not
+/// verify" with a zone the signer built honestly.
+pub fn tweaked_dnskey(key: &ZoneKey) -> DNSKEY {
+    let dnskey = key.dnskey();
+    let mut bytes = dnskey.public_key().public_bytes().to_vec();
+    // Past the RSA exponent (RFC 3110: 1 length octet + 3 exponent octets), any position works
+    // for the others too; find two different bytes two apart.
+    let start = 8.min(bytes.len().saturating_sub(3));
+    let i = (start..bytes.len() - 2)
+        .find(|&i| bytes[i] != bytes[i + 2])
+        .expect("invariant: a public key has two different bytes two apart");
+    bytes.swap(i, i + 2);
+    DNSKEY::with_flags(
+        dnskey.flags(),
+        PublicKeyBuf::new(bytes, dnskey.public_key().algorithm()),
+    )
+}
+
+/// A default policy for `now`: 14-day validity from an hour before, no jitter, the given
+/// denial, one thread (tests run in parallel already).
+pub fn policy(denial: Denial) -> SigningPolicy {
+    SigningPolicy {
+        denial,
+        threads: 1,
+        ..SigningPolicy::default()
+    }
+}
+
+/// Signs `zone` with `keys` under `policy` at `now`.
+pub fn sign(
+    zone: &Zone,
+    keys: Vec<ZoneKey>,
+    policy: SigningPolicy,
+    now: Timestamp,
+) -> Result<Arc<SignedZone>, SignError> {
+    Ok(Arc::new(ZoneSigner::new(keys, policy)?.sign(zone, now)?))
+}
+
+/// Where the test servers are (glue addresses in the zones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addresses {
+    /// The root server.
+    pub root: IpAddr,
+    /// The TLD server.
+    pub tld: IpAddr,
+    /// The child's server.
+    pub child: IpAddr,
+}
+
+impl Default for Addresses {
+    fn default() -> Self {
+        Self {
+            root: IpAddr::from([127, 0, 0, 1]),
+            tld: IpAddr::from([127, 0, 0, 2]),
+            child: IpAddr::from([127, 0, 0, 3]),
+        }
+    }
+}
+
+/// What the TLD publishes for the child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DsChoice {
+    /// DS records for the child's published secure-entry-point keys.
+    Auto,
+    /// Exactly these (empty: an insecure delegation).
+    Explicit(Vec<DS>),
+}
+
+/// A root → TLD → child chain, signed, with the root's trust anchor.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The root zone.
+    pub root: Arc<SignedZone>,
+    /// The TLD zone.
+    pub tld: Arc<SignedZone>,
+    /// The child zone.
+    pub child: Arc<SignedZone>,
+    /// DS anchors for the root's KSKs.
+    pub anchors: TrustAnchors,
+}
+
+impl Chain {
+    /// The three zones, top down.
+    pub fn zones(&self) -> [&SignedZone; 3] {
+        [&self.root, &self.tld, &self.child]
+    }
+
+    /// Resolves a question through the chain in memory.
+    pub fn view(&self, qname: &Name, qtype: RecordType) -> View {
+        View::resolve(&self.zones(), qname, qtype)
+    }
+
+    /// Resolves with some answers replaced.
+    pub fn view_with(&self, qname: &Name, qtype: RecordType, overrides: &[Override]) -> View {
+        View::resolve_with(&self.zones(), qname, qtype, overrides)
+    }
+}
+
+/// Builds a [`Chain`]; every part can be replaced.
+#[derive(Debug, Clone)]
+pub struct ChainBuilder {
+    /// The signing instant.
+    pub now: Timestamp,
+    /// The TLD's name.
+    pub tld: Name,
+    /// The child's name.
+    pub child: Name,
+    /// Root and TLD keys (default: one CSK each, of [`upper_algorithm`]).
+    pub root_keys: Vec<ZoneKey>,
+    /// TLD keys.
+    pub tld_keys: Vec<ZoneKey>,
+    /// Child keys (default: fixtures 0 and 1 of the child's algorithm as KSK and ZSK).
+    pub child_keys: Vec<ZoneKey>,
+    /// Root signing policy.
+    pub root_policy: SigningPolicy,
+    /// TLD signing policy.
+    pub tld_policy: SigningPolicy,
+    /// Child signing policy.
+    pub child_policy: SigningPolicy,
+    /// The child's DS at the TLD.
+    pub ds: DsChoice,
+    /// The TLD's DS at the root (default: for its keys).
+    pub tld_ds: DsChoice,
+    /// Server addresses (glue).
+    pub addresses: Addresses,
+    /// Extra records for the child, `name ttl type rdata`.
+    pub child_records: Vec<String>,
+}
+
+impl ChainBuilder {
+    /// A chain whose child signs with `algorithm` and every zone uses `denial`.
+    pub fn new(algorithm: KeyAlgorithm, denial: Denial, now: Timestamp) -> Self {
+        let upper = upper_algorithm(algorithm);
+        Self {
+            now,
+            tld: name("test."),
+            child: name("example.test."),
+            root_keys: vec![ZoneKey::csk(test_keys::key(upper, 2))],
+            tld_keys: vec![ZoneKey::csk(test_keys::key(upper, 3))],
+            child_keys: ksk_zsk(algorithm, 0),
+            root_policy: policy(denial.clone()),
+            tld_policy: policy(denial.clone()),
+            child_policy: policy(denial),
+            ds: DsChoice::Auto,
+            tld_ds: DsChoice::Auto,
+            addresses: Addresses::default(),
+            child_records: Vec::new(),
+        }
+    }
+
+    /// Sets the child's name.
+    pub fn child_name(mut self, child: &str) -> Self {
+        self.child = name(child);
+        self
+    }
+
+    /// Builds and signs the three zones.
+    pub fn build(&self) -> Result<Chain, SignError> {
+        let child_ns = self
+            .child
+            .prepend_label("ns1")
+            .expect("invariant: short label");
+        let mut child = child_zone(&self.child, std::slice::from_ref(&child_ns), 1);
+        for line in &self.child_records {
+            child.add_text(line).expect("testbed child record");
+        }
+        let child_signed = sign(
+            &child,
+            self.child_keys.clone(),
+            self.child_policy.clone(),
+            self.now,
+        )?;
+        let ds = match &self.ds {
+            DsChoice::Auto => ds_for(&self.child, &self.child_keys),
+            DsChoice::Explicit(ds) => ds.clone(),
+        };
+        let delegation = Delegation {
+            name: self.child.clone(),
+            ttl: 3600,
+            ns: vec![child_ns.clone()],
+            glue: vec![(child_ns, self.addresses.child)],
+            ds,
+        };
+        let tld = tld_zone(&self.tld, self.addresses.tld, &[delegation], 1);
+        let tld_signed = sign(
+            &tld,
+            self.tld_keys.clone(),
+            self.tld_policy.clone(),
+            self.now,
+        )?;
+        let tld_ns = self
+            .tld
+            .prepend_label("ns1")
+            .expect("invariant: short label");
+        let tld_ds = match &self.tld_ds {
+            DsChoice::Auto => ds_for(&self.tld, &self.tld_keys),
+            DsChoice::Explicit(ds) => ds.clone(),
+        };
+        let root = root_zone(
+            self.addresses.root,
+            &Delegation {
+                name: self.tld.clone(),
+                ttl: 86400,
+                ns: vec![tld_ns.clone()],
+                glue: vec![(tld_ns, self.addresses.tld)],
+                ds: tld_ds,
+            },
+            1,
+        );
+        let root_signed = sign(
+            &root,
+            self.root_keys.clone(),
+            self.root_policy.clone(),
+            self.now,
+        )?;
+        let mut anchors = TrustAnchors::new();
+        for ds in ds_for(&Name::root(), &self.root_keys) {
+            anchors.add(&Name::root(), Anchor::Ds(ds));
+        }
+        Ok(Chain {
+            root: root_signed,
+            tld: tld_signed,
+            child: child_signed,
+            anchors,
+        })
+    }
+}
+
+/// A policy whose signatures are valid exactly over `[inception, expiration]`.
+pub fn window_policy(denial: Denial, inception: Timestamp, expiration: Timestamp) -> SigningPolicy {
+    let mut p = policy(denial);
+    p.faults.window = Some((inception, expiration));
+    p
+}
+
+/// `now` shifted by `hours` (negative: earlier).
+pub fn hours(now: Timestamp, hours: i64) -> Timestamp {
+    now.saturating_add(SignedDuration::from_hours(hours))
+        .expect("invariant: test times are far from the limits")
+}
