@@ -379,3 +379,305 @@ pub fn hours(now: Timestamp, hours: i64) -> Timestamp {
     now.saturating_add(SignedDuration::from_hours(hours))
         .expect("invariant: test times are far from the limits")
 }
+
+/// TTLs of a transfer world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ttls {
+    /// The DS RRset at the TLD.
+    pub ds: u32,
+    /// The delegation NS at the TLD.
+    pub parent_ns: u32,
+    /// The operators' DNSKEY RRsets.
+    pub dnskey: u32,
+}
+
+impl Default for Ttls {
+    fn default() -> Self {
+        Self {
+            ds: 3600,
+            parent_ns: 86400,
+            dnskey: 3600,
+        }
+    }
+}
+
+/// A zone with the signer that made its current snapshot.
+#[derive(Debug)]
+struct Signed {
+    zone: Zone,
+    signer: ZoneSigner,
+    signed: Arc<SignedZone>,
+}
+
+impl Signed {
+    fn new(zone: Zone, signer: ZoneSigner, now: Timestamp) -> Result<Self, SignError> {
+        let signed = Arc::new(signer.sign(&zone, now)?);
+        let mut zone = zone;
+        zone.take_changes();
+        Ok(Self {
+            zone,
+            signer,
+            signed,
+        })
+    }
+
+    /// Re-signs after a change to the zone (or a new signer), keeping good signatures.
+    fn update(&mut self, now: Timestamp) -> Result<(), SignError> {
+        let changes = self.zone.take_changes();
+        self.signed = Arc::new(
+            self.signer
+                .update(&self.signed, &self.zone, &changes, now)?,
+        );
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct OperatorState {
+    source: crate::checker::timeline::SourceId,
+    hosts: Vec<Name>,
+    zone: Option<Signed>,
+}
+
+/// A scripted operator change on a virtual clock: a root, a TLD, and DNS operators for one
+/// domain, each change re-signed incrementally by the DNSSEC engine and observed into a
+/// [`Timeline`](crate::checker::timeline::Timeline) at its instant.
+///
+/// Every mutator observes every source at `at` afterwards, as a runner does after each change.
+#[derive(Debug)]
+pub struct TransferWorld {
+    /// The observations so far.
+    pub timeline: crate::checker::timeline::Timeline,
+    /// The root's trust anchor.
+    pub anchors: TrustAnchors,
+    /// What is observed.
+    pub questions: crate::checker::timeline::Questions,
+    /// The domain.
+    pub domain: Name,
+    ttls: Ttls,
+    denial: Denial,
+    root_source: crate::checker::timeline::SourceId,
+    tld_source: crate::checker::timeline::SourceId,
+    root: Arc<SignedZone>,
+    tld: Signed,
+    operators: Vec<OperatorState>,
+}
+
+impl TransferWorld {
+    /// A world at `start` with `example.test.` and one operator per `(name, hosts)`, none
+    /// serving and not delegated yet. Root and TLD sign with `upper` (one CSK each).
+    ///
+    /// # Panics
+    /// If the fixtures do not sign.
+    pub fn new(
+        start: Timestamp,
+        upper: KeyAlgorithm,
+        denial: Denial,
+        ttls: Ttls,
+        operators: &[(&str, Vec<Name>)],
+    ) -> Self {
+        use crate::checker::timeline::{Questions, Source, Timeline};
+        let domain = name("example.test.");
+        let tld_name = name("test.");
+        let addresses = Addresses::default();
+        let tld_keys = vec![ZoneKey::csk(test_keys::key(upper, 3))];
+        let root_keys = vec![ZoneKey::csk(test_keys::key(upper, 2))];
+        let tld_zone = tld_zone(&tld_name, addresses.tld, &[], 1);
+        let tld = Signed::new(
+            tld_zone,
+            ZoneSigner::new(tld_keys.clone(), policy(denial.clone())).expect("testbed TLD signer"),
+            start,
+        )
+        .expect("testbed TLD signs");
+        let tld_ns = tld_name
+            .prepend_label("ns1")
+            .expect("invariant: short label");
+        let root = root_zone(
+            addresses.root,
+            &Delegation {
+                name: tld_name.clone(),
+                ttl: 86400,
+                ns: vec![tld_ns.clone()],
+                glue: vec![(tld_ns, addresses.tld)],
+                ds: ds_for(&tld_name, &tld_keys),
+            },
+            1,
+        );
+        let root = sign(&root, root_keys.clone(), policy(denial.clone()), start)
+            .expect("testbed root signs");
+        let mut anchors = TrustAnchors::new();
+        for ds in ds_for(&Name::root(), &root_keys) {
+            anchors.add(&Name::root(), Anchor::Ds(ds));
+        }
+        let path = vec![Name::root(), tld_name, domain.clone()];
+        let mut timeline = Timeline::new(path.clone()).expect("invariant: a valid path");
+        let root_source = timeline.add_source(Source::parent("root"));
+        let tld_source = timeline.add_source(Source::parent("tld"));
+        let operators = operators
+            .iter()
+            .map(|(n, hosts)| OperatorState {
+                source: timeline.add_source(Source::operator(*n, hosts.iter().cloned())),
+                hosts: hosts.clone(),
+                zone: None,
+            })
+            .collect();
+        let questions = Questions::new(
+            &path,
+            &[
+                (name("www.example.test."), RecordType::A),
+                (name("www.example.test."), RecordType::TXT),
+            ],
+            &name("nx.example.test."),
+        );
+        Self {
+            timeline,
+            anchors,
+            questions,
+            domain,
+            ttls,
+            denial,
+            root_source,
+            tld_source,
+            root,
+            tld,
+            operators,
+        }
+    }
+
+    /// Operator `op`'s zone as it would be with `keys`: its own NS hosts at the apex.
+    fn operator_zone(&self, op: usize) -> Zone {
+        child_zone(&self.domain, &self.operators[op].hosts, 1)
+    }
+
+    /// Operator `op` serves the domain signed with `keys` under `policy` (its DNSKEY TTL taken
+    /// from the world's TTLs), from `at` on.
+    ///
+    /// # Panics
+    /// If the keys do not sign.
+    pub fn operator(
+        &mut self,
+        op: usize,
+        keys: Vec<ZoneKey>,
+        mut policy: SigningPolicy,
+        at: Timestamp,
+    ) -> &mut Self {
+        policy.dnskey_ttl = self.ttls.dnskey;
+        let signer = ZoneSigner::new(keys, policy).expect("testbed operator signer");
+        match &mut self.operators[op].zone {
+            Some(state) => {
+                state.signer = signer;
+                state.update(at).expect("testbed operator re-signs");
+            }
+            None => {
+                let zone = self.operator_zone(op);
+                self.operators[op].zone =
+                    Some(Signed::new(zone, signer, at).expect("testbed operator signs"));
+            }
+        }
+        self.observe(at)
+    }
+
+    /// Operator `op` serves the domain with `keys` under the default policy.
+    pub fn operator_keys(&mut self, op: usize, keys: Vec<ZoneKey>, at: Timestamp) -> &mut Self {
+        let p = policy(self.denial.clone());
+        self.operator(op, keys, p, at)
+    }
+
+    /// Operator `op` stops answering for the domain.
+    pub fn stop(&mut self, op: usize, at: Timestamp) -> &mut Self {
+        self.operators[op].zone = None;
+        self.observe(at)
+    }
+
+    /// The TLD delegates the domain to the operators `ns` with `ds`.
+    ///
+    /// # Panics
+    /// If the delegation does not fit the zone.
+    pub fn delegate(&mut self, ns: &[usize], ds: Vec<DS>, at: Timestamp) -> &mut Self {
+        let hosts: Vec<Name> = ns
+            .iter()
+            .flat_map(|&op| self.operators[op].hosts.iter().cloned())
+            .collect();
+        self.tld
+            .zone
+            .set_delegation(&Delegation {
+                name: self.domain.clone(),
+                ttl: self.ttls.parent_ns,
+                ns: hosts,
+                glue: vec![],
+                ds: vec![],
+            })
+            .expect("testbed delegation");
+        if !ds.is_empty() {
+            let rrset = mock_registry::dns::RrSet::new(
+                self.domain.clone(),
+                self.ttls.ds,
+                ds.into_iter().map(|d| {
+                    hickory_proto::rr::RData::DNSSEC(hickory_proto::dnssec::rdata::DNSSECRData::DS(
+                        d,
+                    ))
+                }),
+            )
+            .expect("testbed DS RRset");
+            self.tld.zone.set_rrset(rrset).expect("testbed DS");
+        }
+        self.tld.update(at).expect("testbed TLD re-signs");
+        self.observe(at)
+    }
+
+    /// Re-signs every zone whose signatures near expiry (the operators' daily routine).
+    pub fn refresh(&mut self, at: Timestamp) -> &mut Self {
+        for state in self.operators.iter_mut().filter_map(|o| o.zone.as_mut()) {
+            if state.signer.needs_refresh(&state.signed, at) {
+                state.signed = Arc::new(
+                    state
+                        .signer
+                        .resign(&state.signed, &state.zone, at)
+                        .expect("testbed refresh"),
+                );
+            }
+        }
+        self.observe(at)
+    }
+
+    /// Observes every source at `at`.
+    ///
+    /// # Panics
+    /// If observations go back in time.
+    pub fn observe(&mut self, at: Timestamp) -> &mut Self {
+        let q = self.questions.clone();
+        // Each parent question goes to the zone that answers it: the root's DNSKEY and the
+        // TLD's DS to the root, the rest to the TLD.
+        let at_root = |x: &&crate::checker::timeline::Question| {
+            (x.rtype == RecordType::DNSKEY && x.name.is_root())
+                || (x.rtype == RecordType::DS && x.name.num_labels() == 1)
+        };
+        let upper_root: Vec<_> = q.parent.iter().filter(at_root).cloned().collect();
+        let upper_tld: Vec<_> = q.parent.iter().filter(|x| !at_root(x)).cloned().collect();
+        self.timeline
+            .observe_zone(self.root_source, &self.root, &upper_root, at)
+            .expect("testbed observation");
+        self.timeline
+            .observe_zone(self.tld_source, &self.tld.signed, &upper_tld, at)
+            .expect("testbed observation");
+        for op in &self.operators {
+            match &op.zone {
+                Some(state) => self
+                    .timeline
+                    .observe_zone(op.source, &state.signed, &q.operator, at)
+                    .expect("testbed observation"),
+                None => self
+                    .timeline
+                    .observe_unavailable(op.source, &q.operator, at)
+                    .expect("testbed observation"),
+            }
+        }
+        self
+    }
+
+    /// Ends the observations at `at`.
+    pub fn finish(&mut self, at: Timestamp) -> &mut Self {
+        self.timeline.finish(at);
+        self
+    }
+}
