@@ -249,7 +249,9 @@ fn check_nsec(
             if !apex.zone_of(&ce) {
                 ce = apex.clone();
             }
-            let wildcard = ce.into_wildcard();
+            let Ok(wildcard) = ce.prepend_label("*") else {
+                return Err(DenialFault::WildcardNotDenied);
+            };
             if nsecs.iter().any(|(o, _)| *o == wildcard) {
                 return Err(DenialFault::WildcardNotDenied);
             }
@@ -407,7 +409,9 @@ fn check_nsec3(
                 return Err(DenialFault::NameExists);
             }
             let (ce, cover) = set.closest_encloser(apex, qname)?;
-            let wildcard = ce.into_wildcard();
+            let Ok(wildcard) = ce.prepend_label("*") else {
+                return Err(DenialFault::WildcardNotDenied);
+            };
             if set.matching(&wildcard).is_some() || set.covering(&wildcard).is_none() {
                 return Err(DenialFault::WildcardNotDenied);
             }

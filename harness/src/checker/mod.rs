@@ -12,12 +12,15 @@
 //!   the virtual times it was served.
 //! - [`cache`]: the TTL-aware cache model: [`check`] enumerates what resolvers could hold at
 //!   every instant and reports Secure / Insecure / Bogus bands with witnesses.
+//! - [`corpus`]: ≥200 generated chains with the verdict each must get, for the differential
+//!   test against real validators.
 //! - [`testbed`]: signed root → TLD → child chains and scripted operator changes for tests,
 //!   the corpus and benchmarks.
 //!
 //! **Architecture Invariant:** nothing in this module touches the network or reads a clock.
 
 pub mod cache;
+pub mod corpus;
 mod denial;
 pub mod testbed;
 pub mod timeline;

@@ -681,3 +681,182 @@ impl TransferWorld {
         self
     }
 }
+
+/// The ways [`bad_denial`] breaks a negative answer of the child zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BadDenial {
+    /// NODATA for `www A` with `www`'s own NSEC/NSEC3 (which lists A).
+    TypePresent,
+    /// NXDOMAIN for `www A` (which exists) with `www`'s NSEC/NSEC3.
+    NameExists,
+    /// NXDOMAIN for a name with a proof whose records do not cover it (NSEC) or do not cover
+    /// its next closer name (NSEC3).
+    NotCovered,
+    /// NXDOMAIN without the record that denies the wildcard.
+    WildcardNotDenied,
+    /// NXDOMAIN with the SOA and no NSEC/NSEC3 at all.
+    NoRecords,
+    /// NODATA for a name that does not exist, with its NXDOMAIN proof.
+    NoDataForMissingName,
+}
+
+impl BadDenial {
+    /// Every kind.
+    pub const ALL: [Self; 6] = [
+        Self::TypePresent,
+        Self::NameExists,
+        Self::NotCovered,
+        Self::WildcardNotDenied,
+        Self::NoRecords,
+        Self::NoDataForMissingName,
+    ];
+
+    /// A short identifier.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TypePresent => "type-present",
+            Self::NameExists => "name-exists",
+            Self::NotCovered => "not-covered",
+            Self::WildcardNotDenied => "wildcard-not-denied",
+            Self::NoRecords => "no-records",
+            Self::NoDataForMissingName => "nodata-for-missing-name",
+        }
+    }
+}
+
+/// A broken negative answer from the child of `chain`: the question, the response the child's
+/// server should give instead of its own, and the fault a validator must find.
+///
+/// The records are chosen with the engine's own NSEC/NSEC3 lookups (never with the checker's),
+/// so the expected fault does not depend on the code under test.
+pub fn bad_denial(
+    chain: &Chain,
+    kind: BadDenial,
+) -> (Name, RecordType, Override, super::denial::DenialFault) {
+    use super::denial::DenialFault;
+    use super::view::{DenialProof, Response, Rrset};
+    let zone = &chain.child;
+    let apex = zone.origin().clone();
+    let www = apex.prepend_label("www").expect("invariant: short label");
+    let soa = Some(Rrset::from_signed(zone.soa()));
+    let nsec3 = !matches!(zone.denial(), Denial::Nsec);
+    let own_record = |n: &Name| -> Rrset {
+        if nsec3 {
+            Rrset::from_signed(
+                zone.nsec3_matching(n)
+                    .expect("invariant: every authoritative name has its NSEC3")
+                    .rrset(),
+            )
+        } else {
+            Rrset::from_signed(
+                zone.node(n)
+                    .and_then(|node| node.nsec())
+                    .expect("invariant: every authoritative name has its NSEC"),
+            )
+        }
+    };
+    let covering = |n: &Name| -> Rrset {
+        if nsec3 {
+            Rrset::from_signed(
+                zone.nsec3_covering(n)
+                    .expect("invariant: an NSEC3 chain covers every hash")
+                    .rrset(),
+            )
+        } else {
+            Rrset::from_signed(
+                zone.nsec_covering(n)
+                    .expect("invariant: an NSEC chain covers every name"),
+            )
+        }
+    };
+    let wildcard = apex.prepend_label("*").expect("invariant: short label");
+    // Candidate missing names, in order; the first that fits the case is used.
+    let candidates: Vec<Name> = (0..64)
+        .map(|i| {
+            apex.prepend_label(format!("nx{i}"))
+                .expect("invariant: short label")
+        })
+        .collect();
+    let (qname, qtype, response, fault) = match kind {
+        BadDenial::TypePresent => (
+            www.clone(),
+            RecordType::A,
+            Response::NoData(Arc::new(DenialProof::new([own_record(&www)], soa))),
+            DenialFault::TypePresent,
+        ),
+        BadDenial::NameExists => (
+            www.clone(),
+            RecordType::A,
+            Response::NxDomain(Arc::new(DenialProof::new([own_record(&www)], soa))),
+            DenialFault::NameExists,
+        ),
+        BadDenial::NoRecords => (
+            candidates[0].clone(),
+            RecordType::A,
+            Response::NxDomain(Arc::new(DenialProof::new([], soa))),
+            DenialFault::NoRecords,
+        ),
+        BadDenial::NoDataForMissingName => {
+            let q = candidates[0].clone();
+            let proof = match Response::from_zone(zone, &q, RecordType::A) {
+                Response::NxDomain(p) => p,
+                other => panic!("{q} exists: {}", other.summary()),
+            };
+            (
+                q,
+                RecordType::A,
+                Response::NoData(proof),
+                DenialFault::NoMatch,
+            )
+        }
+        BadDenial::NotCovered => {
+            // Only the record for the apex: proves the apex exists, covers nothing useful.
+            let apex_record = own_record(&apex);
+            let q = candidates
+                .iter()
+                .find(|c| covering(c) != apex_record)
+                .expect("invariant: some candidate falls outside the apex's span")
+                .clone();
+            let fault = if nsec3 {
+                DenialFault::NextCloserNotCovered
+            } else {
+                DenialFault::NameNotCovered
+            };
+            (
+                q,
+                RecordType::A,
+                Response::NxDomain(Arc::new(DenialProof::new([apex_record], soa))),
+                fault,
+            )
+        }
+        BadDenial::WildcardNotDenied => {
+            let wildcard_record = covering(&wildcard);
+            let apex_record = own_record(&apex);
+            let q = candidates
+                .iter()
+                .find(|c| {
+                    let cover = covering(c);
+                    cover != wildcard_record && (!nsec3 || apex_record != wildcard_record)
+                })
+                .expect("invariant: some candidate is covered apart from the wildcard")
+                .clone();
+            let mut records = vec![covering(&q)];
+            if nsec3 {
+                records.push(apex_record);
+            }
+            (
+                q,
+                RecordType::A,
+                Response::NxDomain(Arc::new(DenialProof::new(records, soa))),
+                DenialFault::WildcardNotDenied,
+            )
+        }
+    };
+    let o = Override {
+        zone: apex,
+        qname: qname.clone(),
+        qtype,
+        response,
+    };
+    (qname, qtype, o, fault)
+}
