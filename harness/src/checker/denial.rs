@@ -426,10 +426,192 @@ fn check_nsec3(
 
 #[cfg(test)]
 mod tests {
+    use hickory_proto::rr::Record;
+
     use super::*;
 
     fn n(s: &str) -> Name {
         s.parse().unwrap()
+    }
+
+    fn nsec(owner: &str, next: &str, types: &[RecordType]) -> Rrset {
+        let rdata = RData::DNSSEC(DNSSECRData::NSEC(NSEC::new(n(next), types.iter().copied())));
+        Rrset::new([Record::from_rdata(n(owner), 300, rdata)], []).unwrap()
+    }
+
+    fn hash(name: &str, iterations: u16) -> Vec<u8> {
+        Nsec3HashAlgorithm::SHA1
+            .hash(&[], &n(name), iterations)
+            .unwrap()
+            .as_ref()
+            .to_vec()
+    }
+
+    /// An NSEC3 at the hash of `owner` whose span ends just before `next` (so it covers every
+    /// hash in between) or wraps round.
+    fn nsec3(
+        apex: &str,
+        owner_hash: &[u8],
+        next_hash: &[u8],
+        types: &[RecordType],
+        opt_out: bool,
+        iterations: u16,
+    ) -> Rrset {
+        let label = data_encoding::BASE32_DNSSEC.encode(owner_hash);
+        let owner = n(apex).prepend_label(label.as_bytes()).unwrap();
+        let rdata = RData::DNSSEC(DNSSECRData::NSEC3(NSEC3::new(
+            Nsec3HashAlgorithm::SHA1,
+            opt_out,
+            iterations,
+            Vec::new(),
+            next_hash.to_vec(),
+            types.iter().copied(),
+        )));
+        Rrset::new([Record::from_rdata(owner, 300, rdata)], []).unwrap()
+    }
+
+    fn one_less(h: &[u8]) -> Vec<u8> {
+        let mut v = h.to_vec();
+        for b in v.iter_mut().rev() {
+            if *b > 0 {
+                *b -= 1;
+                break;
+            }
+            *b = 0xff;
+        }
+        v
+    }
+
+    fn one_more(h: &[u8]) -> Vec<u8> {
+        let mut v = h.to_vec();
+        for b in v.iter_mut().rev() {
+            if *b < 0xff {
+                *b += 1;
+                break;
+            }
+            *b = 0;
+        }
+        v
+    }
+
+    #[test]
+    fn nsec_records_from_the_wrong_side_of_a_cut_prove_nothing() {
+        use RecordType::{A, DS, NS, NSEC, RRSIG, SOA};
+        let apex = n("example.");
+        // A parent-side delegation NSEC cannot deny data at or below the cut.
+        let cut = nsec("sub.example.", "zz.example.", &[NS, RRSIG, NSEC]);
+        assert_eq!(
+            check(&apex, &n("sub.example."), Goal::NoData(A), &[&cut]),
+            Err(DenialFault::WrongSideOfCut)
+        );
+        assert_eq!(
+            check(&apex, &n("a.sub.example."), Goal::NxDomain, &[&cut]),
+            Err(DenialFault::WrongSideOfCut)
+        );
+        // But it does deny the DS.
+        assert_eq!(
+            check(&apex, &n("sub.example."), Goal::NoDs, &[&cut]),
+            Ok(Proven::Yes)
+        );
+        // The child's apex NSEC (with SOA) cannot deny the DS.
+        let child_apex = nsec("sub.example.", "www.sub.example.", &[NS, SOA, RRSIG, NSEC]);
+        assert_eq!(
+            check(&apex, &n("sub.example."), Goal::NoDs, &[&child_apex]),
+            Err(DenialFault::WrongSideOfCut)
+        );
+        let with_ds = nsec("sub.example.", "zz.example.", &[NS, DS, RRSIG, NSEC]);
+        assert_eq!(
+            check(&apex, &n("sub.example."), Goal::NoDs, &[&with_ds]),
+            Err(DenialFault::TypePresent)
+        );
+    }
+
+    #[test]
+    fn an_empty_non_terminal_exists() {
+        let apex = n("example.");
+        let span = nsec("a.example.", "x.b.example.", &[RecordType::A]);
+        assert_eq!(
+            check(&apex, &n("b.example."), Goal::NxDomain, &[&span]),
+            Err(DenialFault::NameExists)
+        );
+        assert_eq!(
+            check(
+                &apex,
+                &n("b.example."),
+                Goal::NoData(RecordType::A),
+                &[&span]
+            ),
+            Ok(Proven::Yes)
+        );
+    }
+
+    #[test]
+    fn nsec3_no_ds_proofs_need_a_match_or_opt_out() {
+        use RecordType::{NS, SOA};
+        let apex = n("example.");
+        let h_apex = hash("example.", 0);
+        let h_sub = hash("sub.example.", 0);
+        // The apex matches; a second record covers sub's hash.
+        let apex_rec = nsec3(
+            "example.",
+            &h_apex,
+            &one_more(&h_apex),
+            &[SOA, NS],
+            false,
+            0,
+        );
+        for opt_out in [false, true] {
+            let cover = nsec3(
+                "example.",
+                &one_less(&h_sub),
+                &one_more(&h_sub),
+                &[NS],
+                opt_out,
+                0,
+            );
+            let got = check(&apex, &n("sub.example."), Goal::NoDs, &[&apex_rec, &cover]);
+            if opt_out {
+                assert_eq!(got, Ok(Proven::OptOut));
+            } else {
+                assert_eq!(got, Err(DenialFault::OptOutNotSet));
+            }
+        }
+        // Without the closest encloser.
+        let cover = nsec3(
+            "example.",
+            &one_less(&h_sub),
+            &one_more(&h_sub),
+            &[NS],
+            true,
+            0,
+        );
+        assert_eq!(
+            check(&apex, &n("sub.example."), Goal::NoDs, &[&cover]),
+            Err(DenialFault::NoClosestEncloser)
+        );
+        // A matching NSEC3 for the cut itself.
+        let own = nsec3("example.", &h_sub, &one_more(&h_sub), &[NS], false, 0);
+        assert_eq!(
+            check(&apex, &n("sub.example."), Goal::NoDs, &[&own]),
+            Ok(Proven::Yes)
+        );
+        // Records with different parameters.
+        let other = nsec3(
+            "example.",
+            &hash("example.", 3),
+            &h_sub,
+            &[SOA, NS],
+            false,
+            3,
+        );
+        assert_eq!(
+            check(&apex, &n("sub.example."), Goal::NoDs, &[&own, &other]),
+            Err(DenialFault::MixedParameters)
+        );
+        assert_eq!(
+            check(&apex, &n("sub.example."), Goal::NoDs, &[]),
+            Err(DenialFault::NoRecords)
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! resolver walks servers (referral by referral, DS from the parent, DNSKEY from the child);
 //! tests, the corpus and the benchmark use it. It never touches the network.
 
+use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use hickory_proto::dnssec::PublicKey;
 use hickory_proto::dnssec::rdata::{DNSSECRData, RRSIG};
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use jiff::Timestamp;
@@ -503,6 +505,82 @@ impl Response {
     }
 }
 
+/// Groups records into RRsets, each with the RRSIGs covering it (by owner and covered type).
+fn group_rrsets(records: &[Record]) -> Vec<Rrset> {
+    let mut sets: BTreeMap<(Name, RecordType), (Vec<Record>, Vec<Record>)> = BTreeMap::new();
+    for r in records {
+        let name = r.name.to_lowercase();
+        match &r.data {
+            RData::DNSSEC(DNSSECRData::RRSIG(sig)) => {
+                sets.entry((name, sig.input().type_covered))
+                    .or_default()
+                    .1
+                    .push(r.clone());
+            }
+            _ => sets
+                .entry((name, r.record_type()))
+                .or_default()
+                .0
+                .push(r.clone()),
+        }
+    }
+    sets.into_values()
+        .filter(|(records, _)| !records.is_empty())
+        .filter_map(|(records, sigs)| Rrset::new(records, sigs).ok())
+        .collect()
+}
+
+impl Response {
+    /// What a server's DNS message says about `qname`/`qtype`, as a resolver caches it (the
+    /// runner records observations this way when it queries servers it did not write).
+    ///
+    /// NOERROR with the RRset in the answer section is positive (a CNAME at the name counts as
+    /// the answer); NOERROR with an SOA in the authority section is NODATA; NXDOMAIN is a name
+    /// error; both carry the NSEC/NSEC3 RRsets of the authority section. A referral is positive
+    /// only for the NS question at the cut (the parent-side NS). Anything else (SERVFAIL,
+    /// REFUSED, a referral for another question) is [`Unavailable`](Self::Unavailable).
+    pub fn from_message(message: &Message, qname: &Name, qtype: RecordType) -> Self {
+        let qname = qname.to_lowercase();
+        let denial = || {
+            let sets = group_rrsets(&message.authorities);
+            let soa = sets
+                .iter()
+                .find(|s| s.record_type() == RecordType::SOA)
+                .cloned();
+            let proofs = sets
+                .into_iter()
+                .filter(|s| matches!(s.record_type(), RecordType::NSEC | RecordType::NSEC3));
+            Arc::new(DenialProof::new(proofs, soa))
+        };
+        match message.metadata.response_code {
+            ResponseCode::NXDomain => Self::NxDomain(denial()),
+            ResponseCode::NoError => {
+                let answers = group_rrsets(&message.answers);
+                let at_name = |t: RecordType| {
+                    answers
+                        .iter()
+                        .find(|s| *s.name() == qname && s.record_type() == t)
+                        .cloned()
+                };
+                if let Some(set) = at_name(qtype).or_else(|| at_name(RecordType::CNAME)) {
+                    return Self::positive(set);
+                }
+                let authority = group_rrsets(&message.authorities);
+                if authority.iter().any(|s| s.record_type() == RecordType::SOA) {
+                    return Self::NoData(denial());
+                }
+                match authority.into_iter().find(|s| {
+                    qtype == RecordType::NS && s.record_type() == qtype && *s.name() == qname
+                }) {
+                    Some(ns) => Self::positive(ns),
+                    None => Self::Unavailable,
+                }
+            }
+            _ => Self::Unavailable,
+        }
+    }
+}
+
 /// One zone on the path from the trust anchor to the answer, as the resolver holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZoneView {
@@ -638,4 +716,75 @@ impl View {
 pub(crate) fn epoch32(t: Timestamp) -> u32 {
     // RRSIG times are serial numbers modulo 2^32; truncation is the intended wrap.
     t.as_second() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use hickory_proto::op::{Message, OpCode, ResponseCode};
+    use hickory_proto::rr::RecordType;
+    use mock_registry::dns::{Denial, KeyAlgorithm, Nsec3Config};
+
+    use super::*;
+    use crate::checker::testbed::{ChainBuilder, name};
+
+    /// What an authoritative server would put in a message for the lookup.
+    fn message(zone: &SignedZone, qname: &Name, qtype: RecordType) -> Message {
+        let mut m = Message::response(1, OpCode::Query);
+        let sigs = |s: &SignedRrset| {
+            s.records()
+                .iter()
+                .chain(s.rrsigs())
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        match zone.lookup(qname, qtype) {
+            Lookup::Answer(s) | Lookup::Cname(s) => {
+                m.add_answers(sigs(s));
+            }
+            Lookup::NoData { proof } | Lookup::NxDomain { proof } => {
+                if matches!(zone.lookup(qname, qtype), Lookup::NxDomain { .. }) {
+                    m.metadata.response_code = ResponseCode::NXDomain;
+                }
+                m.add_authorities(sigs(zone.soa()));
+                for p in proof {
+                    m.add_authorities(sigs(p));
+                }
+            }
+            Lookup::Referral(r) => {
+                m.add_authorities(sigs(r.ns));
+                for g in r.glue {
+                    m.add_additionals(sigs(g));
+                }
+            }
+            Lookup::NotInZone => {
+                m.metadata.response_code = ResponseCode::Refused;
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn messages_and_zone_lookups_give_the_same_responses() {
+        let now = "2026-03-01T00:00:00Z".parse().unwrap();
+        for denial in [Denial::Nsec, Denial::Nsec3(Nsec3Config::default())] {
+            let chain = ChainBuilder::new(KeyAlgorithm::Ed25519, denial, now)
+                .build()
+                .unwrap();
+            for (zone, q, t) in [
+                (&chain.child, "www.example.test.", RecordType::A),
+                (&chain.child, "www.example.test.", RecordType::TXT),
+                (&chain.child, "nx.example.test.", RecordType::A),
+                (&chain.child, "example.test.", RecordType::DNSKEY),
+                (&chain.tld, "example.test.", RecordType::DS),
+                (&chain.tld, "example.test.", RecordType::NS),
+                (&chain.tld, "www.example.test.", RecordType::A),
+                (&chain.child, "www.other.", RecordType::A),
+            ] {
+                let q = name(q);
+                let from_zone = Response::from_zone(zone, &q, t);
+                let from_message = Response::from_message(&message(zone, &q, t), &q, t);
+                assert_eq!(from_message, from_zone, "{q} {t}");
+            }
+        }
+    }
 }
