@@ -30,6 +30,10 @@ enum Command {
         /// Files or directories (default: scenarios/).
         paths: Vec<PathBuf>,
     },
+    /// Resolve one question through a server, print the DNSSEC chain and the verdict.
+    ///
+    /// Exit status 0 only for Secure.
+    Lookup(harness::lookup::LookupArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Lint { paths } => lint(&paths),
         Command::Run(args) => run(args),
+        Command::Lookup(args) => harness::lookup::run(&args),
     }
 }
 

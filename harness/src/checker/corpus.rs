@@ -320,15 +320,15 @@ pub fn generate(options: &CorpusOptions) -> Vec<Case> {
             &Expected::both(Status::Insecure, ReasonCode::InsecureDelegation),
         );
         g.add(
-            "insecure-delegation",
-            "no-ds",
-            "the DS question itself, answered under an Opt-Out span",
+            "secure",
+            "no-ds-nodata",
+            "the DS question itself, answered under an Opt-Out span (RFC 5155 §8.6)",
             a,
             &d,
             &chain,
             &[(child.clone(), RecordType::DS)],
             &[],
-            &Expected::both(Status::Insecure, ReasonCode::OptOut),
+            &Expected::secure(),
         );
     }
     g.cases

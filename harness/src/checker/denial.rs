@@ -29,8 +29,9 @@ pub(crate) enum Goal {
 pub(crate) enum Proven {
     /// Fully.
     Yes,
-    /// Only up to an NSEC3 Opt-Out span (RFC 5155 §6): for a DS this proves an insecure
-    /// delegation; for a name error it leaves the answer insecure (as Unbound does).
+    /// Only up to an NSEC3 Opt-Out span (RFC 5155 §6): for a DS this proves there is none (an
+    /// insecure delegation at most); for a name error it leaves the answer insecure (as Unbound
+    /// does: the name may be an unsigned delegation).
     OptOut,
 }
 

@@ -737,7 +737,10 @@ impl<'a> Validator<'a> {
                         "NODATA"
                     };
                     match denial::check(&zone.apex, &qname, goal, &records) {
+                        // An Opt-Out span proves there is no DS (RFC 5155 §8.6): the DS
+                        // question is answered securely (as BIND and ldns do).
                         Ok(Proven::Yes) => Verdict::Secure,
+                        Ok(Proven::OptOut) if goal == Goal::NoDs => Verdict::Secure,
                         Ok(Proven::OptOut) => Verdict::Insecure(Reason::new(
                             ReasonCode::OptOut,
                             &zone.apex,

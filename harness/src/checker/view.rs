@@ -243,7 +243,8 @@ impl Rrset {
     }
 
     /// A short human description: the data that matters for DNSSEC (key tags, algorithms)
-    /// and who signed it, e.g. `DNSKEY{KSK 12345/8, ZSK 2222/8} sig{12345/8}`.
+    /// and who signed it when, e.g.
+    /// `DNSKEY{KSK 12345/8, ZSK 2222/8} sig{12345/8 20260228230000-20260315000000}`.
     pub fn summary(&self) -> String {
         let items: Vec<String> = self
             .records
@@ -289,9 +290,10 @@ fn sig_summary(sigs: &[RRSIG]) -> String {
         .map(|s| {
             let i = s.input();
             format!(
-                "{}/{} until {}",
+                "{}/{} {}-{}",
                 i.key_tag,
                 u8::from(i.algorithm),
+                mock_registry::dns::signed::rrsig_time(i.sig_inception.get()),
                 mock_registry::dns::signed::rrsig_time(i.sig_expiration.get())
             )
         })
@@ -720,7 +722,7 @@ pub(crate) fn epoch32(t: Timestamp) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use hickory_proto::op::{Message, OpCode, ResponseCode};
+    use hickory_proto::op::{Message, OpCode};
     use hickory_proto::rr::RecordType;
     use mock_registry::dns::{Denial, KeyAlgorithm, Nsec3Config};
 
@@ -730,36 +732,7 @@ mod tests {
     /// What an authoritative server would put in a message for the lookup.
     fn message(zone: &SignedZone, qname: &Name, qtype: RecordType) -> Message {
         let mut m = Message::response(1, OpCode::Query);
-        let sigs = |s: &SignedRrset| {
-            s.records()
-                .iter()
-                .chain(s.rrsigs())
-                .cloned()
-                .collect::<Vec<_>>()
-        };
-        match zone.lookup(qname, qtype) {
-            Lookup::Answer(s) | Lookup::Cname(s) => {
-                m.add_answers(sigs(s));
-            }
-            Lookup::NoData { proof } | Lookup::NxDomain { proof } => {
-                if matches!(zone.lookup(qname, qtype), Lookup::NxDomain { .. }) {
-                    m.metadata.response_code = ResponseCode::NXDomain;
-                }
-                m.add_authorities(sigs(zone.soa()));
-                for p in proof {
-                    m.add_authorities(sigs(p));
-                }
-            }
-            Lookup::Referral(r) => {
-                m.add_authorities(sigs(r.ns));
-                for g in r.glue {
-                    m.add_additionals(sigs(g));
-                }
-            }
-            Lookup::NotInZone => {
-                m.metadata.response_code = ResponseCode::Refused;
-            }
-        }
+        crate::lookup::fill_from_zone(&mut m, zone, qname, qtype);
         m
     }
 
