@@ -79,7 +79,12 @@ impl Observer {
                 sources.push((Source::Operator(i), op.addr()));
             }
         }
-        let mut parent_questions = Vec::new();
+        // The chain above the domains: root DNSKEY, the TLD's DS and DNSKEY.
+        let mut parent_questions = vec![
+            (".".to_string(), RecordType::DNSKEY),
+            (fqdn(&s.world.tld), RecordType::DS),
+            (fqdn(&s.world.tld), RecordType::DNSKEY),
+        ];
         let mut operator_questions = Vec::new();
         for d in &s.domains {
             parent_questions.push((fqdn(&d.name), RecordType::DS));
@@ -130,11 +135,8 @@ impl Observer {
             for (qname, qtype) in questions {
                 let name =
                     hickory_proto::rr::Name::from_ascii(&qname).map_err(|e| e.to_string())?;
-                let answer = match query_with(addr, &name, qtype, &options).await {
-                    Ok(m) => Some(m),
-                    // A server that does not answer (stopped, or a fault) serves nothing.
-                    Err(_) => None,
-                };
+                // A server that does not answer (stopped, or a fault) serves nothing.
+                let answer = query_with(addr, &name, qtype, &options).await.ok();
                 let key = (source.clone(), qname.clone(), qtype);
                 let same = match (self.current.get(&key), &answer) {
                     (Some(i), Some(m)) => same_answer(&self.versions[*i].message, m),
@@ -237,7 +239,7 @@ impl Observer {
                         .flat_map(|v| v.message.answers.iter())
                         .filter_map(|r| match &r.data {
                             RData::DNSSEC(DNSSECRData::DNSKEY(k)) => {
-                                Some(mock_registry::dns::keys::key_tag(&k).to_string())
+                                Some(mock_registry::dns::keys::key_tag(k).to_string())
                             }
                             _ => None,
                         })

@@ -91,6 +91,8 @@ struct Run {
     players: Vec<Option<Player>>,
     reports: Vec<TickReport>,
     wakes: Vec<Option<Timestamp>>,
+    /// The newest poll message id each registrar could have seen at its last tick.
+    seen_upto: Vec<u64>,
     observer: Observer,
     /// (domain, gaining registrar, started) for deadline checks.
     transfers: Vec<(String, usize, Timestamp)>,
@@ -208,6 +210,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Stri
         players,
         reports: vec![TickReport::default(); n],
         wakes: vec![None; n],
+        seen_upto: vec![0; n],
         observer,
         transfers: Vec::new(),
         done_at: BTreeMap::new(),
@@ -302,6 +305,13 @@ impl Run {
                 continue;
             }
             if let Some(p) = self.players[i].as_mut() {
+                let clid = &self.world.scenario.registrars[i].clid;
+                self.seen_upto[i] = self
+                    .world
+                    .registry
+                    .lock()
+                    .map(|r| r.queue(clid).iter().map(|m| m.id).max().unwrap_or(0))
+                    .unwrap_or(0);
                 let r = p.tick(now).await;
                 for d in &r.done {
                     self.done_at.entry((i, d.clone())).or_insert(now);
@@ -314,8 +324,45 @@ impl Run {
         Ok(())
     }
 
-    fn busy(&self) -> bool {
-        self.reports.iter().any(|r| !r.busy.is_empty()) || self.world.publisher.pending() > 0
+    /// Whether anybody still has work: a procedure running, a registry publication queued, a
+    /// poll message a registrar has not had the chance to see, or a relayed key an operator
+    /// publishes until a later expiry.
+    async fn busy(&self) -> bool {
+        if self.reports.iter().any(|r| !r.busy.is_empty()) || self.world.publisher.pending() > 0 {
+            return true;
+        }
+        let unseen = {
+            let reg = self
+                .world
+                .registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.world
+                .scenario
+                .registrars
+                .iter()
+                .enumerate()
+                .any(|(i, r)| {
+                    self.players[i].is_some()
+                        && reg.queue(&r.clid).iter().any(|m| m.id > self.seen_upto[i])
+                })
+        };
+        if unseen {
+            return true;
+        }
+        let now = self.now();
+        for op in &self.world.operators {
+            let op = op.lock().await;
+            let pending = op.hosted().iter().any(|d| {
+                op.foreign_keys(d)
+                    .iter()
+                    .any(|f| f.expires.is_some_and(|e| e > now))
+            });
+            if pending {
+                return true;
+            }
+        }
+        false
     }
 
     /// Runs until `limit`; with `until_idle`, stops earlier once nobody is busy.
@@ -328,7 +375,7 @@ impl Run {
             }
             self.tick_due().await?;
             self.settle().await?;
-            if until_idle && !self.busy() {
+            if until_idle && !self.busy().await {
                 return Ok(());
             }
             let mut next: Vec<Timestamp> = self.wakes.iter().flatten().copied().collect();

@@ -33,7 +33,7 @@ use mock_registry::client::EppClient;
 use mock_registry::epp::domain::{self, AddRem, NsList};
 use mock_registry::epp::keyrelay::{self, Expiry, KeyRelayData};
 use mock_registry::epp::message::{
-    CommandExtension, CommandKind, Create, Info, Poll, ResData, Response, ResponseExtension,
+    Check, CommandExtension, CommandKind, Create, Info, Poll, ResData, Response, ResponseExtension,
     Transfer, TransferOp, Update,
 };
 use mock_registry::epp::secdns::{self, DsData, DsOrKey, DsOrKeySet, KeyData, Remove};
@@ -79,7 +79,8 @@ enum Step {
     RemoveOldDs,
     AwaitOldDsGone,
     RemoveOldZsk,
-    /// Going insecure: add the DS once the move is complete.
+    /// Going insecure (or from unsigned): sign once the move is complete, wait, add the DS.
+    SignBeforeDs,
     AddDsAfterMove,
     AwaitDsAfterMove,
     Done,
@@ -285,11 +286,13 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 .gains
                 .remove(&d)
                 .expect("invariant: key taken from the map");
-            if g.wake <= now && !matches!(g.step, Step::Done | Step::Failed(_)) {
-                if let Err(e) = self.advance(&mut g, now).await {
-                    self.note(now, format!("{d}: giving up: {e}"));
-                    g.step = Step::Failed(e);
-                }
+            if g.wake <= now
+                && !matches!(g.step, Step::Done | Step::Failed(_))
+                && let Err(e) = self.advance(&mut g, now).await
+            {
+                self.note(now, format!("{d}: giving up: {e}"));
+                g.step = Step::Failed(e);
+                self.abort(&g, now).await;
             }
             self.gains.insert(d, g);
         }
@@ -452,20 +455,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 }
                 Step::SwitchNs => {
                     let mine = self.op.ns_names();
-                    for ns in &mine {
-                        let r = self
-                            .cmd(
-                                CommandKind::Create(Create::Host(host::Create {
-                                    name: ns.clone(),
-                                    addrs: Vec::new(),
-                                })),
-                                Vec::new(),
-                            )
-                            .await?;
-                        if !r.code().is_success() && r.code() != ResultCode::ObjectExists {
-                            return Err(format!("host create {ns} refused: {}", r.code()));
-                        }
-                    }
+                    self.ensure_hosts(&mine).await?;
                     let mut u = bare_update(&g.domain);
                     u.add = Some(AddRem {
                         ns: Some(NsList::HostObj(mine.clone())),
@@ -495,26 +485,36 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
                         return Ok(());
                     }
-                    // Step 7: the old delegation (parent NS TTL) and everything the losing
-                    // operator served (its largest TTL) must be out of every cache.
+                    // Step 7: the old delegation must be out of every cache, then everything
+                    // the losing operator served. A resolver may hold the parent's old NS for
+                    // its TTL, refresh the losing operator's own (child) NS just before that
+                    // runs out and keep using it for the child NS TTL, and fetch the losing
+                    // DNSKEY set at the last moment: parent NS TTL + child NS TTL + the
+                    // largest TTL the losing operator serves.
                     let mut max_losing = 0;
+                    let mut child_ns = 0;
                     for addr in self.cfg.directory.addrs(&g.losing_ns) {
                         max_losing = max_losing.max(
                             dnsutil::max_ttl(addr, &g.domain, &g.checks)
                                 .await
                                 .unwrap_or(0),
                         );
+                        if let Ok((_, t)) =
+                            dnsutil::rrset(addr, &g.domain, hickory_proto::rr::RecordType::NS).await
+                        {
+                            child_ns = child_ns.max(t);
+                        }
                     }
-                    let wait = g.ttl_ns_parent.max(ttl) + max_losing;
+                    let wait = g.ttl_ns_parent.max(ttl) + child_ns + max_losing;
                     let wait = if self.has(Fault::OldDsRemovedTooEarly) {
                         0
                     } else {
                         wait
                     };
                     g.wake = if wait == 0 { now } else { after(now, wait) };
-                    self.note(now, format!("{}: the parent delegates to us; waiting {wait}s (old NS and data TTLs) + margin", g.domain));
+                    self.note(now, format!("{}: the parent delegates to us; waiting {wait}s (parent NS + child NS + losing data TTLs) + margin", g.domain));
                     g.step = if self.has(Fault::GoingInsecure) || !g.losing_signed {
-                        Step::AddDsAfterMove
+                        Step::SignBeforeDs
                     } else {
                         Step::RemoveOldDs
                     };
@@ -564,14 +564,29 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     };
                     return Ok(());
                 }
-                Step::AddDsAfterMove => {
+                Step::SignBeforeDs => {
+                    // From insecure to secure: sign first, and add the DS only once no cache
+                    // can hold unsigned data of ours any more, or that data turns bogus.
                     self.op.set_signed(&g.domain, true).await?;
+                    let mine = self.cfg.directory.addrs(&self.op.ns_names());
+                    let mut max = 0;
+                    for addr in mine {
+                        max = max.max(
+                            dnsutil::max_ttl(addr, &g.domain, &g.checks)
+                                .await
+                                .unwrap_or(0),
+                        );
+                    }
+                    let max = max.max(3600);
+                    g.wake = after(now, max);
+                    self.note(now, format!("{}: signed our zone; waiting {max}s (our largest TTL) + margin before adding the DS", g.domain));
+                    g.step = Step::AddDsAfterMove;
+                    return Ok(());
+                }
+                Step::AddDsAfterMove => {
                     let ksk = g.my_ksk.clone().ok_or("no KSK")?;
                     self.update_secdns(&g.domain, None, Some(vec![ksk])).await?;
-                    self.note(
-                        now,
-                        format!("{}: signed and added our DS after the move", g.domain),
-                    );
+                    self.note(now, format!("{}: added our DS after the move", g.domain));
                     g.step = Step::AwaitDsAfterMove;
                 }
                 Step::RemoveOldZsk => {
@@ -739,6 +754,54 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         );
         g.step = Step::AwaitRelayPublished { since: now };
         Ok(())
+    }
+
+    /// Creates host objects for our name servers where the registry has none.
+    async fn ensure_hosts(&mut self, names: &[String]) -> Result<(), String> {
+        let r = self
+            .cmd_ok(
+                "host check",
+                CommandKind::Check(Check::Host(names.to_vec())),
+                Vec::new(),
+            )
+            .await?;
+        let Some(ResData::HostCheck(cd)) = r.res_data else {
+            return Err("host check without data".into());
+        };
+        for c in cd.into_iter().filter(|c| c.avail) {
+            self.cmd_ok(
+                "host create",
+                CommandKind::Create(Create::Host(host::Create {
+                    name: c.name,
+                    addrs: Vec::new(),
+                })),
+                Vec::new(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// After giving up: stop serving a zone nobody is delegated to, so no half-built zone
+    /// (with the other operator's keys) is left behind.
+    async fn abort(&mut self, g: &Gain, now: Timestamp) {
+        let Some(parent) = self.cfg.directory.parent else {
+            return;
+        };
+        let mine = self.op.ns_names();
+        let delegated_here = dnsutil::delegation(parent, &g.domain)
+            .await
+            .is_ok_and(|(ns, _)| ns.iter().any(|n| mine.contains(n)));
+        if !delegated_here && self.op.hosts(&g.domain).await.unwrap_or(false) {
+            if let Err(e) = self.op.remove_zone(&g.domain).await {
+                self.note(now, format!("{}: could not remove our zone: {e}", g.domain));
+            } else {
+                self.note(
+                    now,
+                    format!("{}: removed our zone (the move did not happen)", g.domain),
+                );
+            }
+        }
     }
 
     async fn update_secdns(
@@ -930,6 +993,5 @@ fn ds_data(domain: &str, k: &KeyData) -> Result<DsData, String> {
 
 /// Whether any DS in `set` is the SHA-256 DS of `key`.
 fn ds_matches(domain: &str, key: &KeyData, set: &[hickory_proto::dnssec::rdata::DS]) -> bool {
-    mock_registry::registry::keys::ds_for(domain, key)
-        .is_some_and(|mine| set.iter().any(|d| *d == mine))
+    mock_registry::registry::keys::ds_for(domain, key).is_some_and(|mine| set.contains(&mine))
 }

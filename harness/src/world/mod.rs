@@ -98,12 +98,12 @@ impl World {
         config.delay = s.world.propagation_delay;
         config.signing.validity = s.world.signature_validity;
         config.signing.also_valid_at = vec![wall_now];
-        let mut publisher = Publisher::new(
-            config,
-            PublishKeys::fixtures(KeyAlgorithm::EcdsaP256Sha256),
-            s.world.start,
-        )
-        .map_err(|e| format!("publisher: {e}"))?;
+        // Fresh keys for root and TLD: the fixture keys are the operators' (no key may serve
+        // zones of different owners, or chains could validate by accident).
+        let keys = PublishKeys::generate(KeyAlgorithm::EcdsaP256Sha256)
+            .map_err(|e| format!("registry keys: {e}"))?;
+        let mut publisher =
+            Publisher::new(config, keys, s.world.start).map_err(|e| format!("publisher: {e}"))?;
         let anchor = publisher.trust_anchor().map_err(|e| e.to_string())?;
         let parent = DnsServer::start(loopback(), shared.clone(), DnsServerConfig::default())
             .await
