@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 use jiff::{SignedDuration, Timestamp};
 use mock_registry::clock::{SharedClock, VirtualClock};
-use mock_registry::dns::KeyAlgorithm;
 use mock_registry::dns::publish::{
     PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor,
 };
@@ -98,12 +97,10 @@ impl World {
         config.delay = s.world.propagation_delay;
         config.signing.validity = s.world.signature_validity;
         config.signing.also_valid_at = vec![wall_now];
-        // Fresh keys for root and TLD: the fixture keys are the operators' (no key may serve
-        // zones of different owners, or chains could validate by accident).
-        let keys = PublishKeys::generate(KeyAlgorithm::EcdsaP256Sha256)
-            .map_err(|e| format!("registry keys: {e}"))?;
-        let mut publisher =
-            Publisher::new(config, keys, s.world.start).map_err(|e| format!("publisher: {e}"))?;
+        // The registry's own fixture keys: the same every run, and never an operator's (no
+        // key may serve zones of different owners, or chains could validate by accident).
+        let mut publisher = Publisher::new(config, PublishKeys::registry_fixtures(), s.world.start)
+            .map_err(|e| format!("publisher: {e}"))?;
         let anchor = publisher.trust_anchor().map_err(|e| e.to_string())?;
         let parent = DnsServer::start(loopback(), shared.clone(), DnsServerConfig::default())
             .await

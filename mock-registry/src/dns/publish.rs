@@ -165,6 +165,19 @@ impl PublishKeys {
     }
 }
 
+impl PublishKeys {
+    /// ECDSA P-256 fixture keys 7 to 10, which no operator uses: scenarios get the same root
+    /// and TLD keys every run (so the same seed gives the same run) without sharing a key with
+    /// any operator.
+    pub fn registry_fixtures() -> Self {
+        let k = |i| test_keys::key(KeyAlgorithm::EcdsaP256Sha256, i);
+        Self {
+            root: vec![ZoneKey::ksk(k(6)), ZoneKey::zsk(k(7))],
+            tld: vec![ZoneKey::ksk(k(8)), ZoneKey::zsk(k(9))],
+        }
+    }
+}
+
 /// Why publication failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -9,25 +9,43 @@ use std::sync::OnceLock;
 use super::keys::{KeyAlgorithm, KeyPair};
 
 /// How many fixture keys there are per algorithm.
-pub const KEYS_PER_ALGORITHM: usize = 4;
+pub const KEYS_PER_ALGORITHM: usize = 10;
 
 const RSA: [&str; KEYS_PER_ALGORITHM] = [
     include_str!("../../tests/fixtures/keys/rsasha256-1.pem"),
     include_str!("../../tests/fixtures/keys/rsasha256-2.pem"),
     include_str!("../../tests/fixtures/keys/rsasha256-3.pem"),
     include_str!("../../tests/fixtures/keys/rsasha256-4.pem"),
+    include_str!("../../tests/fixtures/keys/rsasha256-5.pem"),
+    include_str!("../../tests/fixtures/keys/rsasha256-6.pem"),
+    include_str!("../../tests/fixtures/keys/rsasha256-7.pem"),
+    include_str!("../../tests/fixtures/keys/rsasha256-8.pem"),
+    include_str!("../../tests/fixtures/keys/rsasha256-9.pem"),
+    include_str!("../../tests/fixtures/keys/rsasha256-10.pem"),
 ];
 const ECDSA: [&str; KEYS_PER_ALGORITHM] = [
     include_str!("../../tests/fixtures/keys/ecdsap256sha256-1.pem"),
     include_str!("../../tests/fixtures/keys/ecdsap256sha256-2.pem"),
     include_str!("../../tests/fixtures/keys/ecdsap256sha256-3.pem"),
     include_str!("../../tests/fixtures/keys/ecdsap256sha256-4.pem"),
+    include_str!("../../tests/fixtures/keys/ecdsap256sha256-5.pem"),
+    include_str!("../../tests/fixtures/keys/ecdsap256sha256-6.pem"),
+    include_str!("../../tests/fixtures/keys/ecdsap256sha256-7.pem"),
+    include_str!("../../tests/fixtures/keys/ecdsap256sha256-8.pem"),
+    include_str!("../../tests/fixtures/keys/ecdsap256sha256-9.pem"),
+    include_str!("../../tests/fixtures/keys/ecdsap256sha256-10.pem"),
 ];
 const ED25519: [&str; KEYS_PER_ALGORITHM] = [
     include_str!("../../tests/fixtures/keys/ed25519-1.pem"),
     include_str!("../../tests/fixtures/keys/ed25519-2.pem"),
     include_str!("../../tests/fixtures/keys/ed25519-3.pem"),
     include_str!("../../tests/fixtures/keys/ed25519-4.pem"),
+    include_str!("../../tests/fixtures/keys/ed25519-5.pem"),
+    include_str!("../../tests/fixtures/keys/ed25519-6.pem"),
+    include_str!("../../tests/fixtures/keys/ed25519-7.pem"),
+    include_str!("../../tests/fixtures/keys/ed25519-8.pem"),
+    include_str!("../../tests/fixtures/keys/ed25519-9.pem"),
+    include_str!("../../tests/fixtures/keys/ed25519-10.pem"),
 ];
 
 /// Fixture key number `index` (0-based, below [`KEYS_PER_ALGORITHM`]) of `algorithm`.
