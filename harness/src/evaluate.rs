@@ -3,6 +3,8 @@
 //! model enumerates what any resolver could hold at every instant, and each non-secure band
 //! becomes a failed check with its witness.
 
+use std::collections::BTreeMap;
+
 use hickory_proto::rr::Name;
 use jiff::Timestamp;
 
@@ -83,9 +85,26 @@ pub fn timeline_for(
             .collect();
         ops.push(tl.add_source(TlSource::operator(format!("operator {}", r.label), hosts)));
     }
+    let mut own: BTreeMap<Source, SourceId> = BTreeMap::new();
+    for (src, addr, hosts) in observer.own_servers() {
+        let i = src.registrar().unwrap_or_default();
+        let label = s.registrars.get(i).map_or("?", |r| r.label.as_str());
+        let hosts: Vec<Name> = hosts
+            .iter()
+            .filter_map(|h| Name::from_ascii(h).ok())
+            .collect();
+        own.insert(
+            src.clone(),
+            tl.add_source(TlSource::operator(
+                format!("registrar {label}'s own server {addr}"),
+                hosts,
+            )),
+        );
+    }
     let id_of = |src: &Source| match src {
         Source::Parent => parent,
         Source::Operator(i) => ops[*i],
+        Source::Own(..) => own.get(src).copied().unwrap_or(parent),
     };
     // Versions in the order they were first served; a version that ended without a
     // successor means the source stopped answering.

@@ -2,6 +2,7 @@
 //! chain-of-trust checker and reports.
 #![forbid(unsafe_code)]
 
+pub mod certify;
 pub mod checker;
 pub mod checks;
 pub mod dnsutil;

@@ -4,11 +4,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use harness::report::SuiteReport;
-use harness::runner::{RunOptions, run_scenario};
+use harness::runner::{RunOptions, run_suite};
 use harness::scenario::{self, Scenario};
 
 /// Proves that a DNSSEC-signed domain can change registrar without breaking its chain of trust.
@@ -34,6 +33,38 @@ enum Command {
     ///
     /// Exit status 0 only for Secure.
     Lookup(harness::lookup::LookupArgs),
+    /// Run the certification profile against a registrar and write the report a registry
+    /// can accept (certification.html and certification.json).
+    ///
+    /// Exit status 0 only when every scenario passed.
+    Certify(CertifyArgs),
+    /// Be the reference registrar as an adapter-protocol process (newline-delimited JSON on
+    /// stdin/stdout; see harness/ADAPTER.md). The harness starts it; it is not run by hand.
+    ReferenceRegistrar {
+        /// Run its own authoritative DNS servers and announce them, instead of using the
+        /// operator the harness hosts.
+        #[arg(long)]
+        own_dns: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct CertifyArgs {
+    /// The registrar under test, as a shell command.
+    #[arg(long, value_name = "COMMAND")]
+    subject: String,
+    /// Where to write certification.html and certification.json.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The profile's scenario directory (default: scenarios/certify/).
+    #[arg(long, value_name = "DIR")]
+    profile: Option<PathBuf>,
+    /// Seconds to wait for any answer of the registrar process.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -43,6 +74,13 @@ struct RunArgs {
     /// The registrar under test, as a shell command, for every `subject` role.
     #[arg(long, value_name = "COMMAND")]
     subject: Option<String>,
+    /// Run every reference registrar through the adapter protocol with this command
+    /// (normally `harness reference-registrar`) instead of in-process.
+    #[arg(long, value_name = "COMMAND")]
+    reference_process: Option<String>,
+    /// Seconds to wait for any answer of a registrar process.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
     /// Write JUnit XML here.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -71,6 +109,109 @@ fn main() -> ExitCode {
         Command::Lint { paths } => lint(&paths),
         Command::Run(args) => run(args),
         Command::Lookup(args) => harness::lookup::run(&args),
+        Command::Certify(args) => certify(args),
+        Command::ReferenceRegistrar { own_dns } => reference_registrar(own_dns),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("harness: cannot start the async runtime: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn reference_registrar(own_dns: bool) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match runtime.block_on(harness::registrar::process::run(own_dns)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("harness reference-registrar: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn certify(args: CertifyArgs) -> ExitCode {
+    let profile = args
+        .profile
+        .clone()
+        .unwrap_or_else(harness::certify::profile_dir);
+    let scenarios = match harness::certify::load_profile(&profile) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match runtime() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let options = RunOptions {
+        subject: Some(args.subject.clone()),
+        timeout: Some(std::time::Duration::from_secs(args.timeout.max(1))),
+        ..RunOptions::default()
+    };
+    let suite = run_with_progress(&runtime, scenarios, &options, args.jobs);
+    print!("{}", suite.summary(false));
+    let report = harness::certify::Certification::new(&args.subject, &profile, suite);
+    match report.write(&args.out) {
+        Ok((json, html)) => {
+            println!(
+                "{}: wrote {} and {}",
+                if report.certified {
+                    "certified"
+                } else {
+                    "NOT certified"
+                },
+                html.display(),
+                json.display()
+            );
+            if report.certified {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("harness: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs scenarios with a progress bar on a terminal.
+fn run_with_progress(
+    runtime: &tokio::runtime::Runtime,
+    scenarios: Vec<Scenario>,
+    options: &RunOptions,
+    jobs: usize,
+) -> SuiteReport {
+    let started = jiff::Timestamp::now();
+    let wall = std::time::Instant::now();
+    let progress = indicatif::ProgressBar::new(scenarios.len() as u64);
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let bar = progress.clone();
+    let reports = runtime.block_on(run_suite(scenarios, options, jobs, move |r| {
+        bar.set_message(r.id.clone());
+        bar.inc(1);
+    }));
+    progress.finish_and_clear();
+    SuiteReport {
+        harness_version: env!("CARGO_PKG_VERSION"),
+        started,
+        wall_seconds: wall.elapsed().as_secs_f64(),
+        scenarios: reports,
     }
 }
 
@@ -127,60 +268,18 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("harness: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let options = RunOptions {
         subject: args.subject.clone(),
+        reference_process: args.reference_process.clone(),
+        timeout: Some(std::time::Duration::from_secs(args.timeout.max(1))),
+        poll_interval: None,
     };
-    let started = jiff::Timestamp::now();
-    let wall = std::time::Instant::now();
     let total = scenarios.len();
-    let progress = indicatif::ProgressBar::new(total as u64);
-    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let reports = runtime.block_on(async {
-        let jobs = args.jobs.max(1);
-        let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
-        let mut tasks = Vec::new();
-        for s in scenarios {
-            let s = Arc::new(s);
-            let options = options.clone();
-            let permit = semaphore.clone();
-            let progress = progress.clone();
-            tasks.push(tokio::spawn(async move {
-                let _permit = permit.acquire_owned().await;
-                progress.set_message(s.id.clone());
-                let r = run_scenario(s, &options).await;
-                progress.inc(1);
-                r
-            }));
-        }
-        let mut out = Vec::new();
-        for t in tasks {
-            match t.await {
-                Ok(r) => out.push(r),
-                Err(e) => eprintln!("harness: a scenario task failed: {e}"),
-            }
-        }
-        out
-    });
-    progress.finish_and_clear();
-    let suite = SuiteReport {
-        harness_version: env!("CARGO_PKG_VERSION"),
-        started,
-        wall_seconds: wall.elapsed().as_secs_f64(),
-        scenarios: reports,
-    };
+    let suite = run_with_progress(&runtime, scenarios, &options, args.jobs);
     print!("{}", suite.summary(args.verbose));
     let mut code = if suite.passed() && suite.scenarios.len() == total {
         ExitCode::SUCCESS

@@ -27,6 +27,19 @@ pub enum Source {
     Parent,
     /// A registrar's operator (by registrar index).
     Operator(usize),
+    /// A server a registrar process runs itself (registrar index, server number), in place
+    /// of its hosted operator.
+    Own(usize, usize),
+}
+
+impl Source {
+    /// The registrar whose DNS this is, if any.
+    pub fn registrar(&self) -> Option<usize> {
+        match self {
+            Self::Parent => None,
+            Self::Operator(i) | Self::Own(i, _) => Some(*i),
+        }
+    }
 }
 
 /// One version of one answer.
@@ -59,6 +72,8 @@ pub struct Observer {
     observations: u64,
     combinations: u64,
     labels: Vec<String>,
+    /// Servers registrar processes run themselves: (source, address, host names).
+    own: Vec<(Source, SocketAddr, Vec<String>)>,
 }
 
 fn fqdn(n: &str) -> String {
@@ -114,7 +129,89 @@ impl Observer {
             observations: 0,
             combinations: 0,
             labels: s.registrars.iter().map(|r| r.label.clone()).collect(),
+            own: Vec::new(),
         }
+    }
+
+    /// Registrar `i` answers from its own servers (host name → address), not from its hosted
+    /// operator: each distinct address becomes a source of its own, reached through the host
+    /// names announced for it.
+    pub fn use_own_servers(&mut self, i: usize, servers: &BTreeMap<String, SocketAddr>) {
+        self.sources.retain(|(s, _)| s.registrar() != Some(i));
+        let mut by_addr: BTreeMap<SocketAddr, Vec<String>> = BTreeMap::new();
+        for (host, addr) in servers {
+            by_addr.entry(*addr).or_default().push(fqdn(host));
+        }
+        for (k, (addr, hosts)) in by_addr.into_iter().enumerate() {
+            let src = Source::Own(i, k);
+            self.sources.push((src.clone(), addr));
+            self.own.push((src, addr, hosts));
+        }
+    }
+
+    /// The servers registrar processes run themselves: (source, address, host names).
+    pub fn own_servers(&self) -> &[(Source, SocketAddr, Vec<String>)] {
+        &self.own
+    }
+
+    /// The DNSKEYs a registrar's own servers serve for `domain` now (last observation), and
+    /// whether it runs its own servers at all.
+    pub fn own_dnskeys(
+        &self,
+        registrar: usize,
+        domain: &str,
+    ) -> Option<Vec<hickory_proto::dnssec::rdata::DNSKEY>> {
+        if !self
+            .own
+            .iter()
+            .any(|(s, _, _)| s.registrar() == Some(registrar))
+        {
+            return None;
+        }
+        Some(
+            self.served_dnskeys(
+                |s| matches!(s, Source::Own(i, _) if *i == registrar),
+                domain,
+                true,
+            )
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect(),
+        )
+    }
+
+    /// The DNSKEYs served for `domain` by sources `pick` selects, each with when it was first
+    /// served (only those served now, with `current`).
+    pub fn served_dnskeys(
+        &self,
+        pick: impl Fn(&Source) -> bool,
+        domain: &str,
+        current: bool,
+    ) -> Vec<(hickory_proto::dnssec::rdata::DNSKEY, Timestamp)> {
+        let q = fqdn(domain);
+        let mut out: Vec<(hickory_proto::dnssec::rdata::DNSKEY, Timestamp)> = Vec::new();
+        for v in &self.versions {
+            if v.qtype != RecordType::DNSKEY || v.qname != q || !pick(&v.source) {
+                continue;
+            }
+            if current && v.until.is_some() {
+                continue;
+            }
+            for r in &v.message.answers {
+                if let RData::DNSSEC(DNSSECRData::DNSKEY(k)) = &r.data {
+                    match out.iter_mut().find(|(x, _)| x == k) {
+                        Some((_, t)) => *t = (*t).min(v.from),
+                        None => out.push((k.clone(), v.from)),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether some DNS the harness does not control is observed (so every round must look).
+    pub fn has_own_servers(&self) -> bool {
+        !self.own.is_empty()
     }
 
     /// Asks every source every question at `now`; returns whether any answer changed.
@@ -130,7 +227,7 @@ impl Observer {
         for (source, addr) in self.sources.clone() {
             let questions = match source {
                 Source::Parent => self.parent_questions.clone(),
-                Source::Operator(_) => self.operator_questions.clone(),
+                Source::Operator(_) | Source::Own(..) => self.operator_questions.clone(),
             };
             for (qname, qtype) in questions {
                 let name =
@@ -234,8 +331,16 @@ impl Observer {
                     .collect();
                 let mut dnskey = Vec::new();
                 for (i, label) in self.labels.iter().enumerate() {
-                    let tags: Vec<String> = served(&Source::Operator(i), RecordType::DNSKEY)
+                    let mut srcs = vec![Source::Operator(i)];
+                    srcs.extend(
+                        self.own
+                            .iter()
+                            .filter(|(s, _, _)| s.registrar() == Some(i))
+                            .map(|(s, _, _)| s.clone()),
+                    );
+                    let mut tags: Vec<String> = srcs
                         .iter()
+                        .flat_map(|s| served(s, RecordType::DNSKEY))
                         .flat_map(|v| v.message.answers.iter())
                         .filter_map(|r| match &r.data {
                             RData::DNSSEC(DNSSECRData::DNSKEY(k)) => {
@@ -244,6 +349,8 @@ impl Observer {
                             _ => None,
                         })
                         .collect();
+                    tags.sort();
+                    tags.dedup();
                     if !tags.is_empty() {
                         dnskey.push(format!("{label}: {}", tags.join(" ")));
                     }

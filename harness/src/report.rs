@@ -86,6 +86,8 @@ pub struct ScenarioReport {
     pub sha256: String,
     /// The subject command, when one played.
     pub subject: Option<String>,
+    /// Who played each registrar (label → `subject`, `reference`, with fault and options).
+    pub roles: std::collections::BTreeMap<String, String>,
     /// Whether every required check passed.
     pub passed: bool,
     /// Every check evaluated.
@@ -225,7 +227,7 @@ impl SuiteReport {
                 }
             }
             if let Some(e) = &s.error {
-                let _ = writeln!(out, "     harness fault: {e}");
+                let _ = writeln!(out, "     stopped: {e}");
             }
         }
         let passed = self.scenarios.iter().filter(|s| s.passed).count();

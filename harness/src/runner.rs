@@ -7,6 +7,7 @@
 //! same run.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,9 +18,13 @@ use mock_registry::epp::keyrelay::{self, Expiry, KeyRelayData};
 use mock_registry::epp::message::{CommandKind, Create, Frame};
 use mock_registry::epp::{AuthInfo, XsDuration};
 
-use crate::checks::{CheckId, Severity};
-use crate::observe::Observer;
+use crate::checks::CheckId;
+use crate::observe::{Observer, Source};
+use crate::registrar::protocol::{
+    self, DnsChoice, DnsSetup, EppSetup, HostedOperator, ToRegistrar,
+};
 use crate::registrar::reference::{Config, ReferenceRegistrar};
+use crate::registrar::subject::{self, SubjectProcess};
 use crate::registrar::{LocalOperator, TickReport};
 use crate::report::{CheckResult, Outcome, ScenarioReport};
 use crate::scenario::file::PlayedBy;
@@ -29,39 +34,62 @@ use crate::world::World;
 /// How to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// The subject command, for `subject` roles.
+    /// The subject command (run by `sh -c`), for `subject` roles.
     pub subject: Option<String>,
+    /// Run every reference registrar as this adapter-protocol process instead of in-process
+    /// (normally `harness reference-registrar`); the verdicts must not change.
+    pub reference_process: Option<String>,
+    /// How long to wait for a registrar process's answer (default
+    /// [`subject::DEFAULT_TIMEOUT`]).
+    pub timeout: Option<Duration>,
+    /// The reference registrars' poll interval in seconds, where the scenario does not set
+    /// one (default 1800).
+    pub poll_interval: Option<u64>,
 }
 
 /// A registrar as the runner drives it.
 #[derive(Debug)]
 enum Player {
     Reference(Box<ReferenceRegistrar<LocalOperator>>),
+    Process(Box<SubjectProcess>),
 }
 
 impl Player {
     async fn tick(&mut self, now: Timestamp) -> TickReport {
         match self {
             Self::Reference(r) => r.tick(now).await,
+            Self::Process(p) => p.tick(now).await,
         }
     }
 
     async fn request_token(&mut self, domain: &str, now: Timestamp) -> Result<String, String> {
         match self {
             Self::Reference(r) => r.request_token(domain, now).await,
+            Self::Process(p) => p.request_token(domain, now).await,
         }
     }
 
-    fn transfer_in(
+    async fn transfer_in(
         &mut self,
         domain: &str,
         token: &str,
         records: Vec<String>,
         checks: Vec<(String, String)>,
         now: Timestamp,
-    ) {
+    ) -> Result<(), String> {
         match self {
-            Self::Reference(r) => r.transfer_in(domain, token, records, checks, now),
+            Self::Reference(r) => {
+                r.transfer_in(domain, token, records, checks, now);
+                Ok(())
+            }
+            Self::Process(p) => p.transfer_in(domain, token, records, checks, now).await,
+        }
+    }
+
+    fn failure(&self) -> Option<&str> {
+        match self {
+            Self::Reference(_) => None,
+            Self::Process(p) => p.failure(),
         }
     }
 
@@ -81,6 +109,7 @@ impl Player {
                 }
                 out
             }
+            Self::Process(p) => p.log().to_vec(),
         }
     }
 }
@@ -102,6 +131,8 @@ struct Run {
     /// Registry log positions of scripted steps (their refusals are expected).
     scripted: Vec<std::ops::Range<usize>>,
     step_names: Vec<(Timestamp, String)>,
+    /// Refusals and failures of registrar processes met while playing steps.
+    registrar_errors: Vec<String>,
 }
 
 /// Runs one scenario and reports.
@@ -114,6 +145,7 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         path: scenario.path.display().to_string(),
         sha256: scenario.sha256.clone(),
         subject: options.subject.clone(),
+        roles: roles(&scenario, options),
         passed: false,
         checks: Vec::new(),
         virtual_start: start,
@@ -149,10 +181,14 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
             report.checks = run.checks;
         }
         Err(e) => {
+            let (check, e) = match e {
+                PlayError::Harness(e) => (CheckId::HarnessFault, e),
+                PlayError::Registrar(e) => (CheckId::RegistrarFailure, e),
+            };
             report.error = Some(e.clone());
             report.checks.push(CheckResult {
-                check: CheckId::HarnessFault,
-                severity: Severity::Critical,
+                check,
+                severity: check.severity(),
                 outcome: Outcome::Fail,
                 message: e,
                 at: None,
@@ -168,12 +204,99 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
     report
 }
 
-async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, String> {
-    let world = World::build(scenario.clone()).await?;
+/// Who plays each registrar, for the report.
+fn roles(s: &Scenario, options: &RunOptions) -> BTreeMap<String, String> {
+    s.registrars
+        .iter()
+        .map(|r| {
+            let mut who = match r.played_by {
+                PlayedBy::Subject => "subject".to_string(),
+                PlayedBy::Reference if options.reference_process.is_some() => {
+                    "reference (as a process)".to_string()
+                }
+                PlayedBy::Reference => "reference".to_string(),
+            };
+            if let Some(f) = r.fault {
+                who.push_str(&format!(", fault {}", f.name()));
+            }
+            if let Some(p) = r
+                .poll_interval
+                .filter(|_| r.played_by == PlayedBy::Reference)
+            {
+                who.push_str(&format!(
+                    ", polls every {}",
+                    crate::report::human(SignedDuration::from_secs(p as i64))
+                ));
+            }
+            (r.label.clone(), who)
+        })
+        .collect()
+}
+
+/// Runs scenarios, `jobs` at a time, calling `done` as each finishes; reports in the
+/// scenarios' order.
+pub async fn run_suite(
+    scenarios: Vec<Scenario>,
+    options: &RunOptions,
+    jobs: usize,
+    done: impl Fn(&ScenarioReport) + Send + Sync + 'static,
+) -> Vec<ScenarioReport> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let done = Arc::new(done);
+    let mut tasks = Vec::new();
+    for s in scenarios {
+        let s = Arc::new(s);
+        let options = options.clone();
+        let permit = semaphore.clone();
+        let done = done.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = permit.acquire_owned().await;
+            let r = run_scenario(s, &options).await;
+            done(&r);
+            r
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(r) => out.push(r),
+            Err(e) => tracing::error!("a scenario task failed: {e}"),
+        }
+    }
+    out
+}
+
+/// Why a run could not be played to the end.
+#[derive(Debug)]
+enum PlayError {
+    /// The harness failed (a server did not start, an observation failed).
+    Harness(String),
+    /// A registrar process failed before the run could start.
+    Registrar(String),
+}
+
+impl From<String> for PlayError {
+    fn from(e: String) -> Self {
+        Self::Harness(e)
+    }
+}
+
+async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, PlayError> {
+    let mut world = World::build(scenario.clone()).await?;
     let mut players = Vec::new();
+    let mut own_dns = Vec::new();
     for (i, r) in scenario.registrars.iter().enumerate() {
-        let player = match r.played_by {
-            PlayedBy::Reference => {
+        let command = match r.played_by {
+            PlayedBy::Subject => Some(options.subject.clone().ok_or_else(|| {
+                format!(
+                    "registrar {} is played by the subject, but no --subject command was given",
+                    r.label
+                )
+            })?),
+            PlayedBy::Reference => options.reference_process.clone(),
+        };
+        let player = match command {
+            None => {
                 let cfg = Config {
                     clid: r.clid.clone(),
                     password: world.password(i),
@@ -182,29 +305,60 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Stri
                     tld: scenario.world.tld.clone(),
                     fault: r.fault,
                     directory: world.directory.clone(),
-                    poll_interval: SignedDuration::from_mins(30),
+                    poll_interval: SignedDuration::from_secs(
+                        r.poll_interval.or(options.poll_interval).unwrap_or(1800) as i64,
+                    ),
                 };
                 let op = LocalOperator(world.operators[i].clone());
-                Some(Player::Reference(Box::new(
-                    ReferenceRegistrar::connect(cfg, op).await?,
-                )))
+                Player::Reference(Box::new(ReferenceRegistrar::connect(cfg, op).await?))
             }
-            PlayedBy::Subject => {
-                let Some(cmd) = &options.subject else {
-                    return Err(format!(
-                        "registrar {} is played by the subject, but no --subject command was given",
-                        r.label
-                    ));
+            Some(cmd) => {
+                let hello = hello(&world, i, options.poll_interval)?;
+                let p = match SubjectProcess::start(
+                    &r.label,
+                    &cmd,
+                    hello,
+                    world.operators[i].clone(),
+                    options.timeout.unwrap_or(subject::DEFAULT_TIMEOUT),
+                )
+                .await
+                {
+                    Ok(p) => p,
+                    Err(e) => return Err(PlayError::Registrar(e)),
                 };
-                return Err(format!(
-                    "subject registrars ({cmd}) need the adapter protocol, which is not available yet"
-                ));
+                if let DnsChoice::Own { servers } = &p.dns {
+                    if let Some(d) = scenario.domains.iter().find(|d| d.sponsor == i) {
+                        return Err(PlayError::Registrar(format!(
+                            "registrar {} announced its own DNS servers, but it sponsors {} at \
+                             the start, whose zone is on the hosted operator: use the hosted \
+                             operator when a scenario starts with a domain of yours",
+                            r.label, d.name
+                        )));
+                    }
+                    let mut parsed = BTreeMap::new();
+                    for (host, addr) in servers {
+                        let addr: SocketAddr = addr.parse().map_err(|e| {
+                            PlayError::Registrar(format!(
+                                "registrar {}: announced server {host} at {addr:?}: {e}",
+                                r.label
+                            ))
+                        })?;
+                        let host = host.trim_end_matches('.').to_ascii_lowercase();
+                        world.directory.hosts.insert(host.clone(), addr);
+                        parsed.insert(host, addr);
+                    }
+                    own_dns.push((i, parsed));
+                }
+                Player::Process(Box::new(p))
             }
         };
-        players.push(player);
+        players.push(Some(player));
     }
     let n = players.len();
-    let observer = Observer::new(&world);
+    let mut observer = Observer::new(&world);
+    for (i, servers) in &own_dns {
+        observer.use_own_servers(*i, servers);
+    }
     let mut run = Run {
         world,
         players,
@@ -217,20 +371,75 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Stri
         checks: Vec::new(),
         scripted: Vec::new(),
         step_names: Vec::new(),
+        registrar_errors: Vec::new(),
     };
-    run.settle_with(true).await?;
-    for (i, step) in scenario.steps.iter().enumerate() {
-        let now = run.world.clock.now();
-        run.step_names.push((
-            now,
-            format!("[step {}] {}", i + 1, describe(&scenario, step)),
-        ));
-        run.step(step).await?;
+    let result = run.play_steps().await;
+    for p in run.players.iter_mut().flatten() {
+        if let Player::Process(p) = p {
+            p.shutdown().await;
+        }
     }
-    // Let caches empty after the last change, so the checker sees the whole tail.
-    run.finish().await?;
-    run.evaluate().await;
+    result?;
     Ok(run)
+}
+
+/// The `hello` for registrar `i` of the world.
+fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegistrar, String> {
+    let r = &world.scenario.registrars[i];
+    let creds = world
+        .pki
+        .registrar(&r.clid)
+        .ok_or_else(|| format!("no credentials for {}", r.clid))?;
+    Ok(ToRegistrar::Hello {
+        id: 1,
+        protocol: protocol::VERSION,
+        now: world.clock.now(),
+        label: r.label.clone(),
+        tld: world.scenario.world.tld.clone(),
+        epp: EppSetup {
+            clid: r.clid.clone(),
+            password: world.password(i),
+            address: world.epp.local_addr().to_string(),
+            ca_file: world
+                .pki
+                .dir()
+                .join(mock_registry::pki::CA_CERT_FILE)
+                .display()
+                .to_string(),
+            cert_file: creds.cert_path().display().to_string(),
+            key_file: creds.key_path().display().to_string(),
+        },
+        dns: DnsSetup {
+            parent: world
+                .directory
+                .parent
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            hosts: world
+                .directory
+                .hosts
+                .iter()
+                .map(|(h, a)| (h.clone(), a.to_string()))
+                .collect(),
+            trust_anchor: format!(
+                ". IN DNSKEY {}",
+                mock_registry::dns::keys::format_dnskey(&world.anchor.dnskey)
+            ),
+        },
+        operator: HostedOperator {
+            ns: r.operator.ns.clone(),
+            algorithm: r.operator.algorithm,
+        },
+        domains: world
+            .scenario
+            .domains
+            .iter()
+            .filter(|d| d.sponsor == i)
+            .map(|d| d.name.clone())
+            .collect(),
+        fault: r.fault.map(|f| f.name().to_string()),
+        poll_interval: r.poll_interval.or(poll_interval),
+    })
 }
 
 fn describe(s: &Scenario, step: &Step) -> String {
@@ -276,6 +485,29 @@ impl Run {
         self.world.clock.now()
     }
 
+    /// The scenario's steps, then the tail until caches empty, then the evaluation. A
+    /// registrar process that fails stops the steps (the others could wait on it forever);
+    /// what happened until then is still evaluated.
+    async fn play_steps(&mut self) -> Result<(), String> {
+        let scenario = self.world.scenario.clone();
+        self.settle_with(true).await?;
+        for (i, step) in scenario.steps.iter().enumerate() {
+            let now = self.now();
+            self.step_names.push((
+                now,
+                format!("[step {}] {}", i + 1, describe(&scenario, step)),
+            ));
+            self.step(step).await?;
+            if self.players.iter().flatten().any(|p| p.failure().is_some()) {
+                break;
+            }
+        }
+        // Let caches empty after the last change, so the checker sees the whole tail.
+        self.finish().await?;
+        self.evaluate().await;
+        Ok(())
+    }
+
     /// Publishes what is due and records what the servers serve whenever that changed (or,
     /// with `force`, in any case: after a fault or a scripted step, or when a server the
     /// harness does not control may have changed).
@@ -294,7 +526,9 @@ impl Run {
     }
 
     async fn settle(&mut self) -> Result<(), String> {
-        self.settle_with(false).await
+        // Servers a registrar runs itself change without the harness knowing: look every time.
+        let force = self.observer.has_own_servers();
+        self.settle_with(force).await
     }
 
     /// Ticks every registrar due now.
@@ -408,16 +642,33 @@ impl Run {
                     .world
                     .sponsor_of(&name)
                     .ok_or_else(|| format!("{name} does not exist"))?;
-                let token = self.players[sponsor]
+                let label = |i: usize| scenario.registrars[i].label.clone();
+                let token = match self.players[sponsor]
                     .as_mut()
                     .ok_or("the sponsor is not played")?
                     .request_token(&name, now)
-                    .await?;
+                    .await
+                {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.registrar_errors.push(format!(
+                            "{}: refused the token of {name}: {e}",
+                            label(sponsor)
+                        ));
+                        return Ok(());
+                    }
+                };
                 let d = &scenario.domains[*domain];
-                self.players[*to]
+                if let Err(e) = self.players[*to]
                     .as_mut()
                     .ok_or("the gaining registrar is not played")?
-                    .transfer_in(&name, &token, d.records.clone(), d.checks.clone(), now);
+                    .transfer_in(&name, &token, d.records.clone(), d.checks.clone(), now)
+                    .await
+                {
+                    self.registrar_errors
+                        .push(format!("{}: refused to move {name} in: {e}", label(*to)));
+                    return Ok(());
+                }
                 self.wakes[*to] = Some(now);
                 self.transfers.push((name, *to, now));
             }
@@ -427,8 +678,12 @@ impl Run {
                     .world
                     .sponsor_of(&name)
                     .ok_or_else(|| format!("{name} does not exist"))?;
-                if let Some(p) = self.players[sponsor].as_mut() {
-                    p.request_token(&name, now).await?;
+                if let Some(p) = self.players[sponsor].as_mut()
+                    && let Err(e) = p.request_token(&name, now).await
+                {
+                    let label = &scenario.registrars[sponsor].label;
+                    self.registrar_errors
+                        .push(format!("{label}: refused the token of {name}: {e}"));
                 }
             }
             Step::Run { limit } => {
@@ -678,6 +933,29 @@ impl Run {
         self.observer.set_combinations(chain.combinations);
         self.checks.extend(chain.checks);
 
+        // Registrar processes followed the protocol.
+        let mut failures = self.registrar_errors.clone();
+        let mut processes = 0;
+        for p in self.players.iter().flatten() {
+            if let Player::Process(p) = p {
+                processes += 1;
+                failures.extend(p.failure().map(str::to_string));
+            }
+        }
+        if !failures.is_empty() {
+            self.fail(
+                CheckId::RegistrarFailure,
+                failures[0].clone(),
+                None,
+                failures,
+            );
+        } else if processes > 0 {
+            self.pass(
+                CheckId::RegistrarFailure,
+                format!("{processes} registrar process(es) followed the adapter protocol"),
+            );
+        }
+
         // Every command a registrar sent in the procedure was accepted.
         let clids: Vec<String> = scenario.registrars.iter().map(|r| r.clid.clone()).collect();
         let refused: Vec<String> = {
@@ -821,6 +1099,14 @@ impl Run {
             let d = scenario.domains[di].name.clone();
             let mut want = Vec::new();
             for ri in &rs {
+                if let Some(keys) = self.observer.own_dnskeys(*ri, &d) {
+                    // A registrar with its own servers: the KSKs they serve now.
+                    for k in keys.iter().filter(|k| k.secure_entry_point()) {
+                        let k = crate::world::operator::key_data(k);
+                        want.extend(mock_registry::registry::keys::ds_for(&d, &k));
+                    }
+                    continue;
+                }
                 let mut op = self.world.operators[*ri].lock().await;
                 if let Ok(k) = op.ksk_key_data(&d) {
                     want.extend(mock_registry::registry::keys::ds_for(&d, &k));
@@ -864,7 +1150,42 @@ impl Run {
             }
         }
         let mut stale = Vec::new();
+        for (i, r) in scenario.registrars.iter().enumerate() {
+            // Servers a registrar runs itself: a key they still serve that another
+            // registrar's DNS served first is a foreign key left behind.
+            for d in &scenario.domains {
+                if self.observer.own_dnskeys(i, &d.name).is_none() {
+                    continue;
+                }
+                let mine_src = |s: &Source| matches!(s, Source::Own(j, _) if *j == i);
+                let mine_now = self.observer.served_dnskeys(mine_src, &d.name, true);
+                let mine_ever = self.observer.served_dnskeys(mine_src, &d.name, false);
+                let theirs = self.observer.served_dnskeys(
+                    |s| s.registrar().is_some_and(|j| j != i),
+                    &d.name,
+                    false,
+                );
+                let left = mine_now
+                    .iter()
+                    .filter(|(k, _)| {
+                        let first_mine = mine_ever.iter().find(|(x, _)| x == k).map(|(_, t)| *t);
+                        theirs
+                            .iter()
+                            .any(|(x, t)| x == k && first_mine.is_none_or(|m| *t < m))
+                    })
+                    .count();
+                if left > 0 {
+                    stale.push(format!(
+                        "registrar {}'s own servers still publish {left} foreign key(s) in {}",
+                        r.label, d.name
+                    ));
+                }
+            }
+        }
         for (i, op) in self.world.operators.iter().enumerate() {
+            if self.observer.own_dnskeys(i, "").is_some() {
+                continue;
+            }
             let op = op.lock().await;
             for d in op.hosted() {
                 let f = op.foreign_keys(&d);

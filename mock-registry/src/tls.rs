@@ -106,6 +106,29 @@ pub fn client_config_with_identity(
     Ok(config)
 }
 
+/// A registrar's TLS configuration from PEM files, as a registrar process gets them: the CA to
+/// trust (and nothing else), its certificate and its PKCS#8 key.
+pub fn client_config_from_files(
+    ca: &std::path::Path,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<ClientConfig, String> {
+    use rustls_pki_types::PrivateKeyDer;
+    use rustls_pki_types::pem::PemObject;
+    let ca = CertificateDer::from_pem_file(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+    let cert =
+        CertificateDer::from_pem_file(cert).map_err(|e| format!("{}: {e}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let mut roots = RootCertStore::empty();
+    roots.add(ca).map_err(|e| e.to_string())?;
+    ClientConfig::builder_with_provider(crypto_provider())
+        .with_protocol_versions(VERSIONS)
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(vec![cert], key)
+        .map_err(|e| e.to_string())
+}
+
 /// A client configuration that trusts `pki`'s CA but presents no certificate, which the
 /// registry must refuse.
 pub fn client_config_without_certificate(pki: &Pki) -> Result<ClientConfig, TlsConfigError> {

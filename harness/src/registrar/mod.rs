@@ -13,7 +13,10 @@ use tokio::sync::Mutex;
 
 use crate::world::operator::{self, Operator};
 
+pub mod process;
+pub mod protocol;
 pub mod reference;
+pub mod subject;
 
 /// What a registrar reports after a tick.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

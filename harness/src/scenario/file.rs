@@ -160,6 +160,9 @@ pub struct RegistrarFile {
     pub fault: Option<Spanned<String>>,
     /// The EPP clID (default `registrar-<label>`).
     pub clid: Option<String>,
+    /// How often the reference registrar polls its queue (default 30m); a slow poller is a
+    /// counterpart a registrar under test must cope with.
+    pub poll_interval: Option<Dur>,
     /// Its DNS operator.
     #[serde(default)]
     pub operator: OperatorFile,

@@ -215,6 +215,8 @@ pub struct RegistrarSpec {
     pub played_by: PlayedBy,
     /// A deliberate mistake.
     pub fault: Option<Fault>,
+    /// The reference registrar's poll interval in seconds (None: its default, 30 minutes).
+    pub poll_interval: Option<u64>,
     /// Its operator.
     pub operator: OperatorSpec,
 }
@@ -496,6 +498,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 .unwrap_or_else(|| format!("registrar-{lower}")),
             played_by: r.played_by,
             fault,
+            poll_interval: r.poll_interval.map(|d| d.0.as_secs().max(1).unsigned_abs()),
             operator: OperatorSpec {
                 algorithm,
                 keys: o.keys.unwrap_or(KeyScheme::KskZsk),

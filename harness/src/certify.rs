@@ -1,0 +1,260 @@
+//! `harness certify`: the certification profile and the report a registry can accept.
+//!
+//! The profile is the set of scenario files under `scenarios/certify/` (each marked
+//! `certify = true`, each with at least one `subject` role): the subject as the gaining side,
+//! as the losing side, on both sides, and against counterparts that misbehave. The report is
+//! two files: `certification.json` (machine-readable: harness and protocol versions, the
+//! SHA-256 of every scenario file, every verdict, every check, the transcripts) and
+//! `certification.html` (the same for a person, self-contained).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::report::{Outcome, ScenarioReport, SuiteReport, transcript_text};
+use crate::scenario::file::PlayedBy;
+use crate::scenario::{self, Scenario};
+
+/// The JSON file's name in the output directory.
+pub const JSON_FILE: &str = "certification.json";
+/// The page's name in the output directory.
+pub const HTML_FILE: &str = "certification.html";
+
+/// The default profile directory: `certify/` under the scenario library.
+pub fn profile_dir() -> PathBuf {
+    scenario::default_dir().join("certify")
+}
+
+/// Loads the profile, refusing files that are not certification scenarios.
+pub fn load_profile(dir: &Path) -> Result<Vec<Scenario>, String> {
+    let files = scenario::discover(&[dir.to_path_buf()]).map_err(|e| e.to_string())?;
+    if files.is_empty() {
+        return Err(format!("{}: no scenario files", dir.display()));
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match scenario::load(&f) {
+            Ok(s) if !s.certify => errors.push(format!(
+                "{}: not a certification scenario (it lacks `certify = true`)",
+                f.display()
+            )),
+            Ok(s)
+                if !s
+                    .registrars
+                    .iter()
+                    .any(|r| r.played_by == PlayedBy::Subject) =>
+            {
+                errors.push(format!(
+                    "{}: no registrar is played by the subject",
+                    f.display()
+                ))
+            }
+            Ok(s) => out.push(s),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+/// The certification report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Certification {
+    /// Always `harness-certification`.
+    pub kind: &'static str,
+    /// The harness version that made it.
+    pub harness_version: &'static str,
+    /// The adapter protocol version the subject spoke.
+    pub protocol_version: u32,
+    /// The registrar under test, as the command that started it.
+    pub subject: String,
+    /// The profile directory.
+    pub profile: String,
+    /// Whether every scenario passed.
+    pub certified: bool,
+    /// When the run started (wall clock).
+    pub started: Timestamp,
+    /// Wall time, seconds.
+    pub wall_seconds: f64,
+    /// One entry per scenario, with its file hash, verdict, checks and transcript.
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+impl Certification {
+    /// The report of a profile run.
+    pub fn new(subject: &str, profile: &Path, suite: SuiteReport) -> Self {
+        Self {
+            kind: "harness-certification",
+            harness_version: suite.harness_version,
+            protocol_version: crate::registrar::protocol::VERSION,
+            subject: subject.to_string(),
+            profile: profile.display().to_string(),
+            certified: suite.passed() && !suite.scenarios.is_empty(),
+            started: suite.started,
+            wall_seconds: suite.wall_seconds,
+            scenarios: suite.scenarios,
+        }
+    }
+
+    /// The JSON file.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self)
+            .expect("invariant: reports contain only serialisable data")
+    }
+
+    /// The page.
+    pub fn to_html(&self) -> String {
+        let mut h = String::new();
+        let verdict = if self.certified {
+            "CERTIFIED: every scenario passed"
+        } else {
+            "NOT CERTIFIED: at least one scenario failed"
+        };
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>Secure transfer certification: {subject}</title>\n<style>\
+             body{{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}}\
+             table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.2em .5em;\
+             text-align:left;vertical-align:top}}.pass{{color:#060}}.fail{{color:#a00}}\
+             pre{{background:#f4f4f4;padding:.5em;overflow-x:auto;font-size:85%}}\
+             </style></head><body>\n<h1>Secure transfer certification</h1>\n\
+             <p class=\"{class}\"><strong>{verdict}</strong></p>\n<table>\n\
+             <tr><th>Registrar under test</th><td><code>{subject}</code></td></tr>\n\
+             <tr><th>Harness version</th><td>{version}</td></tr>\n\
+             <tr><th>Adapter protocol</th><td>{protocol}</td></tr>\n\
+             <tr><th>Profile</th><td><code>{profile}</code></td></tr>\n\
+             <tr><th>Started</th><td>{started}</td></tr>\n\
+             <tr><th>Wall time</th><td>{wall:.1} s</td></tr>\n</table>\n",
+            subject = esc(&self.subject),
+            class = if self.certified { "pass" } else { "fail" },
+            version = esc(self.harness_version),
+            protocol = self.protocol_version,
+            profile = esc(&self.profile),
+            started = self.started,
+            wall = self.wall_seconds,
+        );
+        h.push_str(
+            "<h2>Scenarios</h2>\n<table><tr><th>Verdict</th><th>Scenario</th><th>Roles</th>\
+             <th>File SHA-256</th><th>Virtual time</th></tr>\n",
+        );
+        for s in &self.scenarios {
+            let roles: Vec<String> = s.roles.iter().map(|(l, w)| format!("{l}: {w}")).collect();
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"{c}\">{v}</td><td><a href=\"#{id}\">{id}</a><br>{title}</td>\
+                 <td>{roles}</td><td><code>{sha}</code></td><td>{virt}</td></tr>",
+                c = if s.passed { "pass" } else { "fail" },
+                v = if s.passed { "PASS" } else { "FAIL" },
+                id = esc(&s.id),
+                title = esc(&s.title),
+                roles = esc(&roles.join("; ")),
+                sha = esc(&s.sha256),
+                virt = crate::report::human(s.virtual_duration()),
+            );
+        }
+        h.push_str("</table>\n");
+        for s in &self.scenarios {
+            let _ = writeln!(
+                h,
+                "<h2 id=\"{id}\">{id}: {v}</h2>\n<p>{title}<br>File <code>{path}</code>, \
+                 SHA-256 <code>{sha}</code></p>",
+                id = esc(&s.id),
+                v = if s.passed { "PASS" } else { "FAIL" },
+                title = esc(&s.title),
+                path = esc(&s.path),
+                sha = esc(&s.sha256),
+            );
+            if let Some(e) = &s.error {
+                let _ = writeln!(h, "<p class=\"fail\">Stopped: {}</p>", esc(e));
+            }
+            h.push_str(
+                "<table><tr><th>Check</th><th>Severity</th><th>Outcome</th><th>Message</th></tr>\n",
+            );
+            for c in &s.checks {
+                let (class, outcome) = match c.outcome {
+                    Outcome::Pass => ("pass", "pass"),
+                    Outcome::ExpectedFail => ("pass", "failed as the scenario expects"),
+                    Outcome::Fail if c.fails_scenario() => ("fail", "FAIL"),
+                    Outcome::Fail => ("", "noted"),
+                    Outcome::UnexpectedPass => ("fail", "held, but was expected to fail"),
+                };
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td class=\"{class}\">{outcome}</td><td>{}</td></tr>",
+                    c.check.id(),
+                    c.severity,
+                    esc(&c.message)
+                );
+            }
+            h.push_str("</table>\n");
+            let _ = writeln!(
+                h,
+                "<details><summary>Timeline and transcript</summary><pre>{}</pre></details>",
+                esc(&transcript_text(s))
+            );
+        }
+        h.push_str("</body></html>\n");
+        h
+    }
+
+    /// Writes both files into `dir` (created if missing); returns their paths.
+    pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let json = dir.join(JSON_FILE);
+        let html = dir.join(HTML_FILE);
+        std::fs::write(&json, self.to_json()).map_err(|e| format!("{}: {e}", json.display()))?;
+        std::fs::write(&html, self.to_html()).map_err(|e| format!("{}: {e}", html.display()))?;
+        Ok((json, html))
+    }
+}
+
+/// HTML escaping for text and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup() {
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn the_profile_loads() {
+        let all = load_profile(&profile_dir()).expect("the profile is valid");
+        assert!(all.len() >= 5, "{} scenarios", all.len());
+    }
+
+    #[test]
+    fn a_library_scenario_is_not_certification() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = scenario::default_dir().join("secure-transfer-13-13.toml");
+        std::fs::copy(&src, dir.path().join("x.toml")).expect("copy");
+        let e = load_profile(dir.path()).expect_err("refused");
+        assert!(e.contains("subject") || e.contains("certify"), "{e}");
+    }
+}

@@ -1,0 +1,339 @@
+//! The adapter protocol, version 1: how the harness drives a registrar process (the registrar
+//! under test, or the reference registrar as `harness reference-registrar`). Specified for
+//! registrar developers in `harness/ADAPTER.md`; these are its messages.
+//!
+//! Newline-delimited JSON on the process's stdin (harness → registrar) and stdout (registrar
+//! → harness). Every harness message has an `id`; the registrar answers each with a message of
+//! the same `id`, and may before that send `log` lines and, if it uses the hosted operator,
+//! `operator` requests, which the harness answers with `operator_result`.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use mock_registry::epp::secdns::KeyData;
+use serde::{Deserialize, Serialize};
+
+/// The protocol version this harness speaks.
+pub const VERSION: u32 = 1;
+
+/// How the registrar reaches the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EppSetup {
+    /// Its EPP clID.
+    pub clid: String,
+    /// Its EPP password.
+    pub password: String,
+    /// The registry's EPP address (`IP:PORT`); the server certificate is for `localhost`.
+    pub address: String,
+    /// PEM file of the CA the registry's certificate chains to.
+    pub ca_file: String,
+    /// PEM file of the registrar's client certificate.
+    pub cert_file: String,
+    /// PEM file of the registrar's private key (PKCS#8).
+    pub key_file: String,
+}
+
+/// Where DNS answers in this world.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsSetup {
+    /// The server answering for the root and the TLD (`IP:PORT`, UDP and TCP).
+    pub parent: String,
+    /// Name server host name → `IP:PORT`, for every operator's name servers.
+    pub hosts: BTreeMap<String, String>,
+    /// The root trust anchor, as a DNSKEY presentation line.
+    pub trust_anchor: String,
+}
+
+/// The DNS operator the harness hosts for this registrar, if it wants one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostedOperator {
+    /// Its name server host names (put these in the registry as host objects).
+    pub ns: Vec<String>,
+    /// Its preferred DNSSEC algorithm.
+    pub algorithm: u8,
+}
+
+/// Key data in JSON: flags, protocol, algorithm, public key in base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonKey {
+    /// DNSKEY flags (256 or 257).
+    pub flags: u16,
+    /// Always 3.
+    pub protocol: u8,
+    /// Algorithm number.
+    pub alg: u8,
+    /// Public key, base64.
+    pub pub_key: String,
+}
+
+impl From<&KeyData> for JsonKey {
+    fn from(k: &KeyData) -> Self {
+        Self {
+            flags: k.flags,
+            protocol: k.protocol,
+            alg: k.alg,
+            pub_key: k.pub_key_base64(),
+        }
+    }
+}
+
+impl TryFrom<&JsonKey> for KeyData {
+    type Error = String;
+    fn try_from(k: &JsonKey) -> Result<Self, String> {
+        Ok(Self {
+            flags: k.flags,
+            protocol: k.protocol,
+            alg: k.alg,
+            pub_key: mock_registry::epp::secdns::decode_base64(&k.pub_key)
+                .map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+/// Harness → registrar.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one message at a time; boxing `hello` would only complicate the serde shape"
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToRegistrar {
+    /// The first message: who the registrar is and where everything is.
+    Hello {
+        /// Message id.
+        id: u64,
+        /// Protocol version.
+        protocol: u32,
+        /// Virtual time.
+        now: Timestamp,
+        /// The scenario's label for this registrar (`A`, `B`).
+        label: String,
+        /// The TLD.
+        tld: String,
+        /// EPP access.
+        epp: EppSetup,
+        /// DNS of the world.
+        dns: DnsSetup,
+        /// The hosted operator offered.
+        operator: HostedOperator,
+        /// Domains this registrar sponsors at the start: their zones are already on the
+        /// hosted operator (signed, with a DS at the parent), so it must keep using the hosted
+        /// operator for them.
+        #[serde(default)]
+        domains: Vec<String>,
+        /// For the reference registrar only: a deliberate fault (subjects ignore it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fault: Option<String>,
+        /// For the reference registrar only: its poll interval in seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        poll_interval: Option<u64>,
+    },
+    /// The registrant asks for the transfer token of a domain this registrar sponsors.
+    RequestToken {
+        /// Message id.
+        id: u64,
+        /// Virtual time.
+        now: Timestamp,
+        /// The domain.
+        domain: String,
+    },
+    /// The registrant asks this registrar to move a domain here.
+    TransferIn {
+        /// Message id.
+        id: u64,
+        /// Virtual time.
+        now: Timestamp,
+        /// The domain.
+        domain: String,
+        /// The token from the current sponsor.
+        token: String,
+        /// The zone content the registrant wants served (relative presentation lines).
+        records: Vec<String>,
+        /// Names the registrant cares about: (absolute name, type).
+        checks: Vec<(String, String)>,
+    },
+    /// Time has come: do what is due.
+    Tick {
+        /// Message id.
+        id: u64,
+        /// Virtual time.
+        now: Timestamp,
+    },
+    /// The end: answer `bye` and exit.
+    Shutdown {
+        /// Message id.
+        id: u64,
+    },
+    /// The answer to an `operator` request.
+    OperatorResult {
+        /// The request's id.
+        id: String,
+        /// Whether it worked.
+        ok: bool,
+        /// The error when not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        /// Keys, for `ksk` (one), `zsks`, `foreign_keys`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        keys: Vec<JsonKey>,
+        /// Expiries matching `keys` for `foreign_keys`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        expires: Vec<Option<Timestamp>>,
+        /// For `hosts`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hosted: Option<bool>,
+    },
+}
+
+/// Where the registrar's DNS answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsChoice {
+    /// The hosted operator (controlled with `operator` requests).
+    Hosted,
+    /// Its own authoritative servers: name server host name → `IP:PORT`.
+    Own {
+        /// Host name → address.
+        servers: BTreeMap<String, String>,
+    },
+}
+
+/// One operation on the hosted operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum OperatorOp {
+    /// Host a zone.
+    CreateZone {
+        /// The domain.
+        domain: String,
+        /// Relative presentation lines.
+        records: Vec<String>,
+        /// Sign it.
+        signed: bool,
+        /// Algorithm (default: the operator's).
+        #[serde(default)]
+        algorithm: Option<u8>,
+    },
+    /// Stop hosting a zone.
+    RemoveZone {
+        /// The domain.
+        domain: String,
+    },
+    /// Whether a zone is hosted.
+    Hosts {
+        /// The domain.
+        domain: String,
+    },
+    /// The key signing the DNSKEY set (KSK or CSK).
+    Ksk {
+        /// The domain.
+        domain: String,
+    },
+    /// The keys signing zone data.
+    Zsks {
+        /// The domain.
+        domain: String,
+    },
+    /// Publish another operator's key until `expires`.
+    AddForeignKey {
+        /// The domain.
+        domain: String,
+        /// The key.
+        key: JsonKey,
+        /// When to drop it.
+        #[serde(default)]
+        expires: Option<Timestamp>,
+    },
+    /// Stop publishing another operator's key.
+    RemoveForeignKey {
+        /// The domain.
+        domain: String,
+        /// The key.
+        key: JsonKey,
+    },
+    /// The foreign keys published.
+    ForeignKeys {
+        /// The domain.
+        domain: String,
+    },
+    /// Sign or unsign the zone.
+    SetSigned {
+        /// The domain.
+        domain: String,
+        /// Signed?
+        signed: bool,
+    },
+}
+
+/// Registrar → harness.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromRegistrar {
+    /// Answer to `hello`.
+    Ready {
+        /// The hello's id.
+        id: u64,
+        /// Where its DNS answers.
+        dns: DnsChoice,
+        /// When to wake it.
+        #[serde(default)]
+        next_wake: Option<Timestamp>,
+    },
+    /// Answer to `request_token`.
+    Token {
+        /// The request's id.
+        id: u64,
+        /// The token.
+        token: String,
+    },
+    /// Answer to `transfer_in`.
+    Accepted {
+        /// The request's id.
+        id: u64,
+    },
+    /// Answer to `tick` (and possible answer to `transfer_in`).
+    Status {
+        /// The tick's id.
+        id: u64,
+        /// When to wake it next.
+        #[serde(default)]
+        next_wake: Option<Timestamp>,
+        /// Domains whose procedure is done.
+        #[serde(default)]
+        done: Vec<String>,
+        /// Domains given up on, with why.
+        #[serde(default)]
+        failed: Vec<(String, String)>,
+        /// Domains still being worked on.
+        #[serde(default)]
+        busy: Vec<String>,
+    },
+    /// Answer to `shutdown`.
+    Bye {
+        /// The shutdown's id.
+        id: u64,
+    },
+    /// Refusal of a harness message.
+    Error {
+        /// The message's id.
+        id: u64,
+        /// Why.
+        message: String,
+    },
+    /// A line for the transcript.
+    Log {
+        /// `debug`, `info`, `warn` or `error`.
+        #[serde(default)]
+        level: Option<String>,
+        /// The text.
+        message: String,
+    },
+    /// A request to the hosted operator.
+    Operator {
+        /// A request id the registrar chooses; the result carries it.
+        id: String,
+        /// The operation.
+        #[serde(flatten)]
+        op: OperatorOp,
+    },
+}

@@ -1,0 +1,478 @@
+//! The harness's side of the adapter protocol: a registrar running as a separate process
+//! (the registrar under test, or the reference registrar as `harness reference-registrar`).
+//!
+//! Every failure of the process (it exits, writes something that is not a protocol message,
+//! answers the wrong message or not in time) is recorded with the tail of its stderr and
+//! reported as `REGISTRAR-FAILURE`; it never hangs the run.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use mock_registry::epp::secdns::KeyData;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::Mutex;
+
+use super::TickReport;
+use super::protocol::{DnsChoice, FromRegistrar, JsonKey, OperatorOp, ToRegistrar};
+use crate::world::operator::{self, Operator};
+
+/// How long the harness waits for any answer (wall clock): registrars do real EPP and DNS
+/// work on loopback, which takes milliseconds; this only bounds a hung process.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A registrar process.
+#[derive(Debug)]
+pub struct SubjectProcess {
+    label: String,
+    child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+    stderr: Arc<StdMutex<Vec<String>>>,
+    next_id: u64,
+    timeout: Duration,
+    operator: Arc<Mutex<Operator>>,
+    log: Vec<(Timestamp, String)>,
+    /// Where its DNS answers, as it said in `ready`.
+    pub dns: DnsChoice,
+    failure: Option<String>,
+    last: TickReport,
+}
+
+impl SubjectProcess {
+    /// Starts `command` (run by `sh -c`) and says hello; `hello` must be a
+    /// [`ToRegistrar::Hello`] whose id the process answers with `ready`.
+    pub async fn start(
+        label: &str,
+        command: &str,
+        hello: ToRegistrar,
+        operator: Arc<Mutex<Operator>>,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("registrar {label}: cannot start {command:?}: {e}"))?;
+        let stdin = child.stdin.take().ok_or("no stdin")?;
+        let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+        let stderr_pipe = child.stderr.take().ok_or("no stderr")?;
+        let stderr = Arc::new(StdMutex::new(Vec::new()));
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr_pipe).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(mut v) = sink.lock() {
+                    v.push(line);
+                    if v.len() > 200 {
+                        v.remove(0);
+                    }
+                }
+            }
+        });
+        let mut p = Self {
+            label: label.to_string(),
+            child,
+            stdin,
+            stdout,
+            stderr,
+            next_id: 2,
+            timeout,
+            operator,
+            log: Vec::new(),
+            dns: DnsChoice::Hosted,
+            failure: None,
+            last: TickReport::default(),
+        };
+        let now = match &hello {
+            ToRegistrar::Hello { now, .. } => *now,
+            _ => return Err("start() needs a hello".into()),
+        };
+        match p.call(&hello, now).await {
+            Ok(FromRegistrar::Ready { dns, next_wake, .. }) => {
+                p.dns = dns;
+                p.last.next_wake = next_wake;
+                Ok(p)
+            }
+            Ok(other) => Err(p.fail(format!("answered hello with {}", kind(&other)))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Why the process failed, if it did.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
+    /// Log lines and protocol events, with virtual times.
+    pub fn log(&self) -> &[(Timestamp, String)] {
+        &self.log
+    }
+
+    fn fail(&mut self, why: String) -> String {
+        let tail: Vec<String> = self
+            .stderr
+            .lock()
+            .map(|v| v.iter().rev().take(20).rev().cloned().collect())
+            .unwrap_or_default();
+        let msg = if tail.is_empty() {
+            format!("registrar {}: {why}", self.label)
+        } else {
+            format!(
+                "registrar {}: {why}; its stderr ends with:\n{}",
+                self.label,
+                tail.join("\n")
+            )
+        };
+        if self.failure.is_none() {
+            self.failure = Some(msg.clone());
+        }
+        msg
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    async fn send(&mut self, msg: &ToRegistrar) -> Result<(), String> {
+        let mut line = serde_json::to_string(msg).map_err(|e| e.to_string())?;
+        line.push('\n');
+        self.stdin
+            .write_all(line.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.stdin.flush().await.map_err(|e| e.to_string())
+    }
+
+    /// Sends a message and runs the exchange until its answer: log lines are kept, operator
+    /// requests are carried out on the hosted operator.
+    async fn call(&mut self, msg: &ToRegistrar, now: Timestamp) -> Result<FromRegistrar, String> {
+        if let Some(f) = &self.failure {
+            return Err(f.clone());
+        }
+        let want = match msg {
+            ToRegistrar::Hello { id, .. }
+            | ToRegistrar::RequestToken { id, .. }
+            | ToRegistrar::TransferIn { id, .. }
+            | ToRegistrar::Tick { id, .. }
+            | ToRegistrar::Shutdown { id } => *id,
+            ToRegistrar::OperatorResult { .. } => return Err("not a request".into()),
+        };
+        if let Err(e) = self.send(msg).await {
+            return Err(self.fail(format!("cannot write to it ({e})")));
+        }
+        loop {
+            let line = match tokio::time::timeout(self.timeout, self.stdout.next_line()).await {
+                Err(_) => {
+                    return Err(self.fail(format!(
+                        "no answer to message {want} within {:?}",
+                        self.timeout
+                    )));
+                }
+                Ok(Err(e)) => return Err(self.fail(format!("cannot read from it ({e})"))),
+                Ok(Ok(None)) => {
+                    let status = self.child.try_wait().ok().flatten();
+                    return Err(self.fail(format!(
+                        "it closed its output{}",
+                        status
+                            .map(|s| format!(" and exited ({s})"))
+                            .unwrap_or_default()
+                    )));
+                }
+                Ok(Ok(Some(l))) => l,
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let parsed: FromRegistrar = match serde_json::from_str(&line) {
+                Ok(m) => m,
+                Err(e) => {
+                    return Err(self.fail(format!(
+                        "wrote something that is not a protocol message ({e}): {line}"
+                    )));
+                }
+            };
+            match parsed {
+                FromRegistrar::Log { level, message } => {
+                    let level = level.unwrap_or_else(|| "info".into());
+                    self.log
+                        .push((now, format!("[{} {level}] {message}", self.label)));
+                }
+                FromRegistrar::Operator { id, op } => {
+                    let result = self.operate(op, now).await;
+                    self.send(&result_message(id, result))
+                        .await
+                        .map_err(|e| format!("writing an operator result: {e}"))?;
+                }
+                FromRegistrar::Error { id, message } if id == want => return Err(message),
+                answer => {
+                    let got = answer_id(&answer);
+                    if got != Some(want) {
+                        return Err(self.fail(format!(
+                            "answered message {got:?} while {want} was due: {line}"
+                        )));
+                    }
+                    return Ok(answer);
+                }
+            }
+        }
+    }
+
+    async fn operate(&mut self, op: OperatorOp, now: Timestamp) -> Result<OperatorAnswer, String> {
+        let mut o = self.operator.lock().await;
+        let key = |k: &JsonKey| KeyData::try_from(k);
+        self.log
+            .push((now, format!("[{} operator] {}", self.label, describe(&op))));
+        Ok(match op {
+            OperatorOp::CreateZone {
+                domain,
+                records,
+                signed,
+                algorithm,
+            } => {
+                o.create_zone(&domain, &records, signed, algorithm)
+                    .map_err(|e| e.to_string())?;
+                OperatorAnswer::default()
+            }
+            OperatorOp::RemoveZone { domain } => {
+                o.remove_zone(&domain);
+                OperatorAnswer::default()
+            }
+            OperatorOp::Hosts { domain } => OperatorAnswer {
+                hosted: Some(o.hosted().contains(&domain)),
+                ..OperatorAnswer::default()
+            },
+            OperatorOp::Ksk { domain } => OperatorAnswer {
+                keys: vec![JsonKey::from(
+                    &o.ksk_key_data(&domain).map_err(|e| e.to_string())?,
+                )],
+                ..OperatorAnswer::default()
+            },
+            OperatorOp::Zsks { domain } => OperatorAnswer {
+                keys: o
+                    .zsk_key_data(&domain)
+                    .map_err(|e| e.to_string())?
+                    .iter()
+                    .map(JsonKey::from)
+                    .collect(),
+                ..OperatorAnswer::default()
+            },
+            OperatorOp::AddForeignKey {
+                domain,
+                key: k,
+                expires,
+            } => {
+                let dnskey = operator::dnskey_of(&key(&k)?)?;
+                o.add_foreign_key(&domain, dnskey, expires)
+                    .map_err(|e| e.to_string())?;
+                OperatorAnswer::default()
+            }
+            OperatorOp::RemoveForeignKey { domain, key: k } => {
+                let dnskey = operator::dnskey_of(&key(&k)?)?;
+                o.remove_foreign_key(&domain, &dnskey)
+                    .map_err(|e| e.to_string())?;
+                OperatorAnswer::default()
+            }
+            OperatorOp::ForeignKeys { domain } => {
+                let f = o.foreign_keys(&domain);
+                OperatorAnswer {
+                    keys: f
+                        .iter()
+                        .map(|f| JsonKey::from(&operator::key_data(&f.dnskey)))
+                        .collect(),
+                    expires: f.iter().map(|f| f.expires).collect(),
+                    ..OperatorAnswer::default()
+                }
+            }
+            OperatorOp::SetSigned { domain, signed } => {
+                o.set_signed(&domain, signed).map_err(|e| e.to_string())?;
+                OperatorAnswer::default()
+            }
+        })
+    }
+
+    /// A clock tick.
+    pub async fn tick(&mut self, now: Timestamp) -> TickReport {
+        let id = self.id();
+        match self.call(&ToRegistrar::Tick { id, now }, now).await {
+            Ok(FromRegistrar::Status {
+                next_wake,
+                done,
+                failed,
+                busy,
+                ..
+            }) => {
+                self.last = TickReport {
+                    next_wake,
+                    done,
+                    failed,
+                    busy,
+                };
+            }
+            Ok(other) => {
+                let why = format!("answered a tick with {}", kind(&other));
+                self.fail(why);
+                self.last.next_wake = None;
+            }
+            Err(_) => self.last.next_wake = None,
+        }
+        self.last.clone()
+    }
+
+    /// The registrant asks for a token.
+    pub async fn request_token(&mut self, domain: &str, now: Timestamp) -> Result<String, String> {
+        let id = self.id();
+        match self
+            .call(
+                &ToRegistrar::RequestToken {
+                    id,
+                    now,
+                    domain: domain.into(),
+                },
+                now,
+            )
+            .await?
+        {
+            FromRegistrar::Token { token, .. } => Ok(token),
+            other => Err(self.fail(format!("answered request_token with {}", kind(&other)))),
+        }
+    }
+
+    /// The registrant asks to move a domain here.
+    pub async fn transfer_in(
+        &mut self,
+        domain: &str,
+        token: &str,
+        records: Vec<String>,
+        checks: Vec<(String, String)>,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        let id = self.id();
+        let msg = ToRegistrar::TransferIn {
+            id,
+            now,
+            domain: domain.into(),
+            token: token.into(),
+            records,
+            checks,
+        };
+        match self.call(&msg, now).await? {
+            FromRegistrar::Accepted { .. } => Ok(()),
+            FromRegistrar::Status {
+                next_wake,
+                done,
+                failed,
+                busy,
+                ..
+            } => {
+                self.last = TickReport {
+                    next_wake,
+                    done,
+                    failed,
+                    busy,
+                };
+                Ok(())
+            }
+            other => Err(self.fail(format!("answered transfer_in with {}", kind(&other)))),
+        }
+    }
+
+    /// Asks it to exit, then makes sure it does.
+    pub async fn shutdown(&mut self) {
+        if self.failure.is_none() {
+            let id = self.id();
+            let now = Timestamp::UNIX_EPOCH;
+            let _ = self.call(&ToRegistrar::Shutdown { id }, now).await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        let _ = self.child.start_kill();
+    }
+}
+
+#[derive(Debug, Default)]
+struct OperatorAnswer {
+    keys: Vec<JsonKey>,
+    expires: Vec<Option<Timestamp>>,
+    hosted: Option<bool>,
+}
+
+fn result_message(id: String, r: Result<OperatorAnswer, String>) -> ToRegistrar {
+    match r {
+        Ok(a) => ToRegistrar::OperatorResult {
+            id,
+            ok: true,
+            error: None,
+            keys: a.keys,
+            expires: a.expires,
+            hosted: a.hosted,
+        },
+        Err(e) => ToRegistrar::OperatorResult {
+            id,
+            ok: false,
+            error: Some(e),
+            keys: Vec::new(),
+            expires: Vec::new(),
+            hosted: None,
+        },
+    }
+}
+
+fn answer_id(m: &FromRegistrar) -> Option<u64> {
+    match m {
+        FromRegistrar::Ready { id, .. }
+        | FromRegistrar::Token { id, .. }
+        | FromRegistrar::Accepted { id }
+        | FromRegistrar::Status { id, .. }
+        | FromRegistrar::Bye { id }
+        | FromRegistrar::Error { id, .. } => Some(*id),
+        FromRegistrar::Log { .. } | FromRegistrar::Operator { .. } => None,
+    }
+}
+
+fn kind(m: &FromRegistrar) -> &'static str {
+    match m {
+        FromRegistrar::Ready { .. } => "ready",
+        FromRegistrar::Token { .. } => "token",
+        FromRegistrar::Accepted { .. } => "accepted",
+        FromRegistrar::Status { .. } => "status",
+        FromRegistrar::Bye { .. } => "bye",
+        FromRegistrar::Error { .. } => "error",
+        FromRegistrar::Log { .. } => "log",
+        FromRegistrar::Operator { .. } => "operator",
+    }
+}
+
+fn describe(op: &OperatorOp) -> String {
+    match op {
+        OperatorOp::CreateZone {
+            domain,
+            signed,
+            algorithm,
+            ..
+        } => format!("create zone {domain} signed={signed} algorithm={algorithm:?}"),
+        OperatorOp::RemoveZone { domain } => format!("remove zone {domain}"),
+        OperatorOp::Hosts { domain } => format!("hosts {domain}?"),
+        OperatorOp::Ksk { domain } => format!("KSK of {domain}?"),
+        OperatorOp::Zsks { domain } => format!("ZSKs of {domain}?"),
+        OperatorOp::AddForeignKey {
+            domain,
+            key,
+            expires,
+        } => format!(
+            "publish foreign key {}/{} in {domain} until {expires:?}",
+            key.flags, key.alg
+        ),
+        OperatorOp::RemoveForeignKey { domain, key } => {
+            format!("remove foreign key {}/{} from {domain}", key.flags, key.alg)
+        }
+        OperatorOp::ForeignKeys { domain } => format!("foreign keys of {domain}?"),
+        OperatorOp::SetSigned { domain, signed } => format!("set {domain} signed={signed}"),
+    }
+}
