@@ -167,6 +167,35 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
                     lines.extend(p.transcript(&scenario.registrars[i].label));
                 }
             }
+            // The EPP frames of a registrar process are its own; the registry's log says
+            // what it sent and what it got.
+            if let Ok(reg) = run.world.registry.lock() {
+                for (i, r) in scenario.registrars.iter().enumerate() {
+                    if !matches!(run.players[i], Some(Player::Process(_))) {
+                        continue;
+                    }
+                    for e in reg
+                        .log()
+                        .iter()
+                        .filter(|e| e.cl_id.as_deref() == Some(&r.clid))
+                    {
+                        lines.push((
+                            e.time,
+                            format!(
+                                "[{} EPP] {} {} → {}{}",
+                                r.label,
+                                e.command,
+                                e.object.as_deref().unwrap_or(""),
+                                e.code,
+                                e.detail
+                                    .as_deref()
+                                    .map(|d| format!(" {d}"))
+                                    .unwrap_or_default()
+                            ),
+                        ));
+                    }
+                }
+            }
             lines.sort_by_key(|(t, _)| *t);
             report.transcript = lines
                 .into_iter()
