@@ -458,15 +458,17 @@ fn generate_variant(
         &Expected::both(Status::Bogus, ReasonCode::DnskeyNotSignedByDsKey),
     );
 
-    // Expired and not yet valid signatures.
+    // Expired and not yet valid signatures, two days out of their window: Unbound tolerates
+    // clock skew of a tenth of the validity period, at most a day (`val-sig-skew-max`), so a
+    // signature a day away from its window is still valid to it.
     let expired = Expected::both(Status::Bogus, ReasonCode::SignatureExpired);
     let mut b = g.builder(a, d);
-    b.child_policy = g.window(d, -30 * 24, -24);
+    b.child_policy = g.window(d, -30 * 24, -48);
     let chain = build(&b);
     g.add(
         "signature-expired",
         "child",
-        "every signature of the child expired a day ago",
+        "every signature of the child expired two days ago",
         a,
         d,
         &chain,
@@ -475,11 +477,11 @@ fn generate_variant(
         &expired,
     );
     let mut b = g.builder(a, d);
-    b.tld_policy = g.window(d, -30 * 24, -24);
+    b.tld_policy = g.window(d, -30 * 24, -48);
     g.add(
         "signature-expired",
         "tld",
-        "every signature of the TLD expired a day ago",
+        "every signature of the TLD expired two days ago",
         a,
         d,
         &build(&b),
@@ -490,7 +492,7 @@ fn generate_variant(
     let not_yet = Expected::both(Status::Bogus, ReasonCode::SignatureNotYetValid);
     for (variant, zone) in [("child", "child"), ("root", "root")] {
         let mut b = g.builder(a, d);
-        let p = g.window(d, 24, 30 * 24);
+        let p = g.window(d, 48, 30 * 24);
         if zone == "child" {
             b.child_policy = p;
         } else {
@@ -499,7 +501,7 @@ fn generate_variant(
         g.add(
             "signature-not-yet-valid",
             variant,
-            "the signatures start tomorrow",
+            "the signatures start in two days",
             a,
             d,
             &build(&b),
