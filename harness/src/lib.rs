@@ -7,6 +7,7 @@ pub mod checker;
 pub mod checks;
 pub mod dnsutil;
 pub mod evaluate;
+pub mod live;
 pub mod lookup;
 pub mod observe;
 pub mod registrar;

@@ -1,0 +1,215 @@
+//! Known divergences: where a real validator and the pure validator disagree for a reason
+//! understood and written down (design.md §3: "every disagreement is either fixed or written
+//! down with its cause").
+//!
+//! The list is the checked-in file `harness/known-divergences.toml`, compiled into the harness.
+//! Each entry names the validator, what the pure validator says (`expected`), what the real
+//! one says (`observed`) and the `cause`. An entry with `cases` is about those cases of the
+//! generated corpus (the differential test, `harness/tests/differential.rs`, fails on a
+//! divergence not listed and on a listed one that no longer diverges). An entry without
+//! `cases` applies to the live check and matches by validator, question type (if given) and the
+//! two verdicts; the live check reports such a disagreement as a known divergence instead of a
+//! failure, always with the entry's cause.
+
+use serde::Deserialize;
+
+/// The validators the harness compares against.
+pub const VALIDATORS: [&str; 4] = ["hickory-resolver", "unbound-host", "delv", "drill"];
+
+/// Verdict words an entry may use: the RFC 4035 §4.3 statuses, `failed` (no verdict), and
+/// `not-secure` (drill, which cannot tell insecure from bogus).
+pub const VERDICTS: [&str; 6] = [
+    "secure",
+    "insecure",
+    "bogus",
+    "indeterminate",
+    "failed",
+    "not-secure",
+];
+
+/// The checked-in list.
+const BUILTIN: &str = include_str!("../../known-divergences.toml");
+
+/// One known divergence.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Divergence {
+    /// Which validator (one of [`VALIDATORS`]).
+    pub validator: String,
+    /// The corpus case ids it is about; empty for an entry about the live check.
+    #[serde(default)]
+    pub cases: Vec<String>,
+    /// Live check only (no `cases`): the question type it applies to (absent: any).
+    #[serde(default)]
+    pub qtype: Option<String>,
+    /// The pure validator's (lenient) verdict.
+    pub expected: String,
+    /// What the validator says instead.
+    pub observed: String,
+    /// Why they differ: the validator's behaviour, with a reference where there is one.
+    pub cause: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    divergence: Vec<Divergence>,
+}
+
+/// The list, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownDivergences {
+    entries: Vec<Divergence>,
+}
+
+impl KnownDivergences {
+    /// The checked-in list.
+    ///
+    /// # Panics
+    /// If the checked-in file is malformed (its tests keep it well-formed).
+    pub fn builtin() -> Self {
+        Self::parse(BUILTIN)
+            .unwrap_or_else(|e| panic!("harness/known-divergences.toml is malformed: {e}"))
+    }
+
+    /// Parses and checks a list: known validators and verdict words, a cause for every entry,
+    /// no entry twice.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        for (i, d) in file.divergence.iter().enumerate() {
+            let at = format!(
+                "divergence {} ({} {})",
+                i + 1,
+                d.validator,
+                d.cases.first().map_or("live", String::as_str)
+            );
+            if !VALIDATORS.contains(&d.validator.as_str()) {
+                return Err(format!("{at}: validator must be one of {VALIDATORS:?}"));
+            }
+            for v in [&d.expected, &d.observed] {
+                if !VERDICTS.contains(&v.as_str()) {
+                    return Err(format!("{at}: {v:?} is not one of {VERDICTS:?}"));
+                }
+            }
+            if d.expected == d.observed {
+                return Err(format!("{at}: expected and observed are the same"));
+            }
+            if d.cause.trim().len() < 10 {
+                return Err(format!("{at}: the cause must say why"));
+            }
+            if !d.cases.is_empty() && d.qtype.is_some() {
+                return Err(format!("{at}: qtype is for live entries (no cases)"));
+            }
+            let twice = file.divergence[..i].iter().any(|e| {
+                e.validator == d.validator
+                    && if d.cases.is_empty() {
+                        e.cases.is_empty()
+                            && e.qtype == d.qtype
+                            && e.expected == d.expected
+                            && e.observed == d.observed
+                    } else {
+                        e.cases.iter().any(|c| d.cases.contains(c))
+                    }
+            });
+            let repeated = d
+                .cases
+                .iter()
+                .enumerate()
+                .any(|(j, c)| d.cases[..j].contains(c));
+            if twice || repeated {
+                return Err(format!("{at}: listed twice"));
+            }
+        }
+        Ok(Self {
+            entries: file.divergence,
+        })
+    }
+
+    /// Every entry.
+    pub fn entries(&self) -> &[Divergence] {
+        &self.entries
+    }
+
+    /// The entry for a corpus case and validator, if any.
+    pub fn for_case(&self, validator: &str, case: &str) -> Option<&Divergence> {
+        self.entries
+            .iter()
+            .find(|d| d.validator == validator && d.cases.iter().any(|c| c == case))
+    }
+
+    /// The live-check entry that covers this disagreement, if any.
+    pub fn for_live(
+        &self,
+        validator: &str,
+        qtype: &str,
+        expected: &str,
+        observed: &str,
+    ) -> Option<&Divergence> {
+        self.entries.iter().find(|d| {
+            d.cases.is_empty()
+                && d.validator == validator
+                && d.qtype
+                    .as_deref()
+                    .is_none_or(|t| t.eq_ignore_ascii_case(qtype))
+                && d.expected == expected
+                && d.observed == observed
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checked_in_list_is_well_formed() {
+        let _ = KnownDivergences::builtin();
+    }
+
+    #[test]
+    fn entries_need_known_words_and_a_cause() {
+        let ok = r#"
+            [[divergence]]
+            validator = "hickory-resolver"
+            qtype = "A"
+            expected = "secure"
+            observed = "bogus"
+            cause = "a documented bug in the validator"
+        "#;
+        let list = KnownDivergences::parse(ok).unwrap();
+        assert!(
+            list.for_live("hickory-resolver", "a", "secure", "bogus")
+                .is_some()
+        );
+        assert!(
+            list.for_live("hickory-resolver", "TXT", "secure", "bogus")
+                .is_none()
+        );
+        assert!(
+            list.for_live("hickory-resolver", "A", "bogus", "secure")
+                .is_none()
+        );
+        assert!(list.for_case("hickory-resolver", "secure/x").is_none());
+        for bad in [
+            ok.replace("hickory-resolver", "knot"),
+            ok.replace("\"bogus\"", "\"broken\""),
+            ok.replace("a documented bug in the validator", "bug"),
+            ok.replace("\"bogus\"", "\"secure\""),
+            ok.replace("qtype", "question"),
+            format!("{ok}\ncases = [\"secure/x\"]"),
+            format!("{ok}\n{ok}"),
+            r#"
+            [[divergence]]
+            validator = "drill"
+            cases = ["a/b", "a/b"]
+            expected = "bogus"
+            observed = "secure"
+            cause = "a documented bug in the validator"
+            "#
+            .to_string(),
+        ] {
+            assert!(KnownDivergences::parse(&bad).is_err(), "{bad}");
+        }
+    }
+}
