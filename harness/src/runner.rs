@@ -133,6 +133,8 @@ struct Run {
     step_names: Vec<(Timestamp, String)>,
     /// Refusals and failures of registrar processes met while playing steps.
     registrar_errors: Vec<String>,
+    /// hickory-resolver against the pure validator on the current state (design.md §3).
+    live: crate::live::LiveCheck,
 }
 
 /// Runs one scenario and reports.
@@ -388,6 +390,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Play
     for (i, servers) in &own_dns {
         observer.use_own_servers(*i, servers);
     }
+    let live = crate::live::LiveCheck::start(&world).await?;
     let mut run = Run {
         world,
         players,
@@ -401,6 +404,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Play
         scripted: Vec::new(),
         step_names: Vec::new(),
         registrar_errors: Vec::new(),
+        live,
     };
     let result = run.play_steps().await;
     for p in run.players.iter_mut().flatten() {
@@ -786,6 +790,9 @@ impl Run {
                 self.settle().await?;
             }
         }
+        self.live
+            .check(&self.world, &describe(&scenario, step))
+            .await;
         Ok(())
     }
 
@@ -867,7 +874,10 @@ impl Run {
             .now()
             .checked_add(SignedDuration::from_secs(i64::from(tail)))
             .map_err(|e| e.to_string())?;
-        self.run_until(until, false).await
+        self.run_until(until, false).await?;
+        self.live.check(&self.world, "the end of the run").await;
+        self.checks.extend(self.live.results());
+        Ok(())
     }
 }
 
