@@ -59,6 +59,19 @@ pub fn agrees(pure: Status, live: &LiveStatus) -> bool {
     }
 }
 
+/// One question of the live check and both verdicts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// The question's name.
+    pub qname: Name,
+    /// The question's type.
+    pub qtype: RecordType,
+    /// hickory-resolver's verdict.
+    pub live: LiveStatus,
+    /// The pure validator's lenient verdict.
+    pub pure: Status,
+}
+
 /// One comparison that did not agree.
 #[derive(Debug, Clone)]
 struct Mismatch {
@@ -80,6 +93,8 @@ pub struct LiveCheck {
     compared: usize,
     instants: usize,
     mismatches: Vec<Mismatch>,
+    /// The comparisons of the latest check.
+    last: Vec<Comparison>,
     /// Known divergences seen, with their cause, once each.
     known_seen: Vec<CheckResult>,
     faults: Vec<String>,
@@ -110,9 +125,24 @@ impl LiveCheck {
             compared: 0,
             instants: 0,
             mismatches: Vec::new(),
+            last: Vec::new(),
             known_seen: Vec::new(),
             faults: Vec::new(),
         })
+    }
+
+    /// Uses `known` instead of the checked-in known-divergences list (for tests).
+    pub fn with_known(mut self, known: KnownDivergences) -> Self {
+        self.known = known;
+        self
+    }
+
+    /// Makes hickory-resolver trust these root keys instead of the scenario's (for tests:
+    /// with a wrong key every secure answer turns bogus for hickory alone, a disagreement the
+    /// check must report).
+    pub fn with_hickory_anchors(mut self, keys: Vec<DNSKEY>) -> Self {
+        self.keys = keys;
+        self
     }
 
     /// Routes for the world as it is: root and TLD to the registry's server, each domain to
@@ -180,6 +210,7 @@ impl LiveCheck {
         };
         self.router.set_routes(routes);
         self.instants += 1;
+        self.last.clear();
         let resolver = match hickory::resolver(self.router.local_addr(), &self.keys, TIMEOUT) {
             Ok(r) => r,
             Err(e) => {
@@ -194,6 +225,12 @@ impl LiveCheck {
             let pure_status = pure
                 .as_ref()
                 .map_or(Status::Indeterminate, |v| v.lenient.status());
+            self.last.push(Comparison {
+                qname: qname.clone(),
+                qtype,
+                live: live.status.clone(),
+                pure: pure_status,
+            });
             if agrees(pure_status, &live.status) {
                 continue;
             }
@@ -345,6 +382,11 @@ impl LiveCheck {
         }
         self.mismatches.clear();
         out
+    }
+
+    /// The comparisons of the latest [`check`](Self::check).
+    pub fn last(&self) -> &[Comparison] {
+        &self.last
     }
 
     /// Questions compared so far.
