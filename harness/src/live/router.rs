@@ -348,3 +348,123 @@ async fn forward_tcp(server: SocketAddr, request: &[u8]) -> Option<Vec<u8>> {
         .ok()
         .flatten()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use hickory_proto::op::Message;
+    use mock_registry::clock::VirtualClock;
+    use mock_registry::dns::query::{QueryOptions, query_with};
+    use mock_registry::dns::{DnsServer, DnsServerConfig, Transport};
+
+    use super::*;
+    use crate::checker::corpus::{self, CorpusOptions};
+    use crate::checker::testbed::name;
+
+    #[test]
+    fn routes_pick_the_longest_zone_and_send_ds_to_the_parent() {
+        let (a, b, c): (SocketAddr, SocketAddr, SocketAddr) = (
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.1:2".parse().unwrap(),
+            "127.0.0.1:3".parse().unwrap(),
+        );
+        let routes = Routes::new([
+            (Name::root(), a),
+            (name("NL."), b),
+            (name("example.nl."), c),
+        ]);
+        let at = |q: &str, t| routes.route(&name(q), t).map(|(_, s)| s);
+        assert_eq!(at("www.example.nl.", RecordType::A), Some(c));
+        assert_eq!(at("Example.NL.", RecordType::DNSKEY), Some(c));
+        assert_eq!(at("example.nl.", RecordType::DS), Some(b));
+        assert_eq!(at("other.nl.", RecordType::NS), Some(b));
+        assert_eq!(at("nl.", RecordType::DS), Some(a));
+        assert_eq!(at(".", RecordType::DS), Some(a));
+        assert_eq!(at("org.", RecordType::A), Some(a));
+        assert_eq!(
+            Routes::new([(name("nl."), b)]).route(&name("org."), RecordType::A),
+            None
+        );
+    }
+
+    async fn ask(server: SocketAddr, q: &str, t: RecordType, transport: Transport) -> Message {
+        let options = QueryOptions {
+            transport,
+            ..QueryOptions::default()
+        };
+        query_with(server, &name(q), t, &options).await.unwrap()
+    }
+
+    /// Answers without the ID (which differs per query).
+    fn body(m: &Message) -> String {
+        let mut m = m.clone();
+        m.metadata.id = 0;
+        format!("{m:?}")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_router_forwards_unchanged_over_udp_and_tcp_and_serves_overrides() {
+        let options = CorpusOptions::default();
+        let cases = corpus::generate(&options);
+        let case = cases
+            .iter()
+            .find(|c| c.id == "bad-denial/not-covered/alg8-nsec3/nx0-a")
+            .unwrap();
+        let server = DnsServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(VirtualClock::new(options.now)),
+            DnsServerConfig::default(),
+        )
+        .await
+        .unwrap();
+        for z in [&case.root, &case.tld, &case.child] {
+            server.set_zone(Arc::clone(z));
+        }
+        let router = Router::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let direct = server.local_addr();
+        let mut routes = Routes::new(case.zones().map(|z| (z.origin().clone(), direct)));
+        router.set_routes(routes.clone());
+        let via = router.local_addr();
+        for transport in [Transport::Udp, Transport::Tcp] {
+            for (q, t) in [
+                ("www.example.test.", RecordType::A),
+                ("example.test.", RecordType::DS),
+                ("example.test.", RecordType::DNSKEY),
+                ("nx0.example.test.", RecordType::A),
+                (".", RecordType::DNSKEY),
+            ] {
+                let (a, b) = (
+                    ask(direct, q, t, transport).await,
+                    ask(via, q, t, transport).await,
+                );
+                assert_eq!(body(&a), body(&b), "{q} {t} over {transport}");
+            }
+            // Outside every zone the router refuses (it does not know the server).
+            router.set_routes(Routes::new([(name("test."), direct)]));
+            let refused = ask(via, "example.org.", RecordType::A, transport).await;
+            assert_eq!(refused.metadata.response_code, ResponseCode::Refused);
+            router.set_routes(routes.clone());
+        }
+
+        // With the case's override, the child's broken denial comes from the router.
+        routes.overrides = case.overrides.clone();
+        router.set_routes(routes);
+        let q = case.qname.to_string();
+        let got = ask(via, &q, case.qtype, Transport::Tcp).await;
+        let want = crate::checker::Response::from_message(&got, &case.qname, case.qtype);
+        assert_eq!(want, case.overrides[0].response);
+        assert!(got.metadata.authoritative);
+        assert!(got.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok));
+        // Over UDP with room for 512 octets only, it comes back truncated.
+        let small = QueryOptions {
+            payload: 512,
+            ..QueryOptions::default()
+        };
+        let truncated = query_with(via, &case.qname, case.qtype, &small)
+            .await
+            .unwrap();
+        assert!(truncated.metadata.truncation, "{truncated:?}");
+        assert!(truncated.authorities.is_empty());
+    }
+}
