@@ -13,7 +13,8 @@
 //! other, swapping the three snapshots in and setting the case's overrides (canned broken
 //! denials) on the router. All four validators ask the router: delv and drill send every query
 //! to the one server they are given, unbound-host gets one stub zone per zone (all at the
-//! router), hickory-resolver gets the router as its only name server. The router forwards
+//! router, and `local-zone: "test." nodefault`: by default Unbound answers the RFC 6761 `test.`
+//! names itself), hickory-resolver gets the router as its only name server. The router forwards
 //! bytes unchanged, so what the validators see is what the project's server answers.
 //!
 //! The corpus is signed at the wall clock's now, since the three command-line validators and
@@ -102,10 +103,6 @@ fn root_ksk(case: &Case) -> DNSKEY {
             _ => None,
         })
         .expect("every corpus root has a KSK matching its anchor")
-}
-
-fn status_word(s: Status) -> &'static str {
-    s.as_str()
 }
 
 /// Runs a command-line validator, failing the test clearly when it is not installed
@@ -278,7 +275,7 @@ impl Worker {
                 }
             },
         );
-        let expected = status_word(case.expected.lenient);
+        let expected = case.expected.lenient.as_str();
         let not_secure = if case.expected.lenient == Status::Secure {
             "secure"
         } else {
@@ -292,7 +289,7 @@ impl Worker {
             raw,
         };
         let hickory_word = match &h.status {
-            LiveStatus::Status(s) => status_word(*s),
+            LiveStatus::Status(s) => s.as_str(),
             LiveStatus::Failed(_) => "failed",
         };
         let mut out = vec![
