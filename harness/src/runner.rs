@@ -416,6 +416,29 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Play
     Ok(run)
 }
 
+/// The roles registrar `i` plays in the scenario's transfers, in order, without repeats.
+fn roles_of(s: &Scenario, i: usize) -> Vec<String> {
+    let mut sponsor: Vec<usize> = s.domains.iter().map(|d| d.sponsor).collect();
+    let mut roles = Vec::new();
+    let mut add = |r: &str| {
+        if !roles.iter().any(|x| x == r) {
+            roles.push(r.to_string());
+        }
+    };
+    for step in &s.steps {
+        if let Step::Transfer { domain, to } = step {
+            if sponsor[*domain] == i {
+                add("losing");
+            }
+            if *to == i {
+                add("gaining");
+            }
+            sponsor[*domain] = *to;
+        }
+    }
+    roles
+}
+
 /// The `hello` for registrar `i` of the world.
 fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegistrar, String> {
     let r = &world.scenario.registrars[i];
@@ -463,6 +486,7 @@ fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegist
             ns: r.operator.ns.clone(),
             algorithm: r.operator.algorithm,
         },
+        roles: roles_of(&world.scenario, i),
         domains: world
             .scenario
             .domains

@@ -245,6 +245,20 @@ async fn every_way_a_registrar_process_fails_is_reported_with_its_stderr() {
     );
     assert!(crash_later.contains("exited"), "{crash_later}");
 
+    // What a registrar is told: the hello, as its stderr shows it.
+    let hello = failure_of(r#"read l; echo "$l" >&2; exit 1"#).await;
+    for part in [
+        r#""type":"hello""#,
+        r#""protocol":1"#,
+        r#""label":"B""#,
+        r#""roles":["gaining"]"#,
+        r#""domains":[]"#,
+        r#""ca_file":"#,
+        r#""trust_anchor":". IN DNSKEY 257 3 13 "#,
+    ] {
+        assert!(hello.contains(part), "{part} not in {hello}");
+    }
+
     let missing = failure_of("/nonexistent/registrar --flag").await;
     assert!(missing.contains("closed its output"), "{missing}");
 }

@@ -237,6 +237,7 @@ pub async fn run(own_dns: bool) -> Result<(), String> {
         domains,
         fault,
         poll_interval,
+        ..
     } = hello
     else {
         return Err(format!("the first message must be hello, got {hello:?}"));

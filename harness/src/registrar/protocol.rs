@@ -116,6 +116,10 @@ pub enum ToRegistrar {
         dns: DnsSetup,
         /// The hosted operator offered.
         operator: HostedOperator,
+        /// The roles the scenario gives it, in the order they come: `losing` (it lets a domain
+        /// go), `gaining` (it takes one in); both when a domain moves there and back.
+        #[serde(default)]
+        roles: Vec<String>,
         /// Domains this registrar sponsors at the start: their zones are already on the
         /// hosted operator (signed, with a DS at the parent), so it must keep using the hosted
         /// operator for them.
