@@ -29,35 +29,31 @@ pub fn profile_dir() -> PathBuf {
 
 /// Loads the profile, refusing files that are not certification scenarios.
 pub fn load_profile(dir: &Path) -> Result<Vec<Scenario>, String> {
-    let files = scenario::discover(&[dir.to_path_buf()]).map_err(|e| e.to_string())?;
-    if files.is_empty() {
-        return Err(format!("{}: no scenario files", dir.display()));
-    }
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for f in files {
-        match scenario::load(&f) {
-            Ok(s) if !s.certify => errors.push(format!(
-                "{}: not a certification scenario (it lacks `certify = true`)",
-                f.display()
-            )),
-            Ok(s)
-                if !s
-                    .registrars
-                    .iter()
-                    .any(|r| r.played_by == PlayedBy::Subject) =>
-            {
-                errors.push(format!(
-                    "{}: no registrar is played by the subject",
-                    f.display()
+    let all = scenario::load_all(&[dir.to_path_buf()]).map_err(|e| e.join("\n"))?;
+    let errors: Vec<String> = all
+        .iter()
+        .filter_map(|s| {
+            if !s.certify {
+                Some(format!(
+                    "{}: not a certification scenario (it lacks `certify = true`)",
+                    s.path.display()
                 ))
+            } else if !s
+                .registrars
+                .iter()
+                .any(|r| r.played_by == PlayedBy::Subject)
+            {
+                Some(format!(
+                    "{}: no registrar is played by the subject",
+                    s.path.display()
+                ))
+            } else {
+                None
             }
-            Ok(s) => out.push(s),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
+        })
+        .collect();
     if errors.is_empty() {
-        Ok(out)
+        Ok(all)
     } else {
         Err(errors.join("\n"))
     }

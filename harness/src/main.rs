@@ -216,38 +216,12 @@ fn run_with_progress(
 }
 
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
-    let files = scenario::discover(paths).map_err(|e| {
-        eprintln!("harness: {e}");
+    scenario::load_all(paths).map_err(|errors| {
+        for e in errors {
+            eprintln!("{e}");
+        }
         ExitCode::from(2)
-    })?;
-    if files.is_empty() {
-        eprintln!("harness: no scenario files found");
-        return Err(ExitCode::from(2));
-    }
-    let mut out = Vec::new();
-    let mut bad = false;
-    for f in files {
-        match scenario::load(&f) {
-            Ok(s) => out.push(s),
-            Err(e) => {
-                eprintln!("{e}");
-                bad = true;
-            }
-        }
-    }
-    let mut ids = std::collections::BTreeMap::new();
-    for s in &out {
-        if let Some(other) = ids.insert(s.id.clone(), s.path.clone()) {
-            eprintln!(
-                "{}: id {:?} is also used by {}",
-                s.path.display(),
-                s.id,
-                other.display()
-            );
-            bad = true;
-        }
-    }
-    if bad { Err(ExitCode::from(2)) } else { Ok(out) }
+    })
 }
 
 fn lint(paths: &[PathBuf]) -> ExitCode {

@@ -40,6 +40,47 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     plan::plan(path, text, f)
 }
 
+/// Discovers and loads every scenario `paths` names (see [`discover`]), refusing two files
+/// with the same id. Every problem is reported, one message each, not just the first.
+pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
+    let files = discover(paths).map_err(|e| vec![e.to_string()])?;
+    if files.is_empty() {
+        let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(vec![format!(
+            "no scenario files found in {}",
+            if named.is_empty() {
+                default_dir().display().to_string()
+            } else {
+                named.join(", ")
+            }
+        )]);
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match load(&f) {
+            Ok(s) => out.push(s),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let mut ids = std::collections::BTreeMap::new();
+    for s in &out {
+        if let Some(other) = ids.insert(s.id.clone(), s.path.clone()) {
+            errors.push(format!(
+                "{}: id {:?} is also used by {}",
+                s.path.display(),
+                s.id,
+                other.display()
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 /// The scenario files named by `paths`: files as given, directories searched for `*.toml`
 /// (not recursively), in name order. No paths means the `scenarios/` directory.
 pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
