@@ -154,18 +154,21 @@ impl Observer {
         &self.own
     }
 
-    /// The DNSKEYs a registrar's own servers serve for `domain` now (last observation), and
-    /// whether it runs its own servers at all.
+    /// Whether registrar `registrar` answers from servers of its own, not the hosted operator.
+    pub fn runs_own_servers(&self, registrar: usize) -> bool {
+        self.own
+            .iter()
+            .any(|(s, _, _)| s.registrar() == Some(registrar))
+    }
+
+    /// The DNSKEYs a registrar's own servers serve for `domain` now (last observation); None
+    /// when it has no servers of its own.
     pub fn own_dnskeys(
         &self,
         registrar: usize,
         domain: &str,
     ) -> Option<Vec<hickory_proto::dnssec::rdata::DNSKEY>> {
-        if !self
-            .own
-            .iter()
-            .any(|(s, _, _)| s.registrar() == Some(registrar))
-        {
+        if !self.runs_own_servers(registrar) {
             return None;
         }
         Some(

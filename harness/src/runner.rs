@@ -1217,7 +1217,7 @@ impl Run {
             // Servers a registrar runs itself: a key they still serve that another
             // registrar's DNS served first is a foreign key left behind.
             for d in &scenario.domains {
-                if self.observer.own_dnskeys(i, &d.name).is_none() {
+                if !self.observer.runs_own_servers(i) {
                     continue;
                 }
                 let mine_src = |s: &Source| matches!(s, Source::Own(j, _) if *j == i);
@@ -1246,7 +1246,7 @@ impl Run {
             }
         }
         for (i, op) in self.world.operators.iter().enumerate() {
-            if self.observer.own_dnskeys(i, "").is_some() {
+            if self.observer.runs_own_servers(i) {
                 continue;
             }
             let op = op.lock().await;

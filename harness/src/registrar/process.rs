@@ -443,8 +443,7 @@ where
             after(now).await?;
         }
         let mut io = io.lock().await;
-        for (t, line) in reg.log().iter().skip(logged) {
-            let _ = t;
+        for (_, line) in reg.log().iter().skip(logged) {
             io.send(&FromRegistrar::Log {
                 level: Some("info".into()),
                 message: line.clone(),

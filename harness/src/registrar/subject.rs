@@ -39,6 +39,8 @@ pub struct SubjectProcess {
     pub dns: DnsChoice,
     failure: Option<String>,
     last: TickReport,
+    /// The virtual time of the last message, for what it logs while shutting down.
+    now: Timestamp,
 }
 
 impl SubjectProcess {
@@ -89,6 +91,7 @@ impl SubjectProcess {
             dns: DnsChoice::Hosted,
             failure: None,
             last: TickReport::default(),
+            now: Timestamp::UNIX_EPOCH,
         };
         let now = match &hello {
             ToRegistrar::Hello { now, .. } => *now,
@@ -157,6 +160,7 @@ impl SubjectProcess {
         if let Some(f) = &self.failure {
             return Err(f.clone());
         }
+        self.now = now;
         let want = match msg {
             ToRegistrar::Hello { id, .. }
             | ToRegistrar::RequestToken { id, .. }
@@ -388,8 +392,7 @@ impl SubjectProcess {
     pub async fn shutdown(&mut self) {
         if self.failure.is_none() {
             let id = self.id();
-            let now = Timestamp::UNIX_EPOCH;
-            let _ = self.call(&ToRegistrar::Shutdown { id }, now).await;
+            let _ = self.call(&ToRegistrar::Shutdown { id }, self.now).await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
         let _ = self.child.start_kill();
