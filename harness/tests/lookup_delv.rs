@@ -7,7 +7,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -18,9 +18,8 @@ use mock_registry::dns::{
     SigningFaults, SigningPolicy, key_data_for, test_keys,
 };
 use mock_registry::pki::Pki;
-use mock_registry::registry::{Policy, Registry};
-use mock_registry::server::{EppServer, ServerConfig};
 use mock_registry::testing::commands::{self, created_contact_id};
+use mock_registry::testing::registry_with_epp;
 
 /// The registry's virtual time: far from the real date, so signatures are valid for delv
 /// (which reads the wall clock) only through `also_valid_at`.
@@ -101,18 +100,8 @@ async fn harness_lookup_and_delv_agree_on_a_published_ds_and_on_a_tampered_one()
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::init(dir.path(), &["registrar-a"]).unwrap();
     let clock = VirtualClock::new(virtual_now());
-    let mut registry = Registry::new(Policy::default(), Arc::new(clock.clone()), 1);
+    let (registry, epp) = registry_with_epp(&pki, &["registrar-a"], &clock).await;
     let creds = pki.registrar("registrar-a").unwrap();
-    registry.add_registrar("registrar-a", creds.password().expose());
-    let registry = Arc::new(Mutex::new(registry));
-    let epp = EppServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        Arc::new(mock_registry::tls::server_config(&pki).unwrap()),
-        registry.clone(),
-        ServerConfig::default(),
-    )
-    .await
-    .unwrap();
     let keys = PublishKeys::fixtures(KeyAlgorithm::EcdsaP256Sha256);
     let mut published = publisher(keys, None);
     published

@@ -4,7 +4,11 @@
 //! `ci/test` installs xmllint (Debian `libxml2-utils`); a missing xmllint is an error, never a
 //! silently skipped check.
 //!
-//! [`commands`] builds the EPP commands tests need to give the registry some state.
+//! [`commands`] builds the EPP commands tests need to give the registry some state;
+//! [`registry_with_epp`] starts a registry and its EPP server for them.
+//!
+//! Helpers here panic with a message on a failed step: they serve tests, where a panic is the
+//! failure report.
 
 pub mod commands;
 
@@ -20,6 +24,38 @@ pub enum Schema {
     /// `epp-all-lax.xsd`: `<extension>` and `<resData>` content without a schema (SIDN's) is
     /// skipped; the rest is checked strictly.
     Lax,
+}
+
+/// A registry (default SIDN policy, on `clock`) with each of `clids` from `pki` as a
+/// registrar, and its EPP server on a free loopback port: the start of every test that talks
+/// EPP to the registry before publishing or moving anything.
+pub async fn registry_with_epp(
+    pki: &crate::pki::Pki,
+    clids: &[&str],
+    clock: &crate::clock::VirtualClock,
+) -> (crate::server::SharedRegistry, crate::server::EppServer) {
+    let mut registry = crate::registry::Registry::new(
+        crate::registry::Policy::default(),
+        std::sync::Arc::new(clock.clone()),
+        1,
+    );
+    for clid in clids {
+        let creds = pki
+            .registrar(clid)
+            .unwrap_or_else(|| panic!("{clid} is not in the PKI"));
+        registry.add_registrar(clid, creds.password().expose());
+    }
+    let registry = std::sync::Arc::new(std::sync::Mutex::new(registry));
+    let tls = crate::tls::server_config(pki).expect("a server TLS configuration from the PKI");
+    let epp = crate::server::EppServer::start(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        std::sync::Arc::new(tls),
+        registry.clone(),
+        crate::server::ServerConfig::default(),
+    )
+    .await
+    .expect("the EPP server starts on loopback");
+    (registry, epp)
 }
 
 /// Directory of the schemas shipped with the repository.

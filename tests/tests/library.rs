@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use harness::checks::CheckId;
 use harness::report::{Outcome, ScenarioReport};
-use harness::runner::{RunOptions, run_scenario};
+use harness::runner::{RunOptions, run_scenario, run_suite};
 use harness::scenario::{self, Fault, Scenario};
 
 fn library() -> Vec<Scenario> {
@@ -21,17 +21,11 @@ fn library() -> Vec<Scenario> {
     files.iter().map(|f| scenario::load(f).unwrap()).collect()
 }
 
+/// Every scenario at once, each reported (a scenario whose task panicked fails the test).
 async fn run_all(scenarios: Vec<Scenario>) -> Vec<ScenarioReport> {
-    let mut tasks = Vec::new();
-    for s in scenarios {
-        tasks.push(tokio::spawn(async move {
-            run_scenario(Arc::new(s), &RunOptions::default()).await
-        }));
-    }
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.unwrap());
-    }
+    let n = scenarios.len();
+    let out = run_suite(scenarios, &RunOptions::default(), n, |_| {}).await;
+    assert_eq!(out.len(), n, "a scenario task failed");
     out
 }
 

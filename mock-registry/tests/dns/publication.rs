@@ -2,7 +2,7 @@
 //! server) shows up in the served TLD as NS + DS after the propagation delay, on the virtual
 //! clock, and delv fully validates the DS set.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_proto::dnssec::rdata::DNSSECRData;
@@ -16,9 +16,8 @@ use mock_registry::dns::{
     SigningPolicy, key_data_for, query, test_keys,
 };
 use mock_registry::pki::Pki;
-use mock_registry::registry::{Policy, Registry};
-use mock_registry::server::{EppServer, ServerConfig};
 use mock_registry::testing::commands::{self, created_contact_id};
+use mock_registry::testing::registry_with_epp;
 
 use crate::support::{delv_at, name, virtual_now, wall_now};
 
@@ -27,18 +26,8 @@ async fn a_domain_created_over_epp_is_published_after_the_delay_and_validates() 
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::init(dir.path(), &["registrar-a"]).unwrap();
     let clock = VirtualClock::new(virtual_now());
-    let mut registry = Registry::new(Policy::default(), Arc::new(clock.clone()), 1);
+    let (registry, epp) = registry_with_epp(&pki, &["registrar-a"], &clock).await;
     let creds = pki.registrar("registrar-a").unwrap();
-    registry.add_registrar("registrar-a", creds.password().expose());
-    let registry = Arc::new(Mutex::new(registry));
-    let epp = EppServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        Arc::new(mock_registry::tls::server_config(&pki).unwrap()),
-        registry.clone(),
-        ServerConfig::default(),
-    )
-    .await
-    .unwrap();
 
     let mut config = PublishConfig::new("nl").unwrap();
     config.delay = SignedDuration::from_mins(15);
