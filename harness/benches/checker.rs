@@ -11,10 +11,10 @@
 
 use std::time::{Duration, Instant};
 
+use dnssec::{Denial, KeyAlgorithm, Nsec3Config, SigningPolicy, ZoneKey, fixture_keys};
 use harness::checker::testbed::{self, TransferWorld, Ttls, name};
 use harness::checker::{CacheOptions, Mode, Report, Status, check};
 use jiff::{SignedDuration, Timestamp};
-use mock_registry::dns::{Denial, KeyAlgorithm, Nsec3Config, SigningPolicy, ZoneKey, test_keys};
 
 const H: i64 = 3600;
 
@@ -74,10 +74,10 @@ fn transfer(algorithm: KeyAlgorithm, ds_ttl: u32, resign: Resign, t0: Timestamp)
         ttls,
         &[("operator A", hosts("a")), ("operator B", hosts("b"))],
     );
-    let ksk_a = ZoneKey::ksk(test_keys::key(algorithm, 0));
-    let zsk_a = ZoneKey::zsk(test_keys::key(algorithm, 1));
-    let ksk_b = ZoneKey::ksk(test_keys::key(algorithm, 2));
-    let zsk_b = ZoneKey::zsk(test_keys::key(algorithm, 3));
+    let ksk_a = ZoneKey::ksk(fixture_keys::key(algorithm, 0));
+    let zsk_a = ZoneKey::zsk(fixture_keys::key(algorithm, 1));
+    let ksk_b = ZoneKey::ksk(fixture_keys::key(algorithm, 2));
+    let zsk_b = ZoneKey::zsk(fixture_keys::key(algorithm, 3));
     let foreign = |k: &ZoneKey| ZoneKey::foreign(k.dnskey().clone());
     let domain = name("example.test.");
     let ds = |keys: &[&ZoneKey]| {

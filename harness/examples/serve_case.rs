@@ -15,10 +15,10 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
 use std::sync::Arc;
 
+use dnssec::keys::format_ds;
 use harness::checker::corpus::{self, CorpusOptions};
 use harness::lookup::ZoneRouter;
 use hickory_proto::op::Message;
-use mock_registry::dns::keys::format_ds;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

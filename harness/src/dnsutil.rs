@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use dnssec::query::{QueryOptions, query_with};
+use dnssec::server::Transport;
 use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use mock_registry::dns::query::{QueryOptions, query_with};
-use mock_registry::dns::server::Transport;
 
 /// Where things answer: the TLD (and root) server, and each name server host name's address.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]

@@ -154,7 +154,7 @@ pub fn chain(world: &World, observer: &Observer, scenario: &Scenario) -> ChainRe
         return out;
     }
     let start = scenario.world.start;
-    let end = mock_registry::clock::Clock::now(&world.clock);
+    let end = clock::Clock::now(&world.clock);
     let mut anchors = TrustAnchors::new();
     anchors.add(&Name::root(), Anchor::Dnskey(world.anchor.dnskey.clone()));
     let mut bogus = Vec::new();

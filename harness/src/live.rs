@@ -199,7 +199,7 @@ impl LiveCheck {
     /// Compares hickory-resolver and the pure validator on every question, on what the
     /// servers serve now. `step` names the step just finished (for the report).
     pub async fn check(&mut self, world: &World, step: &str) {
-        let at = mock_registry::clock::Clock::now(&world.clock);
+        let at = clock::Clock::now(&world.clock);
         let (routes, described) = match self.routes(world).await {
             Ok(r) => r,
             Err(e) => {

@@ -20,12 +20,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dnssec::keys::parse_dnskey;
+use dnssec::{Lookup, SignedRrset, SignedZone};
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Edns, Message, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use jiff::Timestamp;
-use mock_registry::dns::keys::parse_dnskey;
-use mock_registry::dns::{Lookup, SignedRrset, SignedZone};
 
 use crate::checker::{
     Anchor, Mode, Override, Response, Status, TrustAnchors, Validation, View, ZoneView, validate,

@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use dnssec::query::{QueryOptions, query_with};
+use dnssec::server::Transport;
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::Message;
 use hickory_proto::rr::{RData, RecordType};
 use jiff::Timestamp;
-use mock_registry::dns::query::{QueryOptions, query_with};
-use mock_registry::dns::server::Transport;
 
 use crate::report::TimelineRow;
 use crate::world::World;
@@ -347,7 +347,7 @@ impl Observer {
                         .flat_map(|v| v.message.answers.iter())
                         .filter_map(|r| match &r.data {
                             RData::DNSSEC(DNSSECRData::DNSKEY(k)) => {
-                                Some(mock_registry::dns::keys::key_tag(k).to_string())
+                                Some(dnssec::keys::key_tag(k).to_string())
                             }
                             _ => None,
                         })

@@ -11,12 +11,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use clock::Clock;
+use epp::keyrelay::{self, Expiry, KeyRelayData};
+use epp::message::{CommandKind, Create, Frame};
+use epp::{AuthInfo, XsDuration};
 use jiff::{SignedDuration, Timestamp};
 use mock_registry::client::EppClient;
-use mock_registry::clock::Clock;
-use mock_registry::epp::keyrelay::{self, Expiry, KeyRelayData};
-use mock_registry::epp::message::{CommandKind, Create, Frame};
-use mock_registry::epp::{AuthInfo, XsDuration};
 
 use crate::checks::CheckId;
 use crate::observe::{Observer, Source};
@@ -479,7 +479,7 @@ fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegist
                 .collect(),
             trust_anchor: format!(
                 ". IN DNSKEY {}",
-                mock_registry::dns::keys::format_dnskey(&world.anchor.dnskey)
+                dnssec::keys::format_dnskey(&world.anchor.dnskey)
             ),
         },
         operator: HostedOperator {
@@ -795,7 +795,7 @@ impl Run {
                     )),
                 };
                 let key = relay_key(&self.world, *registrar, domain).await?;
-                let frame = Frame::Command(Box::new(mock_registry::epp::Command {
+                let frame = Frame::Command(Box::new(epp::Command {
                     kind: CommandKind::Create(Create::KeyRelay(keyrelay::Create {
                         name: domain.clone(),
                         auth_info: AuthInfo::password(token),
@@ -911,7 +911,7 @@ async fn relay_key(
     world: &World,
     registrar: usize,
     domain: &str,
-) -> Result<mock_registry::epp::secdns::KeyData, String> {
+) -> Result<epp::secdns::KeyData, String> {
     let mut op = world.operators[registrar].lock().await;
     if op.hosted().iter().any(|d| d == domain)
         && let Ok(mut k) = op.zsk_key_data(domain)
@@ -920,11 +920,11 @@ async fn relay_key(
         return Ok(k.remove(0));
     }
     let alg = match op.spec().algorithm {
-        8 => mock_registry::dns::KeyAlgorithm::RsaSha256,
-        15 => mock_registry::dns::KeyAlgorithm::Ed25519,
-        _ => mock_registry::dns::KeyAlgorithm::EcdsaP256Sha256,
+        8 => dnssec::KeyAlgorithm::RsaSha256,
+        15 => dnssec::KeyAlgorithm::Ed25519,
+        _ => dnssec::KeyAlgorithm::EcdsaP256Sha256,
     };
-    let pair = mock_registry::dns::test_keys::key(alg, 3);
+    let pair = dnssec::fixture_keys::key(alg, 3);
     Ok(crate::world::operator::key_data(&pair.dnskey(256)))
 }
 

@@ -45,16 +45,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use clock::VirtualClock;
+use dnssec::keys::ds_from_dnskey;
+use dnssec::{DnsServer, DnsServerConfig, DsDigest};
 use harness::checker::Status;
 use harness::checker::corpus::{self, Case, CorpusOptions};
 use harness::live::{HICKORY, KnownDivergences, LiveStatus, Router, Routes, hickory};
 use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData};
 use hickory_proto::rr::RData;
 use jiff::Timestamp;
-use mock_registry::clock::VirtualClock;
-use mock_registry::dns::keys::ds_from_dnskey;
-use mock_registry::dns::publish::TrustAnchor;
-use mock_registry::dns::{DnsServer, DnsServerConfig, DsDigest};
+use mock_registry::publish::TrustAnchor;
 
 /// The longest a command-line validator may take on one case (they take tens of
 /// milliseconds; this only stops a hang).

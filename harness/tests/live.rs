@@ -6,14 +6,14 @@
 
 use std::sync::Arc;
 
+use clock::Clock;
+use dnssec::KeyAlgorithm;
+use dnssec::fixture_keys;
 use harness::checks::{CheckId, Severity};
 use harness::live::{KnownDivergences, LiveCheck};
 use harness::report::{CheckResult, Outcome};
 use harness::scenario::{self, OperatorFault};
 use harness::world::World;
-use mock_registry::clock::Clock;
-use mock_registry::dns::KeyAlgorithm;
-use mock_registry::dns::test_keys;
 
 async fn world() -> World {
     let path = scenario::default_dir().join("secure-transfer-13-13.toml");
@@ -94,7 +94,7 @@ async fn hickory_and_the_pure_validator_agree_however_the_operator_breaks_the_zo
 async fn a_disagreement_is_reported_with_both_verdicts() {
     let world = world().await;
     // hickory trusts another root key: everything it validates is bogus to it alone.
-    let wrong = test_keys::key(KeyAlgorithm::EcdsaP256Sha256, 3).dnskey(257);
+    let wrong = fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 3).dnskey(257);
     let mut live = LiveCheck::start(&world)
         .await
         .unwrap()

@@ -10,16 +10,16 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clock::{Clock, VirtualClock};
+use dnssec::{
+    DnsServer, DnsServerConfig, Faults, KeyAlgorithm, SigningFaults, SigningPolicy, fixture_keys,
+};
 use jiff::{SignedDuration, Timestamp};
 use mock_registry::client::EppClient;
-use mock_registry::clock::{Clock, VirtualClock};
-use mock_registry::dns::{
-    DnsServer, DnsServerConfig, Faults, KeyAlgorithm, PublishConfig, PublishKeys, Publisher,
-    SigningFaults, SigningPolicy, key_data_for, test_keys,
-};
 use mock_registry::pki::Pki;
 use mock_registry::testing::commands::{self, created_contact_id};
 use mock_registry::testing::registry_with_epp;
+use mock_registry::{PublishConfig, PublishKeys, Publisher, key_data_for};
 
 /// The registry's virtual time: far from the real date, so signatures are valid for delv
 /// (which reads the wall clock) only through `also_valid_at`.
@@ -131,7 +131,7 @@ async fn harness_lookup_and_delv_agree_on_a_published_ds_and_on_a_tampered_one()
     let contact = created_contact_id(&client.command(kind, ext).await.unwrap()).unwrap();
     let (kind, ext) = commands::host_create("ns1.hoster.net", &[]);
     assert!(client.command(kind, ext).await.unwrap().code().is_success());
-    let ksk = test_keys::key(KeyAlgorithm::Ed25519, 0).dnskey(257);
+    let ksk = fixture_keys::key(KeyAlgorithm::Ed25519, 0).dnskey(257);
     let (kind, ext) = commands::domain_create(
         "example.nl",
         &contact,

@@ -15,14 +15,14 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use dnssec::keys::format_ds;
+use dnssec::{
+    Denial, DsDigest, KeyAlgorithm, Nsec3Config, SignedZone, SigningPolicy, ZoneKey, fixture_keys,
+};
 use hickory_proto::dnssec::rdata::DS;
 use hickory_proto::dnssec::{Algorithm, DigestType};
 use hickory_proto::rr::{Name, RecordType};
 use jiff::Timestamp;
-use mock_registry::dns::keys::format_ds;
-use mock_registry::dns::{
-    Denial, DsDigest, KeyAlgorithm, Nsec3Config, SignedZone, SigningPolicy, ZoneKey, test_keys,
-};
 
 use super::denial::DenialFault;
 use super::testbed::{
@@ -392,7 +392,7 @@ fn generate_variant(
         (
             "other-key",
             "the DS is for a key the child does not publish",
-            testbed::ds_for(child, &[ZoneKey::ksk(test_keys::key(a, 2))]),
+            testbed::ds_for(child, &[ZoneKey::ksk(fixture_keys::key(a, 2))]),
         ),
         (
             "corrupted-digest",
@@ -439,12 +439,12 @@ fn generate_variant(
         &Expected::both(Status::Bogus, ReasonCode::DnskeyNotSignedByDsKey),
     );
     let mut b = g.builder(a, d);
-    let retired = ZoneKey::ksk(test_keys::key(a, 0)).with_signing(false);
+    let retired = ZoneKey::ksk(fixture_keys::key(a, 0)).with_signing(false);
     b.ds = DsChoice::Explicit(testbed::ds_for(child, std::slice::from_ref(&retired)));
     b.child_keys = vec![
         retired,
-        ZoneKey::ksk(test_keys::key(a, 2)),
-        ZoneKey::zsk(test_keys::key(a, 1)),
+        ZoneKey::ksk(fixture_keys::key(a, 2)),
+        ZoneKey::zsk(fixture_keys::key(a, 1)),
     ];
     g.add(
         "dnskey-not-signed-by-ds-key",
@@ -514,8 +514,8 @@ fn generate_variant(
     // The signer is not in the DNSKEY RRset.
     let mut b = g.builder(a, d);
     b.child_keys = vec![
-        ZoneKey::ksk(test_keys::key(a, 0)),
-        ZoneKey::zsk(test_keys::key(a, 1)).with_published(false),
+        ZoneKey::ksk(fixture_keys::key(a, 0)),
+        ZoneKey::zsk(fixture_keys::key(a, 1)).with_published(false),
     ];
     g.add(
         "signer-not-in-dnskey-set",
@@ -530,8 +530,8 @@ fn generate_variant(
     );
 
     // Signatures that do not verify.
-    let zsk = ZoneKey::zsk(test_keys::key(a, 1));
-    let ksk = ZoneKey::ksk(test_keys::key(a, 0));
+    let zsk = ZoneKey::zsk(fixture_keys::key(a, 1));
+    let ksk = ZoneKey::ksk(fixture_keys::key(a, 0));
     for (variant, description, child_keys) in [
         (
             "tweaked-zsk",
@@ -617,7 +617,7 @@ fn generate_variant(
     // RFC 4035 §2.2 completeness (strict only).
     let mut b = g.builder(a, d);
     b.child_keys.push(ZoneKey::foreign(
-        ZoneKey::zsk(test_keys::key(other, 1)).dnskey().clone(),
+        ZoneKey::zsk(fixture_keys::key(other, 1)).dnskey().clone(),
     ));
     b.child_policy.faults.allow_incomplete_algorithms = true;
     g.add(
@@ -756,7 +756,7 @@ fn generate_variant(
     let mut ds = vec![real_ds];
     ds.extend(testbed::ds_for(
         child,
-        &[ZoneKey::ksk(test_keys::key(a, 2))],
+        &[ZoneKey::ksk(fixture_keys::key(a, 2))],
     ));
     b.ds = DsChoice::Explicit(ds);
     g.add(

@@ -5,21 +5,21 @@
 //! ([`View::resolve`]) and later served over DNS to real validators.
 //!
 //! Functions here panic on bad input (a fixture that does not build is a bug in the caller),
-//! like [`test_keys::key`].
+//! like [`fixture_keys::key`].
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use dnssec::{
+    Delegation, Denial, DsDigest, KeyAlgorithm, SignError, SignedZone, SigningPolicy, Zone,
+    ZoneKey, ZoneSigner, fixture_keys,
+};
 use hickory_proto::dnssec::PublicKey;
 use hickory_proto::dnssec::PublicKeyBuf;
 use hickory_proto::dnssec::rdata::{DNSKEY, DS};
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RecordType};
 use jiff::{SignedDuration, Timestamp};
-use mock_registry::dns::{
-    Delegation, Denial, DsDigest, KeyAlgorithm, SignError, SignedZone, SigningPolicy, Zone,
-    ZoneKey, ZoneSigner, test_keys,
-};
 
 use super::validate::{Anchor, TrustAnchors};
 use super::view::{Override, View};
@@ -132,8 +132,8 @@ pub fn ds_for(owner: &Name, keys: &[ZoneKey]) -> Vec<DS> {
 /// A KSK and a ZSK from fixtures `first` and `first + 1` of `algorithm`.
 pub fn ksk_zsk(algorithm: KeyAlgorithm, first: usize) -> Vec<ZoneKey> {
     vec![
-        ZoneKey::ksk(test_keys::key(algorithm, first)),
-        ZoneKey::zsk(test_keys::key(algorithm, first + 1)),
+        ZoneKey::ksk(fixture_keys::key(algorithm, first)),
+        ZoneKey::zsk(fixture_keys::key(algorithm, first + 1)),
     ]
 }
 
@@ -276,8 +276,8 @@ impl ChainBuilder {
             now,
             tld: name("test."),
             child: name("example.test."),
-            root_keys: vec![ZoneKey::csk(test_keys::key(upper, 2))],
-            tld_keys: vec![ZoneKey::csk(test_keys::key(upper, 3))],
+            root_keys: vec![ZoneKey::csk(fixture_keys::key(upper, 2))],
+            tld_keys: vec![ZoneKey::csk(fixture_keys::key(upper, 3))],
             child_keys: ksk_zsk(algorithm, 0),
             root_policy: policy(denial.clone()),
             tld_policy: policy(denial.clone()),
@@ -480,8 +480,8 @@ impl TransferWorld {
         let domain = name("example.test.");
         let tld_name = name("test.");
         let addresses = Addresses::default();
-        let tld_keys = vec![ZoneKey::csk(test_keys::key(upper, 3))];
-        let root_keys = vec![ZoneKey::csk(test_keys::key(upper, 2))];
+        let tld_keys = vec![ZoneKey::csk(fixture_keys::key(upper, 3))];
+        let root_keys = vec![ZoneKey::csk(fixture_keys::key(upper, 2))];
         let tld_zone = tld_zone(&tld_name, addresses.tld, &[], 1);
         let tld = Signed::new(
             tld_zone,
@@ -609,7 +609,7 @@ impl TransferWorld {
             })
             .expect("testbed delegation");
         if !ds.is_empty() {
-            let rrset = mock_registry::dns::RrSet::new(
+            let rrset = dnssec::RrSet::new(
                 self.domain.clone(),
                 self.ttls.ds,
                 ds.into_iter().map(|d| {

@@ -31,9 +31,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
+use dnssec::SignedZone;
 use hickory_proto::rr::{Name, RecordType};
 use jiff::Timestamp;
-use mock_registry::dns::SignedZone;
 
 use super::view::{Fingerprint, Response};
 

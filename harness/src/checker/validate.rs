@@ -33,12 +33,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+use dnssec::keys::key_tag;
+use dnssec::{DsDigest, SignedZone};
 use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS, RRSIG};
 use hickory_proto::dnssec::{Algorithm, PublicKey, Verifier};
 use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
 use jiff::Timestamp;
-use mock_registry::dns::keys::key_tag;
-use mock_registry::dns::{DsDigest, SignedZone};
 
 use super::denial::{self, DenialFault, Goal, Proven};
 use super::view::{Fingerprint, Response, Rrset, View, ZoneView, epoch32};
@@ -347,8 +347,7 @@ impl TrustAnchors {
             for r in set.records() {
                 if let RData::DNSSEC(DNSSECRData::DNSKEY(k)) = &r.data
                     && k.secure_entry_point()
-                    && let Ok(ds) =
-                        mock_registry::dns::keys::ds_from_dnskey(zone.origin(), k, DsDigest::Sha256)
+                    && let Ok(ds) = dnssec::keys::ds_from_dnskey(zone.origin(), k, DsDigest::Sha256)
                 {
                     anchors.add(zone.origin(), Anchor::Ds(ds));
                 }

@@ -16,14 +16,14 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use dnssec::keys::key_tag;
+use dnssec::{Lookup, SignedRrset, SignedZone};
 use hickory_proto::dnssec::PublicKey;
 use hickory_proto::dnssec::rdata::{DNSSECRData, RRSIG};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use jiff::Timestamp;
-use mock_registry::dns::keys::key_tag;
-use mock_registry::dns::{Lookup, SignedRrset, SignedZone};
 
 /// A 128-bit content hash of an item (two SipHash passes with fixed keys over its canonical
 /// wire form).
@@ -293,8 +293,8 @@ fn sig_summary(sigs: &[RRSIG]) -> String {
                 "{}/{} {}-{}",
                 i.key_tag,
                 u8::from(i.algorithm),
-                mock_registry::dns::signed::rrsig_time(i.sig_inception.get()),
-                mock_registry::dns::signed::rrsig_time(i.sig_expiration.get())
+                dnssec::signed::rrsig_time(i.sig_inception.get()),
+                dnssec::signed::rrsig_time(i.sig_expiration.get())
             )
         })
         .collect();
@@ -722,9 +722,9 @@ pub(crate) fn epoch32(t: Timestamp) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    use dnssec::{Denial, KeyAlgorithm, Nsec3Config};
     use hickory_proto::op::{Message, OpCode};
     use hickory_proto::rr::RecordType;
-    use mock_registry::dns::{Denial, KeyAlgorithm, Nsec3Config};
 
     use super::*;
     use crate::checker::testbed::{ChainBuilder, name};

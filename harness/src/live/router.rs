@@ -353,10 +353,10 @@ async fn forward_tcp(server: SocketAddr, request: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use std::sync::Arc;
 
+    use clock::VirtualClock;
+    use dnssec::query::{QueryOptions, query_with};
+    use dnssec::{DnsServer, DnsServerConfig, Transport};
     use hickory_proto::op::Message;
-    use mock_registry::clock::VirtualClock;
-    use mock_registry::dns::query::{QueryOptions, query_with};
-    use mock_registry::dns::{DnsServer, DnsServerConfig, Transport};
 
     use super::*;
     use crate::checker::corpus::{self, CorpusOptions};

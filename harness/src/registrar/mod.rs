@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
+use epp::secdns::KeyData;
 use jiff::Timestamp;
-use mock_registry::epp::secdns::KeyData;
 use tokio::sync::Mutex;
 
 use crate::world::operator::{self, Operator};

@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use clock::VirtualClock;
+use epp::secdns::KeyData;
 use jiff::{SignedDuration, Timestamp};
-use mock_registry::clock::VirtualClock;
-use mock_registry::epp::secdns::KeyData;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines, Stdin, Stdout};
 use tokio::sync::Mutex;
 

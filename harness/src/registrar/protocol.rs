@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use epp::secdns::KeyData;
 use jiff::Timestamp;
-use mock_registry::epp::secdns::KeyData;
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this harness speaks.
@@ -84,8 +84,7 @@ impl TryFrom<&JsonKey> for KeyData {
             flags: k.flags,
             protocol: k.protocol,
             alg: k.alg,
-            pub_key: mock_registry::epp::secdns::decode_base64(&k.pub_key)
-                .map_err(|e| e.to_string())?,
+            pub_key: epp::secdns::decode_base64(&k.pub_key).map_err(|e| e.to_string())?,
         })
     }
 }

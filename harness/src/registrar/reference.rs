@@ -27,17 +27,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::dnssec::PublicKey;
-use jiff::{SignedDuration, Timestamp};
-use mock_registry::client::EppClient;
-use mock_registry::epp::domain::{self, AddRem, NsList};
-use mock_registry::epp::keyrelay::{self, Expiry, KeyRelayData};
-use mock_registry::epp::message::{
+use epp::domain::{self, AddRem, NsList};
+use epp::keyrelay::{self, Expiry, KeyRelayData};
+use epp::message::{
     Check, CommandExtension, CommandKind, Create, Info, Poll, ResData, Response, ResponseExtension,
     Transfer, TransferOp, Update,
 };
-use mock_registry::epp::secdns::{self, DsData, DsOrKey, DsOrKeySet, KeyData, Remove};
-use mock_registry::epp::{AuthInfo, ResultCode, XsDuration, host};
+use epp::secdns::{self, DsData, DsOrKey, DsOrKeySet, KeyData, Remove};
+use epp::{AuthInfo, ResultCode, XsDuration, host};
+use hickory_proto::dnssec::PublicKey;
+use jiff::{SignedDuration, Timestamp};
+use mock_registry::client::EppClient;
 
 use super::{OperatorApi, TickReport};
 use crate::dnsutil::{self, Directory};

@@ -724,7 +724,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
 }
 
 fn check_code(p: &Planner<'_>, span: &Range<usize>, code: u16) -> Result<u16, ScenarioError> {
-    if mock_registry::epp::ResultCode::from_code(code).is_none() {
+    if epp::ResultCode::from_code(code).is_none() {
         return Err(p.err(
             span,
             format!("expect_code {code} is not an EPP result code (RFC 5730 §3)"),

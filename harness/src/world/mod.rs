@@ -5,18 +5,16 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex as StdMutex};
 
+use clock::{SharedClock, VirtualClock};
+use dnssec::server::{DnsServer, DnsServerConfig};
+use epp::contact::{self, Address, PostalInfo, PostalType};
+use epp::domain::{self, ContactType, DomainContact, NsList};
+use epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
+use epp::secdns::{DsOrKey, DsOrKeySet};
+use epp::{AuthInfo, host};
 use jiff::{SignedDuration, Timestamp};
-use mock_registry::clock::{SharedClock, VirtualClock};
-use mock_registry::dns::publish::{
-    PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor,
-};
-use mock_registry::dns::server::{DnsServer, DnsServerConfig};
-use mock_registry::epp::contact::{self, Address, PostalInfo, PostalType};
-use mock_registry::epp::domain::{self, ContactType, DomainContact, NsList};
-use mock_registry::epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
-use mock_registry::epp::secdns::{DsOrKey, DsOrKeySet};
-use mock_registry::epp::{AuthInfo, host};
 use mock_registry::pki::Pki;
+use mock_registry::publish::{PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor};
 use mock_registry::registry::{Policy, Registry, Services};
 use mock_registry::server::{EppServer, ServerConfig, SharedRegistry};
 use tempfile::TempDir;
@@ -216,7 +214,7 @@ impl World {
     /// Publishes whatever is due at the clock's time on the parent server and at every
     /// operator; returns whether anything served changed.
     pub async fn publish(&mut self) -> Result<bool, String> {
-        let now = mock_registry::clock::Clock::now(&self.clock);
+        let now = clock::Clock::now(&self.clock);
         let mut changed = false;
         {
             let reg = self
@@ -258,7 +256,7 @@ fn setup_domain(
     clid: &str,
     name: &str,
     ns: &[String],
-    ksk: Option<mock_registry::epp::secdns::KeyData>,
+    ksk: Option<epp::secdns::KeyData>,
     index: usize,
     seed: u64,
 ) -> Result<(), String> {

@@ -11,18 +11,18 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use clock::SharedClock;
+use dnssec::server::{DnsServer, DnsServerConfig, Faults};
+use dnssec::{
+    Denial, KeyAlgorithm, KeyPair, Nsec3Config, SignedZone, SigningFaults, SigningPolicy, Zone,
+    ZoneKey, ZoneSigner, fixture_keys, keys,
+};
+use epp::secdns::KeyData;
 use hickory_proto::dnssec::PublicKey;
 use hickory_proto::dnssec::rdata::DNSKEY;
 use hickory_proto::rr::Name;
 use hickory_proto::rr::rdata::SOA;
 use jiff::{SignedDuration, Timestamp};
-use mock_registry::clock::SharedClock;
-use mock_registry::dns::server::{DnsServer, DnsServerConfig, Faults};
-use mock_registry::dns::{
-    Denial, KeyAlgorithm, KeyPair, Nsec3Config, SignedZone, SigningFaults, SigningPolicy, Zone,
-    ZoneKey, ZoneSigner, keys, test_keys,
-};
-use mock_registry::epp::secdns::KeyData;
 
 use crate::scenario::file::{DenialKind, KeyScheme};
 use crate::scenario::{OperatorFault, OperatorSpec};
@@ -167,7 +167,7 @@ impl Operator {
         let pick = |n: usize| -> Result<KeyPair, OperatorError> {
             // Fixtures 0..6 are the operators'; 6.. are the registry's.
             if n < 6 {
-                Ok(test_keys::key(alg, n))
+                Ok(fixture_keys::key(alg, n))
             } else {
                 KeyPair::generate(alg).map_err(|e| OperatorError::Dns {
                     operator: self.label.clone(),

@@ -1,10 +1,10 @@
 //! Cache-model cases built directly from timelines (no EPP): operator changes done right and
 //! done wrong, following the steps of protocol-notes §5.2.
 
+use dnssec::{Denial, KeyAlgorithm, Nsec3Config, ZoneKey, fixture_keys};
 use hickory_proto::dnssec::rdata::DS;
 use hickory_proto::rr::{Name, RecordType};
 use jiff::Timestamp;
-use mock_registry::dns::{Denial, KeyAlgorithm, Nsec3Config, ZoneKey, test_keys};
 
 use super::*;
 use crate::checker::testbed::{self, TransferWorld, Ttls, name};
@@ -42,10 +42,10 @@ impl Keys {
     fn new(a: KeyAlgorithm, b: KeyAlgorithm) -> Self {
         let (first_b, second_b) = if a == b { (2, 3) } else { (0, 1) };
         Self {
-            ksk_a: ZoneKey::ksk(test_keys::key(a, 0)),
-            zsk_a: ZoneKey::zsk(test_keys::key(a, 1)),
-            ksk_b: ZoneKey::ksk(test_keys::key(b, first_b)),
-            zsk_b: ZoneKey::zsk(test_keys::key(b, second_b)),
+            ksk_a: ZoneKey::ksk(fixture_keys::key(a, 0)),
+            zsk_a: ZoneKey::zsk(fixture_keys::key(a, 1)),
+            ksk_b: ZoneKey::ksk(fixture_keys::key(b, first_b)),
+            zsk_b: ZoneKey::zsk(fixture_keys::key(b, second_b)),
         }
     }
 

@@ -1,12 +1,12 @@
 //! Validator unit tests: one test per reason, each over several variants (algorithms 8, 13 and
 //! 15; NSEC and NSEC3), with chains signed by the DNSSEC engine.
 
+use dnssec::{Denial, KeyAlgorithm, Nsec3Config, ZoneKey, fixture_keys};
 use hickory_proto::dnssec::rdata::DS;
 use hickory_proto::dnssec::{Algorithm, DigestType};
 use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType, SerialNumber};
 use jiff::Timestamp;
-use mock_registry::dns::{Denial, KeyAlgorithm, Nsec3Config, ZoneKey, test_keys};
 
 use super::*;
 use crate::checker::testbed::{
@@ -98,13 +98,13 @@ fn a_dnskey_trust_anchor_works_like_a_ds_one() {
         .build()
         .unwrap();
     let mut anchors = TrustAnchors::new();
-    let root_key = ZoneKey::csk(test_keys::key(KeyAlgorithm::EcdsaP256Sha256, 2));
+    let root_key = ZoneKey::csk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 2));
     anchors.add(&Name::root(), Anchor::Dnskey(root_key.dnskey().clone()));
     let v = validate(&chain.view(&www(), RecordType::A), &anchors, now());
     expect_both(&v, Status::Secure, None, "dnskey anchor");
     // A key that is not the root's.
     let mut wrong = TrustAnchors::new();
-    let other = ZoneKey::csk(test_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0));
+    let other = ZoneKey::csk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0));
     wrong.add(&Name::root(), Anchor::Dnskey(other.dnskey().clone()));
     let v = validate(&chain.view(&www(), RecordType::A), &wrong, now());
     expect_both(
@@ -163,7 +163,7 @@ fn no_ds_matches_a_ksk() {
     for (a, d) in variants() {
         let child = name("example.test.");
         let keys = testbed::ksk_zsk(a, 0);
-        let other = ZoneKey::ksk(test_keys::key(a, 2));
+        let other = ZoneKey::ksk(fixture_keys::key(a, 2));
         let real = testbed::ds_for(&child, &keys)[0].clone();
         let corrupted = {
             let mut digest = real.digest().to_vec();
@@ -211,9 +211,7 @@ fn dnskey_set_not_signed_by_a_ds_matched_key() {
         let child = name("example.test.");
         // The DS points at the ZSK: a zone key, published, that does not sign the DNSKEY RRset.
         let keys = testbed::ksk_zsk(a, 0);
-        let zsk_ds = keys[1]
-            .ds(&child, mock_registry::dns::DsDigest::Sha256)
-            .unwrap();
+        let zsk_ds = keys[1].ds(&child, dnssec::DsDigest::Sha256).unwrap();
         let mut b = ChainBuilder::new(a, d.clone(), now());
         b.ds = DsChoice::Explicit(vec![zsk_ds]);
         let chain = b.build().unwrap();
@@ -226,10 +224,10 @@ fn dnskey_set_not_signed_by_a_ds_matched_key() {
         );
         // The DS points at a published KSK that has stopped signing; another KSK signs.
         let mut b = ChainBuilder::new(a, d.clone(), now());
-        let retired = ZoneKey::ksk(test_keys::key(a, 0)).with_signing(false);
-        let active = ZoneKey::ksk(test_keys::key(a, 2));
+        let retired = ZoneKey::ksk(fixture_keys::key(a, 0)).with_signing(false);
+        let active = ZoneKey::ksk(fixture_keys::key(a, 2));
         b.ds = DsChoice::Explicit(testbed::ds_for(&child, std::slice::from_ref(&retired)));
-        b.child_keys = vec![retired, active, ZoneKey::zsk(test_keys::key(a, 1))];
+        b.child_keys = vec![retired, active, ZoneKey::zsk(fixture_keys::key(a, 1))];
         let chain = b.build().unwrap();
         let v = validate(&chain.view(&www(), RecordType::A), &chain.anchors, now());
         expect_both(
@@ -354,8 +352,8 @@ fn signer_not_in_the_dnskey_set() {
     for (a, d) in variants() {
         let mut b = ChainBuilder::new(a, d.clone(), now());
         b.child_keys = vec![
-            ZoneKey::ksk(test_keys::key(a, 0)),
-            ZoneKey::zsk(test_keys::key(a, 1)).with_published(false),
+            ZoneKey::ksk(fixture_keys::key(a, 0)),
+            ZoneKey::zsk(fixture_keys::key(a, 1)).with_published(false),
         ];
         let chain = b.build().unwrap();
         for (q, t) in [
@@ -386,10 +384,10 @@ fn signer_not_in_the_dnskey_set() {
 fn signatures_that_do_not_verify() {
     for (a, d) in variants() {
         // A ZSK published with a tweaked public key (same tag): data signatures fail.
-        let zsk = ZoneKey::zsk(test_keys::key(a, 1));
+        let zsk = ZoneKey::zsk(fixture_keys::key(a, 1));
         let mut b = ChainBuilder::new(a, d.clone(), now());
         b.child_keys = vec![
-            ZoneKey::ksk(test_keys::key(a, 0)),
+            ZoneKey::ksk(fixture_keys::key(a, 0)),
             zsk.clone().with_published(false),
             ZoneKey::foreign(tweaked_dnskey(&zsk)),
         ];
@@ -403,12 +401,12 @@ fn signatures_that_do_not_verify() {
             expect_both(&v, Status::Bogus, Some(ReasonCode::SignatureInvalid), &what);
         }
         // The KSK tweaked: the DS matches the published (tweaked) key, its signature fails.
-        let ksk = ZoneKey::ksk(test_keys::key(a, 0));
+        let ksk = ZoneKey::ksk(fixture_keys::key(a, 0));
         let mut b = ChainBuilder::new(a, d.clone(), now());
         b.child_keys = vec![
             ksk.clone().with_published(false),
             ZoneKey::foreign(tweaked_dnskey(&ksk)),
-            ZoneKey::zsk(test_keys::key(a, 1)),
+            ZoneKey::zsk(fixture_keys::key(a, 1)),
         ];
         let chain = b.build().unwrap();
         let v = validate(&chain.view(&www(), RecordType::A), &chain.anchors, now());
@@ -469,7 +467,7 @@ fn a_secure_delegation_to_a_zone_without_keys() {
             .map(|k| k.with_published(false))
             .collect();
         let ds = keys[0]
-            .ds(&name("example.test."), mock_registry::dns::DsDigest::Sha256)
+            .ds(&name("example.test."), dnssec::DsDigest::Sha256)
             .unwrap();
         let mut b = ChainBuilder::new(a, d.clone(), now());
         b.child_keys = keys;
@@ -493,7 +491,7 @@ fn algorithm_completeness_is_strict_only() {
         // algorithms, RFC 8901 §4): lenient Secure, strict Bogus.
         let mut b = ChainBuilder::new(a, d.clone(), now());
         b.child_keys.push(ZoneKey::foreign(
-            ZoneKey::zsk(test_keys::key(other, 1)).dnskey().clone(),
+            ZoneKey::zsk(fixture_keys::key(other, 1)).dnskey().clone(),
         ));
         b.child_policy.faults.allow_incomplete_algorithms = true;
         let chain = b.build().unwrap();
@@ -549,7 +547,7 @@ fn a_lame_ds_beside_a_working_one_is_secure_with_a_warning() {
         let mut ds = testbed::ds_for(&child, &b.child_keys);
         ds.extend(testbed::ds_for(
             &child,
-            &[ZoneKey::ksk(test_keys::key(a, 2))],
+            &[ZoneKey::ksk(fixture_keys::key(a, 2))],
         ));
         b.ds = DsChoice::Explicit(ds);
         let chain = b.build().unwrap();

@@ -1,0 +1,276 @@
+//! Load benchmark of the EPP server: hundreds of concurrent mutual-TLS sessions issuing
+//! domain:info, domain:check and poll req, measured side by side with a bare TLS server that
+//! echoes a fixed frame over the same TLS configuration and framing (the ceiling on this
+//! machine).
+//!
+//! `cargo bench -p mock-registry --bench epp_load`; knobs: `SESSIONS` (default 200) and
+//! `SECONDS` per server (default 5). Clients send pre-serialised frames and read raw frames,
+//! so the client side costs the same against both servers.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark")]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clock::SystemClock;
+use epp::frame;
+use epp::message::{Check, Command, CommandKind, Frame, Info, Login, Poll};
+use epp::{domain, uri};
+use mock_registry::bench_echo::EchoServer;
+use mock_registry::pki::Pki;
+use mock_registry::registry::{Policy, Registry};
+use mock_registry::server::{EppServer, ServerConfig};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+const REGISTRARS: [&str; 4] = ["bench-a", "bench-b", "bench-c", "bench-d"];
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn command(kind: CommandKind, n: usize) -> Vec<u8> {
+    Frame::Command(Box::new(Command {
+        kind,
+        extensions: Vec::new(),
+        cl_trid: Some(format!("BENCH-{n}")),
+    }))
+    .to_xml()
+    .into_bytes()
+}
+
+fn workload() -> Vec<Vec<u8>> {
+    vec![
+        command(
+            CommandKind::Info(Info::Domain(domain::Info {
+                name: "bench.nl".into(),
+                hosts: domain::HostsFilter::All,
+                auth_info: None,
+            })),
+            1,
+        ),
+        command(
+            CommandKind::Check(Check::Domain(vec!["bench.nl".into(), "free.nl".into()])),
+            2,
+        ),
+        command(CommandKind::Poll(Poll::Req), 3),
+    ]
+}
+
+struct Stats {
+    commands: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Stats {
+    fn rate(&self) -> f64 {
+        self.commands as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn pct(&mut self, p: f64) -> Duration {
+        self.latencies.sort_unstable();
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[i]
+    }
+}
+
+/// Runs `sessions` clients against `addr` for `secs`, each logging in first when `login`.
+async fn load(pki: &Pki, addr: SocketAddr, sessions: usize, secs: u64, login: bool) -> Stats {
+    let frames = Arc::new(workload());
+    let deadline = Instant::now() + Duration::from_secs(secs) + Duration::from_secs(2);
+    let measure_from = Instant::now() + Duration::from_secs(2);
+    let mut tasks = Vec::new();
+    for i in 0..sessions {
+        let who = REGISTRARS[i % REGISTRARS.len()];
+        let config = Arc::new(mock_registry::tls::client_config(pki, who).unwrap());
+        let pw = pki.registrar(who).unwrap().password().expose().to_string();
+        let frames = frames.clone();
+        tasks.push(tokio::spawn(async move {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            tcp.set_nodelay(true).unwrap();
+            let mut s = TlsConnector::from(config)
+                .connect(mock_registry::tls::server_name(), tcp)
+                .await
+                .unwrap();
+            frame::read_frame(&mut s, frame::DEFAULT_MAX_FRAME)
+                .await
+                .unwrap();
+            if login {
+                let l = command(
+                    CommandKind::Login(Login {
+                        cl_id: who.into(),
+                        pw,
+                        new_pw: None,
+                        version: "1.0".into(),
+                        lang: "en".into(),
+                        obj_uris: vec![uri::DOMAIN.into()],
+                        ext_uris: vec![],
+                    }),
+                    0,
+                );
+                frame::write_frame(&mut s, &l).await.unwrap();
+                frame::read_frame(&mut s, frame::DEFAULT_MAX_FRAME)
+                    .await
+                    .unwrap();
+            }
+            let mut lat = Vec::new();
+            let mut n = 0usize;
+            while Instant::now() < deadline {
+                let f = &frames[n % frames.len()];
+                let t0 = Instant::now();
+                frame::write_frame(&mut s, f).await.unwrap();
+                frame::read_frame(&mut s, frame::DEFAULT_MAX_FRAME)
+                    .await
+                    .unwrap();
+                if t0 >= measure_from {
+                    lat.push(t0.elapsed());
+                }
+                n += 1;
+            }
+            lat
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    Stats {
+        commands: latencies.len(),
+        elapsed: Duration::from_secs(secs),
+        latencies,
+    }
+}
+
+/// Creates `bench.nl` (contact, external host, domain) so domain:info returns real data.
+fn seed(registry: &mut Registry) {
+    use epp::contact::{self, Address, PostalInfo, PostalType};
+    use epp::message::{Create, ResData};
+    use epp::{AuthInfo, host};
+    use mock_registry::registry::Services;
+    let mut run = |kind: CommandKind| {
+        registry.execute(
+            REGISTRARS[0],
+            &Services::all(),
+            &Command {
+                kind,
+                extensions: vec![],
+                cl_trid: None,
+            },
+        )
+    };
+    let r = run(CommandKind::Create(Create::Contact(contact::Create {
+        id: "x".into(),
+        postal_info: vec![PostalInfo {
+            kind: PostalType::Loc,
+            name: "Bench".into(),
+            org: None,
+            addr: Address {
+                street: vec![],
+                city: "Arnhem".into(),
+                sp: None,
+                pc: None,
+                cc: "NL".into(),
+            },
+        }],
+        voice: None,
+        fax: None,
+        email: "bench@example.nl".into(),
+        auth_info: AuthInfo::password("contact-pw"),
+        disclose: None,
+    })));
+    let Some(ResData::ContactCreate(c)) = r.res_data else {
+        panic!("{r:?}")
+    };
+    run(CommandKind::Create(Create::Host(host::Create {
+        name: "ns1.bench.example".into(),
+        addrs: vec![],
+    })));
+    let r = run(CommandKind::Create(Create::Domain(domain::Create {
+        name: "bench.nl".into(),
+        period: None,
+        ns: Some(domain::NsList::HostObj(vec!["ns1.bench.example".into()])),
+        registrant: Some(c.id.clone()),
+        contacts: vec![
+            domain::DomainContact {
+                kind: Some(domain::ContactType::Admin),
+                id: c.id.clone(),
+            },
+            domain::DomainContact {
+                kind: Some(domain::ContactType::Tech),
+                id: c.id,
+            },
+        ],
+        auth_info: AuthInfo::password("token-bench"),
+    })));
+    assert!(r.code().is_success(), "{r:?}");
+}
+
+fn main() {
+    let sessions = env("SESSIONS", 200) as usize;
+    let secs = env("SECONDS", 5);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = Pki::init(dir.path(), &REGISTRARS).unwrap();
+        let tls = Arc::new(mock_registry::tls::server_config(&pki).unwrap());
+
+        let mut registry = Registry::new(Policy::default(), Arc::new(SystemClock), 1);
+        for r in pki.registrars() {
+            registry.add_registrar(r.clid().as_str(), r.password().expose());
+        }
+        seed(&mut registry);
+        let registry = Arc::new(Mutex::new(registry));
+        let config = ServerConfig {
+            max_sessions_per_registrar: sessions,
+            ..ServerConfig::default()
+        };
+        let server = EppServer::start(
+            "127.0.0.1:0".parse().unwrap(),
+            tls.clone(),
+            registry,
+            config,
+        )
+        .await
+        .unwrap();
+        let mut epp = load(&pki, server.local_addr(), sessions, secs, true).await;
+        drop(server);
+
+        let response = Frame::Response(Box::new(epp::Response::simple(
+            epp::ResultCode::SuccessNoMessages,
+            epp::TrId {
+                cl_trid: Some("BENCH-3".into()),
+                sv_trid: "MOCK-00000001".into(),
+            },
+        )))
+        .to_xml();
+        let echo = EchoServer::start(tls, response.as_bytes(), Duration::from_secs(10))
+            .await
+            .unwrap();
+        let mut ceiling = load(&pki, echo.local_addr(), sessions, secs, false).await;
+
+        println!(
+            "{sessions} concurrent TLS sessions, {secs} s each (after 2 s warm-up), info/check/poll"
+        );
+        println!(
+            "{:<22} {:>12} {:>10} {:>10}",
+            "server", "commands/s", "p50", "p99"
+        );
+        for (name, s) in [
+            ("mock-registry EPP", &mut epp),
+            ("bare TLS echo", &mut ceiling),
+        ] {
+            let (p50, p99) = (s.pct(0.5), s.pct(0.99));
+            println!(
+                "{name:<22} {:>12.0} {:>10.2?} {:>10.2?}",
+                s.rate(),
+                p50,
+                p99
+            );
+        }
+        println!("EPP / ceiling: {:.0}%", 100.0 * epp.rate() / ceiling.rate());
+    });
+}

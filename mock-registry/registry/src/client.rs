@@ -1,0 +1,203 @@
+//! A small EPP client on the codec: mutual TLS, RFC 5734 frames, typed commands and responses.
+//!
+//! The harness's registrars and the tests speak EPP through it. It keeps every frame it sent
+//! and received (the transcript), which reports show and tests validate against the schemas.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use epp::frame::{self, FrameError};
+use epp::message::{Command, CommandExtension, CommandKind, Frame, Greeting, Login, Response};
+use epp::{CodecError, uri};
+
+/// Why a client operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// TCP or TLS failed.
+    #[error("connection failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// Framing failed (including the server closing the connection).
+    #[error("framing: {0}")]
+    Frame(#[from] FrameError),
+    /// The server sent something the codec refuses.
+    #[error("unreadable frame from the server: {0}")]
+    Codec(#[from] CodecError),
+    /// The server sent a frame of the wrong kind (e.g. a response where a greeting belongs).
+    #[error("unexpected frame from the server: {0}")]
+    Unexpected(String),
+    /// No answer in time.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// One exchanged frame, for transcripts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptEntry {
+    /// `true` for frames the client sent.
+    pub sent: bool,
+    /// The XML.
+    pub xml: String,
+}
+
+/// A connected EPP client.
+#[derive(Debug)]
+pub struct EppClient {
+    stream: TlsStream<TcpStream>,
+    greeting: Greeting,
+    timeout: Duration,
+    transcript: Vec<TranscriptEntry>,
+    next_trid: u64,
+    prefix: String,
+}
+
+impl EppClient {
+    /// Connects with TLS (`config` carries the client certificate) and reads the greeting.
+    pub async fn connect(
+        addr: SocketAddr,
+        config: Arc<rustls::ClientConfig>,
+        timeout: Duration,
+    ) -> Result<Self, ClientError> {
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| ClientError::Timeout(timeout))??;
+        tcp.set_nodelay(true)?;
+        let stream = tokio::time::timeout(
+            timeout,
+            TlsConnector::from(config).connect(crate::tls::server_name(), tcp),
+        )
+        .await
+        .map_err(|_| ClientError::Timeout(timeout))??;
+        let mut client = Self {
+            stream,
+            greeting: placeholder_greeting(),
+            timeout,
+            transcript: Vec::new(),
+            next_trid: 1,
+            prefix: "CL".into(),
+        };
+        match client.read().await? {
+            Frame::Greeting(g) => client.greeting = *g,
+            other => return Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+        Ok(client)
+    }
+
+    /// Sets the prefix of generated clTRIDs (default `CL`).
+    pub fn set_trid_prefix(&mut self, prefix: &str) {
+        self.prefix = prefix.to_string();
+    }
+
+    /// The greeting the server sent on connect.
+    pub fn greeting(&self) -> &Greeting {
+        &self.greeting
+    }
+
+    /// Every frame sent and received so far.
+    pub fn transcript(&self) -> &[TranscriptEntry] {
+        &self.transcript
+    }
+
+    /// Logs in announcing every object and extension the greeting offers.
+    pub async fn login(&mut self, cl_id: &str, pw: &str) -> Result<Response, ClientError> {
+        let login = Login {
+            cl_id: cl_id.to_string(),
+            pw: pw.to_string(),
+            new_pw: None,
+            version: "1.0".into(),
+            lang: "en".into(),
+            obj_uris: if self.greeting.obj_uris.is_empty() {
+                vec![uri::DOMAIN.into()]
+            } else {
+                self.greeting.obj_uris.clone()
+            },
+            ext_uris: self.greeting.ext_uris.clone(),
+        };
+        self.command(CommandKind::Login(login), Vec::new()).await
+    }
+
+    /// Sends a command with a generated clTRID and returns the response.
+    pub async fn command(
+        &mut self,
+        kind: CommandKind,
+        extensions: Vec<CommandExtension>,
+    ) -> Result<Response, ClientError> {
+        let cl_trid = format!("{}-{:06}", self.prefix, self.next_trid);
+        self.next_trid += 1;
+        let frame = Frame::Command(Box::new(Command {
+            kind,
+            extensions,
+            cl_trid: Some(cl_trid),
+        }));
+        self.send(&frame).await
+    }
+
+    /// Sends any frame and returns the response.
+    pub async fn send(&mut self, frame: &Frame) -> Result<Response, ClientError> {
+        let xml = frame.to_xml();
+        match self.exchange_raw(xml.as_bytes()).await? {
+            Frame::Response(r) => Ok(*r),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// Sends raw bytes as one frame and reads the answer (for edge-case tests).
+    pub async fn exchange_raw(&mut self, payload: &[u8]) -> Result<Frame, ClientError> {
+        self.write_raw(payload).await?;
+        self.read().await
+    }
+
+    /// Writes one frame without reading (for pipelining).
+    pub async fn write_raw(&mut self, payload: &[u8]) -> Result<(), ClientError> {
+        self.transcript.push(TranscriptEntry {
+            sent: true,
+            xml: String::from_utf8_lossy(payload).into_owned(),
+        });
+        tokio::time::timeout(self.timeout, frame::write_frame(&mut self.stream, payload))
+            .await
+            .map_err(|_| ClientError::Timeout(self.timeout))??;
+        Ok(())
+    }
+
+    /// Reads one frame.
+    pub async fn read(&mut self) -> Result<Frame, ClientError> {
+        let payload = tokio::time::timeout(
+            self.timeout,
+            frame::read_frame(&mut self.stream, frame::DEFAULT_MAX_FRAME),
+        )
+        .await
+        .map_err(|_| ClientError::Timeout(self.timeout))??;
+        self.transcript.push(TranscriptEntry {
+            sent: false,
+            xml: String::from_utf8_lossy(&payload).into_owned(),
+        });
+        Ok(epp::parse(&payload)?)
+    }
+
+    /// The underlying TLS stream (for tests that write malformed frames).
+    pub fn stream(&mut self) -> &mut TlsStream<TcpStream> {
+        &mut self.stream
+    }
+}
+
+fn placeholder_greeting() -> Greeting {
+    use epp::message::{Dcp, DcpAccess};
+    Greeting {
+        sv_id: String::new(),
+        sv_date: jiff::Timestamp::UNIX_EPOCH,
+        versions: Vec::new(),
+        langs: Vec::new(),
+        obj_uris: Vec::new(),
+        ext_uris: Vec::new(),
+        dcp: Dcp {
+            access: DcpAccess::None,
+            statements: Vec::new(),
+            expiry: None,
+        },
+    }
+}

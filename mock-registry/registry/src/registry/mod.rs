@@ -1,0 +1,779 @@
+//! The registry: objects, rules and poll queues of the SIDN profile, with no I/O.
+//!
+//! [`Registry::execute`] takes an authenticated registrar's parsed command and returns the
+//! response; the network server ([`crate::server`]) only adds sessions and TLS around it. Every
+//! command either succeeds or is refused with a [`Refusal`] *before* anything changes, so a
+//! refused command never alters objects, queues or the published zone.
+//!
+//! # Layout
+//!
+//! - [`objects`]: domains, hosts, contacts and how each is shown in info responses.
+//! - [`names`]: name syntax and the "second level under the TLD" rule.
+//! - [`refusal`]: result code plus the SIDN-style error detail every error carries.
+//! - `domains`, `hosts`, `contacts`, `transfer`, `keyrelay`, `poll`: one module per command
+//!   family, each validating first and committing last.
+//! - [`keys`]: key data checks and the DS the TLD publishes.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
+
+use jiff::{SignedDuration, Timestamp};
+
+use clock::SharedClock;
+use epp::message::{
+    Command, CommandExtension, CommandKind, Dcp, DcpAccess, DcpRecipients, DcpRetention,
+    DcpStatement, EppResult, Greeting, MsgQ, ResData, Response, ResponseExtension, ResultValue,
+};
+use epp::sidn::{self, ExtCommand};
+use epp::{ResultCode, Text, TrId, uri};
+
+mod contacts;
+mod domains;
+mod hosts;
+mod keyrelay;
+pub mod keys;
+pub mod names;
+pub mod objects;
+mod poll;
+pub mod refusal;
+mod transfer;
+
+#[cfg(test)]
+mod tests;
+
+pub use objects::{Contact, Domain, Host};
+pub use poll::PollMessage;
+pub use refusal::{Area, Refusal};
+
+/// Limits and choices of the registry's policy, with SIDN-like defaults.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The TLD, without dots (`nl`).
+    pub tld: String,
+    /// Most `keyRelayData` in one key relay (RFC 8063 §3.1.2: more is 2308).
+    pub max_keyrelay_data: usize,
+    /// Most DNSSEC keys on one domain.
+    pub max_keys: usize,
+    /// Most name servers on one domain.
+    pub max_ns: usize,
+    /// Subscription periods offered, in months (SIDN: 1, 3 and 12).
+    pub periods_months: Vec<u32>,
+    /// Period when a create gives none, in months.
+    pub default_period_months: u32,
+    /// How long a deleted domain can be restored (SIDN: 40 days).
+    pub quarantine: SignedDuration,
+    /// Languages offered in the greeting.
+    pub langs: Vec<String>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            tld: "nl".into(),
+            max_keyrelay_data: 8,
+            max_keys: 8,
+            max_ns: 13,
+            periods_months: vec![1, 3, 12],
+            default_period_months: 12,
+            quarantine: SignedDuration::from_hours(40 * 24),
+            langs: vec!["en".into(), "nl".into()],
+        }
+    }
+}
+
+/// What a registrar announced at login, which limits what it may use (RFC 5730 §2.9.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Services {
+    /// Object URIs.
+    pub obj_uris: Vec<String>,
+    /// Extension URIs.
+    pub ext_uris: Vec<String>,
+}
+
+impl Services {
+    /// Every service the registry offers (what a client that announces everything gets).
+    pub fn all() -> Self {
+        Self {
+            obj_uris: OBJ_URIS.iter().map(|s| s.to_string()).collect(),
+            ext_uris: EXT_URIS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn has_ext(&self, uri: &str) -> bool {
+        self.ext_uris.iter().any(|u| u == uri)
+    }
+}
+
+/// Object services in the greeting.
+pub const OBJ_URIS: [&str; 4] = [uri::DOMAIN, uri::CONTACT, uri::HOST, uri::KEYRELAY];
+/// Extensions in the greeting (SIDN clients send all three at login).
+pub const EXT_URIS: [&str; 3] = [uri::SECDNS, uri::SIDN, uri::SIDN_SCHEDULED_DELETE];
+
+/// One line of the transaction log the harness reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// When.
+    pub time: Timestamp,
+    /// Who (none before login).
+    pub cl_id: Option<String>,
+    /// The command, e.g. `domain:transfer:request`.
+    pub command: String,
+    /// The object it was about, if any.
+    pub object: Option<String>,
+    /// The result.
+    pub code: ResultCode,
+    /// The SIDN-style detail code of a refusal.
+    pub detail: Option<String>,
+    /// Client transaction id.
+    pub cl_trid: Option<String>,
+    /// Server transaction id.
+    pub sv_trid: String,
+}
+
+/// A relayed key set, as the registry passed it on (for the harness's evidence).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayRecord {
+    /// When.
+    pub time: Timestamp,
+    /// The domain.
+    pub domain: String,
+    /// Who sent it.
+    pub from: String,
+    /// The registrar of record it was queued for.
+    pub to: String,
+    /// The message id in the receiver's queue.
+    pub msg_id: u64,
+    /// The keys and expiries, as sent.
+    pub data: Vec<epp::keyrelay::KeyRelayData>,
+}
+
+/// A delegation the TLD publishes for a domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedDelegation {
+    /// The domain (folded, without trailing dot).
+    pub name: String,
+    /// Its name servers.
+    pub ns: Vec<String>,
+    /// Glue for name servers inside the TLD.
+    pub glue: Vec<(String, IpAddr)>,
+    /// DNSSEC keys, whose DS the TLD publishes.
+    pub keys: Vec<epp::secdns::KeyData>,
+}
+
+/// A comparable copy of the registry's state (see [`Registry::state`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryState {
+    /// Domains.
+    pub domains: Vec<Domain>,
+    /// Hosts.
+    pub hosts: Vec<Host>,
+    /// Contacts.
+    pub contacts: Vec<Contact>,
+    /// Poll queues.
+    pub queues: BTreeMap<String, Vec<PollMessage>>,
+    /// Key relays passed on.
+    pub relays: Vec<RelayRecord>,
+    /// Registrar passwords.
+    pub passwords: BTreeMap<String, String>,
+    /// Publication generation.
+    pub generation: u64,
+}
+
+/// What a command did, before it becomes a response.
+#[derive(Debug, Default)]
+pub(crate) struct Reply {
+    pub(crate) code: Option<ResultCode>,
+    pub(crate) res_data: Option<ResData>,
+    pub(crate) extensions: Vec<ResponseExtension>,
+    pub(crate) msg_q: Option<MsgQ>,
+}
+
+impl Reply {
+    pub(crate) fn ok() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn data(res: ResData) -> Self {
+        Self {
+            res_data: Some(res),
+            ..Self::default()
+        }
+    }
+}
+
+type Outcome = Result<Reply, Refusal>;
+
+/// A deterministic generator for tokens (SplitMix64): the same seed gives the same tokens, so
+/// a scenario replays exactly. Tokens here guard test data, not secrets.
+#[derive(Debug, Clone)]
+struct TokenRng(u64);
+
+impl TokenRng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn token(&mut self) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+        (0..12)
+            .map(|_| ALPHABET[(self.next() % ALPHABET.len() as u64) as usize] as char)
+            .collect()
+    }
+}
+
+/// The registry's state and rules.
+#[derive(Debug)]
+pub struct Registry {
+    clock: SharedClock,
+    policy: Policy,
+    passwords: BTreeMap<String, String>,
+    domains: BTreeMap<String, Domain>,
+    hosts: BTreeMap<String, Host>,
+    contacts: BTreeMap<String, Contact>,
+    queues: BTreeMap<String, VecDeque<PollMessage>>,
+    relays: Vec<RelayRecord>,
+    log: Vec<LogEntry>,
+    rng: TokenRng,
+    next_msg_id: u64,
+    next_roid: u64,
+    next_sv_trid: u64,
+    /// Bumped whenever something the TLD zone publishes changes.
+    generation: u64,
+}
+
+impl Registry {
+    /// An empty registry under `policy`, reading time from `clock`; `seed` fixes the tokens
+    /// it generates.
+    pub fn new(policy: Policy, clock: SharedClock, seed: u64) -> Self {
+        Self {
+            clock,
+            policy,
+            passwords: BTreeMap::new(),
+            domains: BTreeMap::new(),
+            hosts: BTreeMap::new(),
+            contacts: BTreeMap::new(),
+            queues: BTreeMap::new(),
+            relays: Vec::new(),
+            log: Vec::new(),
+            rng: TokenRng(seed),
+            next_msg_id: 1,
+            next_roid: 1,
+            next_sv_trid: 1,
+            generation: 0,
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Registers a registrar account (its clID and EPP password).
+    pub fn add_registrar(&mut self, cl_id: &str, password: &str) {
+        self.passwords
+            .insert(cl_id.to_string(), password.to_string());
+        self.queues.entry(cl_id.to_string()).or_default();
+    }
+
+    /// Whether `cl_id` is a registrar here.
+    pub fn has_registrar(&self, cl_id: &str) -> bool {
+        self.passwords.contains_key(cl_id)
+    }
+
+    /// Checks a login's password and applies a new one (RFC 5730 §2.9.1.1).
+    pub fn authenticate(&mut self, cl_id: &str, pw: &str, new_pw: Option<&str>) -> bool {
+        match self.passwords.get_mut(cl_id) {
+            Some(stored) if stored == pw => {
+                if let Some(n) = new_pw {
+                    *stored = n.to_string();
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The greeting, with the current time.
+    pub fn greeting(&self) -> Greeting {
+        Greeting {
+            sv_id: format!("mock-registry SIDN profile (.{})", self.policy.tld),
+            sv_date: self.clock.now(),
+            versions: vec!["1.0".into()],
+            langs: self.policy.langs.clone(),
+            obj_uris: OBJ_URIS.iter().map(|s| s.to_string()).collect(),
+            ext_uris: EXT_URIS.iter().map(|s| s.to_string()).collect(),
+            dcp: Dcp {
+                access: DcpAccess::All,
+                statements: vec![DcpStatement {
+                    purposes: vec!["admin".into(), "prov".into()],
+                    recipients: DcpRecipients {
+                        ours: vec![None],
+                        public: true,
+                        ..DcpRecipients::default()
+                    },
+                    retention: DcpRetention::Stated,
+                }],
+                expiry: None,
+            },
+        }
+    }
+
+    /// Executes a command for an authenticated registrar and logs it.
+    pub fn execute(&mut self, cl_id: &str, services: &Services, cmd: &Command) -> Response {
+        let now = self.clock.now();
+        self.expire(now);
+        let outcome = self
+            .check_services(services, cmd)
+            .and_then(|()| self.dispatch(cl_id, services, cmd, now));
+        self.respond(
+            Some(cl_id),
+            &cmd.kind.name(),
+            object_of(&cmd.kind),
+            cmd.cl_trid.clone(),
+            outcome,
+        )
+    }
+
+    /// Executes a SIDN stand-alone extension command.
+    pub fn execute_ext(&mut self, cl_id: &str, services: &Services, cmd: &ExtCommand) -> Response {
+        let now = self.clock.now();
+        self.expire(now);
+        let sidn::ExtCommandKind::DomainCancelDelete { name, period } = &cmd.kind;
+        let outcome = if services.has_ext(uri::SIDN) {
+            self.cancel_delete(cl_id, name, period.as_ref(), now)
+        } else {
+            Err(Refusal::new(
+                ResultCode::UnimplementedExtension,
+                Area::Session,
+                "the SIDN extension was not announced at login",
+            ))
+        };
+        self.respond(
+            Some(cl_id),
+            "domain:cancelDelete",
+            Some(name.clone()),
+            cmd.cl_trid.clone(),
+            outcome,
+        )
+    }
+
+    /// Logs and answers a refusal decided outside the registry (codec, session).
+    pub fn refuse(
+        &mut self,
+        cl_id: Option<&str>,
+        command: &str,
+        cl_trid: Option<String>,
+        refusal: Refusal,
+    ) -> Response {
+        self.respond(cl_id, command, None, cl_trid, Err(refusal))
+    }
+
+    /// Logs and answers a success decided outside the registry (login, logout).
+    pub fn succeed(
+        &mut self,
+        cl_id: Option<&str>,
+        command: &str,
+        cl_trid: Option<String>,
+        code: ResultCode,
+    ) -> Response {
+        let reply = Reply {
+            code: Some(code),
+            ..Reply::default()
+        };
+        self.respond(cl_id, command, None, cl_trid, Ok(reply))
+    }
+
+    fn respond(
+        &mut self,
+        cl_id: Option<&str>,
+        command: &str,
+        object: Option<String>,
+        cl_trid: Option<String>,
+        outcome: Outcome,
+    ) -> Response {
+        let sv_trid = format!("MOCK-{:08}", self.next_sv_trid);
+        self.next_sv_trid += 1;
+        let tr_id = TrId {
+            cl_trid: cl_trid.clone(),
+            sv_trid: sv_trid.clone(),
+        };
+        let (response, detail) = match outcome {
+            Ok(reply) => {
+                let code = reply.code.unwrap_or(ResultCode::Success);
+                (
+                    Response {
+                        results: vec![EppResult::new(code)],
+                        msg_q: reply.msg_q,
+                        res_data: reply.res_data,
+                        extensions: reply.extensions,
+                        tr_id,
+                    },
+                    None,
+                )
+            }
+            Err(refusal) => {
+                let detail = refusal.detail();
+                let mut result = EppResult::new(refusal.code);
+                if let Some(v) = refusal.value {
+                    result.values.push(ResultValue::ExtValue {
+                        value: *v,
+                        reason: Text::new(truncate(&refusal.text, 200)),
+                    });
+                }
+                (
+                    Response {
+                        results: vec![result],
+                        msg_q: None,
+                        res_data: None,
+                        extensions: vec![ResponseExtension::Sidn(sidn::Ext::Response(vec![
+                            detail.clone(),
+                        ]))],
+                        tr_id,
+                    },
+                    Some(detail.code),
+                )
+            }
+        };
+        tracing::debug!(
+            cl_id = cl_id.unwrap_or("-"),
+            command,
+            object = object.as_deref().unwrap_or("-"),
+            code = response.code().code(),
+            sv_trid,
+            "epp"
+        );
+        self.log.push(LogEntry {
+            time: self.clock.now(),
+            cl_id: cl_id.map(str::to_string),
+            command: command.to_string(),
+            object,
+            code: response.code(),
+            detail,
+            cl_trid,
+            sv_trid,
+        });
+        response
+    }
+
+    fn check_services(&self, services: &Services, cmd: &Command) -> Result<(), Refusal> {
+        let obj = match &cmd.kind {
+            CommandKind::Login(_) | CommandKind::Logout | CommandKind::Poll(_) => None,
+            CommandKind::Check(c) => Some(c.object()),
+            CommandKind::Info(c) => Some(c.object()),
+            CommandKind::Create(c) => Some(c.object()),
+            CommandKind::Update(c) => Some(c.object()),
+            CommandKind::Delete(c) => Some(c.object()),
+            CommandKind::Renew(_) => Some("domain"),
+            CommandKind::Transfer(_, t) => Some(t.object()),
+        };
+        if let Some(obj) = obj {
+            let needed = match obj {
+                "domain" => uri::DOMAIN,
+                "host" => uri::HOST,
+                "contact" => uri::CONTACT,
+                _ => uri::KEYRELAY,
+            };
+            if !services.obj_uris.iter().any(|u| u == needed) {
+                return Err(Refusal::new(
+                    ResultCode::UnimplementedObjectService,
+                    Area::Session,
+                    format!("{needed} was not announced at login"),
+                ));
+            }
+        }
+        for ext in &cmd.extensions {
+            let needed = match ext {
+                CommandExtension::SecDnsCreate(_) | CommandExtension::SecDnsUpdate(_) => {
+                    uri::SECDNS
+                }
+                CommandExtension::Sidn(_) => uri::SIDN,
+                CommandExtension::ScheduledDelete(_) => uri::SIDN_SCHEDULED_DELETE,
+            };
+            if !services.has_ext(needed) {
+                return Err(Refusal::new(
+                    ResultCode::UnimplementedExtension,
+                    Area::Session,
+                    format!("{needed} was not announced at login"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn dispatch(
+        &mut self,
+        cl_id: &str,
+        services: &Services,
+        cmd: &Command,
+        now: Timestamp,
+    ) -> Outcome {
+        use epp::message::{Check, Create, Delete, Info, Poll, Transfer, Update};
+        let ext = &cmd.extensions;
+        match &cmd.kind {
+            CommandKind::Login(_) | CommandKind::Logout => Err(Refusal::new(
+                ResultCode::CommandUseError,
+                Area::Session,
+                "login and logout are session commands",
+            )),
+            CommandKind::Poll(Poll::Req) => self.poll_req(cl_id),
+            CommandKind::Poll(Poll::Ack { msg_id }) => self.poll_ack(cl_id, msg_id),
+            CommandKind::Check(Check::Domain(names)) => {
+                no_extensions(ext)?;
+                Ok(self.domain_check(names))
+            }
+            CommandKind::Check(Check::Host(names)) => {
+                no_extensions(ext)?;
+                Ok(self.host_check(names))
+            }
+            CommandKind::Check(Check::Contact(ids)) => {
+                no_extensions(ext)?;
+                Ok(self.contact_check(ids))
+            }
+            CommandKind::Info(Info::Domain(i)) => {
+                no_extensions(ext)?;
+                self.domain_info(cl_id, services, i)
+            }
+            CommandKind::Info(Info::Host(name)) => {
+                no_extensions(ext)?;
+                self.host_info(name)
+            }
+            CommandKind::Info(Info::Contact(c)) => {
+                no_extensions(ext)?;
+                self.contact_info(cl_id, services, c)
+            }
+            CommandKind::Create(Create::Domain(c)) => self.domain_create(cl_id, c, ext, now),
+            CommandKind::Create(Create::Host(c)) => {
+                no_extensions(ext)?;
+                self.host_create(cl_id, c, now)
+            }
+            CommandKind::Create(Create::Contact(c)) => self.contact_create(cl_id, c, ext, now),
+            CommandKind::Create(Create::KeyRelay(k)) => {
+                no_extensions(ext)?;
+                self.keyrelay_create(cl_id, k, now)
+            }
+            CommandKind::Update(Update::Domain(u)) => self.domain_update(cl_id, u, ext, now),
+            CommandKind::Update(Update::Host(u)) => {
+                no_extensions(ext)?;
+                self.host_update(cl_id, u, now)
+            }
+            CommandKind::Update(Update::Contact(u)) => self.contact_update(cl_id, u, ext, now),
+            CommandKind::Delete(Delete::Domain(name)) => {
+                no_extensions(ext)?;
+                self.domain_delete(cl_id, name, now)
+            }
+            CommandKind::Delete(Delete::Host(name)) => {
+                no_extensions(ext)?;
+                self.host_delete(cl_id, name)
+            }
+            CommandKind::Delete(Delete::Contact(id)) => {
+                no_extensions(ext)?;
+                self.contact_delete(cl_id, id)
+            }
+            CommandKind::Renew(r) => {
+                no_extensions(ext)?;
+                self.domain_renew(cl_id, r, now)
+            }
+            CommandKind::Transfer(op, Transfer::Domain(t)) => {
+                no_extensions(ext)?;
+                self.domain_transfer(cl_id, *op, t, now)
+            }
+            CommandKind::Transfer(_, Transfer::Contact(_)) => Err(Refusal::new(
+                ResultCode::UnimplementedCommand,
+                Area::Transfer,
+                "contacts cannot be transferred at this registry",
+            )),
+        }
+    }
+
+    /// Applies what time does on its own: scheduled deletions start quarantine, quarantine
+    /// ends in purging.
+    fn expire(&mut self, now: Timestamp) {
+        let mut changed = false;
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        for d in self.domains.values_mut() {
+            if d.deleted_at.is_none() && d.scheduled_delete.is_some_and(|s| s <= today) {
+                d.deleted_at = Some(now);
+                d.scheduled_delete = None;
+                changed = true;
+            }
+        }
+        let quarantine = self.policy.quarantine;
+        let purge: Vec<String> = self
+            .domains
+            .values()
+            .filter(|d| {
+                d.deleted_at
+                    .is_some_and(|t| t.saturating_add(quarantine).is_ok_and(|end| end <= now))
+            })
+            .map(|d| d.name.clone())
+            .collect();
+        for name in purge {
+            self.domains.remove(&name);
+            changed = true;
+        }
+        if changed {
+            self.generation += 1;
+        }
+    }
+
+    fn roid(&mut self, kind: &str) -> String {
+        let n = self.next_roid;
+        self.next_roid += 1;
+        format!("{kind}_{n}-MOCK")
+    }
+
+    fn queue_message(
+        &mut self,
+        to: &str,
+        text: String,
+        payload: Option<ResData>,
+        now: Timestamp,
+    ) -> u64 {
+        let id = self.next_msg_id;
+        self.next_msg_id += 1;
+        self.queues
+            .entry(to.to_string())
+            .or_default()
+            .push_back(PollMessage {
+                id,
+                q_date: now,
+                text,
+                payload,
+            });
+        id
+    }
+
+    // Read access for the harness and tests.
+
+    /// A domain by (folded) name.
+    pub fn domain(&self, name: &str) -> Option<&Domain> {
+        self.domains.get(&name.to_ascii_lowercase())
+    }
+
+    /// All domains.
+    pub fn domains(&self) -> impl Iterator<Item = &Domain> {
+        self.domains.values()
+    }
+
+    /// A host by name.
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.get(&name.to_ascii_lowercase())
+    }
+
+    /// A contact by id.
+    pub fn contact(&self, id: &str) -> Option<&Contact> {
+        self.contacts.get(id)
+    }
+
+    /// A registrar's poll queue, oldest first.
+    pub fn queue(&self, cl_id: &str) -> Vec<PollMessage> {
+        self.queues
+            .get(cl_id)
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every queue, by registrar.
+    pub fn queues(&self) -> BTreeMap<String, Vec<PollMessage>> {
+        self.queues
+            .iter()
+            .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
+            .collect()
+    }
+
+    /// The transaction log.
+    pub fn log(&self) -> &[LogEntry] {
+        &self.log
+    }
+
+    /// Key relays passed on so far.
+    pub fn relays(&self) -> &[RelayRecord] {
+        &self.relays
+    }
+
+    /// Everything a command can change (objects, queues, relays, accounts), for tests that
+    /// assert a refused command changed nothing.
+    pub fn state(&self) -> RegistryState {
+        RegistryState {
+            domains: self.domains.values().cloned().collect(),
+            hosts: self.hosts.values().cloned().collect(),
+            contacts: self.contacts.values().cloned().collect(),
+            queues: self.queues(),
+            relays: self.relays.clone(),
+            passwords: self.passwords.clone(),
+            generation: self.generation,
+        }
+    }
+
+    /// A counter that changes whenever the published TLD content changes.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The delegations the TLD publishes now: delegated domains with their name servers, glue
+    /// for in-TLD name servers and DNSSEC keys.
+    pub fn delegations(&self) -> Vec<PublishedDelegation> {
+        self.domains
+            .values()
+            .filter(|d| d.is_delegated())
+            .map(|d| PublishedDelegation {
+                name: d.name.clone(),
+                ns: d.ns.clone(),
+                glue: d
+                    .ns
+                    .iter()
+                    .filter_map(|h| self.hosts.get(h))
+                    .flat_map(|h| h.addrs.iter().map(move |a| (h.name.clone(), *a)))
+                    .collect(),
+                keys: d.keys.clone(),
+            })
+            .collect()
+    }
+}
+
+fn no_extensions(ext: &[CommandExtension]) -> Result<(), Refusal> {
+    match ext.first() {
+        None => Ok(()),
+        Some(_) => Err(Refusal::new(
+            ResultCode::UnimplementedExtension,
+            Area::Codec,
+            "this command takes no extension",
+        )),
+    }
+}
+
+fn object_of(kind: &CommandKind) -> Option<String> {
+    use epp::message::{Check, Create, Delete, Info, Transfer, Update};
+    Some(match kind {
+        CommandKind::Login(_) | CommandKind::Logout | CommandKind::Poll(_) => return None,
+        CommandKind::Check(Check::Domain(v) | Check::Host(v) | Check::Contact(v)) => v.join(","),
+        CommandKind::Info(Info::Domain(i)) => i.name.clone(),
+        CommandKind::Info(Info::Host(n)) => n.clone(),
+        CommandKind::Info(Info::Contact(c)) => c.id.clone(),
+        CommandKind::Create(Create::Domain(c)) => c.name.clone(),
+        CommandKind::Create(Create::Host(c)) => c.name.clone(),
+        CommandKind::Create(Create::Contact(c)) => c.id.clone(),
+        CommandKind::Create(Create::KeyRelay(k)) => k.name.clone(),
+        CommandKind::Update(Update::Domain(u)) => u.name.clone(),
+        CommandKind::Update(Update::Host(u)) => u.name.clone(),
+        CommandKind::Update(Update::Contact(u)) => u.id.clone(),
+        CommandKind::Delete(Delete::Domain(n) | Delete::Host(n) | Delete::Contact(n)) => n.clone(),
+        CommandKind::Renew(r) => r.name.clone(),
+        CommandKind::Transfer(_, Transfer::Domain(t)) => t.name.clone(),
+        CommandKind::Transfer(_, Transfer::Contact(c)) => c.id.clone(),
+    })
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}

@@ -1,0 +1,125 @@
+//! `mock-registry serve --dns`, run as the real binary: a domain created with keyData over EPP
+//! is published after the delay and delv fully validates its DS from the written anchor.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dnssec::{KeyAlgorithm, fixture_keys, query};
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+use mock_registry::client::EppClient;
+use mock_registry::key_data_for;
+use mock_registry::pki::Pki;
+use mock_registry::testing::commands::{self, created_contact_id};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+use crate::support::{delv_at, name};
+
+/// The fields of `mock-registry ready epp=… dns=… anchor=…`.
+fn field<'l>(line: &'l str, key: &str) -> &'l str {
+    line.split_whitespace()
+        .find_map(|f| f.strip_prefix(key))
+        .unwrap_or_else(|| panic!("no {key} in {line:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_publishes_an_epp_domain_that_delv_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::init(dir.path(), &["registrar-a"]).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-registry"))
+        .args([
+            "serve",
+            "--pki",
+            dir.path().to_str().unwrap(),
+            "--epp",
+            "127.0.0.1:0",
+            "--dns",
+            "127.0.0.1:0",
+            "--publish-delay",
+            "1",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("a ready line within 30 s")
+        .unwrap()
+        .expect("a ready line");
+    assert!(ready.starts_with("mock-registry ready "), "{ready}");
+    let epp: std::net::SocketAddr = field(&ready, "epp=").parse().unwrap();
+    let dns: std::net::SocketAddr = field(&ready, "dns=").parse().unwrap();
+    let anchor = PathBuf::from(field(&ready, "anchor="));
+    assert_eq!(anchor, dir.path().join("root.key"));
+    let key_line = std::fs::read_to_string(&anchor).unwrap();
+    assert!(
+        key_line.starts_with(". 3600 IN DNSKEY 257 3 13 "),
+        "{key_line}"
+    );
+    let bind_conf = dir.path().join("trust-anchors.conf");
+    assert!(bind_conf.exists());
+
+    // The TLD is there from the start, and validates.
+    let conf = bind_conf.clone();
+    let out = tokio::task::spawn_blocking(move || delv_at(&conf, dns, "nl", "DNSKEY"))
+        .await
+        .unwrap();
+    assert!(out.contains("; fully validated"), "{out}");
+
+    let creds = pki.registrar("registrar-a").unwrap();
+    let tls = Arc::new(mock_registry::tls::client_config(&pki, "registrar-a").unwrap());
+    let mut client = EppClient::connect(epp, tls, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let r = client
+        .login("registrar-a", creds.password().expose())
+        .await
+        .unwrap();
+    assert!(r.code().is_success(), "{r:?}");
+    let (kind, ext) = commands::contact_create();
+    let contact = created_contact_id(&client.command(kind, ext).await.unwrap()).unwrap();
+    let (kind, ext) = commands::host_create("ns1.hoster.net", &[]);
+    assert!(client.command(kind, ext).await.unwrap().code().is_success());
+    let ksk = fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0).dnskey(257);
+    let (kind, ext) = commands::domain_create(
+        "example.nl",
+        &contact,
+        &["ns1.hoster.net"],
+        vec![key_data_for(&ksk)],
+    );
+    let sent = Instant::now();
+    let r = client.command(kind, ext).await.unwrap();
+    assert!(r.code().is_success(), "{r:?}");
+
+    // Wait (real time: this is a real server on the system clock) for the DS to appear.
+    let qname = name("example.nl.");
+    let seen = loop {
+        let m = query(dns, &qname, RecordType::DS, true, false)
+            .await
+            .unwrap();
+        if m.metadata.response_code == ResponseCode::NoError && !m.answers.is_empty() {
+            break sent.elapsed();
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(20),
+            "the DS never appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        seen >= Duration::from_secs(1),
+        "published after {seen:?}, before the 1 s delay"
+    );
+    let out = tokio::task::spawn_blocking(move || delv_at(&bind_conf, dns, "example.nl", "DS"))
+        .await
+        .unwrap();
+    assert!(out.contains("; fully validated"), "{out}");
+    assert!(out.contains("IN\tDS\t"), "{out}");
+    child.kill().await.unwrap();
+}

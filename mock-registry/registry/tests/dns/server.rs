@@ -1,0 +1,265 @@
+//! The server over real sockets: UDP and TCP on one port, several queries per TCP connection,
+//! truncation and retry, the history, and the faults a scenario switches at runtime.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dnssec::KeyAlgorithm;
+use dnssec::{
+    AnswerKind, Faults, QueryError, QueryOptions, SignedZone, SigningPolicy, Transport, ZoneKey,
+    ZoneSigner, fixture_keys, query, query_with,
+};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::RecordType;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+use crate::support::{Breakage, CHILD, child_zone, name, server, signed_child, virtual_now};
+
+fn soa_serial(m: &Message) -> u32 {
+    m.answers
+        .iter()
+        .chain(&m.authorities)
+        .find_map(|r| match &r.data {
+            hickory_proto::rr::RData::SOA(s) => Some(s.serial),
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// The child with a TXT RRset far bigger than 1232 octets, at serial `serial`.
+fn big_child(serial: u32) -> Arc<SignedZone> {
+    let mut zone = child_zone();
+    zone.set_serial(serial);
+    for i in 0..30 {
+        zone.add_text(&format!(
+            "big.example.nl. 300 TXT \"{i:02} {}\"",
+            "y".repeat(100)
+        ))
+        .unwrap();
+    }
+    let keys = vec![ZoneKey::csk(fixture_keys::key(KeyAlgorithm::Ed25519, 0))];
+    let signer = ZoneSigner::new(keys, SigningPolicy::default()).unwrap();
+    Arc::new(signer.sign(&zone, virtual_now()).unwrap())
+}
+
+#[tokio::test]
+async fn answers_over_udp_and_tcp_on_one_port_and_records_history() {
+    let s = server(&[signed_child(Breakage::None)]).await;
+    let addr = s.local_addr();
+    for tcp in [false, true] {
+        let m = query(addr, &name("www.example.nl."), RecordType::A, true, tcp)
+            .await
+            .unwrap();
+        assert!(m.metadata.authoritative);
+        assert_eq!(m.answers.len(), 2, "A and RRSIG");
+    }
+    let refused = query(addr, &name("www.example.com."), RecordType::A, false, false)
+        .await
+        .unwrap();
+    assert_eq!(refused.metadata.response_code, ResponseCode::Refused);
+    let history = s.history();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[0].transport, Transport::Udp);
+    assert_eq!(history[1].transport, Transport::Tcp);
+    assert_eq!(history[0].zone, Some(name(CHILD)));
+    assert_eq!(history[0].serial, Some(1));
+    assert_eq!(history[0].rcode, Some(ResponseCode::NoError));
+    assert!(history[0].dnssec_ok && history[0].authoritative);
+    assert_eq!(
+        history[0].time,
+        virtual_now(),
+        "the injected clock stamps the history"
+    );
+    assert_eq!(history[2].kind, AnswerKind::Refused);
+    assert!(history.iter().all(|q| q.client.ip().is_loopback()));
+    assert_eq!(s.requests_received(), 3);
+}
+
+#[tokio::test]
+async fn several_queries_on_one_tcp_connection_each_get_their_answer() {
+    let s = server(&[signed_child(Breakage::None)]).await;
+    let mut stream = TcpStream::connect(s.local_addr()).await.unwrap();
+    let options = QueryOptions::default();
+    let names = ["www.example.nl.", "mail.example.nl.", "nx.example.nl."];
+    let mut ids = Vec::new();
+    let mut framed = Vec::new();
+    // Pipelined: all three written before any answer is read.
+    for n in names {
+        let q = dnssec::query::request(&name(n), RecordType::A, &options);
+        ids.push(q.metadata.id);
+        let bytes = q.to_vec().unwrap();
+        framed.extend_from_slice(&u16::try_from(bytes.len()).unwrap().to_be_bytes());
+        framed.extend_from_slice(&bytes);
+    }
+    stream.write_all(&framed).await.unwrap();
+    for (n, id) in names.iter().zip(ids) {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).await.unwrap();
+        let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut buf).await.unwrap();
+        let m = Message::from_vec(&buf).unwrap();
+        assert_eq!(m.metadata.id, id);
+        assert_eq!(m.queries[0].name(), &name(n));
+    }
+}
+
+#[tokio::test]
+async fn big_answers_are_truncated_over_udp_and_whole_over_tcp() {
+    let s = server(&[big_child(1)]).await;
+    let addr = s.local_addr();
+    let qname = name("big.example.nl.");
+    let udp = query(addr, &qname, RecordType::TXT, true, false)
+        .await
+        .unwrap();
+    assert!(udp.metadata.truncation && udp.answers.is_empty());
+    let retried = query_with(
+        addr,
+        &qname,
+        RecordType::TXT,
+        &QueryOptions {
+            tcp_on_truncation: true,
+            ..QueryOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!retried.metadata.truncation);
+    assert_eq!(retried.answers.len(), 31);
+    // Without EDNS: no OPT in the answer (and a 512-octet limit, which this one fits).
+    let plain = QueryOptions {
+        edns: false,
+        dnssec_ok: false,
+        ..QueryOptions::default()
+    };
+    let m = query_with(addr, &name("www.example.nl."), RecordType::A, &plain)
+        .await
+        .unwrap();
+    assert!(!m.metadata.truncation && m.edns.is_none());
+    let history = s.history();
+    assert!(history[0].truncated && !history[2].truncated);
+    assert_eq!(history[2].transport, Transport::Tcp);
+}
+
+#[tokio::test]
+async fn zones_swap_atomically_and_faults_switch_at_runtime() {
+    let s = server(&[big_child(1)]).await;
+    let addr = s.local_addr();
+    let apex = name(CHILD);
+    let serial = || async {
+        soa_serial(
+            &query(addr, &apex, RecordType::SOA, true, false)
+                .await
+                .unwrap(),
+        )
+    };
+    assert_eq!(serial().await, 1);
+    s.set_zone(big_child(2));
+    assert_eq!(serial().await, 2);
+
+    // Frozen: new snapshots are kept but the stale one is served until thawed.
+    s.set_faults(Faults {
+        frozen: true,
+        ..Faults::default()
+    });
+    s.set_zone(big_child(3));
+    assert_eq!(serial().await, 2);
+    s.set_faults(Faults::default());
+    assert_eq!(serial().await, 3);
+
+    // A substitute (say, signed with an expired window) replaces the zone while set.
+    s.set_faults(Faults {
+        substitutes: vec![big_child(99)],
+        ..Faults::default()
+    });
+    assert_eq!(serial().await, 99);
+
+    // Stripped signatures.
+    s.set_faults(Faults {
+        strip_rrsigs: true,
+        ..Faults::default()
+    });
+    let m = query(addr, &apex, RecordType::SOA, true, false)
+        .await
+        .unwrap();
+    assert_eq!(m.answers.len(), 1);
+    assert_eq!(m.answers[0].record_type(), RecordType::SOA);
+
+    // Dropped: no answer over UDP or TCP, but the history still sees the queries.
+    s.set_faults(Faults {
+        drop_queries: true,
+        ..Faults::default()
+    });
+    for transport in [Transport::Udp, Transport::Tcp] {
+        let options = QueryOptions {
+            transport,
+            timeout: Duration::from_millis(300),
+            ..QueryOptions::default()
+        };
+        let err = query_with(addr, &apex, RecordType::SOA, &options)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, QueryError::Timeout { .. }), "{err}");
+    }
+    let last = s.history().pop().unwrap();
+    assert_eq!(last.kind, AnswerKind::Dropped);
+    assert_eq!(last.rcode, None);
+    assert_eq!(last.qname, Some(apex.clone()));
+    s.set_faults(Faults::default());
+    assert_eq!(serial().await, 3);
+}
+
+#[tokio::test]
+async fn garbage_gets_formerr_or_nothing_and_the_server_keeps_serving() {
+    let s = server(&[signed_child(Breakage::None)]).await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.connect(s.local_addr()).await.unwrap();
+    // A header claiming one question, then junk.
+    let mut junk = vec![0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0];
+    junk.extend_from_slice(&[0xff; 40]);
+    socket.send(&junk).await.unwrap();
+    let mut buf = [0u8; 512];
+    let len = tokio::time::timeout(Duration::from_secs(2), socket.recv(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let m = Message::from_vec(&buf[..len]).unwrap();
+    assert_eq!(m.metadata.id, 0x1234);
+    assert_eq!(m.metadata.response_code, ResponseCode::FormErr);
+    // A runt and a response get nothing; the server still answers afterwards.
+    socket.send(&[1, 2, 3]).await.unwrap();
+    let mut response = junk.clone();
+    response[2] |= 0x80;
+    socket.send(&response).await.unwrap();
+    // A TCP client that sends half a frame and leaves.
+    let mut tcp = TcpStream::connect(s.local_addr()).await.unwrap();
+    tcp.write_all(&[0x00, 0x40, 1, 2, 3]).await.unwrap();
+    drop(tcp);
+    let m = query(
+        s.local_addr(),
+        &name("www.example.nl."),
+        RecordType::A,
+        false,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+}
+
+#[tokio::test]
+async fn stopping_the_server_frees_its_port() {
+    let s = server(&[signed_child(Breakage::None)]).await;
+    let addr = s.local_addr();
+    drop(s);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let options = QueryOptions {
+        timeout: Duration::from_millis(300),
+        ..QueryOptions::default()
+    };
+    assert!(
+        query_with(addr, &name("www.example.nl."), RecordType::A, &options)
+            .await
+            .is_err()
+    );
+}

@@ -1,0 +1,249 @@
+//! RFC 5730 §2 session rules: greeting, hello, login checks, sequencing, logout, failure
+//! limits, session limits, pipelining and the idle timeout.
+
+use std::time::Duration;
+
+use epp::frame;
+use epp::message::{CommandKind, Frame, Login, Poll};
+use epp::{ResultCode, uri};
+use mock_registry::server::ServerConfig;
+
+use crate::support::*;
+
+fn login(cl_id: &str, pw: &str) -> Login {
+    Login {
+        cl_id: cl_id.into(),
+        pw: pw.into(),
+        new_pw: None,
+        version: "1.0".into(),
+        lang: "en".into(),
+        obj_uris: vec![uri::DOMAIN.into(), uri::KEYRELAY.into()],
+        ext_uris: vec![uri::SECDNS.into()],
+    }
+}
+
+#[tokio::test]
+async fn greeting_hello_and_login_rules() {
+    let w = World::start().await;
+    let mut c = w.connect(A).await;
+    let g = c.greeting().clone();
+    assert_eq!(g.versions, ["1.0"]);
+    for u in [uri::DOMAIN, uri::CONTACT, uri::HOST, uri::KEYRELAY] {
+        assert!(g.obj_uris.iter().any(|x| x == u), "{u}");
+    }
+    for u in [uri::SECDNS, uri::SIDN, uri::SIDN_SCHEDULED_DELETE] {
+        assert!(g.ext_uris.iter().any(|x| x == u), "{u}");
+    }
+    assert_eq!(g.sv_date, w.clock.now_for_tests());
+    // hello → greeting, before and after login.
+    assert!(matches!(c.send_hello().await, Frame::Greeting(_)));
+
+    // Commands before login: 2002; logout before login: 2002.
+    let r = c
+        .command(CommandKind::Poll(Poll::Req), vec![])
+        .await
+        .unwrap();
+    assert_eq!((code(&r), detail(&r).as_str()), (2002, "S2002"));
+    let r = c.command(CommandKind::Logout, vec![]).await.unwrap();
+    assert_eq!(code(&r), 2002);
+
+    // Unknown language, object or extension.
+    let mut l = login(A, &w.password(A));
+    l.lang = "de".into();
+    assert_eq!(
+        code(&c.command(CommandKind::Login(l), vec![]).await.unwrap()),
+        2102
+    );
+    let mut l = login(A, &w.password(A));
+    l.obj_uris.push("urn:ietf:params:xml:ns:obj-1.0".into());
+    assert_eq!(
+        code(&c.command(CommandKind::Login(l), vec![]).await.unwrap()),
+        2307
+    );
+    let mut l = login(A, &w.password(A));
+    l.ext_uris.push("urn:ietf:params:xml:ns:rgp-1.0".into());
+    assert_eq!(
+        code(&c.command(CommandKind::Login(l), vec![]).await.unwrap()),
+        2103
+    );
+
+    // Success, then a second login is a use error.
+    ok(&c
+        .command(CommandKind::Login(login(A, &w.password(A))), vec![])
+        .await
+        .unwrap());
+    let r = c
+        .command(CommandKind::Login(login(A, &w.password(A))), vec![])
+        .await
+        .unwrap();
+    assert_eq!(code(&r), 2002);
+    assert!(matches!(c.send_hello().await, Frame::Greeting(_)));
+    // Services not announced at login: contact (object) and SIDN (extension).
+    let r = c.command(contact_create(), vec![]).await.unwrap();
+    assert_eq!((code(&r), detail(&r).as_str()), (2307, "S2307"));
+
+    // Logout: 1500, then the server closes.
+    let r = c.command(CommandKind::Logout, vec![]).await.unwrap();
+    assert_eq!(r.code(), ResultCode::SuccessEndingSession);
+    assert!(
+        c.read().await.is_err(),
+        "the connection must be closed after logout"
+    );
+    w.keep(&c);
+    w.validate_transcripts();
+}
+
+#[tokio::test]
+async fn bad_logins_are_2200_then_2501_and_close() {
+    let w = World::start().await;
+    // Certificate for A, login as B with B's password: the identities differ.
+    let mut c = w.connect(A).await;
+    let r = c
+        .command(CommandKind::Login(login(B, &w.password(B))), vec![])
+        .await
+        .unwrap();
+    assert_eq!((code(&r), detail(&r).as_str()), (2200, "S2200"));
+    let r = c
+        .command(CommandKind::Login(login(A, "wrong-password")), vec![])
+        .await
+        .unwrap();
+    assert_eq!(code(&r), 2200);
+    let r = c
+        .command(CommandKind::Login(login(A, "wrong-again")), vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        r.code(),
+        ResultCode::AuthenticationErrorServerClosingConnection
+    );
+    assert!(c.read().await.is_err(), "closed after the third failure");
+    // The password did not change and A can still log in.
+    let _a = w.login(A).await;
+    w.keep(&c);
+    w.validate_transcripts();
+}
+
+#[tokio::test]
+async fn new_password_applies_only_to_a_successful_login() {
+    let w = World::start().await;
+    let mut c = w.connect(A).await;
+    let mut l = login(A, &w.password(A));
+    l.new_pw = Some("fresh-secret".into());
+    ok(&c.command(CommandKind::Login(l), vec![]).await.unwrap());
+    drop(c);
+    let mut c = w.connect(A).await;
+    assert_eq!(code(&c.login(A, &w.password(A)).await.unwrap()), 2200);
+    ok(&c.login(A, "fresh-secret").await.unwrap());
+}
+
+#[tokio::test]
+async fn per_registrar_session_limit() {
+    let w = World::with_config(ServerConfig {
+        max_sessions_per_registrar: 2,
+        ..ServerConfig::default()
+    })
+    .await;
+    let _one = w.login(A).await;
+    let _two = w.login(A).await;
+    let mut three = w.connect(A).await;
+    let r = three.login(A, &w.password(A)).await.unwrap();
+    assert_eq!(
+        r.code(),
+        ResultCode::SessionLimitExceededServerClosingConnection
+    );
+    assert!(three.read().await.is_err());
+    // Other registrars are not affected; a closed session frees its slot.
+    let _b = w.login(B).await;
+    drop(_one);
+    let mut again = None;
+    for _ in 0..50 {
+        let mut c = w.connect(A).await;
+        if c.login(A, &w.password(A)).await.unwrap().code() == ResultCode::Success {
+            again = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some(), "the slot of a closed session is released");
+}
+
+#[tokio::test]
+async fn pipelined_commands_are_answered_in_order() {
+    let w = World::start().await;
+    let mut c = w.login(A).await;
+    let names: Vec<String> = (0..8).map(|i| format!("pipe{i}.nl")).collect();
+    for n in &names {
+        let f = Frame::Command(Box::new(epp::Command {
+            kind: check_domain(n),
+            extensions: vec![],
+            cl_trid: Some(format!("PIPE-{n}")),
+        }));
+        c.write_raw(f.to_xml().as_bytes()).await.unwrap();
+    }
+    for n in &names {
+        let r = response(c.read().await.unwrap());
+        assert_eq!(
+            r.tr_id.cl_trid.as_deref(),
+            Some(format!("PIPE-{n}").as_str())
+        );
+    }
+}
+
+#[tokio::test]
+async fn idle_sessions_are_closed() {
+    let w = World::with_config(ServerConfig {
+        idle_timeout: Duration::from_millis(300),
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut c = w.login(A).await;
+    let err = c.read().await;
+    assert!(
+        err.is_err(),
+        "expected the server to close an idle session: {err:?}"
+    );
+}
+
+#[tokio::test]
+async fn frames_the_server_cannot_resynchronise_after_end_the_session() {
+    use tokio::io::AsyncWriteExt;
+    let w = World::start().await;
+    // Oversize: 2500, then closed.
+    let mut c = w.login(A).await;
+    let too_big = u32::try_from(frame::DEFAULT_MAX_FRAME + 1).unwrap();
+    c.stream().write_all(&too_big.to_be_bytes()).await.unwrap();
+    c.stream().flush().await.unwrap();
+    let r = response(c.read().await.unwrap());
+    assert_eq!(r.code(), ResultCode::CommandFailedServerClosingConnection);
+    assert!(c.read().await.is_err());
+    // A length that does not even cover its header.
+    let mut c = w.login(A).await;
+    c.stream().write_all(&2u32.to_be_bytes()).await.unwrap();
+    c.stream().flush().await.unwrap();
+    let r = response(c.read().await.unwrap());
+    assert_eq!(r.code(), ResultCode::CommandFailedServerClosingConnection);
+    assert!(c.read().await.is_err());
+}
+
+trait ClockExt {
+    fn now_for_tests(&self) -> jiff::Timestamp;
+}
+
+impl ClockExt for clock::VirtualClock {
+    fn now_for_tests(&self) -> jiff::Timestamp {
+        use clock::Clock;
+        self.now()
+    }
+}
+
+trait HelloExt {
+    async fn send_hello(&mut self) -> Frame;
+}
+
+impl HelloExt for mock_registry::client::EppClient {
+    async fn send_hello(&mut self) -> Frame {
+        self.exchange_raw(Frame::Hello.to_xml().as_bytes())
+            .await
+            .unwrap()
+    }
+}
