@@ -5,6 +5,8 @@
 //! judged by `delv` with the zone's own KSK as the only trust anchor ("; fully validated"
 //! means secure: delv exits 0 on failure, so its text is what counts).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -580,4 +582,127 @@ async fn invalid_zone_specs_are_refused() {
     ));
     assert!(knot.zones().await.is_empty());
     knot.stop().await.unwrap();
+}
+
+/// The TTLs each software really serves, and its signature windows (documented in the
+/// crate: PowerDNS's DNSKEY and NSEC3PARAM TTL is the SOA MINIMUM; its RRSIGs run from a
+/// Thursday for three weeks; Knot's run from 90 minutes ago for `rrsig-lifetime`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_ttls_and_signature_windows() {
+    let pdns = PowerDns::start().await.unwrap();
+    let knot = Knot::start().await.unwrap();
+    let ttls = Ttls {
+        soa: 10,
+        soa_minimum: 30,
+        dnskey: 50,
+        ns: 40,
+        data: 20,
+    };
+    let lifetime = 1200;
+    for server in [&pdns as &dyn DnsBackend, &knot] {
+        let is_pdns = server.capabilities().dnskey_ttl == real_dns::DnskeyTtlSource::SoaMinimum;
+        let mut signing = Signing::new(Algorithm::EcdsaP256Sha256);
+        signing.denial = Denial::Nsec3 { opt_out: false };
+        signing.timing = SignatureTiming {
+            lifetime: Duration::from_secs(lifetime),
+            refresh: Duration::from_secs(600),
+        };
+        let spec = ZoneSpec::new("ttl.example", &["ns1.op.example"], &["www A 192.0.2.1"])
+            .with_ttls(ttls)
+            .signed(signing);
+        server.create_zone(&spec).await.unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let negative = ttls.soa.min(ttls.soa_minimum);
+        let expected: [(&str, RecordType, RecordType, u32); 7] = [
+            ("ttl.example", RecordType::SOA, RecordType::SOA, ttls.soa),
+            ("ttl.example", RecordType::NS, RecordType::NS, ttls.ns),
+            ("www.ttl.example", RecordType::A, RecordType::A, ttls.data),
+            (
+                "ttl.example",
+                RecordType::DNSKEY,
+                RecordType::DNSKEY,
+                if is_pdns {
+                    ttls.soa_minimum
+                } else {
+                    ttls.dnskey
+                },
+            ),
+            (
+                "ttl.example",
+                RecordType::NSEC3PARAM,
+                RecordType::NSEC3PARAM,
+                if is_pdns { ttls.soa_minimum } else { negative },
+            ),
+            ("nx.ttl.example", RecordType::A, RecordType::SOA, negative),
+            ("nx.ttl.example", RecordType::A, RecordType::NSEC3, negative),
+        ];
+        for (name, qtype, rtype, ttl) in expected {
+            let m = query(server.addr(), name, qtype, Transport::Udp)
+                .await
+                .unwrap();
+            let rrs: Vec<_> = m
+                .answers
+                .iter()
+                .chain(m.authorities.iter())
+                .filter(|r| r.record_type() == rtype)
+                .collect();
+            assert!(!rrs.is_empty(), "{name} {qtype}: no {rtype}");
+            for r in rrs {
+                assert_eq!(
+                    r.ttl,
+                    ttl,
+                    "{} {name} {rtype}",
+                    server.capabilities().software
+                );
+            }
+            for r in m.answers.iter().chain(m.authorities.iter()) {
+                let RData::DNSSEC(DNSSECRData::RRSIG(sig)) = &r.data else {
+                    continue;
+                };
+                let inception = u64::from(sig.input().sig_inception.get());
+                let expiration = u64::from(sig.input().sig_expiration.get());
+                if is_pdns {
+                    // Thursday 00:00 UTC (the epoch was a Thursday), three weeks.
+                    assert_eq!(inception % (7 * 86_400), 0, "PowerDNS inception");
+                    assert_eq!(expiration - inception, 21 * 86_400, "PowerDNS window");
+                } else {
+                    assert!(now.abs_diff(inception + 5400) <= 60, "Knot inception");
+                    assert!(now.abs_diff(expiration - lifetime) <= 60, "Knot expiration");
+                }
+            }
+        }
+        server.remove_zone("ttl.example").await.unwrap();
+    }
+}
+
+/// A zone removed and created again starts afresh: new keys, no foreign keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recreated_zone_gets_new_keys() {
+    let pdns = PowerDns::start().await.unwrap();
+    let knot = Knot::start().await.unwrap();
+    for server in [&pdns as &dyn DnsBackend, &knot] {
+        let spec = ZoneSpec::new("again.example", &["ns1.op.example"], &["www A 192.0.2.1"])
+            .signed(Signing::new(Algorithm::Ed25519));
+        server.create_zone(&spec).await.unwrap();
+        let first = server.own_keys("again.example").await.unwrap();
+        server
+            .add_foreign_key("again.example", &foreign_zsk(Algorithm::Ed25519))
+            .await
+            .unwrap();
+        server.remove_zone("again.example").await.unwrap();
+        let st = server.create_zone(&spec).await.unwrap();
+        let second = server.own_keys("again.example").await.unwrap();
+        assert!(first.all().iter().all(|k| !second.all().contains(k)));
+        assert_eq!(st.dnskeys, second.all());
+        assert!(
+            server
+                .foreign_keys("again.example")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }
