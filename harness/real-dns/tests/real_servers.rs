@@ -235,7 +235,12 @@ async fn lifecycle(server: &dyn DnsBackend, dir: &Path, zone: &str, signing: Sig
     let replaced = server
         .replace_records(
             zone,
-            &["www 300 A 192.0.2.20".into(), "new AAAA 2001:db8::1".into()],
+            &[
+                "www 300 A 192.0.2.20".into(),
+                "new AAAA 2001:db8::1".into(),
+                // Changed, and with spaces kept inside the quotes.
+                "txt TXT \"three  little words\"".into(),
+            ],
         )
         .await
         .unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -247,6 +252,9 @@ async fn lifecycle(server: &dyn DnsBackend, dir: &Path, zone: &str, signing: Sig
         &delv(server, dir, zone, &ksk, &format!("new.{zone}"), "AAAA").await,
         &what,
     );
+    let out = delv(server, dir, zone, &ksk, &format!("txt.{zone}"), "TXT").await;
+    assert_secure(&out, &what);
+    assert!(out.contains("\"three  little words\""), "{what}: {out}");
     assert_secure_negative(
         &delv(server, dir, zone, &ksk, &format!("mail.{zone}"), "A").await,
         &what,
@@ -704,5 +712,23 @@ async fn a_recreated_zone_gets_new_keys() {
                 .unwrap()
                 .is_empty()
         );
+    }
+}
+
+/// A foreign key of another algorithm is published, but the DNSKEY set is signed only with
+/// the zone's own algorithm (what RFC 8901 §4 warns about: strict validators may refuse).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_key_of_another_algorithm_is_published() {
+    let pdns = PowerDns::start().await.unwrap();
+    let knot = Knot::start().await.unwrap();
+    for server in [&pdns as &dyn DnsBackend, &knot] {
+        let spec = ZoneSpec::new("mix.example", &["ns1.op.example"], &["www A 192.0.2.1"])
+            .signed(Signing::new(Algorithm::EcdsaP256Sha256));
+        server.create_zone(&spec).await.unwrap();
+        let ksk = server.own_keys("mix.example").await.unwrap().ksks[0].clone();
+        let other = foreign_zsk(Algorithm::Ed25519);
+        let st = server.add_foreign_key("mix.example", &other).await.unwrap();
+        assert!(st.dnskeys.contains(&other));
+        assert_eq!(st.dnskey_signers, vec![ksk.key_tag()]);
     }
 }
