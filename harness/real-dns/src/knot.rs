@@ -13,8 +13,9 @@
 //!   MINIMUM) (RFC 9077).
 //! - Foreign keys are kept only with `dnskey-management: incremental`; they are added and
 //!   removed through zone transactions and signed with the zone's KSK at commit (the whole
-//!   call, transaction + seeing it over DNS, measured about 30 ms), and they survive the full re-signings. One of another algorithm
-//!   is published too, with no signature of its algorithm.
+//!   call, transaction + seeing it over DNS, measured about 30 ms), and they survive the full
+//!   re-signings. One of another algorithm is published too, with no signature of its
+//!   algorithm.
 //! - The KSK stays in state "ready" (no parent to confirm a submission) and signs the DNSKEY
 //!   set from the start; no automatic rollovers (`ksk-lifetime`/`zsk-lifetime` 0), no CDS.
 //! - Zones are added and removed at run time with configuration transactions; a removed

@@ -4,9 +4,9 @@
 //!
 //! - It signs on the fly: every answer is signed when asked, so a change is live as soon as
 //!   the API call returns (caches are switched off in the generated configuration).
-//! - Its signature windows are fixed: inception is the Thursday of the week before, expiration
-//!   three weeks after inception, so RRSIGs change only weekly. [`crate::SignatureTiming`]
-//!   is ignored.
+//! - Its signature windows are fixed: inception is a Thursday 00:00 UTC (seen 11.5 days
+//!   before now), expiration three weeks after inception, so RRSIGs change only weekly.
+//!   [`crate::SignatureTiming`] is ignored.
 //! - The DNSKEY RRset gets the SOA MINIMUM as TTL, whatever TTL the stored (foreign) DNSKEY
 //!   records have; so does NSEC3PARAM. [`crate::Ttls::dnskey`] cannot be set apart from
 //!   [`crate::Ttls::soa_minimum`]. NSEC/NSEC3 records and the SOA in negative answers get
@@ -22,7 +22,8 @@
 //! - With `direct-dnskey=yes`, DNSKEY records stored in the zone are added to the keys
 //!   synthesised from the zone's cryptokeys, and the whole RRset is signed by the KSK(s). A
 //!   foreign key is served within milliseconds (the whole call, PATCH + rectify + seeing it
-//!   over DNS, measured 6–8 ms). One of another algorithm is published too, with no signature of its algorithm.
+//!   over DNS, measured 6–8 ms). One of another algorithm is published too, with no
+//!   signature of its algorithm.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
