@@ -69,6 +69,7 @@
 
 pub mod fixture_keys;
 pub mod keys;
+mod params;
 mod pmap;
 #[cfg(feature = "net")]
 pub mod query;

@@ -22,11 +22,9 @@ use hickory_proto::rr::rdata::{CNAME, NS};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use jiff::Timestamp;
 
+pub use super::params::Nsec3Hash;
+use super::params::{Denial, Nsec3Config, Setup};
 use super::pmap::ChunkedMap;
-use super::signer::{Denial, Nsec3Config, Setup};
-
-/// The binary NSEC3 hash of an owner name (SHA-1, the only NSEC3 hash algorithm, RFC 5155).
-pub type Nsec3Hash = [u8; 20];
 
 /// An RRset with the RRSIGs that cover it (none when it is not signed: delegation NS, glue, or a
 /// fault).

@@ -832,7 +832,7 @@ fn contact_inf() -> impl Strategy<Value = contact::InfData> {
         )
 }
 
-fn sidn_poll() -> impl Strategy<Value = sidn::PollData> {
+fn sidn_poll() -> impl Strategy<Value = SidnPollData> {
     (
         prop_oneof![
             Just("domain:transfer".to_string()),
@@ -846,7 +846,7 @@ fn sidn_poll() -> impl Strategy<Value = sidn::PollData> {
         option::of(transfer_data(label().boxed(), true).prop_map(ResData::DomainTransfer)),
         tr_id(),
     )
-        .prop_map(|(command, result, res_data, tr_id)| sidn::PollData {
+        .prop_map(|(command, result, res_data, tr_id)| SidnPollData {
             command,
             result,
             res_data: res_data.map(Box::new),

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::xml::Element;
+use super::tree::Element;
 
 /// An EPP result code (RFC 5730 §3), with the RFC's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

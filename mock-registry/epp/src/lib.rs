@@ -4,6 +4,8 @@
 //! # Layout
 //!
 //! - [`frame`]: RFC 5734 length-prefixed framing; the only I/O here (async read/write).
+//! - [`tree`]: the element tree (namespaces by URI, attributes, content) the reader builds and
+//!   the writer walks; it knows no errors.
 //! - [`xml`]: the hardened XML reader (namespace-resolving, no DTDs or entities, bounded), the
 //!   schema-order [`xml::Cursor`], and the writer.
 //! - [`message`]: the `<epp>` root: greeting, hello, commands, responses, the dispatch from
@@ -36,6 +38,7 @@ pub mod keyrelay;
 pub mod message;
 pub mod secdns;
 pub mod sidn;
+pub mod tree;
 pub mod types;
 pub mod xml;
 

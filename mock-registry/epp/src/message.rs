@@ -11,6 +11,7 @@ use super::host;
 use super::keyrelay;
 use super::secdns;
 use super::sidn;
+use super::tree;
 use super::types::{
     CheckResult, PanData, Text, TrId, datetime_el, format_datetime, parse_ident, parse_idents,
     trid_string, write_idents,
@@ -461,7 +462,7 @@ pub enum ResData {
     /// RFC 8063 poll payload.
     KeyRelay(Box<keyrelay::InfData>),
     /// SIDN's poll payload wrapper.
-    SidnPoll(Box<sidn::PollData>),
+    SidnPoll(Box<SidnPollData>),
 }
 
 /// A response extension.
@@ -966,7 +967,7 @@ impl Command {
                             return Err(CodecError::missing("<poll op=\"ack\"> requires msgID"));
                         }
                         CommandKind::Poll(Poll::Ack {
-                            msg_id: xml::collapse_whitespace(id),
+                            msg_id: tree::collapse_whitespace(id),
                         })
                     }
                     Some(other) => {
@@ -1449,7 +1450,7 @@ impl MsgQ {
             0,
             u64::MAX,
         )?;
-        let id = xml::collapse_whitespace(
+        let id = tree::collapse_whitespace(
             el.attr("id")
                 .ok_or_else(|| CodecError::missing("<msgQ> requires id"))?,
         );
@@ -1542,7 +1543,7 @@ impl ResData {
                 Self::ContactTransfer(contact::TrnData::parse(d, &Ns::Contact, "id")?)
             }
             (Ns::KeyRelay, "infData") => Self::KeyRelay(Box::new(keyrelay::InfData::parse(d)?)),
-            (Ns::Sidn, "pollData") => Self::SidnPoll(Box::new(sidn::PollData::parse(d)?)),
+            (Ns::Sidn, "pollData") => Self::SidnPoll(Box::new(SidnPollData::parse(d)?)),
             _ => {
                 return Err(CodecError::syntax(format!(
                     "unsupported response data <{}>",
@@ -1573,6 +1574,64 @@ impl ResData {
             Self::KeyRelay(d) => d.write(w),
             Self::SidnPoll(d) => d.write(w),
         }
+        w.close();
+    }
+}
+
+/// A SIDN poll message payload: the command that caused it and an embedded result
+/// (`<sidn-ext-epp:pollData>`), e.g. for a completed transfer.
+///
+/// It lives here rather than in [`sidn`] because it embeds an EPP result and response data:
+/// the SIDN mapping sits below the message layer and never refers back to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SidnPollData {
+    /// The command, e.g. `domain:transfer`.
+    pub command: String,
+    /// The embedded result.
+    pub result: EppResult,
+    /// The embedded response data, e.g. `domain:trnData`.
+    pub res_data: Option<Box<ResData>>,
+    /// The embedded transaction ids.
+    pub tr_id: TrId,
+}
+
+impl SidnPollData {
+    pub(crate) fn parse(el: &Element) -> Result<Self, CodecError> {
+        el.only_attrs(&[])?;
+        let mut c = el.element_children()?;
+        let cmd = c.required(&Ns::Sidn, "command")?;
+        cmd.only_attrs(&[])?;
+        let command = cmd.token_len(1, 255)?;
+        let data = c.required(&Ns::Sidn, "data")?;
+        c.finish()?;
+        data.only_attrs(&[])?;
+        let mut dc = data.element_children()?;
+        let result = EppResult::parse(dc.required(&Ns::Epp, "result")?)?;
+        let res_data = dc
+            .optional(&Ns::Epp, "resData")
+            .map(ResData::parse)
+            .transpose()?
+            .map(Box::new);
+        let tr_id = TrId::parse(dc.required(&Ns::Epp, "trID")?)?;
+        dc.finish()?;
+        Ok(Self {
+            command,
+            result,
+            res_data,
+            tr_id,
+        })
+    }
+
+    pub(crate) fn write(&self, w: &mut XmlWriter) {
+        w.open(&Ns::Sidn, "pollData", &[]);
+        w.leaf(&Ns::Sidn, "command", &self.command);
+        w.open(&Ns::Sidn, "data", &[]);
+        self.result.write(w);
+        if let Some(r) = &self.res_data {
+            r.write(w);
+        }
+        self.tr_id.write(w, &Ns::Epp, "trID");
+        w.close();
         w.close();
     }
 }

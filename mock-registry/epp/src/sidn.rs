@@ -9,8 +9,7 @@
 use jiff::civil::Date;
 
 use super::error::CodecError;
-use super::message::{EppResult, ResData};
-use super::types::{Period, PeriodUnit, TrId, bool_el, parse_date, trid_string};
+use super::types::{Period, PeriodUnit, bool_el, parse_date, trid_string};
 use super::xml::{Element, Ns, XmlWriter};
 
 const NS: Ns = Ns::Sidn;
@@ -153,20 +152,6 @@ pub enum Ext {
     ContactCreate(ContactExt),
     /// Contact update extension.
     ContactUpdate(ContactExt),
-}
-
-/// A SIDN poll message payload: the command that caused it and an embedded result
-/// (`<sidn-ext-epp:pollData>`), e.g. for a completed transfer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollData {
-    /// The command, e.g. `domain:transfer`.
-    pub command: String,
-    /// The embedded result.
-    pub result: EppResult,
-    /// The embedded response data, e.g. `domain:trnData`.
-    pub res_data: Option<Box<ResData>>,
-    /// The embedded transaction ids.
-    pub tr_id: TrId,
 }
 
 /// SIDN's stand-alone extension commands (`<epp><extension><sidn-ext-epp:command>`).
@@ -481,47 +466,6 @@ impl Ext {
                 w.close();
             }
         }
-        w.close();
-    }
-}
-
-impl PollData {
-    pub(crate) fn parse(el: &Element) -> Result<Self, CodecError> {
-        el.only_attrs(&[])?;
-        let mut c = el.element_children()?;
-        let cmd = c.required(&NS, "command")?;
-        cmd.only_attrs(&[])?;
-        let command = cmd.token_len(1, 255)?;
-        let data = c.required(&NS, "data")?;
-        c.finish()?;
-        data.only_attrs(&[])?;
-        let mut dc = data.element_children()?;
-        let result = EppResult::parse(dc.required(&Ns::Epp, "result")?)?;
-        let res_data = dc
-            .optional(&Ns::Epp, "resData")
-            .map(ResData::parse)
-            .transpose()?
-            .map(Box::new);
-        let tr_id = TrId::parse(dc.required(&Ns::Epp, "trID")?)?;
-        dc.finish()?;
-        Ok(Self {
-            command,
-            result,
-            res_data,
-            tr_id,
-        })
-    }
-
-    pub(crate) fn write(&self, w: &mut XmlWriter) {
-        w.open(&NS, "pollData", &[]);
-        w.leaf(&NS, "command", &self.command);
-        w.open(&NS, "data", &[]);
-        self.result.write(w);
-        if let Some(r) = &self.res_data {
-            r.write(w);
-        }
-        self.tr_id.write(w, &Ns::Epp, "trID");
-        w.close();
         w.close();
     }
 }

@@ -225,7 +225,7 @@ fn catalogue() -> Vec<(&'static str, Frame)> {
         q_date: Some(t("2026-01-02T10:00:00Z")),
         msg: Some(Text::new("1015 Transfer domain name example.nl processed")),
     });
-    poll_transfer.res_data = Some(ResData::SidnPoll(Box::new(sidn::PollData {
+    poll_transfer.res_data = Some(ResData::SidnPoll(Box::new(SidnPollData {
         command: "domain:transfer".into(),
         result: EppResult {
             code: ResultCode::Success,

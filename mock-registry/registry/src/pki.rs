@@ -47,6 +47,7 @@ mod files;
 pub mod fixtures;
 mod identity;
 mod names;
+pub(crate) mod verify;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -273,7 +274,7 @@ impl RegistrarCredentials {
             }
         }
         let identity = Identity::read(&cert_path, &key_path)?;
-        crate::tls::verify_client_certificate(ca, identity.cert_der()).map_err(|source| {
+        verify::verify_client_certificate(ca, identity.cert_der()).map_err(|source| {
             PkiError::Untrusted {
                 path: cert_path.clone(),
                 source,
@@ -413,7 +414,7 @@ impl Pki {
 
         let server_cert_path = dir.join(SERVER_CERT_FILE);
         let server = Identity::read(&server_cert_path, &dir.join(SERVER_KEY_FILE))?;
-        crate::tls::verify_server_certificate(&ca, server.cert_der()).map_err(|source| {
+        verify::verify_server_certificate(&ca, server.cert_der()).map_err(|source| {
             PkiError::Untrusted {
                 path: server_cert_path,
                 source,

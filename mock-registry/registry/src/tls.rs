@@ -19,18 +19,17 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::ServerCertVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use crate::pki::verify::roots;
 use crate::pki::{
-    Authority, ClId, ClientIdentityError, Identity, Pki, SERVER_DNS_NAME, clid_from_certificate,
+    ClId, ClientIdentityError, Identity, Pki, SERVER_DNS_NAME, clid_from_certificate,
 };
 
 /// How long [`accept`] waits for a handshake by default: generous for a loaded CI machine,
@@ -206,41 +205,4 @@ where
         .map_err(AcceptError::Handshake)?;
     let clid = peer_clid(&stream)?;
     Ok(Authenticated { stream, clid })
-}
-
-/// Checks a client certificate exactly as the handshake will (used by
-/// [`Pki::load`](crate::pki::Pki::load) to report bad files early).
-pub(crate) fn verify_client_certificate(
-    ca: &Authority,
-    cert: &CertificateDer<'_>,
-) -> Result<(), rustls::Error> {
-    WebPkiClientVerifier::builder_with_provider(roots(ca)?, crypto_provider())
-        .build()
-        .map_err(|e| rustls::Error::General(e.to_string()))?
-        .verify_client_cert(cert, &[], UnixTime::now())?;
-    Ok(())
-}
-
-/// Checks the server certificate as a registrar's client will, for every name clients may
-/// use.
-pub(crate) fn verify_server_certificate(
-    ca: &Authority,
-    cert: &CertificateDer<'_>,
-) -> Result<(), rustls::Error> {
-    let verifier = WebPkiServerVerifier::builder_with_provider(roots(ca)?, crypto_provider())
-        .build()
-        .map_err(|e| rustls::Error::General(e.to_string()))?;
-    for name in [SERVER_DNS_NAME, "127.0.0.1", "::1"] {
-        let name = ServerName::try_from(name)
-            .map_err(|e| rustls::Error::General(format!("server name {name}: {e}")))?;
-        verifier.verify_server_cert(cert, &[], &name, &[], UnixTime::now())?;
-    }
-    Ok(())
-}
-
-/// A root store holding only the CA.
-fn roots(ca: &Authority) -> Result<Arc<RootCertStore>, rustls::Error> {
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.cert_der().clone())?;
-    Ok(Arc::new(roots))
 }

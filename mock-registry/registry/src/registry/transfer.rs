@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use super::refusal::{Area, Refusal};
 use super::{Outcome, Registry, Reply};
 use epp::domain::{self, DomainStatus};
+use epp::message::SidnPollData;
 use epp::message::{EppResult, ResData, TransferOp};
-use epp::sidn::PollData;
 use epp::types::{TrStatus, TransferData};
 use epp::{ResultCode, Text, TrId};
 
@@ -149,7 +149,7 @@ impl Registry {
         }
         for to in [losing.as_str(), cl_id] {
             let sv_trid = format!("MOCK-{:08}", self.next_sv_trid);
-            let payload = ResData::SidnPoll(Box::new(PollData {
+            let payload = ResData::SidnPoll(Box::new(SidnPollData {
                 command: "domain:transfer".into(),
                 result: EppResult {
                     code: ResultCode::Success,
