@@ -14,6 +14,8 @@
 //! - [`signer`]: [`ZoneSigner`] and its [`SigningPolicy`] (validity window, jitter, instants to
 //!   cover, NSEC/NSEC3, faults), full and incremental signing.
 //! - [`signed`]: [`SignedZone`], its nodes and the lookups a server answers from.
+//! - [`answer`]: the responder: request bytes in, response bytes out, a pure function of the
+//!   zones and faults (what the server answers, without a socket).
 //! - `server` (feature `net`): `DnsServer`, the authoritative server (UDP and TCP, several
 //!   zones, request history, fault knobs) and its responder.
 //! - `query` (feature `net`): a one-question client for tests and the harness.
@@ -67,6 +69,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod answer;
 pub mod fixture_keys;
 pub mod keys;
 mod params;

@@ -5,7 +5,7 @@
 //! hickory-proto's message types alone. It serves [`SignedZone`] snapshots, several per server
 //! (root and TLD together, say), swapped in atomically with [`DnsServer::set_zone`]: a query
 //! sees one consistent set of snapshots, never a half-applied change. How a query is answered
-//! is in [`answer`]'s documentation; this module adds the sockets, the request history and the
+//! is in [`answer`](crate::answer)'s documentation; this module adds the sockets, the request history and the
 //! fault knobs.
 //!
 //! - UDP: a few tasks share one socket, each answering datagrams as they come.
@@ -39,10 +39,10 @@ use tokio::task::JoinSet;
 use crate::signed::SignedZone;
 use clock::SharedClock;
 
-pub mod answer;
+pub use crate::answer;
 
+use crate::answer::{Handled, Served};
 pub use answer::{AnswerKind, DEFAULT_MAX_UDP_PAYLOAD, Transport};
-use answer::{Handled, Served};
 
 /// Server settings, with defaults fit for tests and `mock-registry serve`.
 #[derive(Debug, Clone)]

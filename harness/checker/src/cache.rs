@@ -1,0 +1,1031 @@
+//! The TTL-aware model of resolver caches: which combinations of cached items a validating
+//! resolver could hold at each instant of a [`Timeline`], and what it would conclude from each.
+//!
+//! # The model
+//!
+//! A resolver may hold, at time `t`, any version a source served at some instant `s ≤ t` with
+//! `t < s + TTL`, provided it could reach that source at `s`:
+//!
+//! - the root and TLD sources ([`Reach::Always`]) are always reachable;
+//! - an operator ([`Reach::ViaNs`]) is reachable while the resolver can hold an NS RRset for
+//!   the domain listing one of its hosts: the parent's delegation NS, or the child-side NS an
+//!   operator serves, fetched while that operator was reachable through the parent's NS. A
+//!   child-side NS does not renew itself: when it expires the resolver asks the parent again
+//!   (RFC 1034 §5.3.3; the "ghost domain" fixes), so it extends an operator's reach by one TTL.
+//!
+//! The TTL is the one served, capped by the RRSIG original TTL (RFC 4035 §5.3.3); negative
+//! answers use the SOA MINIMUM (RFC 2308). By default a held item is judged at `t` even if its
+//! signature expired after it was fetched, as a resolver that does not cap TTLs at signature
+//! expiry would (the operator's duty, RFC 6781 §4.4.2, is to keep signatures valid for as long
+//! as the data can be cached); [`CacheOptions::cap_ttl_at_signature_expiry`] models validators
+//! that do cap (RFC 4035 §5.3.3).
+//!
+//! The items are independent: a resolver may hold the DS from one fetch, the DNSKEY RRset from
+//! another and the answer from a third, so every combination is possible.
+//!
+//! # The enumeration
+//!
+//! The set of holdable versions changes only at a finite set of instants (a version starts or
+//! stops being holdable; a signature becomes valid or expires). At each instant the model walks
+//! the chain from the trust anchor down: every DNSKEY version of the anchor zone, then for each
+//! zone below every DS version × every DNSKEY version, then every answer version per checked
+//! question. A prefix that is already decided (Bogus, Insecure, Indeterminate) is not extended:
+//! every combination below it shares its verdict. Identical versions from different sources or
+//! times are one item. Signature checks are remembered across combinations and instants.
+//!
+//! The result is, per question and per [`Mode`], a list of [`Band`]s (Secure, Insecure, Bogus,
+//! Indeterminate), each non-secure band with one [`Witness`] per reason: which items, from
+//! which source, served when.
+//!
+//! **Architecture Invariant:** the model reads only the timeline; it never queries a server.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use hickory_proto::rr::{Name, RData, RecordType};
+use jiff::{SignedDuration, Timestamp};
+
+use super::timeline::{Question, Reach, Served, SourceId, Timeline, VersionId};
+use super::validate::{
+    Mode, Reason, ReasonCode, Status, Step, TrustAnchors, Validation, Validator,
+};
+use super::view::{Response, ZoneView};
+
+/// Seconds since the epoch.
+type Secs = i64;
+
+/// "Forever": later than any analysis end, with room to add TTLs.
+const FOREVER: Secs = i64::MAX / 4;
+
+/// Knobs of the model.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheOptions {
+    /// Start of the analysis (default: the first observation).
+    pub from: Option<Timestamp>,
+    /// End of the analysis (default: the horizon plus the longest TTL, when every cache has
+    /// settled on the final state).
+    pub until: Option<Timestamp>,
+    /// The questions to judge (default: every question observed at an operator within the
+    /// domain, except the apex DNSKEY and DS, which are part of every chain).
+    pub questions: Option<Vec<Question>>,
+    /// Cap how long an item is held at its latest RRSIG expiration (RFC 4035 §5.3.3).
+    pub cap_ttl_at_signature_expiry: bool,
+}
+
+/// The part an item plays in a combination.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// The DNSKEY RRset of a zone.
+    Dnskey(Name),
+    /// The DS RRset (or proof of none) for a zone, from its parent.
+    Ds(Name),
+    /// The answer to a checked question.
+    Answer(Question),
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Dnskey(z) => write!(f, "DNSKEY of {z}"),
+            Self::Ds(z) => write!(f, "DS of {z}"),
+            Self::Answer(q) => write!(f, "answer to {q}"),
+        }
+    }
+}
+
+/// Where a held item came from, and when fetching it makes it holdable at the witness's time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The source.
+    pub source: SourceId,
+    /// The source's name.
+    pub source_name: String,
+    /// The stretch during which the source served it.
+    pub served: Served,
+    /// A fetch between `fetched_from` and `fetched_until` (while the source served it and was
+    /// reachable, and not after the witness's time)…
+    pub fetched_from: Timestamp,
+    /// …end of that window.
+    pub fetched_until: Timestamp,
+    /// …lets a resolver hold it until this instant (exclusive).
+    pub held_until: Timestamp,
+}
+
+/// One item of a witness combination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessItem {
+    /// What the item is for.
+    pub role: Role,
+    /// The version.
+    pub version: VersionId,
+    /// The version in words.
+    pub summary: String,
+    /// Every way a resolver could hold it at the witness's time.
+    pub provenance: Vec<Provenance>,
+}
+
+/// A combination of items a resolver could hold at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witness {
+    /// The instant.
+    pub at: Timestamp,
+    /// The items, top of the chain first, the answer last.
+    pub items: Vec<WitnessItem>,
+}
+
+impl Witness {
+    /// The item playing `role`, if the combination has one.
+    pub fn item(&self, role: &Role) -> Option<&WitnessItem> {
+        self.items.iter().find(|i| i.role == *role)
+    }
+
+    /// A description with times relative to `origin`, one item per line.
+    pub fn describe(&self, origin: Timestamp) -> String {
+        let mut out = format!("resolver state at {}:", offset(origin, self.at));
+        for item in &self.items {
+            let sources: Vec<String> = item
+                .provenance
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} (served {}–{}, fetched {}–{})",
+                        p.source_name,
+                        offset(origin, p.served.first_seen),
+                        p.served
+                            .until
+                            .map_or_else(|| "end".to_string(), |u| offset(origin, u)),
+                        offset(origin, p.fetched_from),
+                        offset(origin, p.fetched_until),
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "\n  {}: {} from {}",
+                item.role,
+                item.summary,
+                sources.join(" or ")
+            ));
+        }
+        out
+    }
+}
+
+/// `+26h`, `+1h30m`, `-5m`: an instant relative to an origin.
+pub fn offset(origin: Timestamp, t: Timestamp) -> String {
+    let secs = t.as_second() - origin.as_second();
+    let sign = if secs < 0 { "-" } else { "+" };
+    let s = secs.unsigned_abs();
+    let (d, h, m, sec) = (s / 86400, (s % 86400) / 3600, (s % 3600) / 60, s % 60);
+    let mut out = sign.to_string();
+    if d > 0 {
+        out.push_str(&format!("{d}d"));
+    }
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if sec > 0 || s == 0 {
+        out.push_str(&format!("{sec}s"));
+    }
+    out
+}
+
+/// A reason found in a band, with one witness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The status of the combinations with this reason (Secure for a warning).
+    pub status: Status,
+    /// The reason (of the verdict, or of the warning).
+    pub reason: Reason,
+    /// Whether it is a warning on a Secure verdict rather than the verdict's reason.
+    pub warning: bool,
+    /// The first combination found with it.
+    pub witness: Witness,
+    /// How many combinations, over the band's instants, had it.
+    pub occurrences: u64,
+}
+
+/// What a finding means for the domain, in the checker's terms: a harness names its checks
+/// after these, the checker knows nothing of those names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Breakage {
+    /// Some resolver could find the domain bogus.
+    Bogus,
+    /// Only validators that insist on RFC 4035 §2.2 (every algorithm signs every RRset) find it
+    /// bogus; lenient ones (RFC 6840 §5.11) do not.
+    AlgorithmIncomplete,
+    /// The domain is provably insecure (a downgrade, not an outage).
+    Insecure,
+    /// A DS matches no published key (a warning: normal during a double-DS rollover).
+    LameDs,
+}
+
+impl Finding {
+    /// What this finding means in `mode`, if it is a problem at all.
+    pub fn breakage(&self, mode: Mode) -> Option<Breakage> {
+        if self.warning {
+            return (self.reason.code == ReasonCode::LameDs).then_some(Breakage::LameDs);
+        }
+        match (self.status, mode, self.reason.code) {
+            (Status::Bogus, Mode::Strict, ReasonCode::AlgorithmWithoutSignature) => {
+                Some(Breakage::AlgorithmIncomplete)
+            }
+            (Status::Bogus, _, _) => Some(Breakage::Bogus),
+            (Status::Insecure, _, _) => Some(Breakage::Insecure),
+            _ => None,
+        }
+    }
+}
+
+/// A stretch of time with one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Band {
+    /// Start (inclusive).
+    pub from: Timestamp,
+    /// End (exclusive).
+    pub until: Timestamp,
+    /// The worst status any combination has in the band.
+    pub status: Status,
+    /// The reasons met, first occurrence each (warnings included).
+    pub findings: Vec<Finding>,
+}
+
+impl Band {
+    /// The finding with this code, if any.
+    pub fn finding(&self, code: ReasonCode) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.reason.code == code)
+    }
+}
+
+/// The bands of one question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionReport {
+    /// The question.
+    pub question: Question,
+    /// Bands under RFC 6840 (lenient).
+    pub lenient: Vec<Band>,
+    /// Bands under RFC 4035 §2.2 (strict).
+    pub strict: Vec<Band>,
+}
+
+impl QuestionReport {
+    /// The bands in `mode`.
+    pub fn bands(&self, mode: Mode) -> &[Band] {
+        match mode {
+            Mode::Lenient => &self.lenient,
+            Mode::Strict => &self.strict,
+        }
+    }
+}
+
+/// Counters of one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Instants at which the holdable set (or a signature's validity) changes.
+    pub instants: usize,
+    /// Distinct versions in the timeline.
+    pub versions: usize,
+    /// Combinations covered (the full product of holdable versions, summed over instants and
+    /// questions).
+    pub combinations: u64,
+    /// Validator steps performed (a decided prefix covers many combinations in one step).
+    pub evaluated: u64,
+    /// Signature verifications performed.
+    pub verifications: u64,
+    /// Signature checks answered from memory.
+    pub memo_hits: u64,
+}
+
+/// The model's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Start of the analysis.
+    pub from: Timestamp,
+    /// End of the analysis.
+    pub until: Timestamp,
+    /// Per question.
+    pub questions: Vec<QuestionReport>,
+    /// The worst over all questions at each instant, lenient.
+    pub lenient: Vec<Band>,
+    /// The same, strict.
+    pub strict: Vec<Band>,
+    /// Counters.
+    pub stats: CacheStats,
+}
+
+impl Report {
+    /// The overall bands in `mode`.
+    pub fn bands(&self, mode: Mode) -> &[Band] {
+        match mode {
+            Mode::Lenient => &self.lenient,
+            Mode::Strict => &self.strict,
+        }
+    }
+
+    /// The worst status over the whole analysis in `mode`.
+    pub fn worst(&self, mode: Mode) -> Status {
+        self.bands(mode)
+            .iter()
+            .map(|b| b.status)
+            .max()
+            .unwrap_or(Status::Indeterminate)
+    }
+
+    /// The bands with `status` in `mode`.
+    pub fn with_status(&self, mode: Mode, status: Status) -> Vec<&Band> {
+        self.bands(mode)
+            .iter()
+            .filter(|b| b.status == status)
+            .collect()
+    }
+
+    /// The report for one question.
+    pub fn question(&self, q: &Question) -> Option<&QuestionReport> {
+        self.questions.iter().find(|r| r.question == *q)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for mode in Mode::BOTH {
+            writeln!(f, "{mode}:")?;
+            for band in self.bands(mode) {
+                writeln!(
+                    f,
+                    "  [{}, {}) {}",
+                    offset(self.from, band.from),
+                    offset(self.from, band.until),
+                    band.status
+                )?;
+                for finding in &band.findings {
+                    writeln!(
+                        f,
+                        "    {}{} ({} combinations)",
+                        if finding.warning { "warning: " } else { "" },
+                        finding.reason,
+                        finding.occurrences
+                    )?;
+                    for line in finding.witness.describe(self.from).lines() {
+                        writeln!(f, "      {line}")?;
+                    }
+                }
+            }
+        }
+        write!(
+            f,
+            "{} instants, {} versions, {} combinations covered in {} validator steps",
+            self.stats.instants, self.stats.versions, self.stats.combinations, self.stats.evaluated
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intervals
+
+/// Half-open intervals `[a, b)`, sorted and disjoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Intervals(Vec<(Secs, Secs)>);
+
+impl Intervals {
+    fn from_vec(mut v: Vec<(Secs, Secs)>) -> Self {
+        v.retain(|(a, b)| a < b);
+        v.sort_unstable();
+        let mut out: Vec<(Secs, Secs)> = Vec::with_capacity(v.len());
+        for (a, b) in v {
+            match out.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        Self(out)
+    }
+
+    fn intersect(&self, a: Secs, b: Secs) -> Vec<(Secs, Secs)> {
+        self.0
+            .iter()
+            .map(|&(x, y)| (x.max(a), y.min(b)))
+            .filter(|(x, y)| x < y)
+            .collect()
+    }
+}
+
+fn secs(t: Timestamp) -> Secs {
+    t.as_second()
+}
+
+fn ts(s: Secs) -> Timestamp {
+    Timestamp::from_second(s.clamp(Timestamp::MIN.as_second(), Timestamp::MAX.as_second()))
+        .expect("invariant: clamped into jiff's range")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model
+
+/// One way to hold a version.
+#[derive(Debug, Clone)]
+struct Hold {
+    source: SourceId,
+    served: Served,
+    fetch: (Secs, Secs),
+    hold: (Secs, Secs),
+}
+
+#[derive(Debug)]
+struct RoleData {
+    role: Role,
+    versions: BTreeMap<VersionId, Vec<Hold>>,
+}
+
+impl RoleData {
+    fn held_at(&self, t: Secs) -> Vec<VersionId> {
+        self.versions
+            .iter()
+            .filter(|(_, holds)| holds.iter().any(|h| h.hold.0 <= t && t < h.hold.1))
+            .map(|(v, _)| *v)
+            .collect()
+    }
+}
+
+/// A chain prefix: the step reached and the items that led there.
+#[derive(Debug, Clone)]
+struct Prefix {
+    step: Step,
+    items: Vec<(usize, VersionId)>,
+}
+
+/// Per (question or overall, mode): the band being built and the finished ones.
+#[derive(Debug, Default)]
+struct BandBuilder {
+    bands: Vec<Band>,
+}
+
+impl BandBuilder {
+    fn push(&mut self, from: Secs, until: Secs, status: Status, findings: Vec<Finding>) {
+        if let Some(last) = self.bands.last_mut()
+            && last.status == status
+            && secs(last.until) == from
+        {
+            last.until = ts(until);
+            for f in findings {
+                merge_finding(&mut last.findings, f);
+            }
+            return;
+        }
+        self.bands.push(Band {
+            from: ts(from),
+            until: ts(until),
+            status,
+            findings,
+        });
+    }
+}
+
+fn merge_finding(list: &mut Vec<Finding>, f: Finding) {
+    match list
+        .iter_mut()
+        .find(|x| x.warning == f.warning && x.reason.code == f.reason.code)
+    {
+        Some(existing) => existing.occurrences += f.occurrences,
+        None => list.push(f),
+    }
+}
+
+/// What one instant concluded for one (question, mode).
+#[derive(Debug)]
+struct InstantResult {
+    status: Status,
+    findings: Vec<Finding>,
+}
+
+impl InstantResult {
+    fn new() -> Self {
+        Self {
+            status: Status::Secure,
+            findings: Vec::new(),
+        }
+    }
+}
+
+struct Model<'t> {
+    timeline: &'t Timeline,
+    roles: Vec<RoleData>,
+    dnskey_role: Vec<usize>,
+    ds_role: Vec<Option<usize>>,
+    answer_role: Vec<usize>,
+    questions: Vec<Question>,
+}
+
+/// Runs the cache model over `timeline`. See the module documentation.
+pub fn check(timeline: &Timeline, anchors: &TrustAnchors, options: &CacheOptions) -> Report {
+    let model = Model::build(timeline, options);
+    model.run(anchors, options)
+}
+
+fn ns_hosts(response: &Response) -> BTreeSet<Name> {
+    match response {
+        Response::Positive(set) if set.record_type() == RecordType::NS => set
+            .rdata()
+            .filter_map(|r| match r {
+                RData::NS(ns) => Some(ns.0.to_lowercase()),
+                _ => None,
+            })
+            .collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// The instant after which nothing in the response validates any more (the earliest, over its
+/// RRsets, of each RRset's latest RRSIG expiration, plus one second).
+fn expiry_cap(response: &Response) -> Option<Secs> {
+    response
+        .rrsets()
+        .into_iter()
+        .filter_map(|set| {
+            set.rrsigs()
+                .iter()
+                .map(|s| Secs::from(s.input().sig_expiration.get()) + 1)
+                .max()
+        })
+        .min()
+}
+
+impl<'t> Model<'t> {
+    fn build(timeline: &'t Timeline, options: &CacheOptions) -> Self {
+        let path = timeline.path();
+        let domain = timeline.domain().clone();
+        let last = path.len() - 1;
+        let always = |s: SourceId| {
+            timeline
+                .source(s)
+                .is_some_and(|src| src.reach == Reach::Always)
+        };
+        let end_of = |s: &Served| s.until.map_or(FOREVER, secs);
+
+        // Reach of the operators: parent NS, then child-side NS fetched through it.
+        let ns_q = Question::new(&domain, RecordType::NS);
+        let operators: Vec<(SourceId, BTreeSet<Name>)> = timeline
+            .sources()
+            .filter(|(_, s)| s.reach == Reach::ViaNs)
+            .map(|(id, s)| (id, s.hosts.iter().cloned().collect()))
+            .collect();
+        let listed = |hosts: &BTreeSet<Name>| -> Vec<SourceId> {
+            operators
+                .iter()
+                .filter(|(_, h)| !h.is_disjoint(hosts))
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        let mut via_parent: BTreeMap<SourceId, Vec<(Secs, Secs)>> = BTreeMap::new();
+        for (src, q, served) in timeline.entries() {
+            if *q != ns_q || !always(src) {
+                continue;
+            }
+            for s in served {
+                let response = timeline.version(s.version);
+                let Some(ttl) = response.cache_ttl() else {
+                    continue;
+                };
+                let window = (
+                    secs(s.first_seen),
+                    end_of(s).saturating_add(Secs::from(ttl)),
+                );
+                for op in listed(&ns_hosts(response)) {
+                    via_parent.entry(op).or_default().push(window);
+                }
+            }
+        }
+        let via_parent: BTreeMap<SourceId, Intervals> = via_parent
+            .into_iter()
+            .map(|(k, v)| (k, Intervals::from_vec(v)))
+            .collect();
+        let mut reach: BTreeMap<SourceId, Vec<(Secs, Secs)>> =
+            via_parent.iter().map(|(k, v)| (*k, v.0.clone())).collect();
+        for (src, q, served) in timeline.entries() {
+            if *q != ns_q || always(src) {
+                continue;
+            }
+            let Some(parent_reach) = via_parent.get(&src) else {
+                continue;
+            };
+            for s in served {
+                let response = timeline.version(s.version);
+                let Some(ttl) = response.cache_ttl() else {
+                    continue;
+                };
+                for (a, b) in parent_reach.intersect(secs(s.first_seen), end_of(s)) {
+                    for op in listed(&ns_hosts(response)) {
+                        reach
+                            .entry(op)
+                            .or_default()
+                            .push((a, b.saturating_add(Secs::from(ttl))));
+                    }
+                }
+            }
+        }
+        let reach: BTreeMap<SourceId, Intervals> = reach
+            .into_iter()
+            .map(|(k, v)| (k, Intervals::from_vec(v)))
+            .collect();
+
+        // Roles.
+        let mut roles: Vec<RoleData> = Vec::new();
+        let mut index: BTreeMap<(Question, bool), usize> = BTreeMap::new();
+        let mut add_role = |role: Role, q: Question, upper: bool| {
+            let i = roles.len();
+            roles.push(RoleData {
+                role,
+                versions: BTreeMap::new(),
+            });
+            index.insert((q, upper), i);
+            i
+        };
+        let mut dnskey_role = Vec::new();
+        let mut ds_role = Vec::new();
+        for (i, apex) in path.iter().enumerate() {
+            dnskey_role.push(add_role(
+                Role::Dnskey(apex.clone()),
+                Question::new(apex, RecordType::DNSKEY),
+                i < last,
+            ));
+            ds_role.push((i > 0).then(|| {
+                add_role(
+                    Role::Ds(apex.clone()),
+                    Question::new(apex, RecordType::DS),
+                    true,
+                )
+            }));
+        }
+        let questions: Vec<Question> = options.questions.clone().unwrap_or_else(|| {
+            timeline
+                .entries()
+                .filter(|(src, q, _)| {
+                    !always(*src)
+                        && domain.zone_of(&q.name)
+                        && !(q.name == domain
+                            && matches!(q.rtype, RecordType::DNSKEY | RecordType::DS))
+                })
+                .map(|(_, q, _)| q.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        });
+        let answer_role: Vec<usize> = questions
+            .iter()
+            .map(|q| add_role(Role::Answer(q.clone()), q.clone(), false))
+            .collect();
+
+        // Holds.
+        for (src, q, served) in timeline.entries() {
+            let upper = always(src);
+            let Some(&r) = index.get(&(q.clone(), upper)) else {
+                continue;
+            };
+            let source_reach = if upper { None } else { reach.get(&src) };
+            if !upper && source_reach.is_none() {
+                continue;
+            }
+            for s in served {
+                let response = timeline.version(s.version);
+                let Some(ttl) = response.cache_ttl() else {
+                    continue;
+                };
+                let (first, end) = (secs(s.first_seen), end_of(s));
+                let fetches = match source_reach {
+                    None => vec![(first, end)],
+                    Some(r) => r.intersect(first, end),
+                };
+                let cap = if options.cap_ttl_at_signature_expiry {
+                    expiry_cap(response)
+                } else {
+                    None
+                };
+                for (a, b) in fetches {
+                    let mut hold_end = b.saturating_add(Secs::from(ttl));
+                    if let Some(cap) = cap {
+                        hold_end = hold_end.min(cap).max(b);
+                    }
+                    roles[r].versions.entry(s.version).or_default().push(Hold {
+                        source: src,
+                        served: *s,
+                        fetch: (a, b),
+                        hold: (a, hold_end),
+                    });
+                }
+            }
+        }
+        Self {
+            timeline,
+            roles,
+            dnskey_role,
+            ds_role,
+            answer_role,
+            questions,
+        }
+    }
+
+    /// Every instant in `[from, until)` where something changes.
+    fn instants(&self, from: Secs, until: Secs) -> Vec<Secs> {
+        let mut set = BTreeSet::new();
+        set.insert(from);
+        for role in &self.roles {
+            for (v, holds) in &role.versions {
+                for h in holds {
+                    set.insert(h.hold.0);
+                    set.insert(h.hold.1);
+                }
+                for (inception, expiration) in self.timeline.version(*v).signature_times() {
+                    set.insert(Secs::from(inception));
+                    set.insert(Secs::from(expiration) + 1);
+                }
+            }
+        }
+        set.into_iter()
+            .filter(|t| *t >= from && *t < until)
+            .collect()
+    }
+
+    fn default_until(&self) -> Secs {
+        let horizon = self.timeline.horizon().map_or(0, secs);
+        let longest = self
+            .roles
+            .iter()
+            .flat_map(|r| r.versions.keys())
+            .filter_map(|v| self.timeline.version(*v).cache_ttl())
+            .max()
+            .unwrap_or(0);
+        horizon + Secs::from(longest)
+    }
+
+    fn witness(&self, at: Secs, items: &[(usize, VersionId)]) -> Witness {
+        let items = items
+            .iter()
+            .map(|&(r, v)| {
+                let provenance = self.roles[r]
+                    .versions
+                    .get(&v)
+                    .into_iter()
+                    .flatten()
+                    .filter(|h| h.hold.0 <= at && at < h.hold.1)
+                    .map(|h| Provenance {
+                        source: h.source,
+                        source_name: self
+                            .timeline
+                            .source(h.source)
+                            .map_or_else(String::new, |s| s.name.clone()),
+                        served: h.served,
+                        fetched_from: ts(h.fetch.0),
+                        fetched_until: ts(h.fetch.1.min(at)),
+                        held_until: ts(h.hold.1),
+                    })
+                    .collect();
+                WitnessItem {
+                    role: self.roles[r].role.clone(),
+                    version: v,
+                    summary: self.timeline.version(v).summary(),
+                    provenance,
+                }
+            })
+            .collect();
+        Witness { at: ts(at), items }
+    }
+
+    /// Walks the chain at `t`: the prefixes reaching the domain's zone (or decided above it).
+    fn chain(
+        &self,
+        validator: &mut Validator<'_>,
+        anchors: &TrustAnchors,
+        t: Secs,
+        held: &[Vec<VersionId>],
+        stats: &mut CacheStats,
+    ) -> Vec<Prefix> {
+        let path = self.timeline.path();
+        let now = ts(t);
+        let Some(start) = path.iter().rposition(|z| anchors.get(z).is_some()) else {
+            let missing = ZoneView {
+                apex: path[0].clone(),
+                ds: Response::Unavailable,
+                dnskey: Response::Unavailable,
+            };
+            return vec![Prefix {
+                step: validator.anchor(&missing, now),
+                items: Vec::new(),
+            }];
+        };
+        let r = self.dnskey_role[start];
+        let mut prefixes: Vec<Prefix> = Vec::new();
+        let versions: Vec<Option<VersionId>> = if held[r].is_empty() {
+            vec![None]
+        } else {
+            held[r].iter().copied().map(Some).collect()
+        };
+        for v in versions {
+            let zone = ZoneView {
+                apex: path[start].clone(),
+                ds: Response::Unavailable,
+                dnskey: v.map_or(Response::Unavailable, |v| self.timeline.version(v).clone()),
+            };
+            stats.evaluated += 1;
+            prefixes.push(Prefix {
+                step: validator.anchor(&zone, now),
+                items: v.map(|v| (r, v)).into_iter().collect(),
+            });
+        }
+        for (i, apex) in path.iter().enumerate().skip(start + 1) {
+            let ds_r = self.ds_role[i].expect("invariant: zones below the top have a DS role");
+            let dk_r = self.dnskey_role[i];
+            let mut next = Vec::new();
+            for prefix in prefixes {
+                let Step::Secure(parent) = &prefix.step else {
+                    next.push(prefix);
+                    continue;
+                };
+                let ds_versions: Vec<Option<VersionId>> = if held[ds_r].is_empty() {
+                    vec![None]
+                } else {
+                    held[ds_r].iter().copied().map(Some).collect()
+                };
+                for dv in ds_versions {
+                    let ds = dv.map_or(Response::Unavailable, |v| self.timeline.version(v).clone());
+                    let needs_keys = matches!(ds, Response::Positive(_));
+                    let dk_versions: Vec<Option<VersionId>> =
+                        if !needs_keys || held[dk_r].is_empty() {
+                            vec![None]
+                        } else {
+                            held[dk_r].iter().copied().map(Some).collect()
+                        };
+                    for kv in dk_versions {
+                        let zone = ZoneView {
+                            apex: apex.clone(),
+                            ds: ds.clone(),
+                            dnskey: kv.map_or(Response::Unavailable, |v| {
+                                self.timeline.version(v).clone()
+                            }),
+                        };
+                        stats.evaluated += 1;
+                        let mut items = prefix.items.clone();
+                        items.extend(dv.map(|v| (ds_r, v)));
+                        items.extend(kv.map(|v| (dk_r, v)));
+                        next.push(Prefix {
+                            step: validator.descend(parent, &zone, now),
+                            items,
+                        });
+                    }
+                }
+            }
+            prefixes = next;
+        }
+        prefixes
+    }
+
+    fn run(&self, anchors: &TrustAnchors, options: &CacheOptions) -> Report {
+        let from = options.from.or(self.timeline.start()).map_or(0, secs);
+        let until = options.until.map_or_else(|| self.default_until(), secs);
+        let instants = self.instants(from, until);
+        let mut validator = Validator::new(anchors);
+        let mut stats = CacheStats {
+            instants: instants.len(),
+            versions: self.timeline.version_count(),
+            ..CacheStats::default()
+        };
+        let mut per_question: Vec<[BandBuilder; 2]> = self
+            .questions
+            .iter()
+            .map(|_| [BandBuilder::default(), BandBuilder::default()])
+            .collect();
+        let mut overall = [BandBuilder::default(), BandBuilder::default()];
+
+        let path = self.timeline.path();
+        let start = path
+            .iter()
+            .rposition(|z| anchors.get(z).is_some())
+            .unwrap_or(0);
+        let chain_roles: Vec<usize> = (start..path.len())
+            .flat_map(|i| {
+                std::iter::once(self.dnskey_role[i]).chain(self.ds_role[i].filter(|_| i > start))
+            })
+            .collect();
+        for (k, &t) in instants.iter().enumerate() {
+            let next = instants.get(k + 1).copied().unwrap_or(until);
+            let held: Vec<Vec<VersionId>> = self.roles.iter().map(|r| r.held_at(t)).collect();
+            let width = |r: usize| held[r].len().max(1) as u64;
+            let prefixes = self.chain(&mut validator, anchors, t, &held, &mut stats);
+            let mut overall_results = [InstantResult::new(), InstantResult::new()];
+            for (qi, q) in self.questions.iter().enumerate() {
+                let ar = self.answer_role[qi];
+                let mut results = [InstantResult::new(), InstantResult::new()];
+                for prefix in &prefixes {
+                    // Roles this prefix did not choose: each choice shares its verdict.
+                    let chosen: BTreeSet<usize> = prefix.items.iter().map(|(r, _)| *r).collect();
+                    let unchosen: u64 = chain_roles
+                        .iter()
+                        .filter(|r| !chosen.contains(r))
+                        .map(|&r| width(r))
+                        .product();
+                    match &prefix.step {
+                        Step::Done(v) => {
+                            stats.combinations += unchosen * width(ar);
+                            self.record(&mut results, v, t, &prefix.items, unchosen * width(ar));
+                        }
+                        Step::Secure(zone) => {
+                            let answers: Vec<Option<VersionId>> = if held[ar].is_empty() {
+                                vec![None]
+                            } else {
+                                held[ar].iter().copied().map(Some).collect()
+                            };
+                            for av in answers {
+                                let answer = av.map_or(Response::Unavailable, |v| {
+                                    self.timeline.version(v).clone()
+                                });
+                                stats.evaluated += 1;
+                                stats.combinations += unchosen;
+                                let v = validator.answer(zone, &q.name, q.rtype, &answer, ts(t));
+                                let mut items = prefix.items.clone();
+                                items.extend(av.map(|v| (ar, v)));
+                                self.record(&mut results, &v, t, &items, unchosen);
+                            }
+                        }
+                    }
+                }
+                for (m, result) in results.into_iter().enumerate() {
+                    let o = &mut overall_results[m];
+                    o.status = o.status.max(result.status);
+                    for f in &result.findings {
+                        merge_finding(&mut o.findings, f.clone());
+                    }
+                    per_question[qi][m].push(t, next, result.status, result.findings);
+                }
+            }
+            for (m, result) in overall_results.into_iter().enumerate() {
+                overall[m].push(t, next, result.status, result.findings);
+            }
+        }
+        let vstats = validator.stats();
+        stats.verifications = vstats.verifications;
+        stats.memo_hits = vstats.memo_hits;
+        let [lenient, strict] = overall;
+        Report {
+            from: ts(from),
+            until: ts(until),
+            questions: self
+                .questions
+                .iter()
+                .zip(per_question)
+                .map(|(q, [l, s])| QuestionReport {
+                    question: q.clone(),
+                    lenient: l.bands,
+                    strict: s.bands,
+                })
+                .collect(),
+            lenient: lenient.bands,
+            strict: strict.bands,
+            stats,
+        }
+    }
+
+    /// Folds one combination's validation into the instant's results (both modes).
+    fn record(
+        &self,
+        results: &mut [InstantResult; 2],
+        v: &Validation,
+        t: Secs,
+        items: &[(usize, VersionId)],
+        weight: u64,
+    ) {
+        for (m, mode) in Mode::BOTH.into_iter().enumerate() {
+            let result = &mut results[m];
+            let verdict = v.verdict(mode);
+            result.status = result.status.max(verdict.status());
+            let mut add = |reason: &Reason, status: Status, warning: bool| match result
+                .findings
+                .iter_mut()
+                .find(|f| f.warning == warning && f.reason.code == reason.code)
+            {
+                Some(f) => f.occurrences += weight,
+                None => result.findings.push(Finding {
+                    status,
+                    reason: reason.clone(),
+                    warning,
+                    witness: self.witness(t, items),
+                    occurrences: weight,
+                }),
+            };
+            if let Some(reason) = verdict.reason() {
+                add(reason, verdict.status(), false);
+            }
+            for w in &v.warnings {
+                add(w, Status::Secure, true);
+            }
+        }
+    }
+}
+
+/// `t` plus `seconds` (for tests and benchmarks that script timelines).
+pub fn after(t: Timestamp, seconds: i64) -> Timestamp {
+    t.saturating_add(SignedDuration::from_secs(seconds))
+        .expect("invariant: scripted times are far from jiff's limits")
+}
+
+#[cfg(test)]
+mod tests;

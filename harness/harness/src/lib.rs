@@ -1,0 +1,16 @@
+//! The conformance harness: scenarios, runner, reference registrar, DNS operators,
+//! chain-of-trust checker and reports.
+#![forbid(unsafe_code)]
+
+pub mod certify;
+pub mod checks;
+pub mod dnsutil;
+pub mod evaluate;
+pub mod live;
+pub mod lookup;
+pub mod observe;
+pub mod registrar;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod world;

@@ -1,0 +1,418 @@
+//! The live check (design.md §3, layer 3): a real validating resolver, hickory-resolver, asks
+//! the world's servers about each domain's checked names at the end of every step, and its
+//! verdict must equal the pure validator's verdict on the same answers.
+//!
+//! The cache model (layer 2) judges everything resolvers *could* hold; the live check makes
+//! sure the harness never calls something secure that a real validator would not (and the
+//! other way round). Both sides see the same bytes: the [`Router`] puts the registry's root
+//! and TLD server and each domain's current operator (from the parent's NS RRset) behind one
+//! loopback address; hickory-resolver ([`hickory`]) validates through it with the scenario's
+//! root key as its only trust anchor, and the pure validator judges the view
+//! [`collect_view`] gathers through the same router, at the wall-clock instant hickory checks
+//! signatures against ([`World::wall_now`], which every signer's `also_valid_at` covers).
+//!
+//! Any disagreement is a failed [`CheckId::LiveMismatch`] with both verdicts, the routes and
+//! the chain as evidence, never hidden, unless it is listed in the checked-in
+//! `harness/known-divergences.toml` ([`known`]) with its cause: then it is reported as a known
+//! divergence (an informational result), still with the cause.
+//!
+//! # Layout
+//!
+//! - [`router`]: the forwarding router (UDP and TCP on one port).
+//! - [`hickory`]: hickory-resolver's configuration and how its verdict is read.
+//! - [`known`]: the known-divergences list.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hickory_proto::dnssec::rdata::DNSKEY;
+use hickory_proto::rr::{Name, RecordType};
+use jiff::Timestamp;
+
+use crate::checks::{CheckId, Severity};
+use crate::lookup::{UdpTransport, collect_view, render};
+use crate::report::{CheckResult, Outcome};
+use crate::world::World;
+use checker::{Anchor, Status, TrustAnchors, Validation, validate};
+
+pub mod hickory;
+pub mod known;
+pub mod router;
+
+pub use hickory::{HickoryVerdict, LiveStatus};
+pub use known::{Divergence, KnownDivergences};
+pub use router::{Router, Routes};
+
+/// The name hickory-resolver goes by in reports and in the known-divergences list.
+pub const HICKORY: &str = "hickory-resolver";
+
+/// How long either side waits for one answer. Loopback servers answer in microseconds; this
+/// only bounds a server told to drop queries, so a scenario with a stopped operator stays fast.
+const TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Whether a real validator's verdict agrees with the pure validator's. A resolver that got no
+/// answer at all agrees with "indeterminate" (the items needed to decide are missing).
+pub fn agrees(pure: Status, live: &LiveStatus) -> bool {
+    match live {
+        LiveStatus::Status(s) => *s == pure,
+        LiveStatus::Failed(_) => pure == Status::Indeterminate,
+    }
+}
+
+/// One question of the live check and both verdicts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// The question's name.
+    pub qname: Name,
+    /// The question's type.
+    pub qtype: RecordType,
+    /// hickory-resolver's verdict.
+    pub live: LiveStatus,
+    /// The pure validator's lenient verdict.
+    pub pure: Status,
+}
+
+/// One comparison that did not agree.
+#[derive(Debug, Clone)]
+struct Mismatch {
+    at: Timestamp,
+    step: String,
+    message: String,
+    evidence: Vec<String>,
+}
+
+/// The live check of one run: the router, the trust anchor, and what it found so far.
+#[derive(Debug)]
+pub struct LiveCheck {
+    router: Router,
+    /// The scenario's root KSK, hickory's only trust anchor.
+    keys: Vec<DNSKEY>,
+    /// The same key for the pure validator.
+    anchors: TrustAnchors,
+    known: KnownDivergences,
+    compared: usize,
+    instants: usize,
+    mismatches: Vec<Mismatch>,
+    /// The comparisons of the latest check.
+    last: Vec<Comparison>,
+    /// Known divergences seen, with their cause, once each.
+    known_seen: Vec<CheckResult>,
+    faults: Vec<String>,
+}
+
+fn fqdn(n: &str) -> String {
+    if n.ends_with('.') {
+        n.to_string()
+    } else {
+        format!("{n}.")
+    }
+}
+
+impl LiveCheck {
+    /// Starts the router for `world`. Routes are set at each [`check`](Self::check), from
+    /// the delegations published then.
+    pub async fn start(world: &World) -> Result<Self, String> {
+        let router = Router::start(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .map_err(|e| format!("live check router: {e}"))?;
+        let mut anchors = TrustAnchors::new();
+        anchors.add(&Name::root(), Anchor::Dnskey(world.anchor.dnskey.clone()));
+        Ok(Self {
+            router,
+            keys: vec![world.anchor.dnskey.clone()],
+            anchors,
+            known: KnownDivergences::builtin(),
+            compared: 0,
+            instants: 0,
+            mismatches: Vec::new(),
+            last: Vec::new(),
+            known_seen: Vec::new(),
+            faults: Vec::new(),
+        })
+    }
+
+    /// Uses `known` instead of the checked-in known-divergences list (for tests).
+    pub fn with_known(mut self, known: KnownDivergences) -> Self {
+        self.known = known;
+        self
+    }
+
+    /// Makes hickory-resolver trust these root keys instead of the scenario's (for tests:
+    /// with a wrong key every secure answer turns bogus for hickory alone, a disagreement the
+    /// check must report).
+    pub fn with_hickory_anchors(mut self, keys: Vec<DNSKEY>) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// Routes for the world as it is: root and TLD to the registry's server, each domain to
+    /// the operator its parent-side NS RRset names (the first, if several answer).
+    async fn routes(&self, world: &World) -> Result<(Routes, Vec<String>), String> {
+        let s = &world.scenario;
+        let parent = world.parent.local_addr();
+        let tld = Name::from_ascii(fqdn(&s.world.tld)).map_err(|e| e.to_string())?;
+        let mut zones = vec![(Name::root(), parent), (tld.clone(), parent)];
+        let mut described = vec![format!(". and {tld} → {parent} (registry)")];
+        for d in &s.domains {
+            let (ns, _) = crate::dnsutil::delegation(parent, &d.name).await?;
+            let addrs = world.directory.addrs(&ns);
+            let name = Name::from_ascii(fqdn(&d.name)).map_err(|e| e.to_string())?;
+            match addrs.first() {
+                Some(a) => {
+                    described.push(format!("{name} → {a} (NS {})", ns.join(" ")));
+                    zones.push((name, *a));
+                }
+                None => described.push(format!(
+                    "{name}: no known server for NS [{}]; the parent answers",
+                    ns.join(" ")
+                )),
+            }
+        }
+        Ok((Routes::new(zones), described))
+    }
+
+    /// The questions of the live check: each domain's checked names, its DS at the parent and
+    /// a name that does not exist (the same ones the observation timeline records).
+    fn questions(world: &World) -> Vec<(Name, RecordType)> {
+        let s = &world.scenario;
+        let mut out = Vec::new();
+        for d in &s.domains {
+            let mut push = |n: &str, t: &str| {
+                if let (Ok(n), Ok(t)) = (Name::from_ascii(fqdn(n)), t.parse::<RecordType>())
+                    && !out.contains(&(n.clone(), t))
+                {
+                    out.push((n, t));
+                }
+            };
+            for (n, t) in &d.checks {
+                push(n, t);
+            }
+            push(&d.name, "DS");
+            push(
+                &format!("does-not-exist-{}.{}", s.world.seed, fqdn(&d.name)),
+                "A",
+            );
+        }
+        out
+    }
+
+    /// Compares hickory-resolver and the pure validator on every question, on what the
+    /// servers serve now. `step` names the step just finished (for the report).
+    pub async fn check(&mut self, world: &World, step: &str) {
+        let at = clock::Clock::now(&world.clock);
+        let (routes, described) = match self.routes(world).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.faults
+                    .push(format!("after {step}: cannot route the live check: {e}"));
+                return;
+            }
+        };
+        self.router.set_routes(routes);
+        self.instants += 1;
+        self.last.clear();
+        let resolver = match hickory::resolver(self.router.local_addr(), &self.keys, TIMEOUT) {
+            Ok(r) => r,
+            Err(e) => {
+                self.faults.push(format!("after {step}: {e}"));
+                return;
+            }
+        };
+        for (qname, qtype) in Self::questions(world) {
+            let live = hickory::ask(&resolver, &qname, qtype).await;
+            let (pure, chain) = self.pure(&qname, qtype, world.wall_now).await;
+            self.compared += 1;
+            let pure_status = pure
+                .as_ref()
+                .map_or(Status::Indeterminate, |v| v.lenient.status());
+            self.last.push(Comparison {
+                qname: qname.clone(),
+                qtype,
+                live: live.status.clone(),
+                pure: pure_status,
+            });
+            if agrees(pure_status, &live.status) {
+                continue;
+            }
+            let pure_text = pure.as_ref().map_or_else(
+                || "indeterminate (no view)".to_string(),
+                |v| v.lenient.to_string(),
+            );
+            let qtype_text = qtype.to_string();
+            if let Some(d) = self.known.for_live(
+                HICKORY,
+                &qtype_text,
+                pure_status.as_str(),
+                live.status.as_str(),
+            ) {
+                let message = format!(
+                    "known divergence (harness/known-divergences.toml): {qname} {qtype}: \
+                     {HICKORY} says {}, the harness's validator {}: {}",
+                    live.status.as_str(),
+                    pure_status,
+                    d.cause
+                );
+                if !self.known_seen.iter().any(|c| c.message == message) {
+                    self.known_seen.push(CheckResult {
+                        check: CheckId::LiveMismatch,
+                        severity: Severity::Info,
+                        outcome: Outcome::Pass,
+                        message,
+                        at: Some(at),
+                        step: Some(step.to_string()),
+                        evidence: vec![format!("{HICKORY}: {}", live.detail)],
+                    });
+                }
+                continue;
+            }
+            let mut evidence = vec![
+                format!("{HICKORY}: {} ({})", live.status, live.detail),
+                format!("harness validator (RFC 6840, lenient): {pure_text}"),
+            ];
+            if let Some(v) = &pure {
+                evidence.push(format!(
+                    "harness validator (RFC 4035 §2.2, strict): {}",
+                    v.strict
+                ));
+            }
+            evidence.push(format!(
+                "validated at {} (wall clock, as hickory-resolver does)",
+                world.wall_now
+            ));
+            evidence.extend(described.iter().map(|r| format!("route {r}")));
+            evidence.extend(chain.lines().map(|l| format!("chain {l}")));
+            self.mismatches.push(Mismatch {
+                at,
+                step: step.to_string(),
+                message: format!(
+                    "{qname} {qtype} after {step}: {HICKORY} says {}, the harness's validator \
+                     says {pure_text}",
+                    live.status
+                ),
+                evidence,
+            });
+        }
+    }
+
+    /// The pure validator's verdict on the view gathered through the router, and the chain in
+    /// words (None when the view could not be gathered).
+    async fn pure(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        now: Timestamp,
+    ) -> (Option<Validation>, String) {
+        let server = self.router.local_addr();
+        let anchors = self.anchors.clone();
+        let q = qname.clone();
+        // The lookup walk uses blocking sockets; the servers it asks run on this runtime, so
+        // the walk runs on the blocking pool.
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut transport = UdpTransport::new(server, TIMEOUT);
+            collect_view(&mut transport, &anchors, &q, qtype)
+        })
+        .await;
+        match joined {
+            Ok(Ok(view)) => {
+                let v = validate(&view, &self.anchors, now);
+                let chain = render(&view, &v);
+                (Some(v), chain)
+            }
+            Ok(Err(e)) => (None, format!("no view: {e}")),
+            Err(e) => (None, format!("no view: the walk panicked: {e}")),
+        }
+    }
+
+    /// The results: a failed [`CheckId::LiveMismatch`] for the disagreements (the first as the
+    /// message, the others in the evidence), or a passed one saying how much was compared;
+    /// known divergences as informational results; a [`CheckId::HarnessFault`] if the check
+    /// could not run.
+    pub fn results(&mut self) -> Vec<CheckResult> {
+        let mut out = std::mem::take(&mut self.known_seen);
+        if let Some(first) = self.mismatches.first() {
+            let mut evidence = first.evidence.clone();
+            for m in self.mismatches.iter().skip(1).take(9) {
+                evidence.push(format!("also: {}", m.message));
+            }
+            if self.mismatches.len() > 10 {
+                evidence.push(format!(
+                    "and {} more disagreement(s)",
+                    self.mismatches.len() - 10
+                ));
+            }
+            out.push(CheckResult {
+                check: CheckId::LiveMismatch,
+                severity: CheckId::LiveMismatch.severity(),
+                outcome: Outcome::Fail,
+                message: format!(
+                    "{} of {} live comparison(s) disagree; first: {}",
+                    self.mismatches.len(),
+                    self.compared,
+                    first.message
+                ),
+                at: Some(first.at),
+                step: Some(first.step.clone()),
+                evidence,
+            });
+        } else if self.faults.is_empty() {
+            out.push(CheckResult {
+                check: CheckId::LiveMismatch,
+                severity: CheckId::LiveMismatch.severity(),
+                outcome: Outcome::Pass,
+                message: format!(
+                    "{HICKORY} agreed with the harness's validator on {} question(s) at {} \
+                     instant(s)",
+                    self.compared, self.instants
+                ),
+                at: None,
+                step: None,
+                evidence: Vec::new(),
+            });
+        }
+        for f in std::mem::take(&mut self.faults) {
+            out.push(CheckResult {
+                check: CheckId::HarnessFault,
+                severity: CheckId::HarnessFault.severity(),
+                outcome: Outcome::Fail,
+                message: f,
+                at: None,
+                step: None,
+                evidence: Vec::new(),
+            });
+        }
+        self.mismatches.clear();
+        out
+    }
+
+    /// The comparisons of the latest [`check`](Self::check).
+    pub fn last(&self) -> &[Comparison] {
+        &self.last
+    }
+
+    /// Questions compared so far.
+    pub fn compared(&self) -> usize {
+        self.compared
+    }
+
+    /// Where the router listens (for tests and debugging with `harness lookup`).
+    pub fn router_addr(&self) -> SocketAddr {
+        self.router.local_addr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_to_resolve_agrees_only_with_indeterminate() {
+        let failed = LiveStatus::Failed("timeout".into());
+        assert!(agrees(Status::Indeterminate, &failed));
+        assert!(!agrees(Status::Bogus, &failed));
+        assert!(agrees(Status::Bogus, &LiveStatus::Status(Status::Bogus)));
+        assert!(!agrees(
+            Status::Secure,
+            &LiveStatus::Status(Status::Insecure)
+        ));
+    }
+}
