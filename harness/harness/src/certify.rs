@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::report::{Outcome, ScenarioReport, SuiteReport, transcript_text};
-use crate::scenario::file::PlayedBy;
+use crate::scenario::PlayedBy;
 use crate::scenario::{self, Scenario};
 
 /// The JSON file's name in the output directory.

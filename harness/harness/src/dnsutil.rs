@@ -10,6 +10,8 @@ use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
+pub use crate::error::DnsError;
+
 /// Where things answer: the TLD (and root) server, and each name server host name's address.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Directory {
@@ -33,7 +35,7 @@ impl Directory {
 }
 
 /// Errors of the helpers.
-pub type DnsResult<T> = Result<T, String>;
+pub type DnsResult<T> = Result<T, DnsError>;
 
 /// Asks one question over TCP (so answers are never truncated), DO set.
 pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult<Message> {
@@ -42,7 +44,10 @@ pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult
     } else {
         format!("{name}.")
     })
-    .map_err(|e| format!("bad name {name}: {e}"))?;
+    .map_err(|e| DnsError::BadName {
+        name: name.to_string(),
+        reason: e.to_string(),
+    })?;
     let options = QueryOptions {
         transport: Transport::Tcp,
         dnssec_ok: true,
@@ -50,7 +55,12 @@ pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult
     };
     query_with(server, &name, rtype, &options)
         .await
-        .map_err(|e| format!("{rtype} {name} at {server}: {e}"))
+        .map_err(|e| DnsError::Query {
+            rtype: rtype.to_string(),
+            name: name.to_string(),
+            server: server.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 /// The answer records of `rtype` (without RRSIGs) and their TTL; empty when none.
@@ -63,10 +73,12 @@ pub async fn rrset(
     if m.metadata.response_code != ResponseCode::NoError
         && m.metadata.response_code != ResponseCode::NXDomain
     {
-        return Err(format!(
-            "{rtype} {name} at {server}: {}",
-            m.metadata.response_code
-        ));
+        return Err(DnsError::Query {
+            rtype: rtype.to_string(),
+            name: name.to_string(),
+            server: server.to_string(),
+            reason: m.metadata.response_code.to_string(),
+        });
     }
     let recs: Vec<Record> = m
         .answers

@@ -1,40 +1,89 @@
-//! Turns the observation timeline into chain-of-trust checks (design.md §3, layer 2): for each
-//! domain, every version every source served goes into a [`Timeline`], the TTL-aware cache
-//! model enumerates what any resolver could hold at every instant, and each non-secure band
-//! becomes a failed check with its witness.
+//! Judges a run: every check family, each a pure function of the scenario and the [`Record`]
+//! the run left behind. Nothing here queries a server, a registrar or the registry.
+//!
+//! - [`chain`]: the chain of trust from the observation timeline and the cache model
+//!   (`DNSSEC-CHAIN-BOGUS`, `DNSSEC-INSECURE-WINDOW`, `DNSSEC-ALGORITHM-COMPLETENESS`,
+//!   `DNSSEC-LAME-DS`).
+//! - [`procedure`]: what the registrars did (`EPP-EXPECTED-RESULT`, `REGISTRAR-FAILURE`,
+//!   `EPP-COMMAND-REFUSED`, `PROCEDURE-INCOMPLETE`, `PROCEDURE-DEADLINE`).
+//! - [`end_state`]: how the run ended (`FINAL-SPONSOR`, `FINAL-DS`, `FINAL-STALE-KEYS`,
+//!   `POLL-QUEUE-NOT-DRAINED`).
+//! - [`live`]: the live check's comparisons (`DNSSEC-LIVE-MISMATCH`).
+//!
+//! [`apply_expectations`] then marks the failures a scenario expects (its deliberate fault)
+//! and the expected failures that did not happen.
 
-use std::collections::BTreeMap;
-
-use hickory_proto::rr::Name;
 use jiff::Timestamp;
 
 use crate::checks::CheckId;
-use crate::observe::{Observer, Source};
+use crate::record::Record;
 use crate::report::{CheckResult, Outcome};
-use crate::scenario::{ChainExpectation, Scenario};
-use crate::world::World;
-use checker::cache::{self, Band, Breakage, CacheOptions};
-use checker::timeline::{Question, Source as TlSource, SourceId, Timeline};
-use checker::{Anchor, Mode, Response, Status, TrustAnchors};
+use crate::scenario::Scenario;
 
-/// The chain checks and how many cache states were covered.
-#[derive(Debug, Default)]
-pub struct ChainResult {
-    /// The checks.
+pub mod chain;
+pub mod end_state;
+pub mod live;
+pub mod procedure;
+
+/// The verdict on one run.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// Every check, in report order.
     pub checks: Vec<CheckResult>,
-    /// Cache combinations covered.
+    /// Cache states (combinations) the chain checks covered.
     pub combinations: u64,
 }
 
-fn fqdn(n: &str) -> String {
-    if n.ends_with('.') {
-        n.to_string()
-    } else {
-        format!("{n}.")
+/// Evaluates every check family on a run's record, in report order.
+pub fn evaluate(scenario: &Scenario, record: &Record) -> Evaluation {
+    let mut checks = procedure::expected_codes(record);
+    checks.extend(live::checks(&record.live));
+    let chain = chain::chain(scenario, record);
+    checks.extend(chain.checks);
+    checks.extend(procedure::registrars(record));
+    checks.extend(procedure::refusals(scenario, record));
+    checks.extend(procedure::completion(scenario, record));
+    checks.extend(procedure::deadlines(scenario, record));
+    checks.extend(end_state::sponsors(scenario, record));
+    checks.extend(end_state::final_ds(scenario, record));
+    checks.extend(end_state::stale_keys(scenario, record));
+    checks.extend(end_state::queues(scenario, record));
+    Evaluation {
+        checks,
+        combinations: chain.combinations,
     }
 }
 
-fn fail(
+/// Marks expected failures, and missed ones, per the scenario's `[expect]`.
+pub fn apply_expectations(s: &Scenario, checks: &mut Vec<CheckResult>) {
+    for c in checks.iter_mut() {
+        if c.outcome == Outcome::Fail && s.expect.failures.contains(&c.check) {
+            c.outcome = Outcome::ExpectedFail;
+        }
+    }
+    for want in &s.expect.failures {
+        if !checks
+            .iter()
+            .any(|c| c.check == *want && c.outcome == Outcome::ExpectedFail)
+        {
+            checks.push(CheckResult {
+                check: *want,
+                severity: want.severity(),
+                outcome: Outcome::UnexpectedPass,
+                message: format!(
+                    "the scenario expects {want} to fail (a deliberate fault), but it held: the \
+                     fault was not caught"
+                ),
+                at: None,
+                step: None,
+                evidence: Vec::new(),
+            });
+        }
+    }
+}
+
+/// A failed check.
+pub(crate) fn fail(
     check: CheckId,
     message: String,
     at: Option<Timestamp>,
@@ -51,7 +100,8 @@ fn fail(
     }
 }
 
-fn pass(check: CheckId, message: String) -> CheckResult {
+/// A passed check.
+pub(crate) fn pass(check: CheckId, message: String) -> CheckResult {
     CheckResult {
         check,
         severity: check.severity(),
@@ -61,217 +111,4 @@ fn pass(check: CheckId, message: String) -> CheckResult {
         step: None,
         evidence: Vec::new(),
     }
-}
-
-/// The check that fails for a kind of breakage the cache model found.
-fn check_of(breakage: Breakage) -> CheckId {
-    match breakage {
-        Breakage::Bogus => CheckId::ChainBogus,
-        Breakage::AlgorithmIncomplete => CheckId::AlgorithmCompleteness,
-        Breakage::Insecure => CheckId::InsecureWindow,
-        Breakage::LameDs => CheckId::LameDs,
-    }
-}
-
-/// Builds the timeline of one domain from what the observer recorded.
-pub fn timeline_for(
-    world: &World,
-    observer: &Observer,
-    domain: &str,
-    end: Timestamp,
-) -> Result<Timeline, String> {
-    let s = &world.scenario;
-    let tld = Name::from_ascii(fqdn(&s.world.tld)).map_err(|e| e.to_string())?;
-    let dom = Name::from_ascii(fqdn(domain)).map_err(|e| e.to_string())?;
-    let mut tl = Timeline::new([Name::root(), tld, dom.clone()]).map_err(|e| e.to_string())?;
-    let parent = tl.add_source(TlSource::parent("registry (root and TLD)"));
-    let mut ops: Vec<SourceId> = Vec::new();
-    for r in &s.registrars {
-        let hosts: Vec<Name> = r
-            .operator
-            .ns
-            .iter()
-            .filter_map(|h| Name::from_ascii(fqdn(h)).ok())
-            .collect();
-        ops.push(tl.add_source(TlSource::operator(format!("operator {}", r.label), hosts)));
-    }
-    let mut own: BTreeMap<Source, SourceId> = BTreeMap::new();
-    for (src, addr, hosts) in observer.own_servers() {
-        let i = src.registrar().unwrap_or_default();
-        let label = s.registrars.get(i).map_or("?", |r| r.label.as_str());
-        let hosts: Vec<Name> = hosts
-            .iter()
-            .filter_map(|h| Name::from_ascii(h).ok())
-            .collect();
-        own.insert(
-            src.clone(),
-            tl.add_source(TlSource::operator(
-                format!("registrar {label}'s own server {addr}"),
-                hosts,
-            )),
-        );
-    }
-    let id_of = |src: &Source| match src {
-        Source::Parent => parent,
-        Source::Operator(i) => ops[*i],
-        Source::Own(..) => own.get(src).copied().unwrap_or(parent),
-    };
-    // Versions in the order they were first served; a version that ended without a
-    // successor means the source stopped answering.
-    let mut versions: Vec<&crate::observe::Version> = observer
-        .versions()
-        .iter()
-        .filter(|v| relevant(&v.qname, domain, &s.world.tld))
-        .collect();
-    versions.sort_by_key(|v| v.from);
-    let mut events: Vec<(Timestamp, SourceId, Question, Response)> = Vec::new();
-    for v in &versions {
-        let qname = Name::from_ascii(&v.qname).map_err(|e| e.to_string())?;
-        let q = Question::new(&qname, v.qtype);
-        events.push((
-            v.from,
-            id_of(&v.source),
-            q.clone(),
-            Response::from_message(&v.message, &qname, v.qtype),
-        ));
-        if let Some(until) = v.until {
-            let succeeded = versions.iter().any(|w| {
-                w.source == v.source && w.qname == v.qname && w.qtype == v.qtype && w.from == until
-            });
-            if !succeeded {
-                events.push((until, id_of(&v.source), q, Response::Unavailable));
-            }
-        }
-    }
-    events.sort_by_key(|e| e.0);
-    for (at, src, q, r) in events {
-        tl.observe(src, q, r, at).map_err(|e| e.to_string())?;
-    }
-    tl.finish(end);
-    Ok(tl)
-}
-
-/// Whether an observed question belongs to `domain`'s chain: the path above it or a name in it.
-fn relevant(qname: &str, domain: &str, tld: &str) -> bool {
-    let d = fqdn(domain);
-    qname == "." || qname == fqdn(tld) || qname == d || qname.ends_with(&format!(".{d}"))
-}
-
-/// Evaluates the chain of trust of every domain over the whole run.
-pub fn chain(world: &World, observer: &Observer, scenario: &Scenario) -> ChainResult {
-    let mut out = ChainResult::default();
-    if scenario.expect.chain == ChainExpectation::Any {
-        return out;
-    }
-    let start = scenario.world.start;
-    let end = clock::Clock::now(&world.clock);
-    let mut anchors = TrustAnchors::new();
-    anchors.add(&Name::root(), Anchor::Dnskey(world.anchor.dnskey.clone()));
-    let mut bogus = Vec::new();
-    let mut insecure = Vec::new();
-    let mut strict = Vec::new();
-    let mut lame = Vec::new();
-    for d in &scenario.domains {
-        let tl = match timeline_for(world, observer, &d.name, end) {
-            Ok(t) => t,
-            Err(e) => {
-                out.checks.push(fail(
-                    CheckId::HarnessFault,
-                    format!("{}: cannot build the timeline: {e}", d.name),
-                    None,
-                    Vec::new(),
-                ));
-                continue;
-            }
-        };
-        let report = cache::check(&tl, &anchors, &CacheOptions::default());
-        out.combinations += report.stats.combinations;
-        let describe =
-            |band: &Band, mode: Mode, want: CheckId| -> Vec<(Timestamp, String, Vec<String>)> {
-                band.findings
-                    .iter()
-                    .filter(|f| f.breakage(mode).map(check_of) == Some(want))
-                    .map(|f| {
-                        let msg = format!(
-                            "{}: {} from {} to {} ({} {}): {}",
-                            d.name,
-                            f.status.as_str(),
-                            cache::offset(start, band.from),
-                            cache::offset(start, band.until),
-                            f.reason.code.as_str(),
-                            f.reason.zone,
-                            f.reason.detail
-                        );
-                        let mut evidence: Vec<String> = f
-                            .witness
-                            .describe(start)
-                            .lines()
-                            .map(str::to_string)
-                            .collect();
-                        evidence.push(format!(
-                            "{} cache state(s) in this band had this reason",
-                            f.occurrences
-                        ));
-                        (band.from, msg, evidence)
-                    })
-                    .collect()
-            };
-        for band in &report.lenient {
-            match band.status {
-                Status::Bogus => bogus.extend(describe(band, Mode::Lenient, CheckId::ChainBogus)),
-                Status::Insecure => {
-                    insecure.extend(describe(band, Mode::Lenient, CheckId::InsecureWindow))
-                }
-                _ => {}
-            }
-            lame.extend(describe(band, Mode::Lenient, CheckId::LameDs));
-        }
-        for band in &report.strict {
-            if band.status == Status::Bogus {
-                strict.extend(describe(band, Mode::Strict, CheckId::AlgorithmCompleteness));
-            }
-        }
-    }
-    let mut emit =
-        |check: CheckId, found: Vec<(Timestamp, String, Vec<String>)>, ok: &str, counts: bool| {
-            match found.first() {
-                Some((at, msg, ev)) if counts => {
-                    let mut evidence = ev.clone();
-                    for (_, m, _) in found.iter().skip(1).take(4) {
-                        evidence.push(format!("also: {m}"));
-                    }
-                    out.checks
-                        .push(fail(check, msg.clone(), Some(*at), evidence));
-                }
-                Some((_, msg, _)) => out
-                    .checks
-                    .push(pass(check, format!("accepted by the scenario: {msg}"))),
-                None => out.checks.push(pass(check, ok.to_string())),
-            }
-        };
-    emit(
-        CheckId::ChainBogus,
-        bogus,
-        "no cache state any resolver could hold validates as bogus",
-        true,
-    );
-    emit(
-        CheckId::InsecureWindow,
-        insecure,
-        "the domain stayed secure for every cache state",
-        scenario.expect.chain == ChainExpectation::Secure,
-    );
-    emit(
-        CheckId::AlgorithmCompleteness,
-        strict,
-        "strict validators (RFC 4035 §2.2) agree",
-        true,
-    );
-    emit(
-        CheckId::LameDs,
-        lame,
-        "every DS matched a published key",
-        true,
-    );
-    out
 }

@@ -5,10 +5,12 @@
 pub mod certify;
 pub mod checks;
 pub mod dnsutil;
+pub mod error;
 pub mod evaluate;
 pub mod live;
 pub mod lookup;
 pub mod observe;
+pub mod record;
 pub mod registrar;
 pub mod report;
 pub mod runner;

@@ -11,7 +11,7 @@
 //! [`collect_view`] gathers through the same router, at the wall-clock instant hickory checks
 //! signatures against ([`World::wall_now`], which every signer's `also_valid_at` covers).
 //!
-//! Any disagreement is a failed [`CheckId::LiveMismatch`] with both verdicts, the routes and
+//! Any disagreement is a failed `DNSSEC-LIVE-MISMATCH` with both verdicts, the routes and
 //! the chain as evidence, never hidden, unless it is listed in the checked-in
 //! `harness/known-divergences.toml` ([`known`]) with its cause: then it is reported as a known
 //! divergence (an informational result), still with the cause.
@@ -29,9 +29,8 @@ use hickory_proto::dnssec::rdata::DNSKEY;
 use hickory_proto::rr::{Name, RecordType};
 use jiff::Timestamp;
 
-use crate::checks::{CheckId, Severity};
-use crate::lookup::{UdpTransport, collect_view, render};
-use crate::report::{CheckResult, Outcome};
+use crate::error::{Context, HarnessError};
+use crate::lookup::{ServerTransport, collect_view, render};
 use crate::world::World;
 use checker::{Anchor, Status, TrustAnchors, Validation, validate};
 
@@ -74,11 +73,43 @@ pub struct Comparison {
 
 /// One comparison that did not agree.
 #[derive(Debug, Clone)]
-struct Mismatch {
-    at: Timestamp,
-    step: String,
-    message: String,
-    evidence: Vec<String>,
+pub struct Mismatch {
+    /// When (virtual time).
+    pub at: Timestamp,
+    /// The step just finished.
+    pub step: String,
+    /// Both verdicts, in words.
+    pub message: String,
+    /// Both verdicts in detail, the routes and the chain.
+    pub evidence: Vec<String>,
+}
+
+/// A disagreement the known-divergences list explains, seen during the run.
+#[derive(Debug, Clone)]
+pub struct KnownSeen {
+    /// When (virtual time).
+    pub at: Timestamp,
+    /// The step just finished.
+    pub step: String,
+    /// The question, both verdicts and the cause.
+    pub message: String,
+    /// hickory-resolver's detail.
+    pub evidence: Vec<String>,
+}
+
+/// What the live check found over a run: the recorded data its check is judged from.
+#[derive(Debug, Clone, Default)]
+pub struct LiveRecord {
+    /// Questions compared.
+    pub compared: usize,
+    /// Instants at which it ran.
+    pub instants: usize,
+    /// The disagreements, in order.
+    pub mismatches: Vec<Mismatch>,
+    /// Known divergences seen, once each.
+    pub known: Vec<KnownSeen>,
+    /// Why it could not run, when it could not (a harness fault).
+    pub faults: Vec<String>,
 }
 
 /// The live check of one run: the router, the trust anchor, and what it found so far.
@@ -90,14 +121,9 @@ pub struct LiveCheck {
     /// The same key for the pure validator.
     anchors: TrustAnchors,
     known: KnownDivergences,
-    compared: usize,
-    instants: usize,
-    mismatches: Vec<Mismatch>,
     /// The comparisons of the latest check.
     last: Vec<Comparison>,
-    /// Known divergences seen, with their cause, once each.
-    known_seen: Vec<CheckResult>,
-    faults: Vec<String>,
+    record: LiveRecord,
 }
 
 fn fqdn(n: &str) -> String {
@@ -111,10 +137,10 @@ fn fqdn(n: &str) -> String {
 impl LiveCheck {
     /// Starts the router for `world`. Routes are set at each [`check`](Self::check), from
     /// the delegations published then.
-    pub async fn start(world: &World) -> Result<Self, String> {
+    pub async fn start(world: &World) -> Result<Self, HarnessError> {
         let router = Router::start(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
-            .map_err(|e| format!("live check router: {e}"))?;
+            .context("live check router")?;
         let mut anchors = TrustAnchors::new();
         anchors.add(&Name::root(), Anchor::Dnskey(world.anchor.dnskey.clone()));
         Ok(Self {
@@ -122,12 +148,8 @@ impl LiveCheck {
             keys: vec![world.anchor.dnskey.clone()],
             anchors,
             known: KnownDivergences::builtin(),
-            compared: 0,
-            instants: 0,
-            mismatches: Vec::new(),
             last: Vec::new(),
-            known_seen: Vec::new(),
-            faults: Vec::new(),
+            record: LiveRecord::default(),
         })
     }
 
@@ -147,16 +169,18 @@ impl LiveCheck {
 
     /// Routes for the world as it is: root and TLD to the registry's server, each domain to
     /// the operator its parent-side NS RRset names (the first, if several answer).
-    async fn routes(&self, world: &World) -> Result<(Routes, Vec<String>), String> {
+    async fn routes(&self, world: &World) -> Result<(Routes, Vec<String>), HarnessError> {
         let s = &world.scenario;
         let parent = world.parent.local_addr();
-        let tld = Name::from_ascii(fqdn(&s.world.tld)).map_err(|e| e.to_string())?;
+        let tld = Name::from_ascii(fqdn(&s.world.tld)).context("the TLD")?;
         let mut zones = vec![(Name::root(), parent), (tld.clone(), parent)];
         let mut described = vec![format!(". and {tld} → {parent} (registry)")];
         for d in &s.domains {
-            let (ns, _) = crate::dnsutil::delegation(parent, &d.name).await?;
+            let (ns, _) = crate::dnsutil::delegation(parent, &d.name)
+                .await
+                .context("the delegation")?;
             let addrs = world.directory.addrs(&ns);
-            let name = Name::from_ascii(fqdn(&d.name)).map_err(|e| e.to_string())?;
+            let name = Name::from_ascii(fqdn(&d.name)).context("a domain")?;
             match addrs.first() {
                 Some(a) => {
                     described.push(format!("{name} → {a} (NS {})", ns.join(" ")));
@@ -203,25 +227,26 @@ impl LiveCheck {
         let (routes, described) = match self.routes(world).await {
             Ok(r) => r,
             Err(e) => {
-                self.faults
+                self.record
+                    .faults
                     .push(format!("after {step}: cannot route the live check: {e}"));
                 return;
             }
         };
         self.router.set_routes(routes);
-        self.instants += 1;
+        self.record.instants += 1;
         self.last.clear();
         let resolver = match hickory::resolver(self.router.local_addr(), &self.keys, TIMEOUT) {
             Ok(r) => r,
             Err(e) => {
-                self.faults.push(format!("after {step}: {e}"));
+                self.record.faults.push(format!("after {step}: {e}"));
                 return;
             }
         };
         for (qname, qtype) in Self::questions(world) {
             let live = hickory::ask(&resolver, &qname, qtype).await;
             let (pure, chain) = self.pure(&qname, qtype, world.wall_now).await;
-            self.compared += 1;
+            self.record.compared += 1;
             let pure_status = pure
                 .as_ref()
                 .map_or(Status::Indeterminate, |v| v.lenient.status());
@@ -252,14 +277,11 @@ impl LiveCheck {
                     pure_status,
                     d.cause
                 );
-                if !self.known_seen.iter().any(|c| c.message == message) {
-                    self.known_seen.push(CheckResult {
-                        check: CheckId::LiveMismatch,
-                        severity: Severity::Info,
-                        outcome: Outcome::Pass,
+                if !self.record.known.iter().any(|c| c.message == message) {
+                    self.record.known.push(KnownSeen {
+                        at,
+                        step: step.to_string(),
                         message,
-                        at: Some(at),
-                        step: Some(step.to_string()),
                         evidence: vec![format!("{HICKORY}: {}", live.detail)],
                     });
                 }
@@ -281,7 +303,7 @@ impl LiveCheck {
             ));
             evidence.extend(described.iter().map(|r| format!("route {r}")));
             evidence.extend(chain.lines().map(|l| format!("chain {l}")));
-            self.mismatches.push(Mismatch {
+            self.record.mismatches.push(Mismatch {
                 at,
                 step: step.to_string(),
                 message: format!(
@@ -302,86 +324,32 @@ impl LiveCheck {
         qtype: RecordType,
         now: Timestamp,
     ) -> (Option<Validation>, String) {
-        let server = self.router.local_addr();
-        let anchors = self.anchors.clone();
-        let q = qname.clone();
-        // The lookup walk uses blocking sockets; the servers it asks run on this runtime, so
-        // the walk runs on the blocking pool.
-        let joined = tokio::task::spawn_blocking(move || {
-            let mut transport = UdpTransport::new(server, TIMEOUT);
-            collect_view(&mut transport, &anchors, &q, qtype)
-        })
-        .await;
-        match joined {
-            Ok(Ok(view)) => {
+        let mut transport = ServerTransport::new(self.router.local_addr(), TIMEOUT);
+        match collect_view(&mut transport, &self.anchors, qname, qtype).await {
+            Ok(view) => {
                 let v = validate(&view, &self.anchors, now);
                 let chain = render(&view, &v);
                 (Some(v), chain)
             }
-            Ok(Err(e)) => (None, format!("no view: {e}")),
-            Err(e) => (None, format!("no view: the walk panicked: {e}")),
+            Err(e) => (None, format!("no view: {e}")),
         }
     }
 
-    /// The results: a failed [`CheckId::LiveMismatch`] for the disagreements (the first as the
-    /// message, the others in the evidence), or a passed one saying how much was compared;
-    /// known divergences as informational results; a [`CheckId::HarnessFault`] if the check
-    /// could not run.
-    pub fn results(&mut self) -> Vec<CheckResult> {
-        let mut out = std::mem::take(&mut self.known_seen);
-        if let Some(first) = self.mismatches.first() {
-            let mut evidence = first.evidence.clone();
-            for m in self.mismatches.iter().skip(1).take(9) {
-                evidence.push(format!("also: {}", m.message));
-            }
-            if self.mismatches.len() > 10 {
-                evidence.push(format!(
-                    "and {} more disagreement(s)",
-                    self.mismatches.len() - 10
-                ));
-            }
-            out.push(CheckResult {
-                check: CheckId::LiveMismatch,
-                severity: CheckId::LiveMismatch.severity(),
-                outcome: Outcome::Fail,
-                message: format!(
-                    "{} of {} live comparison(s) disagree; first: {}",
-                    self.mismatches.len(),
-                    self.compared,
-                    first.message
-                ),
-                at: Some(first.at),
-                step: Some(first.step.clone()),
-                evidence,
-            });
-        } else if self.faults.is_empty() {
-            out.push(CheckResult {
-                check: CheckId::LiveMismatch,
-                severity: CheckId::LiveMismatch.severity(),
-                outcome: Outcome::Pass,
-                message: format!(
-                    "{HICKORY} agreed with the harness's validator on {} question(s) at {} \
-                     instant(s)",
-                    self.compared, self.instants
-                ),
-                at: None,
-                step: None,
-                evidence: Vec::new(),
-            });
+    /// Ends the live check: what it found.
+    pub fn finish(self) -> LiveRecord {
+        self.record
+    }
+
+    /// What it found since the last call: the disagreements, known divergences and faults
+    /// are handed over and forgotten, the counts stay (for tests that check step by step).
+    pub fn take_record(&mut self) -> LiveRecord {
+        LiveRecord {
+            compared: self.record.compared,
+            instants: self.record.instants,
+            mismatches: std::mem::take(&mut self.record.mismatches),
+            known: std::mem::take(&mut self.record.known),
+            faults: std::mem::take(&mut self.record.faults),
         }
-        for f in std::mem::take(&mut self.faults) {
-            out.push(CheckResult {
-                check: CheckId::HarnessFault,
-                severity: CheckId::HarnessFault.severity(),
-                outcome: Outcome::Fail,
-                message: f,
-                at: None,
-                step: None,
-                evidence: Vec::new(),
-            });
-        }
-        self.mismatches.clear();
-        out
     }
 
     /// The comparisons of the latest [`check`](Self::check).
@@ -391,7 +359,7 @@ impl LiveCheck {
 
     /// Questions compared so far.
     pub fn compared(&self) -> usize {
-        self.compared
+        self.record.compared
     }
 
     /// Where the router listens (for tests and debugging with `harness lookup`).

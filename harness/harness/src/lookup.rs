@@ -9,19 +9,23 @@
 //! Each answer becomes a [`Response`] with [`Response::from_message`], so the view is exactly
 //! what the cache model would record, and [`validate`] judges it.
 //!
-//! The network is behind [`Transport`]: [`UdpTransport`] (UDP with the DO bit, TCP when
-//! truncated) for the command, [`ZoneRouter`] (signed zones in memory) for tests.
+//! The network is behind [`Transport`]: [`ServerTransport`] (the project's query client: UDP
+//! with the DO bit, TCP when truncated) for the command and the live check, [`ZoneRouter`]
+//! (signed zones in memory, answered by the authoritative server's responder) for tests.
 
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dnssec::SignedZone;
+use dnssec::answer::respond;
 use dnssec::keys::parse_dnskey;
-use dnssec::{Lookup, SignedRrset, SignedZone};
+use dnssec::query::{QueryOptions, query_with};
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Edns, Message, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
@@ -54,53 +58,60 @@ pub enum LookupError {
     },
 }
 
-/// Sends one question, returns the server's message.
-pub trait Transport {
+/// Sends one question, returns the server's message. Object-safe (boxed futures), so the
+/// walk takes a real server or signed zones in memory alike.
+pub trait Transport: Send {
     /// Asks `qname`/`qtype` (DNSSEC OK, no recursion).
-    fn query(&mut self, qname: &Name, qtype: RecordType) -> Result<Message, LookupError>;
+    fn query<'a>(
+        &'a mut self,
+        qname: &'a Name,
+        qtype: RecordType,
+    ) -> BoxFuture<'a, Result<Message, LookupError>>;
 }
 
-/// Queries one server over UDP (EDNS payload 4096, DO set), retrying over TCP when the answer
-/// is truncated.
-#[derive(Debug)]
-pub struct UdpTransport {
+/// A boxed future that may move between threads.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Queries one server with the project's query client: UDP with EDNS and DO, TCP when the
+/// answer is truncated.
+#[derive(Debug, Clone)]
+pub struct ServerTransport {
     server: SocketAddr,
-    timeout: Duration,
-    next_id: u16,
+    options: QueryOptions,
 }
 
-impl UdpTransport {
+impl ServerTransport {
     /// A transport to `server` with a per-query timeout.
     pub fn new(server: SocketAddr, timeout: Duration) -> Self {
         Self {
             server,
-            timeout,
-            next_id: 1,
+            options: QueryOptions {
+                transport: dnssec::Transport::Udp,
+                dnssec_ok: true,
+                edns: true,
+                payload: 4096,
+                tcp_on_truncation: true,
+                timeout,
+                ..QueryOptions::default()
+            },
         }
     }
+}
 
-    fn err(&self, reason: impl ToString) -> LookupError {
-        LookupError::Network {
-            server: self.server.to_string(),
-            reason: reason.to_string(),
-        }
-    }
-
-    fn tcp(&self, bytes: &[u8]) -> Result<Vec<u8>, LookupError> {
-        let mut stream =
-            TcpStream::connect_timeout(&self.server, self.timeout).map_err(|e| self.err(e))?;
-        stream
-            .set_read_timeout(Some(self.timeout))
-            .map_err(|e| self.err(e))?;
-        let len = u16::try_from(bytes.len()).map_err(|e| self.err(e))?;
-        let mut framed = len.to_be_bytes().to_vec();
-        framed.extend_from_slice(bytes);
-        stream.write_all(&framed).map_err(|e| self.err(e))?;
-        let mut len = [0u8; 2];
-        stream.read_exact(&mut len).map_err(|e| self.err(e))?;
-        let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        stream.read_exact(&mut buf).map_err(|e| self.err(e))?;
-        Ok(buf)
+impl Transport for ServerTransport {
+    fn query<'a>(
+        &'a mut self,
+        qname: &'a Name,
+        qtype: RecordType,
+    ) -> BoxFuture<'a, Result<Message, LookupError>> {
+        Box::pin(async move {
+            query_with(self.server, qname, qtype, &self.options)
+                .await
+                .map_err(|e| LookupError::Network {
+                    server: self.server.to_string(),
+                    reason: format!("{qname} {qtype}: {e}"),
+                })
+        })
     }
 }
 
@@ -113,46 +124,6 @@ pub fn query_message(id: u16, qname: &Name, qtype: RecordType) -> Message {
     edns.set_dnssec_ok(true);
     m.set_edns(edns);
     m
-}
-
-impl Transport for UdpTransport {
-    fn query(&mut self, qname: &Name, qtype: RecordType) -> Result<Message, LookupError> {
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        let bytes = query_message(id, qname, qtype)
-            .to_vec()
-            .map_err(|e| self.err(e))?;
-        let bind: SocketAddr = if self.server.is_ipv4() {
-            ([0, 0, 0, 0], 0).into()
-        } else {
-            ([0u16; 8], 0).into()
-        };
-        let socket = UdpSocket::bind(bind).map_err(|e| self.err(e))?;
-        socket
-            .set_read_timeout(Some(self.timeout))
-            .map_err(|e| self.err(e))?;
-        socket
-            .send_to(&bytes, self.server)
-            .map_err(|e| self.err(e))?;
-        let mut buf = vec![0u8; 65535];
-        let message = loop {
-            let (n, from) = socket
-                .recv_from(&mut buf)
-                .map_err(|e| self.err(format!("{qname} {qtype}: {e}")))?;
-            if from != self.server {
-                continue;
-            }
-            let m = Message::from_vec(&buf[..n]).map_err(|e| self.err(e))?;
-            if m.metadata.id == id {
-                break m;
-            }
-        };
-        if !message.metadata.truncation {
-            return Ok(message);
-        }
-        let answer = self.tcp(&bytes)?;
-        Message::from_vec(&answer).map_err(|e| self.err(e))
-    }
 }
 
 /// Signed zones in memory behind one "server" that answers each question from the zone with
@@ -181,67 +152,39 @@ impl ZoneRouter {
             .map(AsRef::as_ref)
     }
 
-    /// The message the router sends back for a query.
+    /// The message the router sends back for a query: an override where one matches,
+    /// otherwise what the authoritative server answers ([`dnssec::answer::respond`]).
     pub fn answer(&self, query: &Message) -> Message {
-        let mut m = Message::response(query.metadata.id, OpCode::Query);
-        let Some(q) = query.queries.first() else {
-            m.metadata.response_code = ResponseCode::FormErr;
-            return m;
+        let refused = |code: ResponseCode| {
+            let mut m = Message::response(query.metadata.id, OpCode::Query);
+            m.add_queries(query.queries.iter().cloned());
+            m.metadata.response_code = code;
+            m
         };
-        m.add_query(q.clone());
+        let Some(q) = query.queries.first() else {
+            return refused(ResponseCode::FormErr);
+        };
         let (qname, qtype) = (q.name().to_lowercase(), q.query_type());
         let Some(zone) = self.zone_for(&qname, qtype) else {
-            m.metadata.response_code = ResponseCode::Refused;
-            return m;
+            return refused(ResponseCode::Refused);
         };
-        m.metadata.authoritative = true;
-        let overridden = self
+        if let Some(o) = self
             .overrides
             .iter()
-            .find(|o| o.zone == *zone.origin() && o.qname == qname && o.qtype == qtype);
-        match overridden {
-            Some(o) => fill_from_response(&mut m, &o.response),
-            None => fill_from_zone(&mut m, zone, &qname, qtype),
+            .find(|o| o.zone == *zone.origin() && o.qname == qname && o.qtype == qtype)
+        {
+            let mut m = Message::response(query.metadata.id, OpCode::Query);
+            m.add_query(q.clone());
+            m.metadata.authoritative = true;
+            fill_from_response(&mut m, &o.response);
+            return m;
         }
-        m
-    }
-}
-
-fn with_sigs(s: &SignedRrset) -> Vec<hickory_proto::rr::Record> {
-    s.records().iter().chain(s.rrsigs()).cloned().collect()
-}
-
-/// Fills a response the way an authoritative server for `zone` answers (RFC 4035 §3.1).
-pub fn fill_from_zone(m: &mut Message, zone: &SignedZone, qname: &Name, qtype: RecordType) {
-    match zone.lookup(qname, qtype) {
-        Lookup::Answer(s) | Lookup::Cname(s) => {
-            m.add_answers(with_sigs(s));
-        }
-        Lookup::NoData { proof } => {
-            m.add_authorities(with_sigs(zone.soa()));
-            for p in proof {
-                m.add_authorities(with_sigs(p));
-            }
-        }
-        Lookup::NxDomain { proof } => {
-            m.metadata.response_code = ResponseCode::NXDomain;
-            m.add_authorities(with_sigs(zone.soa()));
-            for p in proof {
-                m.add_authorities(with_sigs(p));
-            }
-        }
-        Lookup::Referral(r) => {
-            m.metadata.authoritative = false;
-            m.add_authorities(with_sigs(r.ns));
-            match r.ds {
-                Some(ds) => m.add_authorities(with_sigs(ds)),
-                None => m.add_authorities(r.no_ds_proof.into_iter().flat_map(with_sigs)),
-            };
-            for g in r.glue {
-                m.add_additionals(with_sigs(g));
-            }
-        }
-        Lookup::NotInZone => m.metadata.response_code = ResponseCode::Refused,
+        let reply = query
+            .to_vec()
+            .ok()
+            .and_then(|request| respond(&self.zones, &request, dnssec::Transport::Tcp))
+            .and_then(|bytes| Message::from_vec(&bytes).ok());
+        reply.unwrap_or_else(|| refused(ResponseCode::ServFail))
     }
 }
 
@@ -275,8 +218,13 @@ pub fn fill_from_response(m: &mut Message, response: &Response) {
 }
 
 impl Transport for ZoneRouter {
-    fn query(&mut self, qname: &Name, qtype: RecordType) -> Result<Message, LookupError> {
-        Ok(self.answer(&query_message(0, qname, qtype)))
+    fn query<'a>(
+        &'a mut self,
+        qname: &'a Name,
+        qtype: RecordType,
+    ) -> BoxFuture<'a, Result<Message, LookupError>> {
+        let answer = self.answer(&query_message(0, qname, qtype));
+        Box::pin(async move { Ok(answer) })
     }
 }
 
@@ -319,17 +267,21 @@ pub fn parse_anchors(text: &str) -> Result<TrustAnchors, LookupError> {
 }
 
 /// Collects the view for `qname`/`qtype` through `transport`. See the module documentation.
-pub fn collect_view(
-    transport: &mut impl Transport,
+pub async fn collect_view(
+    transport: &mut dyn Transport,
     anchors: &TrustAnchors,
     qname: &Name,
     qtype: RecordType,
 ) -> Result<View, LookupError> {
     let qname = qname.to_lowercase();
-    let mut ask = |name: &Name, rtype: RecordType| -> Result<Response, LookupError> {
-        let m = transport.query(name, rtype)?;
+    async fn ask(
+        transport: &mut dyn Transport,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<Response, LookupError> {
+        let m = transport.query(name, rtype).await?;
         Ok(Response::from_message(&m, name, rtype))
-    };
+    }
     // The deepest anchored zone above the name (for DS, above its parent side).
     let deepest = if qtype == RecordType::DS && !qname.is_root() {
         qname.base_name()
@@ -345,7 +297,7 @@ pub fn collect_view(
     let mut apexes = vec![top.clone()];
     for k in usize::from(top.num_labels()) + 1..=usize::from(deepest.num_labels()) {
         let name = deepest.trim_to(k);
-        if let Response::Positive(soa) = ask(&name, RecordType::SOA)?
+        if let Response::Positive(soa) = ask(transport, &name, RecordType::SOA).await?
             && soa.record_type() == RecordType::SOA
         {
             apexes.push(name);
@@ -356,15 +308,15 @@ pub fn collect_view(
         let ds = if i == 0 {
             Response::Unavailable
         } else {
-            ask(apex, RecordType::DS)?
+            ask(transport, apex, RecordType::DS).await?
         };
         zones.push(ZoneView {
             apex: apex.clone(),
             ds,
-            dnskey: ask(apex, RecordType::DNSKEY)?,
+            dnskey: ask(transport, apex, RecordType::DNSKEY).await?,
         });
     }
-    let answer = ask(&qname, qtype)?;
+    let answer = ask(transport, &qname, qtype).await?;
     Ok(View {
         qname,
         qtype,
@@ -450,8 +402,15 @@ fn run_inner(args: &LookupArgs) -> Result<Status, LookupError> {
         .to_uppercase()
         .parse()
         .map_err(|e| LookupError::Usage(format!("type {:?}: {e}", args.rtype)))?;
-    let mut transport = UdpTransport::new(args.server, Duration::from_secs(args.timeout));
-    let view = collect_view(&mut transport, &anchors, &qname, qtype)?;
+    let mut transport = ServerTransport::new(args.server, Duration::from_secs(args.timeout));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| LookupError::Network {
+            server: args.server.to_string(),
+            reason: format!("cannot start the runtime: {e}"),
+        })?;
+    let view = runtime.block_on(collect_view(&mut transport, &anchors, &qname, qtype))?;
     // The command line is the outermost layer: the one place that may read the wall clock.
     let now = args.now.unwrap_or_else(Timestamp::now);
     let validation = validate(&view, &anchors, now);

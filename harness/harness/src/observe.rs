@@ -17,7 +17,7 @@ use hickory_proto::op::Message;
 use hickory_proto::rr::{RData, RecordType};
 use jiff::Timestamp;
 
-use crate::report::TimelineRow;
+use crate::error::{Context, HarnessError};
 use crate::world::World;
 
 /// Who served it.
@@ -59,7 +59,19 @@ pub struct Version {
     pub message: Message,
 }
 
-/// Records versions.
+/// What the servers served over a run: every version of every answer, per source. The
+/// recorded data the checks judge; [`Observer`] fills it.
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    versions: Vec<Version>,
+    /// Servers registrar processes run themselves: (source, address, host names).
+    own: Vec<(Source, SocketAddr, Vec<String>)>,
+    /// The registrars' labels, by index.
+    labels: Vec<String>,
+    observations: u64,
+}
+
+/// Asks every source every question after each change and records what changed.
 #[derive(Debug)]
 pub struct Observer {
     sources: Vec<(Source, SocketAddr)>,
@@ -68,12 +80,7 @@ pub struct Observer {
     operator_questions: Vec<(String, RecordType)>,
     /// Index of the current version per (source, qname, qtype).
     current: BTreeMap<(Source, String, RecordType), usize>,
-    versions: Vec<Version>,
-    observations: u64,
-    combinations: u64,
-    labels: Vec<String>,
-    /// Servers registrar processes run themselves: (source, address, host names).
-    own: Vec<(Source, SocketAddr, Vec<String>)>,
+    recorded: Observations,
 }
 
 fn fqdn(n: &str) -> String {
@@ -125,11 +132,10 @@ impl Observer {
             parent_questions,
             operator_questions,
             current: BTreeMap::new(),
-            versions: Vec::new(),
-            observations: 0,
-            combinations: 0,
-            labels: s.registrars.iter().map(|r| r.label.clone()).collect(),
-            own: Vec::new(),
+            recorded: Observations {
+                labels: s.registrars.iter().map(|r| r.label.clone()).collect(),
+                ..Observations::default()
+            },
         }
     }
 
@@ -145,10 +151,76 @@ impl Observer {
         for (k, (addr, hosts)) in by_addr.into_iter().enumerate() {
             let src = Source::Own(i, k);
             self.sources.push((src.clone(), addr));
-            self.own.push((src, addr, hosts));
+            self.recorded.own.push((src, addr, hosts));
         }
     }
 
+    /// What was recorded so far.
+    pub fn recorded(&self) -> &Observations {
+        &self.recorded
+    }
+
+    /// Ends the observation: what was recorded.
+    pub fn finish(self) -> Observations {
+        self.recorded
+    }
+
+    /// Whether some DNS the harness does not control is observed (so every round must look).
+    pub fn has_own_servers(&self) -> bool {
+        !self.recorded.own.is_empty()
+    }
+
+    /// Asks every source every question at `now`; returns whether any answer changed.
+    pub async fn observe(&mut self, now: Timestamp) -> Result<bool, HarnessError> {
+        self.recorded.observations += 1;
+        let mut changed = false;
+        let options = QueryOptions {
+            transport: Transport::Udp,
+            dnssec_ok: true,
+            tcp_on_truncation: true,
+            ..QueryOptions::default()
+        };
+        for (source, addr) in self.sources.clone() {
+            let questions = match source {
+                Source::Parent => self.parent_questions.clone(),
+                Source::Operator(_) | Source::Own(..) => self.operator_questions.clone(),
+            };
+            for (qname, qtype) in questions {
+                let name = hickory_proto::rr::Name::from_ascii(&qname)
+                    .with_context(|| format!("observing {qname}"))?;
+                // A server that does not answer (stopped, or a fault) serves nothing.
+                let answer = query_with(addr, &name, qtype, &options).await.ok();
+                let key = (source.clone(), qname.clone(), qtype);
+                let same = match (self.current.get(&key), &answer) {
+                    (Some(i), Some(m)) => same_answer(&self.recorded.versions[*i].message, m),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if same {
+                    continue;
+                }
+                if let Some(i) = self.current.remove(&key) {
+                    self.recorded.versions[i].until = Some(now);
+                }
+                if let Some(message) = answer {
+                    self.current.insert(key, self.recorded.versions.len());
+                    self.recorded.versions.push(Version {
+                        source: source.clone(),
+                        qname,
+                        qtype,
+                        from: now,
+                        until: None,
+                        message,
+                    });
+                }
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+}
+
+impl Observations {
     /// The servers registrar processes run themselves: (source, address, host names).
     pub fn own_servers(&self) -> &[(Source, SocketAddr, Vec<String>)] {
         &self.own
@@ -212,58 +284,19 @@ impl Observer {
         out
     }
 
-    /// Whether some DNS the harness does not control is observed (so every round must look).
-    pub fn has_own_servers(&self) -> bool {
-        !self.own.is_empty()
+    /// The registrars' labels, by index.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
     }
 
-    /// Asks every source every question at `now`; returns whether any answer changed.
-    pub async fn observe(&mut self, _world: &World, now: Timestamp) -> Result<bool, String> {
-        self.observations += 1;
-        let mut changed = false;
-        let options = QueryOptions {
-            transport: Transport::Udp,
-            dnssec_ok: true,
-            tcp_on_truncation: true,
-            ..QueryOptions::default()
-        };
-        for (source, addr) in self.sources.clone() {
-            let questions = match source {
-                Source::Parent => self.parent_questions.clone(),
-                Source::Operator(_) | Source::Own(..) => self.operator_questions.clone(),
-            };
-            for (qname, qtype) in questions {
-                let name =
-                    hickory_proto::rr::Name::from_ascii(&qname).map_err(|e| e.to_string())?;
-                // A server that does not answer (stopped, or a fault) serves nothing.
-                let answer = query_with(addr, &name, qtype, &options).await.ok();
-                let key = (source.clone(), qname.clone(), qtype);
-                let same = match (self.current.get(&key), &answer) {
-                    (Some(i), Some(m)) => same_answer(&self.versions[*i].message, m),
-                    (None, None) => true,
-                    _ => false,
-                };
-                if same {
-                    continue;
-                }
-                if let Some(i) = self.current.remove(&key) {
-                    self.versions[i].until = Some(now);
-                }
-                if let Some(message) = answer {
-                    self.current.insert(key, self.versions.len());
-                    self.versions.push(Version {
-                        source: source.clone(),
-                        qname,
-                        qtype,
-                        from: now,
-                        until: None,
-                        message,
-                    });
-                }
-                changed = true;
-            }
-        }
-        Ok(changed)
+    /// What `source` served for `qname`/`qtype` at the end of the observation (None: nothing,
+    /// or it stopped answering).
+    pub fn current(&self, source: &Source, qname: &str, qtype: RecordType) -> Option<&Version> {
+        self.versions
+            .iter()
+            .rev()
+            .find(|v| v.source == *source && v.qname == qname && v.qtype == qtype)
+            .filter(|v| v.until.is_none())
     }
 
     /// Every version recorded.
@@ -276,16 +309,6 @@ impl Observer {
         self.observations
     }
 
-    /// Cache states the checker validated (set by the evaluation).
-    pub fn combinations(&self) -> u64 {
-        self.combinations
-    }
-
-    /// Records the checker's count.
-    pub fn set_combinations(&mut self, n: u64) {
-        self.combinations = n;
-    }
-
     /// The largest TTL seen in any answer.
     pub fn max_ttl(&self) -> u32 {
         self.versions
@@ -294,81 +317,6 @@ impl Observer {
             .map(|r| r.ttl)
             .max()
             .unwrap_or(0)
-    }
-
-    /// One row per instant where anything changed: DS and NS at the parent, DNSKEY key tags
-    /// per operator.
-    pub fn timeline_rows(&self, start: Timestamp) -> Vec<TimelineRow> {
-        let mut instants: Vec<Timestamp> = self.versions.iter().map(|v| v.from).collect();
-        instants.sort();
-        instants.dedup();
-        instants
-            .into_iter()
-            .map(|at| {
-                let served = |src: &Source, t: RecordType| -> Vec<&Version> {
-                    self.versions
-                        .iter()
-                        .filter(|v| {
-                            v.source == *src
-                                && v.qtype == t
-                                && v.from <= at
-                                && v.until.is_none_or(|u| u > at)
-                        })
-                        .collect()
-                };
-                let ds: Vec<String> = served(&Source::Parent, RecordType::DS)
-                    .iter()
-                    .flat_map(|v| v.message.answers.iter())
-                    .filter_map(|r| match &r.data {
-                        RData::DNSSEC(DNSSECRData::DS(d)) => Some(d.key_tag().to_string()),
-                        _ => None,
-                    })
-                    .collect();
-                let ns: Vec<String> = served(&Source::Parent, RecordType::NS)
-                    .iter()
-                    .flat_map(|v| v.message.authorities.iter().chain(v.message.answers.iter()))
-                    .filter_map(|r| match &r.data {
-                        RData::NS(n) => Some(n.0.to_ascii().trim_end_matches('.').to_string()),
-                        _ => None,
-                    })
-                    .collect();
-                let mut dnskey = Vec::new();
-                for (i, label) in self.labels.iter().enumerate() {
-                    let mut srcs = vec![Source::Operator(i)];
-                    srcs.extend(
-                        self.own
-                            .iter()
-                            .filter(|(s, _, _)| s.registrar() == Some(i))
-                            .map(|(s, _, _)| s.clone()),
-                    );
-                    let mut tags: Vec<String> = srcs
-                        .iter()
-                        .flat_map(|s| served(s, RecordType::DNSKEY))
-                        .flat_map(|v| v.message.answers.iter())
-                        .filter_map(|r| match &r.data {
-                            RData::DNSSEC(DNSSECRData::DNSKEY(k)) => {
-                                Some(dnssec::keys::key_tag(k).to_string())
-                            }
-                            _ => None,
-                        })
-                        .collect();
-                    tags.sort();
-                    tags.dedup();
-                    if !tags.is_empty() {
-                        dnskey.push(format!("{label}: {}", tags.join(" ")));
-                    }
-                }
-                TimelineRow {
-                    at,
-                    offset: crate::report::human(at.duration_since(start)),
-                    ds: ds.join(" "),
-                    ns: ns.join(" "),
-                    dnskey: dnskey.join("; "),
-                    verdict: String::new(),
-                    event: String::new(),
-                }
-            })
-            .collect()
     }
 }
 

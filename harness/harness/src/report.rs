@@ -8,7 +8,11 @@ use jiff::{SignedDuration, Timestamp};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 
+use hickory_proto::dnssec::rdata::DNSSECRData;
+use hickory_proto::rr::{RData, RecordType};
+
 use crate::checks::{CheckId, Severity};
+use crate::observe::{Observations, Source, Version};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -239,6 +243,81 @@ impl SuiteReport {
         );
         out
     }
+}
+
+/// One row per instant where anything changed: DS and NS at the parent, DNSKEY key tags
+/// per operator.
+pub fn timeline_rows(obs: &Observations, start: Timestamp) -> Vec<TimelineRow> {
+    let mut instants: Vec<Timestamp> = obs.versions().iter().map(|v| v.from).collect();
+    instants.sort();
+    instants.dedup();
+    instants
+        .into_iter()
+        .map(|at| {
+            let served = |src: &Source, t: RecordType| -> Vec<&Version> {
+                obs.versions()
+                    .iter()
+                    .filter(|v| {
+                        v.source == *src
+                            && v.qtype == t
+                            && v.from <= at
+                            && v.until.is_none_or(|u| u > at)
+                    })
+                    .collect()
+            };
+            let ds: Vec<String> = served(&Source::Parent, RecordType::DS)
+                .iter()
+                .flat_map(|v| v.message.answers.iter())
+                .filter_map(|r| match &r.data {
+                    RData::DNSSEC(DNSSECRData::DS(d)) => Some(d.key_tag().to_string()),
+                    _ => None,
+                })
+                .collect();
+            let ns: Vec<String> = served(&Source::Parent, RecordType::NS)
+                .iter()
+                .flat_map(|v| v.message.authorities.iter().chain(v.message.answers.iter()))
+                .filter_map(|r| match &r.data {
+                    RData::NS(n) => Some(n.0.to_ascii().trim_end_matches('.').to_string()),
+                    _ => None,
+                })
+                .collect();
+            let mut dnskey = Vec::new();
+            for (i, label) in obs.labels().iter().enumerate() {
+                let mut srcs = vec![Source::Operator(i)];
+                srcs.extend(
+                    obs.own_servers()
+                        .iter()
+                        .filter(|(s, _, _)| s.registrar() == Some(i))
+                        .map(|(s, _, _)| s.clone()),
+                );
+                let mut tags: Vec<String> = srcs
+                    .iter()
+                    .flat_map(|s| served(s, RecordType::DNSKEY))
+                    .flat_map(|v| v.message.answers.iter())
+                    .filter_map(|r| match &r.data {
+                        RData::DNSSEC(DNSSECRData::DNSKEY(k)) => {
+                            Some(dnssec::keys::key_tag(k).to_string())
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                tags.sort();
+                tags.dedup();
+                if !tags.is_empty() {
+                    dnskey.push(format!("{label}: {}", tags.join(" ")));
+                }
+            }
+            TimelineRow {
+                at,
+                offset: human(at.duration_since(start)),
+                ds: ds.join(" "),
+                ns: ns.join(" "),
+                dnskey: dnskey.join("; "),
+                verdict: String::new(),
+                event: String::new(),
+            }
+        })
+        .collect()
 }
 
 /// The transcript as text (JUnit system-out, certification pages).

@@ -1,10 +1,14 @@
-//! Runs one scenario: builds its world, plays the steps on a discrete-event virtual clock,
-//! records what every DNS source serves after each change, and evaluates every check.
+//! Plays one scenario: builds its world, plays the steps on a discrete-event virtual clock,
+//! records what every DNS source serves after each change, and hands the [`Record`] to the
+//! evaluation.
 //!
 //! The clock only moves by jumping to the next deadline anybody waits for: a registrar's
 //! wake-up, a registry publication falling due, an operator's key expiry or re-signing. So a
 //! procedure that waits days of TTLs runs in well under a second, and the same seed gives the
 //! same run.
+//!
+//! **Architecture Invariant:** the runner only plays and records; it judges nothing. Every
+//! check is a function of the record, in [`evaluate`](crate::evaluate).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,16 +23,21 @@ use jiff::{SignedDuration, Timestamp};
 use mock_registry::client::EppClient;
 
 use crate::checks::CheckId;
-use crate::observe::{Observer, Source};
+use crate::error::{Context, HarnessError, RegistrarError};
+use crate::evaluate::{apply_expectations, evaluate};
+use crate::live::LiveCheck;
+use crate::observe::Observer;
+use crate::record::{
+    EndState, ExpectedCode, HostedZoneEnd, OperatorEnd, Record, SeatRecord, TransferRecord,
+};
 use crate::registrar::protocol::{
     self, DnsChoice, DnsSetup, EppSetup, HostedOperator, ToRegistrar,
 };
 use crate::registrar::reference::{Config, ReferenceRegistrar};
 use crate::registrar::subject::{self, SubjectProcess};
-use crate::registrar::{LocalOperator, TickReport};
-use crate::report::{CheckResult, Outcome, ScenarioReport};
-use crate::scenario::file::PlayedBy;
-use crate::scenario::{ChainExpectation, Scenario, Step};
+use crate::registrar::{LocalOperator, Registrar, TickReport, TransferRequest};
+use crate::report::{CheckResult, Outcome, ScenarioReport, human, timeline_rows};
+use crate::scenario::{PlayedBy, Scenario, Step};
 use crate::world::World;
 
 /// How to run.
@@ -45,96 +54,6 @@ pub struct RunOptions {
     /// The reference registrars' poll interval in seconds, where the scenario does not set
     /// one (default 1800).
     pub poll_interval: Option<u64>,
-}
-
-/// A registrar as the runner drives it.
-#[derive(Debug)]
-enum Player {
-    Reference(Box<ReferenceRegistrar<LocalOperator>>),
-    Process(Box<SubjectProcess>),
-}
-
-impl Player {
-    async fn tick(&mut self, now: Timestamp) -> TickReport {
-        match self {
-            Self::Reference(r) => r.tick(now).await,
-            Self::Process(p) => p.tick(now).await,
-        }
-    }
-
-    async fn request_token(&mut self, domain: &str, now: Timestamp) -> Result<String, String> {
-        match self {
-            Self::Reference(r) => r.request_token(domain, now).await,
-            Self::Process(p) => p.request_token(domain, now).await,
-        }
-    }
-
-    async fn transfer_in(
-        &mut self,
-        domain: &str,
-        token: &str,
-        records: Vec<String>,
-        checks: Vec<(String, String)>,
-        now: Timestamp,
-    ) -> Result<(), String> {
-        match self {
-            Self::Reference(r) => {
-                r.transfer_in(domain, token, records, checks, now);
-                Ok(())
-            }
-            Self::Process(p) => p.transfer_in(domain, token, records, checks, now).await,
-        }
-    }
-
-    fn failure(&self) -> Option<&str> {
-        match self {
-            Self::Reference(_) => None,
-            Self::Process(p) => p.failure(),
-        }
-    }
-
-    fn transcript(&self, label: &str) -> Vec<(Timestamp, String)> {
-        match self {
-            Self::Reference(r) => {
-                let mut out: Vec<(Timestamp, String)> = r
-                    .log()
-                    .iter()
-                    .map(|(t, l)| (*t, format!("[{label}] {l}")))
-                    .collect();
-                for e in r.epp().transcript() {
-                    // EPP frames carry no virtual time; they are listed after the log lines of
-                    // the same run, in order.
-                    let dir = if e.sent { "C" } else { "S" };
-                    out.push((Timestamp::MAX, format!("[{label} EPP {dir}] {}", e.xml)));
-                }
-                out
-            }
-            Self::Process(p) => p.log().to_vec(),
-        }
-    }
-}
-
-/// The state of a run.
-struct Run {
-    world: World,
-    players: Vec<Option<Player>>,
-    reports: Vec<TickReport>,
-    wakes: Vec<Option<Timestamp>>,
-    /// The newest poll message id each registrar could have seen at its last tick.
-    seen_upto: Vec<u64>,
-    observer: Observer,
-    /// (domain, gaining registrar, started) for deadline checks.
-    transfers: Vec<(String, usize, Timestamp)>,
-    /// When each (registrar, domain) procedure was first seen done.
-    done_at: BTreeMap<(usize, String), Timestamp>,
-    checks: Vec<CheckResult>,
-    /// Registry log positions of scripted steps (their refusals are expected).
-    scripted: Vec<std::ops::Range<usize>>,
-    step_names: Vec<(Timestamp, String)>,
-    /// Refusals and failures of registrar processes met while playing steps.
-    registrar_errors: Vec<String>,
-    /// hickory-resolver against the pure validator on the current state (design.md §3).
-    live: crate::live::LiveCheck,
 }
 
 /// Runs one scenario and reports.
@@ -159,62 +78,18 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         error: None,
     };
     match play(scenario.clone(), options).await {
-        Ok(run) => {
-            report.virtual_end = run.world.clock.now();
-            report.combinations = run.observer.combinations();
-            report.timeline = run.observer.timeline_rows(start);
-            let mut lines: Vec<(Timestamp, String)> = run.step_names.clone();
-            for (i, p) in run.players.iter().enumerate() {
-                if let Some(p) = p {
-                    lines.extend(p.transcript(&scenario.registrars[i].label));
-                }
-            }
-            // The EPP frames of a registrar process are its own; the registry's log says
-            // what it sent and what it got.
-            if let Ok(reg) = run.world.registry.lock() {
-                for (i, r) in scenario.registrars.iter().enumerate() {
-                    if !matches!(run.players[i], Some(Player::Process(_))) {
-                        continue;
-                    }
-                    for e in reg
-                        .log()
-                        .iter()
-                        .filter(|e| e.cl_id.as_deref() == Some(&r.clid))
-                    {
-                        lines.push((
-                            e.time,
-                            format!(
-                                "[{} EPP] {} {} → {}{}",
-                                r.label,
-                                e.command,
-                                e.object.as_deref().unwrap_or(""),
-                                e.code,
-                                e.detail
-                                    .as_deref()
-                                    .map(|d| format!(" {d}"))
-                                    .unwrap_or_default()
-                            ),
-                        ));
-                    }
-                }
-            }
-            lines.sort_by_key(|(t, _)| *t);
-            report.transcript = lines
-                .into_iter()
-                .map(|(t, l)| {
-                    if t == Timestamp::MAX {
-                        l
-                    } else {
-                        format!("{} {l}", crate::report::human(t.duration_since(start)))
-                    }
-                })
-                .collect();
-            report.checks = run.checks;
+        Ok(played) => {
+            let evaluation = evaluate(&scenario, &played.record);
+            report.virtual_end = played.record.end;
+            report.combinations = evaluation.combinations;
+            report.timeline = timeline_rows(&played.record.observations, start);
+            report.transcript = played.transcript;
+            report.checks = evaluation.checks;
         }
         Err(e) => {
             let (check, e) = match e {
-                PlayError::Harness(e) => (CheckId::HarnessFault, e),
-                PlayError::Registrar(e) => (CheckId::RegistrarFailure, e),
+                PlayError::Harness(e) => (CheckId::HarnessFault, e.to_string()),
+                PlayError::Registrar(e) => (CheckId::RegistrarFailure, e.to_string()),
             };
             report.error = Some(e.clone());
             report.checks.push(CheckResult {
@@ -256,7 +131,7 @@ fn roles(s: &Scenario, options: &RunOptions) -> BTreeMap<String, String> {
             {
                 who.push_str(&format!(
                     ", polls every {}",
-                    crate::report::human(SignedDuration::from_secs(p as i64))
+                    human(SignedDuration::from_secs(p as i64))
                 ));
             }
             (r.label.clone(), who)
@@ -301,32 +176,71 @@ pub async fn run_suite(
 #[derive(Debug)]
 enum PlayError {
     /// The harness failed (a server did not start, an observation failed).
-    Harness(String),
+    Harness(HarnessError),
     /// A registrar process failed before the run could start.
-    Registrar(String),
+    Registrar(RegistrarError),
 }
 
-impl From<String> for PlayError {
-    fn from(e: String) -> Self {
+impl From<HarnessError> for PlayError {
+    fn from(e: HarnessError) -> Self {
         Self::Harness(e)
     }
 }
 
-async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, PlayError> {
+/// One registrar's seat: who plays it and where its procedures stand.
+#[derive(Debug)]
+struct Seat {
+    /// The label in the scenario (`A`, `B`).
+    label: String,
+    registrar: Box<dyn Registrar>,
+    /// Its last tick report.
+    report: TickReport,
+    /// When it wants its next tick.
+    wake: Option<Timestamp>,
+    /// The newest poll message id it could have seen at its last tick.
+    seen_upto: u64,
+    /// When each of its procedures (by domain) was first seen done.
+    done_at: BTreeMap<String, Timestamp>,
+}
+
+/// A run played to the end: the record to judge, and the transcript for people.
+#[derive(Debug)]
+struct Played {
+    record: Record,
+    transcript: Vec<String>,
+}
+
+/// The state of a run.
+struct Run {
+    world: World,
+    seats: Vec<Seat>,
+    observer: Observer,
+    transfers: Vec<TransferRecord>,
+    /// Registry log positions of scripted steps (their refusals are expected).
+    scripted: Vec<std::ops::Range<usize>>,
+    expected_codes: Vec<ExpectedCode>,
+    step_names: Vec<(Timestamp, String)>,
+    /// Refusals and failures of registrar processes met while playing steps.
+    registrar_errors: Vec<String>,
+    /// hickory-resolver against the pure validator on the current state (design.md §3).
+    live: LiveCheck,
+}
+
+async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, PlayError> {
     let mut world = World::build(scenario.clone()).await?;
-    let mut players = Vec::new();
+    let mut seats = Vec::new();
     let mut own_dns = Vec::new();
     for (i, r) in scenario.registrars.iter().enumerate() {
         let command = match r.played_by {
             PlayedBy::Subject => Some(options.subject.clone().ok_or_else(|| {
-                format!(
+                HarnessError::failed(format!(
                     "registrar {} is played by the subject, but no --subject command was given",
                     r.label
-                )
+                ))
             })?),
             PlayedBy::Reference => options.reference_process.clone(),
         };
-        let player = match command {
+        let registrar: Box<dyn Registrar> = match command {
             None => {
                 let cfg = Config {
                     clid: r.clid.clone(),
@@ -341,11 +255,16 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Play
                     ),
                 };
                 let op = LocalOperator(world.operators[i].clone());
-                Player::Reference(Box::new(ReferenceRegistrar::connect(cfg, op).await?))
+                // The in-process reference registrar is part of the harness: failing to
+                // connect is the harness's fault.
+                let reference = ReferenceRegistrar::connect(cfg, op)
+                    .await
+                    .map_err(|e| HarnessError::failed(e.to_string()))?;
+                Box::new(reference)
             }
             Some(cmd) => {
                 let hello = hello(&world, i, options.poll_interval)?;
-                let p = match SubjectProcess::start(
+                let p = SubjectProcess::start(
                     &r.label,
                     &cmd,
                     hello,
@@ -353,26 +272,23 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Play
                     options.timeout.unwrap_or(subject::DEFAULT_TIMEOUT),
                 )
                 .await
-                {
-                    Ok(p) => p,
-                    Err(e) => return Err(PlayError::Registrar(e)),
-                };
+                .map_err(PlayError::Registrar)?;
                 if let DnsChoice::Own { servers } = &p.dns {
                     if let Some(d) = scenario.domains.iter().find(|d| d.sponsor == i) {
-                        return Err(PlayError::Registrar(format!(
+                        return Err(PlayError::Registrar(RegistrarError::Process(format!(
                             "registrar {} announced its own DNS servers, but it sponsors {} at \
                              the start, whose zone is on the hosted operator: use the hosted \
                              operator when a scenario starts with a domain of yours",
                             r.label, d.name
-                        )));
+                        ))));
                     }
                     let mut parsed = BTreeMap::new();
                     for (host, addr) in servers {
                         let addr: SocketAddr = addr.parse().map_err(|e| {
-                            PlayError::Registrar(format!(
+                            PlayError::Registrar(RegistrarError::Process(format!(
                                 "registrar {}: announced server {host} at {addr:?}: {e}",
                                 r.label
-                            ))
+                            )))
                         })?;
                         let host = host.trim_end_matches('.').to_ascii_lowercase();
                         world.directory.hosts.insert(host.clone(), addr);
@@ -380,40 +296,73 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Run, Play
                     }
                     own_dns.push((i, parsed));
                 }
-                Player::Process(Box::new(p))
+                Box::new(p)
             }
         };
-        players.push(Some(player));
+        seats.push(Seat {
+            label: r.label.clone(),
+            registrar,
+            report: TickReport::default(),
+            wake: None,
+            seen_upto: 0,
+            done_at: BTreeMap::new(),
+        });
     }
-    let n = players.len();
     let mut observer = Observer::new(&world);
     for (i, servers) in &own_dns {
         observer.use_own_servers(*i, servers);
     }
-    let live = crate::live::LiveCheck::start(&world).await?;
+    let live = LiveCheck::start(&world).await?;
     let mut run = Run {
         world,
-        players,
-        reports: vec![TickReport::default(); n],
-        wakes: vec![None; n],
-        seen_upto: vec![0; n],
+        seats,
         observer,
         transfers: Vec::new(),
-        done_at: BTreeMap::new(),
-        checks: Vec::new(),
         scripted: Vec::new(),
+        expected_codes: Vec::new(),
         step_names: Vec::new(),
         registrar_errors: Vec::new(),
         live,
     };
-    let result = run.play_steps().await;
-    for p in run.players.iter_mut().flatten() {
-        if let Player::Process(p) = p {
-            p.shutdown().await;
-        }
+    let played = run.play_steps().await;
+    let snapshot = match &played {
+        Ok(()) => Some(run.snapshot()),
+        Err(_) => None,
+    };
+    for seat in &mut run.seats {
+        seat.registrar.shutdown().await;
     }
-    result?;
-    Ok(run)
+    played?;
+    let (seats, end_state, registry_log) =
+        snapshot.ok_or_else(|| HarnessError::failed("no snapshot of a finished run"))?;
+    let transcript = run.transcript();
+    let Run {
+        world,
+        observer,
+        transfers,
+        scripted,
+        expected_codes,
+        registrar_errors,
+        live,
+        ..
+    } = run;
+    Ok(Played {
+        record: Record {
+            start: world.scenario.world.start,
+            end: world.clock.now(),
+            anchor: world.anchor.dnskey.clone(),
+            observations: observer.finish(),
+            seats,
+            transfers,
+            registry_log,
+            scripted,
+            expected_codes,
+            registrar_errors,
+            live: live.finish(),
+            end_state,
+        },
+        transcript,
+    })
 }
 
 /// The roles registrar `i` plays in the scenario's transfers, in order, without repeats.
@@ -440,12 +389,12 @@ fn roles_of(s: &Scenario, i: usize) -> Vec<String> {
 }
 
 /// The `hello` for registrar `i` of the world.
-fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegistrar, String> {
+fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegistrar, HarnessError> {
     let r = &world.scenario.registrars[i];
     let creds = world
         .pki
         .registrar(&r.clid)
-        .ok_or_else(|| format!("no credentials for {}", r.clid))?;
+        .ok_or_else(|| HarnessError::failed(format!("no credentials for {}", r.clid)))?;
     Ok(ToRegistrar::Hello {
         id: 1,
         protocol: protocol::VERSION,
@@ -542,10 +491,10 @@ impl Run {
         self.world.clock.now()
     }
 
-    /// The scenario's steps, then the tail until caches empty, then the evaluation. A
-    /// registrar process that fails stops the steps (the others could wait on it forever);
-    /// what happened until then is still evaluated.
-    async fn play_steps(&mut self) -> Result<(), String> {
+    /// The scenario's steps, then the tail until caches empty. A registrar process that fails
+    /// stops the steps (the others could wait on it forever); what happened until then is
+    /// still recorded and judged.
+    async fn play_steps(&mut self) -> Result<(), HarnessError> {
         let scenario = self.world.scenario.clone();
         self.settle_with(true).await?;
         for (i, step) in scenario.steps.iter().enumerate() {
@@ -555,24 +504,140 @@ impl Run {
                 format!("[step {}] {}", i + 1, describe(&scenario, step)),
             ));
             self.step(step).await?;
-            if self.players.iter().flatten().any(|p| p.failure().is_some()) {
+            if self.seats.iter().any(|s| s.registrar.failure().is_some()) {
                 break;
             }
         }
         // Let caches empty after the last change, so the checker sees the whole tail.
-        self.finish().await?;
-        self.evaluate().await;
-        Ok(())
+        self.finish().await
+    }
+
+    /// What the checks need of the seats, the world's end state and the registry's log,
+    /// taken when the run ends (before registrar processes are shut down).
+    fn snapshot(
+        &self,
+    ) -> (
+        Vec<SeatRecord>,
+        EndState,
+        Vec<mock_registry::registry::LogEntry>,
+    ) {
+        let seats = self
+            .seats
+            .iter()
+            .map(|s| SeatRecord {
+                report: s.report.clone(),
+                failure: s.registrar.failure().map(str::to_string),
+                process: s.registrar.is_process(),
+                done_at: s.done_at.clone(),
+            })
+            .collect();
+        let scenario = &self.world.scenario;
+        let reg = self
+            .world
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let sponsors = scenario
+            .domains
+            .iter()
+            .map(|d| {
+                reg.domain(&d.name)
+                    .and_then(|o| scenario.registrars.iter().position(|r| r.clid == o.sponsor))
+            })
+            .collect();
+        let queues = scenario
+            .registrars
+            .iter()
+            .map(|r| (r.clid.clone(), reg.queue(&r.clid)))
+            .collect();
+        let operators = self
+            .world
+            .operators
+            .iter()
+            .map(|op| match op.try_lock() {
+                Ok(mut op) => OperatorEnd {
+                    zones: op
+                        .hosted()
+                        .into_iter()
+                        .map(|d| HostedZoneEnd {
+                            ksk: op.ksk_key_data(&d).ok(),
+                            foreign_keys: op.foreign_keys(&d).len(),
+                            domain: d,
+                        })
+                        .collect(),
+                },
+                Err(_) => OperatorEnd::default(),
+            })
+            .collect();
+        (
+            seats,
+            EndState {
+                sponsors,
+                queues,
+                operators,
+            },
+            reg.log().to_vec(),
+        )
+    }
+
+    /// Steps, registrar log lines and EPP, in order, with offsets from the start.
+    fn transcript(&self) -> Vec<String> {
+        let scenario = &self.world.scenario;
+        let start = scenario.world.start;
+        let mut lines: Vec<(Timestamp, String)> = self.step_names.clone();
+        for seat in &self.seats {
+            lines.extend(seat.registrar.transcript(&seat.label));
+        }
+        // The EPP frames of a registrar process are its own; the registry's log says what it
+        // sent and what it got.
+        if let Ok(reg) = self.world.registry.lock() {
+            for (seat, r) in self.seats.iter().zip(&scenario.registrars) {
+                if !seat.registrar.is_process() {
+                    continue;
+                }
+                for e in reg
+                    .log()
+                    .iter()
+                    .filter(|e| e.cl_id.as_deref() == Some(&r.clid))
+                {
+                    lines.push((
+                        e.time,
+                        format!(
+                            "[{} EPP] {} {} → {}{}",
+                            r.label,
+                            e.command,
+                            e.object.as_deref().unwrap_or(""),
+                            e.code,
+                            e.detail
+                                .as_deref()
+                                .map(|d| format!(" {d}"))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+        }
+        lines.sort_by_key(|(t, _)| *t);
+        lines
+            .into_iter()
+            .map(|(t, l)| {
+                if t == Timestamp::MAX {
+                    l
+                } else {
+                    format!("{} {l}", human(t.duration_since(start)))
+                }
+            })
+            .collect()
     }
 
     /// Publishes what is due and records what the servers serve whenever that changed (or,
     /// with `force`, in any case: after a fault or a scripted step, or when a server the
     /// harness does not control may have changed).
-    async fn settle_with(&mut self, mut force: bool) -> Result<(), String> {
+    async fn settle_with(&mut self, mut force: bool) -> Result<(), HarnessError> {
         for _ in 0..8 {
             let changed = self.world.publish().await?;
             if changed || force {
-                self.observer.observe(&self.world, self.now()).await?;
+                self.observer.observe(self.now()).await?;
             }
             force = false;
             if !changed {
@@ -582,35 +647,35 @@ impl Run {
         Ok(())
     }
 
-    async fn settle(&mut self) -> Result<(), String> {
+    async fn settle(&mut self) -> Result<(), HarnessError> {
         // Servers a registrar runs itself change without the harness knowing: look every time.
         let force = self.observer.has_own_servers();
         self.settle_with(force).await
     }
 
     /// Ticks every registrar due now.
-    async fn tick_due(&mut self) -> Result<(), String> {
+    async fn tick_due(&mut self) -> Result<(), HarnessError> {
         let now = self.now();
-        for i in 0..self.players.len() {
-            if self.wakes[i].is_some_and(|w| w > now) {
+        for i in 0..self.seats.len() {
+            if self.seats[i].wake.is_some_and(|w| w > now) {
                 continue;
             }
-            if let Some(p) = self.players[i].as_mut() {
-                let clid = &self.world.scenario.registrars[i].clid;
-                self.seen_upto[i] = self
-                    .world
-                    .registry
-                    .lock()
-                    .map(|r| r.queue(clid).iter().map(|m| m.id).max().unwrap_or(0))
-                    .unwrap_or(0);
-                let r = p.tick(now).await;
-                for d in &r.done {
-                    self.done_at.entry((i, d.clone())).or_insert(now);
-                }
-                self.wakes[i] = r.next_wake;
-                self.reports[i] = r;
-                self.settle().await?;
+            let clid = &self.world.scenario.registrars[i].clid;
+            let seen = self
+                .world
+                .registry
+                .lock()
+                .map(|r| r.queue(clid).iter().map(|m| m.id).max().unwrap_or(0))
+                .unwrap_or(0);
+            let seat = &mut self.seats[i];
+            seat.seen_upto = seen;
+            let r = seat.registrar.tick(now).await;
+            for d in &r.done {
+                seat.done_at.entry(d.clone()).or_insert(now);
             }
+            seat.wake = r.next_wake;
+            seat.report = r;
+            self.settle().await?;
         }
         Ok(())
     }
@@ -619,7 +684,9 @@ impl Run {
     /// poll message a registrar has not had the chance to see, or a relayed key an operator
     /// publishes until a later expiry.
     async fn busy(&self) -> bool {
-        if self.reports.iter().any(|r| !r.busy.is_empty()) || self.world.publisher.pending() > 0 {
+        if self.seats.iter().any(|s| !s.report.busy.is_empty())
+            || self.world.publisher.pending() > 0
+        {
             return true;
         }
         let unseen = {
@@ -632,11 +699,8 @@ impl Run {
                 .scenario
                 .registrars
                 .iter()
-                .enumerate()
-                .any(|(i, r)| {
-                    self.players[i].is_some()
-                        && reg.queue(&r.clid).iter().any(|m| m.id > self.seen_upto[i])
-                })
+                .zip(&self.seats)
+                .any(|(r, seat)| reg.queue(&r.clid).iter().any(|m| m.id > seat.seen_upto))
         };
         if unseen {
             return true;
@@ -657,29 +721,31 @@ impl Run {
     }
 
     /// Runs until `limit`; with `until_idle`, stops earlier once nobody is busy.
-    async fn run_until(&mut self, limit: Timestamp, until_idle: bool) -> Result<(), String> {
+    async fn run_until(&mut self, limit: Timestamp, until_idle: bool) -> Result<(), HarnessError> {
         let mut rounds = 0u64;
         loop {
             rounds += 1;
             if rounds > 200_000 {
-                return Err("the run did not settle after 200000 rounds".into());
+                return Err(HarnessError::failed(
+                    "the run did not settle after 200000 rounds",
+                ));
             }
             self.tick_due().await?;
             self.settle().await?;
             if until_idle && !self.busy().await {
                 return Ok(());
             }
-            let mut next: Vec<Timestamp> = self.wakes.iter().flatten().copied().collect();
+            let mut next: Vec<Timestamp> = self.seats.iter().filter_map(|s| s.wake).collect();
             next.extend(self.world.next_deadline().await);
             let now = self.now();
             let next = next.into_iter().filter(|t| *t > now).min();
             match next {
                 Some(t) if t <= limit => {
-                    self.world.clock.set(t).map_err(|e| e.to_string())?;
+                    self.world.clock.set(t).context("the virtual clock")?;
                 }
                 _ => {
                     if !until_idle {
-                        self.world.clock.set(limit).map_err(|e| e.to_string())?;
+                        self.world.clock.set(limit).context("the virtual clock")?;
                         self.tick_due().await?;
                         self.settle().await?;
                     }
@@ -689,7 +755,7 @@ impl Run {
         }
     }
 
-    async fn step(&mut self, step: &Step) -> Result<(), String> {
+    async fn step(&mut self, step: &Step) -> Result<(), HarnessError> {
         let scenario = self.world.scenario.clone();
         let now = self.now();
         match step {
@@ -698,11 +764,10 @@ impl Run {
                 let sponsor = self
                     .world
                     .sponsor_of(&name)
-                    .ok_or_else(|| format!("{name} does not exist"))?;
+                    .ok_or_else(|| HarnessError::failed(format!("{name} does not exist")))?;
                 let label = |i: usize| scenario.registrars[i].label.clone();
-                let token = match self.players[sponsor]
-                    .as_mut()
-                    .ok_or("the sponsor is not played")?
+                let token = match self.seats[sponsor]
+                    .registrar
                     .request_token(&name, now)
                     .await
                 {
@@ -716,27 +781,35 @@ impl Run {
                     }
                 };
                 let d = &scenario.domains[*domain];
-                if let Err(e) = self.players[*to]
-                    .as_mut()
-                    .ok_or("the gaining registrar is not played")?
-                    .transfer_in(&name, &token, d.records.clone(), d.checks.clone(), now)
-                    .await
-                {
+                let request = TransferRequest {
+                    domain: name.clone(),
+                    token,
+                    records: d.records.clone(),
+                    checks: d.checks.clone(),
+                    now,
+                };
+                if let Err(e) = self.seats[*to].registrar.transfer_in(request).await {
                     self.registrar_errors
                         .push(format!("{}: refused to move {name} in: {e}", label(*to)));
                     return Ok(());
                 }
-                self.wakes[*to] = Some(now);
-                self.transfers.push((name, *to, now));
+                self.seats[*to].wake = Some(now);
+                self.transfers.push(TransferRecord {
+                    domain: name,
+                    to: *to,
+                    started: now,
+                });
             }
             Step::RequestToken { domain } => {
                 let name = scenario.domains[*domain].name.clone();
                 let sponsor = self
                     .world
                     .sponsor_of(&name)
-                    .ok_or_else(|| format!("{name} does not exist"))?;
-                if let Some(p) = self.players[sponsor].as_mut()
-                    && let Err(e) = p.request_token(&name, now).await
+                    .ok_or_else(|| HarnessError::failed(format!("{name} does not exist")))?;
+                if let Err(e) = self.seats[sponsor]
+                    .registrar
+                    .request_token(&name, now)
+                    .await
                 {
                     let label = &scenario.registrars[sponsor].label;
                     self.registrar_errors
@@ -744,11 +817,11 @@ impl Run {
                 }
             }
             Step::Run { limit } => {
-                let until = now.checked_add(*limit).map_err(|e| e.to_string())?;
+                let until = now.checked_add(*limit).context("the run's end")?;
                 self.run_until(until, true).await?;
             }
             Step::Advance { by } => {
-                let until = now.checked_add(*by).map_err(|e| e.to_string())?;
+                let until = now.checked_add(*by).context("the run's end")?;
                 self.run_until(until, false).await?;
             }
             Step::OperatorFault { operator, fault } => {
@@ -756,7 +829,7 @@ impl Run {
                     .lock()
                     .await
                     .set_fault(*fault, now)
-                    .map_err(|e| e.to_string())?;
+                    .context("operator fault")?;
                 self.settle_with(true).await?;
             }
             Step::Epp {
@@ -788,13 +861,13 @@ impl Run {
                 let expiry = match expiry {
                     None => None,
                     Some(e) if e.starts_with('P') || e.starts_with("-P") => Some(Expiry::Relative(
-                        XsDuration::parse(e).map_err(|er| er.to_string())?,
+                        XsDuration::parse(e).with_context(|| format!("expiry {e}"))?,
                     )),
                     Some(e) => Some(Expiry::Absolute(
-                        e.parse().map_err(|er| format!("expiry {e}: {er}"))?,
+                        e.parse().with_context(|| format!("expiry {e}"))?,
                     )),
                 };
-                let key = relay_key(&self.world, *registrar, domain).await?;
+                let key = relay_key(&self.world, *registrar, domain).await;
                 let frame = Frame::Command(Box::new(epp::Command {
                     kind: CommandKind::Create(Create::KeyRelay(keyrelay::Create {
                         name: domain.clone(),
@@ -842,16 +915,16 @@ impl Run {
     }
 
     /// Sends a frame in a fresh, logged-in session of `registrar`; returns the result code.
-    async fn raw_epp(&mut self, registrar: usize, payload: &[u8]) -> Result<u16, String> {
+    async fn raw_epp(&mut self, registrar: usize, payload: &[u8]) -> Result<u16, HarnessError> {
         let tls = self.world.client_tls(registrar)?;
         let mut c = EppClient::connect(self.world.epp.local_addr(), tls, Duration::from_secs(10))
             .await
-            .map_err(|e| e.to_string())?;
+            .context("scripted EPP")?;
         let clid = self.world.scenario.registrars[registrar].clid.clone();
         c.login(&clid, &self.world.password(registrar))
             .await
-            .map_err(|e| e.to_string())?;
-        let f = c.exchange_raw(payload).await.map_err(|e| e.to_string())?;
+            .context("scripted EPP login")?;
+        let f = c.exchange_raw(payload).await.context("scripted EPP")?;
         let label = self.world.scenario.registrars[registrar].label.clone();
         let now = self.now();
         for e in c.transcript() {
@@ -866,58 +939,46 @@ impl Run {
         }
         match f {
             Frame::Response(r) => Ok(r.code().code()),
-            other => Err(format!("expected a response, got {other:?}")),
+            other => Err(HarnessError::failed(format!(
+                "expected a response, got {other:?}"
+            ))),
         }
     }
 
     fn expect_code(&mut self, step: &Step, want: u16, got: u16) {
-        let now = self.now();
-        let name = describe(&self.world.scenario, step);
-        self.checks.push(CheckResult {
-            check: CheckId::EppExpectedCode,
-            severity: CheckId::EppExpectedCode.severity(),
-            outcome: if want == got {
-                Outcome::Pass
-            } else {
-                Outcome::Fail
-            },
-            message: format!("{name}: got {got}, expected {want}"),
-            at: Some(now),
-            step: Some(name),
-            evidence: Vec::new(),
+        self.expected_codes.push(ExpectedCode {
+            step: describe(&self.world.scenario, step),
+            at: self.now(),
+            want,
+            got,
         });
     }
 
-    async fn finish(&mut self) -> Result<(), String> {
+    async fn finish(&mut self) -> Result<(), HarnessError> {
         // Everyone finishes what is due now, then time runs on until every cache that could
         // hold something served has expired (the longest TTL in the world, a day at most).
         self.tick_due().await?;
         self.settle().await?;
-        let tail = self.observer.max_ttl().max(3600);
+        let tail = self.observer.recorded().max_ttl().max(3600);
         let until = self
             .now()
             .checked_add(SignedDuration::from_secs(i64::from(tail)))
-            .map_err(|e| e.to_string())?;
+            .context("the run's end")?;
         self.run_until(until, false).await?;
         self.live.check(&self.world, "the end of the run").await;
-        self.checks.extend(self.live.results());
         Ok(())
     }
 }
 
 /// A valid key to relay in a scripted step: the registrar's operator ZSK for the domain if it
 /// hosts it, else a fixture key of its algorithm.
-async fn relay_key(
-    world: &World,
-    registrar: usize,
-    domain: &str,
-) -> Result<epp::secdns::KeyData, String> {
+async fn relay_key(world: &World, registrar: usize, domain: &str) -> epp::secdns::KeyData {
     let mut op = world.operators[registrar].lock().await;
     if op.hosted().iter().any(|d| d == domain)
         && let Ok(mut k) = op.zsk_key_data(domain)
         && !k.is_empty()
     {
-        return Ok(k.remove(0));
+        return k.remove(0);
     }
     let alg = match op.spec().algorithm {
         8 => dnssec::KeyAlgorithm::RsaSha256,
@@ -925,383 +986,5 @@ async fn relay_key(
         _ => dnssec::KeyAlgorithm::EcdsaP256Sha256,
     };
     let pair = dnssec::fixture_keys::key(alg, 3);
-    Ok(crate::world::operator::key_data(&pair.dnskey(256)))
-}
-
-/// Marks expected failures, and missed ones, per the scenario's `[expect]`.
-fn apply_expectations(s: &Scenario, checks: &mut Vec<CheckResult>) {
-    for c in checks.iter_mut() {
-        if c.outcome == Outcome::Fail && s.expect.failures.contains(&c.check) {
-            c.outcome = Outcome::ExpectedFail;
-        }
-    }
-    for want in &s.expect.failures {
-        if !checks
-            .iter()
-            .any(|c| c.check == *want && c.outcome == Outcome::ExpectedFail)
-        {
-            checks.push(CheckResult {
-                check: *want,
-                severity: want.severity(),
-                outcome: Outcome::UnexpectedPass,
-                message: format!("the scenario expects {want} to fail (a deliberate fault), but it held: the fault was not caught"),
-                at: None,
-                step: None,
-                evidence: Vec::new(),
-            });
-        }
-    }
-    let _ = ChainExpectation::Any;
-}
-
-impl Run {
-    fn fail(
-        &mut self,
-        check: CheckId,
-        message: String,
-        at: Option<Timestamp>,
-        evidence: Vec<String>,
-    ) {
-        self.checks.push(CheckResult {
-            check,
-            severity: check.severity(),
-            outcome: Outcome::Fail,
-            message,
-            at,
-            step: None,
-            evidence,
-        });
-    }
-
-    fn pass(&mut self, check: CheckId, message: String) {
-        self.checks.push(CheckResult {
-            check,
-            severity: check.severity(),
-            outcome: Outcome::Pass,
-            message,
-            at: None,
-            step: None,
-            evidence: Vec::new(),
-        });
-    }
-
-    /// Evaluates every check at the end of the run.
-    async fn evaluate(&mut self) {
-        let scenario = self.world.scenario.clone();
-        let start = scenario.world.start;
-        let now = self.now();
-
-        // The chain of trust, from the observation timeline.
-        let chain = crate::evaluate::chain(&self.world, &self.observer, &scenario);
-        self.observer.set_combinations(chain.combinations);
-        self.checks.extend(chain.checks);
-
-        // Registrar processes followed the protocol.
-        let mut failures = self.registrar_errors.clone();
-        let mut processes = 0;
-        for p in self.players.iter().flatten() {
-            if let Player::Process(p) = p {
-                processes += 1;
-                failures.extend(p.failure().map(str::to_string));
-            }
-        }
-        if !failures.is_empty() {
-            self.fail(
-                CheckId::RegistrarFailure,
-                failures[0].clone(),
-                None,
-                failures,
-            );
-        } else if processes > 0 {
-            self.pass(
-                CheckId::RegistrarFailure,
-                format!("{processes} registrar process(es) followed the adapter protocol"),
-            );
-        }
-
-        // Every command a registrar sent in the procedure was accepted.
-        let clids: Vec<String> = scenario.registrars.iter().map(|r| r.clid.clone()).collect();
-        let refused: Vec<String> = {
-            let reg = self
-                .world
-                .registry
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            reg.log()
-                .iter()
-                .enumerate()
-                .filter(|(i, e)| {
-                    !e.code.is_success()
-                        && e.cl_id.as_ref().is_some_and(|c| clids.contains(c))
-                        && e.cl_trid.as_deref() != Some("SETUP-0001")
-                        && !self.scripted.iter().any(|r| r.contains(i))
-                })
-                .map(|(_, e)| {
-                    format!(
-                        "{} {} {} {} → {} {}",
-                        crate::report::human(e.time.duration_since(start)),
-                        e.cl_id.as_deref().unwrap_or("-"),
-                        e.command,
-                        e.object.as_deref().unwrap_or(""),
-                        e.code,
-                        e.detail.as_deref().unwrap_or("")
-                    )
-                })
-                .collect()
-        };
-        if refused.is_empty() {
-            self.pass(
-                CheckId::EppRefused,
-                "the registry accepted every command of the procedure".into(),
-            );
-        } else {
-            self.fail(
-                CheckId::EppRefused,
-                format!(
-                    "the registry refused {} command(s): {}",
-                    refused.len(),
-                    refused[0]
-                ),
-                None,
-                refused,
-            );
-        }
-
-        // Every procedure finished, in time.
-        let mut incomplete = Vec::new();
-        for (i, r) in self.reports.iter().enumerate() {
-            let label = &scenario.registrars[i].label;
-            incomplete.extend(
-                r.failed
-                    .iter()
-                    .map(|(d, why)| format!("{label}: {d}: gave up: {why}")),
-            );
-            incomplete.extend(
-                r.busy
-                    .iter()
-                    .map(|d| format!("{label}: {d}: still running at the end")),
-            );
-        }
-        for (d, to, _) in &self.transfers {
-            let label = &scenario.registrars[*to].label;
-            let known = self.reports[*to].done.contains(d)
-                || self.reports[*to].failed.iter().any(|(x, _)| x == d)
-                || self.reports[*to].busy.contains(d);
-            if !known {
-                incomplete.push(format!("{label}: {d}: never started"));
-            }
-        }
-        if incomplete.is_empty() {
-            self.pass(
-                CheckId::ProcedureIncomplete,
-                "every registrar finished its part".into(),
-            );
-        } else {
-            self.fail(
-                CheckId::ProcedureIncomplete,
-                incomplete[0].clone(),
-                Some(now),
-                incomplete,
-            );
-        }
-        if let Some(limit) = scenario.expect.done_within {
-            for (d, to, started) in self.transfers.clone() {
-                match self.done_at.get(&(to, d.clone())) {
-                    Some(done) if done.duration_since(started) <= limit => {
-                        self.pass(
-                            CheckId::Deadline,
-                            format!(
-                                "{d} moved in {}",
-                                crate::report::human(done.duration_since(started))
-                            ),
-                        );
-                    }
-                    Some(done) => self.fail(
-                        CheckId::Deadline,
-                        format!(
-                            "{d} took {}, more than {}",
-                            crate::report::human(done.duration_since(started)),
-                            crate::report::human(limit)
-                        ),
-                        Some(*done),
-                        Vec::new(),
-                    ),
-                    None => self.fail(
-                        CheckId::Deadline,
-                        format!("{d} was not moved within {}", crate::report::human(limit)),
-                        None,
-                        Vec::new(),
-                    ),
-                }
-            }
-        }
-
-        // The end state.
-        for (di, ri) in scenario.expect.sponsor.clone() {
-            let d = &scenario.domains[di].name;
-            let want = &scenario.registrars[ri];
-            match self.world.sponsor_of(d) {
-                Some(got) if got == ri => self.pass(
-                    CheckId::Sponsor,
-                    format!("{d} is sponsored by {}", want.label),
-                ),
-                got => {
-                    let got = got.map_or("nobody".to_string(), |g| {
-                        scenario.registrars[g].label.clone()
-                    });
-                    self.fail(
-                        CheckId::Sponsor,
-                        format!("{d} is sponsored by {got}, expected {}", want.label),
-                        Some(now),
-                        Vec::new(),
-                    );
-                }
-            }
-        }
-        for (di, rs) in scenario.expect.ds.clone() {
-            let d = scenario.domains[di].name.clone();
-            let mut want = Vec::new();
-            for ri in &rs {
-                if let Some(keys) = self.observer.own_dnskeys(*ri, &d) {
-                    // A registrar with its own servers: the KSKs they serve now.
-                    for k in keys.iter().filter(|k| k.secure_entry_point()) {
-                        let k = crate::world::operator::key_data(k);
-                        want.extend(mock_registry::registry::keys::ds_for(&d, &k));
-                    }
-                    continue;
-                }
-                let mut op = self.world.operators[*ri].lock().await;
-                if let Ok(k) = op.ksk_key_data(&d) {
-                    want.extend(mock_registry::registry::keys::ds_for(&d, &k));
-                }
-            }
-            let got = match self.world.directory.parent {
-                Some(p) => crate::dnsutil::ds(p, &d)
-                    .await
-                    .map(|(ds, _)| ds)
-                    .unwrap_or_default(),
-                None => Vec::new(),
-            };
-            let tags = |v: &[hickory_proto::dnssec::rdata::DS]| {
-                v.iter()
-                    .map(|d| d.key_tag().to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            };
-            let same = want.len() == got.len() && want.iter().all(|w| got.contains(w));
-            if same {
-                self.pass(
-                    CheckId::FinalDs,
-                    format!("{d}: the parent publishes DS {}", tags(&got)),
-                );
-            } else {
-                let expected = rs
-                    .iter()
-                    .map(|r| scenario.registrars[*r].label.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.fail(
-                    CheckId::FinalDs,
-                    format!(
-                        "{d}: the parent publishes DS [{}], expected the KSK DS of {expected} [{}]",
-                        tags(&got),
-                        tags(&want)
-                    ),
-                    Some(now),
-                    Vec::new(),
-                );
-            }
-        }
-        let mut stale = Vec::new();
-        for (i, r) in scenario.registrars.iter().enumerate() {
-            // Servers a registrar runs itself: a key they still serve that another
-            // registrar's DNS served first is a foreign key left behind.
-            for d in &scenario.domains {
-                if !self.observer.runs_own_servers(i) {
-                    continue;
-                }
-                let mine_src = |s: &Source| matches!(s, Source::Own(j, _) if *j == i);
-                let mine_now = self.observer.served_dnskeys(mine_src, &d.name, true);
-                let mine_ever = self.observer.served_dnskeys(mine_src, &d.name, false);
-                let theirs = self.observer.served_dnskeys(
-                    |s| s.registrar().is_some_and(|j| j != i),
-                    &d.name,
-                    false,
-                );
-                let left = mine_now
-                    .iter()
-                    .filter(|(k, _)| {
-                        let first_mine = mine_ever.iter().find(|(x, _)| x == k).map(|(_, t)| *t);
-                        theirs
-                            .iter()
-                            .any(|(x, t)| x == k && first_mine.is_none_or(|m| *t < m))
-                    })
-                    .count();
-                if left > 0 {
-                    stale.push(format!(
-                        "registrar {}'s own servers still publish {left} foreign key(s) in {}",
-                        r.label, d.name
-                    ));
-                }
-            }
-        }
-        for (i, op) in self.world.operators.iter().enumerate() {
-            if self.observer.runs_own_servers(i) {
-                continue;
-            }
-            let op = op.lock().await;
-            for d in op.hosted() {
-                let f = op.foreign_keys(&d);
-                if !f.is_empty() {
-                    stale.push(format!(
-                        "operator {} still publishes {} foreign key(s) in {d}",
-                        scenario.registrars[i].label,
-                        f.len()
-                    ));
-                }
-            }
-        }
-        if stale.is_empty() {
-            self.pass(
-                CheckId::StaleKeys,
-                "no operator publishes another operator's keys".into(),
-            );
-        } else {
-            self.fail(CheckId::StaleKeys, stale[0].clone(), Some(now), stale);
-        }
-        if scenario.expect.queues_empty {
-            let left: Vec<String> = {
-                let reg = self
-                    .world
-                    .registry
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                clids
-                    .iter()
-                    .flat_map(|c| {
-                        reg.queue(c).into_iter().map(move |m| {
-                            format!("{c}: message {} queued at {} ({})", m.id, m.q_date, m.text)
-                        })
-                    })
-                    .collect()
-            };
-            if left.is_empty() {
-                self.pass(
-                    CheckId::QueueNotDrained,
-                    "every poll message was acknowledged".into(),
-                );
-            } else {
-                self.fail(
-                    CheckId::QueueNotDrained,
-                    format!(
-                        "{} poll message(s) never acknowledged: {}",
-                        left.len(),
-                        left[0]
-                    ),
-                    Some(now),
-                    left,
-                );
-            }
-        }
-    }
+    crate::world::operator::key_data(&pair.dnskey(256))
 }

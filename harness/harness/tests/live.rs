@@ -50,7 +50,7 @@ async fn hickory_and_the_pure_validator_agree_however_the_operator_breaks_the_zo
     let world = world().await;
     let mut live = LiveCheck::start(&world).await.unwrap();
     live.check(&world, "the start").await;
-    let r = live.results();
+    let r = harness::evaluate::live::checks(&live.take_record());
     assert!(
         only_pass(&r)
             .message
@@ -78,7 +78,7 @@ async fn hickory_and_the_pure_validator_agree_however_the_operator_breaks_the_zo
             .set_fault(fault, now)
             .unwrap();
         live.check(&world, &format!("{fault:?}")).await;
-        let r = live.results();
+        let r = harness::evaluate::live::checks(&live.take_record());
         only_pass(&r);
         assert_eq!(
             statuses(&live),
@@ -100,7 +100,7 @@ async fn a_disagreement_is_reported_with_both_verdicts() {
         .unwrap()
         .with_hickory_anchors(vec![wrong.clone()]);
     live.check(&world, "the start").await;
-    let r = live.results();
+    let r = harness::evaluate::live::checks(&live.take_record());
     assert_eq!(r.len(), 1, "{r:#?}");
     let f = &r[0];
     assert_eq!(
@@ -149,7 +149,7 @@ async fn a_disagreement_is_reported_with_both_verdicts() {
         .with_hickory_anchors(vec![wrong])
         .with_known(known);
     live.check(&world, "the start").await;
-    let r = live.results();
+    let r = harness::evaluate::live::checks(&live.take_record());
     assert!(!r.iter().any(CheckResult::fails_scenario), "{r:#?}");
     let known: Vec<&CheckResult> = r
         .iter()

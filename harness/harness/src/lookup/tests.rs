@@ -1,12 +1,29 @@
 //! `harness lookup`: anchors, the walk through a router (every corpus case, in memory), and
 //! the UDP/TCP transport against a loopback responder.
 
+use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::*;
+
+/// Runs the async walk to completion on a runtime of its own (the command does the same).
+fn walk(transport: &mut dyn Transport, case: &corpus::Case) -> View {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(collect_view(
+            transport,
+            &case.anchors,
+            &case.qname,
+            case.qtype,
+        ))
+        .unwrap()
+}
 use checker::corpus::{self, CorpusOptions};
 use checker::{ReasonCode, testbed::name};
 
@@ -54,7 +71,7 @@ fn every_corpus_case_gets_the_same_verdict_through_a_router() {
     let mut failures = Vec::new();
     for case in corpus::generate(&options) {
         let mut transport = router(&case);
-        let view = collect_view(&mut transport, &case.anchors, &case.qname, case.qtype).unwrap();
+        let view = walk(&mut transport, &case);
         let v = validate(&view, &case.anchors, options.now);
         if let Err(e) = case.expected.compare(&v) {
             failures.push(format!("{}: {e}\n{}", case.id, render(&view, &v)));
@@ -166,8 +183,8 @@ fn the_command_resolves_over_udp_and_tcp_and_exits_by_verdict() {
             .find(|c| c.id == id)
             .unwrap_or_else(|| panic!("no case {id}"));
         let server = Server::start(router(case));
-        let mut transport = UdpTransport::new(server.addr, Duration::from_secs(2));
-        let view = collect_view(&mut transport, &case.anchors, &case.qname, case.qtype).unwrap();
+        let mut transport = ServerTransport::new(server.addr, Duration::from_secs(2));
+        let view = walk(&mut transport, case);
         let v = validate(&view, &case.anchors, options.now);
         assert_eq!(v.lenient.status(), status, "{id}: {}", render(&view, &v));
         assert_eq!(v.lenient.code(), code, "{id}");

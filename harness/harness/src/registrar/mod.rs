@@ -1,22 +1,33 @@
 //! Registrars as the runner sees them: the registrant's requests, clock ticks and the DNS
 //! operator each registrar controls.
 //!
-//! - [`reference`]: the reference registrar, both roles, with its deliberate faults.
+//! - [`Registrar`]: the one interface the runner drives, in front of the in-process
+//!   reference registrar ([`reference`]), a registrar process speaking the adapter protocol
+//!   ([`subject`]), and whatever comes next.
 //! - [`OperatorApi`]: what a registrar may do to its DNS operator; [`LocalOperator`] is the
 //!   in-process form over a [`crate::world::operator::Operator`].
+//! - [`protocol`]: the adapter protocol's messages; [`process`]: the reference registrar's side
+//!   of it (`harness reference-registrar`).
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use epp::secdns::KeyData;
 use jiff::Timestamp;
 use tokio::sync::Mutex;
 
-use crate::world::operator::{self, Operator};
+pub use crate::error::RegistrarError;
+use crate::world::operator::{self, Operator, OperatorError};
 
 pub mod process;
 pub mod protocol;
 pub mod reference;
 pub mod subject;
+
+/// A boxed future that may move between threads: what the object-safe [`Registrar`] returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a registrar reports after a tick.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -29,6 +40,48 @@ pub struct TickReport {
     pub failed: Vec<(String, String)>,
     /// Procedures still running (domain names).
     pub busy: Vec<String>,
+}
+
+/// The registrant's request to move a domain to a registrar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRequest {
+    /// The domain.
+    pub domain: String,
+    /// Its transfer token, as the losing registrar gave it to the registrant.
+    pub token: String,
+    /// The zone content the registrant wants served (relative presentation lines).
+    pub records: Vec<String>,
+    /// The names the registrant cares about: (absolute name, type).
+    pub checks: Vec<(String, String)>,
+    /// When it asks (virtual time).
+    pub now: Timestamp,
+}
+
+/// A registrar, as the runner drives it. Object-safe, so the runner holds every kind alike.
+pub trait Registrar: Send + Sync + fmt::Debug {
+    /// A clock tick: do whatever is due at `now`, report where every procedure stands.
+    fn tick(&mut self, now: Timestamp) -> BoxFuture<'_, TickReport>;
+    /// The registrant asks the sponsor for a domain's transfer token.
+    fn request_token<'a>(
+        &'a mut self,
+        domain: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<String, RegistrarError>>;
+    /// The registrant asks to move a domain here; the procedure runs on later ticks.
+    fn transfer_in(
+        &mut self,
+        request: TransferRequest,
+    ) -> BoxFuture<'_, Result<(), RegistrarError>>;
+    /// Why it failed for good (a process that crashed or broke the protocol), if it did.
+    fn failure(&self) -> Option<&str>;
+    /// Whether it is a separate process, whose EPP frames the harness does not see (its
+    /// transcript then shows what the registry logged of its commands).
+    fn is_process(&self) -> bool;
+    /// What it did, with virtual times (`Timestamp::MAX` for lines without one, listed after
+    /// the timed ones), each line tagged with `label`.
+    fn transcript(&self, label: &str) -> Vec<(Timestamp, String)>;
+    /// The run is over: a process is asked to exit and made to.
+    fn shutdown(&mut self) -> BoxFuture<'_, ()>;
 }
 
 /// What a registrar may do to its DNS operator.
@@ -48,31 +101,35 @@ pub trait OperatorApi {
         records: &[String],
         signed: bool,
         algorithm: Option<u8>,
-    ) -> Result<(), String>;
+    ) -> Result<(), OperatorError>;
     /// Stops hosting a zone.
-    async fn remove_zone(&mut self, domain: &str) -> Result<(), String>;
+    async fn remove_zone(&mut self, domain: &str) -> Result<(), OperatorError>;
     /// Whether the zone is hosted.
-    async fn hosts(&mut self, domain: &str) -> Result<bool, String>;
+    async fn hosts(&mut self, domain: &str) -> Result<bool, OperatorError>;
     /// The key signing the DNSKEY set (KSK or CSK).
-    async fn ksk(&mut self, domain: &str) -> Result<KeyData, String>;
+    async fn ksk(&mut self, domain: &str) -> Result<KeyData, OperatorError>;
     /// The keys signing zone data (ZSK or CSK).
-    async fn zsks(&mut self, domain: &str) -> Result<Vec<KeyData>, String>;
+    async fn zsks(&mut self, domain: &str) -> Result<Vec<KeyData>, OperatorError>;
     /// Publishes another operator's key until `expires`.
     async fn add_foreign_key(
         &mut self,
         domain: &str,
         key: &KeyData,
         expires: Option<Timestamp>,
-    ) -> Result<(), String>;
+    ) -> Result<(), OperatorError>;
     /// Stops publishing another operator's key.
-    async fn remove_foreign_key(&mut self, domain: &str, key: &KeyData) -> Result<(), String>;
+    async fn remove_foreign_key(
+        &mut self,
+        domain: &str,
+        key: &KeyData,
+    ) -> Result<(), OperatorError>;
     /// The foreign keys published, with expiry.
     async fn foreign_keys(
         &mut self,
         domain: &str,
-    ) -> Result<Vec<(KeyData, Option<Timestamp>)>, String>;
+    ) -> Result<Vec<(KeyData, Option<Timestamp>)>, OperatorError>;
     /// Signs or unsigns the zone.
-    async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), String>;
+    async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), OperatorError>;
 }
 
 /// An in-process operator.
@@ -97,37 +154,28 @@ impl OperatorApi for LocalOperator {
         records: &[String],
         signed: bool,
         algorithm: Option<u8>,
-    ) -> Result<(), String> {
+    ) -> Result<(), OperatorError> {
         self.0
             .lock()
             .await
             .create_zone(domain, records, signed, algorithm)
-            .map_err(|e| e.to_string())
     }
 
-    async fn remove_zone(&mut self, domain: &str) -> Result<(), String> {
+    async fn remove_zone(&mut self, domain: &str) -> Result<(), OperatorError> {
         self.0.lock().await.remove_zone(domain);
         Ok(())
     }
 
-    async fn hosts(&mut self, domain: &str) -> Result<bool, String> {
+    async fn hosts(&mut self, domain: &str) -> Result<bool, OperatorError> {
         Ok(self.0.lock().await.hosted().iter().any(|d| d == domain))
     }
 
-    async fn ksk(&mut self, domain: &str) -> Result<KeyData, String> {
-        self.0
-            .lock()
-            .await
-            .ksk_key_data(domain)
-            .map_err(|e| e.to_string())
+    async fn ksk(&mut self, domain: &str) -> Result<KeyData, OperatorError> {
+        self.0.lock().await.ksk_key_data(domain)
     }
 
-    async fn zsks(&mut self, domain: &str) -> Result<Vec<KeyData>, String> {
-        self.0
-            .lock()
-            .await
-            .zsk_key_data(domain)
-            .map_err(|e| e.to_string())
+    async fn zsks(&mut self, domain: &str) -> Result<Vec<KeyData>, OperatorError> {
+        self.0.lock().await.zsk_key_data(domain)
     }
 
     async fn add_foreign_key(
@@ -135,29 +183,28 @@ impl OperatorApi for LocalOperator {
         domain: &str,
         key: &KeyData,
         expires: Option<Timestamp>,
-    ) -> Result<(), String> {
+    ) -> Result<(), OperatorError> {
         let dnskey = operator::dnskey_of(key)?;
-        self.0
-            .lock()
-            .await
-            .add_foreign_key(domain, dnskey, expires)
-            .map_err(|e| e.to_string())
+        self.0.lock().await.add_foreign_key(domain, dnskey, expires)
     }
 
-    async fn remove_foreign_key(&mut self, domain: &str, key: &KeyData) -> Result<(), String> {
+    async fn remove_foreign_key(
+        &mut self,
+        domain: &str,
+        key: &KeyData,
+    ) -> Result<(), OperatorError> {
         let dnskey = operator::dnskey_of(key)?;
         self.0
             .lock()
             .await
             .remove_foreign_key(domain, &dnskey)
             .map(|_| ())
-            .map_err(|e| e.to_string())
     }
 
     async fn foreign_keys(
         &mut self,
         domain: &str,
-    ) -> Result<Vec<(KeyData, Option<Timestamp>)>, String> {
+    ) -> Result<Vec<(KeyData, Option<Timestamp>)>, OperatorError> {
         Ok(self
             .0
             .lock()
@@ -168,11 +215,7 @@ impl OperatorApi for LocalOperator {
             .collect())
     }
 
-    async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), String> {
-        self.0
-            .lock()
-            .await
-            .set_signed(domain, signed)
-            .map_err(|e| e.to_string())
+    async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), OperatorError> {
+        self.0.lock().await.set_signed(domain, signed)
     }
 }

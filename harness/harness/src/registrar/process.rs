@@ -15,11 +15,31 @@ use tokio::sync::Mutex;
 
 use super::protocol::{DnsChoice, FromRegistrar, JsonKey, OperatorOp, ToRegistrar, VERSION};
 use super::reference::{Config, ReferenceRegistrar};
-use super::{LocalOperator, OperatorApi};
+use super::{LocalOperator, OperatorApi, RegistrarError, TransferRequest};
 use crate::dnsutil::Directory;
-use crate::scenario::file::{DenialKind, KeyScheme};
+use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{Fault, OperatorSpec};
-use crate::world::operator::Operator;
+use crate::world::operator::{Operator, OperatorError};
+
+/// Why `harness reference-registrar` stopped before the harness said goodbye.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// Reading stdin or writing stdout failed.
+    #[error("stdin/stdout: {0}")]
+    Io(#[from] std::io::Error),
+    /// The harness sent something that is not the protocol.
+    #[error("{0}")]
+    Protocol(String),
+    /// `hello` carried something unusable (an address, a certificate file).
+    #[error("{0}")]
+    Setup(String),
+    /// The reference registrar could not start.
+    #[error(transparent)]
+    Registrar(#[from] RegistrarError),
+    /// Its own operator failed.
+    #[error(transparent)]
+    Operator(#[from] OperatorError),
+}
 
 /// stdin and stdout, shared by the message loop and the remote operator.
 #[derive(Debug)]
@@ -29,25 +49,22 @@ struct Io {
 }
 
 impl Io {
-    async fn send(&mut self, m: &FromRegistrar) -> Result<(), String> {
-        let mut line = serde_json::to_string(m).map_err(|e| e.to_string())?;
+    async fn send(&mut self, m: &FromRegistrar) -> Result<(), ProcessError> {
+        let mut line = serde_json::to_string(m).map_err(std::io::Error::other)?;
         line.push('\n');
-        self.out
-            .write_all(line.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        self.out.flush().await.map_err(|e| e.to_string())
+        self.out.write_all(line.as_bytes()).await?;
+        Ok(self.out.flush().await?)
     }
 
-    async fn recv(&mut self) -> Result<Option<ToRegistrar>, String> {
+    async fn recv(&mut self) -> Result<Option<ToRegistrar>, ProcessError> {
         loop {
-            match self.lines.next_line().await.map_err(|e| e.to_string())? {
+            match self.lines.next_line().await? {
                 None => return Ok(None),
                 Some(l) if l.trim().is_empty() => continue,
                 Some(l) => {
                     return serde_json::from_str(&l)
                         .map(Some)
-                        .map_err(|e| format!("bad message {l:?}: {e}"));
+                        .map_err(|e| ProcessError::Protocol(format!("bad message {l:?}: {e}")));
                 }
             }
         }
@@ -70,13 +87,15 @@ struct OpResult {
 }
 
 impl RemoteOperator {
-    async fn request(&mut self, op: OperatorOp) -> Result<OpResult, String> {
+    async fn request(&mut self, op: OperatorOp) -> Result<OpResult, OperatorError> {
         self.next += 1;
         let id = format!("op-{}", self.next);
+        let remote = |e: ProcessError| OperatorError::Remote(e.to_string());
         let mut io = self.io.lock().await;
         io.send(&FromRegistrar::Operator { id: id.clone(), op })
-            .await?;
-        match io.recv().await? {
+            .await
+            .map_err(remote)?;
+        match io.recv().await.map_err(remote)? {
             Some(ToRegistrar::OperatorResult {
                 id: got,
                 ok,
@@ -86,7 +105,9 @@ impl RemoteOperator {
                 hosted,
             }) if got == id => {
                 if !ok {
-                    return Err(error.unwrap_or_else(|| "the operator refused".into()));
+                    return Err(OperatorError::Remote(
+                        error.unwrap_or_else(|| "the operator refused".into()),
+                    ));
                 }
                 Ok(OpResult {
                     keys: keys
@@ -97,7 +118,9 @@ impl RemoteOperator {
                     hosted,
                 })
             }
-            other => Err(format!("expected the result of {id}, got {other:?}")),
+            other => Err(OperatorError::Remote(format!(
+                "expected the result of {id}, got {other:?}"
+            ))),
         }
     }
 }
@@ -117,7 +140,7 @@ impl OperatorApi for RemoteOperator {
         records: &[String],
         signed: bool,
         algorithm: Option<u8>,
-    ) -> Result<(), String> {
+    ) -> Result<(), OperatorError> {
         self.request(OperatorOp::CreateZone {
             domain: domain.into(),
             records: records.to_vec(),
@@ -128,7 +151,7 @@ impl OperatorApi for RemoteOperator {
         .map(|_| ())
     }
 
-    async fn remove_zone(&mut self, domain: &str) -> Result<(), String> {
+    async fn remove_zone(&mut self, domain: &str) -> Result<(), OperatorError> {
         self.request(OperatorOp::RemoveZone {
             domain: domain.into(),
         })
@@ -136,7 +159,7 @@ impl OperatorApi for RemoteOperator {
         .map(|_| ())
     }
 
-    async fn hosts(&mut self, domain: &str) -> Result<bool, String> {
+    async fn hosts(&mut self, domain: &str) -> Result<bool, OperatorError> {
         Ok(self
             .request(OperatorOp::Hosts {
                 domain: domain.into(),
@@ -146,7 +169,7 @@ impl OperatorApi for RemoteOperator {
             .unwrap_or(false))
     }
 
-    async fn ksk(&mut self, domain: &str) -> Result<KeyData, String> {
+    async fn ksk(&mut self, domain: &str) -> Result<KeyData, OperatorError> {
         self.request(OperatorOp::Ksk {
             domain: domain.into(),
         })
@@ -154,10 +177,10 @@ impl OperatorApi for RemoteOperator {
         .keys
         .into_iter()
         .next()
-        .ok_or_else(|| "no KSK".to_string())
+        .ok_or_else(|| OperatorError::Remote("no KSK".into()))
     }
 
-    async fn zsks(&mut self, domain: &str) -> Result<Vec<KeyData>, String> {
+    async fn zsks(&mut self, domain: &str) -> Result<Vec<KeyData>, OperatorError> {
         Ok(self
             .request(OperatorOp::Zsks {
                 domain: domain.into(),
@@ -171,7 +194,7 @@ impl OperatorApi for RemoteOperator {
         domain: &str,
         key: &KeyData,
         expires: Option<Timestamp>,
-    ) -> Result<(), String> {
+    ) -> Result<(), OperatorError> {
         self.request(OperatorOp::AddForeignKey {
             domain: domain.into(),
             key: JsonKey::from(key),
@@ -181,7 +204,11 @@ impl OperatorApi for RemoteOperator {
         .map(|_| ())
     }
 
-    async fn remove_foreign_key(&mut self, domain: &str, key: &KeyData) -> Result<(), String> {
+    async fn remove_foreign_key(
+        &mut self,
+        domain: &str,
+        key: &KeyData,
+    ) -> Result<(), OperatorError> {
         self.request(OperatorOp::RemoveForeignKey {
             domain: domain.into(),
             key: JsonKey::from(key),
@@ -193,7 +220,7 @@ impl OperatorApi for RemoteOperator {
     async fn foreign_keys(
         &mut self,
         domain: &str,
-    ) -> Result<Vec<(KeyData, Option<Timestamp>)>, String> {
+    ) -> Result<Vec<(KeyData, Option<Timestamp>)>, OperatorError> {
         let r = self
             .request(OperatorOp::ForeignKeys {
                 domain: domain.into(),
@@ -206,7 +233,7 @@ impl OperatorApi for RemoteOperator {
             .collect())
     }
 
-    async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), String> {
+    async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), OperatorError> {
         self.request(OperatorOp::SetSigned {
             domain: domain.into(),
             signed,
@@ -219,12 +246,17 @@ impl OperatorApi for RemoteOperator {
 /// Runs the reference registrar as an adapter-protocol process on stdin/stdout. With
 /// `own_dns`, it runs its own DNS operator and servers instead of the hosted one (and
 /// announces them), which exercises the other half of the protocol.
-pub async fn run(own_dns: bool) -> Result<(), String> {
+pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
     let io = Arc::new(Mutex::new(Io {
         lines: BufReader::new(tokio::io::stdin()).lines(),
         out: tokio::io::stdout(),
     }));
-    let hello = io.lock().await.recv().await?.ok_or("no hello")?;
+    let hello = io
+        .lock()
+        .await
+        .recv()
+        .await?
+        .ok_or_else(|| ProcessError::Protocol("no hello".into()))?;
     let ToRegistrar::Hello {
         id,
         protocol,
@@ -240,7 +272,9 @@ pub async fn run(own_dns: bool) -> Result<(), String> {
         ..
     } = hello
     else {
-        return Err(format!("the first message must be hello, got {hello:?}"));
+        return Err(ProcessError::Protocol(format!(
+            "the first message must be hello, got {hello:?}"
+        )));
     };
     if protocol != VERSION {
         let message =
@@ -252,38 +286,44 @@ pub async fn run(own_dns: bool) -> Result<(), String> {
                 message: message.clone(),
             })
             .await?;
-        return Err(message);
+        return Err(ProcessError::Protocol(message));
     }
     let tls = mock_registry::tls::client_config_from_files(
         Path::new(&epp.ca_file),
         Path::new(&epp.cert_file),
         Path::new(&epp.key_file),
-    )?;
+    )
+    .map_err(|e| ProcessError::Setup(e.to_string()))?;
     let mut directory = Directory {
         parent: Some(
             dns.parent
                 .parse()
-                .map_err(|e| format!("parent address: {e}"))?,
+                .map_err(|e| ProcessError::Setup(format!("parent address: {e}")))?,
         ),
         hosts: BTreeMap::new(),
     };
     for (h, a) in &dns.hosts {
         directory.hosts.insert(
             h.clone(),
-            a.parse::<SocketAddr>().map_err(|e| format!("{h}: {e}"))?,
+            a.parse::<SocketAddr>()
+                .map_err(|e| ProcessError::Setup(format!("{h}: {e}")))?,
         );
     }
-    let cfg = |directory: Directory| -> Result<Config, String> {
+    let cfg = |directory: Directory| -> Result<Config, ProcessError> {
         Ok(Config {
             clid: epp.clid.clone(),
             password: epp.password.clone(),
             epp: epp
                 .address
                 .parse()
-                .map_err(|e| format!("EPP address: {e}"))?,
+                .map_err(|e| ProcessError::Setup(format!("EPP address: {e}")))?,
             tls: Arc::new(tls.clone()),
             tld: tld.clone(),
-            fault: fault.as_deref().map(str::parse::<Fault>).transpose()?,
+            fault: fault
+                .as_deref()
+                .map(str::parse::<Fault>)
+                .transpose()
+                .map_err(ProcessError::Setup)?,
             directory,
             poll_interval: SignedDuration::from_secs(poll_interval.unwrap_or(1800) as i64),
         })
@@ -318,8 +358,7 @@ pub async fn run(own_dns: bool) -> Result<(), String> {
             SignedDuration::from_hours(21 * 24),
             1,
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         let addr = op.addr();
         let servers = spec
             .ns
@@ -346,7 +385,7 @@ pub async fn run(own_dns: bool) -> Result<(), String> {
                 let _ = clock.set(now);
                 let mut o = op.lock().await;
                 o.expire_foreign_keys(now);
-                o.publish(now).map(|_| ()).map_err(|e| e.to_string())
+                o.publish(now).map(|_| ()).map_err(ProcessError::from)
             }
         })
         .await
@@ -375,11 +414,11 @@ async fn serve<O, F, Fut>(
     mut reg: ReferenceRegistrar<O>,
     io: Arc<Mutex<Io>>,
     after: F,
-) -> Result<(), String>
+) -> Result<(), ProcessError>
 where
     O: OperatorApi,
     F: Fn(Timestamp) -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
+    Fut: std::future::Future<Output = Result<(), ProcessError>>,
 {
     let mut logged = 0;
     loop {
@@ -389,7 +428,10 @@ where
             ToRegistrar::RequestToken { id, now, domain } => (
                 match reg.request_token(&domain, now).await {
                     Ok(token) => FromRegistrar::Token { id, token },
-                    Err(message) => FromRegistrar::Error { id, message },
+                    Err(e) => FromRegistrar::Error {
+                        id,
+                        message: e.to_string(),
+                    },
                 },
                 Some(now),
             ),
@@ -401,7 +443,13 @@ where
                 records,
                 checks,
             } => {
-                reg.transfer_in(&domain, &token, records, checks, now);
+                reg.transfer_in(TransferRequest {
+                    domain,
+                    token,
+                    records,
+                    checks,
+                    now,
+                });
                 (FromRegistrar::Accepted { id }, Some(now))
             }
             ToRegistrar::Tick { id, now } => {

@@ -7,6 +7,7 @@
 //! the same `id`, and may before that send `log` lines and, if it uses the hosted operator,
 //! `operator` requests, which the harness answers with `operator_result`.
 
+use crate::world::operator::OperatorError;
 use std::collections::BTreeMap;
 
 use epp::secdns::KeyData;
@@ -78,13 +79,14 @@ impl From<&KeyData> for JsonKey {
 }
 
 impl TryFrom<&JsonKey> for KeyData {
-    type Error = String;
-    fn try_from(k: &JsonKey) -> Result<Self, String> {
+    type Error = OperatorError;
+    fn try_from(k: &JsonKey) -> Result<Self, OperatorError> {
         Ok(Self {
             flags: k.flags,
             protocol: k.protocol,
             alg: k.alg,
-            pub_key: epp::secdns::decode_base64(&k.pub_key).map_err(|e| e.to_string())?,
+            pub_key: epp::secdns::decode_base64(&k.pub_key)
+                .map_err(|e| OperatorError::BadKey(e.to_string()))?,
         })
     }
 }

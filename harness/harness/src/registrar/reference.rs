@@ -39,7 +39,9 @@ use hickory_proto::dnssec::PublicKey;
 use jiff::{SignedDuration, Timestamp};
 use mock_registry::client::EppClient;
 
-use super::{OperatorApi, TickReport};
+use super::{
+    BoxFuture, LocalOperator, OperatorApi, Registrar, RegistrarError, TickReport, TransferRequest,
+};
 use crate::dnsutil::{self, Directory};
 use crate::scenario::Fault;
 
@@ -139,17 +141,26 @@ fn after(t: Timestamp, secs: u32) -> Timestamp {
 
 impl<O: OperatorApi> ReferenceRegistrar<O> {
     /// Connects to the registry and logs in.
-    pub async fn connect(cfg: Config, op: O) -> Result<Self, String> {
+    pub async fn connect(cfg: Config, op: O) -> Result<Self, RegistrarError> {
         let mut epp = EppClient::connect(cfg.epp, cfg.tls.clone(), Duration::from_secs(30))
             .await
-            .map_err(|e| format!("{}: cannot connect to the registry: {e}", cfg.clid))?;
+            .map_err(|e| {
+                RegistrarError::Connect(format!(
+                    "{}: cannot connect to the registry: {e}",
+                    cfg.clid
+                ))
+            })?;
         epp.set_trid_prefix(&cfg.clid.to_ascii_uppercase());
         let r = epp
             .login(&cfg.clid, &cfg.password)
             .await
-            .map_err(|e| format!("{}: login: {e}", cfg.clid))?;
+            .map_err(|e| RegistrarError::Connect(format!("{}: login: {e}", cfg.clid)))?;
         if r.code() != ResultCode::Success {
-            return Err(format!("{}: login refused: {}", cfg.clid, r.code()));
+            return Err(RegistrarError::Connect(format!(
+                "{}: login refused: {}",
+                cfg.clid,
+                r.code()
+            )));
         }
         Ok(Self {
             cfg,
@@ -187,11 +198,8 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         &mut self,
         kind: CommandKind,
         ext: Vec<CommandExtension>,
-    ) -> Result<Response, String> {
-        self.epp
-            .command(kind, ext)
-            .await
-            .map_err(|e| format!("EPP: {e}"))
+    ) -> Result<Response, RegistrarError> {
+        Ok(self.epp.command(kind, ext).await?)
     }
 
     async fn cmd_ok(
@@ -199,7 +207,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         what: &str,
         kind: CommandKind,
         ext: Vec<CommandExtension>,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, RegistrarError> {
         let r = self.cmd(kind, ext).await?;
         if !r.code().is_success() {
             let detail = r
@@ -207,13 +215,21 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 .first()
                 .map(|d| format!(" [{}] {}", d.code, d.text))
                 .unwrap_or_default();
-            return Err(format!("{what} refused: {}{detail}", r.code()));
+            return Err(RegistrarError::EppRefused {
+                what: what.to_string(),
+                code: r.code(),
+                detail,
+            });
         }
         Ok(r)
     }
 
     /// The registrant asks for the transfer token: read it from the registry.
-    pub async fn request_token(&mut self, domain: &str, now: Timestamp) -> Result<String, String> {
+    pub async fn request_token(
+        &mut self,
+        domain: &str,
+        now: Timestamp,
+    ) -> Result<String, RegistrarError> {
         let r = self
             .cmd_ok(
                 "domain info",
@@ -226,32 +242,34 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             )
             .await?;
         let Some(ResData::DomainInfo(d)) = r.res_data else {
-            return Err("domain info without data".into());
+            return Err(RegistrarError::EppAnswer("domain info without data".into()));
         };
         let token = d
             .auth_info
             .and_then(|a| a.pw().map(str::to_string))
-            .ok_or("no token in domain info (not the sponsor?)")?;
+            .ok_or_else(|| {
+                RegistrarError::EppAnswer("no token in domain info (not the sponsor?)".into())
+            })?;
         self.note(now, format!("gave the registrant the token of {domain}"));
         Ok(token)
     }
 
     /// The registrant asks to move `domain` here with `token`; `records` is the zone content
     /// the registrant wants served, `checks` the names it cares about.
-    pub fn transfer_in(
-        &mut self,
-        domain: &str,
-        token: &str,
-        records: Vec<String>,
-        checks: Vec<(String, String)>,
-        now: Timestamp,
-    ) {
+    pub fn transfer_in(&mut self, request: TransferRequest) {
+        let TransferRequest {
+            domain,
+            token,
+            records,
+            checks,
+            now,
+        } = request;
         self.note(now, format!("registrant asks to move {domain} here"));
         self.gains.insert(
-            domain.to_string(),
+            domain.clone(),
             Gain {
-                domain: domain.to_string(),
-                token: token.to_string(),
+                domain,
+                token,
                 records,
                 checks,
                 step: Step::Start,
@@ -291,7 +309,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 && let Err(e) = self.advance(&mut g, now).await
             {
                 self.note(now, format!("{d}: giving up: {e}"));
-                g.step = Step::Failed(e);
+                g.step = Step::Failed(e.to_string());
                 self.abort(&g, now).await;
             }
             self.gains.insert(d, g);
@@ -320,12 +338,12 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
     }
 
     /// The gaining procedure: runs steps until one has to wait.
-    async fn advance(&mut self, g: &mut Gain, now: Timestamp) -> Result<(), String> {
+    async fn advance(&mut self, g: &mut Gain, now: Timestamp) -> Result<(), RegistrarError> {
         let parent = self
             .cfg
             .directory
             .parent
-            .ok_or("no parent server in the directory")?;
+            .ok_or_else(|| RegistrarError::gave_up("no parent server in the directory"))?;
         let poll = self.cfg.poll_interval;
         loop {
             match g.step.clone() {
@@ -353,10 +371,9 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         return Ok(());
                     }
                     if now.duration_since(since) > SignedDuration::from_hours(48) {
-                        return Err(
-                            "the losing operator did not publish the relayed key within 48 hours"
-                                .into(),
-                        );
+                        return Err(RegistrarError::gave_up(
+                            "the losing operator did not publish the relayed key within 48 hours",
+                        ));
                     }
                     g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
                     return Ok(());
@@ -395,7 +412,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         g.step = Step::SwitchNs;
                         continue;
                     }
-                    let ksk = g.my_ksk.clone().ok_or("no KSK")?;
+                    let ksk = g
+                        .my_ksk
+                        .clone()
+                        .ok_or_else(|| RegistrarError::gave_up("no KSK"))?;
                     if self.has(Fault::DsAsDsData) {
                         let ds = ds_data(&g.domain, &ksk)?;
                         self.cmd_ok(
@@ -425,7 +445,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     g.step = Step::AwaitDs;
                 }
                 Step::AwaitDs | Step::AwaitDsAfterMove => {
-                    let mine = g.my_ksk.clone().ok_or("no KSK")?;
+                    let mine = g
+                        .my_ksk
+                        .clone()
+                        .ok_or_else(|| RegistrarError::gave_up("no KSK"))?;
                     let (ds, ttl) = dnsutil::ds(parent, &g.domain).await?;
                     let published = ds_matches(&g.domain, &mine, &ds);
                     if !published {
@@ -584,7 +607,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     return Ok(());
                 }
                 Step::AddDsAfterMove => {
-                    let ksk = g.my_ksk.clone().ok_or("no KSK")?;
+                    let ksk = g
+                        .my_ksk
+                        .clone()
+                        .ok_or_else(|| RegistrarError::gave_up("no KSK"))?;
                     self.update_secdns(&g.domain, None, Some(vec![ksk])).await?;
                     self.note(now, format!("{}: added our DS after the move", g.domain));
                     g.step = Step::AwaitDsAfterMove;
@@ -611,7 +637,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         g: &mut Gain,
         now: Timestamp,
         parent: SocketAddr,
-    ) -> Result<(), String> {
+    ) -> Result<(), RegistrarError> {
         let r = self
             .cmd_ok(
                 "domain info with token",
@@ -624,10 +650,13 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             )
             .await?;
         let Some(ResData::DomainInfo(info)) = &r.res_data else {
-            return Err("domain info without data".into());
+            return Err(RegistrarError::EppAnswer("domain info without data".into()));
         };
         if info.cl_id == self.cfg.clid {
-            return Err(format!("{} is already ours", g.domain));
+            return Err(RegistrarError::GaveUp(format!(
+                "{} is already ours",
+                g.domain
+            )));
         }
         g.old_keys = r
             .extensions
@@ -651,9 +680,9 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         g.ttl_ns_parent = ns_ttl;
         g.ttl_ds = ds_ttl;
         let servers = self.cfg.directory.addrs(&g.losing_ns);
-        let first = *servers
-            .first()
-            .ok_or_else(|| format!("cannot reach any of {:?}", g.losing_ns))?;
+        let first = *servers.first().ok_or_else(|| {
+            RegistrarError::GaveUp(format!("cannot reach any of {:?}", g.losing_ns))
+        })?;
         let (losing_keys, ttl) = dnsutil::dnskeys(first, &g.domain).await?;
         g.ttl_dnskey_losing = ttl;
         g.losing_signed = !losing_keys.is_empty();
@@ -757,7 +786,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
     }
 
     /// Creates host objects for our name servers where the registry has none.
-    async fn ensure_hosts(&mut self, names: &[String]) -> Result<(), String> {
+    async fn ensure_hosts(&mut self, names: &[String]) -> Result<(), RegistrarError> {
         let r = self
             .cmd_ok(
                 "host check",
@@ -766,7 +795,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             )
             .await?;
         let Some(ResData::HostCheck(cd)) = r.res_data else {
-            return Err("host check without data".into());
+            return Err(RegistrarError::EppAnswer("host check without data".into()));
         };
         for c in cd.into_iter().filter(|c| c.avail) {
             self.cmd_ok(
@@ -809,7 +838,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         domain: &str,
         rem: Option<Remove>,
         add: Option<Vec<KeyData>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), RegistrarError> {
         self.cmd_ok(
             "secDNS update",
             CommandKind::Update(Update::Domain(bare_update(domain))),
@@ -828,14 +857,14 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
     }
 
     /// The losing side: reads and acknowledges poll messages.
-    async fn poll(&mut self, now: Timestamp) -> Result<(), String> {
+    async fn poll(&mut self, now: Timestamp) -> Result<(), RegistrarError> {
         for _ in 0..100 {
             let r = self.cmd(CommandKind::Poll(Poll::Req), Vec::new()).await?;
             if r.code() != ResultCode::SuccessAckToDequeue {
                 return Ok(());
             }
             let Some(q) = r.msg_q.clone() else {
-                return Err("1301 without msgQ".into());
+                return Err(RegistrarError::EppAnswer("1301 without msgQ".into()));
             };
             if self.processed.insert(q.id.clone()) {
                 self.handle_message(&r, now).await?;
@@ -853,7 +882,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         Ok(())
     }
 
-    async fn handle_message(&mut self, r: &Response, now: Timestamp) -> Result<(), String> {
+    async fn handle_message(&mut self, r: &Response, now: Timestamp) -> Result<(), RegistrarError> {
         match &r.res_data {
             Some(ResData::KeyRelay(k)) => {
                 if !self.op.hosts(&k.name).await? {
@@ -870,8 +899,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         Some(Expiry::Relative(x)) => Some(
                             k.cr_date
                                 .to_zoned(jiff::tz::TimeZone::UTC)
-                                .checked_add(x.to_span().map_err(|e| e.to_string())?)
-                                .map_err(|e| e.to_string())?
+                                .checked_add(
+                                    x.to_span()
+                                        .map_err(|e| RegistrarError::EppAnswer(e.to_string()))?,
+                                )
+                                .map_err(|e| RegistrarError::EppAnswer(e.to_string()))?
                                 .timestamp(),
                         ),
                     };
@@ -928,7 +960,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
     }
 
     /// Retires zones of domains that left, once the delegation moved and caches forgot us.
-    async fn retire(&mut self, now: Timestamp) -> Result<(), String> {
+    async fn retire(&mut self, now: Timestamp) -> Result<(), RegistrarError> {
         let Some(parent) = self.cfg.directory.parent else {
             return Ok(());
         };
@@ -970,6 +1002,56 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
     }
 }
 
+/// The in-process reference registrar on the hosted operator.
+impl Registrar for ReferenceRegistrar<LocalOperator> {
+    fn tick(&mut self, now: Timestamp) -> BoxFuture<'_, TickReport> {
+        Box::pin(Self::tick(self, now))
+    }
+
+    fn request_token<'a>(
+        &'a mut self,
+        domain: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<String, RegistrarError>> {
+        Box::pin(Self::request_token(self, domain, now))
+    }
+
+    fn transfer_in(
+        &mut self,
+        request: TransferRequest,
+    ) -> BoxFuture<'_, Result<(), RegistrarError>> {
+        Self::transfer_in(self, request);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn failure(&self) -> Option<&str> {
+        None
+    }
+
+    fn is_process(&self) -> bool {
+        false
+    }
+
+    fn transcript(&self, label: &str) -> Vec<(Timestamp, String)> {
+        let mut out: Vec<(Timestamp, String)> = self
+            .log()
+            .iter()
+            .map(|(t, l)| (*t, format!("[{label}] {l}")))
+            .collect();
+        for e in self.epp().transcript() {
+            // EPP frames carry no virtual time; they are listed after the log lines of the
+            // same run, in order.
+            let dir = if e.sent { "C" } else { "S" };
+            out.push((Timestamp::MAX, format!("[{label} EPP {dir}] {}", e.xml)));
+        }
+        out
+    }
+
+    fn shutdown(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
 fn bare_update(domain: &str) -> domain::Update {
     domain::Update {
         name: domain.into(),
@@ -979,9 +1061,9 @@ fn bare_update(domain: &str) -> domain::Update {
     }
 }
 
-fn ds_data(domain: &str, k: &KeyData) -> Result<DsData, String> {
+fn ds_data(domain: &str, k: &KeyData) -> Result<DsData, RegistrarError> {
     let ds = mock_registry::registry::keys::ds_for(domain, k)
-        .ok_or("cannot compute a DS for our KSK")?;
+        .ok_or_else(|| RegistrarError::gave_up("cannot compute a DS for our KSK"))?;
     Ok(DsData {
         key_tag: ds.key_tag(),
         alg: u8::from(ds.algorithm()),

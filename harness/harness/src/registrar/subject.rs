@@ -15,9 +15,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::Mutex;
 
-use super::TickReport;
 use super::protocol::{DnsChoice, FromRegistrar, JsonKey, OperatorOp, ToRegistrar};
-use crate::world::operator::{self, Operator};
+use super::{BoxFuture, Registrar, RegistrarError, TickReport, TransferRequest};
+use crate::world::operator::{self, Operator, OperatorError};
 
 /// How long the harness waits for any answer (wall clock): registrars do real EPP and DNS
 /// work on loopback, which takes milliseconds; this only bounds a hung process.
@@ -52,7 +52,7 @@ impl SubjectProcess {
         hello: ToRegistrar,
         operator: Arc<Mutex<Operator>>,
         timeout: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, RegistrarError> {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(command)
@@ -61,10 +61,13 @@ impl SubjectProcess {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| format!("registrar {label}: cannot start {command:?}: {e}"))?;
-        let stdin = child.stdin.take().ok_or("no stdin")?;
-        let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
-        let stderr_pipe = child.stderr.take().ok_or("no stderr")?;
+            .map_err(|e| {
+                RegistrarError::Process(format!("registrar {label}: cannot start {command:?}: {e}"))
+            })?;
+        let piped = |what: &str| RegistrarError::Process(format!("registrar {label}: no {what}"));
+        let stdin = child.stdin.take().ok_or_else(|| piped("stdin"))?;
+        let stdout = BufReader::new(child.stdout.take().ok_or_else(|| piped("stdout"))?).lines();
+        let stderr_pipe = child.stderr.take().ok_or_else(|| piped("stderr"))?;
         let stderr = Arc::new(StdMutex::new(Vec::new()));
         let sink = stderr.clone();
         tokio::spawn(async move {
@@ -95,7 +98,11 @@ impl SubjectProcess {
         };
         let now = match &hello {
             ToRegistrar::Hello { now, .. } => *now,
-            _ => return Err("start() needs a hello".into()),
+            _ => {
+                return Err(RegistrarError::Process(format!(
+                    "registrar {label}: the first message must be hello"
+                )));
+            }
         };
         match p.call(&hello, now).await {
             Ok(FromRegistrar::Ready { dns, next_wake, .. }) => {
@@ -118,7 +125,7 @@ impl SubjectProcess {
         &self.log
     }
 
-    fn fail(&mut self, why: String) -> String {
+    fn fail(&mut self, why: String) -> RegistrarError {
         let tail: Vec<String> = self
             .stderr
             .lock()
@@ -136,7 +143,7 @@ impl SubjectProcess {
         if self.failure.is_none() {
             self.failure = Some(msg.clone());
         }
-        msg
+        RegistrarError::Process(msg)
     }
 
     fn id(&mut self) -> u64 {
@@ -144,21 +151,22 @@ impl SubjectProcess {
         self.next_id
     }
 
-    async fn send(&mut self, msg: &ToRegistrar) -> Result<(), String> {
-        let mut line = serde_json::to_string(msg).map_err(|e| e.to_string())?;
+    async fn send(&mut self, msg: &ToRegistrar) -> std::io::Result<()> {
+        let mut line = serde_json::to_string(msg).map_err(std::io::Error::other)?;
         line.push('\n');
-        self.stdin
-            .write_all(line.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        self.stdin.flush().await.map_err(|e| e.to_string())
+        self.stdin.write_all(line.as_bytes()).await?;
+        self.stdin.flush().await
     }
 
     /// Sends a message and runs the exchange until its answer: log lines are kept, operator
     /// requests are carried out on the hosted operator.
-    async fn call(&mut self, msg: &ToRegistrar, now: Timestamp) -> Result<FromRegistrar, String> {
+    async fn call(
+        &mut self,
+        msg: &ToRegistrar,
+        now: Timestamp,
+    ) -> Result<FromRegistrar, RegistrarError> {
         if let Some(f) = &self.failure {
-            return Err(f.clone());
+            return Err(RegistrarError::Process(f.clone()));
         }
         self.now = now;
         let want = match msg {
@@ -167,7 +175,11 @@ impl SubjectProcess {
             | ToRegistrar::TransferIn { id, .. }
             | ToRegistrar::Tick { id, .. }
             | ToRegistrar::Shutdown { id } => *id,
-            ToRegistrar::OperatorResult { .. } => return Err("not a request".into()),
+            ToRegistrar::OperatorResult { .. } => {
+                return Err(RegistrarError::Process(
+                    "an operator result is not a request".into(),
+                ));
+            }
         };
         if let Err(e) = self.send(msg).await {
             return Err(self.fail(format!("cannot write to it ({e})")));
@@ -211,11 +223,13 @@ impl SubjectProcess {
                 }
                 FromRegistrar::Operator { id, op } => {
                     let result = self.operate(op, now).await;
-                    self.send(&result_message(id, result))
-                        .await
-                        .map_err(|e| format!("writing an operator result: {e}"))?;
+                    if let Err(e) = self.send(&result_message(id, result)).await {
+                        return Err(self.fail(format!("cannot write to it ({e})")));
+                    }
                 }
-                FromRegistrar::Error { id, message } if id == want => return Err(message),
+                FromRegistrar::Error { id, message } if id == want => {
+                    return Err(RegistrarError::Refused(message));
+                }
                 answer => {
                     let got = answer_id(&answer);
                     if got != Some(want) {
@@ -229,7 +243,11 @@ impl SubjectProcess {
         }
     }
 
-    async fn operate(&mut self, op: OperatorOp, now: Timestamp) -> Result<OperatorAnswer, String> {
+    async fn operate(
+        &mut self,
+        op: OperatorOp,
+        now: Timestamp,
+    ) -> Result<OperatorAnswer, OperatorError> {
         let mut o = self.operator.lock().await;
         let key = |k: &JsonKey| KeyData::try_from(k);
         self.log
@@ -241,8 +259,7 @@ impl SubjectProcess {
                 signed,
                 algorithm,
             } => {
-                o.create_zone(&domain, &records, signed, algorithm)
-                    .map_err(|e| e.to_string())?;
+                o.create_zone(&domain, &records, signed, algorithm)?;
                 OperatorAnswer::default()
             }
             OperatorOp::RemoveZone { domain } => {
@@ -254,18 +271,11 @@ impl SubjectProcess {
                 ..OperatorAnswer::default()
             },
             OperatorOp::Ksk { domain } => OperatorAnswer {
-                keys: vec![JsonKey::from(
-                    &o.ksk_key_data(&domain).map_err(|e| e.to_string())?,
-                )],
+                keys: vec![JsonKey::from(&o.ksk_key_data(&domain)?)],
                 ..OperatorAnswer::default()
             },
             OperatorOp::Zsks { domain } => OperatorAnswer {
-                keys: o
-                    .zsk_key_data(&domain)
-                    .map_err(|e| e.to_string())?
-                    .iter()
-                    .map(JsonKey::from)
-                    .collect(),
+                keys: o.zsk_key_data(&domain)?.iter().map(JsonKey::from).collect(),
                 ..OperatorAnswer::default()
             },
             OperatorOp::AddForeignKey {
@@ -274,14 +284,12 @@ impl SubjectProcess {
                 expires,
             } => {
                 let dnskey = operator::dnskey_of(&key(&k)?)?;
-                o.add_foreign_key(&domain, dnskey, expires)
-                    .map_err(|e| e.to_string())?;
+                o.add_foreign_key(&domain, dnskey, expires)?;
                 OperatorAnswer::default()
             }
             OperatorOp::RemoveForeignKey { domain, key: k } => {
                 let dnskey = operator::dnskey_of(&key(&k)?)?;
-                o.remove_foreign_key(&domain, &dnskey)
-                    .map_err(|e| e.to_string())?;
+                o.remove_foreign_key(&domain, &dnskey)?;
                 OperatorAnswer::default()
             }
             OperatorOp::ForeignKeys { domain } => {
@@ -296,7 +304,7 @@ impl SubjectProcess {
                 }
             }
             OperatorOp::SetSigned { domain, signed } => {
-                o.set_signed(&domain, signed).map_err(|e| e.to_string())?;
+                o.set_signed(&domain, signed)?;
                 OperatorAnswer::default()
             }
         })
@@ -331,7 +339,11 @@ impl SubjectProcess {
     }
 
     /// The registrant asks for a token.
-    pub async fn request_token(&mut self, domain: &str, now: Timestamp) -> Result<String, String> {
+    pub async fn request_token(
+        &mut self,
+        domain: &str,
+        now: Timestamp,
+    ) -> Result<String, RegistrarError> {
         let id = self.id();
         match self
             .call(
@@ -350,22 +362,16 @@ impl SubjectProcess {
     }
 
     /// The registrant asks to move a domain here.
-    pub async fn transfer_in(
-        &mut self,
-        domain: &str,
-        token: &str,
-        records: Vec<String>,
-        checks: Vec<(String, String)>,
-        now: Timestamp,
-    ) -> Result<(), String> {
+    pub async fn transfer_in(&mut self, request: TransferRequest) -> Result<(), RegistrarError> {
         let id = self.id();
+        let now = request.now;
         let msg = ToRegistrar::TransferIn {
             id,
             now,
-            domain: domain.into(),
-            token: token.into(),
-            records,
-            checks,
+            domain: request.domain,
+            token: request.token,
+            records: request.records,
+            checks: request.checks,
         };
         match self.call(&msg, now).await? {
             FromRegistrar::Accepted { .. } => Ok(()),
@@ -399,6 +405,45 @@ impl SubjectProcess {
     }
 }
 
+/// A registrar process: the subject, or a reference registrar run as a process.
+impl Registrar for SubjectProcess {
+    fn tick(&mut self, now: Timestamp) -> BoxFuture<'_, TickReport> {
+        Box::pin(Self::tick(self, now))
+    }
+
+    fn request_token<'a>(
+        &'a mut self,
+        domain: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<String, RegistrarError>> {
+        Box::pin(Self::request_token(self, domain, now))
+    }
+
+    fn transfer_in(
+        &mut self,
+        request: TransferRequest,
+    ) -> BoxFuture<'_, Result<(), RegistrarError>> {
+        Box::pin(Self::transfer_in(self, request))
+    }
+
+    fn failure(&self) -> Option<&str> {
+        Self::failure(self)
+    }
+
+    fn is_process(&self) -> bool {
+        true
+    }
+
+    fn transcript(&self, _label: &str) -> Vec<(Timestamp, String)> {
+        // Its log lines already carry its label.
+        self.log.clone()
+    }
+
+    fn shutdown(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(Self::shutdown(self))
+    }
+}
+
 #[derive(Debug, Default)]
 struct OperatorAnswer {
     keys: Vec<JsonKey>,
@@ -406,7 +451,7 @@ struct OperatorAnswer {
     hosted: Option<bool>,
 }
 
-fn result_message(id: String, r: Result<OperatorAnswer, String>) -> ToRegistrar {
+fn result_message(id: String, r: Result<OperatorAnswer, OperatorError>) -> ToRegistrar {
     match r {
         Ok(a) => ToRegistrar::OperatorResult {
             id,
@@ -419,7 +464,7 @@ fn result_message(id: String, r: Result<OperatorAnswer, String>) -> ToRegistrar 
         Err(e) => ToRegistrar::OperatorResult {
             id,
             ok: false,
-            error: Some(e),
+            error: Some(e.to_string()),
             keys: Vec::new(),
             expires: Vec::new(),
             hosted: None,

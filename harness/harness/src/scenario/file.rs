@@ -78,7 +78,7 @@ impl<'de> Deserialize<'de> for Dur {
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct File {
+pub(crate) struct File {
     /// Stable id, `[a-z0-9-]+`.
     pub id: Spanned<String>,
     /// One line for people.
@@ -110,7 +110,7 @@ pub struct File {
 /// `[world]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WorldFile {
+pub(crate) struct WorldFile {
     /// The TLD (default `nl`).
     pub tld: Option<String>,
     /// Virtual start time (RFC 3339).
@@ -129,7 +129,7 @@ pub struct WorldFile {
 /// `[world.ttl]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ParentTtlFile {
+pub(crate) struct ParentTtlFile {
     /// NS (and glue) of delegations.
     pub ns: Option<Dur>,
     /// DS RRsets.
@@ -153,7 +153,7 @@ pub enum PlayedBy {
 /// `[registrars.X]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RegistrarFile {
+pub(crate) struct RegistrarFile {
     /// Who plays it.
     pub played_by: PlayedBy,
     /// A deliberate mistake of the reference registrar.
@@ -171,7 +171,7 @@ pub struct RegistrarFile {
 /// `[registrars.X.operator]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OperatorFile {
+pub(crate) struct OperatorFile {
     /// DNSSEC algorithm: 8, 13 or 15.
     pub algorithm: Option<Spanned<u8>>,
     /// `ksk-zsk` or `csk`.
@@ -210,7 +210,7 @@ pub enum DenialKind {
 /// `nsec3 = { … }`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Nsec3File {
+pub(crate) struct Nsec3File {
     /// Extra iterations (RFC 9276: 0).
     pub iterations: Option<u16>,
     /// Salt in hex (RFC 9276: empty).
@@ -222,7 +222,7 @@ pub struct Nsec3File {
 /// `[registrars.X.operator.ttl]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OperatorTtlFile {
+pub(crate) struct OperatorTtlFile {
     /// DNSKEY RRset.
     pub dnskey: Option<Dur>,
     /// Apex NS.
@@ -236,7 +236,7 @@ pub struct OperatorTtlFile {
 /// `[[domains]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DomainFile {
+pub(crate) struct DomainFile {
     /// The name, e.g. `example.nl`.
     pub name: Spanned<String>,
     /// Registrar label of the sponsor.
@@ -254,7 +254,7 @@ pub struct DomainFile {
 /// enums, which loses spans, so errors in a step name the step's line.)
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "do", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum StepFile {
+pub(crate) enum StepFile {
     /// The registrant moves a domain to another registrar: it asks the sponsor for the
     /// token and gives it to the gaining registrar, which carries out the whole procedure.
     Transfer {
@@ -313,7 +313,7 @@ pub enum StepFile {
 /// `[expect]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectFile {
+pub(crate) struct ExpectFile {
     /// `secure` (default), `no-bogus` (an insecure window is acceptable) or `any`.
     pub chain: Option<Spanned<String>>,
     /// Check ids that must fail (a faulty variant must be caught by exactly these).

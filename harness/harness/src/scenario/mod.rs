@@ -9,12 +9,12 @@
 
 use std::path::{Path, PathBuf};
 
-pub mod file;
+mod file;
 pub mod plan;
 
 pub use plan::{
-    ChainExpectation, DomainSpec, Expect, Fault, OperatorFault, OperatorSpec, RegistrarSpec,
-    Scenario, ScenarioError, Step, World,
+    ChainExpectation, DenialKind, DomainSpec, Dur, Expect, Fault, KeyScheme, OperatorFault,
+    OperatorSpec, PlayedBy, RegistrarSpec, Scenario, ScenarioError, Step, WorldSpec,
 };
 
 /// Reads and checks one scenario file.

@@ -11,7 +11,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use toml::Spanned;
 
-use super::file::{self, DenialKind, Dur, KeyScheme, PlayedBy, StepFile};
+use super::file::{self, StepFile};
+pub use super::file::{DenialKind, Dur, KeyScheme, PlayedBy};
 use crate::checks::CheckId;
 
 /// A scenario error: where and what.
@@ -153,9 +154,10 @@ pub enum ChainExpectation {
     Any,
 }
 
-/// The world.
+/// The simulated world a scenario asks for: TLD, clock, TTLs at the parent, publication delay,
+/// signature validity.
 #[derive(Debug, Clone, Serialize)]
-pub struct World {
+pub struct WorldSpec {
     /// The TLD, without dots.
     pub tld: String,
     /// Virtual start.
@@ -335,7 +337,7 @@ pub struct Scenario {
     /// Part of the certification profile.
     pub certify: bool,
     /// World.
-    pub world: World,
+    pub world: WorldSpec,
     /// Registrars.
     pub registrars: Vec<RegistrarSpec>,
     /// Domains.
@@ -415,7 +417,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         .unwrap_or_else(|| defaults::TLD.into())
         .trim_matches('.')
         .to_ascii_lowercase();
-    let world = World {
+    let world = WorldSpec {
         tld: tld.clone(),
         start,
         seed: f.world.seed.unwrap_or(1),

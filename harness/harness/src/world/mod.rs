@@ -12,7 +12,7 @@ use epp::domain::{self, ContactType, DomainContact, NsList};
 use epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
 use epp::secdns::{DsOrKey, DsOrKeySet};
 use epp::{AuthInfo, host};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use mock_registry::pki::Pki;
 use mock_registry::publish::{PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor};
 use mock_registry::registry::{Policy, Registry, Services};
@@ -21,6 +21,7 @@ use tempfile::TempDir;
 use tokio::sync::Mutex;
 
 use crate::dnsutil::Directory;
+use crate::error::{Context, HarnessError};
 use crate::scenario::Scenario;
 
 pub mod operator;
@@ -59,11 +60,11 @@ pub struct World {
 /// Builds worlds.
 impl World {
     /// Starts everything a scenario needs and sets up its domains as they are at the start.
-    pub async fn build(scenario: Arc<Scenario>) -> Result<Self, String> {
+    pub async fn build(scenario: Arc<Scenario>) -> Result<Self, HarnessError> {
         let s = &scenario;
-        let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let dir = tempfile::tempdir().context("temporary directory")?;
         let clids: Vec<&str> = s.registrars.iter().map(|r| r.clid.as_str()).collect();
-        let pki = Pki::init(dir.path(), &clids).map_err(|e| format!("PKI: {e}"))?;
+        let pki = Pki::init(dir.path(), &clids).context("PKI")?;
         let clock = VirtualClock::new(s.world.start);
         let shared: SharedClock = Arc::new(clock.clone());
         let wall_now = Timestamp::now();
@@ -77,13 +78,12 @@ impl World {
             registry.add_registrar(r.clid().as_str(), r.password().expose());
         }
         let registry = Arc::new(StdMutex::new(registry));
-        let tls =
-            Arc::new(mock_registry::tls::server_config(&pki).map_err(|e| format!("TLS: {e}"))?);
+        let tls = Arc::new(mock_registry::tls::server_config(&pki).context("TLS")?);
         let epp = EppServer::start(loopback(), tls, registry.clone(), ServerConfig::default())
             .await
-            .map_err(|e| format!("EPP server: {e}"))?;
+            .context("EPP server")?;
 
-        let mut config = PublishConfig::new(&s.world.tld).map_err(|e| e.to_string())?;
+        let mut config = PublishConfig::new(&s.world.tld).context("publication")?;
         config.ttls = PublishTtls {
             ns: s.world.ttl_ns,
             ds: s.world.ttl_ds,
@@ -98,11 +98,11 @@ impl World {
         // The registry's own fixture keys: the same every run, and never an operator's (no
         // key may serve zones of different owners, or chains could validate by accident).
         let mut publisher = Publisher::new(config, PublishKeys::registry_fixtures(), s.world.start)
-            .map_err(|e| format!("publisher: {e}"))?;
-        let anchor = publisher.trust_anchor().map_err(|e| e.to_string())?;
+            .context("publisher")?;
+        let anchor = publisher.trust_anchor().context("trust anchor")?;
         let parent = DnsServer::start(loopback(), shared.clone(), DnsServerConfig::default())
             .await
-            .map_err(|e| format!("parent DNS server: {e}"))?;
+            .context("parent DNS server")?;
 
         let mut operators = Vec::new();
         let mut directory = Directory {
@@ -120,7 +120,7 @@ impl World {
                 s.world.seed,
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .with_context(|| format!("operator {}", r.label))?;
             for ns in op.ns_names() {
                 directory.hosts.insert(ns.clone(), op.addr());
             }
@@ -131,11 +131,12 @@ impl World {
         for (di, d) in s.domains.iter().enumerate() {
             let sponsor = &s.registrars[d.sponsor];
             let mut op = operators[d.sponsor].lock().await;
+            let setup = || format!("setting up {}", d.name);
             op.create_zone(&d.name, &d.records, d.signed, None)
-                .map_err(|e| e.to_string())?;
-            op.publish(s.world.start).map_err(|e| e.to_string())?;
+                .with_context(setup)?;
+            op.publish(s.world.start).with_context(setup)?;
             let ksk = if d.signed {
-                Some(op.ksk_key_data(&d.name).map_err(|e| e.to_string())?)
+                Some(op.ksk_key_data(&d.name).with_context(setup)?)
             } else {
                 None
             };
@@ -143,13 +144,13 @@ impl World {
             drop(op);
             let mut reg = registry
                 .lock()
-                .map_err(|_| "registry lock poisoned".to_string())?;
+                .map_err(|_| HarnessError::failed("registry lock poisoned"))?;
             setup_domain(&mut reg, &sponsor.clid, &d.name, &ns, ksk, di, s.world.seed)?;
         }
         {
             let reg = registry
                 .lock()
-                .map_err(|_| "registry lock poisoned".to_string())?;
+                .map_err(|_| HarnessError::failed("registry lock poisoned"))?;
             // The starting state is published at once, not after the delay.
             let back = s
                 .world
@@ -158,7 +159,7 @@ impl World {
                 .unwrap_or(s.world.start);
             publisher.observe(&reg, back);
         }
-        publisher.tick(s.world.start).map_err(|e| e.to_string())?;
+        publisher.tick(s.world.start).context("publication")?;
         for z in publisher.zones() {
             parent.set_zone(z);
         }
@@ -195,11 +196,11 @@ impl World {
     }
 
     /// A TLS client configuration for a registrar.
-    pub fn client_tls(&self, index: usize) -> Result<Arc<rustls::ClientConfig>, String> {
+    pub fn client_tls(&self, index: usize) -> Result<Arc<rustls::ClientConfig>, HarnessError> {
         let clid = &self.scenario.registrars[index].clid;
         mock_registry::tls::client_config(&self.pki, clid)
             .map(Arc::new)
-            .map_err(|e| e.to_string())
+            .with_context(|| format!("TLS client configuration of {clid}"))
     }
 
     /// A registrar's EPP password.
@@ -213,24 +214,24 @@ impl World {
 
     /// Publishes whatever is due at the clock's time on the parent server and at every
     /// operator; returns whether anything served changed.
-    pub async fn publish(&mut self) -> Result<bool, String> {
+    pub async fn publish(&mut self) -> Result<bool, HarnessError> {
         let now = clock::Clock::now(&self.clock);
         let mut changed = false;
         {
             let reg = self
                 .registry
                 .lock()
-                .map_err(|_| "registry lock poisoned".to_string())?;
+                .map_err(|_| HarnessError::failed("registry lock poisoned"))?;
             self.publisher.observe(&reg, now);
         }
-        for z in self.publisher.tick(now).map_err(|e| e.to_string())? {
+        for z in self.publisher.tick(now).context("publication")? {
             self.parent.set_zone(z);
             changed = true;
         }
         for op in &self.operators {
             let mut op = op.lock().await;
             op.expire_foreign_keys(now);
-            changed |= op.publish(now).map_err(|e| e.to_string())?;
+            changed |= op.publish(now).context("operator publication")?;
         }
         Ok(changed)
     }
@@ -259,7 +260,7 @@ fn setup_domain(
     ksk: Option<epp::secdns::KeyData>,
     index: usize,
     seed: u64,
-) -> Result<(), String> {
+) -> Result<(), HarnessError> {
     let mut run = |kind: CommandKind, extensions: Vec<CommandExtension>| {
         let r = reg.execute(
             clid,
@@ -273,11 +274,11 @@ fn setup_domain(
         if r.code().is_success() || r.code().code() == 2302 {
             Ok(r)
         } else {
-            Err(format!(
+            Err(HarnessError::failed(format!(
                 "setting up {name}: {} {:?}",
                 r.code(),
                 r.sidn_errors()
-            ))
+            )))
         }
     };
     let r = run(
@@ -304,7 +305,7 @@ fn setup_domain(
         Vec::new(),
     )?;
     let Some(ResData::ContactCreate(c)) = r.res_data else {
-        return Err("contact create returned no id".into());
+        return Err(HarnessError::failed("contact create returned no id"));
     };
     for h in ns {
         run(
@@ -346,6 +347,5 @@ fn setup_domain(
         })),
         extensions,
     )?;
-    let _ = SignedDuration::ZERO;
     Ok(())
 }

@@ -24,7 +24,7 @@ use hickory_proto::rr::Name;
 use hickory_proto::rr::rdata::SOA;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::scenario::file::{DenialKind, KeyScheme};
+use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{OperatorFault, OperatorSpec};
 
 /// Why an operator could not do something.
@@ -44,6 +44,12 @@ pub enum OperatorError {
     /// The server could not start.
     #[error("operator {0}: cannot start its server: {1}")]
     Server(String, std::io::Error),
+    /// A key given to it is not a DNSKEY.
+    #[error("{0}")]
+    BadKey(String),
+    /// An operator on the far side of the adapter protocol refused, or the exchange failed.
+    #[error("{0}")]
+    Remote(String),
 }
 
 /// A foreign key published in a zone, with the time it should go.
@@ -545,7 +551,7 @@ pub fn key_data(dnskey: &DNSKEY) -> KeyData {
 }
 
 /// The DNSKEY for EPP key data.
-pub fn dnskey_of(k: &KeyData) -> Result<DNSKEY, String> {
+pub fn dnskey_of(k: &KeyData) -> Result<DNSKEY, OperatorError> {
     keys::parse_dnskey(&format!(
         "{} {} {} {}",
         k.flags,
@@ -553,7 +559,7 @@ pub fn dnskey_of(k: &KeyData) -> Result<DNSKEY, String> {
         k.alg,
         k.pub_key_base64()
     ))
-    .map_err(|e| e.to_string())
+    .map_err(|e| OperatorError::BadKey(e.to_string()))
 }
 
 /// `www A 192.0.2.1` (relative, TTL optional) → `www.example.nl. 3600 A 192.0.2.1`.

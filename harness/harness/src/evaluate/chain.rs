@@ -1,0 +1,251 @@
+//! The chain-of-trust checks (design.md §3, layer 2): for each domain, every version every
+//! source served goes into a [`Timeline`], the TTL-aware cache model enumerates what any
+//! resolver could hold at every instant, and each non-secure band becomes a failed check with
+//! its witness.
+
+use std::collections::BTreeMap;
+
+use hickory_proto::rr::Name;
+use jiff::Timestamp;
+
+use super::{fail, pass};
+use crate::checks::CheckId;
+use crate::observe::{Observations, Source, Version};
+use crate::record::Record;
+use crate::report::CheckResult;
+use crate::scenario::{ChainExpectation, Scenario};
+use checker::cache::{self, Band, Breakage, CacheOptions};
+use checker::timeline::{Question, Source as TlSource, SourceId, Timeline, TimelineError};
+use checker::{Anchor, Mode, Response, Status, TrustAnchors};
+
+/// The chain checks and how many cache states were covered.
+#[derive(Debug, Default)]
+pub struct ChainResult {
+    /// The checks.
+    pub checks: Vec<CheckResult>,
+    /// Cache combinations covered.
+    pub combinations: u64,
+}
+
+fn fqdn(n: &str) -> String {
+    if n.ends_with('.') {
+        n.to_string()
+    } else {
+        format!("{n}.")
+    }
+}
+
+/// The check that fails for a kind of breakage the cache model found.
+fn check_of(breakage: Breakage) -> CheckId {
+    match breakage {
+        Breakage::Bogus => CheckId::ChainBogus,
+        Breakage::AlgorithmIncomplete => CheckId::AlgorithmCompleteness,
+        Breakage::Insecure => CheckId::InsecureWindow,
+        Breakage::LameDs => CheckId::LameDs,
+    }
+}
+
+/// Builds the timeline of one domain from what the observer recorded.
+pub fn timeline_for(
+    s: &Scenario,
+    observations: &Observations,
+    domain: &str,
+    end: Timestamp,
+) -> Result<Timeline, TimelineError> {
+    let name =
+        |n: &str| Name::from_ascii(fqdn(n)).map_err(|e| TimelineError::Path(format!("{n}: {e}")));
+    let tld = name(&s.world.tld)?;
+    let dom = name(domain)?;
+    let mut tl = Timeline::new([Name::root(), tld, dom.clone()])?;
+    let parent = tl.add_source(TlSource::parent("registry (root and TLD)"));
+    let mut ops: Vec<SourceId> = Vec::new();
+    for r in &s.registrars {
+        let hosts: Vec<Name> = r
+            .operator
+            .ns
+            .iter()
+            .filter_map(|h| Name::from_ascii(fqdn(h)).ok())
+            .collect();
+        ops.push(tl.add_source(TlSource::operator(format!("operator {}", r.label), hosts)));
+    }
+    let mut own: BTreeMap<Source, SourceId> = BTreeMap::new();
+    for (src, addr, hosts) in observations.own_servers() {
+        let i = src.registrar().unwrap_or_default();
+        let label = s.registrars.get(i).map_or("?", |r| r.label.as_str());
+        let hosts: Vec<Name> = hosts
+            .iter()
+            .filter_map(|h| Name::from_ascii(h).ok())
+            .collect();
+        own.insert(
+            src.clone(),
+            tl.add_source(TlSource::operator(
+                format!("registrar {label}'s own server {addr}"),
+                hosts,
+            )),
+        );
+    }
+    let id_of = |src: &Source| match src {
+        Source::Parent => parent,
+        Source::Operator(i) => ops[*i],
+        Source::Own(..) => own.get(src).copied().unwrap_or(parent),
+    };
+    // Versions in the order they were first served; a version that ended without a
+    // successor means the source stopped answering.
+    let mut versions: Vec<&Version> = observations
+        .versions()
+        .iter()
+        .filter(|v| relevant(&v.qname, domain, &s.world.tld))
+        .collect();
+    versions.sort_by_key(|v| v.from);
+    let mut events: Vec<(Timestamp, SourceId, Question, Response)> = Vec::new();
+    for v in &versions {
+        let qname = Name::from_ascii(&v.qname)
+            .map_err(|e| TimelineError::Path(format!("{}: {e}", v.qname)))?;
+        let q = Question::new(&qname, v.qtype);
+        events.push((
+            v.from,
+            id_of(&v.source),
+            q.clone(),
+            Response::from_message(&v.message, &qname, v.qtype),
+        ));
+        if let Some(until) = v.until {
+            let succeeded = versions.iter().any(|w| {
+                w.source == v.source && w.qname == v.qname && w.qtype == v.qtype && w.from == until
+            });
+            if !succeeded {
+                events.push((until, id_of(&v.source), q, Response::Unavailable));
+            }
+        }
+    }
+    events.sort_by_key(|e| e.0);
+    for (at, src, q, r) in events {
+        tl.observe(src, q, r, at)?;
+    }
+    tl.finish(end);
+    Ok(tl)
+}
+
+/// Whether an observed question belongs to `domain`'s chain: the path above it or a name in it.
+fn relevant(qname: &str, domain: &str, tld: &str) -> bool {
+    let d = fqdn(domain);
+    qname == "." || qname == fqdn(tld) || qname == d || qname.ends_with(&format!(".{d}"))
+}
+
+/// Evaluates the chain of trust of every domain over the whole run.
+pub fn chain(scenario: &Scenario, record: &Record) -> ChainResult {
+    let mut out = ChainResult::default();
+    if scenario.expect.chain == ChainExpectation::Any {
+        return out;
+    }
+    let start = scenario.world.start;
+    let end = record.end;
+    let mut anchors = TrustAnchors::new();
+    anchors.add(&Name::root(), Anchor::Dnskey(record.anchor.clone()));
+    let mut bogus = Vec::new();
+    let mut insecure = Vec::new();
+    let mut strict = Vec::new();
+    let mut lame = Vec::new();
+    for d in &scenario.domains {
+        let tl = match timeline_for(scenario, &record.observations, &d.name, end) {
+            Ok(t) => t,
+            Err(e) => {
+                out.checks.push(fail(
+                    CheckId::HarnessFault,
+                    format!("{}: cannot build the timeline: {e}", d.name),
+                    None,
+                    Vec::new(),
+                ));
+                continue;
+            }
+        };
+        let report = cache::check(&tl, &anchors, &CacheOptions::default());
+        out.combinations += report.stats.combinations;
+        let describe =
+            |band: &Band, mode: Mode, want: CheckId| -> Vec<(Timestamp, String, Vec<String>)> {
+                band.findings
+                    .iter()
+                    .filter(|f| f.breakage(mode).map(check_of) == Some(want))
+                    .map(|f| {
+                        let msg = format!(
+                            "{}: {} from {} to {} ({} {}): {}",
+                            d.name,
+                            f.status.as_str(),
+                            cache::offset(start, band.from),
+                            cache::offset(start, band.until),
+                            f.reason.code.as_str(),
+                            f.reason.zone,
+                            f.reason.detail
+                        );
+                        let mut evidence: Vec<String> = f
+                            .witness
+                            .describe(start)
+                            .lines()
+                            .map(str::to_string)
+                            .collect();
+                        evidence.push(format!(
+                            "{} cache state(s) in this band had this reason",
+                            f.occurrences
+                        ));
+                        (band.from, msg, evidence)
+                    })
+                    .collect()
+            };
+        for band in &report.lenient {
+            match band.status {
+                Status::Bogus => bogus.extend(describe(band, Mode::Lenient, CheckId::ChainBogus)),
+                Status::Insecure => {
+                    insecure.extend(describe(band, Mode::Lenient, CheckId::InsecureWindow))
+                }
+                _ => {}
+            }
+            lame.extend(describe(band, Mode::Lenient, CheckId::LameDs));
+        }
+        for band in &report.strict {
+            if band.status == Status::Bogus {
+                strict.extend(describe(band, Mode::Strict, CheckId::AlgorithmCompleteness));
+            }
+        }
+    }
+    let mut emit =
+        |check: CheckId, found: Vec<(Timestamp, String, Vec<String>)>, ok: &str, counts: bool| {
+            match found.first() {
+                Some((at, msg, ev)) if counts => {
+                    let mut evidence = ev.clone();
+                    for (_, m, _) in found.iter().skip(1).take(4) {
+                        evidence.push(format!("also: {m}"));
+                    }
+                    out.checks
+                        .push(fail(check, msg.clone(), Some(*at), evidence));
+                }
+                Some((_, msg, _)) => out
+                    .checks
+                    .push(pass(check, format!("accepted by the scenario: {msg}"))),
+                None => out.checks.push(pass(check, ok.to_string())),
+            }
+        };
+    emit(
+        CheckId::ChainBogus,
+        bogus,
+        "no cache state any resolver could hold validates as bogus",
+        true,
+    );
+    emit(
+        CheckId::InsecureWindow,
+        insecure,
+        "the domain stayed secure for every cache state",
+        scenario.expect.chain == ChainExpectation::Secure,
+    );
+    emit(
+        CheckId::AlgorithmCompleteness,
+        strict,
+        "strict validators (RFC 4035 §2.2) agree",
+        true,
+    );
+    emit(
+        CheckId::LameDs,
+        lame,
+        "every DS matched a published key",
+        true,
+    );
+    out
+}
