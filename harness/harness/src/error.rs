@@ -15,7 +15,6 @@
 
 use std::error::Error as StdError;
 
-use crate::world::operator::OperatorError;
 
 /// The harness itself failed. See the module documentation.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +70,31 @@ impl<T, E: StdError + Send + Sync + 'static> Context<T> for Result<T, E> {
             source: Box::new(e),
         })
     }
+}
+
+/// Why an operator could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// The zone is not hosted here.
+    #[error("operator {0} does not host {1}")]
+    NoZone(String, String),
+    /// Keys, zone data or signing failed.
+    #[error("operator {operator}: {what}")]
+    Dns {
+        /// Which operator.
+        operator: String,
+        /// What failed.
+        what: String,
+    },
+    /// The server could not start.
+    #[error("operator {0}: cannot start its server: {1}")]
+    Server(String, std::io::Error),
+    /// A key given to it is not a DNSKEY.
+    #[error("{0}")]
+    BadKey(String),
+    /// An operator on the far side of the adapter protocol refused, or the exchange failed.
+    #[error("{0}")]
+    Remote(String),
 }
 
 /// A DNS question a registrar or the harness needed could not be answered.

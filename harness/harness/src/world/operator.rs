@@ -27,30 +27,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{OperatorFault, OperatorSpec};
 
-/// Why an operator could not do something.
-#[derive(Debug, thiserror::Error)]
-pub enum OperatorError {
-    /// The zone is not hosted here.
-    #[error("operator {0} does not host {1}")]
-    NoZone(String, String),
-    /// Keys, zone data or signing failed.
-    #[error("operator {operator}: {what}")]
-    Dns {
-        /// Which operator.
-        operator: String,
-        /// What failed.
-        what: String,
-    },
-    /// The server could not start.
-    #[error("operator {0}: cannot start its server: {1}")]
-    Server(String, std::io::Error),
-    /// A key given to it is not a DNSKEY.
-    #[error("{0}")]
-    BadKey(String),
-    /// An operator on the far side of the adapter protocol refused, or the exchange failed.
-    #[error("{0}")]
-    Remote(String),
-}
+pub use crate::error::OperatorError;
 
 /// A foreign key published in a zone, with the time it should go.
 #[derive(Debug, Clone)]
