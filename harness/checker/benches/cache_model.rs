@@ -2,7 +2,7 @@
 //! (protocol-notes §5.2) recorded into a timeline, then every cache state enumerated and
 //! validated by the cache model.
 //!
-//! Run with `cargo bench -p harness --bench checker`. Environment knobs: `REPEAT` (runs of the
+//! Run with `cargo bench -p checker --bench cache_model`. Environment knobs: `REPEAT` (runs of the
 //! model per configuration, default 10), `ALGORITHMS` (comma list of `rsa`, `ecdsa`, `ed25519`;
 //! default all three).
 //!

@@ -15,7 +15,6 @@
 
 use std::error::Error as StdError;
 
-
 /// The harness itself failed. See the module documentation.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {

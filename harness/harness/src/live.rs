@@ -13,7 +13,7 @@
 //!
 //! Any disagreement is a failed `DNSSEC-LIVE-MISMATCH` with both verdicts, the routes and
 //! the chain as evidence, never hidden, unless it is listed in the checked-in
-//! `harness/known-divergences.toml` ([`known`]) with its cause: then it is reported as a known
+//! `harness/harness/known-divergences.toml` ([`known`]) with its cause: then it is reported as a known
 //! divergence (an informational result), still with the cause.
 //!
 //! # Layout
@@ -271,7 +271,7 @@ impl LiveCheck {
                 live.status.as_str(),
             ) {
                 let message = format!(
-                    "known divergence (harness/known-divergences.toml): {qname} {qtype}: \
+                    "known divergence (harness/harness/known-divergences.toml): {qname} {qtype}: \
                      {HICKORY} says {}, the harness's validator {}: {}",
                     live.status.as_str(),
                     pure_status,

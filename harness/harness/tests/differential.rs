@@ -2,7 +2,7 @@
 //! (`checker::corpus`) is served over real DNS on loopback and judged by four real
 //! validators, hickory-resolver, `unbound-host`, `delv` and `drill`; each must reach the pure
 //! validator's verdict, or the divergence must be listed with its cause in the checked-in
-//! `harness/known-divergences.toml`. The test fails on a divergence not listed, and on a listed
+//! `harness/harness/known-divergences.toml`. The test fails on a divergence not listed, and on a listed
 //! one that no longer diverges (so the list stays honest).
 //!
 //! # How the cases are served
@@ -421,14 +421,14 @@ async fn real_validators_agree_with_the_pure_validator_on_the_corpus() {
     }
     assert!(
         unexplained.is_empty(),
-        "{} divergence(s) not in harness/known-divergences.toml (fix them or list them with \
+        "{} divergence(s) not in harness/harness/known-divergences.toml (fix them or list them with \
          their cause):\n{}",
         unexplained.len(),
         unexplained.join("\n")
     );
     assert!(
         stale.is_empty(),
-        "stale entries in harness/known-divergences.toml:\n{}",
+        "stale entries in harness/harness/known-divergences.toml:\n{}",
         stale.join("\n")
     );
 }

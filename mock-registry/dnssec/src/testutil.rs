@@ -23,14 +23,17 @@ use super::signed::{Lookup, NodeKind, SignedRrset, SignedZone};
 use super::zone::{Delegation, Zone};
 use super::{DsDigest, ZoneKey};
 
+/// A name from text (panics on a bad one).
 pub fn n(s: &str) -> Name {
     Name::from_str(s).unwrap()
 }
 
+/// An instant from RFC 3339 text (panics on a bad one).
 pub fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
+/// A SOA for `origin` with `ns1` and `hostmaster` under it, serial 1, minimum 300.
 pub fn soa(origin: &Name) -> SOA {
     SOA::new(
         origin.prepend_label("ns1").unwrap(),

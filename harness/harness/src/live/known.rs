@@ -2,10 +2,10 @@
 //! understood and written down (design.md §3: "every disagreement is either fixed or written
 //! down with its cause").
 //!
-//! The list is the checked-in file `harness/known-divergences.toml`, compiled into the harness.
+//! The list is the checked-in file `harness/harness/known-divergences.toml`, compiled into the harness.
 //! Each entry names the validator, what the pure validator says (`expected`), what the real
 //! one says (`observed`) and the `cause`. An entry with `cases` is about those cases of the
-//! generated corpus (the differential test, `harness/tests/differential.rs`, fails on a
+//! generated corpus (the differential test, `harness/harness/tests/differential.rs`, fails on a
 //! divergence not listed and on a listed one that no longer diverges). An entry without
 //! `cases` applies to the live check and matches by validator, question type (if given) and the
 //! two verdicts; the live check reports such a disagreement as a known divergence instead of a
@@ -70,7 +70,7 @@ impl KnownDivergences {
     /// If the checked-in file is malformed (its tests keep it well-formed).
     pub fn builtin() -> Self {
         Self::parse(BUILTIN)
-            .unwrap_or_else(|e| panic!("harness/known-divergences.toml is malformed: {e}"))
+            .unwrap_or_else(|e| panic!("harness/harness/known-divergences.toml is malformed: {e}"))
     }
 
     /// Parses and checks a list: known validators and verdict words, a cause for every entry,
