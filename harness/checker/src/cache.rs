@@ -43,19 +43,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use hickory_proto::rr::{Name, RData, RecordType};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
+use super::holding::{FOREVER, Hold, OperatorReach, Secs, operator_reach, secs, ts};
+pub use super::holding::{Provenance, after, offset};
+use super::reach::{ReachBand, reachability};
 use super::timeline::{Question, Reach, Served, SourceId, Timeline, VersionId};
 use super::validate::{
     Mode, Reason, ReasonCode, Status, Step, TrustAnchors, Validation, Validator,
 };
 use super::view::{Response, ZoneView};
-
-/// Seconds since the epoch.
-type Secs = i64;
-
-/// "Forever": later than any analysis end, with room to add TTLs.
-const FOREVER: Secs = i64::MAX / 4;
 
 /// Knobs of the model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +67,75 @@ pub struct CacheOptions {
     pub questions: Option<Vec<Question>>,
     /// Cap how long an item is held at its latest RRSIG expiration (RFC 4035 §5.3.3).
     pub cap_ttl_at_signature_expiry: bool,
+    /// The content every answer to a question must carry (the registrant's data), for the
+    /// content check; questions without an entry are not checked for content.
+    pub expected: BTreeMap<Question, Expected>,
+}
+
+/// What every answer to a question must say, TTLs aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// This RRset (in any order): the registrant's records of that name and type, or the
+    /// CNAME at the name.
+    Records(Vec<RData>),
+    /// A proper denial (NXDOMAIN or NODATA): the registrant has nothing there.
+    Denied,
+}
+
+impl Expected {
+    /// Whether `response` carries what is expected. No answer at all is not a content
+    /// question (reachability judges that).
+    pub fn holds_for(&self, response: &Response) -> bool {
+        match (self, response) {
+            (_, Response::Unavailable) => true,
+            (Self::Denied, Response::NoData(_) | Response::NxDomain(_)) => true,
+            (Self::Records(want), Response::Positive(set)) => {
+                let mut want: Vec<String> = want.iter().map(ToString::to_string).collect();
+                let mut got: Vec<String> = set.rdata().map(ToString::to_string).collect();
+                want.sort();
+                got.sort();
+                want == got
+            }
+            _ => false,
+        }
+    }
+
+    /// It in words, e.g. `A 192.0.2.1` or `a denial`.
+    pub fn describe(&self, rtype: RecordType) -> String {
+        match self {
+            Self::Denied => "a denial (NXDOMAIN or NODATA)".to_string(),
+            Self::Records(r) => {
+                let mut items: Vec<String> = r
+                    .iter()
+                    .map(|d| format!("{} {d}", d.record_type()))
+                    .collect();
+                items.sort();
+                if items.is_empty() {
+                    format!("{rtype} (none)")
+                } else {
+                    items.join(", ")
+                }
+            }
+        }
+    }
+}
+
+/// A stretch of time during which some resolver could get an answer that is not the
+/// registrant's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentBand {
+    /// The question.
+    pub question: Question,
+    /// Start (inclusive).
+    pub from: Timestamp,
+    /// End (exclusive).
+    pub until: Timestamp,
+    /// What every answer must carry, in words.
+    pub expected: String,
+    /// The first wrong answer that could be held, with where it came from.
+    pub witness: Witness,
+    /// How many distinct wrong answers were holdable in the band.
+    pub versions: usize,
 }
 
 /// The part an item plays in a combination.
@@ -91,24 +157,6 @@ impl fmt::Display for Role {
             Self::Answer(q) => write!(f, "answer to {q}"),
         }
     }
-}
-
-/// Where a held item came from, and when fetching it makes it holdable at the witness's time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Provenance {
-    /// The source.
-    pub source: SourceId,
-    /// The source's name.
-    pub source_name: String,
-    /// The stretch during which the source served it.
-    pub served: Served,
-    /// A fetch between `fetched_from` and `fetched_until` (while the source served it and was
-    /// reachable, and not after the witness's time)…
-    pub fetched_from: Timestamp,
-    /// …end of that window.
-    pub fetched_until: Timestamp,
-    /// …lets a resolver hold it until this instant (exclusive).
-    pub held_until: Timestamp,
 }
 
 /// One item of a witness combination.
@@ -170,28 +218,6 @@ impl Witness {
     }
 }
 
-/// `+26h`, `+1h30m`, `-5m`: an instant relative to an origin.
-pub fn offset(origin: Timestamp, t: Timestamp) -> String {
-    let secs = t.as_second() - origin.as_second();
-    let sign = if secs < 0 { "-" } else { "+" };
-    let s = secs.unsigned_abs();
-    let (d, h, m, sec) = (s / 86400, (s % 86400) / 3600, (s % 3600) / 60, s % 60);
-    let mut out = sign.to_string();
-    if d > 0 {
-        out.push_str(&format!("{d}d"));
-    }
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    if sec > 0 || s == 0 {
-        out.push_str(&format!("{sec}s"));
-    }
-    out
-}
-
 /// A reason found in a band, with one witness.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -220,6 +246,9 @@ pub enum Breakage {
     Insecure,
     /// A DS matches no published key (a warning: normal during a double-DS rollover).
     LameDs,
+    /// The items needed to validate are missing: a resolver cannot get them, so it cannot
+    /// answer (a state with nothing to validate is not secure).
+    Unresolvable,
 }
 
 impl Finding {
@@ -234,7 +263,8 @@ impl Finding {
             }
             (Status::Bogus, _, _) => Some(Breakage::Bogus),
             (Status::Insecure, _, _) => Some(Breakage::Insecure),
-            _ => None,
+            (Status::Indeterminate, _, _) => Some(Breakage::Unresolvable),
+            (Status::Secure, _, _) => None,
         }
     }
 }
@@ -311,6 +341,10 @@ pub struct Report {
     pub lenient: Vec<Band>,
     /// The same, strict.
     pub strict: Vec<Band>,
+    /// Whether every resolver state could reach an answering server (worst over NS sets).
+    pub reachability: Vec<ReachBand>,
+    /// Answers that did not carry the registrant's data, per question.
+    pub content: Vec<ContentBand>,
     /// Counters.
     pub stats: CacheStats,
 }
@@ -382,55 +416,7 @@ impl fmt::Display for Report {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Intervals
-
-/// Half-open intervals `[a, b)`, sorted and disjoint.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Intervals(Vec<(Secs, Secs)>);
-
-impl Intervals {
-    fn from_vec(mut v: Vec<(Secs, Secs)>) -> Self {
-        v.retain(|(a, b)| a < b);
-        v.sort_unstable();
-        let mut out: Vec<(Secs, Secs)> = Vec::with_capacity(v.len());
-        for (a, b) in v {
-            match out.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => out.push((a, b)),
-            }
-        }
-        Self(out)
-    }
-
-    fn intersect(&self, a: Secs, b: Secs) -> Vec<(Secs, Secs)> {
-        self.0
-            .iter()
-            .map(|&(x, y)| (x.max(a), y.min(b)))
-            .filter(|(x, y)| x < y)
-            .collect()
-    }
-}
-
-fn secs(t: Timestamp) -> Secs {
-    t.as_second()
-}
-
-fn ts(s: Secs) -> Timestamp {
-    Timestamp::from_second(s.clamp(Timestamp::MIN.as_second(), Timestamp::MAX.as_second()))
-        .expect("invariant: clamped into jiff's range")
-}
-
-// ---------------------------------------------------------------------------------------------
 // The model
-
-/// One way to hold a version.
-#[derive(Debug, Clone)]
-struct Hold {
-    source: SourceId,
-    served: Served,
-    fetch: (Secs, Secs),
-    hold: (Secs, Secs),
-}
 
 #[derive(Debug)]
 struct RoleData {
@@ -510,6 +496,8 @@ impl InstantResult {
 
 struct Model<'t> {
     timeline: &'t Timeline,
+    /// How resolvers reach the operators, and the NS RRsets they could hold.
+    operators: OperatorReach,
     roles: Vec<RoleData>,
     dnskey_role: Vec<usize>,
     ds_role: Vec<Option<usize>>,
@@ -521,19 +509,6 @@ struct Model<'t> {
 pub fn check(timeline: &Timeline, anchors: &TrustAnchors, options: &CacheOptions) -> Report {
     let model = Model::build(timeline, options);
     model.run(anchors, options)
-}
-
-fn ns_hosts(response: &Response) -> BTreeSet<Name> {
-    match response {
-        Response::Positive(set) if set.record_type() == RecordType::NS => set
-            .rdata()
-            .filter_map(|r| match r {
-                RData::NS(ns) => Some(ns.0.to_lowercase()),
-                _ => None,
-            })
-            .collect(),
-        _ => BTreeSet::new(),
-    }
 }
 
 /// The instant after which nothing in the response validates any more (the earliest, over its
@@ -564,70 +539,8 @@ impl<'t> Model<'t> {
         let end_of = |s: &Served| s.until.map_or(FOREVER, secs);
 
         // Reach of the operators: parent NS, then child-side NS fetched through it.
-        let ns_q = Question::new(&domain, RecordType::NS);
-        let operators: Vec<(SourceId, BTreeSet<Name>)> = timeline
-            .sources()
-            .filter(|(_, s)| s.reach == Reach::ViaNs)
-            .map(|(id, s)| (id, s.hosts.iter().cloned().collect()))
-            .collect();
-        let listed = |hosts: &BTreeSet<Name>| -> Vec<SourceId> {
-            operators
-                .iter()
-                .filter(|(_, h)| !h.is_disjoint(hosts))
-                .map(|(id, _)| *id)
-                .collect()
-        };
-        let mut via_parent: BTreeMap<SourceId, Vec<(Secs, Secs)>> = BTreeMap::new();
-        for (src, q, served) in timeline.entries() {
-            if *q != ns_q || !always(src) {
-                continue;
-            }
-            for s in served {
-                let response = timeline.version(s.version);
-                let Some(ttl) = response.cache_ttl() else {
-                    continue;
-                };
-                let window = (
-                    secs(s.first_seen),
-                    end_of(s).saturating_add(Secs::from(ttl)),
-                );
-                for op in listed(&ns_hosts(response)) {
-                    via_parent.entry(op).or_default().push(window);
-                }
-            }
-        }
-        let via_parent: BTreeMap<SourceId, Intervals> = via_parent
-            .into_iter()
-            .map(|(k, v)| (k, Intervals::from_vec(v)))
-            .collect();
-        let mut reach: BTreeMap<SourceId, Vec<(Secs, Secs)>> =
-            via_parent.iter().map(|(k, v)| (*k, v.0.clone())).collect();
-        for (src, q, served) in timeline.entries() {
-            if *q != ns_q || always(src) {
-                continue;
-            }
-            let Some(parent_reach) = via_parent.get(&src) else {
-                continue;
-            };
-            for s in served {
-                let response = timeline.version(s.version);
-                let Some(ttl) = response.cache_ttl() else {
-                    continue;
-                };
-                for (a, b) in parent_reach.intersect(secs(s.first_seen), end_of(s)) {
-                    for op in listed(&ns_hosts(response)) {
-                        reach
-                            .entry(op)
-                            .or_default()
-                            .push((a, b.saturating_add(Secs::from(ttl))));
-                    }
-                }
-            }
-        }
-        let reach: BTreeMap<SourceId, Intervals> = reach
-            .into_iter()
-            .map(|(k, v)| (k, Intervals::from_vec(v)))
-            .collect();
+        let operators = operator_reach(timeline);
+        let reach = &operators.reach;
 
         // Roles.
         let mut roles: Vec<RoleData> = Vec::new();
@@ -717,6 +630,7 @@ impl<'t> Model<'t> {
         }
         Self {
             timeline,
+            operators,
             roles,
             dnskey_role,
             ds_role,
@@ -980,8 +894,57 @@ impl<'t> Model<'t> {
                 .collect(),
             lenient: lenient.bands,
             strict: strict.bands,
+            reachability: reachability(self.timeline, &self.operators, from, until),
+            content: self.content(options, from, until),
             stats,
         }
+    }
+
+    /// The content check: every answer version a resolver could hold for a question with an
+    /// expectation must carry it; each wrong one, over the time it was holdable, makes a band.
+    fn content(&self, options: &CacheOptions, from: Secs, until: Secs) -> Vec<ContentBand> {
+        let mut out = Vec::new();
+        for (qi, q) in self.questions.iter().enumerate() {
+            let Some(expected) = options.expected.get(q) else {
+                continue;
+            };
+            let r = self.answer_role[qi];
+            // (start, end, version) of every wrong answer's holdable stretch.
+            let mut wrong: Vec<(Secs, Secs, VersionId)> = Vec::new();
+            for (v, holds) in &self.roles[r].versions {
+                if expected.holds_for(self.timeline.version(*v)) {
+                    continue;
+                }
+                for h in holds {
+                    let (a, b) = (h.hold.0.max(from), h.hold.1.min(until));
+                    if a < b {
+                        wrong.push((a, b, *v));
+                    }
+                }
+            }
+            wrong.sort();
+            let mut bands: Vec<(Secs, Secs, VersionId, BTreeSet<VersionId>)> = Vec::new();
+            for (a, b, v) in wrong {
+                match bands.last_mut() {
+                    Some(last) if a <= last.1 => {
+                        last.1 = last.1.max(b);
+                        last.3.insert(v);
+                    }
+                    _ => bands.push((a, b, v, BTreeSet::from([v]))),
+                }
+            }
+            for (a, b, v, versions) in bands {
+                out.push(ContentBand {
+                    question: q.clone(),
+                    from: ts(a),
+                    until: ts(b),
+                    expected: expected.describe(q.rtype),
+                    witness: self.witness(a, &[(r, v)]),
+                    versions: versions.len(),
+                });
+            }
+        }
+        out
     }
 
     /// Folds one combination's validation into the instant's results (both modes).
@@ -1019,12 +982,6 @@ impl<'t> Model<'t> {
             }
         }
     }
-}
-
-/// `t` plus `seconds` (for tests and benchmarks that script timelines).
-pub fn after(t: Timestamp, seconds: i64) -> Timestamp {
-    t.saturating_add(SignedDuration::from_secs(seconds))
-        .expect("invariant: scripted times are far from jiff's limits")
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub mod cache;
 #[cfg(any(test, feature = "test-support"))]
 pub mod corpus;
 mod denial;
+mod holding;
+pub mod reach;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testbed;
 pub mod timeline;
@@ -43,10 +45,11 @@ pub mod validate;
 pub mod view;
 
 pub use cache::{
-    Band, Breakage, CacheOptions, CacheStats, Finding, Provenance, QuestionReport, Report, Role,
-    Witness, WitnessItem, check,
+    Band, Breakage, CacheOptions, CacheStats, ContentBand, Expected, Finding, Provenance,
+    QuestionReport, Report, Role, Witness, WitnessItem, check,
 };
 pub use denial::DenialFault;
+pub use reach::{HostState, ReachBand, ReachFinding, ReachWitness, Reachability};
 pub use timeline::{
     Question, Questions, Reach, Served, Source, SourceId, Timeline, TimelineError, VersionId,
 };

@@ -5,10 +5,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// How bad a failed check is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// For information.
@@ -34,8 +34,8 @@ impl fmt::Display for Severity {
 
 macro_rules! checks {
     ($($variant:ident = $id:literal, $sev:ident, $title:literal;)+) => {
-        /// A check.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        /// A check. Serialised as its stable id (`DNSSEC-CHAIN-BOGUS`), never by variant name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum CheckId { $(#[doc = $title] $variant,)+ }
 
         impl CheckId {
@@ -76,6 +76,12 @@ macro_rules! checks {
 checks! {
     ChainBogus = "DNSSEC-CHAIN-BOGUS", Critical,
         "No resolver can hold a combination of cached data that validates as bogus";
+    Unreachable = "DNS-UNREACHABLE", Critical,
+        "Every resolver state reaches a name server that answers authoritatively for the domain, and has what it needs to validate";
+    LameDelegation = "DNS-LAME-DELEGATION", Warning,
+        "Every name server of every NS set a resolver could hold answers for the domain";
+    ContentChanged = "CONTENT-CHANGED", Error,
+        "Every answer a resolver could get for a checked name carries the registrant's data (TTLs aside), or a proper denial where the registrant has none";
     InsecureWindow = "DNSSEC-INSECURE-WINDOW", Error,
         "The domain never becomes insecure (provably unsigned) during the procedure";
     AlgorithmCompleteness = "DNSSEC-ALGORITHM-COMPLETENESS", Error,
@@ -106,6 +112,19 @@ checks! {
         "The harness itself worked (servers started, observations made)";
 }
 
+impl Serialize for CheckId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(d)?;
+        id.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for CheckId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
@@ -124,5 +143,16 @@ mod tests {
             assert_eq!(c.id().parse::<CheckId>().unwrap(), *c);
         }
         assert!("DNSSEC-CHAIN-BOGU".parse::<CheckId>().is_err());
+    }
+
+    #[test]
+    fn reports_name_checks_by_their_stable_ids() {
+        assert_eq!(
+            serde_json::to_string(&CheckId::ChainBogus).unwrap(),
+            "\"DNSSEC-CHAIN-BOGUS\""
+        );
+        let back: CheckId = serde_json::from_str("\"CONTENT-CHANGED\"").unwrap();
+        assert_eq!(back, CheckId::ContentChanged);
+        assert!(serde_json::from_str::<CheckId>("\"ChainBogus\"").is_err());
     }
 }

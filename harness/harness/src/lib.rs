@@ -11,6 +11,7 @@ pub mod live;
 pub mod lookup;
 pub mod observe;
 pub mod record;
+pub mod records;
 pub mod registrar;
 pub mod report;
 pub mod runner;

@@ -12,11 +12,12 @@ use super::{fail, pass};
 use crate::checks::CheckId;
 use crate::observe::{Observations, Source, Version};
 use crate::record::Record;
+use crate::records;
 use crate::report::CheckResult;
 use crate::scenario::{ChainExpectation, Scenario};
 use checker::cache::{self, Band, Breakage, CacheOptions};
 use checker::timeline::{Question, Source as TlSource, SourceId, Timeline, TimelineError};
-use checker::{Anchor, Mode, Response, Status, TrustAnchors};
+use checker::{Anchor, Expected, Mode, Reachability, Response, Status, TrustAnchors};
 
 /// The chain checks and how many cache states were covered.
 #[derive(Debug, Default)]
@@ -42,6 +43,7 @@ fn check_of(breakage: Breakage) -> CheckId {
         Breakage::AlgorithmIncomplete => CheckId::AlgorithmCompleteness,
         Breakage::Insecure => CheckId::InsecureWindow,
         Breakage::LameDs => CheckId::LameDs,
+        Breakage::Unresolvable => CheckId::Unreachable,
     }
 }
 
@@ -125,6 +127,20 @@ pub fn timeline_for(
     Ok(tl)
 }
 
+/// What every answer to each question observed in `domain` must carry: the registrant's
+/// records (see [`records::expected`]).
+fn expectations(tl: &Timeline, domain: &str, lines: &[String]) -> BTreeMap<Question, Expected> {
+    let Ok(records) = records::parse_all(domain, lines) else {
+        return BTreeMap::new();
+    };
+    let apex = tl.domain().clone();
+    tl.questions()
+        .into_iter()
+        .filter(|q| apex.zone_of(&q.name))
+        .filter_map(|q| records::expected(&records, &apex, &q.name, q.rtype).map(|e| (q, e)))
+        .collect()
+}
+
 /// Whether an observed question belongs to `domain`'s chain: the path above it or a name in it.
 fn relevant(qname: &str, domain: &str, tld: &str) -> bool {
     let d = fqdn(domain);
@@ -145,6 +161,9 @@ pub fn chain(scenario: &Scenario, record: &Record) -> ChainResult {
     let mut insecure = Vec::new();
     let mut strict = Vec::new();
     let mut lame = Vec::new();
+    let mut unreachable = Vec::new();
+    let mut lame_ns = Vec::new();
+    let mut content = Vec::new();
     for d in &scenario.domains {
         let tl = match timeline_for(scenario, &record.observations, &d.name, end) {
             Ok(t) => t,
@@ -158,7 +177,11 @@ pub fn chain(scenario: &Scenario, record: &Record) -> ChainResult {
                 continue;
             }
         };
-        let report = cache::check(&tl, &anchors, &CacheOptions::default());
+        let options = CacheOptions {
+            expected: expectations(&tl, &d.name, &d.records),
+            ..CacheOptions::default()
+        };
+        let report = cache::check(&tl, &anchors, &options);
         out.combinations += report.stats.combinations;
         let describe =
             |band: &Band, mode: Mode, want: CheckId| -> Vec<(Timestamp, String, Vec<String>)> {
@@ -196,9 +219,74 @@ pub fn chain(scenario: &Scenario, record: &Record) -> ChainResult {
                 Status::Insecure => {
                     insecure.extend(describe(band, Mode::Lenient, CheckId::InsecureWindow))
                 }
-                _ => {}
+                Status::Indeterminate => {
+                    unreachable.extend(describe(band, Mode::Lenient, CheckId::Unreachable))
+                }
+                Status::Secure => {}
             }
             lame.extend(describe(band, Mode::Lenient, CheckId::LameDs));
+        }
+        for band in &report.reachability {
+            for f in &band.findings {
+                let what = match f.status {
+                    Reachability::Unreachable => {
+                        "unreachable: no name server of an NS set a resolver could hold answers for it"
+                    }
+                    Reachability::Lame => {
+                        "lame: some name servers of an NS set a resolver could hold do not answer for it"
+                    }
+                    Reachability::Reachable => continue,
+                };
+                let msg = format!(
+                    "{}: {what}, from {} to {}",
+                    d.name,
+                    cache::offset(start, band.from),
+                    cache::offset(start, band.until),
+                );
+                let mut evidence: Vec<String> = f
+                    .witness
+                    .describe(start)
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+                evidence.push(format!(
+                    "{} resolver state(s) in this band were {}",
+                    f.occurrences, f.status
+                ));
+                let found = (band.from, msg, evidence);
+                match f.status {
+                    Reachability::Unreachable => unreachable.push(found),
+                    _ => lame_ns.push(found),
+                }
+            }
+        }
+        for c in &report.content {
+            let got = c
+                .witness
+                .items
+                .first()
+                .map(|i| i.summary.clone())
+                .unwrap_or_default();
+            let msg = format!(
+                "{}: {} answered {} from {} to {}, but the registrant's data is {}",
+                d.name,
+                c.question,
+                got,
+                cache::offset(start, c.from),
+                cache::offset(start, c.until),
+                c.expected
+            );
+            let mut evidence: Vec<String> = c
+                .witness
+                .describe(start)
+                .lines()
+                .map(str::to_string)
+                .collect();
+            evidence.push(format!(
+                "{} wrong answer(s) could be held in this band",
+                c.versions
+            ));
+            content.push((c.from, msg, evidence));
         }
         for band in &report.strict {
             if band.status == Status::Bogus {
@@ -227,6 +315,25 @@ pub fn chain(scenario: &Scenario, record: &Record) -> ChainResult {
         CheckId::ChainBogus,
         bogus,
         "no cache state any resolver could hold validates as bogus",
+        true,
+    );
+    unreachable.sort_by_key(|(at, _, _)| *at);
+    emit(
+        CheckId::Unreachable,
+        unreachable,
+        "every resolver state reached a name server that answers for the domain",
+        true,
+    );
+    emit(
+        CheckId::ContentChanged,
+        content,
+        "every answer a resolver could get carried the registrant's data",
+        true,
+    );
+    emit(
+        CheckId::LameDelegation,
+        lame_ns,
+        "every name server of every NS set a resolver could hold answered",
         true,
     );
     emit(

@@ -77,6 +77,12 @@ enum Step {
     AddDs,
     AwaitDs,
     SwitchNs,
+    /// The `ns-host-misspelt` fault: the delegation names hosts nobody answers at until
+    /// `at`, when it is corrected.
+    FixMisspeltNs {
+        at: Timestamp,
+        misspelt: Vec<String>,
+    },
     AwaitNs,
     RemoveOldDs,
     AwaitOldDsGone,
@@ -477,7 +483,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     return Ok(());
                 }
                 Step::SwitchNs => {
-                    let mine = self.op.ns_names();
+                    let mut mine = self.op.ns_names();
+                    let misspelt = self.has(Fault::NsHostMisspelt);
+                    if misspelt {
+                        mine = mine.iter().map(|n| misspell(n)).collect();
+                    }
                     self.ensure_hosts(&mine).await?;
                     let mut u = bare_update(&g.domain);
                     u.add = Some(AddRem {
@@ -497,6 +507,43 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     self.note(
                         now,
                         format!("{}: switched NS to {}", g.domain, mine.join(", ")),
+                    );
+                    if misspelt {
+                        g.step = Step::FixMisspeltNs {
+                            at: now
+                                .checked_add(SignedDuration::from_hours(24))
+                                .unwrap_or(Timestamp::MAX),
+                            misspelt: mine,
+                        };
+                        continue;
+                    }
+                    g.step = Step::AwaitNs;
+                }
+                Step::FixMisspeltNs { at, misspelt } => {
+                    if now < at {
+                        g.wake = at;
+                        return Ok(());
+                    }
+                    let mine = self.op.ns_names();
+                    self.ensure_hosts(&mine).await?;
+                    let mut u = bare_update(&g.domain);
+                    u.add = Some(AddRem {
+                        ns: Some(NsList::HostObj(mine.clone())),
+                        ..AddRem::default()
+                    });
+                    u.rem = Some(AddRem {
+                        ns: Some(NsList::HostObj(misspelt)),
+                        ..AddRem::default()
+                    });
+                    self.cmd_ok(
+                        "NS correction",
+                        CommandKind::Update(Update::Domain(u)),
+                        Vec::new(),
+                    )
+                    .await?;
+                    self.note(
+                        now,
+                        format!("{}: corrected NS to {} (fault)", g.domain, mine.join(", ")),
                     );
                     g.step = Step::AwaitNs;
                 }
@@ -708,8 +755,17 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 mine
             };
         let signed = g.losing_signed && !self.has(Fault::GoingInsecure);
+        let records: Vec<String> = if self.has(Fault::RecordsDropped) {
+            g.records
+                .iter()
+                .filter(|r| !r.split_whitespace().any(|t| t.eq_ignore_ascii_case("MX")))
+                .cloned()
+                .collect()
+        } else {
+            g.records.clone()
+        };
         self.op
-            .create_zone(&g.domain, &g.records, signed, Some(algorithm))
+            .create_zone(&g.domain, &records, signed, Some(algorithm))
             .await?;
         g.my_ksk = Some(self.op.ksk(&g.domain).await?);
         g.my_zsks = self.op.zsks(&g.domain).await?;
@@ -936,6 +992,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     && t.ac_id == self.cfg.clid
                 {
                     self.note(now, format!("{}: transferred away to {}", t.name, t.re_id));
+                    if self.has(Fault::ZoneRemovedWhileDelegated) {
+                        self.op.remove_zone(&t.name).await?;
+                        self.note(now, format!("{}: removed the zone at once (fault)", t.name));
+                        return Ok(());
+                    }
                     if self.has(Fault::RelayedKeyRemovedTooEarly) {
                         for (k, _) in self.op.foreign_keys(&t.name).await? {
                             self.op.remove_foreign_key(&t.name, &k).await?;
@@ -1049,6 +1110,24 @@ impl Registrar for ReferenceRegistrar<LocalOperator> {
 
     fn shutdown(&mut self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
+    }
+}
+
+/// A name server host name with a typo (the `ns-host-misspelt` fault): the first label's
+/// letters after the first two swapped, so nobody answers there.
+fn misspell(host: &str) -> String {
+    let (first, rest) = host.split_once('.').unwrap_or((host, ""));
+    let mut chars: Vec<char> = first.chars().collect();
+    if chars.len() >= 4 {
+        chars.swap(2, 3);
+    } else {
+        chars.push('x');
+    }
+    let first: String = chars.into_iter().collect();
+    if rest.is_empty() {
+        first
+    } else {
+        format!("{first}.{rest}")
     }
 }
 

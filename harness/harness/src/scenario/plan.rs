@@ -53,11 +53,19 @@ pub enum Fault {
     KeyRelayWrongToken,
     /// Gaining: sends its DS as secDNS dsData to a key data registry.
     DsAsDsData,
+    /// Gaining: switches NS to misspelt host names nobody answers at, and corrects them a
+    /// day later.
+    NsHostMisspelt,
+    /// Gaining: leaves the registrant's MX records out of its zone.
+    RecordsDropped,
+    /// Losing: removes its zone as soon as the domain has left, while resolvers can still be
+    /// delegated to it.
+    ZoneRemovedWhileDelegated,
 }
 
 impl Fault {
     /// Every fault, for the mutation score.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 13] = [
         Self::NsSwitchedTooEarly,
         Self::OldDsRemovedTooEarly,
         Self::LosingZskNotImported,
@@ -68,6 +76,9 @@ impl Fault {
         Self::PollNeverAcked,
         Self::KeyRelayWrongToken,
         Self::DsAsDsData,
+        Self::NsHostMisspelt,
+        Self::RecordsDropped,
+        Self::ZoneRemovedWhileDelegated,
     ];
 
     /// The name used in scenario files.
@@ -83,6 +94,9 @@ impl Fault {
             Self::PollNeverAcked => "poll-never-acked",
             Self::KeyRelayWrongToken => "keyrelay-wrong-token",
             Self::DsAsDsData => "ds-as-dsdata",
+            Self::NsHostMisspelt => "ns-host-misspelt",
+            Self::RecordsDropped => "records-dropped",
+            Self::ZoneRemovedWhileDelegated => "zone-removed-while-delegated",
         }
     }
 }

@@ -24,6 +24,7 @@ use hickory_proto::rr::Name;
 use hickory_proto::rr::rdata::SOA;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::records::RegistrantRecord;
 use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{OperatorFault, OperatorSpec};
 
@@ -64,6 +65,9 @@ pub struct Operator {
     also_valid_at: Vec<Timestamp>,
     validity: SignedDuration,
     seed: u64,
+    /// A change the server already serves that no publication reports (a zone removed), so
+    /// the next [`publish`](Self::publish) says "changed" and the runner observes at once.
+    removed: bool,
 }
 
 impl Operator {
@@ -95,6 +99,7 @@ impl Operator {
             also_valid_at,
             validity,
             seed,
+            removed: false,
         })
     }
 
@@ -230,8 +235,8 @@ impl Operator {
                 .map_err(|e| self.err(e))?;
         }
         for r in records {
-            let line = absolute_record(r, domain, self.spec.ttl_data);
-            zone.add_text(&line)
+            let record = RegistrantRecord::parse(domain, r).map_err(|e| self.err(e))?;
+            zone.add_text(&record.to_zone_line(self.spec.ttl_data))
                 .map_err(|e| self.err(format!("record {r:?}: {e}")))?;
         }
         zone.take_changes();
@@ -255,6 +260,7 @@ impl Operator {
         let removed = self.zones.remove(domain).is_some();
         if removed && let Ok(origin) = Name::from_ascii(format!("{domain}.")) {
             self.server.remove_zone(&origin);
+            self.removed = true;
         }
         removed
     }
@@ -462,7 +468,7 @@ impl Operator {
     /// Signs what changed and hands new snapshots to the server; returns whether anything
     /// the server serves changed.
     pub fn publish(&mut self, now: Timestamp) -> Result<bool, OperatorError> {
-        let mut changed = false;
+        let mut changed = std::mem::take(&mut self.removed);
         let domains: Vec<String> = self.zones.keys().cloned().collect();
         for d in domains {
             let needs = {
@@ -537,63 +543,4 @@ pub fn dnskey_of(k: &KeyData) -> Result<DNSKEY, OperatorError> {
         k.pub_key_base64()
     ))
     .map_err(|e| OperatorError::BadKey(e.to_string()))
-}
-
-/// `www A 192.0.2.1` (relative, TTL optional) → `www.example.nl. 3600 A 192.0.2.1`.
-fn absolute_record(line: &str, domain: &str, ttl: u32) -> String {
-    let mut parts: Vec<&str> = line.split_whitespace().collect();
-    if parts.is_empty() {
-        return String::new();
-    }
-    let owner = match parts[0] {
-        "@" => format!("{domain}."),
-        o if o.ends_with('.') => o.to_string(),
-        o => format!("{o}.{domain}."),
-    };
-    let has_ttl = parts
-        .get(1)
-        .is_some_and(|t| t.chars().all(|c| c.is_ascii_digit()));
-    let rest: Vec<&str> = parts.drain(1..).collect();
-    if has_ttl {
-        format!("{owner} {}", rest.join(" "))
-    } else {
-        // A relative target (MX 10 mail) is made absolute like the owner.
-        let mut fields = rest.clone();
-        if let Some(last) = fields.last_mut()
-            && matches!(rest.first().copied(), Some("MX" | "CNAME" | "NS"))
-            && !last.ends_with('.')
-        {
-            let abs = format!("{last}.{domain}.");
-            return format!(
-                "{owner} {ttl} {} {abs}",
-                fields[..fields.len() - 1].join(" ")
-            );
-        }
-        format!("{owner} {ttl} {}", fields.join(" "))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::absolute_record;
-
-    #[test]
-    fn relative_records_become_absolute() {
-        assert_eq!(
-            absolute_record("@ A 192.0.2.1", "ex.nl", 3600),
-            "ex.nl. 3600 A 192.0.2.1"
-        );
-        assert_eq!(
-            absolute_record("www 300 A 192.0.2.1", "ex.nl", 3600),
-            "www.ex.nl. 300 A 192.0.2.1"
-        );
-        assert_eq!(
-            absolute_record("@ MX 10 mail", "ex.nl", 60),
-            "ex.nl. 60 MX 10 mail.ex.nl."
-        );
-        assert_eq!(
-            absolute_record("@ MX 10 mx.other.", "ex.nl", 60),
-            "ex.nl. 60 MX 10 mx.other."
-        );
-    }
 }
