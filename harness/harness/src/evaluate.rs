@@ -17,7 +17,7 @@ use jiff::Timestamp;
 
 use crate::checks::CheckId;
 use crate::record::Record;
-use crate::report::{CheckResult, Outcome};
+use crate::report::{CheckResult, Outcome, VerdictBand};
 use crate::scenario::Scenario;
 
 pub mod chain;
@@ -32,6 +32,8 @@ pub struct Evaluation {
     pub checks: Vec<CheckResult>,
     /// Cache states (combinations) the chain checks covered.
     pub combinations: u64,
+    /// Per domain, the verdict over time.
+    pub verdicts: Vec<VerdictBand>,
 }
 
 /// Evaluates every check family on a run's record, in report order.
@@ -51,6 +53,7 @@ pub fn evaluate(scenario: &Scenario, record: &Record) -> Evaluation {
     Evaluation {
         checks,
         combinations: chain.combinations,
+        verdicts: chain.verdicts,
     }
 }
 

@@ -208,6 +208,7 @@ fn run_with_progress(
     }));
     progress.finish_and_clear();
     SuiteReport {
+        kind: "harness-run",
         harness_version: env!("CARGO_PKG_VERSION"),
         started,
         wall_seconds: wall.elapsed().as_secs_f64(),

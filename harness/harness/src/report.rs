@@ -58,6 +58,53 @@ impl CheckResult {
     }
 }
 
+/// What the worst resolver state of a domain amounts to, over a stretch of time.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every resolver state validates the domain as secure, reaches it and gets its data.
+    Secure,
+    /// Some resolver state finds the domain provably unsigned (a downgrade).
+    Insecure,
+    /// Some resolver state gets answers that are not the registrant's data.
+    ContentChanged,
+    /// Some resolver state cannot resolve the domain: no server answers, or the items to
+    /// validate are missing.
+    Unreachable,
+    /// Some resolver state finds the domain bogus.
+    Bogus,
+}
+
+impl Verdict {
+    /// `secure`, `insecure`, `content-changed`, `unreachable`, `bogus`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Secure => "secure",
+            Self::Insecure => "insecure",
+            Self::ContentChanged => "content-changed",
+            Self::Unreachable => "unreachable",
+            Self::Bogus => "bogus",
+        }
+    }
+}
+
+/// One domain's verdict over a stretch of virtual time: the worst any resolver could see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerdictBand {
+    /// The domain.
+    pub domain: String,
+    /// Start (inclusive).
+    pub from: Timestamp,
+    /// End (exclusive).
+    pub until: Timestamp,
+    /// The worst verdict in the band.
+    pub verdict: Verdict,
+    /// Why, when it is not secure: the first finding's message.
+    pub detail: String,
+}
+
 /// One row of the human timeline: what each source served at a time, and the verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineRow {
@@ -106,6 +153,8 @@ pub struct ScenarioReport {
     pub combinations: u64,
     /// The timeline.
     pub timeline: Vec<TimelineRow>,
+    /// Per domain, the verdict over time (the worst resolver state in each band).
+    pub verdicts: Vec<VerdictBand>,
     /// EPP frames and registrar log lines, in order.
     pub transcript: Vec<String>,
     /// A harness failure that stopped the scenario.
@@ -127,6 +176,8 @@ impl ScenarioReport {
 /// A whole run.
 #[derive(Debug, Clone, Serialize)]
 pub struct SuiteReport {
+    /// Always `harness-run` (a certification report says `harness-certification`).
+    pub kind: &'static str,
     /// The harness version.
     pub harness_version: &'static str,
     /// When the run started (wall clock).
@@ -246,41 +297,112 @@ impl SuiteReport {
 }
 
 /// One row per instant where anything changed: DS and NS at the parent, DNSKEY key tags
-/// per operator.
-pub fn timeline_rows(obs: &Observations, start: Timestamp) -> Vec<TimelineRow> {
+/// per operator, the verdict from then on (per domain when there are several) and what
+/// happened since the previous row (`events`: virtual time and line, in order).
+pub fn timeline_rows(
+    obs: &Observations,
+    start: Timestamp,
+    domains: &[String],
+    verdicts: &[VerdictBand],
+    events: &[(Timestamp, String)],
+) -> Vec<TimelineRow> {
     let mut instants: Vec<Timestamp> = obs.versions().iter().map(|v| v.from).collect();
     instants.sort();
     instants.dedup();
+    let fqdn = |d: &str| format!("{}.", d.trim_end_matches('.'));
+    let mut previous: Option<Timestamp> = None;
     instants
         .into_iter()
         .map(|at| {
-            let served = |src: &Source, t: RecordType| -> Vec<&Version> {
+            // One domain: its values; several: each prefixed with its name.
+            let per_domain = |values: Vec<(String, String)>| -> String {
+                if domains.len() == 1 {
+                    values
+                        .into_iter()
+                        .map(|(_, v)| v)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                } else {
+                    values
+                        .into_iter()
+                        .map(|(d, v)| format!("{d}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }
+            };
+            let verdict = per_domain(
+                domains
+                    .iter()
+                    .filter_map(|d| {
+                        verdicts
+                            .iter()
+                            .find(|v| v.domain == *d && v.from <= at && at < v.until)
+                            .map(|v| (d.clone(), v.verdict.as_str().to_string()))
+                    })
+                    .collect(),
+            );
+            let happened: Vec<&str> = events
+                .iter()
+                .filter(|(t, _)| previous.is_none_or(|p| *t > p) && *t <= at)
+                .map(|(_, l)| l.as_str())
+                .collect();
+            previous = Some(at);
+            let event = match happened.len() {
+                0..=3 => happened.join(" | "),
+                n => format!("{} | … and {} more", happened[..3].join(" | "), n - 3),
+            };
+            let served = |src: &Source, t: RecordType, name: Option<&str>| -> Vec<&Version> {
                 obs.versions()
                     .iter()
                     .filter(|v| {
                         v.source == *src
                             && v.qtype == t
+                            && name.is_none_or(|n| v.qname == n)
                             && v.from <= at
                             && v.until.is_none_or(|u| u > at)
                     })
                     .collect()
             };
-            let ds: Vec<String> = served(&Source::Parent, RecordType::DS)
-                .iter()
-                .flat_map(|v| v.message.answers.iter())
-                .filter_map(|r| match &r.data {
-                    RData::DNSSEC(DNSSECRData::DS(d)) => Some(d.key_tag().to_string()),
-                    _ => None,
-                })
-                .collect();
-            let ns: Vec<String> = served(&Source::Parent, RecordType::NS)
-                .iter()
-                .flat_map(|v| v.message.authorities.iter().chain(v.message.answers.iter()))
-                .filter_map(|r| match &r.data {
-                    RData::NS(n) => Some(n.0.to_ascii().trim_end_matches('.').to_string()),
-                    _ => None,
-                })
-                .collect();
+            let ds = per_domain(
+                domains
+                    .iter()
+                    .map(|d| {
+                        let tags: Vec<String> =
+                            served(&Source::Parent, RecordType::DS, Some(&fqdn(d)))
+                                .iter()
+                                .flat_map(|v| v.message.answers.iter())
+                                .filter_map(|r| match &r.data {
+                                    RData::DNSSEC(DNSSECRData::DS(d)) => {
+                                        Some(d.key_tag().to_string())
+                                    }
+                                    _ => None,
+                                })
+                                .collect();
+                        (d.clone(), tags.join(" "))
+                    })
+                    .collect(),
+            );
+            let ns = per_domain(
+                domains
+                    .iter()
+                    .map(|d| {
+                        let hosts: Vec<String> =
+                            served(&Source::Parent, RecordType::NS, Some(&fqdn(d)))
+                                .iter()
+                                .flat_map(|v| {
+                                    v.message.authorities.iter().chain(v.message.answers.iter())
+                                })
+                                .filter_map(|r| match &r.data {
+                                    RData::NS(n) => {
+                                        Some(n.0.to_ascii().trim_end_matches('.').to_string())
+                                    }
+                                    _ => None,
+                                })
+                                .collect();
+                        (d.clone(), hosts.join(" "))
+                    })
+                    .collect(),
+            );
             let mut dnskey = Vec::new();
             for (i, label) in obs.labels().iter().enumerate() {
                 let mut srcs = vec![Source::Operator(i)];
@@ -292,7 +414,7 @@ pub fn timeline_rows(obs: &Observations, start: Timestamp) -> Vec<TimelineRow> {
                 );
                 let mut tags: Vec<String> = srcs
                     .iter()
-                    .flat_map(|s| served(s, RecordType::DNSKEY))
+                    .flat_map(|s| served(s, RecordType::DNSKEY, None))
                     .flat_map(|v| v.message.answers.iter())
                     .filter_map(|r| match &r.data {
                         RData::DNSSEC(DNSSECRData::DNSKEY(k)) => {
@@ -310,11 +432,11 @@ pub fn timeline_rows(obs: &Observations, start: Timestamp) -> Vec<TimelineRow> {
             TimelineRow {
                 at,
                 offset: human(at.duration_since(start)),
-                ds: ds.join(" "),
-                ns: ns.join(" "),
+                ds,
+                ns,
                 dnskey: dnskey.join("; "),
-                verdict: String::new(),
-                event: String::new(),
+                verdict,
+                event,
             }
         })
         .collect()

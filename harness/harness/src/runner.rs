@@ -74,6 +74,7 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         wall_seconds: 0.0,
         combinations: 0,
         timeline: Vec::new(),
+        verdicts: Vec::new(),
         transcript: Vec::new(),
         error: None,
     };
@@ -82,7 +83,15 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
             let evaluation = evaluate(&scenario, &played.record);
             report.virtual_end = played.record.end;
             report.combinations = evaluation.combinations;
-            report.timeline = timeline_rows(&played.record.observations, start);
+            let domains: Vec<String> = scenario.domains.iter().map(|d| d.name.clone()).collect();
+            report.timeline = timeline_rows(
+                &played.record.observations,
+                start,
+                &domains,
+                &evaluation.verdicts,
+                &played.events,
+            );
+            report.verdicts = evaluation.verdicts;
             report.transcript = played.transcript;
             report.checks = evaluation.checks;
         }
@@ -208,6 +217,8 @@ struct Seat {
 struct Played {
     record: Record,
     transcript: Vec<String>,
+    /// The timed lines of the transcript (steps, registrar logs), for the timeline's events.
+    events: Vec<(Timestamp, String)>,
 }
 
 /// The state of a run.
@@ -335,7 +346,23 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     played?;
     let (seats, end_state, registry_log) =
         snapshot.ok_or_else(|| HarnessError::failed("no snapshot of a finished run"))?;
-    let transcript = run.transcript();
+    let timed = run.transcript();
+    let events: Vec<(Timestamp, String)> = timed
+        .iter()
+        .filter(|(t, l)| *t != Timestamp::MAX && !l.contains(" EPP"))
+        .cloned()
+        .collect();
+    let start = scenario.world.start;
+    let transcript = timed
+        .into_iter()
+        .map(|(t, l)| {
+            if t == Timestamp::MAX {
+                l
+            } else {
+                format!("{} {l}", human(t.duration_since(start)))
+            }
+        })
+        .collect();
     let Run {
         world,
         observer,
@@ -362,6 +389,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             end_state,
         },
         transcript,
+        events,
     })
 }
 
@@ -580,10 +608,10 @@ impl Run {
         )
     }
 
-    /// Steps, registrar log lines and EPP, in order, with offsets from the start.
-    fn transcript(&self) -> Vec<String> {
+    /// Steps, registrar log lines and EPP, in order, with virtual times (`Timestamp::MAX` for
+    /// EPP frames, which carry none).
+    fn transcript(&self) -> Vec<(Timestamp, String)> {
         let scenario = &self.world.scenario;
-        let start = scenario.world.start;
         let mut lines: Vec<(Timestamp, String)> = self.step_names.clone();
         for seat in &self.seats {
             lines.extend(seat.registrar.transcript(&seat.label));
@@ -619,15 +647,6 @@ impl Run {
         }
         lines.sort_by_key(|(t, _)| *t);
         lines
-            .into_iter()
-            .map(|(t, l)| {
-                if t == Timestamp::MAX {
-                    l
-                } else {
-                    format!("{} {l}", human(t.duration_since(start)))
-                }
-            })
-            .collect()
     }
 
     /// Publishes what is due and records what the servers serve whenever that changed (or,

@@ -3,7 +3,7 @@
 //! resolver could hold at every instant, and each non-secure band becomes a failed check with
 //! its witness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use hickory_proto::rr::Name;
 use jiff::Timestamp;
@@ -13,7 +13,7 @@ use crate::checks::CheckId;
 use crate::observe::{Observations, Source, Version};
 use crate::record::Record;
 use crate::records;
-use crate::report::CheckResult;
+use crate::report::{CheckResult, Verdict, VerdictBand};
 use crate::scenario::{ChainExpectation, Scenario};
 use checker::cache::{self, Band, Breakage, CacheOptions};
 use checker::timeline::{Question, Source as TlSource, SourceId, Timeline, TimelineError};
@@ -26,6 +26,79 @@ pub struct ChainResult {
     pub checks: Vec<CheckResult>,
     /// Cache combinations covered.
     pub combinations: u64,
+    /// Per domain, the verdict over time.
+    pub verdicts: Vec<VerdictBand>,
+}
+
+/// The verdict bands of one domain: at each instant the worst of the lenient DNSSEC status,
+/// the reachability and the content check.
+fn verdict_bands(domain: &str, report: &cache::Report) -> Vec<VerdictBand> {
+    let mut cuts: BTreeSet<Timestamp> = BTreeSet::new();
+    let mut marks: Vec<(Timestamp, Timestamp, Verdict, String)> = Vec::new();
+    for b in &report.lenient {
+        let v = match b.status {
+            Status::Secure => Verdict::Secure,
+            Status::Insecure => Verdict::Insecure,
+            Status::Indeterminate => Verdict::Unreachable,
+            Status::Bogus => Verdict::Bogus,
+        };
+        let detail = b
+            .findings
+            .iter()
+            .find(|f| !f.warning)
+            .map(|f| f.reason.to_string())
+            .unwrap_or_default();
+        marks.push((b.from, b.until, v, detail));
+    }
+    for b in &report.reachability {
+        if b.status == Reachability::Unreachable {
+            marks.push((
+                b.from,
+                b.until,
+                Verdict::Unreachable,
+                "no name server of a held NS set answers".into(),
+            ));
+        }
+    }
+    for c in &report.content {
+        marks.push((
+            c.from,
+            c.until,
+            Verdict::ContentChanged,
+            format!("{} is not {}", c.question, c.expected),
+        ));
+    }
+    for (a, b, _, _) in &marks {
+        cuts.insert(*a);
+        cuts.insert(*b);
+    }
+    let cuts: Vec<Timestamp> = cuts.into_iter().collect();
+    let mut out: Vec<VerdictBand> = Vec::new();
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let worst = marks
+            .iter()
+            .filter(|(from, until, _, _)| *from <= a && a < *until)
+            .max_by_key(|(_, _, v, _)| *v);
+        let Some((_, _, verdict, detail)) = worst else {
+            continue;
+        };
+        match out.last_mut() {
+            Some(last) if last.verdict == *verdict && last.until == a => last.until = b,
+            _ => out.push(VerdictBand {
+                domain: domain.to_string(),
+                from: a,
+                until: b,
+                verdict: *verdict,
+                detail: if *verdict == Verdict::Secure {
+                    String::new()
+                } else {
+                    detail.clone()
+                },
+            }),
+        }
+    }
+    out
 }
 
 fn fqdn(n: &str) -> String {
@@ -183,6 +256,7 @@ pub fn chain(scenario: &Scenario, record: &Record) -> ChainResult {
         };
         let report = cache::check(&tl, &anchors, &options);
         out.combinations += report.stats.combinations;
+        out.verdicts.extend(verdict_bands(&d.name, &report));
         let describe =
             |band: &Band, mode: Mode, want: CheckId| -> Vec<(Timestamp, String, Vec<String>)> {
                 band.findings

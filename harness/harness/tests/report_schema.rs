@@ -1,0 +1,121 @@
+//! The JSON reports (`harness run --json`, `certification.json`) validate against the
+//! checked-in schema `harness/harness/report.schema.json`, checked by an independent validator
+//! (`check-jsonschema`, from PyPI; `ci/test` installs it: a missing validator fails the test,
+//! it never skips it). The schema names every check id the harness has.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use harness::checks::CheckId;
+
+const BIN: &str = env!("CARGO_BIN_EXE_harness");
+
+fn crate_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn schema() -> PathBuf {
+    crate_dir().join("report.schema.json")
+}
+
+fn validate(report: &Path) {
+    let out = Command::new("check-jsonschema")
+        .arg("--schemafile")
+        .arg(schema())
+        .arg(report)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("check-jsonschema is required (pip install check-jsonschema): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "{} does not validate:\n{}{}",
+        report.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_schema_names_every_check_id() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema()).unwrap()).unwrap();
+    let mut listed: Vec<String> = schema["$defs"]["check_id"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let mut known: Vec<String> = CheckId::ALL.iter().map(|c| c.id().to_string()).collect();
+    listed.sort();
+    known.sort();
+    assert_eq!(listed, known);
+}
+
+#[test]
+fn run_and_certification_reports_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = crate_dir().join("../../scenarios");
+    // A caught fault (checks failing as expected, a verdict band that is not secure) and an
+    // EPP-only scenario (no chain checks).
+    let json = dir.path().join("run.json");
+    let out = Command::new(BIN)
+        .arg("run")
+        .arg(scenarios.join("fault-ns-host-misspelt.toml"))
+        .arg(scenarios.join("keyrelay-refusals-and-revocation.toml"))
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    validate(&json);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let first = &report["scenarios"][0];
+    assert!(
+        first["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "DNS-UNREACHABLE" && c["outcome"] == "expected-fail"),
+        "{first:#}"
+    );
+    assert!(
+        first["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["verdict"] == "unreachable" && !r["event"].as_str().unwrap().is_empty()),
+        "{first:#}"
+    );
+
+    let profile = dir.path().join("profile");
+    std::fs::create_dir(&profile).unwrap();
+    std::fs::copy(
+        scenarios.join("certify/gaining.toml"),
+        profile.join("gaining.toml"),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("cert");
+    let out = Command::new(BIN)
+        .arg("certify")
+        .arg("--subject")
+        .arg(format!("{BIN} reference-registrar"))
+        .arg("--profile")
+        .arg(&profile)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    validate(&out_dir.join("certification.json"));
+}
