@@ -89,14 +89,24 @@ impl Expected {
         match (self, response) {
             (_, Response::Unavailable) => true,
             (Self::Denied, Response::NoData(_) | Response::NxDomain(_)) => true,
-            (Self::Records(want), Response::Positive(set)) => {
+            (Self::Records(_), Response::Positive(set)) => {
+                self.holds_for_records(&set.rdata().cloned().collect::<Vec<_>>())
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether an answer's records carry what is expected: `records` empty means a denial.
+    pub fn holds_for_records(&self, records: &[RData]) -> bool {
+        match self {
+            Self::Denied => records.is_empty(),
+            Self::Records(want) => {
                 let mut want: Vec<String> = want.iter().map(ToString::to_string).collect();
-                let mut got: Vec<String> = set.rdata().map(ToString::to_string).collect();
+                let mut got: Vec<String> = records.iter().map(ToString::to_string).collect();
                 want.sort();
                 got.sort();
                 want == got
             }
-            _ => false,
         }
     }
 
@@ -262,6 +272,10 @@ impl Finding {
                 Some(Breakage::AlgorithmIncomplete)
             }
             (Status::Bogus, _, _) => Some(Breakage::Bogus),
+            // RFC 5155 §9.2: a name error under an Opt-Out span is not proven (an unsigned
+            // delegation may exist there), so it is insecure; but that is the operator's choice
+            // of denial, not the domain losing its chain of trust.
+            (Status::Insecure, _, ReasonCode::OptOut) => None,
             (Status::Insecure, _, _) => Some(Breakage::Insecure),
             (Status::Indeterminate, _, _) => Some(Breakage::Unresolvable),
             (Status::Secure, _, _) => None,

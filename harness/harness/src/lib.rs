@@ -7,6 +7,7 @@ pub mod checks;
 pub mod dnsutil;
 pub mod error;
 pub mod evaluate;
+pub mod explore;
 pub mod live;
 pub mod lookup;
 pub mod observe;

@@ -22,6 +22,7 @@
 //! - [`hickory`]: hickory-resolver's configuration and how its verdict is read.
 //! - [`known`]: the known-divergences list.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -31,8 +32,9 @@ use jiff::Timestamp;
 
 use crate::error::{Context, HarnessError};
 use crate::lookup::{ServerTransport, collect_view, render};
+use crate::records;
 use crate::world::World;
-use checker::{Anchor, Status, TrustAnchors, Validation, validate};
+use checker::{Anchor, Expected, Status, TrustAnchors, Validation, validate};
 
 pub mod hickory;
 pub mod known;
@@ -97,9 +99,27 @@ pub struct KnownSeen {
     pub evidence: Vec<String>,
 }
 
+/// A checked name hickory-resolver could not resolve, or resolved to other data than the
+/// registrant's.
+#[derive(Debug, Clone)]
+pub struct LiveProblem {
+    /// When (virtual time).
+    pub at: Timestamp,
+    /// What had just happened.
+    pub step: String,
+    /// The question and what hickory said, in words.
+    pub message: String,
+    /// Its detail and the routes.
+    pub evidence: Vec<String>,
+}
+
 /// What the live check found over a run: the recorded data its check is judged from.
 #[derive(Debug, Clone, Default)]
 pub struct LiveRecord {
+    /// Checked names hickory-resolver could not resolve (not bogus: no answer at all).
+    pub unresolved: Vec<LiveProblem>,
+    /// Checked names it resolved to other data than the registrant's.
+    pub wrong_content: Vec<LiveProblem>,
     /// Questions compared.
     pub compared: usize,
     /// Instants at which it ran.
@@ -124,6 +144,9 @@ pub struct LiveCheck {
     /// The comparisons of the latest check.
     last: Vec<Comparison>,
     record: LiveRecord,
+    /// What each question must resolve to (the registrant's data), where the content check
+    /// applies.
+    expected: BTreeMap<(Name, RecordType), Expected>,
 }
 
 fn fqdn(n: &str) -> String {
@@ -150,6 +173,7 @@ impl LiveCheck {
             known: KnownDivergences::builtin(),
             last: Vec::new(),
             record: LiveRecord::default(),
+            expected: Self::expectations(world),
         })
     }
 
@@ -170,6 +194,7 @@ impl LiveCheck {
     /// Routes for the world as it is: root and TLD to the registry's server, each domain to
     /// the operator its parent-side NS RRset names (the first, if several answer).
     async fn routes(&self, world: &World) -> Result<(Routes, Vec<String>), HarnessError> {
+        let mut dead = Vec::new();
         let s = &world.scenario;
         let parent = world.parent.local_addr();
         let tld = Name::from_ascii(fqdn(&s.world.tld)).context("the TLD")?;
@@ -186,13 +211,38 @@ impl LiveCheck {
                     described.push(format!("{name} → {a} (NS {})", ns.join(" ")));
                     zones.push((name, *a));
                 }
-                None => described.push(format!(
-                    "{name}: no known server for NS [{}]; the parent answers",
-                    ns.join(" ")
-                )),
+                None => {
+                    described.push(format!(
+                        "{name}: no known server for NS [{}]; SERVFAIL, as a resolver answers",
+                        ns.join(" ")
+                    ));
+                    dead.push(name);
+                }
             }
         }
-        Ok((Routes::new(zones), described))
+        let mut routes = Routes::new(zones);
+        routes.unreachable = dead;
+        Ok((routes, described))
+    }
+
+    /// What each question of the live check must resolve to, from the scenario's records.
+    fn expectations(world: &World) -> BTreeMap<(Name, RecordType), Expected> {
+        let mut out = BTreeMap::new();
+        let questions = Self::questions(world);
+        for d in &world.scenario.domains {
+            let (Ok(apex), Ok(records)) = (
+                Name::from_ascii(fqdn(&d.name)),
+                records::parse_all(&d.name, &d.records),
+            ) else {
+                continue;
+            };
+            for (q, t) in questions.iter().filter(|(q, _)| apex.zone_of(q)) {
+                if let Some(e) = records::expected(&records, &apex, q, *t) {
+                    out.insert((q.clone(), *t), e);
+                }
+            }
+        }
+        out
     }
 
     /// The questions of the live check: each domain's checked names, its DS at the parent and
@@ -245,6 +295,7 @@ impl LiveCheck {
         };
         for (qname, qtype) in Self::questions(world) {
             let live = hickory::ask(&resolver, &qname, qtype).await;
+            self.judge_resolution(&qname, qtype, &live, at, step, &described);
             let (pure, chain) = self.pure(&qname, qtype, world.wall_now).await;
             self.record.compared += 1;
             let pure_status = pure
@@ -264,9 +315,14 @@ impl LiveCheck {
                 |v| v.lenient.to_string(),
             );
             let qtype_text = qtype.to_string();
+            let reason = pure
+                .as_ref()
+                .and_then(|v| v.lenient.code())
+                .map(|c| c.as_str());
             if let Some(d) = self.known.for_live(
                 HICKORY,
                 &qtype_text,
+                reason.as_deref(),
                 pure_status.as_str(),
                 live.status.as_str(),
             ) {
@@ -316,6 +372,58 @@ impl LiveCheck {
         }
     }
 
+    /// Whether a checked name resolved (bogus aside: that is the DNSSEC comparison's) and to
+    /// the registrant's data.
+    fn judge_resolution(
+        &mut self,
+        qname: &Name,
+        qtype: RecordType,
+        live: &hickory::HickoryVerdict,
+        at: Timestamp,
+        step: &str,
+        routes: &[String],
+    ) {
+        let Some(expected) = self.expected.get(&(qname.clone(), qtype)) else {
+            return;
+        };
+        let mut evidence = vec![format!("{HICKORY}: {}", live.detail)];
+        evidence.extend(routes.iter().map(|r| format!("route {r}")));
+        match (&live.status, &live.answer) {
+            (LiveStatus::Failed(why), _) => self.record.unresolved.push(LiveProblem {
+                at,
+                step: step.to_string(),
+                message: format!(
+                    "{qname} {qtype} after {step}: {HICKORY} cannot resolve it ({why})"
+                ),
+                evidence,
+            }),
+            (LiveStatus::Status(Status::Secure | Status::Insecure), Some(answer))
+                if !expected.holds_for_records(answer) =>
+            {
+                let got = if answer.is_empty() {
+                    "a denial".to_string()
+                } else {
+                    answer
+                        .iter()
+                        .map(|r| format!("{} {r}", r.record_type()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                self.record.wrong_content.push(LiveProblem {
+                    at,
+                    step: step.to_string(),
+                    message: format!(
+                        "{qname} {qtype} after {step}: {HICKORY} resolves it to {got}, but the \
+                         registrant's data is {}",
+                        expected.describe(qtype)
+                    ),
+                    evidence,
+                });
+            }
+            _ => {}
+        }
+    }
+
     /// The pure validator's verdict on the view gathered through the router, and the chain in
     /// words (None when the view could not be gathered).
     async fn pure(
@@ -347,6 +455,8 @@ impl LiveCheck {
             compared: self.record.compared,
             instants: self.record.instants,
             mismatches: std::mem::take(&mut self.record.mismatches),
+            unresolved: std::mem::take(&mut self.record.unresolved),
+            wrong_content: std::mem::take(&mut self.record.wrong_content),
             known: std::mem::take(&mut self.record.known),
             faults: std::mem::take(&mut self.record.faults),
         }

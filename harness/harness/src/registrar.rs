@@ -130,6 +130,9 @@ pub trait OperatorApi {
     ) -> Result<Vec<(KeyData, Option<Timestamp>)>, OperatorError>;
     /// Signs or unsigns the zone.
     async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), OperatorError>;
+    /// The largest TTL of anything the zone serves (every record, DNSKEY, negative answers):
+    /// how long caches may hold what it served.
+    async fn max_ttl(&mut self, domain: &str) -> Result<u32, OperatorError>;
 }
 
 /// An in-process operator.
@@ -217,5 +220,9 @@ impl OperatorApi for LocalOperator {
 
     async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), OperatorError> {
         self.0.lock().await.set_signed(domain, signed)
+    }
+
+    async fn max_ttl(&mut self, domain: &str) -> Result<u32, OperatorError> {
+        self.0.lock().await.max_ttl(domain)
     }
 }

@@ -323,8 +323,9 @@ fn setup_domain(
         })],
         None => Vec::new(),
     };
+    // At least 6 characters whatever the seed (SIDN's tokens are 6 to 64).
     let token = format!(
-        "tok{:x}{index}",
+        "tok{:08x}{index}",
         seed.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64) & 0xffff_ffff
     );
     run(

@@ -391,7 +391,23 @@ pub fn chain(scenario: &Scenario, record: &Record) -> ChainResult {
         "no cache state any resolver could hold validates as bogus",
         true,
     );
+    // What hickory-resolver saw live agrees with the model or adds to it.
+    unreachable.extend(
+        record
+            .live
+            .unresolved
+            .iter()
+            .map(|p| (p.at, format!("live: {}", p.message), p.evidence.clone())),
+    );
+    content.extend(
+        record
+            .live
+            .wrong_content
+            .iter()
+            .map(|p| (p.at, format!("live: {}", p.message), p.evidence.clone())),
+    );
     unreachable.sort_by_key(|(at, _, _)| *at);
+    content.sort_by_key(|(at, _, _)| *at);
     emit(
         CheckId::Unreachable,
         unreachable,

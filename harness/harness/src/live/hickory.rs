@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use hickory_proto::dnssec::rdata::DNSKEY;
 use hickory_proto::dnssec::{DnssecSummary, Proof, TrustAnchors};
-use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::rr::{Name, RData, RecordType};
 use hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
@@ -89,6 +89,9 @@ pub struct HickoryVerdict {
     pub status: LiveStatus,
     /// The answer or error, in a line.
     pub detail: String,
+    /// What it resolved to: the records of the question's type (or the CNAME) at the name,
+    /// `Some(empty)` for a denial (NXDOMAIN or NODATA), None when it did not resolve.
+    pub answer: Option<Vec<RData>>,
 }
 
 /// A validating hickory-resolver pointed at one upstream, trusting only `anchors` (root
@@ -136,6 +139,18 @@ pub async fn ask(resolver: &TokioResolver, qname: &Name, qtype: RecordType) -> H
     match resolver.lookup(qname.clone(), qtype).await {
         Ok(lookup) => {
             let status = secure_or_insecure(DnssecSummary::from_records(lookup.answers().iter()));
+            let at_name = |t: RecordType| -> Vec<RData> {
+                lookup
+                    .answers()
+                    .iter()
+                    .filter(|r| r.name == *qname && r.record_type() == t)
+                    .map(|r| r.data.clone())
+                    .collect()
+            };
+            let mut answer = at_name(qtype);
+            if answer.is_empty() {
+                answer = at_name(RecordType::CNAME);
+            }
             let detail = lookup
                 .answers()
                 .iter()
@@ -146,15 +161,18 @@ pub async fn ask(resolver: &TokioResolver, qname: &Name, qtype: RecordType) -> H
             HickoryVerdict {
                 status: LiveStatus::Status(status),
                 detail: format!("answer [{detail}]"),
+                answer: Some(answer),
             }
         }
         Err(NetError::Dns(DnsError::DnssecBogus)) => HickoryVerdict {
             status: LiveStatus::Status(Status::Bogus),
             detail: "DNSSEC validation failed (bogus)".into(),
+            answer: None,
         },
         Err(NetError::Dns(DnsError::Nsec { proof, .. })) => HickoryVerdict {
             status: LiveStatus::Status(proof_status(proof)),
             detail: format!("negative answer, denial proof {proof}"),
+            answer: Some(Vec::new()),
         },
         Err(NetError::Dns(DnsError::NoRecordsFound(no))) => {
             let records = no.authorities.as_deref().unwrap_or_default();
@@ -167,6 +185,7 @@ pub async fn ask(resolver: &TokioResolver, qname: &Name, qtype: RecordType) -> H
             };
             HickoryVerdict {
                 status: LiveStatus::Status(status),
+                answer: Some(Vec::new()),
                 detail: format!(
                     "negative answer ({}), authority proofs [{}]",
                     no.response_code,
@@ -182,6 +201,7 @@ pub async fn ask(resolver: &TokioResolver, qname: &Name, qtype: RecordType) -> H
         Err(e) => HickoryVerdict {
             status: LiveStatus::Failed(e.to_string()),
             detail: e.to_string(),
+            answer: None,
         },
     }
 }

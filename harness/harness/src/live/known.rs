@@ -42,6 +42,10 @@ pub struct Divergence {
     /// Live check only (no `cases`): the question type it applies to (absent: any).
     #[serde(default)]
     pub qtype: Option<String>,
+    /// Live check only: the pure validator's reason code it applies to (absent: any), so an
+    /// entry explains one behaviour, not every disagreement with the same verdicts.
+    #[serde(default)]
+    pub reason: Option<String>,
     /// The pure validator's (lenient) verdict.
     pub expected: String,
     /// What the validator says instead.
@@ -143,6 +147,7 @@ impl KnownDivergences {
         &self,
         validator: &str,
         qtype: &str,
+        reason: Option<&str>,
         expected: &str,
         observed: &str,
     ) -> Option<&Divergence> {
@@ -152,6 +157,7 @@ impl KnownDivergences {
                 && d.qtype
                     .as_deref()
                     .is_none_or(|t| t.eq_ignore_ascii_case(qtype))
+                && d.reason.as_deref().is_none_or(|r| Some(r) == reason)
                 && d.expected == expected
                 && d.observed == observed
         })
@@ -179,15 +185,15 @@ mod tests {
         "#;
         let list = KnownDivergences::parse(ok).unwrap();
         assert!(
-            list.for_live("hickory-resolver", "a", "secure", "bogus")
+            list.for_live("hickory-resolver", "a", None, "secure", "bogus")
                 .is_some()
         );
         assert!(
-            list.for_live("hickory-resolver", "TXT", "secure", "bogus")
+            list.for_live("hickory-resolver", "TXT", None, "secure", "bogus")
                 .is_none()
         );
         assert!(
-            list.for_live("hickory-resolver", "A", "bogus", "secure")
+            list.for_live("hickory-resolver", "A", None, "bogus", "secure")
                 .is_none()
         );
         assert!(list.for_case("hickory-resolver", "secure/x").is_none());

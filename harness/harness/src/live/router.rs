@@ -46,6 +46,10 @@ pub struct Routes {
     pub zones: Vec<(Name, SocketAddr)>,
     /// Answers given instead of forwarding (tests only).
     pub overrides: Vec<Override>,
+    /// Zones delegated to name servers none of which the world knows (a misspelt host):
+    /// questions for them get SERVFAIL, as a resolver answers when no server of a delegation
+    /// can be reached, instead of going to the parent.
+    pub unreachable: Vec<Name>,
 }
 
 impl Routes {
@@ -57,7 +61,27 @@ impl Routes {
                 .map(|(z, a)| (z.to_lowercase(), a))
                 .collect(),
             overrides: Vec::new(),
+            unreachable: Vec::new(),
         }
+    }
+
+    /// Whether `qname`/`qtype` falls into a zone that no known server answers for (more
+    /// specific than any routed zone).
+    pub fn dead_end(&self, qname: &Name, qtype: RecordType) -> bool {
+        let qname = qname.to_lowercase();
+        let covers = |z: &Name| {
+            z.zone_of(&qname) && !(qtype == RecordType::DS && *z == qname && !z.is_root())
+        };
+        let routed = self
+            .zones
+            .iter()
+            .filter(|(z, _)| covers(z))
+            .map(|(z, _)| z.num_labels())
+            .max();
+        self.unreachable
+            .iter()
+            .filter(|z| covers(z))
+            .any(|z| routed.is_none_or(|r| z.num_labels() > r))
     }
 
     /// The zone (and its server) that answers `qname`/`qtype`: the longest origin containing
@@ -169,6 +193,10 @@ fn decide(routes: &Routes, request: &[u8], udp: bool) -> Decision {
         return encode(&reply).map_or(Decision::Ignore, Decision::Reply);
     };
     reply.add_query(q.clone());
+    if routes.dead_end(q.name(), q.query_type()) {
+        reply.metadata.response_code = ResponseCode::ServFail;
+        return encode(&reply).map_or(Decision::Ignore, Decision::Reply);
+    }
     let Some((zone, server)) = routes.route(q.name(), q.query_type()) else {
         reply.metadata.response_code = ResponseCode::Refused;
         return encode(&reply).map_or(Decision::Ignore, Decision::Reply);

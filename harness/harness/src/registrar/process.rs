@@ -84,6 +84,7 @@ struct OpResult {
     keys: Vec<KeyData>,
     expires: Vec<Option<Timestamp>>,
     hosted: Option<bool>,
+    ttl: Option<u32>,
 }
 
 impl RemoteOperator {
@@ -103,6 +104,7 @@ impl RemoteOperator {
                 keys,
                 expires,
                 hosted,
+                ttl,
             }) if got == id => {
                 if !ok {
                     return Err(OperatorError::Remote(
@@ -116,6 +118,7 @@ impl RemoteOperator {
                         .collect::<Result<_, _>>()?,
                     expires,
                     hosted,
+                    ttl,
                 })
             }
             other => Err(OperatorError::Remote(format!(
@@ -240,6 +243,15 @@ impl OperatorApi for RemoteOperator {
         })
         .await
         .map(|_| ())
+    }
+
+    async fn max_ttl(&mut self, domain: &str) -> Result<u32, OperatorError> {
+        self.request(OperatorOp::MaxTtl {
+            domain: domain.into(),
+        })
+        .await?
+        .ttl
+        .ok_or_else(|| OperatorError::Remote("max_ttl answered without a ttl".into()))
     }
 }
 

@@ -187,6 +187,9 @@ pub enum ToRegistrar {
         /// For `hosts`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hosted: Option<bool>,
+        /// For `max_ttl`: seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl: Option<u32>,
     },
 }
 
@@ -267,6 +270,11 @@ pub enum OperatorOp {
         domain: String,
         /// Signed?
         signed: bool,
+    },
+    /// The largest TTL the zone serves (every record, DNSKEY, negative answers).
+    MaxTtl {
+        /// The domain.
+        domain: String,
     },
 }
 

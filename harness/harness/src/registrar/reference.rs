@@ -115,6 +115,15 @@ struct Gain {
     ttl_ns_parent: u32,
     /// Whether the losing side signs at all (an unsigned domain moves without key exchange).
     losing_signed: bool,
+    /// When the relayed key expires at the losing side.
+    relay_expires: Option<Timestamp>,
+    /// When the current wait for the registry's publication began.
+    waiting_since: Option<Timestamp>,
+    /// The largest TTL the losing operator serves for the zone (SOA, NS, DNSKEY, every record,
+    /// negative answers): how long caches may hold what it served.
+    ttl_losing_max: u32,
+    /// The losing operator's own NS TTL.
+    ttl_ns_child: u32,
 }
 
 #[derive(Debug)]
@@ -134,6 +143,40 @@ pub struct ReferenceRegistrar<O> {
     processed: BTreeSet<String>,
     next_poll: Option<Timestamp>,
     log: Vec<(Timestamp, String)>,
+}
+
+/// How long the reference registrar waits for anything it does not control: the losing side
+/// to publish the relayed key (it polls on its own schedule), and the registry to publish each
+/// change. Past it, it gives up and cleans up rather than wait forever. The relay expiry is
+/// sized from it and the observed TTLs, so the key outlives the move in every world whose
+/// delays stay within it.
+const PATIENCE: SignedDuration = SignedDuration::from_hours(48);
+
+/// The names and types whose TTLs bound how long caches may hold a zone's data: the apex
+/// records every zone has, the registrant's checked names and every name of its records.
+fn ttl_questions(
+    domain: &str,
+    records: &[String],
+    checks: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = checks.to_vec();
+    if let Ok(parsed) = crate::records::parse_all(domain, records) {
+        for r in parsed {
+            let q = (r.owner.to_ascii(), r.rtype.to_string());
+            if !out.contains(&q) {
+                out.push(q);
+            }
+        }
+    }
+    out
+}
+
+/// `P8DT3600S`: a whole number of days and seconds as an `xs:duration`.
+fn xs_duration(d: SignedDuration) -> XsDuration {
+    let secs = d.as_secs().max(0);
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    XsDuration::parse(&format!("P{days}DT{rest}S"))
+        .expect("invariant: digits and designators form an xs:duration")
 }
 
 fn margin(wait: u32) -> SignedDuration {
@@ -289,6 +332,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 ttl_ds: 0,
                 ttl_ns_parent: 0,
                 losing_signed: true,
+                relay_expires: None,
+                waiting_since: None,
+                ttl_losing_max: 0,
+                ttl_ns_child: 0,
             },
         );
     }
@@ -376,7 +423,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         self.note(now, format!("{}: the losing operator publishes our ZSK; waiting {ttl}s (DNSKEY TTL) + margin", g.domain));
                         return Ok(());
                     }
-                    if now.duration_since(since) > SignedDuration::from_hours(48) {
+                    if now.duration_since(since) > PATIENCE {
                         return Err(RegistrarError::gave_up(
                             "the losing operator did not publish the relayed key within 48 hours",
                         ));
@@ -458,9 +505,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     let (ds, ttl) = dnsutil::ds(parent, &g.domain).await?;
                     let published = ds_matches(&g.domain, &mine, &ds);
                     if !published {
-                        g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
+                        self.await_registry(g, now, "our DS")?;
                         return Ok(());
                     }
+                    g.waiting_since = None;
                     g.ttl_ds = g.ttl_ds.max(ttl);
                     let last = g.step == Step::AwaitDsAfterMove;
                     if self.has(Fault::NsSwitchedTooEarly) && !last {
@@ -483,6 +531,26 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     return Ok(());
                 }
                 Step::SwitchNs => {
+                    // The losing side must keep our key until caches can no longer hold its
+                    // DNSKEY set: the switch must be published, then the parent NS, the losing
+                    // NS and its DNSKEY (its largest TTL) can run out.
+                    if let Some(expires) = g.relay_expires
+                        && !self.has(Fault::NsSwitchedTooEarly)
+                    {
+                        let (max_losing, child_ns) = self.losing_ttls(g).await;
+                        let need = g.ttl_ns_parent + child_ns + max_losing;
+                        let safe_until = now
+                            .checked_add(PATIENCE)
+                            .and_then(|t| t.checked_add(SignedDuration::from_secs(i64::from(need))))
+                            .and_then(|t| t.checked_add(margin(need)))
+                            .unwrap_or(Timestamp::MAX);
+                        if safe_until > expires {
+                            return Err(RegistrarError::gave_up(format!(
+                                "the relayed key expires at {expires}, before caches could forget \
+                                 the losing DNSKEY set after an NS switch now"
+                            )));
+                        }
+                    }
                     let mut mine = self.op.ns_names();
                     let misspelt = self.has(Fault::NsHostMisspelt);
                     if misspelt {
@@ -552,29 +620,17 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     let mut mine = self.op.ns_names();
                     mine.sort();
                     if ns != mine {
-                        g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
+                        self.await_registry(g, now, "our NS")?;
                         return Ok(());
                     }
+                    g.waiting_since = None;
                     // Step 7: the old delegation must be out of every cache, then everything
                     // the losing operator served. A resolver may hold the parent's old NS for
                     // its TTL, refresh the losing operator's own (child) NS just before that
                     // runs out and keep using it for the child NS TTL, and fetch the losing
                     // DNSKEY set at the last moment: parent NS TTL + child NS TTL + the
                     // largest TTL the losing operator serves.
-                    let mut max_losing = 0;
-                    let mut child_ns = 0;
-                    for addr in self.cfg.directory.addrs(&g.losing_ns) {
-                        max_losing = max_losing.max(
-                            dnsutil::max_ttl(addr, &g.domain, &g.checks)
-                                .await
-                                .unwrap_or(0),
-                        );
-                        if let Ok((_, t)) =
-                            dnsutil::rrset(addr, &g.domain, hickory_proto::rr::RecordType::NS).await
-                        {
-                            child_ns = child_ns.max(t);
-                        }
-                    }
+                    let (max_losing, child_ns) = self.losing_ttls(g).await;
                     let wait = g.ttl_ns_parent.max(ttl) + child_ns + max_losing;
                     let wait = if self.has(Fault::OldDsRemovedTooEarly) {
                         0
@@ -615,9 +671,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         _ => ds.is_empty(),
                     };
                     if !only_mine {
-                        g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
+                        self.await_registry(g, now, "the final DS set")?;
                         return Ok(());
                     }
+                    g.waiting_since = None;
                     g.ttl_ds = g.ttl_ds.max(ttl).max(g.ttl_ds);
                     g.wake = after(now, g.ttl_ds.max(3600));
                     self.note(
@@ -808,13 +865,28 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             }
             g.imported = data_keys;
         }
-        // Step 2: relay our ZSK(s) (RFC 8063), valid for as long as the move can take.
+        // Step 2: relay our ZSK(s) (RFC 8063), valid for as long as the move can take: the
+        // losing side's publication and each of the registry's three publications may take up
+        // to PATIENCE, then every wait of the procedure with its margin (the DNSKEY TTL, the DS
+        // TTL twice, the parent NS + losing NS + losing data TTLs), all doubled for safety.
         let token = if self.has(Fault::KeyRelayWrongToken) {
             format!("x{}", g.token)
         } else {
             g.token.clone()
         };
-        let expiry = XsDuration::parse("P7D").expect("invariant: literal duration");
+        let (max_losing, child_ns) = self.losing_ttls(g).await;
+        let waits = [
+            g.ttl_dnskey_losing,
+            g.ttl_ds,
+            g.ttl_ns_parent + child_ns + max_losing,
+            g.ttl_ds,
+        ];
+        let mut lifetime = PATIENCE * 4;
+        for w in waits {
+            lifetime += (SignedDuration::from_secs(i64::from(w)) + margin(w)) * 2;
+        }
+        g.relay_expires = now.checked_add(lifetime).ok();
+        let expiry = xs_duration(lifetime);
         let data = g
             .my_zsks
             .iter()
@@ -839,6 +911,43 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         );
         g.step = Step::AwaitRelayPublished { since: now };
         Ok(())
+    }
+
+    /// Waits another poll interval for the registry to publish `what`, giving up after
+    /// [`PATIENCE`].
+    fn await_registry(
+        &self,
+        g: &mut Gain,
+        now: Timestamp,
+        what: &str,
+    ) -> Result<(), RegistrarError> {
+        let since = *g.waiting_since.get_or_insert(now);
+        if now.duration_since(since) > PATIENCE {
+            return Err(RegistrarError::GaveUp(format!(
+                "the registry did not publish {what} within 48 hours"
+            )));
+        }
+        g.wake = now
+            .checked_add(self.cfg.poll_interval)
+            .unwrap_or(Timestamp::MAX);
+        Ok(())
+    }
+
+    /// The largest TTL the losing servers serve for the zone, and their NS TTL (each the
+    /// largest over the servers; remembered, since they only matter as upper bounds).
+    async fn losing_ttls(&self, g: &mut Gain) -> (u32, u32) {
+        let names = ttl_questions(&g.domain, &g.records, &g.checks);
+        for addr in self.cfg.directory.addrs(&g.losing_ns) {
+            if let Ok(t) = dnsutil::max_ttl(addr, &g.domain, &names).await {
+                g.ttl_losing_max = g.ttl_losing_max.max(t);
+            }
+            if let Ok((_, t)) =
+                dnsutil::rrset(addr, &g.domain, hickory_proto::rr::RecordType::NS).await
+            {
+                g.ttl_ns_child = g.ttl_ns_child.max(t);
+            }
+        }
+        (g.ttl_losing_max, g.ttl_ns_child)
     }
 
     /// Creates host objects for our name servers where the registry has none.
@@ -981,8 +1090,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     self.note(
                         now,
                         format!(
-                            "{}: published the key relayed by {} until {:?}",
-                            k.name, k.re_id, expiry
+                            "{}: published the key relayed by {} until {}",
+                            k.name,
+                            k.re_id,
+                            expiry.map_or_else(|| "further notice".to_string(), |e| e.to_string())
                         ),
                     );
                 }
@@ -1035,7 +1146,9 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             if a.ns_gone_at.is_none() {
                 let (ns, ttl) = dnsutil::delegation(parent, &d).await?;
                 if !ns.iter().any(|n| mine.contains(n)) {
-                    let mut max = 0;
+                    // How long caches may hold anything we served: our zone's largest TTL,
+                    // as our operator knows it (and as served, should that be more).
+                    let mut max = self.op.max_ttl(&d).await.unwrap_or(0);
                     for addr in self.cfg.directory.addrs(&mine) {
                         max = max.max(dnsutil::max_ttl(addr, &d, &[]).await.unwrap_or(0));
                     }
@@ -1048,13 +1161,14 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 }
                 continue;
             }
-            let keys = self.op.foreign_keys(&d).await?;
-            let keys_expired = keys.iter().all(|(_, e)| e.is_some_and(|e| e <= now));
-            if a.retire_at.is_some_and(|t| t <= now) && (keys.is_empty() || keys_expired) {
+            // Once no resolver can reach us any more (the delegation moved, then the parent
+            // NS and everything we served ran out of caches), the zone goes, relayed keys
+            // with it: nobody can hold our DNSKEY set and need them after that.
+            if a.retire_at.is_some_and(|t| t <= now) {
                 self.op.remove_zone(&d).await?;
                 self.note(
                     now,
-                    format!("{d}: retired the zone (delegation moved, relayed keys expired)"),
+                    format!("{d}: retired the zone (the delegation moved and caches forgot us)"),
                 );
                 self.away.remove(&d);
             }

@@ -31,6 +31,9 @@ pub struct SubjectProcess {
     stdin: ChildStdin,
     stdout: Lines<BufReader<ChildStdout>>,
     stderr: Arc<StdMutex<Vec<String>>>,
+    /// The task collecting stderr; awaited when the process is gone, so a failure report
+    /// carries everything it wrote, however loaded the machine is.
+    stderr_task: Option<tokio::task::JoinHandle<()>>,
     next_id: u64,
     timeout: Duration,
     operator: Arc<Mutex<Operator>>,
@@ -70,7 +73,7 @@ impl SubjectProcess {
         let stderr_pipe = child.stderr.take().ok_or_else(|| piped("stderr"))?;
         let stderr = Arc::new(StdMutex::new(Vec::new()));
         let sink = stderr.clone();
-        tokio::spawn(async move {
+        let stderr_task = tokio::spawn(async move {
             let mut lines = BufReader::new(stderr_pipe).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Ok(mut v) = sink.lock() {
@@ -87,6 +90,7 @@ impl SubjectProcess {
             stdin,
             stdout,
             stderr,
+            stderr_task: Some(stderr_task),
             next_id: 2,
             timeout,
             operator,
@@ -146,6 +150,25 @@ impl SubjectProcess {
         RegistrarError::Process(msg)
     }
 
+    /// The process closed its output or its input: it is gone or going. Waits (boundedly) for
+    /// it to exit and for its stderr to end, so the report says the same thing every time: a
+    /// failed write and an early exit are one failure.
+    async fn gone(&mut self) -> RegistrarError {
+        let status = tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+            .await
+            .ok()
+            .and_then(Result::ok);
+        if let Some(task) = self.stderr_task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+        self.fail(format!(
+            "it closed its output{}",
+            status
+                .map(|s| format!(" and exited ({s})"))
+                .unwrap_or_default()
+        ))
+    }
+
     fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -181,8 +204,8 @@ impl SubjectProcess {
                 ));
             }
         };
-        if let Err(e) = self.send(msg).await {
-            return Err(self.fail(format!("cannot write to it ({e})")));
+        if self.send(msg).await.is_err() {
+            return Err(self.gone().await);
         }
         loop {
             let line = match tokio::time::timeout(self.timeout, self.stdout.next_line()).await {
@@ -192,16 +215,7 @@ impl SubjectProcess {
                         self.timeout
                     )));
                 }
-                Ok(Err(e)) => return Err(self.fail(format!("cannot read from it ({e})"))),
-                Ok(Ok(None)) => {
-                    let status = self.child.try_wait().ok().flatten();
-                    return Err(self.fail(format!(
-                        "it closed its output{}",
-                        status
-                            .map(|s| format!(" and exited ({s})"))
-                            .unwrap_or_default()
-                    )));
-                }
+                Ok(Err(_)) | Ok(Ok(None)) => return Err(self.gone().await),
                 Ok(Ok(Some(l))) => l,
             };
             if line.trim().is_empty() {
@@ -223,8 +237,8 @@ impl SubjectProcess {
                 }
                 FromRegistrar::Operator { id, op } => {
                     let result = self.operate(op, now).await;
-                    if let Err(e) = self.send(&result_message(id, result)).await {
-                        return Err(self.fail(format!("cannot write to it ({e})")));
+                    if self.send(&result_message(id, result)).await.is_err() {
+                        return Err(self.gone().await);
                     }
                 }
                 FromRegistrar::Error { id, message } if id == want => {
@@ -303,6 +317,10 @@ impl SubjectProcess {
                     ..OperatorAnswer::default()
                 }
             }
+            OperatorOp::MaxTtl { domain } => OperatorAnswer {
+                ttl: Some(o.max_ttl(&domain)?),
+                ..OperatorAnswer::default()
+            },
             OperatorOp::SetSigned { domain, signed } => {
                 o.set_signed(&domain, signed)?;
                 OperatorAnswer::default()
@@ -449,6 +467,7 @@ struct OperatorAnswer {
     keys: Vec<JsonKey>,
     expires: Vec<Option<Timestamp>>,
     hosted: Option<bool>,
+    ttl: Option<u32>,
 }
 
 fn result_message(id: String, r: Result<OperatorAnswer, OperatorError>) -> ToRegistrar {
@@ -460,6 +479,7 @@ fn result_message(id: String, r: Result<OperatorAnswer, OperatorError>) -> ToReg
             keys: a.keys,
             expires: a.expires,
             hosted: a.hosted,
+            ttl: a.ttl,
         },
         Err(e) => ToRegistrar::OperatorResult {
             id,
@@ -468,6 +488,7 @@ fn result_message(id: String, r: Result<OperatorAnswer, OperatorError>) -> ToReg
             keys: Vec::new(),
             expires: Vec::new(),
             hosted: None,
+            ttl: None,
         },
     }
 }
@@ -522,5 +543,6 @@ fn describe(op: &OperatorOp) -> String {
         }
         OperatorOp::ForeignKeys { domain } => format!("foreign keys of {domain}?"),
         OperatorOp::SetSigned { domain, signed } => format!("set {domain} signed={signed}"),
+        OperatorOp::MaxTtl { domain } => format!("largest TTL of {domain}?"),
     }
 }

@@ -378,18 +378,30 @@ impl Scenario {
 
 /// Default TTLs and delays, chosen like a real TLD and a careful operator: the TLD's DS TTL
 /// is 1 hour, NS 2 hours (SIDN publishes 3600/7200), operators use 1 hour.
-mod defaults {
-    pub(super) const TLD: &str = "nl";
-    pub(super) const START: &str = "2026-03-02T09:00:00Z";
-    pub(super) const DELAY_SECS: i64 = 15 * 60;
-    pub(super) const TTL_NS: u32 = 7200;
-    pub(super) const TTL_DS: u32 = 3600;
-    pub(super) const TTL_DNSKEY: u32 = 3600;
-    pub(super) const TTL_SOA: u32 = 3600;
-    pub(super) const OP_TTL: u32 = 3600;
-    pub(super) const OP_NEGATIVE: u32 = 900;
-    pub(super) const VALIDITY_DAYS: i64 = 21;
-    pub(super) const RUN_LIMIT_DAYS: i64 = 14;
+/// The values a scenario file gets for what it leaves out (TTLs in seconds).
+pub mod defaults {
+    /// The TLD.
+    pub const TLD: &str = "nl";
+    /// The virtual start.
+    pub const START: &str = "2026-03-02T09:00:00Z";
+    /// The registry's publication delay.
+    pub const DELAY_SECS: i64 = 15 * 60;
+    /// NS TTL at the TLD.
+    pub const TTL_NS: u32 = 7200;
+    /// DS TTL at the TLD.
+    pub const TTL_DS: u32 = 3600;
+    /// The TLD's DNSKEY TTL.
+    pub const TTL_DNSKEY: u32 = 3600;
+    /// The TLD's SOA and negative TTL.
+    pub const TTL_SOA: u32 = 3600;
+    /// An operator's DNSKEY, NS and data TTL.
+    pub const OP_TTL: u32 = 3600;
+    /// An operator's negative TTL (SOA minimum).
+    pub const OP_NEGATIVE: u32 = 900;
+    /// RRSIG validity.
+    pub const VALIDITY_DAYS: i64 = 21;
+    /// A `run` step's limit.
+    pub const RUN_LIMIT_DAYS: i64 = 14;
 }
 
 /// Checks a parsed file and builds the scenario.

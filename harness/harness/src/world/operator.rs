@@ -255,6 +255,17 @@ impl Operator {
         Ok(())
     }
 
+    /// The largest TTL of anything the zone of `domain` serves: every record, the DNSKEY set,
+    /// and negative answers (the SOA minimum). How long caches may hold what it served.
+    pub fn max_ttl(&self, domain: &str) -> Result<u32, OperatorError> {
+        let z = self
+            .zones
+            .get(domain)
+            .ok_or_else(|| OperatorError::NoZone(self.label.clone(), domain.into()))?;
+        let records = z.zone.rrsets().map(|r| r.ttl()).max().unwrap_or(0);
+        Ok(records.max(self.spec.ttl_dnskey).max(z.zone.soa().minimum))
+    }
+
     /// Stops hosting `domain`.
     pub fn remove_zone(&mut self, domain: &str) -> bool {
         let removed = self.zones.remove(domain).is_some();
@@ -496,18 +507,26 @@ impl Operator {
                 operator: label.clone(),
                 what: e.to_string(),
             };
+            // Re-sign only what changed: a data change updates the names it touched, a new
+            // key set or a refresh re-signs every RRset but keeps each signature that is still
+            // good (the engine falls back from `update` to `resign` by itself).
+            let changes = z.zone.take_changes();
+            let previous = z.snapshot.clone();
             let snapshot = if z.signed {
                 let signer = z
                     .signer
                     .as_ref()
                     .expect("invariant: set just above for signed zones");
-                signer.sign(&z.zone, now).map_err(|e| dns_err(&e))?
+                match previous.as_deref() {
+                    Some(prev) => signer.update(prev, &z.zone, &changes, now),
+                    None => signer.sign(&z.zone, now),
+                }
+                .map_err(|e| dns_err(&e))?
             } else {
                 ZoneSigner::unsigned(SigningPolicy::default())
                     .sign(&z.zone, now)
                     .map_err(|e| dns_err(&e))?
             };
-            z.zone.take_changes();
             let snapshot = Arc::new(snapshot);
             z.snapshot = Some(snapshot.clone());
             z.dirty = false;
