@@ -117,6 +117,8 @@ struct Gain {
     losing_signed: bool,
     /// When the relayed key expires at the losing side.
     relay_expires: Option<Timestamp>,
+    /// Whether the registry moved the domain to us.
+    transferred: bool,
     /// When the current wait for the registry's publication began.
     waiting_since: Option<Timestamp>,
     /// The largest TTL the losing operator serves for the zone (SOA, NS, DNSKEY, every record,
@@ -333,6 +335,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 ttl_ns_parent: 0,
                 losing_signed: true,
                 relay_expires: None,
+                transferred: false,
                 waiting_since: None,
                 ttl_losing_max: 0,
                 ttl_ns_child: 0,
@@ -447,6 +450,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         )
                         .await?;
                     self.note(now, format!("{}: transferred ({})", g.domain, r.code()));
+                    g.transferred = true;
                     g.step = Step::AddDs;
                 }
                 Step::AddDs => {
@@ -885,7 +889,6 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         for w in waits {
             lifetime += (SignedDuration::from_secs(i64::from(w)) + margin(w)) * 2;
         }
-        g.relay_expires = now.checked_add(lifetime).ok();
         let expiry = xs_duration(lifetime);
         let data = g
             .my_zsks
@@ -905,9 +908,14 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             Vec::new(),
         )
         .await?;
+        g.relay_expires = now.checked_add(lifetime).ok();
         self.note(
             now,
-            format!("{}: relayed our ZSK to the registrar of record", g.domain),
+            format!(
+                "{}: relayed our ZSK to the registrar of record, valid for {}",
+                g.domain,
+                crate::report::human(lifetime)
+            ),
         );
         g.step = Step::AwaitRelayPublished { since: now };
         Ok(())
@@ -979,6 +987,36 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
     /// After giving up: stop serving a zone nobody is delegated to, so no half-built zone
     /// (with the other operator's keys) is left behind.
     async fn abort(&mut self, g: &Gain, now: Timestamp) {
+        // A key we relayed is still published by the losing side: revoke it (RFC 8063
+        // §2.1.1: a zero relative expiry), which only works while it is their domain.
+        if g.relay_expires.is_some() && !g.transferred && !g.my_zsks.is_empty() {
+            let revoke = keyrelay::Create {
+                name: g.domain.clone(),
+                auth_info: AuthInfo::password(g.token.clone()),
+                data: g
+                    .my_zsks
+                    .iter()
+                    .map(|k| KeyRelayData {
+                        key_data: k.clone(),
+                        expiry: Some(Expiry::Relative(xs_duration(SignedDuration::ZERO))),
+                    })
+                    .collect(),
+            };
+            match self
+                .cmd_ok(
+                    "key relay revocation",
+                    CommandKind::Create(Create::KeyRelay(revoke)),
+                    Vec::new(),
+                )
+                .await
+            {
+                Ok(_) => self.note(now, format!("{}: revoked our relayed key", g.domain)),
+                Err(e) => self.note(
+                    now,
+                    format!("{}: could not revoke our relayed key: {e}", g.domain),
+                ),
+            }
+        }
         let Some(parent) = self.cfg.directory.parent else {
             return;
         };
