@@ -560,6 +560,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     if misspelt {
                         mine = mine.iter().map(|n| misspell(n)).collect();
                     }
+                    if self.has(Fault::NsHostPartlyMisspelt)
+                        && let Some(first) = mine.first()
+                    {
+                        mine.push(misspell(first));
+                    }
                     self.ensure_hosts(&mine).await?;
                     let mut u = bare_update(&g.domain);
                     u.add = Some(AddRem {
@@ -622,6 +627,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 Step::AwaitNs => {
                     let (ns, ttl) = dnsutil::delegation(parent, &g.domain).await?;
                     let mut mine = self.op.ns_names();
+                    if self.has(Fault::NsHostPartlyMisspelt)
+                        && let Some(first) = mine.first()
+                    {
+                        mine.push(misspell(first));
+                    }
                     mine.sort();
                     if ns != mine {
                         self.await_registry(g, now, "our NS")?;

@@ -56,6 +56,8 @@ pub enum Fault {
     /// Gaining: switches NS to misspelt host names nobody answers at, and corrects them a
     /// day later.
     NsHostMisspelt,
+    /// Gaining: delegates to its name servers and one misspelt host nobody answers at.
+    NsHostPartlyMisspelt,
     /// Gaining: leaves the registrant's MX records out of its zone.
     RecordsDropped,
     /// Losing: removes its zone as soon as the domain has left, while resolvers can still be
@@ -65,7 +67,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for the mutation score.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::NsSwitchedTooEarly,
         Self::OldDsRemovedTooEarly,
         Self::LosingZskNotImported,
@@ -77,6 +79,7 @@ impl Fault {
         Self::KeyRelayWrongToken,
         Self::DsAsDsData,
         Self::NsHostMisspelt,
+        Self::NsHostPartlyMisspelt,
         Self::RecordsDropped,
         Self::ZoneRemovedWhileDelegated,
     ];
@@ -95,6 +98,7 @@ impl Fault {
             Self::KeyRelayWrongToken => "keyrelay-wrong-token",
             Self::DsAsDsData => "ds-as-dsdata",
             Self::NsHostMisspelt => "ns-host-misspelt",
+            Self::NsHostPartlyMisspelt => "ns-host-partly-misspelt",
             Self::RecordsDropped => "records-dropped",
             Self::ZoneRemovedWhileDelegated => "zone-removed-while-delegated",
         }
