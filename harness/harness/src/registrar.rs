@@ -12,14 +12,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use epp::secdns::KeyData;
 use jiff::Timestamp;
-use tokio::sync::Mutex;
 
 pub use crate::error::RegistrarError;
-use crate::world::operator::{self, Operator, OperatorError};
+use crate::world::backend::SharedOperator;
+use crate::world::operator::{self, OperatorError};
 
 pub mod process;
 pub mod protocol;
@@ -135,9 +134,10 @@ pub trait OperatorApi {
     async fn max_ttl(&mut self, domain: &str) -> Result<u32, OperatorError>;
 }
 
-/// An in-process operator.
+/// An in-process operator (the built-in one or real DNS software behind the world's common
+/// interface).
 #[derive(Debug, Clone)]
-pub struct LocalOperator(pub Arc<Mutex<Operator>>);
+pub struct LocalOperator(pub SharedOperator);
 
 impl OperatorApi for LocalOperator {
     fn ns_names(&self) -> Vec<String> {
@@ -162,10 +162,11 @@ impl OperatorApi for LocalOperator {
             .lock()
             .await
             .create_zone(domain, records, signed, algorithm)
+            .await
     }
 
     async fn remove_zone(&mut self, domain: &str) -> Result<(), OperatorError> {
-        self.0.lock().await.remove_zone(domain);
+        self.0.lock().await.remove_zone(domain).await;
         Ok(())
     }
 
@@ -174,11 +175,11 @@ impl OperatorApi for LocalOperator {
     }
 
     async fn ksk(&mut self, domain: &str) -> Result<KeyData, OperatorError> {
-        self.0.lock().await.ksk_key_data(domain)
+        self.0.lock().await.ksk_key_data(domain).await
     }
 
     async fn zsks(&mut self, domain: &str) -> Result<Vec<KeyData>, OperatorError> {
-        self.0.lock().await.zsk_key_data(domain)
+        self.0.lock().await.zsk_key_data(domain).await
     }
 
     async fn add_foreign_key(
@@ -188,7 +189,11 @@ impl OperatorApi for LocalOperator {
         expires: Option<Timestamp>,
     ) -> Result<(), OperatorError> {
         let dnskey = operator::dnskey_of(key)?;
-        self.0.lock().await.add_foreign_key(domain, dnskey, expires)
+        self.0
+            .lock()
+            .await
+            .add_foreign_key(domain, dnskey, expires)
+            .await
     }
 
     async fn remove_foreign_key(
@@ -201,6 +206,7 @@ impl OperatorApi for LocalOperator {
             .lock()
             .await
             .remove_foreign_key(domain, &dnskey)
+            .await
             .map(|_| ())
     }
 
@@ -219,7 +225,7 @@ impl OperatorApi for LocalOperator {
     }
 
     async fn set_signed(&mut self, domain: &str, signed: bool) -> Result<(), OperatorError> {
-        self.0.lock().await.set_signed(domain, signed)
+        self.0.lock().await.set_signed(domain, signed).await
     }
 
     async fn max_ttl(&mut self, domain: &str) -> Result<u32, OperatorError> {

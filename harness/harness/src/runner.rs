@@ -344,7 +344,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     };
     let played = run.play_steps().await;
     let snapshot = match &played {
-        Ok(()) => Some(run.snapshot()),
+        Ok(()) => Some(run.snapshot().await),
         Err(_) => None,
     };
     for seat in &mut run.seats {
@@ -549,7 +549,7 @@ impl Run {
 
     /// What the checks need of the seats, the world's end state and the registry's log,
     /// taken when the run ends (before registrar processes are shut down).
-    fn snapshot(
+    async fn snapshot(
         &self,
     ) -> (
         Vec<SeatRecord>,
@@ -566,6 +566,19 @@ impl Run {
                 done_at: s.done_at.clone(),
             })
             .collect();
+        let mut operators = Vec::new();
+        for op in &self.world.operators {
+            let mut op = op.lock().await;
+            let mut zones = Vec::new();
+            for d in op.hosted() {
+                zones.push(HostedZoneEnd {
+                    ksk: op.ksk_key_data(&d).await.ok(),
+                    foreign_keys: op.foreign_keys(&d).len(),
+                    domain: d,
+                });
+            }
+            operators.push(OperatorEnd { zones });
+        }
         let scenario = &self.world.scenario;
         let reg = self
             .world
@@ -584,25 +597,6 @@ impl Run {
             .registrars
             .iter()
             .map(|r| (r.clid.clone(), reg.queue(&r.clid)))
-            .collect();
-        let operators = self
-            .world
-            .operators
-            .iter()
-            .map(|op| match op.try_lock() {
-                Ok(mut op) => OperatorEnd {
-                    zones: op
-                        .hosted()
-                        .into_iter()
-                        .map(|d| HostedZoneEnd {
-                            ksk: op.ksk_key_data(&d).ok(),
-                            foreign_keys: op.foreign_keys(&d).len(),
-                            domain: d,
-                        })
-                        .collect(),
-                },
-                Err(_) => OperatorEnd::default(),
-            })
             .collect();
         (
             seats,
@@ -860,6 +854,7 @@ impl Run {
                     .lock()
                     .await
                     .set_fault(*fault, now)
+                    .await
                     .context("operator fault")?;
                 self.settle_with(true).await?;
             }
@@ -1005,7 +1000,7 @@ impl Run {
 async fn relay_key(world: &World, registrar: usize, domain: &str) -> epp::secdns::KeyData {
     let mut op = world.operators[registrar].lock().await;
     if op.hosted().iter().any(|d| d == domain)
-        && let Ok(mut k) = op.zsk_key_data(domain)
+        && let Ok(mut k) = op.zsk_key_data(domain).await
         && !k.is_empty()
     {
         return k.remove(0);

@@ -24,8 +24,10 @@ use crate::dnsutil::Directory;
 use crate::error::{Context, HarnessError};
 use crate::scenario::Scenario;
 
+pub mod backend;
 pub mod operator;
 
+use backend::{OperatorBackend, SharedOperator};
 use operator::Operator;
 
 /// A running world.
@@ -50,7 +52,7 @@ pub struct World {
     /// The root trust anchor.
     pub anchor: TrustAnchor,
     /// One operator per registrar, by registrar index.
-    pub operators: Vec<Arc<Mutex<Operator>>>,
+    pub operators: Vec<SharedOperator>,
     /// Where every name server answers.
     pub directory: Directory,
     /// The wall-clock instant signatures also cover.
@@ -124,6 +126,7 @@ impl World {
             for ns in op.ns_names() {
                 directory.hosts.insert(ns.clone(), op.addr());
             }
+            let op: Box<dyn OperatorBackend> = Box::new(op);
             operators.push(Arc::new(Mutex::new(op)));
         }
 
@@ -133,10 +136,11 @@ impl World {
             let mut op = operators[d.sponsor].lock().await;
             let setup = || format!("setting up {}", d.name);
             op.create_zone(&d.name, &d.records, d.signed, None)
+                .await
                 .with_context(setup)?;
-            op.publish(s.world.start).with_context(setup)?;
+            op.publish(s.world.start).await.with_context(setup)?;
             let ksk = if d.signed {
-                Some(op.ksk_key_data(&d.name).with_context(setup)?)
+                Some(op.ksk_key_data(&d.name).await.with_context(setup)?)
             } else {
                 None
             };
@@ -229,9 +233,12 @@ impl World {
             changed = true;
         }
         for op in &self.operators {
-            let mut op = op.lock().await;
-            op.expire_foreign_keys(now);
-            changed |= op.publish(now).context("operator publication")?;
+            changed |= op
+                .lock()
+                .await
+                .publish(now)
+                .await
+                .context("operator publication")?;
         }
         Ok(changed)
     }

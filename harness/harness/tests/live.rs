@@ -76,6 +76,7 @@ async fn hickory_and_the_pure_validator_agree_however_the_operator_breaks_the_zo
             .lock()
             .await
             .set_fault(fault, now)
+            .await
             .unwrap();
         live.check(&world, &format!("{fault:?}")).await;
         let r = harness::evaluate::live::checks(&live.take_record());

@@ -19,6 +19,7 @@ use super::{LocalOperator, OperatorApi, RegistrarError, TransferRequest};
 use crate::dnsutil::Directory;
 use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{Fault, OperatorSpec};
+use crate::world::backend::OperatorBackend;
 use crate::world::operator::{Operator, OperatorError};
 
 /// Why `harness reference-registrar` stopped before the harness said goodbye.
@@ -380,6 +381,7 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
         for n in &spec.ns {
             directory.hosts.insert(n.clone(), addr);
         }
+        let op: Box<dyn OperatorBackend> = Box::new(op);
         let op = Arc::new(Mutex::new(op));
         let reg = ReferenceRegistrar::connect(cfg(directory)?, LocalOperator(op.clone())).await?;
         io.lock()
@@ -396,8 +398,7 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
             async move {
                 let _ = clock.set(now);
                 let mut o = op.lock().await;
-                o.expire_foreign_keys(now);
-                o.publish(now).map(|_| ()).map_err(ProcessError::from)
+                o.publish(now).await.map(|_| ()).map_err(ProcessError::from)
             }
         })
         .await

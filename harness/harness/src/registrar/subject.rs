@@ -13,11 +13,11 @@ use epp::secdns::KeyData;
 use jiff::Timestamp;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use tokio::sync::Mutex;
 
 use super::protocol::{DnsChoice, FromRegistrar, JsonKey, OperatorOp, ToRegistrar};
 use super::{BoxFuture, Registrar, RegistrarError, TickReport, TransferRequest};
-use crate::world::operator::{self, Operator, OperatorError};
+use crate::world::backend::SharedOperator;
+use crate::world::operator::{self, OperatorError};
 
 /// How long the harness waits for any answer (wall clock): registrars do real EPP and DNS
 /// work on loopback, which takes milliseconds; this only bounds a hung process.
@@ -36,7 +36,7 @@ pub struct SubjectProcess {
     stderr_task: Option<tokio::task::JoinHandle<()>>,
     next_id: u64,
     timeout: Duration,
-    operator: Arc<Mutex<Operator>>,
+    operator: SharedOperator,
     log: Vec<(Timestamp, String)>,
     /// Where its DNS answers, as it said in `ready`.
     pub dns: DnsChoice,
@@ -53,7 +53,7 @@ impl SubjectProcess {
         label: &str,
         command: &str,
         hello: ToRegistrar,
-        operator: Arc<Mutex<Operator>>,
+        operator: SharedOperator,
         timeout: Duration,
     ) -> Result<Self, RegistrarError> {
         let mut child = Command::new("sh")
@@ -273,11 +273,11 @@ impl SubjectProcess {
                 signed,
                 algorithm,
             } => {
-                o.create_zone(&domain, &records, signed, algorithm)?;
+                o.create_zone(&domain, &records, signed, algorithm).await?;
                 OperatorAnswer::default()
             }
             OperatorOp::RemoveZone { domain } => {
-                o.remove_zone(&domain);
+                o.remove_zone(&domain).await;
                 OperatorAnswer::default()
             }
             OperatorOp::Hosts { domain } => OperatorAnswer {
@@ -285,11 +285,16 @@ impl SubjectProcess {
                 ..OperatorAnswer::default()
             },
             OperatorOp::Ksk { domain } => OperatorAnswer {
-                keys: vec![JsonKey::from(&o.ksk_key_data(&domain)?)],
+                keys: vec![JsonKey::from(&o.ksk_key_data(&domain).await?)],
                 ..OperatorAnswer::default()
             },
             OperatorOp::Zsks { domain } => OperatorAnswer {
-                keys: o.zsk_key_data(&domain)?.iter().map(JsonKey::from).collect(),
+                keys: o
+                    .zsk_key_data(&domain)
+                    .await?
+                    .iter()
+                    .map(JsonKey::from)
+                    .collect(),
                 ..OperatorAnswer::default()
             },
             OperatorOp::AddForeignKey {
@@ -298,12 +303,12 @@ impl SubjectProcess {
                 expires,
             } => {
                 let dnskey = operator::dnskey_of(&key(&k)?)?;
-                o.add_foreign_key(&domain, dnskey, expires)?;
+                o.add_foreign_key(&domain, dnskey, expires).await?;
                 OperatorAnswer::default()
             }
             OperatorOp::RemoveForeignKey { domain, key: k } => {
                 let dnskey = operator::dnskey_of(&key(&k)?)?;
-                o.remove_foreign_key(&domain, &dnskey)?;
+                o.remove_foreign_key(&domain, &dnskey).await?;
                 OperatorAnswer::default()
             }
             OperatorOp::ForeignKeys { domain } => {
@@ -322,7 +327,7 @@ impl SubjectProcess {
                 ..OperatorAnswer::default()
             },
             OperatorOp::SetSigned { domain, signed } => {
-                o.set_signed(&domain, signed)?;
+                o.set_signed(&domain, signed).await?;
                 OperatorAnswer::default()
             }
         })

@@ -28,16 +28,9 @@ use crate::records::RegistrantRecord;
 use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{OperatorFault, OperatorSpec};
 
+pub use super::backend::ForeignKey;
+use super::backend::{BoxFuture, OperatorBackend};
 pub use crate::error::OperatorError;
-
-/// A foreign key published in a zone, with the time it should go.
-#[derive(Debug, Clone)]
-pub struct ForeignKey {
-    /// The key.
-    pub dnskey: DNSKEY,
-    /// When to stop publishing it (relayed expiry), if known.
-    pub expires: Option<Timestamp>,
-}
 
 #[derive(Debug)]
 struct HostedZone {
@@ -562,4 +555,122 @@ pub fn dnskey_of(k: &KeyData) -> Result<DNSKEY, OperatorError> {
         k.pub_key_base64()
     ))
     .map_err(|e| OperatorError::BadKey(e.to_string()))
+}
+
+/// The built-in operator behind the common interface: every call is synchronous underneath.
+impl OperatorBackend for Operator {
+    fn label(&self) -> &str {
+        Self::label(self)
+    }
+
+    fn spec(&self) -> &OperatorSpec {
+        Self::spec(self)
+    }
+
+    fn addr(&self) -> SocketAddr {
+        Self::addr(self)
+    }
+
+    fn ns_names(&self) -> &[String] {
+        Self::ns_names(self)
+    }
+
+    fn hosted(&self) -> Vec<String> {
+        Self::hosted(self)
+    }
+
+    fn foreign_keys(&self, domain: &str) -> Vec<ForeignKey> {
+        Self::foreign_keys(self, domain)
+    }
+
+    fn max_ttl(&self, domain: &str) -> Result<u32, OperatorError> {
+        Self::max_ttl(self, domain)
+    }
+
+    fn next_deadline(&self) -> Option<Timestamp> {
+        Self::next_deadline(self)
+    }
+
+    fn create_zone<'a>(
+        &'a mut self,
+        domain: &'a str,
+        records: &'a [String],
+        signed: bool,
+        algorithm: Option<u8>,
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let r = Self::create_zone(self, domain, records, signed, algorithm);
+        Box::pin(async move { r })
+    }
+
+    fn remove_zone<'a>(&'a mut self, domain: &'a str) -> BoxFuture<'a, bool> {
+        let r = Self::remove_zone(self, domain);
+        Box::pin(async move { r })
+    }
+
+    fn ksk_key_data<'a>(
+        &'a mut self,
+        domain: &'a str,
+    ) -> BoxFuture<'a, Result<KeyData, OperatorError>> {
+        let r = Self::ksk_key_data(self, domain);
+        Box::pin(async move { r })
+    }
+
+    fn zsk_key_data<'a>(
+        &'a mut self,
+        domain: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<KeyData>, OperatorError>> {
+        let r = Self::zsk_key_data(self, domain);
+        Box::pin(async move { r })
+    }
+
+    fn add_foreign_key<'a>(
+        &'a mut self,
+        domain: &'a str,
+        dnskey: DNSKEY,
+        expires: Option<Timestamp>,
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let r = Self::add_foreign_key(self, domain, dnskey, expires);
+        Box::pin(async move { r })
+    }
+
+    fn remove_foreign_key<'a>(
+        &'a mut self,
+        domain: &'a str,
+        dnskey: &'a DNSKEY,
+    ) -> BoxFuture<'a, Result<bool, OperatorError>> {
+        let r = Self::remove_foreign_key(self, domain, dnskey);
+        Box::pin(async move { r })
+    }
+
+    fn set_signed<'a>(
+        &'a mut self,
+        domain: &'a str,
+        signed: bool,
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let r = Self::set_signed(self, domain, signed);
+        Box::pin(async move { r })
+    }
+
+    fn set_fault(
+        &mut self,
+        fault: OperatorFault,
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<(), OperatorError>> {
+        let r = Self::set_fault(self, fault, now);
+        Box::pin(async move { r })
+    }
+
+    fn publish(&mut self, now: Timestamp) -> BoxFuture<'_, Result<bool, OperatorError>> {
+        self.expire_foreign_keys(now);
+        let r = Self::publish(self, now);
+        Box::pin(async move { r })
+    }
+
+    fn stop(&mut self) -> BoxFuture<'_, ()> {
+        self.server.set_faults(Faults {
+            drop_queries: true,
+            ..Faults::default()
+        });
+        Box::pin(async {})
+    }
 }

@@ -1,0 +1,112 @@
+//! One interface in front of every DNS operator a world can have: the harness's built-in
+//! operator ([`Operator`](super::operator::Operator), its own signer and server on the
+//! injected clock) and real DNS software (PowerDNS, Knot; [`real`](super::real)), so the
+//! world, the runner and the registrars drive them alike.
+//!
+//! The trait is object-safe (boxed futures): a world holds `Box<dyn OperatorBackend>`s and
+//! never knows which software answers. What only a real server does on its own (re-signing,
+//! serial bumps) the harness sees by observing it over DNS, like any other server.
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use epp::secdns::KeyData;
+use hickory_proto::dnssec::rdata::DNSKEY;
+use jiff::Timestamp;
+use tokio::sync::Mutex;
+
+use crate::error::OperatorError;
+use crate::scenario::{OperatorFault, OperatorSpec};
+
+/// A boxed future that may move between threads.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A world's operator, shared by the world, the runner and the registrar that drives it.
+pub type SharedOperator = Arc<Mutex<Box<dyn OperatorBackend>>>;
+
+/// A foreign key published in a zone, with the time it should go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The key.
+    pub dnskey: DNSKEY,
+    /// When to stop publishing it (relayed expiry), if known.
+    pub expires: Option<Timestamp>,
+}
+
+/// A DNS operator: zones with their own keys in their roles, foreign keys published for
+/// another operator until an expiry, and the servers that answer for them.
+pub trait OperatorBackend: Send + Sync + fmt::Debug {
+    /// The registrar label it belongs to.
+    fn label(&self) -> &str;
+    /// The scenario's setup for it.
+    fn spec(&self) -> &OperatorSpec;
+    /// Where its server answers (UDP and TCP).
+    fn addr(&self) -> SocketAddr;
+    /// Its name server host names.
+    fn ns_names(&self) -> &[String];
+    /// The domains it hosts.
+    fn hosted(&self) -> Vec<String>;
+    /// The foreign keys published in a zone, with their expiry.
+    fn foreign_keys(&self, domain: &str) -> Vec<ForeignKey>;
+    /// The largest TTL the zone serves (every record, DNSKEY, negative answers).
+    fn max_ttl(&self, domain: &str) -> Result<u32, OperatorError>;
+    /// The next instant it has work the runner must wake it for (a key expiring, signatures
+    /// to refresh).
+    fn next_deadline(&self) -> Option<Timestamp>;
+
+    /// Hosts `domain` with `records` (relative presentation lines), signed or not, with the
+    /// given algorithm (its own by default). Served before the future completes.
+    fn create_zone<'a>(
+        &'a mut self,
+        domain: &'a str,
+        records: &'a [String],
+        signed: bool,
+        algorithm: Option<u8>,
+    ) -> BoxFuture<'a, Result<(), OperatorError>>;
+    /// Stops hosting `domain`; `true` if it did.
+    fn remove_zone<'a>(&'a mut self, domain: &'a str) -> BoxFuture<'a, bool>;
+    /// The key that signs the DNSKEY set (KSK or CSK).
+    fn ksk_key_data<'a>(
+        &'a mut self,
+        domain: &'a str,
+    ) -> BoxFuture<'a, Result<KeyData, OperatorError>>;
+    /// The keys that sign zone data (ZSK, or the CSK).
+    fn zsk_key_data<'a>(
+        &'a mut self,
+        domain: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<KeyData>, OperatorError>>;
+    /// Publishes another operator's key in the DNSKEY set until `expires` (a key relayed
+    /// again only updates its expiry, RFC 8063 §2.1.1).
+    fn add_foreign_key<'a>(
+        &'a mut self,
+        domain: &'a str,
+        dnskey: DNSKEY,
+        expires: Option<Timestamp>,
+    ) -> BoxFuture<'a, Result<(), OperatorError>>;
+    /// Stops publishing a foreign key; `true` if it was there.
+    fn remove_foreign_key<'a>(
+        &'a mut self,
+        domain: &'a str,
+        dnskey: &'a DNSKEY,
+    ) -> BoxFuture<'a, Result<bool, OperatorError>>;
+    /// Signs or unsigns a zone.
+    fn set_signed<'a>(
+        &'a mut self,
+        domain: &'a str,
+        signed: bool,
+    ) -> BoxFuture<'a, Result<(), OperatorError>>;
+    /// Makes its servers misbehave (scenario steps); software it does not control says so.
+    fn set_fault(
+        &mut self,
+        fault: OperatorFault,
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<(), OperatorError>>;
+    /// Does what is due at `now`: drops expired foreign keys, signs and serves what changed.
+    /// Returns whether anything it serves changed.
+    fn publish(&mut self, now: Timestamp) -> BoxFuture<'_, Result<bool, OperatorError>>;
+    /// The run is over: stops its servers (a real server's process ends).
+    fn stop(&mut self) -> BoxFuture<'_, ()>;
+}
