@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use harness::report::SuiteReport;
 use harness::runner::{RunOptions, run_suite};
 use harness::scenario::{self, Scenario};
+use harness::world::ClockMode;
 
 /// Proves that a DNSSEC-signed domain can change registrar without breaking its chain of trust.
 #[derive(Debug, Parser)]
@@ -65,6 +66,48 @@ struct CertifyArgs {
     /// Scenarios run at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
+    #[command(flatten)]
+    clock: ClockArgs,
+}
+
+/// How time passes.
+#[derive(Debug, clap::Args)]
+struct ClockArgs {
+    /// `virtual` (nothing sleeps; the registrar follows the harness's clock) or `wall` (the
+    /// system clock; the registrar acts on its own timers, real DNS servers sign in real time).
+    #[arg(long, value_enum, default_value_t = ClockName::Virtual)]
+    clock: ClockName,
+    /// Wall clock: every duration of a scenario is divided by this (the default runs the
+    /// three-day secure transfer in about two minutes).
+    #[arg(long, value_name = "N", default_value_t = ClockMode::DEFAULT_SCALE,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    time_scale: u32,
+    /// Wall clock: how often every DNS source is observed, in milliseconds (besides right
+    /// after every change the harness causes).
+    #[arg(long, value_name = "MS", default_value_t = 250,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    sample_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ClockName {
+    Virtual,
+    Wall,
+}
+
+impl ClockArgs {
+    fn mode(&self) -> ClockMode {
+        match self.clock {
+            ClockName::Virtual => ClockMode::Virtual,
+            ClockName::Wall => ClockMode::Wall {
+                scale: self.time_scale,
+            },
+        }
+    }
+
+    fn sample(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_millis(self.sample_ms))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,6 +140,8 @@ struct RunArgs {
     /// Show passed checks and evidence too.
     #[arg(long, short)]
     verbose: bool,
+    #[command(flatten)]
+    clock: ClockArgs,
 }
 
 fn main() -> ExitCode {
@@ -151,6 +196,10 @@ fn certify(args: CertifyArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let scenarios = match for_clock(scenarios, args.clock.mode()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let runtime = match runtime() {
         Ok(r) => r,
         Err(code) => return code,
@@ -158,6 +207,8 @@ fn certify(args: CertifyArgs) -> ExitCode {
     let options = RunOptions {
         subject: Some(args.subject.clone()),
         timeout: Some(std::time::Duration::from_secs(args.timeout.max(1))),
+        clock: args.clock.mode(),
+        sample: args.clock.sample(),
         ..RunOptions::default()
     };
     let suite = run_with_progress(&runtime, scenarios, &options, args.jobs);
@@ -220,6 +271,22 @@ fn run_with_progress(
     }
 }
 
+/// Refuses, with file and line, scenarios the chosen clock cannot run (real DNS software on the
+/// virtual clock), before anything starts.
+fn for_clock(scenarios: Vec<Scenario>, mode: ClockMode) -> Result<Vec<Scenario>, ExitCode> {
+    let errors: Vec<_> = scenarios
+        .iter()
+        .filter_map(|s| s.check_clock(mode.is_wall()).err())
+        .collect();
+    if errors.is_empty() {
+        return Ok(scenarios);
+    }
+    for e in errors {
+        eprintln!("{e}");
+    }
+    Err(ExitCode::from(2))
+}
+
 fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
     scenario::load_all(paths).map_err(|errors| {
         for e in errors {
@@ -243,7 +310,7 @@ fn lint(paths: &[PathBuf]) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    let scenarios = match load_all(&args.paths) {
+    let scenarios = match load_all(&args.paths).and_then(|s| for_clock(s, args.clock.mode())) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -256,6 +323,8 @@ fn run(args: RunArgs) -> ExitCode {
         reference_process: args.reference_process.clone(),
         timeout: Some(std::time::Duration::from_secs(args.timeout.max(1))),
         poll_interval: None,
+        clock: args.clock.mode(),
+        sample: args.clock.sample(),
         no_live_check: args.no_live_check,
     };
     let total = scenarios.len();

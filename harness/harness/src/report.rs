@@ -159,6 +159,13 @@ pub struct ScenarioReport {
     pub transcript: Vec<String>,
     /// A harness failure that stopped the scenario.
     pub error: Option<String>,
+    /// `virtual` or `wall`: the clock the world ran on.
+    pub clock: &'static str,
+    /// On the wall clock, what every duration of the scenario was divided by (1 on the
+    /// virtual clock, where the timeline's times are the scenario's own).
+    pub time_scale: u32,
+    /// On the wall clock, how often every DNS source was observed, in milliseconds.
+    pub sample_ms: Option<u64>,
 }
 
 impl ScenarioReport {
@@ -248,11 +255,23 @@ impl SuiteReport {
         let mut out = String::new();
         for s in &self.scenarios {
             let verdict = if s.passed { "PASS" } else { "FAIL" };
+            // On the wall clock, the scenario time the run stood for: its duration × the scale.
+            let (clock, played) = if s.clock == "wall" {
+                let scale = i32::try_from(s.time_scale).unwrap_or(i32::MAX);
+                (
+                    format!("x{:<6}", s.time_scale),
+                    s.virtual_duration()
+                        .checked_mul(scale)
+                        .unwrap_or(SignedDuration::MAX),
+                )
+            } else {
+                ("virtual".to_string(), s.virtual_duration())
+            };
             let _ = writeln!(
                 out,
-                "{verdict} {:<44} virtual {:>9}  wall {:>6.2}s  {}",
+                "{verdict} {:<44} {clock} {:>9}  wall {:>6.2}s  {}",
                 s.id,
-                human(s.virtual_duration()),
+                human(played),
                 s.wall_seconds,
                 s.title
             );

@@ -38,7 +38,7 @@ use crate::registrar::subject::{self, SubjectProcess};
 use crate::registrar::{LocalOperator, Registrar, TickReport, TransferRequest};
 use crate::report::{CheckResult, Outcome, ScenarioReport, human, timeline_rows};
 use crate::scenario::{PlayedBy, Scenario, Step};
-use crate::world::World;
+use crate::world::{ClockMode, World};
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -52,13 +52,25 @@ pub struct RunOptions {
     /// [`subject::DEFAULT_TIMEOUT`]).
     pub timeout: Option<Duration>,
     /// The reference registrars' poll interval in seconds, where the scenario does not set
-    /// one (default 1800).
+    /// one (default [`crate::scenario::DEFAULT_POLL_INTERVAL`]).
     pub poll_interval: Option<u64>,
+    /// Virtual time (the default) or the wall clock with a time scale.
+    pub clock: ClockMode,
+    /// Wall clock only: how often every DNS source is observed, besides right after every
+    /// change the harness causes (default [`DEFAULT_SAMPLE`]).
+    pub sample: Option<Duration>,
     /// Skip the live check (hickory-resolver against the harness's validator at every observed
     /// change). It checks the harness, not the registrar, and costs most of a run's time, so a
     /// search over many worlds may leave it out; `DNSSEC-LIVE-MISMATCH` then does not appear.
     pub no_live_check: bool,
 }
+
+/// How often every DNS source is observed on the wall clock by default.
+pub const DEFAULT_SAMPLE: Duration = Duration::from_millis(250);
+
+/// On the wall clock, how often a registrar is ticked at least, to collect its status (a
+/// registrar acts on its own timers there; ticks only ask where it stands).
+const STATUS_PERIOD: Duration = Duration::from_secs(1);
 
 /// Runs one scenario and reports.
 pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> ScenarioReport {
@@ -81,10 +93,19 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         verdicts: Vec::new(),
         transcript: Vec::new(),
         error: None,
+        clock: options.clock.name(),
+        time_scale: options.clock.scale(),
+        sample_ms: options.clock.is_wall().then(|| {
+            u64::try_from(options.sample.unwrap_or(DEFAULT_SAMPLE).as_millis()).unwrap_or(u64::MAX)
+        }),
     };
     match play(scenario.clone(), options).await {
         Ok(played) => {
+            // Judged against the scenario as played (on the wall clock: its scaled durations).
+            let scenario = played.scenario.clone();
+            let start = scenario.world.start;
             let evaluation = evaluate(&scenario, &played.record);
+            report.virtual_start = start;
             report.virtual_end = played.record.end;
             report.combinations = evaluation.combinations;
             let domains: Vec<String> = scenario.domains.iter().map(|d| d.name.clone()).collect();
@@ -214,11 +235,15 @@ struct Seat {
     seen_upto: u64,
     /// When each of its procedures (by domain) was first seen done.
     done_at: BTreeMap<String, Timestamp>,
+    /// When it was last ticked.
+    last_tick: Option<Timestamp>,
 }
 
 /// A run played to the end: the record to judge, and the transcript for people.
 #[derive(Debug)]
 struct Played {
+    /// The scenario as played: on the wall clock, scaled and starting at the run's start.
+    scenario: Arc<Scenario>,
     record: Record,
     transcript: Vec<String>,
     /// The timed lines of the transcript (steps, registrar logs), for the timeline's events.
@@ -241,10 +266,15 @@ struct Run {
     live: LiveCheck,
     /// Whether the live check runs.
     live_on: bool,
+    /// Wall clock only: how often every source is observed, and when next.
+    sample: Option<(SignedDuration, Timestamp)>,
 }
 
 async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, PlayError> {
-    let mut world = World::build(scenario.clone()).await?;
+    let mut world = World::build(scenario.clone(), options.clock).await?;
+    // From here on the world's scenario (on the wall clock: scaled, starting now) is the one
+    // every step, check and report reads.
+    let scenario = world.scenario.clone();
     let mut seats = Vec::new();
     let mut own_dns = Vec::new();
     for (i, r) in scenario.registrars.iter().enumerate() {
@@ -268,8 +298,12 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
                     fault: r.fault,
                     directory: world.directory.clone(),
                     poll_interval: SignedDuration::from_secs(
-                        r.poll_interval.or(options.poll_interval).unwrap_or(1800) as i64,
+                        r.poll_interval
+                            .or(options.poll_interval)
+                            .unwrap_or(crate::scenario::DEFAULT_POLL_INTERVAL)
+                            as i64,
                     ),
+                    time_scale: world.mode.scale(),
                 };
                 let op = LocalOperator(world.operators[i].clone());
                 // The in-process reference registrar is part of the harness: failing to
@@ -323,6 +357,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             wake: None,
             seen_upto: 0,
             done_at: BTreeMap::new(),
+            last_tick: None,
         });
     }
     let mut observer = Observer::new(&world);
@@ -341,7 +376,13 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
         registrar_errors: Vec::new(),
         live,
         live_on: !options.no_live_check,
+        sample: None,
     };
+    if run.world.clock.is_wall() {
+        let period = SignedDuration::try_from(options.sample.unwrap_or(DEFAULT_SAMPLE))
+            .unwrap_or(SignedDuration::from_millis(250));
+        run.sample = Some((period, run.now()));
+    }
     let played = run.play_steps().await;
     let snapshot = match &played {
         Ok(()) => Some(run.snapshot().await),
@@ -381,6 +422,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
         ..
     } = run;
     Ok(Played {
+        scenario: world.scenario.clone(),
         record: Record {
             start: world.scenario.world.start,
             end: world.clock.now(),
@@ -480,7 +522,29 @@ fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegist
             .collect(),
         fault: r.fault.map(|f| f.name().to_string()),
         poll_interval: r.poll_interval.or(poll_interval),
+        clock: clock_setup(world, i, r.poll_interval.or(poll_interval)),
     })
+}
+
+/// The clock part of `hello`: the mode, the scale, and the world's TTLs as scaled.
+fn clock_setup(world: &World, i: usize, poll_interval: Option<u64>) -> protocol::ClockSetup {
+    let w = &world.scenario.world;
+    let o = &world.scenario.registrars[i].operator;
+    protocol::ClockSetup {
+        mode: world.mode.name().to_string(),
+        time_scale: world.mode.scale(),
+        ttls: protocol::Ttls {
+            tld_ds: w.ttl_ds,
+            tld_ns: w.ttl_ns,
+            tld_dnskey: w.ttl_dnskey,
+            propagation_delay: u64::try_from(w.propagation_delay.as_secs().max(0)).unwrap_or(0),
+            dnskey: o.ttl_dnskey,
+            ns: o.ttl_ns,
+            data: o.ttl_data,
+            negative: o.ttl_negative,
+            poll_interval: poll_interval.unwrap_or(crate::scenario::DEFAULT_POLL_INTERVAL),
+        },
+    }
 }
 
 fn describe(s: &Scenario, step: &Step) -> String {
@@ -672,6 +736,20 @@ impl Run {
         Ok(())
     }
 
+    /// On the wall clock, observes every source when a sample is due: servers the harness does
+    /// not control (real software re-signing, a registrar's own servers) change on their own.
+    async fn sample_if_due(&mut self) -> Result<(), HarnessError> {
+        let Some((period, at)) = self.sample else {
+            return Ok(());
+        };
+        let now = self.now();
+        if now < at {
+            return Ok(());
+        }
+        self.sample = Some((period, now.checked_add(period).unwrap_or(Timestamp::MAX)));
+        self.settle_with(true).await
+    }
+
     async fn settle(&mut self) -> Result<(), HarnessError> {
         // Servers a registrar runs itself change without the harness knowing: look every time.
         let force = self.observer.has_own_servers();
@@ -681,8 +759,16 @@ impl Run {
     /// Ticks every registrar due now.
     async fn tick_due(&mut self) -> Result<(), HarnessError> {
         let now = self.now();
+        let wall = self.world.clock.is_wall();
         for i in 0..self.seats.len() {
-            if self.seats[i].wake.is_some_and(|w| w > now) {
+            let seat = &self.seats[i];
+            // Due at its wake-up; without one, on the virtual clock whenever anything happens;
+            // on the wall clock also at the status rate, whatever it asked for.
+            let woken = match seat.wake {
+                Some(w) => w <= now,
+                None => !wall,
+            };
+            if !(woken || wall && status_due(seat.last_tick, now)) {
                 continue;
             }
             let clid = &self.world.scenario.registrars[i].clid;
@@ -694,6 +780,7 @@ impl Run {
                 .unwrap_or(0);
             let seat = &mut self.seats[i];
             seat.seen_upto = seen;
+            seat.last_tick = Some(now);
             let r = seat.registrar.tick(now).await;
             for d in &r.done {
                 seat.done_at.entry(d.clone()).or_insert(now);
@@ -757,20 +844,31 @@ impl Run {
             }
             self.tick_due().await?;
             self.settle().await?;
+            self.sample_if_due().await?;
             if until_idle && !self.busy().await {
                 return Ok(());
             }
             let mut next: Vec<Timestamp> = self.seats.iter().filter_map(|s| s.wake).collect();
             next.extend(self.world.next_deadline().await);
+            if let Some((_, at)) = self.sample {
+                // The wall clock: the next sample, and the next status tick of each registrar.
+                next.push(at);
+                next.extend(self.seats.iter().filter_map(|s| {
+                    s.last_tick.and_then(|l| {
+                        l.checked_add(SignedDuration::try_from(STATUS_PERIOD).ok()?)
+                            .ok()
+                    })
+                }));
+            }
             let now = self.now();
             let next = next.into_iter().filter(|t| *t > now).min();
             match next {
                 Some(t) if t <= limit => {
-                    self.world.clock.set(t).context("the virtual clock")?;
+                    self.world.clock.advance_to(t).await?;
                 }
                 _ => {
                     if !until_idle {
-                        self.world.clock.set(limit).context("the virtual clock")?;
+                        self.world.clock.advance_to(limit).await?;
                         self.tick_due().await?;
                         self.settle().await?;
                     }
@@ -979,10 +1077,15 @@ impl Run {
 
     async fn finish(&mut self) -> Result<(), HarnessError> {
         // Everyone finishes what is due now, then time runs on until every cache that could
-        // hold something served has expired (the longest TTL in the world, a day at most).
+        // hold something served has expired (the longest TTL in the world, at least an hour,
+        // scaled on the wall clock).
         self.tick_due().await?;
         self.settle().await?;
-        let tail = self.observer.recorded().max_ttl().max(3600);
+        let tail = self
+            .observer
+            .recorded()
+            .max_ttl()
+            .max((3600 / self.world.mode.scale()).max(1));
         let until = self
             .now()
             .checked_add(SignedDuration::from_secs(i64::from(tail)))
@@ -993,6 +1096,16 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// On the wall clock, whether a registrar last ticked at `last` is due a status tick at `now`.
+fn status_due(last: Option<Timestamp>, now: Timestamp) -> bool {
+    last.is_none_or(|l| {
+        SignedDuration::try_from(STATUS_PERIOD)
+            .ok()
+            .and_then(|p| l.checked_add(p).ok())
+            .is_none_or(|due| due <= now)
+    })
 }
 
 /// A valid key to relay in a scripted step: the registrar's operator ZSK for the domain if it

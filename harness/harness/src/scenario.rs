@@ -11,10 +11,12 @@ use std::path::{Path, PathBuf};
 
 mod file;
 pub mod plan;
+mod scale;
 
 pub use plan::{
-    ChainExpectation, DenialKind, DomainSpec, Dur, Expect, Fault, KeyScheme, OperatorFault,
-    OperatorSpec, PlayedBy, RegistrarSpec, Scenario, ScenarioError, Step, WorldSpec,
+    ChainExpectation, DEFAULT_POLL_INTERVAL, DenialKind, DomainSpec, Dur, Expect, Fault, KeyScheme,
+    OperatorFault, OperatorSpec, PlayedBy, RegistrarSpec, Scenario, ScenarioError, Software, Step,
+    WorldSpec,
 };
 
 /// Reads and checks one scenario file.

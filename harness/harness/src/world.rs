@@ -1,11 +1,13 @@
 //! One isolated, signed Internet per scenario, on loopback (design.md §2): a test PKI, the
 //! mock registry on real TLS, the root and TLD it publishes on its own DNS server, and one DNS
-//! operator per registrar. Everything reads one [`VirtualClock`].
+//! operator per registrar. Everything reads one [`WorldClock`]: virtual (the runner jumps it
+//! from deadline to deadline) or the system clock (wall-clock mode: real servers sign and
+//! serve in real time, the scenario's durations divided by a time scale).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex as StdMutex};
 
-use clock::{SharedClock, VirtualClock};
+use clock::{Clock, SharedClock, SystemClock, VirtualClock};
 use dnssec::server::{DnsServer, DnsServerConfig};
 use epp::contact::{self, Address, PostalInfo, PostalType};
 use epp::domain::{self, ContactType, DomainContact, NsList};
@@ -30,13 +32,104 @@ pub mod operator;
 use backend::{OperatorBackend, SharedOperator};
 use operator::Operator;
 
+/// How time passes in a world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClockMode {
+    /// A virtual clock the runner jumps from deadline to deadline: nothing sleeps.
+    #[default]
+    Virtual,
+    /// The system clock, every duration of the scenario divided by `scale`.
+    Wall {
+        /// The time scale (e.g. 2160: three days in two minutes).
+        scale: u32,
+    },
+}
+
+impl ClockMode {
+    /// The default time scale of wall-clock mode: three days of TTL waiting in two minutes.
+    pub const DEFAULT_SCALE: u32 = 2160;
+
+    /// `virtual` or `wall`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Virtual => "virtual",
+            Self::Wall { .. } => "wall",
+        }
+    }
+
+    /// Whether it is the system clock.
+    pub fn is_wall(self) -> bool {
+        matches!(self, Self::Wall { .. })
+    }
+
+    /// The time scale (1 on the virtual clock).
+    pub fn scale(self) -> u32 {
+        match self {
+            Self::Virtual => 1,
+            Self::Wall { scale } => scale.max(1),
+        }
+    }
+}
+
+/// The one clock of a world.
+#[derive(Debug, Clone)]
+pub enum WorldClock {
+    /// Moved by the runner only.
+    Virtual(VirtualClock),
+    /// Real time.
+    Wall(SystemClock),
+}
+
+impl Clock for WorldClock {
+    fn now(&self) -> Timestamp {
+        match self {
+            Self::Virtual(c) => c.now(),
+            Self::Wall(c) => c.now(),
+        }
+    }
+}
+
+impl WorldClock {
+    /// Brings the world to `t`: the virtual clock jumps there, on the wall clock the runner
+    /// sleeps until then. Nothing sleeps in virtual mode.
+    pub async fn advance_to(&self, t: Timestamp) -> Result<(), HarnessError> {
+        match self {
+            Self::Virtual(c) => c.set(t).context("the virtual clock"),
+            Self::Wall(c) => {
+                let left = t.duration_since(c.now());
+                if let Ok(left) = std::time::Duration::try_from(left)
+                    && !left.is_zero()
+                {
+                    tokio::time::sleep(left).await;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether it is the system clock.
+    pub fn is_wall(&self) -> bool {
+        matches!(self, Self::Wall(_))
+    }
+
+    /// The same clock behind the trait object every server takes.
+    pub fn shared(&self) -> SharedClock {
+        match self {
+            Self::Virtual(c) => Arc::new(c.clone()),
+            Self::Wall(c) => Arc::new(*c),
+        }
+    }
+}
+
 /// A running world.
 #[derive(Debug)]
 pub struct World {
     /// The scenario it was built for.
     pub scenario: Arc<Scenario>,
     /// The one clock.
-    pub clock: VirtualClock,
+    pub clock: WorldClock,
+    /// Which clock, and the time scale.
+    pub mode: ClockMode,
     /// PKI, anchors and logs live here while the world runs.
     pub dir: TempDir,
     /// The test PKI.
@@ -62,13 +155,28 @@ pub struct World {
 /// Builds worlds.
 impl World {
     /// Starts everything a scenario needs and sets up its domains as they are at the start.
-    pub async fn build(scenario: Arc<Scenario>) -> Result<Self, HarnessError> {
+    pub async fn build(scenario: Arc<Scenario>, mode: ClockMode) -> Result<Self, HarnessError> {
+        scenario
+            .check_clock(mode.is_wall())
+            .map_err(|e| HarnessError::failed(e.to_string()))?;
+        // On the wall clock the scenario's durations are divided and it starts now.
+        let scenario = match mode {
+            ClockMode::Virtual => scenario,
+            ClockMode::Wall { scale } => {
+                let now = Timestamp::now();
+                let start = Timestamp::from_second(now.as_second()).context("the wall clock")?;
+                Arc::new(scenario.for_wall_clock(scale, start))
+            }
+        };
         let s = &scenario;
         let dir = tempfile::tempdir().context("temporary directory")?;
         let clids: Vec<&str> = s.registrars.iter().map(|r| r.clid.as_str()).collect();
         let pki = Pki::init(dir.path(), &clids).context("PKI")?;
-        let clock = VirtualClock::new(s.world.start);
-        let shared: SharedClock = Arc::new(clock.clone());
+        let clock = match mode {
+            ClockMode::Virtual => WorldClock::Virtual(VirtualClock::new(s.world.start)),
+            ClockMode::Wall { .. } => WorldClock::Wall(SystemClock),
+        };
+        let shared = clock.shared();
         let wall_now = Timestamp::now();
 
         let policy = Policy {
@@ -170,6 +278,7 @@ impl World {
         Ok(Self {
             scenario,
             clock,
+            mode,
             dir,
             pki,
             registry,
@@ -219,7 +328,7 @@ impl World {
     /// Publishes whatever is due at the clock's time on the parent server and at every
     /// operator; returns whether anything served changed.
     pub async fn publish(&mut self) -> Result<bool, HarnessError> {
-        let now = clock::Clock::now(&self.clock);
+        let now = self.clock.now();
         let mut changed = false;
         {
             let reg = self

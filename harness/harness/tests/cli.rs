@@ -77,3 +77,54 @@ fn run_writes_junit_and_json_and_fails_on_a_failing_scenario() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["scenarios"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn real_dns_software_needs_the_wall_clock_and_the_loader_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(
+        harness::scenario::default_dir().join("secure-transfer-13-13.toml"),
+    )
+    .unwrap();
+    let real = good.replacen(
+        "operator = { algorithm = 13, denial = \"nsec\" }",
+        "operator = { algorithm = 13, denial = \"nsec\", software = \"knot\" }",
+        1,
+    );
+    assert_ne!(real, good);
+    let line = real.lines().position(|l| l.contains("\"knot\"")).unwrap() + 1;
+    let path = dir.path().join("knot.toml");
+    std::fs::write(&path, &real).unwrap();
+    // lint checks the file, whatever the clock: it is valid.
+    let out = harness().arg("lint").arg(&path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // run on the virtual clock refuses it before starting anything, naming file and line.
+    let out = harness().arg("run").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("knot.toml:{line}:")), "{err}");
+    assert!(err.contains("--clock wall"), "{err}");
+
+    // What the software cannot do is refused at load, on any clock.
+    let nsec3 = real.replacen(
+        "software = \"knot\" }",
+        "software = \"knot\", nsec3 = { iterations = 5 } }",
+        1,
+    );
+    std::fs::write(&path, &nsec3).unwrap();
+    let out = harness().arg("lint").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("knot.toml:{line}:")) && err.contains("RFC 9276"),
+        "{err}"
+    );
+    let typo = real.replacen("\"knot\"", "\"bind\"", 1);
+    std::fs::write(&path, &typo).unwrap();
+    let out = harness().arg("lint").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expected builtin, powerdns or knot"), "{err}");
+}

@@ -13,11 +13,11 @@ use harness::checks::{CheckId, Severity};
 use harness::live::{KnownDivergences, LiveCheck};
 use harness::report::{CheckResult, Outcome};
 use harness::scenario::{self, OperatorFault};
-use harness::world::World;
+use harness::world::{ClockMode, World};
 
 async fn world() -> World {
     let path = scenario::default_dir().join("secure-transfer-13-13.toml");
-    World::build(Arc::new(scenario::load(&path).unwrap()))
+    World::build(Arc::new(scenario::load(&path).unwrap()), ClockMode::Virtual)
         .await
         .unwrap()
 }

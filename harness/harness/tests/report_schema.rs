@@ -119,3 +119,34 @@ fn run_and_certification_reports_validate() {
     );
     validate(&out_dir.join("certification.json"));
 }
+
+#[test]
+fn a_wall_clock_report_validates_and_states_the_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("wall.json");
+    let out = Command::new(BIN)
+        .args([
+            "run",
+            "--clock",
+            "wall",
+            "--time-scale",
+            "4320",
+            "--sample-ms",
+            "100",
+        ])
+        .arg(crate_dir().join("../../scenarios/fault-keyrelay-wrong-token.toml"))
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("x4320"), "{stdout}");
+    validate(&json);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let s = &report["scenarios"][0];
+    assert_eq!(s["clock"], "wall");
+    assert_eq!(s["time_scale"], 4320);
+    assert_eq!(s["sample_ms"], 100);
+}

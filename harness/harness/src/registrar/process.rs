@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use clock::VirtualClock;
+use clock::{SystemClock, VirtualClock};
 use epp::secdns::KeyData;
 use jiff::{SignedDuration, Timestamp};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines, Stdin, Stdout};
@@ -19,6 +19,7 @@ use super::{LocalOperator, OperatorApi, RegistrarError, TransferRequest};
 use crate::dnsutil::Directory;
 use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{Fault, OperatorSpec};
+use crate::world::WorldClock;
 use crate::world::backend::OperatorBackend;
 use crate::world::operator::{Operator, OperatorError};
 
@@ -282,6 +283,7 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
         domains,
         fault,
         poll_interval,
+        clock: clock_setup,
         ..
     } = hello
     else {
@@ -338,12 +340,23 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
                 .transpose()
                 .map_err(ProcessError::Setup)?,
             directory,
-            poll_interval: SignedDuration::from_secs(poll_interval.unwrap_or(1800) as i64),
+            poll_interval: SignedDuration::from_secs(
+                poll_interval.unwrap_or(crate::scenario::DEFAULT_POLL_INTERVAL) as i64,
+            ),
+            time_scale: clock_setup.time_scale.max(1),
         })
     };
     // Zones it sponsors at the start live on the hosted operator: it must keep using it.
     if own_dns && domains.is_empty() {
-        let clock = VirtualClock::new(now);
+        // On the wall clock its servers sign on the system clock, with the scaled TTLs.
+        let wall = clock_setup.mode == "wall";
+        let clock = if wall {
+            WorldClock::Wall(SystemClock)
+        } else {
+            WorldClock::Virtual(VirtualClock::new(now))
+        };
+        let ttl = |t: u32, default: u32| if wall && t > 0 { t } else { default };
+        let t = &clock_setup.ttls;
         let lower = label.to_ascii_lowercase();
         let spec = OperatorSpec {
             algorithm: operator.algorithm,
@@ -352,21 +365,22 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
             nsec3_iterations: 0,
             nsec3_salt: Vec::new(),
             nsec3_opt_out: false,
-            ttl_dnskey: 3600,
-            ttl_ns: 3600,
-            ttl_data: 3600,
-            ttl_negative: 900,
+            ttl_dnskey: ttl(t.dnskey, 3600),
+            ttl_ns: ttl(t.ns, 3600),
+            ttl_data: ttl(t.data, 3600),
+            ttl_negative: ttl(t.negative, 900),
             ns: vec![
                 format!("ns1.own-{lower}.example"),
                 format!("ns2.own-{lower}.example"),
             ],
+            software: crate::scenario::Software::Builtin,
         };
         // Index 3: fresh keys, never a fixture another operator of the world uses.
         let op = Operator::start(
             &label,
             spec.clone(),
             3,
-            Arc::new(clock.clone()),
+            clock.shared(),
             vec![Timestamp::now()],
             SignedDuration::from_hours(21 * 24),
             1,
@@ -396,7 +410,9 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
             let op = op.clone();
             let clock = clock.clone();
             async move {
-                let _ = clock.set(now);
+                if let WorldClock::Virtual(c) = &clock {
+                    let _ = c.set(now);
+                }
                 let mut o = op.lock().await;
                 o.publish(now).await.map(|_| ()).map_err(ProcessError::from)
             }

@@ -54,6 +54,56 @@ pub struct HostedOperator {
     pub algorithm: u8,
 }
 
+/// How time passes in the world (a version-1 addition: a registrar that ignores it is on the
+/// virtual clock, as before).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockSetup {
+    /// `virtual`: `now` in every message is the time, and nothing happens between messages.
+    /// `wall`: the system clock is the time; the registrar acts on its own timers and `tick`
+    /// only collects its status.
+    pub mode: String,
+    /// What every duration of the scenario was divided by (1 on the virtual clock). A
+    /// registrar's own fixed durations (a safety margin, how long it waits for the registry)
+    /// should be divided by it too; waits read from TTLs need nothing.
+    pub time_scale: u32,
+    /// The world's TTLs and delays in seconds, already scaled: what the registrar would
+    /// read over DNS, given so it can size its own zones and waits before it asks.
+    pub ttls: Ttls,
+}
+
+impl Default for ClockSetup {
+    fn default() -> Self {
+        Self {
+            mode: "virtual".into(),
+            time_scale: 1,
+            ttls: Ttls::default(),
+        }
+    }
+}
+
+/// The world's TTLs and delays, in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ttls {
+    /// DS TTL at the TLD.
+    pub tld_ds: u32,
+    /// NS (delegation) TTL at the TLD.
+    pub tld_ns: u32,
+    /// The TLD's DNSKEY TTL.
+    pub tld_dnskey: u32,
+    /// The registry's publication delay.
+    pub propagation_delay: u64,
+    /// The hosted operator's DNSKEY TTL.
+    pub dnskey: u32,
+    /// The hosted operator's NS TTL.
+    pub ns: u32,
+    /// The hosted operator's TTL for other records.
+    pub data: u32,
+    /// The hosted operator's negative-answer TTL.
+    pub negative: u32,
+    /// The reference registrars' poll interval.
+    pub poll_interval: u64,
+}
+
 /// Key data in JSON: flags, protocol, algorithm, public key in base64.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JsonKey {
@@ -132,6 +182,9 @@ pub enum ToRegistrar {
         /// For the reference registrar only: its poll interval in seconds.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         poll_interval: Option<u64>,
+        /// The clock, the time scale and the scaled TTLs.
+        #[serde(default)]
+        clock: ClockSetup,
     },
     /// The registrant asks for the transfer token of a domain this registrar sponsors.
     RequestToken {

@@ -64,6 +64,41 @@ pub struct Config {
     pub directory: Directory,
     /// How often to poll the registry and re-check DNS while waiting.
     pub poll_interval: SignedDuration,
+    /// What the registrar's own fixed durations (its patience, its smallest margin and wait)
+    /// are divided by: 1 on the virtual clock, the run's time scale on the wall clock, where
+    /// the world's TTLs and delays are divided too. Waits read from TTLs need no scaling.
+    pub time_scale: u32,
+}
+
+impl Config {
+    /// A fixed duration of the procedure on this registrar's clock, at least a second.
+    fn scaled(&self, d: SignedDuration) -> SignedDuration {
+        (d / i32::try_from(self.time_scale.max(1)).unwrap_or(i32::MAX))
+            .max(SignedDuration::from_secs(1))
+    }
+
+    /// How long it waits for anything it does not control ([`PATIENCE`], scaled).
+    fn patience(&self) -> SignedDuration {
+        self.scaled(PATIENCE)
+    }
+
+    /// The safety margin added to a wait of `wait` seconds: a tenth, at least a minute
+    /// (scaled).
+    fn margin(&self, wait: u32) -> SignedDuration {
+        SignedDuration::from_secs(i64::from(wait / 10))
+            .max(self.scaled(SignedDuration::from_mins(1)))
+    }
+
+    /// `secs` seconds and their margin after `t`.
+    fn after(&self, t: Timestamp, secs: u32) -> Timestamp {
+        t.checked_add(SignedDuration::from_secs(i64::from(secs)) + self.margin(secs))
+            .unwrap_or(Timestamp::MAX)
+    }
+
+    /// The shortest wait before a DS is added or removed: an hour (scaled), in seconds.
+    fn min_wait(&self) -> u32 {
+        u32::try_from(self.scaled(SignedDuration::from_hours(1)).as_secs()).unwrap_or(3600)
+    }
 }
 
 /// Where a gaining procedure is.
@@ -179,15 +214,6 @@ fn xs_duration(d: SignedDuration) -> XsDuration {
     let (days, rest) = (secs / 86_400, secs % 86_400);
     XsDuration::parse(&format!("P{days}DT{rest}S"))
         .expect("invariant: digits and designators form an xs:duration")
-}
-
-fn margin(wait: u32) -> SignedDuration {
-    SignedDuration::from_secs(i64::from((wait / 10).max(60)))
-}
-
-fn after(t: Timestamp, secs: u32) -> Timestamp {
-    t.checked_add(SignedDuration::from_secs(i64::from(secs)) + margin(secs))
-        .unwrap_or(Timestamp::MAX)
 }
 
 impl<O: OperatorApi> ReferenceRegistrar<O> {
@@ -421,15 +447,16 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     }
                     if all {
                         g.ttl_dnskey_losing = ttl;
-                        g.wake = after(now, ttl);
+                        g.wake = self.cfg.after(now, ttl);
                         g.step = Step::Transfer;
                         self.note(now, format!("{}: the losing operator publishes our ZSK; waiting {ttl}s (DNSKEY TTL) + margin", g.domain));
                         return Ok(());
                     }
-                    if now.duration_since(since) > PATIENCE {
-                        return Err(RegistrarError::gave_up(
-                            "the losing operator did not publish the relayed key within 48 hours",
-                        ));
+                    if now.duration_since(since) > self.cfg.patience() {
+                        return Err(RegistrarError::gave_up(format!(
+                            "the losing operator did not publish the relayed key within {:#}",
+                            self.cfg.patience()
+                        )));
                     }
                     g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
                     return Ok(());
@@ -519,7 +546,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         g.step = Step::SwitchNs;
                         continue;
                     }
-                    g.wake = after(now, g.ttl_ds);
+                    g.wake = self.cfg.after(now, g.ttl_ds);
                     self.note(
                         now,
                         format!(
@@ -544,9 +571,9 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         let (max_losing, child_ns) = self.losing_ttls(g).await;
                         let need = g.ttl_ns_parent + child_ns + max_losing;
                         let safe_until = now
-                            .checked_add(PATIENCE)
+                            .checked_add(self.cfg.patience())
                             .and_then(|t| t.checked_add(SignedDuration::from_secs(i64::from(need))))
-                            .and_then(|t| t.checked_add(margin(need)))
+                            .and_then(|t| t.checked_add(self.cfg.margin(need)))
                             .unwrap_or(Timestamp::MAX);
                         if safe_until > expires {
                             return Err(RegistrarError::gave_up(format!(
@@ -588,7 +615,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     if misspelt {
                         g.step = Step::FixMisspeltNs {
                             at: now
-                                .checked_add(SignedDuration::from_hours(24))
+                                .checked_add(self.cfg.scaled(SignedDuration::from_hours(24)))
                                 .unwrap_or(Timestamp::MAX),
                             misspelt: mine,
                         };
@@ -651,7 +678,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     } else {
                         wait
                     };
-                    g.wake = if wait == 0 { now } else { after(now, wait) };
+                    g.wake = if wait == 0 {
+                        now
+                    } else {
+                        self.cfg.after(now, wait)
+                    };
                     self.note(now, format!("{}: the parent delegates to us; waiting {wait}s (parent NS + child NS + losing data TTLs) + margin", g.domain));
                     g.step = if self.has(Fault::GoingInsecure) || !g.losing_signed {
                         Step::SignBeforeDs
@@ -690,7 +721,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     }
                     g.waiting_since = None;
                     g.ttl_ds = g.ttl_ds.max(ttl).max(g.ttl_ds);
-                    g.wake = after(now, g.ttl_ds.max(3600));
+                    g.wake = self.cfg.after(now, g.ttl_ds.max(self.cfg.min_wait()));
                     self.note(
                         now,
                         format!(
@@ -718,8 +749,8 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                                 .unwrap_or(0),
                         );
                     }
-                    let max = max.max(3600);
-                    g.wake = after(now, max);
+                    let max = max.max(self.cfg.min_wait());
+                    g.wake = self.cfg.after(now, max);
                     self.note(now, format!("{}: signed our zone; waiting {max}s (our largest TTL) + margin before adding the DS", g.domain));
                     g.step = Step::AddDsAfterMove;
                     return Ok(());
@@ -895,9 +926,9 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             g.ttl_ns_parent + child_ns + max_losing,
             g.ttl_ds,
         ];
-        let mut lifetime = PATIENCE * 4;
+        let mut lifetime = self.cfg.patience() * 4;
         for w in waits {
-            lifetime += (SignedDuration::from_secs(i64::from(w)) + margin(w)) * 2;
+            lifetime += (SignedDuration::from_secs(i64::from(w)) + self.cfg.margin(w)) * 2;
         }
         let expiry = xs_duration(lifetime);
         let data = g
@@ -940,9 +971,10 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         what: &str,
     ) -> Result<(), RegistrarError> {
         let since = *g.waiting_since.get_or_insert(now);
-        if now.duration_since(since) > PATIENCE {
+        if now.duration_since(since) > self.cfg.patience() {
             return Err(RegistrarError::GaveUp(format!(
-                "the registry did not publish {what} within 48 hours"
+                "the registry did not publish {what} within {:#}",
+                self.cfg.patience()
             )));
         }
         g.wake = now
@@ -1205,7 +1237,7 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         .get_mut(&d)
                         .expect("invariant: key taken from the map");
                     a.ns_gone_at = Some(now);
-                    a.retire_at = Some(after(now, ttl + max));
+                    a.retire_at = Some(self.cfg.after(now, ttl + max));
                 }
                 continue;
             }

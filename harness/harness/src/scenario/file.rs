@@ -185,6 +185,8 @@ pub(crate) struct OperatorFile {
     pub ttl: OperatorTtlFile,
     /// Its name server host names.
     pub ns: Option<Vec<String>>,
+    /// `builtin` (default), `powerdns` or `knot`.
+    pub software: Option<Spanned<String>>,
 }
 
 /// Key roles of an operator.

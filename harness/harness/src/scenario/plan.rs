@@ -126,6 +126,59 @@ impl fmt::Display for Fault {
     }
 }
 
+/// The DNS software an operator runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Software {
+    /// The harness's own signer and server, on the world's clock (virtual or wall).
+    #[default]
+    Builtin,
+    /// PowerDNS Authoritative (Debian `pdns-server`, `pdns-backend-sqlite3`), driven through
+    /// its HTTP API; signs on the system clock, so wall-clock mode only.
+    Powerdns,
+    /// Knot DNS (Debian `knot`), driven through `knotc`; signs on the system clock, so
+    /// wall-clock mode only.
+    Knot,
+}
+
+impl Software {
+    /// The name in a scenario file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Builtin => "builtin",
+            Self::Powerdns => "powerdns",
+            Self::Knot => "knot",
+        }
+    }
+
+    /// Whether it is a real server that signs on the system clock.
+    pub fn is_real(self) -> bool {
+        self != Self::Builtin
+    }
+}
+
+impl FromStr for Software {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "builtin" => Self::Builtin,
+            "powerdns" => Self::Powerdns,
+            "knot" => Self::Knot,
+            _ => {
+                return Err(format!(
+                    "unknown software {s:?}; expected builtin, powerdns or knot"
+                ));
+            }
+        })
+    }
+}
+
+impl fmt::Display for Software {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Ways a DNS operator's servers can misbehave, switched by a scenario step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -221,7 +274,12 @@ pub struct OperatorSpec {
     pub ttl_negative: u32,
     /// Name server host names (absolute, without trailing dot).
     pub ns: Vec<String>,
+    /// The software it runs.
+    pub software: Software,
 }
+
+/// The reference registrars' poll interval where a scenario sets none: 30 minutes.
+pub const DEFAULT_POLL_INTERVAL: u64 = 1800;
 
 /// A registrar.
 #[derive(Debug, Clone, Serialize)]
@@ -235,7 +293,8 @@ pub struct RegistrarSpec {
     pub played_by: PlayedBy,
     /// A deliberate mistake.
     pub fault: Option<Fault>,
-    /// The reference registrar's poll interval in seconds (None: its default, 30 minutes).
+    /// The reference registrar's poll interval in seconds (None: its default,
+    /// [`DEFAULT_POLL_INTERVAL`]).
     pub poll_interval: Option<u64>,
     /// Its operator.
     pub operator: OperatorSpec,
@@ -364,9 +423,27 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Expectations.
     pub expect: Expect,
+    /// The line of the first operator running real DNS software, which signs on the system
+    /// clock: such a scenario runs on the wall clock only.
+    pub real_software_line: Option<usize>,
 }
 
 impl Scenario {
+    /// Whether it can run on the virtual clock; if not, the error names the file and the
+    /// line that chose real DNS software.
+    pub fn check_clock(&self, wall: bool) -> Result<(), ScenarioError> {
+        match self.real_software_line {
+            Some(line) if !wall => Err(ScenarioError {
+                path: self.path.display().to_string(),
+                line: Some(line),
+                message: "an operator runs real DNS software, which signs on the system clock: \
+                          run this scenario with --clock wall"
+                    .into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The registrar index for a label.
     pub fn registrar(&self, label: &str) -> Option<usize> {
         self.registrars.iter().position(|r| r.label == label)
@@ -483,6 +560,9 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
     };
 
     let mut registrars = Vec::new();
+    // Operators running real DNS software, and the line of the first.
+    let mut real: Vec<(String, Software)> = Vec::new();
+    let mut real_software_line = None;
     for (label, r) in &f.registrars {
         let fault = match &r.fault {
             None => None,
@@ -514,6 +594,27 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                         format!("registrar {label}: nsec3 salt {hex:?} is not hex: {e}"),
                     )
                 })?,
+        };
+        let software = match &o.software {
+            None => Software::Builtin,
+            Some(sw) => {
+                let software: Software = sw.get_ref().parse().map_err(|e| p.err(&sw.span(), e))?;
+                if software.is_real() {
+                    real_software_line = real_software_line.or_else(|| p.line(&sw.span()));
+                    let why = real_software_limits(
+                        software,
+                        algorithm,
+                        o.keys.unwrap_or(KeyScheme::KskZsk),
+                        n3.and_then(|n| n.iterations).unwrap_or(0),
+                        !salt.is_empty(),
+                    );
+                    if let Some(why) = why {
+                        return Err(p.err(&sw.span(), format!("registrar {label}: {why}")));
+                    }
+                    real.push((label.clone(), software));
+                }
+                software
+            }
         };
         let lower = label.to_ascii_lowercase();
         let ns = o.ns.clone().unwrap_or_else(|| {
@@ -550,6 +651,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     .into_iter()
                     .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
                     .collect(),
+                software,
             },
         });
     }
@@ -660,10 +762,22 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 }
                 Step::Advance { by: by.0 }
             }
-            StepFile::OperatorFault { operator, fault } => Step::OperatorFault {
-                operator: lookup(&at(&operator), "operator-fault")?,
-                fault: fault.parse().map_err(|e| p.err(&span, e))?,
-            },
+            StepFile::OperatorFault { operator, fault } => {
+                if let Some((_, software)) = real.iter().find(|(l, _)| *l == operator) {
+                    return Err(p.err(
+                        &span,
+                        format!(
+                            "operator-fault: registrar {operator}'s operator runs {software}, \
+                             whose servers the harness does not control; operator faults need \
+                             software = \"builtin\""
+                        ),
+                    ));
+                }
+                Step::OperatorFault {
+                    operator: lookup(&at(&operator), "operator-fault")?,
+                    fault: fault.parse().map_err(|e| p.err(&span, e))?,
+                }
+            }
             StepFile::Epp {
                 registrar,
                 xml,
@@ -752,7 +866,40 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         domains,
         steps,
         expect,
+        real_software_line,
     })
+}
+
+/// Why real DNS software cannot run an operator as the scenario asks, if it cannot: an
+/// algorithm or key scheme it does not offer, or NSEC3 parameters other than RFC 9276's
+/// (both servers are driven with 0 extra iterations and no salt).
+fn real_software_limits(
+    software: Software,
+    algorithm: u8,
+    keys: KeyScheme,
+    iterations: u16,
+    salt: bool,
+) -> Option<String> {
+    let caps = match software {
+        Software::Builtin => return None,
+        Software::Powerdns => real_dns::pdns::capabilities(),
+        Software::Knot => real_dns::knot::capabilities(),
+    };
+    let Some(alg) = real_dns::Algorithm::from_number(algorithm) else {
+        return Some(format!("{software} cannot sign with algorithm {algorithm}"));
+    };
+    if !caps.algorithms.contains(&alg) {
+        return Some(format!("{software} cannot sign with algorithm {alg}"));
+    }
+    if keys == KeyScheme::Csk && !caps.csk {
+        return Some(format!("{software} cannot sign with a combined key"));
+    }
+    if iterations != 0 || salt {
+        return Some(format!(
+            "{software} is driven with RFC 9276's NSEC3 parameters only (0 iterations, no salt)"
+        ));
+    }
+    None
 }
 
 fn check_code(p: &Planner<'_>, span: &Range<usize>, code: u16) -> Result<u16, ScenarioError> {
@@ -771,12 +918,14 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    fn err(&self, span: &Range<usize>, message: String) -> ScenarioError {
-        let line = self
-            .text
+    fn line(&self, span: &Range<usize>) -> Option<usize> {
+        self.text
             .get(..span.start)
-            .map(|before| before.matches('\n').count() + 1);
-        self.err_at(line, message)
+            .map(|before| before.matches('\n').count() + 1)
+    }
+
+    fn err(&self, span: &Range<usize>, message: String) -> ScenarioError {
+        self.err_at(self.line(span), message)
     }
 
     fn err_at(&self, line: Option<usize>, message: String) -> ScenarioError {

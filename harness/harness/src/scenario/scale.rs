@@ -1,0 +1,145 @@
+//! A scenario for the wall clock: every duration divided by a time scale, so a procedure that
+//! waits days of TTLs runs in minutes on real servers.
+//!
+//! Divided: the TTLs at the TLD and at every operator (and the TTLs written in the registrant's
+//! records), the registry's publication delay, the reference registrars' poll intervals (their
+//! default too),
+//! `done_within`, `run` and `advance` steps, and relayed expiries of scripted key relays. No TTL
+//! goes below one second, no poll interval either. RRSIG validity is not divided: real signers
+//! choose their own windows, and a longer validity never shortens what caches may hold.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::plan::{Scenario, Step};
+use crate::records::RegistrantRecord;
+
+/// `secs / scale`, rounded up, at least `min`.
+fn div(secs: u64, scale: u32, min: u64) -> u64 {
+    secs.div_ceil(u64::from(scale.max(1))).max(min)
+}
+
+fn ttl(t: u32, scale: u32) -> u32 {
+    u32::try_from(div(u64::from(t), scale, 1)).unwrap_or(u32::MAX)
+}
+
+fn duration(d: SignedDuration, scale: u32, min: u64) -> SignedDuration {
+    let secs = u64::try_from(d.as_secs().max(0)).unwrap_or(0);
+    SignedDuration::from_secs(i64::try_from(div(secs, scale, min)).unwrap_or(i64::MAX))
+}
+
+/// A relative key relay expiry (`PT6H`, `P1D`, `-P1D`), scaled; anything else unchanged.
+fn expiry(text: &str, scale: u32) -> String {
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(b) => ("-", b),
+        None => ("", text),
+    };
+    if !body.starts_with('P') {
+        return text.to_string();
+    }
+    let Ok(span) = body.parse::<jiff::Span>() else {
+        return text.to_string();
+    };
+    let Ok(total) = span.total((jiff::Unit::Second, jiff::civil::date(2026, 1, 1))) else {
+        return text.to_string();
+    };
+    // Zero stays zero: `P0D` revokes (RFC 8063 §2.1.1), a scaled one must too.
+    let secs = if total <= 0.0 {
+        0
+    } else {
+        div(total.ceil() as u64, scale, 1)
+    };
+    format!("{sign}PT{secs}S")
+}
+
+impl Scenario {
+    /// This scenario for a wall-clock run starting at `start`, every duration divided by
+    /// `scale`. See the module documentation.
+    pub fn for_wall_clock(&self, scale: u32, start: Timestamp) -> Self {
+        let mut s = self.clone();
+        let w = &mut s.world;
+        w.start = start;
+        w.propagation_delay = duration(w.propagation_delay, scale, 0);
+        w.ttl_ns = ttl(w.ttl_ns, scale);
+        w.ttl_ds = ttl(w.ttl_ds, scale);
+        w.ttl_dnskey = ttl(w.ttl_dnskey, scale);
+        w.ttl_soa = ttl(w.ttl_soa, scale);
+        for r in &mut s.registrars {
+            // The default too: a wall-clock run must not wait half an hour between polls.
+            r.poll_interval = Some(div(
+                r.poll_interval
+                    .unwrap_or(super::plan::DEFAULT_POLL_INTERVAL),
+                scale,
+                1,
+            ));
+            let o = &mut r.operator;
+            o.ttl_dnskey = ttl(o.ttl_dnskey, scale);
+            o.ttl_ns = ttl(o.ttl_ns, scale);
+            o.ttl_data = ttl(o.ttl_data, scale);
+            o.ttl_negative = ttl(o.ttl_negative, scale);
+        }
+        for d in &mut s.domains {
+            for line in &mut d.records {
+                if let Ok(r) = RegistrantRecord::parse(&d.name, line)
+                    && let Some(t) = r.ttl
+                {
+                    // The record as an absolute line with the scaled TTL: the same record.
+                    *line = RegistrantRecord {
+                        ttl: Some(ttl(t, scale)),
+                        ..r
+                    }
+                    .to_zone_line(0);
+                }
+            }
+        }
+        for step in &mut s.steps {
+            match step {
+                Step::Run { limit } => *limit = duration(*limit, scale, 1),
+                Step::Advance { by } => *by = duration(*by, scale, 1),
+                Step::KeyRelay {
+                    expiry: Some(e), ..
+                } => *e = expiry(e, scale),
+                _ => {}
+            }
+        }
+        s.expect.done_within = s.expect.done_within.map(|d| duration(d, scale, 1));
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_divide_and_stay_at_least_a_second() {
+        assert_eq!(div(3600, 2160, 1), 2);
+        assert_eq!(div(60, 2160, 1), 1);
+        assert_eq!(div(0, 2160, 0), 0);
+        assert_eq!(expiry("PT6H", 3600), "PT6S");
+        assert_eq!(expiry("P0D", 3600), "PT0S");
+        assert_eq!(expiry("-P1D", 3600), "-PT24S");
+        assert_eq!(expiry("2026-03-02T09:00:00Z", 3600), "2026-03-02T09:00:00Z");
+    }
+
+    #[test]
+    fn a_scenario_is_scaled_whole() {
+        let text =
+            std::fs::read_to_string(crate::scenario::default_dir().join("keyrelay-expiry.toml"))
+                .unwrap();
+        let s = crate::scenario::parse(std::path::Path::new("k.toml"), &text).unwrap();
+        let start: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let w = s.for_wall_clock(3600, start);
+        assert_eq!(w.world.start, start);
+        assert_eq!(w.world.ttl_ds, s.world.ttl_ds.div_ceil(3600).max(1));
+        assert!(w.registrars.iter().all(|r| r.operator.ttl_data >= 1));
+        let relays: Vec<&Option<String>> = w
+            .steps
+            .iter()
+            .filter_map(|st| match st {
+                Step::KeyRelay { expiry, .. } => Some(expiry),
+                _ => None,
+            })
+            .collect();
+        assert!(!relays.is_empty());
+    }
+}
