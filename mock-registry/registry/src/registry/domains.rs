@@ -69,7 +69,8 @@ impl Registry {
         info: &domain::Info,
     ) -> Outcome {
         let d = self.find_domain(&info.name)?;
-        let full = if d.sponsor == cl_id {
+        let sponsor = d.sponsor == cl_id;
+        let full = if sponsor {
             true
         } else if let Some(auth) = &info.auth_info {
             if auth.pw() != Some(d.token.as_str()) {
@@ -86,7 +87,7 @@ impl Registry {
         };
         let subordinates = self.subordinate_hosts(&d.name);
         let mut data = if full {
-            d.full_info(subordinates)
+            d.full_info(subordinates, sponsor)
         } else {
             d.reduced_info()
         };
