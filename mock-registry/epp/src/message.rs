@@ -338,6 +338,52 @@ pub enum CommandExtension {
     ScheduledDelete(sidn::ScheduledDelete),
 }
 
+impl CommandExtension {
+    /// The element it is written as, e.g. `secDNS:create`.
+    pub fn element_name(&self) -> &'static str {
+        match self {
+            Self::SecDnsCreate(_) => "secDNS:create",
+            Self::SecDnsUpdate(_) => "secDNS:update",
+            Self::Sidn(_) => "sidn-ext-epp:ext",
+            Self::ScheduledDelete(_) => "scheduledDelete:update",
+        }
+    }
+
+    /// Checks that no extension element appears twice in one command.
+    ///
+    /// Each extension this codec knows defines one element per command that carries all of
+    /// its data: RFC 5910 §5.2.1 and §5.2.5 put every key of a create or an update in one
+    /// `<secDNS:create>` or `<secDNS:update>`, SIDN's `<sidn-ext-epp:ext>` holds the one
+    /// contact extension, `<scheduledDelete:update>` the one operation. The `<extension>`
+    /// element itself admits any number of elements (RFC 5730 §2.7.1), so a second one is
+    /// schema-valid but meaningless: merging the two or keeping one would guess, and answering
+    /// 1000 while dropping a key breaks a chain of trust. It is refused as a syntax error
+    /// (2001), the answer a schema with `maxOccurs="1"` would give. The codec calls this for
+    /// every command it parses; a server executing typed commands built in-process calls it
+    /// too.
+    pub fn check_unique(extensions: &[Self]) -> Result<(), CodecError> {
+        for (i, x) in extensions.iter().enumerate() {
+            if extensions[..i]
+                .iter()
+                .any(|y| y.element_name() == x.element_name())
+            {
+                return Err(repeated_extension(x.element_name()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The refusal of a second extension element of one kind (see
+/// [`CommandExtension::check_unique`]).
+fn repeated_extension(qname: &str) -> CodecError {
+    CodecError::syntax(format!(
+        "<{qname}> appears more than once in <extension>: its schema defines one element that \
+         carries all of its data (e.g. every key in one <secDNS:create>, RFC 5910 §5.2.1), so \
+         a second one is refused rather than merged or dropped"
+    ))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Responses
 
@@ -1185,7 +1231,14 @@ fn parse_command_extensions(x: &Element) -> Result<Vec<CommandExtension>, CodecE
         ));
     }
     let mut out = Vec::new();
+    let mut seen: Vec<&Element> = Vec::new();
     for el in items {
+        // Any element in any namespace, known or not, at most once (see
+        // `CommandExtension::check_unique` for why).
+        if seen.iter().any(|s| s.ns == el.ns && s.name == el.name) {
+            return Err(repeated_extension(&el.qname()).with_offending(el.clone()));
+        }
+        seen.push(el);
         let ext = match (&el.ns, el.name.as_str()) {
             (Ns::SecDns, "create") => {
                 CommandExtension::SecDnsCreate(secdns::DsOrKeySet::parse(el)?)
@@ -1344,7 +1397,14 @@ fn parse_response_extensions(x: &Element) -> Result<Vec<ResponseExtension>, Code
         ));
     }
     let mut out = Vec::new();
+    let mut seen: Vec<&Element> = Vec::new();
     for el in items {
+        // A client must not merge or drop either (RFC 5910 §5.1.2: one `<secDNS:infData>`
+        // holds every key of the domain).
+        if seen.iter().any(|s| s.ns == el.ns && s.name == el.name) {
+            return Err(repeated_extension(&el.qname()).with_offending(el.clone()));
+        }
+        seen.push(el);
         out.push(match (&el.ns, el.name.as_str()) {
             (Ns::SecDns, "infData") => {
                 ResponseExtension::SecDnsInfo(secdns::DsOrKeySet::parse(el)?)

@@ -181,6 +181,20 @@ impl Registry {
             }
         }
         if let Some(chg) = &u.chg {
+            // RFC 5733 §2.3: one postal info per type. Two changes of one type would leave
+            // only the second, dropping the first without a word.
+            if let [first, second] = chg.postal_info.as_slice()
+                && first.kind == second.kind
+            {
+                return Err(Refusal::policy(
+                    Area::Contact,
+                    format!(
+                        "the {} postal info is changed twice; send one change per type",
+                        first.kind.as_str()
+                    ),
+                )
+                .field("contact:postalInfo"));
+            }
             for p in &chg.postal_info {
                 let slot = c.postal_info.iter_mut().find(|x| x.kind == p.kind);
                 match slot {

@@ -737,12 +737,7 @@ fn ds_interface() -> Refusal {
 }
 
 fn wrong_extension(e: &CommandExtension, command: &str) -> Refusal {
-    let name = match e {
-        CommandExtension::SecDnsCreate(_) => "secDNS:create",
-        CommandExtension::SecDnsUpdate(_) => "secDNS:update",
-        CommandExtension::Sidn(_) => "sidn-ext-epp:ext",
-        CommandExtension::ScheduledDelete(_) => "scheduledDelete:update",
-    };
+    let name = e.element_name();
     Refusal::new(
         ResultCode::UnimplementedExtension,
         Area::Codec,

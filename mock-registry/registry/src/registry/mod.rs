@@ -328,6 +328,11 @@ impl Registry {
         self.expire(now);
         let outcome = self
             .check_services(services, cmd)
+            .and_then(|()| {
+                // The codec refuses a repeated extension element in frames; typed commands
+                // built in-process get the same answer (2001) here.
+                CommandExtension::check_unique(&cmd.extensions).map_err(|e| Refusal::from_codec(&e))
+            })
             .and_then(|()| self.dispatch(cl_id, services, cmd, now));
         self.respond(
             Some(cl_id),

@@ -6,5 +6,6 @@
 mod flows;
 mod instant;
 mod refusals;
+mod repeats;
 mod sessions;
 mod support;
