@@ -620,6 +620,24 @@ impl Frame {
         self.write_with(XmlWriter::new())
     }
 
+    /// Encodes the frame for the wire into `buf`: the RFC 5734 length header, then the XML of
+    /// [`to_xml`](Self::to_xml). `buf` is cleared first and its capacity reused, so a server
+    /// that keeps one buffer per connection encodes its answers without allocating once the
+    /// buffer has grown, and sends each as one write (see [`frame::write_encoded`]).
+    ///
+    /// [`frame::write_encoded`]: crate::frame::write_encoded
+    pub fn encode_into(&self, buf: &mut Vec<u8>) {
+        buf.clear();
+        let mut out = String::from_utf8(std::mem::take(buf))
+            .expect("invariant: an empty vector is valid UTF-8");
+        // The header's place, patched below once the length is known.
+        out.push_str("\0\0\0\0");
+        *buf = self.write_with(XmlWriter::with_buffer(out)).into_bytes();
+        let total = u32::try_from(buf.len())
+            .expect("invariant: an EPP frame the codec writes is far below 4 GiB");
+        buf[..super::frame::HEADER_LEN].copy_from_slice(&total.to_be_bytes());
+    }
+
     /// Writes the frame indented, for people: transcripts, reports and snapshots. It parses
     /// to the same value as [`to_xml`](Self::to_xml) except for whitespace inside
     /// uninterpreted content.

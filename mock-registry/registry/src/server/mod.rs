@@ -200,25 +200,30 @@ async fn serve(
     };
     let mut epp = Session::new(clid.clone(), rules, sessions);
     let mut clock = Deadlines::new(config.idle_timeout);
+    // One buffer each way for the whole connection: no allocation per frame read or written
+    // once they have grown.
+    let mut inbox = Vec::new();
+    let mut outbox = Vec::new();
     let result: io::Result<()> = async {
         // RFC 5734 §2: the greeting comes as soon as the TLS session is up.
         let greeting = {
             let reg = registry.lock().unwrap_or_else(|e| e.into_inner());
             Frame::Greeting(Box::new(reg.greeting()))
         };
-        let xml = greeting.to_xml();
-        let write = frame::write_frame(&mut stream, xml.as_bytes());
+        greeting.encode_into(&mut outbox);
+        let write = frame::write_encoded(&mut stream, &outbox);
         if clock.within(config.write_timeout, write).await.is_none() {
             return Err(write_timed_out(&config));
         }
         loop {
-            let read = frame::read_frame(&mut stream, config.max_frame);
-            let payload = match clock.within(config.idle_timeout, read).await {
+            shrink(&mut inbox);
+            let read = frame::read_frame_into(&mut stream, config.max_frame, &mut inbox);
+            match clock.within(config.idle_timeout, read).await {
                 None => {
                     tracing::info!(%peer, clid, "idle timeout: closing");
                     break;
                 }
-                Some(Ok(p)) => p,
+                Some(Ok(())) => {}
                 Some(Err(FrameError::Closed)) => break,
                 Some(Err(e @ (FrameError::Oversize { .. } | FrameError::TooSmall { .. }))) => {
                     // The stream cannot be resynchronised after a refused length: say why and
@@ -232,8 +237,8 @@ async fn serve(
                         let mut reg = registry.lock().unwrap_or_else(|er| er.into_inner());
                         reg.refuse(epp.cl_id(), "(frame)", None, r)
                     };
-                    let xml = Frame::Response(Box::new(resp)).to_xml();
-                    let write = frame::write_frame(&mut stream, xml.as_bytes());
+                    Frame::Response(Box::new(resp)).encode_into(&mut outbox);
+                    let write = frame::write_encoded(&mut stream, &outbox);
                     if clock.within(config.write_timeout, write).await.is_none() {
                         return Err(write_timed_out(&config));
                     }
@@ -244,14 +249,16 @@ async fn serve(
                     break;
                 }
             };
-            let (reply, close) = match epp.on_payload(&payload, &registry) {
+            let (reply, close) = match epp.on_payload(&inbox, &registry) {
                 Action::Reply(f) => (f, false),
                 Action::ReplyAndClose(f) => (f, true),
             };
-            let xml = reply.to_xml();
+            shrink(&mut outbox);
+            reply.encode_into(&mut outbox);
+            drop(reply);
             // A client that does not take its answers must not hold its session slot (and
             // its registrar's quota) forever: the write has a deadline too.
-            let write = frame::write_frame(&mut stream, xml.as_bytes());
+            let write = frame::write_encoded(&mut stream, &outbox);
             match clock.within(config.write_timeout, write).await {
                 Some(written) => written?,
                 None => return Err(write_timed_out(&config)),
@@ -276,6 +283,14 @@ async fn serve(
     }
     // Dropping the stream closes the connection without waiting for the peer; dropping the
     // session frees its slot.
+}
+
+/// Gives back the memory of a buffer that an unusually large frame made large.
+fn shrink(buf: &mut Vec<u8>) {
+    const KEEP: usize = 64 * 1024;
+    if buf.capacity() > KEEP {
+        *buf = Vec::new();
+    }
 }
 
 fn write_timed_out(config: &ServerConfig) -> io::Error {
