@@ -397,6 +397,13 @@ pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecErro
                 ));
             }
             Event::Text(t) => {
+                // XML 1.0 §2.4: character data must not contain `]]>` (a CDATA section end
+                // outside one); a document that holds it is not well-formed.
+                if t.contains("]]>") {
+                    return Err(CodecError::syntax(
+                        "\"]]>\" in character data is not well-formed XML (XML 1.0 §2.4); write ]]&gt;",
+                    ));
+                }
                 let content = t.xml10_content();
                 push_text(&mut stack, root.is_some(), &content)?;
             }
@@ -998,6 +1005,8 @@ mod tests {
             "<p:a/>",
             "<?xml version=\"1.1\"?><a/>",
             "<a/>trailing",
+            "<a>x]]>y</a>",
+            "<a><![CDATA[x]]>]]></a>",
         ] {
             assert!(read(bad).is_err(), "{bad:?} should be rejected");
         }

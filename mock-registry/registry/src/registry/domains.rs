@@ -70,10 +70,13 @@ impl Registry {
     ) -> Outcome {
         let d = self.find_domain(&info.name)?;
         let sponsor = d.sponsor == cl_id;
+        if let Some(auth) = &info.auth_info {
+            domain_password(auth)?;
+        }
         let full = if sponsor {
             true
         } else if let Some(auth) = &info.auth_info {
-            if auth.pw() != Some(d.token.as_str()) {
+            if domain_password(auth)? != Some(d.token.as_str()) {
                 return Err(Refusal::new(
                     ResultCode::InvalidAuthorizationInformation,
                     Area::Authorization,
@@ -300,6 +303,7 @@ impl Registry {
         for e in ext {
             match e {
                 CommandExtension::SecDnsCreate(s) => {
+                    no_max_sig_life(s.max_sig_life)?;
                     keys = self.checked_keys(&[], keys_only(&s.data)?)?
                 }
                 other => return Err(wrong_extension(other, "domain create")),
@@ -414,17 +418,12 @@ impl Registry {
                         return Err(Refusal::new(
                             ResultCode::UnimplementedOption,
                             Area::Keys,
-                            "urgent secDNS updates are not supported (RFC 5910 §3.2.5)",
+                            "urgent secDNS updates are not supported (RFC 5910 §5.2.5)",
                         )
                         .field("secDNS:update"));
                     }
-                    if matches!(s.chg, Some(Some(_))) {
-                        return Err(Refusal::new(
-                            ResultCode::UnimplementedOption,
-                            Area::Keys,
-                            "maxSigLife is not supported (RFC 5910 §3.2.5)",
-                        )
-                        .field("secDNS:maxSigLife"));
+                    if let Some(chg) = s.chg {
+                        no_max_sig_life(chg)?;
                     }
                     match &s.rem {
                         None | Some(Remove::All(false)) => {}
@@ -445,6 +444,7 @@ impl Registry {
                         }
                     }
                     if let Some(add) = &s.add {
+                        no_max_sig_life(add.max_sig_life)?;
                         d.keys = self.checked_keys(&d.keys, keys_only(&add.data)?)?;
                     }
                 }
@@ -717,6 +717,43 @@ pub(super) fn token_of(a: &AuthInfo) -> Result<String, Refusal> {
             "only password authInfo is supported",
         )
         .field("domain:ext")),
+    }
+}
+
+/// RFC 5910 §5.2.1 and §5.2.5: a server that does not support `<secDNS:maxSigLife>` MUST
+/// answer 2102. This registry signs the TLD with its own signature lifetimes (RFC 5910 §3.3
+/// leaves them to the server), so a maxSigLife is refused wherever it appears, in
+/// `<secDNS:create>`, `<secDNS:add>` and `<secDNS:chg>`, never ignored.
+fn no_max_sig_life(max_sig_life: Option<u32>) -> Result<(), Refusal> {
+    match max_sig_life {
+        None => Ok(()),
+        Some(_) => Err(Refusal::new(
+            ResultCode::UnimplementedOption,
+            Area::Keys,
+            "maxSigLife is not supported: the registry's own signature lifetimes apply (RFC 5910 §3.3, §5.2.1)",
+        )
+        .field("secDNS:maxSigLife")),
+    }
+}
+
+/// The password of a domain authInfo given to prove the registrant's consent (info, transfer,
+/// key relay).
+///
+/// RFC 5731 §2.6 and §3.2.4: a `roid` on `<domain:pw>` marks the password as the registrant's
+/// or another contact's, not the domain's. This registry authorizes with the domain's own
+/// token only (as SIDN does), so a ROID is refused with 2306 before the password is looked at,
+/// whether it would match or not. `<domain:ext>` authorization gives no password (`None`).
+pub(super) fn domain_password(auth: &AuthInfo) -> Result<Option<&str>, Refusal> {
+    match auth {
+        AuthInfo::Password { roid: Some(roid), .. } => Err(Refusal::policy(
+            Area::Authorization,
+            format!(
+                "authorization by the password of contact {roid} is not supported: give the domain's own token, without a roid (RFC 5731 §2.6)"
+            ),
+        )
+        .field("domain:pw")),
+        AuthInfo::Password { pw, roid: None } => Ok(Some(pw)),
+        AuthInfo::Ext(_) => Ok(None),
     }
 }
 

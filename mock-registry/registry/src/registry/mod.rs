@@ -27,6 +27,7 @@ use epp::message::{
 use epp::sidn::{self, ExtCommand};
 use epp::{ResultCode, Text, TrId, uri};
 
+mod contact_values;
 mod contacts;
 mod domains;
 mod hosts;
@@ -52,6 +53,9 @@ pub struct Policy {
     pub tld: String,
     /// Most `keyRelayData` in one key relay (RFC 8063 §3.1.2: more is 2308).
     pub max_keyrelay_data: usize,
+    /// How far ahead a relayed key's expiry may lie (RFC 8063 §2.1.1 sets no bound; a relay
+    /// serves one operator change, and an absurd expiry is refused with 2004).
+    pub max_keyrelay_expiry: SignedDuration,
     /// Most DNSSEC keys on one domain.
     pub max_keys: usize,
     /// Most name servers on one domain.
@@ -71,6 +75,7 @@ impl Default for Policy {
         Self {
             tld: "nl".into(),
             max_keyrelay_data: 8,
+            max_keyrelay_expiry: SignedDuration::from_hours(366 * 24),
             max_keys: 8,
             max_ns: 13,
             periods_months: vec![1, 3, 12],

@@ -8,4 +8,5 @@ mod instant;
 mod refusals;
 mod repeats;
 mod sessions;
+mod strictness;
 mod support;
