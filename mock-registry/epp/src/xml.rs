@@ -66,10 +66,12 @@ impl Element {
 
     /// The text of a simple-content element (no child elements), not normalised.
     pub(crate) fn raw_text(&self) -> Result<Cow<'_, str>, CodecError> {
-        let mut texts = Vec::new();
+        // The reader merges adjacent character data, so one text node is the rule: borrow it.
+        let mut out: Cow<'_, str> = Cow::Borrowed("");
         for node in &self.children {
             match node {
-                Node::Text(t) => texts.push(t.as_str()),
+                Node::Text(t) if out.is_empty() => out = Cow::Borrowed(t),
+                Node::Text(t) => out.to_mut().push_str(t),
                 Node::Element(e) => {
                     return Err(CodecError::syntax(format!(
                         "unexpected element <{}> in the text content of <{}>",
@@ -79,11 +81,7 @@ impl Element {
                 }
             }
         }
-        Ok(match texts.as_slice() {
-            [] => Cow::Borrowed(""),
-            [one] => Cow::Borrowed(one),
-            many => Cow::Owned(many.concat()),
-        })
+        Ok(out)
     }
 
     /// The text as an XML Schema `token`: whitespace collapsed (the value a validator sees).
@@ -307,7 +305,11 @@ pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecErro
     let mut reader = Reader::from_str(text);
     {
         let config = reader.config_mut();
-        config.expand_empty_elements = true;
+        // `<x/>` comes as one event, handled as a start and an end (expanding it in the reader
+        // would copy its name).
+        config.expand_empty_elements = false;
+        // The reader checks end tags against start tags; `Scope` does too, with the
+        // message it reports.
         config.check_end_names = true;
         config.check_comments = true;
         config.allow_dangling_amp = false;
@@ -315,8 +317,8 @@ pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecErro
         config.trim_text(false);
     }
 
-    let mut stack: Vec<Element> = Vec::with_capacity(limits.max_depth.min(16));
-    let mut scope = Scope::default();
+    let mut stack: Vec<Element> = Vec::with_capacity(limits.max_depth.min(8));
+    let mut scope = Scope::new(text);
     let mut root: Option<Element> = None;
     let mut elements = 0usize;
     let mut seen_anything = false;
@@ -331,6 +333,17 @@ pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecErro
             Event::Decl(decl) => {
                 if seen_anything {
                     return Err(CodecError::syntax("XML declaration not at the start"));
+                }
+                // The declarations EPP software writes, checked at a glance; any other goes
+                // through the full parse below.
+                const USUAL: [&str; 3] = [
+                    r#"xml version="1.0" encoding="UTF-8" standalone="no""#,
+                    r#"xml version="1.0" encoding="UTF-8""#,
+                    r#"xml version="1.0""#,
+                ];
+                if USUAL.contains(&&*decl) {
+                    seen_anything = true;
+                    continue;
                 }
                 let version = decl
                     .version()
@@ -361,7 +374,7 @@ pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecErro
                 ));
             }
             Event::Comment(_) => {}
-            Event::Start(start) => {
+            Event::Start(ref start) | Event::Empty(ref start) => {
                 if root.is_some() {
                     return Err(CodecError::syntax("content after the root element"));
                 }
@@ -378,28 +391,32 @@ pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecErro
                         limits.max_depth
                     )));
                 }
-                let el = start_element(&mut scope, &start, limits)?;
-                stack.push(el);
+                let el = start_element(&mut scope, start, limits)?;
+                if matches!(event, Event::Empty(_)) {
+                    // `<x/>` is `<x></x>` (XML 1.0 §3.1): its scope ends at once.
+                    scope.close(start.name().as_ref().as_bytes())?;
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(Node::Element(el)),
+                        None => root = Some(el),
+                    }
+                } else {
+                    stack.push(el);
+                }
             }
-            Event::End(_) => {
+            Event::End(end) => {
                 let done = stack
                     .pop()
                     .ok_or_else(|| CodecError::syntax("unmatched end tag"))?;
-                scope.close();
+                scope.close(end.name().as_ref().as_bytes())?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(Node::Element(done)),
                     None => root = Some(done),
                 }
             }
-            Event::Empty(_) => {
-                return Err(CodecError::syntax(
-                    "internal: empty elements are expanded by the reader",
-                ));
-            }
             Event::Text(t) => {
                 // XML 1.0 §2.4: character data must not contain `]]>` (a CDATA section end
                 // outside one); a document that holds it is not well-formed.
-                if t.contains("]]>") {
+                if has_cdata_end(&t) {
                     return Err(CodecError::syntax(
                         "\"]]>\" in character data is not well-formed XML (XML 1.0 §2.4); write ]]&gt;",
                     ));
@@ -458,8 +475,50 @@ fn is_xml_char(c: char) -> bool {
     matches!(c as u32, 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
 }
 
+/// The first character of `s` that XML 1.0 §2.2 does not allow, if any.
+///
+/// Scans bytes, not chars: in a `str` (no surrogates) the only such characters are the C0
+/// controls other than tab, LF and CR, and U+FFFE and U+FFFF (UTF-8 `EF BF BE`/`EF BF BF`).
+fn forbidden_char(s: &str) -> Option<char> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(off) = b[from..]
+        .iter()
+        .position(|&x| (x < 0x20 && !matches!(x, b'\t' | b'\n' | b'\r')) || x == 0xEF)
+    {
+        let at = from + off;
+        if b[at] != 0xEF {
+            return Some(char::from(b[at]));
+        }
+        match (b.get(at + 1), b.get(at + 2)) {
+            (Some(0xBF), Some(0xBE)) => return Some('\u{FFFE}'),
+            (Some(0xBF), Some(0xBF)) => return Some('\u{FFFF}'),
+            // Another character with lead byte EF; its continuation bytes match nothing here.
+            _ => from = at + 1,
+        }
+    }
+    None
+}
+
+/// `true` when `s` holds `]]>`.
+fn has_cdata_end(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut from = 2;
+    while let Some(off) = b
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|&x| x == b'>'))
+    {
+        let at = from + off;
+        if b[at - 1] == b']' && b[at - 2] == b']' {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
 fn push_text(stack: &mut [Element], after_root: bool, text: &str) -> Result<(), CodecError> {
-    if let Some(c) = text.chars().find(|c| !is_xml_char(*c)) {
+    if let Some(c) = forbidden_char(text) {
         return Err(CodecError::syntax(format!(
             "character {:#x} is not allowed in XML",
             c as u32
@@ -480,13 +539,44 @@ fn push_text(stack: &mut [Element], after_root: bool, text: &str) -> Result<(), 
     }
 }
 
-/// The namespace bindings in scope while reading (Namespaces in XML 1.0 §5–§6): prefix and
-/// namespace, the default namespace under the empty prefix, innermost last.
-#[derive(Debug, Default)]
-struct Scope {
-    bindings: Vec<(Box<str>, Ns)>,
-    /// How many bindings each open element found in scope when it started.
-    marks: Vec<usize>,
+/// A piece of the document being read: where it lies in the input (no copy), or, should the
+/// reader ever hand out a copy, the copy.
+#[derive(Debug)]
+enum Piece {
+    At(usize, usize),
+    Copy(Box<[u8]>),
+}
+
+impl Piece {
+    fn of(text: &str, part: &[u8]) -> Self {
+        // Addresses compared as numbers: a slice the reader borrowed from `text` lies inside it.
+        let base = text.as_ptr() as usize;
+        let at = part.as_ptr() as usize;
+        if at >= base && at + part.len() <= base + text.len() {
+            Self::At(at - base, at - base + part.len())
+        } else {
+            Self::Copy(part.into())
+        }
+    }
+
+    fn bytes<'t>(&'t self, text: &'t str) -> &'t [u8] {
+        match self {
+            Self::At(a, b) => &text.as_bytes()[*a..*b],
+            Self::Copy(c) => c,
+        }
+    }
+}
+
+/// The elements open while reading, and the namespace bindings in scope (Namespaces in XML
+/// 1.0 §5–§6): prefix and namespace, the default namespace under the empty prefix, innermost
+/// last. Names and prefixes are kept as positions in the input, so reading allocates nothing
+/// here beyond the two lists.
+#[derive(Debug)]
+struct Scope<'t> {
+    text: &'t str,
+    bindings: Vec<(Piece, Ns)>,
+    /// Each open element's qualified name and how many bindings were in scope when it started.
+    open: Vec<(Piece, usize)>,
 }
 
 /// The namespace the `xml` prefix is bound to by definition (Namespaces in XML 1.0 §3).
@@ -494,7 +584,15 @@ const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 /// The namespace of `xmlns` attributes, which nothing may be bound to (§3).
 const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 
-impl Scope {
+impl<'t> Scope<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            bindings: Vec::new(),
+            open: Vec::with_capacity(8),
+        }
+    }
+
     /// Adds the declaration `xmlns[:prefix]="uri"` of the element being opened.
     fn declare(&mut self, prefix: &str, uri: &str) -> Result<(), CodecError> {
         let bad = |why: &str| {
@@ -520,7 +618,8 @@ impl Scope {
         } else {
             Ns::from_uri(uri)
         };
-        self.bindings.push((prefix.into(), ns));
+        self.bindings
+            .push((Piece::of(self.text, prefix.as_bytes()), ns));
         Ok(())
     }
 
@@ -538,7 +637,12 @@ impl Scope {
             }
             Some(p) => p,
         };
-        match self.bindings.iter().rev().find(|(p, _)| &**p == wanted) {
+        let found = self
+            .bindings
+            .iter()
+            .rev()
+            .find(|(p, _)| p.bytes(self.text) == wanted.as_bytes());
+        match found {
             Some((_, ns)) => Ok(ns.clone()),
             None if wanted.is_empty() => Ok(Ns::None),
             None => Err(CodecError::syntax(format!(
@@ -547,49 +651,82 @@ impl Scope {
         }
     }
 
-    /// Ends the scope of the innermost open element.
-    fn close(&mut self) {
-        let mark = self.marks.pop().unwrap_or(0);
+    /// Starts the scope of an element with this qualified name (before its declarations).
+    fn open(&mut self, qname: &[u8]) {
+        self.open
+            .push((Piece::of(self.text, qname), self.bindings.len()));
+    }
+
+    /// Ends the scope of the innermost open element, whose end tag has this name: it must be
+    /// the start tag's (XML 1.0 §3, well-formedness constraint "Element Type Match").
+    fn close(&mut self, end: &[u8]) -> Result<(), CodecError> {
+        let (name, mark) = self
+            .open
+            .pop()
+            .ok_or_else(|| CodecError::syntax("unmatched end tag"))?;
+        let start = name.bytes(self.text);
+        if start != end {
+            return Err(CodecError::syntax(format!(
+                "XML is not well-formed: end tag </{}> does not match start tag <{}>",
+                String::from_utf8_lossy(end),
+                String::from_utf8_lossy(start)
+            )));
+        }
         self.bindings.truncate(mark);
+        Ok(())
     }
 }
 
 /// Opens an element: its namespace declarations enter `scope`, then its name and attributes
 /// are resolved in it.
 fn start_element(
-    scope: &mut Scope,
+    scope: &mut Scope<'_>,
     start: &BytesStart<'_>,
     limits: &Limits,
 ) -> Result<Element, CodecError> {
-    scope.marks.push(scope.bindings.len());
-    // First the declarations, which apply to the element's own name and attributes too.
+    scope.open(start.name().as_ref().as_bytes());
+    // First the declarations, which apply to the element's own name and attributes too (a
+    // pass needed only where the tag mentions xmlns at all).
+    let declares = start.attributes_raw().contains("xmlns");
+    let too_many = || {
+        CodecError::syntax(format!(
+            "more than {} attributes on one element",
+            limits.max_attributes
+        ))
+    };
     let mut count = 0usize;
-    for attr in start.attributes().with_checks(true) {
-        let attr = attr.map_err(|e| CodecError::syntax(format!("bad attribute: {e}")))?;
-        count += 1;
-        if count > limits.max_attributes {
-            return Err(CodecError::syntax(format!(
-                "more than {} attributes on one element",
-                limits.max_attributes
-            )));
-        }
-        if let Some(decl) = attr.key.as_namespace_binding() {
-            let uri = attr_value(&attr)?;
-            let prefix = match decl {
-                PrefixDeclaration::Default => "",
-                PrefixDeclaration::Named(p) => p,
-            };
-            scope.declare(prefix, &uri)?;
+    if declares {
+        for attr in start.attributes().with_checks(true) {
+            let attr = attr.map_err(|e| CodecError::syntax(format!("bad attribute: {e}")))?;
+            count += 1;
+            if count > limits.max_attributes {
+                return Err(too_many());
+            }
+            if let Some(decl) = attr.key.as_namespace_binding() {
+                let uri = attr_value(&attr)?;
+                let prefix = match decl {
+                    PrefixDeclaration::Default => "",
+                    PrefixDeclaration::Named(p) => p,
+                };
+                scope.declare(prefix, &uri)?;
+            }
         }
     }
     let qname = start.name();
     let ns = scope.resolve(qname.prefix().map(|p| p.into_inner()), true)?;
     let mut el = Element::new(ns, start.local_name().into_inner());
-    if count == 0 {
+    if start.attributes_raw().trim_start().is_empty() {
         return Ok(el);
     }
-    for attr in start.attributes().with_checks(false) {
+    // Checked for well-formedness (duplicates, syntax) in the first pass when there was one.
+    for attr in start.attributes().with_checks(!declares) {
         let attr = attr.map_err(|e| CodecError::syntax(format!("bad attribute: {e}")))?;
+        if !declares {
+            count += 1;
+            if count > limits.max_attributes {
+                return Err(too_many());
+            }
+        }
         let key = attr.key;
         // Namespace declarations are the scope's, not attributes.
         if key.as_namespace_binding().is_some() {
@@ -603,7 +740,7 @@ fn start_element(
         let value = attr_value(&attr)?.into_owned();
         el.attrs.push(Attr {
             ns: ans,
-            name: name.to_string(),
+            name: name.into(),
             value,
         });
     }
@@ -618,7 +755,7 @@ fn attr_value<'a>(
     let value = attr
         .normalized_value(quick_xml::XmlVersion::Explicit1_0)
         .map_err(|e| CodecError::syntax(format!("bad attribute value: {e}")))?;
-    if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
+    if let Some(c) = forbidden_char(&value) {
         return Err(CodecError::syntax(format!(
             "character {:#x} is not allowed in XML",
             c as u32
@@ -896,10 +1033,11 @@ impl XmlWriter {
 /// Appends `text` with `<`, `>` and `&` escaped (and `"` and `'` too in an attribute value),
 /// copying the runs between them whole.
 fn escape_into(out: &mut String, text: &str, attribute: bool) {
+    let special =
+        |b: u8| matches!(b, b'<' | b'>' | b'&') || (attribute && matches!(b, b'"' | b'\''));
     let mut rest = text;
-    while let Some(i) =
-        rest.find(|c: char| matches!(c, '<' | '>' | '&') || (attribute && matches!(c, '"' | '\'')))
-    {
+    // The special characters are ASCII, so a byte position found here is a char boundary.
+    while let Some(i) = rest.bytes().position(special) {
         out.push_str(&rest[..i]);
         out.push_str(match rest.as_bytes()[i] {
             b'<' => "&lt;",
@@ -930,6 +1068,34 @@ mod tests {
         assert_eq!(a.ns, Ns::Epp);
         let c = read(r#"<epp xmlns="urn:example:other"><hello/></epp>"#).unwrap();
         assert_eq!(c.ns, Ns::Other("urn:example:other".into()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_scans_agree_with_char_scans(s in "[a\\]>\u{1}\t\u{fffe}\u{ffff}\u{fffd}é\u{ef00}]{0,12}") {
+            proptest::prop_assert_eq!(forbidden_char(&s), s.chars().find(|c| !is_xml_char(*c)));
+            proptest::prop_assert_eq!(has_cdata_end(&s), s.contains("]]>"));
+        }
+    }
+
+    #[test]
+    fn forbidden_characters_are_found_by_bytes_as_by_chars() {
+        for s in [
+            "plain",
+            "tab\tlf\ncr\r",
+            "\u{1}",
+            "a\u{1f}b",
+            "\u{fffe}",
+            "x\u{ffff}",
+            "\u{fffd}\u{ef00}\u{10ffff}é",
+            "\u{7f}\u{85}",
+            "\u{e000}\u{d7ff}",
+            "ok\u{fffe}",
+            "\u{ef}\u{fffe}",
+        ] {
+            let by_chars = s.chars().find(|c| !is_xml_char(*c));
+            assert_eq!(forbidden_char(s), by_chars, "{s:?}");
+        }
     }
 
     #[test]

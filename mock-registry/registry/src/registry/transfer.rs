@@ -153,7 +153,7 @@ impl Registry {
             }
         }
         for to in [losing.as_str(), cl_id] {
-            let sv_trid = format!("MOCK-{:08}", self.next_sv_trid);
+            let sv_trid = super::sv_trid(self.next_sv_trid);
             let payload = ResData::SidnPoll(Box::new(SidnPollData {
                 command: "domain:transfer".into(),
                 result: EppResult {
