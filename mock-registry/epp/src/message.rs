@@ -1475,8 +1475,11 @@ impl EppResult {
 
     pub(crate) fn write(&self, w: &mut XmlWriter) {
         let e = &Ns::Epp;
-        let code = self.code.code().to_string();
-        w.open(e, "result", &[("code", &code)]);
+        // Result codes are four digits (RFC 5730 §3).
+        let n = self.code.code();
+        let digits = [n / 1000, n / 100 % 10, n / 10 % 10, n % 10].map(|d| b'0' + (d % 10) as u8);
+        let code = std::str::from_utf8(&digits).expect("invariant: ASCII digits are UTF-8");
+        w.open(e, "result", &[("code", code)]);
         self.msg.write(w, e, "msg");
         for v in &self.values {
             match v {

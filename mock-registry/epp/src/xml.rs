@@ -752,9 +752,18 @@ fn start_element(
 fn attr_value<'a>(
     attr: &'a quick_xml::events::attributes::Attribute<'_>,
 ) -> Result<Cow<'a, str>, CodecError> {
-    let value = attr
-        .normalized_value(quick_xml::XmlVersion::Explicit1_0)
-        .map_err(|e| CodecError::syntax(format!("bad attribute value: {e}")))?;
+    // Normalisation changes nothing in a value without references or tab, CR and LF (the
+    // usual case); anything else takes quick-xml's full path.
+    let raw: &str = &attr.value;
+    let value = if raw
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+    {
+        attr.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+            .map_err(|e| CodecError::syntax(format!("bad attribute value: {e}")))?
+    } else {
+        Cow::Borrowed(raw)
+    };
     if let Some(c) = forbidden_char(&value) {
         return Err(CodecError::syntax(format!(
             "character {:#x} is not allowed in XML",
@@ -970,6 +979,21 @@ impl XmlWriter {
 
     /// Writes `<ns:name attrs>text</ns:name>`.
     pub(crate) fn text_el(&mut self, ns: &Ns, name: &str, attrs: &[(&str, &str)], text: &str) {
+        // The common case, a leaf in a namespace already declared: no bookkeeping.
+        if attrs.is_empty() && !self.pretty && self.declared(ns) {
+            self.end_start_tag();
+            if let Some(parent) = self.open.last_mut() {
+                parent.has_children = true;
+            }
+            self.out.push('<');
+            self.write_name(ns, name);
+            self.out.push('>');
+            self.push_escaped(text);
+            self.out.push_str("</");
+            self.write_name(ns, name);
+            self.out.push('>');
+            return;
+        }
         let outer = self.decls.len();
         let span = self.start_tag(ns, name, attrs);
         self.out.push('>');
