@@ -669,7 +669,7 @@ impl Run {
                 queues,
                 operators,
             },
-            reg.log().to_vec(),
+            reg.log().iter().cloned().collect(),
         )
     }
 

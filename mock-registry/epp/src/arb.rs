@@ -596,10 +596,20 @@ pub(crate) fn command() -> impl Strategy<Value = Command> {
         vec(command_extension(), 0..3),
         option::of(trid()),
     )
-        .prop_map(|(kind, extensions, cl_trid)| Command {
-            kind,
-            extensions,
-            cl_trid,
+        .prop_map(|(kind, mut extensions, cl_trid)| {
+            // At most one element of each extension (CommandExtension::check_unique).
+            let mut seen = Vec::new();
+            extensions.retain(|x| {
+                let name = x.element_name();
+                let first = !seen.contains(&name);
+                seen.push(name);
+                first
+            });
+            Command {
+                kind,
+                extensions,
+                cl_trid,
+            }
         })
 }
 
@@ -972,12 +982,22 @@ pub(crate) fn response() -> impl Strategy<Value = Response> {
         vec(response_extension(), 0..3),
         tr_id(),
     )
-        .prop_map(|(results, msg_q, res_data, extensions, tr_id)| Response {
-            results,
-            msg_q,
-            res_data,
-            extensions,
-            tr_id,
+        .prop_map(|(results, msg_q, res_data, mut extensions, tr_id)| {
+            // At most one element of each extension, as the reader requires.
+            let mut seen = Vec::new();
+            extensions.retain(|x| {
+                let kind = std::mem::discriminant(x);
+                let first = !seen.contains(&kind);
+                seen.push(kind);
+                first
+            });
+            Response {
+                results,
+                msg_q,
+                res_data,
+                extensions,
+                tr_id,
+            }
         })
 }
 

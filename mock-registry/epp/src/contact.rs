@@ -39,7 +39,8 @@ pub enum PostalType {
 }
 
 impl PostalType {
-    fn as_str(self) -> &'static str {
+    /// The schema token (`int` or `loc`).
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Int => "int",
             Self::Loc => "loc",

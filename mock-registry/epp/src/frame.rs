@@ -93,6 +93,18 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
     r: &mut R,
     max: usize,
 ) -> Result<Vec<u8>, FrameError> {
+    let mut payload = Vec::new();
+    read_frame_into(r, max, &mut payload).await?;
+    Ok(payload)
+}
+
+/// Reads one frame's payload into `payload` (replacing its content, reusing its capacity), for
+/// a server that keeps one buffer per connection.
+pub async fn read_frame_into<R: AsyncRead + Unpin>(
+    r: &mut R,
+    max: usize,
+    payload: &mut Vec<u8>,
+) -> Result<(), FrameError> {
     let mut header = [0u8; HEADER_LEN];
     let got = read_full(r, &mut header).await?;
     if got == 0 {
@@ -106,8 +118,9 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
         });
     }
     let len = payload_len(header, max)?;
-    let mut payload = vec![0u8; len];
-    let got = read_full(r, &mut payload).await?;
+    payload.clear();
+    payload.resize(len, 0);
+    let got = read_full(r, payload).await?;
     if got < len {
         return Err(FrameError::ShortRead {
             part: "XML payload",
@@ -115,10 +128,15 @@ pub async fn read_frame<R: AsyncRead + Unpin>(
             got,
         });
     }
-    Ok(payload)
+    Ok(())
 }
 
 /// Writes one frame (header and payload) and flushes.
+///
+/// Header and payload go down in one write: over TLS every write becomes a record of its own
+/// (and, with `TCP_NODELAY`, a segment of its own), so writing the 4-octet header separately
+/// doubled the records, system calls and packets of every response and made the peer wake
+/// up twice per frame.
 pub async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, payload: &[u8]) -> std::io::Result<()> {
     let total = u32::try_from(payload.len() + HEADER_LEN).map_err(|_| {
         std::io::Error::new(
@@ -126,8 +144,17 @@ pub async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, payload: &[u8]) -> st
             "EPP payload larger than 4 GiB",
         )
     })?;
-    w.write_all(&total.to_be_bytes()).await?;
-    w.write_all(payload).await?;
+    let mut frame = Vec::with_capacity(payload.len() + HEADER_LEN);
+    frame.extend_from_slice(&total.to_be_bytes());
+    frame.extend_from_slice(payload);
+    w.write_all(&frame).await?;
+    w.flush().await
+}
+
+/// Writes a frame already encoded with its header (by [`encode`] or
+/// [`Frame::encode_into`](crate::Frame::encode_into)) in one write, and flushes.
+pub async fn write_encoded<W: AsyncWrite + Unpin>(w: &mut W, frame: &[u8]) -> std::io::Result<()> {
+    w.write_all(frame).await?;
     w.flush().await
 }
 

@@ -338,6 +338,52 @@ pub enum CommandExtension {
     ScheduledDelete(sidn::ScheduledDelete),
 }
 
+impl CommandExtension {
+    /// The element it is written as, e.g. `secDNS:create`.
+    pub fn element_name(&self) -> &'static str {
+        match self {
+            Self::SecDnsCreate(_) => "secDNS:create",
+            Self::SecDnsUpdate(_) => "secDNS:update",
+            Self::Sidn(_) => "sidn-ext-epp:ext",
+            Self::ScheduledDelete(_) => "scheduledDelete:update",
+        }
+    }
+
+    /// Checks that no extension element appears twice in one command.
+    ///
+    /// Each extension this codec knows defines one element per command that carries all of
+    /// its data: RFC 5910 §5.2.1 and §5.2.5 put every key of a create or an update in one
+    /// `<secDNS:create>` or `<secDNS:update>`, SIDN's `<sidn-ext-epp:ext>` holds the one
+    /// contact extension, `<scheduledDelete:update>` the one operation. The `<extension>`
+    /// element itself admits any number of elements (RFC 5730 §2.7.1), so a second one is
+    /// schema-valid but meaningless: merging the two or keeping one would guess, and answering
+    /// 1000 while dropping a key breaks a chain of trust. It is refused as a syntax error
+    /// (2001), the answer a schema with `maxOccurs="1"` would give. The codec calls this for
+    /// every command it parses; a server executing typed commands built in-process calls it
+    /// too.
+    pub fn check_unique(extensions: &[Self]) -> Result<(), CodecError> {
+        for (i, x) in extensions.iter().enumerate() {
+            if extensions[..i]
+                .iter()
+                .any(|y| y.element_name() == x.element_name())
+            {
+                return Err(repeated_extension(x.element_name()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The refusal of a second extension element of one kind (see
+/// [`CommandExtension::check_unique`]).
+fn repeated_extension(qname: &str) -> CodecError {
+    CodecError::syntax(format!(
+        "<{qname}> appears more than once in <extension>: its schema defines one element that \
+         carries all of its data (e.g. every key in one <secDNS:create>, RFC 5910 §5.2.1), so \
+         a second one is refused rather than merged or dropped"
+    ))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Responses
 
@@ -572,6 +618,24 @@ impl Frame {
     /// Writes the frame as an XML document, on one line (the wire form).
     pub fn to_xml(&self) -> String {
         self.write_with(XmlWriter::new())
+    }
+
+    /// Encodes the frame for the wire into `buf`: the RFC 5734 length header, then the XML of
+    /// [`to_xml`](Self::to_xml). `buf` is cleared first and its capacity reused, so a server
+    /// that keeps one buffer per connection encodes its answers without allocating once the
+    /// buffer has grown, and sends each as one write (see [`frame::write_encoded`]).
+    ///
+    /// [`frame::write_encoded`]: crate::frame::write_encoded
+    pub fn encode_into(&self, buf: &mut Vec<u8>) {
+        buf.clear();
+        let mut out = String::from_utf8(std::mem::take(buf))
+            .expect("invariant: an empty vector is valid UTF-8");
+        // The header's place, patched below once the length is known.
+        out.push_str("\0\0\0\0");
+        *buf = self.write_with(XmlWriter::with_buffer(out)).into_bytes();
+        let total = u32::try_from(buf.len())
+            .expect("invariant: an EPP frame the codec writes is far below 4 GiB");
+        buf[..super::frame::HEADER_LEN].copy_from_slice(&total.to_be_bytes());
     }
 
     /// Writes the frame indented, for people: transcripts, reports and snapshots. It parses
@@ -1185,7 +1249,14 @@ fn parse_command_extensions(x: &Element) -> Result<Vec<CommandExtension>, CodecE
         ));
     }
     let mut out = Vec::new();
+    let mut seen: Vec<&Element> = Vec::new();
     for el in items {
+        // Any element in any namespace, known or not, at most once (see
+        // `CommandExtension::check_unique` for why).
+        if seen.iter().any(|s| s.ns == el.ns && s.name == el.name) {
+            return Err(repeated_extension(&el.qname()).with_offending(el.clone()));
+        }
+        seen.push(el);
         let ext = match (&el.ns, el.name.as_str()) {
             (Ns::SecDns, "create") => {
                 CommandExtension::SecDnsCreate(secdns::DsOrKeySet::parse(el)?)
@@ -1344,7 +1415,14 @@ fn parse_response_extensions(x: &Element) -> Result<Vec<ResponseExtension>, Code
         ));
     }
     let mut out = Vec::new();
+    let mut seen: Vec<&Element> = Vec::new();
     for el in items {
+        // A client must not merge or drop either (RFC 5910 §5.1.2: one `<secDNS:infData>`
+        // holds every key of the domain).
+        if seen.iter().any(|s| s.ns == el.ns && s.name == el.name) {
+            return Err(repeated_extension(&el.qname()).with_offending(el.clone()));
+        }
+        seen.push(el);
         out.push(match (&el.ns, el.name.as_str()) {
             (Ns::SecDns, "infData") => {
                 ResponseExtension::SecDnsInfo(secdns::DsOrKeySet::parse(el)?)
@@ -1397,8 +1475,11 @@ impl EppResult {
 
     pub(crate) fn write(&self, w: &mut XmlWriter) {
         let e = &Ns::Epp;
-        let code = self.code.code().to_string();
-        w.open(e, "result", &[("code", &code)]);
+        // Result codes are four digits (RFC 5730 §3).
+        let n = self.code.code();
+        let digits = [n / 1000, n / 100 % 10, n / 10 % 10, n % 10].map(|d| b'0' + (d % 10) as u8);
+        let code = std::str::from_utf8(&digits).expect("invariant: ASCII digits are UTF-8");
+        w.open(e, "result", &[("code", code)]);
         self.msg.write(w, e, "msg");
         for v in &self.values {
             match v {

@@ -859,6 +859,44 @@ fn refusals_map_to_result_codes() {
     assert_eq!(code_of(&wrong_ns), 2307);
 }
 
+/// Issue 11: a repeated extension element is refused (2001), in commands and in responses,
+/// never merged or cut to one; two elements of different extensions are fine.
+#[test]
+fn repeated_extension_elements_are_refused() {
+    let s = r#"xmlns:secDNS="urn:ietf:params:xml:ns:secDNS-1.1""#;
+    let k = "<secDNS:keyData><secDNS:flags>257</secDNS:flags><secDNS:protocol>3</secDNS:protocol><secDNS:alg>15</secDNS:alg><secDNS:pubKey>AAAA</secDNS:pubKey></secDNS:keyData>";
+    let create = |ext: &str| {
+        format!(
+            "{E}<command><create><domain:create {D}><domain:name>a.nl</domain:name><domain:authInfo><domain:pw>token-1</domain:pw></domain:authInfo></domain:create></create><extension>{ext}</extension></command></epp>"
+        )
+    };
+    let one = create(&format!("<secDNS:create {s}>{k}{k}</secDNS:create>"));
+    assert!(parse(one.as_bytes()).is_ok());
+    let two = create(&format!(
+        "<secDNS:create {s}>{k}</secDNS:create><secDNS:create {s}>{k}</secDNS:create>"
+    ));
+    assert_eq!(code_of(&two), 2001);
+    let err = parse(two.as_bytes()).unwrap_err();
+    assert!(err.reason.contains("more than once"), "{err}");
+    // An unknown extension stays 2103, repeated or not.
+    let unknown = create("<x:y xmlns:x=\"urn:example:ext\"/><x:y xmlns:x=\"urn:example:ext\"/>");
+    assert_eq!(code_of(&unknown), 2103);
+    let sd = r#"xmlns:sd="http://rxsd.domain-registry.nl/sidn-ext-epp-scheduled-delete-1.0""#;
+    let update = format!(
+        "{E}<command><update><domain:update {D}><domain:name>a.nl</domain:name></domain:update></update><extension><sd:update {sd}><sd:operation>cancel</sd:operation></sd:update><secDNS:update {s}><secDNS:add>{k}</secDNS:add></secDNS:update><sd:update {sd}><sd:operation>cancel</sd:operation></sd:update></extension></command></epp>"
+    );
+    assert_eq!(code_of(&update), 2001);
+    // A response with two secDNS:infData.
+    let response = format!(
+        "{E}<response><result code=\"1000\"><msg>ok</msg></result><extension><secDNS:infData {s}>{k}</secDNS:infData><secDNS:infData {s}>{k}</secDNS:infData></extension><trID><svTRID>abc-1</svTRID></trID></response></epp>"
+    );
+    assert_eq!(code_of(&response), 2001);
+    // Typed commands: the same rule, for servers executing commands built in-process.
+    let x = CommandExtension::ScheduledDelete(sidn::ScheduledDelete::Cancel);
+    assert!(CommandExtension::check_unique(std::slice::from_ref(&x)).is_ok());
+    assert!(CommandExtension::check_unique(&[x.clone(), x]).is_err());
+}
+
 #[test]
 fn refusals_keep_the_cltrid_and_the_offending_element() {
     let xml = format!(

@@ -109,13 +109,114 @@ impl fmt::Display for Ns {
     }
 }
 
+/// A local name of an element or attribute.
+///
+/// Names of 30 bytes or fewer (every name in the EPP schemas) are kept inline, so reading a
+/// frame allocates nothing for them; longer ones go to the heap. It reads as a `&str`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(NameRepr);
+
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum NameRepr {
+    /// The length, then the bytes (only the first `len` count).
+    Inline(u8, [u8; Name::INLINE]),
+    Heap(Box<str>),
+}
+
+impl Name {
+    const INLINE: usize = 30;
+
+    /// The name as a string slice.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            NameRepr::Inline(len, bytes) => std::str::from_utf8(&bytes[..usize::from(*len)])
+                .expect("invariant: the bytes were copied whole from a str"),
+            NameRepr::Heap(s) => s,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            NameRepr::Inline(len, bytes) => &bytes[..usize::from(*len)],
+            NameRepr::Heap(s) => s.as_bytes(),
+        }
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Self {
+        match u8::try_from(s.len()) {
+            Ok(len) if s.len() <= Self::INLINE => {
+                let mut bytes = [0u8; Self::INLINE];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                Self(NameRepr::Inline(len, bytes))
+            }
+            _ => Self(NameRepr::Heap(s.into())),
+        }
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Self {
+        if s.len() <= Self::INLINE {
+            Self::from(s.as_str())
+        } else {
+            Self(NameRepr::Heap(s.into_boxed_str()))
+        }
+    }
+}
+
+impl From<&String> for Name {
+    fn from(s: &String) -> Self {
+        Self::from(s.as_str())
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An attribute, by namespace and local name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attr {
     /// Namespace of the attribute ([`Ns::None`] when unprefixed, as almost all EPP attributes).
     pub ns: Ns,
     /// Local name.
-    pub name: String,
+    pub name: Name,
     /// Value, with entities and character references resolved.
     pub value: String,
 }
@@ -138,7 +239,7 @@ pub struct Element {
     /// Namespace of the element.
     pub ns: Ns,
     /// Local name.
-    pub name: String,
+    pub name: Name,
     /// Attributes other than namespace declarations.
     pub attrs: Vec<Attr>,
     /// Content, in document order.
@@ -147,7 +248,7 @@ pub struct Element {
 
 impl Element {
     /// A new element without attributes or content.
-    pub fn new(ns: Ns, name: impl Into<String>) -> Self {
+    pub fn new(ns: Ns, name: impl Into<Name>) -> Self {
         Self {
             ns,
             name: name.into(),
@@ -157,7 +258,7 @@ impl Element {
     }
 
     /// Adds an unqualified attribute (builder style).
-    pub fn with_attr(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn with_attr(mut self, name: impl Into<Name>, value: impl Into<String>) -> Self {
         self.attrs.push(Attr {
             ns: Ns::None,
             name: name.into(),
@@ -187,7 +288,7 @@ impl Element {
     pub fn qname(&self) -> String {
         match self.ns.prefix() {
             Some(p) if !matches!(self.ns, Ns::Other(_)) => format!("{p}:{}", self.name),
-            _ if self.ns == Ns::Epp || self.ns == Ns::None => self.name.clone(),
+            _ if self.ns == Ns::Epp || self.ns == Ns::None => self.name.to_string(),
             _ => format!("{{{}}}{}", self.ns.uri(), self.name),
         }
     }
@@ -216,6 +317,15 @@ pub(crate) fn is_xml_whitespace(s: &str) -> bool {
 
 /// XML Schema whitespace collapse: runs of whitespace become one space, no leading/trailing.
 pub(crate) fn collapse_whitespace(s: &str) -> String {
+    // Fast path, the common case: nothing to collapse, so one copy.
+    let b = s.as_bytes();
+    let collapsed = !b.iter().any(|c| matches!(c, b'\t' | b'\r' | b'\n'))
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && !s.contains("  ");
+    if collapsed {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for word in s.split([' ', '\t', '\r', '\n']).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
@@ -224,4 +334,25 @@ pub(crate) fn collapse_whitespace(s: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast path of `collapse_whitespace` gives what the general one gives.
+        #[test]
+        fn collapse_whitespace_fast_path_agrees(s in "[ a\t\r\nb]{0,12}") {
+            let mut slow = String::new();
+            for word in s.split([' ', '\t', '\r', '\n']).filter(|w| !w.is_empty()) {
+                if !slow.is_empty() {
+                    slow.push(' ');
+                }
+                slow.push_str(word);
+            }
+            prop_assert_eq!(collapse_whitespace(&s), slow);
+        }
+    }
 }

@@ -45,6 +45,10 @@ pub fn parse_datetime(s: &str) -> Result<Timestamp, CodecError> {
             return Err(bad());
         }
     }
+    // XML Schema 1.0 (which the EPP schemas use) has no year 0000 (§3.2.7).
+    if &b[0..4] == b"0000" {
+        return Err(bad());
+    }
     let rest = &s[i..];
     let with_zone = match rest {
         "" => format!("{s}Z"),
@@ -210,7 +214,12 @@ impl XsDuration {
         if !any {
             return Err(bad());
         }
-        Ok(Self(s.to_string()))
+        let out = Self(s.to_string());
+        // The lexical space has no bound, but validators (libxml2's xmllint among them) refuse
+        // numbers they cannot hold, so a frame carrying one would not validate: such a
+        // duration is refused here, as out of range (2004), rather than carried on.
+        out.to_span()?;
+        Ok(out)
     }
 
     /// The lexical form.
@@ -233,9 +242,46 @@ impl XsDuration {
 
     /// The duration as a calendar span (fractional seconds are truncated to nanoseconds).
     pub fn to_span(&self) -> Result<Span, CodecError> {
-        // jiff reads ISO 8601 durations, a superset of the xs:duration lexical space.
-        Span::from_str(&self.0)
-            .map_err(|e| CodecError::range(format!("duration {} is out of range: {e}", self.0)))
+        let range =
+            |why: String| CodecError::range(format!("duration {} is out of range: {why}", self.0));
+        let negative = self.0.starts_with('-');
+        let body = self.0.trim_start_matches('-').trim_start_matches('P');
+        let (date, time) = body.split_once('T').unwrap_or((body, ""));
+        let mut span = Span::new();
+        for (part, is_time) in [(date, false), (time, true)] {
+            let mut rest = part;
+            while !rest.is_empty() {
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .ok_or_else(|| range("a number without its designator".into()))?;
+                let (num, tail) = rest.split_at(end);
+                let designator = tail.as_bytes()[0];
+                rest = &tail[1..];
+                let (whole, fraction) = num.split_once('.').unwrap_or((num, ""));
+                let n: i64 = whole
+                    .parse()
+                    .map_err(|_| range(format!("{whole} does not fit in 64 bits")))?;
+                let set = match (is_time, designator) {
+                    (false, b'Y') => span.try_years(n),
+                    (false, b'M') => span.try_months(n),
+                    (false, b'D') => span.try_days(n),
+                    (true, b'H') => span.try_hours(n),
+                    (true, b'M') => span.try_minutes(n),
+                    (true, b'S') => span.try_seconds(n).and_then(|s| {
+                        // Fractions of a second, truncated to nanoseconds.
+                        let digits: String = fraction
+                            .chars()
+                            .chain("000000000".chars())
+                            .take(9)
+                            .collect();
+                        s.try_nanoseconds(digits.parse::<i64>().unwrap_or(0))
+                    }),
+                    _ => return Err(range("an unknown designator".into())),
+                };
+                span = set.map_err(|e| range(e.to_string()))?;
+            }
+        }
+        Ok(if negative { span.negate() } else { span })
     }
 }
 
@@ -863,6 +909,8 @@ mod tests {
             "2000-13-08T22:00:00Z",
             "x",
             "2000-06-08T22:00:00.Z",
+            "0000-01-01T00:00:00Z",
+            "99999999999999999999-01-01T00:00:00Z",
         ] {
             assert!(parse_datetime(bad).is_err(), "{bad}");
         }
@@ -880,6 +928,30 @@ mod tests {
         ] {
             assert!(XsDuration::parse(bad).is_err(), "{bad}");
         }
+        // Lexically fine, but no validator holds such numbers: out of range (2004).
+        for huge in [
+            "P99999999999999999999Y",
+            "PT99999999999999999999S",
+            "P20000Y",
+        ] {
+            let err = XsDuration::parse(huge).unwrap_err();
+            assert_eq!(err.kind, super::super::error::ErrorKind::Range, "{huge}");
+        }
+        assert_eq!(
+            XsDuration::parse("-P1DT1.5S").unwrap().to_span().unwrap(),
+            Span::new()
+                .days(-1)
+                .seconds(-1)
+                .nanoseconds(-500_000_000)
+                .fieldwise()
+        );
+        assert_eq!(
+            XsDuration::parse("PT0.0000000019S")
+                .unwrap()
+                .to_span()
+                .unwrap(),
+            Span::new().nanoseconds(1).fieldwise()
+        );
         assert!(XsDuration::parse("P0D").unwrap().is_zero());
         assert!(XsDuration::parse("PT0.000S").unwrap().is_zero());
         assert!(!XsDuration::parse("P1M13D").unwrap().is_zero());

@@ -14,8 +14,8 @@
 use std::borrow::Cow;
 
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::reader::NsReader;
+use quick_xml::name::PrefixDeclaration;
+use quick_xml::reader::Reader;
 
 use super::error::CodecError;
 pub use super::tree::{Attr, Element, Node, Ns, XSI_NS};
@@ -60,24 +60,18 @@ impl Element {
         }
         Ok(Cursor {
             parent: self,
-            items: self
-                .children
-                .iter()
-                .filter_map(|n| match n {
-                    Node::Element(e) => Some(e),
-                    Node::Text(_) => None,
-                })
-                .collect(),
-            pos: 0,
+            rest: &self.children,
         })
     }
 
     /// The text of a simple-content element (no child elements), not normalised.
     pub(crate) fn raw_text(&self) -> Result<Cow<'_, str>, CodecError> {
-        let mut texts = Vec::new();
+        // The reader merges adjacent character data, so one text node is the rule: borrow it.
+        let mut out: Cow<'_, str> = Cow::Borrowed("");
         for node in &self.children {
             match node {
-                Node::Text(t) => texts.push(t.as_str()),
+                Node::Text(t) if out.is_empty() => out = Cow::Borrowed(t),
+                Node::Text(t) => out.to_mut().push_str(t),
                 Node::Element(e) => {
                     return Err(CodecError::syntax(format!(
                         "unexpected element <{}> in the text content of <{}>",
@@ -87,11 +81,7 @@ impl Element {
                 }
             }
         }
-        Ok(match texts.as_slice() {
-            [] => Cow::Borrowed(""),
-            [one] => Cow::Borrowed(one),
-            many => Cow::Owned(many.concat()),
-        })
+        Ok(out)
     }
 
     /// The text as an XML Schema `token`: whitespace collapsed (the value a validator sees).
@@ -117,7 +107,7 @@ impl Element {
     /// A required token with length bounds (2005 outside them: a value syntax error).
     pub(crate) fn token_len(&self, min: usize, max: usize) -> Result<String, CodecError> {
         let t = self.token()?;
-        check_len(&self.qname(), &t, min, max)?;
+        check_len(self, &t, min, max)?;
         Ok(t)
     }
 
@@ -149,11 +139,14 @@ impl Element {
     }
 }
 
-fn check_len(what: &str, v: &str, min: usize, max: usize) -> Result<(), CodecError> {
+fn check_len(el: &Element, v: &str, min: usize, max: usize) -> Result<(), CodecError> {
     let n = v.chars().count();
     if n < min || n > max {
+        // The name is formatted only here, on the error path: every token read goes through
+        // this check.
         return Err(CodecError::value_syntax(format!(
-            "<{what}> must be {min} to {max} characters, got {n}"
+            "<{}> must be {min} to {max} characters, got {n}",
+            el.qname()
         )));
     }
     Ok(())
@@ -174,20 +167,42 @@ fn abbreviate(s: &str) -> String {
 ///
 /// Each method consumes the elements it matches; [`finish`](Self::finish) fails on leftovers.
 /// A required element that is absent is a *missing parameter* (2003) unless it appears later
-/// out of order, which, like any leftover element, is a *syntax error* (2001).
+/// out of order, which, like any leftover element, is a *syntax error* (2001). It walks the
+/// children in place (text between elements is skipped; [`Element::element_children`] has
+/// checked it is whitespace), so reading a frame allocates nothing per element here.
 #[derive(Debug)]
 pub(crate) struct Cursor<'a> {
     parent: &'a Element,
-    items: Vec<&'a Element>,
-    pos: usize,
+    /// The children not consumed yet.
+    rest: &'a [Node],
 }
 
 impl<'a> Cursor<'a> {
+    /// The next element and what follows it.
+    fn next_element(&self) -> Option<(&'a Element, &'a [Node])> {
+        let mut rest = self.rest;
+        while let [first, tail @ ..] = rest {
+            if let Node::Element(e) = first {
+                return Some((e, tail));
+            }
+            rest = tail;
+        }
+        None
+    }
+
+    /// The elements not consumed yet.
+    fn remaining(&self) -> impl Iterator<Item = &'a Element> + use<'a> {
+        self.rest.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
     /// The next element if it is `ns:name`.
     pub(crate) fn optional(&mut self, ns: &Ns, name: &str) -> Option<&'a Element> {
-        let next = self.items.get(self.pos).copied()?;
+        let (next, tail) = self.next_element()?;
         if next.is(ns, name) {
-            self.pos += 1;
+            self.rest = tail;
             Some(next)
         } else {
             None
@@ -199,22 +214,20 @@ impl<'a> Cursor<'a> {
         if let Some(e) = self.optional(ns, name) {
             return Ok(e);
         }
-        let later = self.items[self.pos..].iter().any(|e| e.is(ns, name));
-        if later {
-            let found = self.items[self.pos];
-            Err(CodecError::syntax(format!(
+        let later = self.remaining().any(|e| e.is(ns, name));
+        match self.next_element() {
+            Some((found, _)) if later => Err(CodecError::syntax(format!(
                 "<{}> found where <{}> was expected in <{}>",
                 found.qname(),
                 Element::new(ns.clone(), name).qname(),
                 self.parent.qname()
             ))
-            .with_offending(found.clone()))
-        } else {
-            Err(CodecError::missing(format!(
+            .with_offending(found.clone())),
+            _ => Err(CodecError::missing(format!(
                 "<{}> is required in <{}>",
                 Element::new(ns.clone(), name).qname(),
                 self.parent.qname()
-            )))
+            ))),
         }
     }
 
@@ -254,33 +267,33 @@ impl<'a> Cursor<'a> {
 
     /// The next element, whatever it is.
     pub(crate) fn next_any(&mut self) -> Option<&'a Element> {
-        let next = self.items.get(self.pos).copied()?;
-        self.pos += 1;
+        let (next, tail) = self.next_element()?;
+        self.rest = tail;
         Some(next)
     }
 
     /// Peeks at the next element.
     pub(crate) fn peek(&self) -> Option<&'a Element> {
-        self.items.get(self.pos).copied()
+        self.next_element().map(|(e, _)| e)
     }
 
     /// All remaining elements.
     pub(crate) fn rest(&mut self) -> Vec<&'a Element> {
-        let rest = self.items[self.pos..].to_vec();
-        self.pos = self.items.len();
+        let rest = self.remaining().collect();
+        self.rest = &[];
         rest
     }
 
     /// Fails if any element was not consumed.
     pub(crate) fn finish(self) -> Result<(), CodecError> {
-        match self.items.get(self.pos) {
+        match self.next_element() {
             None => Ok(()),
-            Some(extra) => Err(CodecError::syntax(format!(
+            Some((extra, _)) => Err(CodecError::syntax(format!(
                 "unexpected element <{}> in <{}>",
                 extra.qname(),
                 self.parent.qname()
             ))
-            .with_offending((*extra).clone())),
+            .with_offending(extra.clone())),
         }
     }
 }
@@ -289,10 +302,14 @@ impl<'a> Cursor<'a> {
 pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecError> {
     let text = std::str::from_utf8(input)
         .map_err(|e| CodecError::syntax(format!("frame is not valid UTF-8: {e}")))?;
-    let mut reader = NsReader::from_str(text);
+    let mut reader = Reader::from_str(text);
     {
         let config = reader.config_mut();
-        config.expand_empty_elements = true;
+        // `<x/>` comes as one event, handled as a start and an end (expanding it in the reader
+        // would copy its name).
+        config.expand_empty_elements = false;
+        // The reader checks end tags against start tags; `Scope` does too, with the
+        // message it reports.
         config.check_end_names = true;
         config.check_comments = true;
         config.allow_dangling_amp = false;
@@ -300,28 +317,33 @@ pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecErro
         config.trim_text(false);
     }
 
-    let mut stack: Vec<Element> = Vec::new();
+    let mut stack: Vec<Element> = Vec::with_capacity(limits.max_depth.min(8));
+    let mut scope = Scope::new(text);
     let mut root: Option<Element> = None;
     let mut elements = 0usize;
     let mut seen_anything = false;
 
     loop {
-        let (resolved, event) = reader
-            .read_resolved_event()
+        // Namespaces are resolved for start tags only: an end tag must repeat its start tag's
+        // name (`check_end_names`), so resolving it again would only cost time.
+        let event = reader
+            .read_event()
             .map_err(|e| CodecError::syntax(format!("XML is not well-formed: {e}")))?;
-        let ns = match &resolved {
-            ResolveResult::Bound(n) => Some(Ns::from_uri(n.as_ref())),
-            ResolveResult::Unbound => Some(Ns::None),
-            ResolveResult::Unknown(p) => {
-                return Err(CodecError::syntax(format!(
-                    "namespace prefix {p:?} is not declared"
-                )));
-            }
-        };
         match event {
             Event::Decl(decl) => {
                 if seen_anything {
                     return Err(CodecError::syntax("XML declaration not at the start"));
+                }
+                // The declarations EPP software writes, checked at a glance; any other goes
+                // through the full parse below.
+                const USUAL: [&str; 3] = [
+                    r#"xml version="1.0" encoding="UTF-8" standalone="no""#,
+                    r#"xml version="1.0" encoding="UTF-8""#,
+                    r#"xml version="1.0""#,
+                ];
+                if USUAL.contains(&&*decl) {
+                    seen_anything = true;
+                    continue;
                 }
                 let version = decl
                     .version()
@@ -352,7 +374,7 @@ pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecErro
                 ));
             }
             Event::Comment(_) => {}
-            Event::Start(start) => {
+            Event::Start(ref start) | Event::Empty(ref start) => {
                 if root.is_some() {
                     return Err(CodecError::syntax("content after the root element"));
                 }
@@ -369,25 +391,36 @@ pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecErro
                         limits.max_depth
                     )));
                 }
-                let ns = ns.expect("invariant: start events are always resolved");
-                let el = start_element(&reader, &start, ns, limits)?;
-                stack.push(el);
+                let el = start_element(&mut scope, start, limits)?;
+                if matches!(event, Event::Empty(_)) {
+                    // `<x/>` is `<x></x>` (XML 1.0 §3.1): its scope ends at once.
+                    scope.close(start.name().as_ref().as_bytes())?;
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(Node::Element(el)),
+                        None => root = Some(el),
+                    }
+                } else {
+                    stack.push(el);
+                }
             }
-            Event::End(_) => {
+            Event::End(end) => {
                 let done = stack
                     .pop()
                     .ok_or_else(|| CodecError::syntax("unmatched end tag"))?;
+                scope.close(end.name().as_ref().as_bytes())?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(Node::Element(done)),
                     None => root = Some(done),
                 }
             }
-            Event::Empty(_) => {
-                return Err(CodecError::syntax(
-                    "internal: empty elements are expanded by the reader",
-                ));
-            }
             Event::Text(t) => {
+                // XML 1.0 §2.4: character data must not contain `]]>` (a CDATA section end
+                // outside one); a document that holds it is not well-formed.
+                if has_cdata_end(&t) {
+                    return Err(CodecError::syntax(
+                        "\"]]>\" in character data is not well-formed XML (XML 1.0 §2.4); write ]]&gt;",
+                    ));
+                }
                 let content = t.xml10_content();
                 push_text(&mut stack, root.is_some(), &content)?;
             }
@@ -442,8 +475,50 @@ fn is_xml_char(c: char) -> bool {
     matches!(c as u32, 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
 }
 
+/// The first character of `s` that XML 1.0 §2.2 does not allow, if any.
+///
+/// Scans bytes, not chars: in a `str` (no surrogates) the only such characters are the C0
+/// controls other than tab, LF and CR, and U+FFFE and U+FFFF (UTF-8 `EF BF BE`/`EF BF BF`).
+fn forbidden_char(s: &str) -> Option<char> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(off) = b[from..]
+        .iter()
+        .position(|&x| (x < 0x20 && !matches!(x, b'\t' | b'\n' | b'\r')) || x == 0xEF)
+    {
+        let at = from + off;
+        if b[at] != 0xEF {
+            return Some(char::from(b[at]));
+        }
+        match (b.get(at + 1), b.get(at + 2)) {
+            (Some(0xBF), Some(0xBE)) => return Some('\u{FFFE}'),
+            (Some(0xBF), Some(0xBF)) => return Some('\u{FFFF}'),
+            // Another character with lead byte EF; its continuation bytes match nothing here.
+            _ => from = at + 1,
+        }
+    }
+    None
+}
+
+/// `true` when `s` holds `]]>`.
+fn has_cdata_end(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut from = 2;
+    while let Some(off) = b
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|&x| x == b'>'))
+    {
+        let at = from + off;
+        if b[at - 1] == b']' && b[at - 2] == b']' {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
 fn push_text(stack: &mut [Element], after_root: bool, text: &str) -> Result<(), CodecError> {
-    if let Some(c) = text.chars().find(|c| !is_xml_char(*c)) {
+    if let Some(c) = forbidden_char(text) {
         return Err(CodecError::syntax(format!(
             "character {:#x} is not allowed in XML",
             c as u32
@@ -464,72 +539,255 @@ fn push_text(stack: &mut [Element], after_root: bool, text: &str) -> Result<(), 
     }
 }
 
-fn start_element(
-    reader: &NsReader<&[u8]>,
-    start: &BytesStart<'_>,
-    ns: Ns,
-    limits: &Limits,
-) -> Result<Element, CodecError> {
-    let local = start.local_name().into_inner().to_string();
-    let mut el = Element::new(ns, local);
-    let mut count = 0usize;
-    for attr in start.attributes().with_checks(true) {
-        let attr = attr.map_err(|e| CodecError::syntax(format!("bad attribute: {e}")))?;
-        count += 1;
-        if count > limits.max_attributes {
+/// A piece of the document being read: where it lies in the input (no copy), or, should the
+/// reader ever hand out a copy, the copy.
+#[derive(Debug)]
+enum Piece {
+    At(usize, usize),
+    Copy(Box<[u8]>),
+}
+
+impl Piece {
+    fn of(text: &str, part: &[u8]) -> Self {
+        // Addresses compared as numbers: a slice the reader borrowed from `text` lies inside it.
+        let base = text.as_ptr() as usize;
+        let at = part.as_ptr() as usize;
+        if at >= base && at + part.len() <= base + text.len() {
+            Self::At(at - base, at - base + part.len())
+        } else {
+            Self::Copy(part.into())
+        }
+    }
+
+    fn bytes<'t>(&'t self, text: &'t str) -> &'t [u8] {
+        match self {
+            Self::At(a, b) => &text.as_bytes()[*a..*b],
+            Self::Copy(c) => c,
+        }
+    }
+}
+
+/// The elements open while reading, and the namespace bindings in scope (Namespaces in XML
+/// 1.0 §5–§6): prefix and namespace, the default namespace under the empty prefix, innermost
+/// last. Names and prefixes are kept as positions in the input, so reading allocates nothing
+/// here beyond the two lists.
+#[derive(Debug)]
+struct Scope<'t> {
+    text: &'t str,
+    bindings: Vec<(Piece, Ns)>,
+    /// Each open element's qualified name and how many bindings were in scope when it started.
+    open: Vec<(Piece, usize)>,
+}
+
+/// The namespace the `xml` prefix is bound to by definition (Namespaces in XML 1.0 §3).
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+/// The namespace of `xmlns` attributes, which nothing may be bound to (§3).
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+
+impl<'t> Scope<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            bindings: Vec::new(),
+            open: Vec::with_capacity(8),
+        }
+    }
+
+    /// Adds the declaration `xmlns[:prefix]="uri"` of the element being opened.
+    fn declare(&mut self, prefix: &str, uri: &str) -> Result<(), CodecError> {
+        let bad = |why: &str| {
+            Err(CodecError::syntax(format!(
+                "namespace declaration of {:?} to {uri:?}: {why}",
+                if prefix.is_empty() { "xmlns" } else { prefix }
+            )))
+        };
+        match prefix {
+            "xml" if uri == XML_NS => return Ok(()),
+            "xml" => return bad("the xml prefix is bound to its own namespace only"),
+            "xmlns" => return bad("the xmlns prefix cannot be declared"),
+            _ if uri == XML_NS || uri == XMLNS_NS => {
+                return bad("that namespace is reserved");
+            }
+            // Namespaces in XML 1.0 (unlike 1.1) cannot undeclare a prefix.
+            "" => {}
+            _ if uri.is_empty() => return bad("a prefix cannot be bound to no namespace"),
+            _ => {}
+        }
+        let ns = if uri.is_empty() {
+            Ns::None
+        } else {
+            Ns::from_uri(uri)
+        };
+        self.bindings
+            .push((Piece::of(self.text, prefix.as_bytes()), ns));
+        Ok(())
+    }
+
+    /// The namespace of an element (`element`: the default namespace applies) or attribute
+    /// name with `prefix`.
+    fn resolve(&self, prefix: Option<&str>, element: bool) -> Result<Ns, CodecError> {
+        let wanted = match prefix {
+            None if !element => return Ok(Ns::None),
+            None => "",
+            Some("xml") => return Ok(Ns::Other(XML_NS.into())),
+            Some("xmlns") => {
+                return Err(CodecError::syntax(
+                    "the xmlns prefix is reserved for namespace declarations",
+                ));
+            }
+            Some(p) => p,
+        };
+        let found = self
+            .bindings
+            .iter()
+            .rev()
+            .find(|(p, _)| p.bytes(self.text) == wanted.as_bytes());
+        match found {
+            Some((_, ns)) => Ok(ns.clone()),
+            None if wanted.is_empty() => Ok(Ns::None),
+            None => Err(CodecError::syntax(format!(
+                "namespace prefix {wanted:?} is not declared"
+            ))),
+        }
+    }
+
+    /// Starts the scope of an element with this qualified name (before its declarations).
+    fn open(&mut self, qname: &[u8]) {
+        self.open
+            .push((Piece::of(self.text, qname), self.bindings.len()));
+    }
+
+    /// Ends the scope of the innermost open element, whose end tag has this name: it must be
+    /// the start tag's (XML 1.0 §3, well-formedness constraint "Element Type Match").
+    fn close(&mut self, end: &[u8]) -> Result<(), CodecError> {
+        let (name, mark) = self
+            .open
+            .pop()
+            .ok_or_else(|| CodecError::syntax("unmatched end tag"))?;
+        let start = name.bytes(self.text);
+        if start != end {
             return Err(CodecError::syntax(format!(
-                "more than {} attributes on one element",
-                limits.max_attributes
+                "XML is not well-formed: end tag </{}> does not match start tag <{}>",
+                String::from_utf8_lossy(end),
+                String::from_utf8_lossy(start)
             )));
         }
+        self.bindings.truncate(mark);
+        Ok(())
+    }
+}
+
+/// Opens an element: its namespace declarations enter `scope`, then its name and attributes
+/// are resolved in it.
+fn start_element(
+    scope: &mut Scope<'_>,
+    start: &BytesStart<'_>,
+    limits: &Limits,
+) -> Result<Element, CodecError> {
+    scope.open(start.name().as_ref().as_bytes());
+    // First the declarations, which apply to the element's own name and attributes too (a
+    // pass needed only where the tag mentions xmlns at all).
+    let declares = start.attributes_raw().contains("xmlns");
+    let too_many = || {
+        CodecError::syntax(format!(
+            "more than {} attributes on one element",
+            limits.max_attributes
+        ))
+    };
+    let mut count = 0usize;
+    if declares {
+        for attr in start.attributes().with_checks(true) {
+            let attr = attr.map_err(|e| CodecError::syntax(format!("bad attribute: {e}")))?;
+            count += 1;
+            if count > limits.max_attributes {
+                return Err(too_many());
+            }
+            if let Some(decl) = attr.key.as_namespace_binding() {
+                let uri = attr_value(&attr)?;
+                let prefix = match decl {
+                    PrefixDeclaration::Default => "",
+                    PrefixDeclaration::Named(p) => p,
+                };
+                scope.declare(prefix, &uri)?;
+            }
+        }
+    }
+    let qname = start.name();
+    let ns = scope.resolve(qname.prefix().map(|p| p.into_inner()), true)?;
+    let mut el = Element::new(ns, start.local_name().into_inner());
+    if start.attributes_raw().trim_start().is_empty() {
+        return Ok(el);
+    }
+    // Checked for well-formedness (duplicates, syntax) in the first pass when there was one.
+    for attr in start.attributes().with_checks(!declares) {
+        let attr = attr.map_err(|e| CodecError::syntax(format!("bad attribute: {e}")))?;
+        if !declares {
+            count += 1;
+            if count > limits.max_attributes {
+                return Err(too_many());
+            }
+        }
         let key = attr.key;
-        // Namespace declarations are consumed by the resolver, not attributes.
+        // Namespace declarations are the scope's, not attributes.
         if key.as_namespace_binding().is_some() {
             continue;
         }
-        let (resolved, local) = reader.resolver().resolve_attribute(key);
-        let ans = match resolved {
-            ResolveResult::Bound(n) => Ns::from_uri(n.as_ref()),
-            ResolveResult::Unbound => Ns::None,
-            ResolveResult::Unknown(p) => {
-                return Err(CodecError::syntax(format!(
-                    "attribute prefix {p:?} is not declared"
-                )));
-            }
-        };
-        let name = local.into_inner().to_string();
-        // Resolves the five predefined entities and character references and applies
-        // attribute-value normalisation (XML 1.0 §3.3.3); anything else is an error.
-        let value = attr
-            .normalized_value(quick_xml::XmlVersion::Explicit1_0)
-            .map_err(|e| CodecError::syntax(format!("bad attribute value: {e}")))?;
-        if let Some(c) = value.chars().find(|c| !is_xml_char(*c)) {
-            return Err(CodecError::syntax(format!(
-                "character {:#x} is not allowed in XML",
-                c as u32
-            )));
-        }
-        let value = value.into_owned();
+        let ans = scope.resolve(key.prefix().map(|p| p.into_inner()), false)?;
+        let name = key.local_name().into_inner();
         if el.attrs.iter().any(|a| a.ns == ans && a.name == name) {
             return Err(CodecError::syntax(format!("duplicate attribute {name:?}")));
         }
+        let value = attr_value(&attr)?.into_owned();
         el.attrs.push(Attr {
             ns: ans,
-            name,
+            name: name.into(),
             value,
         });
     }
     Ok(el)
 }
 
+/// An attribute's value with the five predefined entities and character references resolved
+/// and attribute-value normalisation applied (XML 1.0 §3.3.3); anything else is an error.
+fn attr_value<'a>(
+    attr: &'a quick_xml::events::attributes::Attribute<'_>,
+) -> Result<Cow<'a, str>, CodecError> {
+    // Normalisation changes nothing in a value without references or tab, CR and LF (the
+    // usual case); anything else takes quick-xml's full path.
+    let raw: &str = &attr.value;
+    let value = if raw
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+    {
+        attr.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+            .map_err(|e| CodecError::syntax(format!("bad attribute value: {e}")))?
+    } else {
+        Cow::Borrowed(raw)
+    };
+    if let Some(c) = forbidden_char(&value) {
+        return Err(CodecError::syntax(format!(
+            "character {:#x} is not allowed in XML",
+            c as u32
+        )));
+    }
+    Ok(value)
+}
+
 /// Writes XML into a string, declaring each namespace prefix on the outermost element that
 /// uses it (the style of the RFC examples), compact or indented.
+///
+/// Every response goes through here, so it allocates nothing per element: an open element is
+/// remembered by where its name lies in the output (the end tag copies it from there), and the
+/// namespaces declared on it by a range of one shared list.
 #[derive(Debug)]
 pub(crate) struct XmlWriter {
     out: String,
-    /// For each open element: its namespace, name, the namespaces declared on it, and whether
-    /// it has element children (so the indented form knows where to break lines).
-    open: Vec<(Ns, String, Vec<Ns>, bool)>,
+    /// For each open element: where its qualified name lies in `out`, the end of its
+    /// declarations in `decls`, and whether it has element children (so the indented form
+    /// knows where to break lines).
+    open: Vec<OpenElement>,
+    /// The namespaces declared so far on the open elements, outermost first.
+    decls: Vec<Ns>,
     /// Indent with two spaces per level (`None`: one line, the wire form).
     pretty: bool,
     /// The last start tag is still open (its `>` not yet written), so [`declare`]
@@ -537,6 +795,16 @@ pub(crate) struct XmlWriter {
     ///
     /// [`declare`]: Self::declare
     tag_open: bool,
+}
+
+/// An element [`XmlWriter`] has opened and not yet closed.
+#[derive(Debug, Clone, Copy)]
+struct OpenElement {
+    /// The qualified name is `out[name.0..name.1]`.
+    name: (usize, usize),
+    /// Its declarations are `decls[..decls_end]` minus those of the elements around it.
+    decls_end: usize,
+    has_children: bool,
 }
 
 impl XmlWriter {
@@ -550,12 +818,26 @@ impl XmlWriter {
         Self::with_style(true)
     }
 
+    /// A compact writer that appends the document to `out` (for a frame header in front, or a
+    /// buffer whose capacity is reused).
+    pub(crate) fn with_buffer(out: String) -> Self {
+        Self::start(out, false)
+    }
+
     fn with_style(pretty: bool) -> Self {
-        let mut out = String::with_capacity(1024);
+        // Most frames fit: one allocation for the whole document.
+        Self::start(
+            String::with_capacity(if pretty { 4096 } else { 2048 }),
+            pretty,
+        )
+    }
+
+    fn start(mut out: String, pretty: bool) -> Self {
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>");
         Self {
             out,
-            open: Vec::new(),
+            open: Vec::with_capacity(16),
+            decls: Vec::with_capacity(8),
             pretty,
             tag_open: false,
         }
@@ -576,8 +858,9 @@ impl XmlWriter {
             return;
         }
         self.write_decl(ns);
+        self.decls.push(ns.clone());
         if let Some(top) = self.open.last_mut() {
-            top.2.push(ns.clone());
+            top.decls_end = self.decls.len();
         }
     }
 
@@ -590,7 +873,7 @@ impl XmlWriter {
             None => self.out.push_str(" xmlns"),
         }
         self.out.push_str("=\"");
-        self.out.push_str(&escape_attr(ns.uri()));
+        escape_into(&mut self.out, ns.uri(), true);
         self.out.push('"');
     }
 
@@ -599,7 +882,7 @@ impl XmlWriter {
     fn break_line(&mut self) {
         self.end_start_tag();
         if let Some(parent) = self.open.last_mut() {
-            parent.3 = true;
+            parent.has_children = true;
         }
         if self.pretty {
             self.out.push('\n');
@@ -610,15 +893,13 @@ impl XmlWriter {
     }
 
     /// `true` when `ns`'s prefix is bound to `ns` in the current scope (the innermost binding
-    /// of a prefix wins, as in XML).
+    /// of a prefix wins, as in XML). `decls` holds exactly the declarations in scope.
     fn declared(&self, ns: &Ns) -> bool {
         let prefix = ns.prefix();
-        for (_, _, decls, _) in self.open.iter().rev() {
-            if let Some(d) = decls.iter().find(|d| d.prefix() == prefix) {
-                return d == ns;
-            }
+        match self.decls.iter().rev().find(|d| d.prefix() == prefix) {
+            Some(d) => d == ns,
+            None => false,
         }
-        false
     }
 
     fn write_name(&mut self, ns: &Ns, name: &str) {
@@ -629,63 +910,98 @@ impl XmlWriter {
         self.out.push_str(name);
     }
 
-    fn start_tag(&mut self, ns: &Ns, name: &str, attrs: &[(&str, &str)]) -> Vec<Ns> {
+    /// Writes `<ns:name attrs` and declares `ns` when it is not in scope; returns where the
+    /// name lies in the output.
+    fn start_tag(&mut self, ns: &Ns, name: &str, attrs: &[(&str, &str)]) -> (usize, usize) {
         self.break_line();
         self.out.push('<');
+        let start = self.out.len();
         self.write_name(ns, name);
-        let mut decls = Vec::new();
+        let span = (start, self.out.len());
         if !self.declared(ns) {
             self.write_decl(ns);
-            decls.push(ns.clone());
+            self.decls.push(ns.clone());
         }
         for (k, v) in attrs {
             self.out.push(' ');
             self.out.push_str(k);
             self.out.push_str("=\"");
-            self.out.push_str(&escape_attr(v));
+            escape_into(&mut self.out, v, true);
             self.out.push('"');
         }
-        decls
+        span
     }
 
     /// Opens `ns:name` with attributes.
     pub(crate) fn open(&mut self, ns: &Ns, name: &str, attrs: &[(&str, &str)]) {
-        let decls = self.start_tag(ns, name, attrs);
+        let name = self.start_tag(ns, name, attrs);
         self.tag_open = true;
-        self.open.push((ns.clone(), name.to_string(), decls, false));
+        self.open.push(OpenElement {
+            name,
+            decls_end: self.decls.len(),
+            has_children: false,
+        });
     }
 
     /// Closes the innermost open element.
     pub(crate) fn close(&mut self) {
-        let (ns, name, _, has_children) = self
+        let top = self
             .open
             .pop()
             .expect("invariant: writers close only what they opened");
+        // Its declarations go out of scope.
+        let outer = self.open.last().map_or(0, |o| o.decls_end);
+        self.decls.truncate(outer.min(top.decls_end));
         self.end_start_tag();
-        if has_children && self.pretty {
+        if top.has_children && self.pretty {
             self.out.push('\n');
             for _ in 0..self.open.len() {
                 self.out.push_str("  ");
             }
         }
         self.out.push_str("</");
-        self.write_name(&ns, &name);
+        self.copy_name(top.name);
         self.out.push('>');
+    }
+
+    /// Appends the name written earlier at `out[start..end]`.
+    fn copy_name(&mut self, (start, end): (usize, usize)) {
+        self.out.extend_from_within(start..end);
     }
 
     /// Writes `<ns:name attrs/>`.
     pub(crate) fn empty(&mut self, ns: &Ns, name: &str, attrs: &[(&str, &str)]) {
+        let outer = self.decls.len();
         self.start_tag(ns, name, attrs);
         self.out.push_str("/>");
+        self.decls.truncate(outer);
     }
 
     /// Writes `<ns:name attrs>text</ns:name>`.
     pub(crate) fn text_el(&mut self, ns: &Ns, name: &str, attrs: &[(&str, &str)], text: &str) {
-        let decls = self.start_tag(ns, name, attrs);
+        // The common case, a leaf in a namespace already declared: no bookkeeping.
+        if attrs.is_empty() && !self.pretty && self.declared(ns) {
+            self.end_start_tag();
+            if let Some(parent) = self.open.last_mut() {
+                parent.has_children = true;
+            }
+            self.out.push('<');
+            self.write_name(ns, name);
+            self.out.push('>');
+            self.push_escaped(text);
+            self.out.push_str("</");
+            self.write_name(ns, name);
+            self.out.push('>');
+            return;
+        }
+        let outer = self.decls.len();
+        let span = self.start_tag(ns, name, attrs);
         self.out.push('>');
-        self.open.push((ns.clone(), name.to_string(), decls, false));
-        self.text(text);
-        self.close();
+        self.push_escaped(text);
+        self.out.push_str("</");
+        self.copy_name(span);
+        self.out.push('>');
+        self.decls.truncate(outer);
     }
 
     /// Shorthand for a text element without attributes.
@@ -696,22 +1012,24 @@ impl XmlWriter {
     /// Writes escaped character data.
     pub(crate) fn text(&mut self, text: &str) {
         self.end_start_tag();
-        self.out.push_str(&quick_xml::escape::partial_escape(text));
+        self.push_escaped(text);
+    }
+
+    /// Escapes `<`, `>` and `&` (so no `]]>` can appear in character data either, XML 1.0
+    /// §2.4).
+    fn push_escaped(&mut self, text: &str) {
+        escape_into(&mut self.out, text, false);
     }
 
     /// Writes a generic element tree (for values the codec carries without interpreting).
     pub(crate) fn element(&mut self, el: &Element) {
-        let attrs: Vec<(String, String)> = el
+        let attrs: Vec<(&str, &str)> = el
             .attrs
             .iter()
             .filter(|a| a.ns == Ns::None)
-            .map(|a| (a.name.clone(), a.value.clone()))
+            .map(|a| (a.name.as_str(), a.value.as_str()))
             .collect();
-        let attr_refs: Vec<(&str, &str)> = attrs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        self.open(&el.ns, &el.name, &attr_refs);
+        self.open(&el.ns, &el.name, &attrs);
         self.write_children(el);
         self.close();
     }
@@ -736,8 +1054,25 @@ impl XmlWriter {
     }
 }
 
-fn escape_attr(v: &str) -> Cow<'_, str> {
-    quick_xml::escape::escape(v)
+/// Appends `text` with `<`, `>` and `&` escaped (and `"` and `'` too in an attribute value),
+/// copying the runs between them whole.
+fn escape_into(out: &mut String, text: &str, attribute: bool) {
+    let special =
+        |b: u8| matches!(b, b'<' | b'>' | b'&') || (attribute && matches!(b, b'"' | b'\''));
+    let mut rest = text;
+    // The special characters are ASCII, so a byte position found here is a char boundary.
+    while let Some(i) = rest.bytes().position(special) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            _ => "&apos;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
@@ -757,6 +1092,68 @@ mod tests {
         assert_eq!(a.ns, Ns::Epp);
         let c = read(r#"<epp xmlns="urn:example:other"><hello/></epp>"#).unwrap();
         assert_eq!(c.ns, Ns::Other("urn:example:other".into()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_scans_agree_with_char_scans(s in "[a\\]>\u{1}\t\u{fffe}\u{ffff}\u{fffd}é\u{ef00}]{0,12}") {
+            proptest::prop_assert_eq!(forbidden_char(&s), s.chars().find(|c| !is_xml_char(*c)));
+            proptest::prop_assert_eq!(has_cdata_end(&s), s.contains("]]>"));
+        }
+    }
+
+    #[test]
+    fn forbidden_characters_are_found_by_bytes_as_by_chars() {
+        for s in [
+            "plain",
+            "tab\tlf\ncr\r",
+            "\u{1}",
+            "a\u{1f}b",
+            "\u{fffe}",
+            "x\u{ffff}",
+            "\u{fffd}\u{ef00}\u{10ffff}é",
+            "\u{7f}\u{85}",
+            "\u{e000}\u{d7ff}",
+            "ok\u{fffe}",
+            "\u{ef}\u{fffe}",
+        ] {
+            let by_chars = s.chars().find(|c| !is_xml_char(*c));
+            assert_eq!(forbidden_char(s), by_chars, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn namespace_scopes_follow_namespaces_in_xml() {
+        // Nested rebinding, the default namespace undeclared, a prefixed attribute.
+        let el = read(
+            r#"<a xmlns="urn:x" xmlns:p="urn:p"><p:b p:k="v"><p:c xmlns:p="urn:q"/></p:b><d xmlns=""/><e/></a>"#,
+        )
+        .unwrap();
+        let kids: Vec<&Element> = el.element_children().unwrap().rest();
+        assert_eq!(kids[0].ns, Ns::Other("urn:p".into()));
+        assert_eq!(kids[0].attrs[0].ns, Ns::Other("urn:p".into()));
+        let c = kids[0].first_child().unwrap();
+        assert_eq!(c.ns, Ns::Other("urn:q".into()));
+        assert_eq!(kids[1].ns, Ns::None);
+        assert_eq!(kids[2].ns, Ns::Other("urn:x".into()));
+        // The binding of p ends with its element.
+        assert!(read(r#"<a><b xmlns:p="urn:p"/><p:c/></a>"#).is_err());
+        for bad in [
+            r#"<p:a/>"#,
+            r#"<a xmlns:p=""/>"#,
+            r#"<a xmlns:xml="urn:other"/>"#,
+            r#"<a xmlns:xmlns="urn:other"/>"#,
+            r#"<a xmlns:p="http://www.w3.org/XML/1998/namespace"/>"#,
+            r#"<a xmlns="http://www.w3.org/2000/xmlns/"/>"#,
+            r#"<xmlns:a/>"#,
+            r#"<a q:k="v"/>"#,
+            r#"<a xmlns:p="urn:p" xmlns:q="urn:p" p:k="1" q:k="2"/>"#,
+        ] {
+            assert!(read(bad).is_err(), "{bad} should be refused");
+        }
+        assert!(
+            read(r#"<a xmlns:xml="http://www.w3.org/XML/1998/namespace" xml:lang="en"/>"#).is_ok()
+        );
     }
 
     #[test]
@@ -798,9 +1195,25 @@ mod tests {
             "<p:a/>",
             "<?xml version=\"1.1\"?><a/>",
             "<a/>trailing",
+            "<a>x]]>y</a>",
+            "<a><![CDATA[x]]>]]></a>",
         ] {
             assert!(read(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn writer_escapes_text_and_attributes() {
+        let mut w = XmlWriter::new();
+        w.text_el(&Ns::Epp, "a", &[("x", "1<2 & \"q\" 'a'")], "]]> & <b>");
+        let s = w.finish();
+        assert!(
+            s.ends_with(r#"<a xmlns="urn:ietf:params:xml:ns:epp-1.0" x="1&lt;2 &amp; &quot;q&quot; &apos;a&apos;">]]&gt; &amp; &lt;b&gt;</a>"#),
+            "{s}"
+        );
+        let back = read(&s).unwrap();
+        assert_eq!(back.attr("x"), Some("1<2 & \"q\" 'a'"));
+        assert_eq!(back.raw_text().unwrap(), "]]> & <b>");
     }
 
     #[test]

@@ -56,6 +56,10 @@ struct ServeArgs {
     /// Seconds without a frame after which a session is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     idle_timeout: u64,
+    /// Seconds a client may leave an answer untaken before its session is closed (and its
+    /// session slot freed).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    write_timeout: u64,
     /// Seed for generated transfer tokens (the same seed gives the same tokens).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -181,6 +185,7 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let tls = Arc::new(mock_registry::tls::server_config(&pki)?);
     let config = ServerConfig {
         idle_timeout: Duration::from_secs(args.idle_timeout),
+        write_timeout: Duration::from_secs(args.write_timeout),
         ..ServerConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new()?;

@@ -37,7 +37,8 @@
 //!
 //! A NAME must be a valid EPP clID (`eppcom:clIDType`: a token of 3–16 characters) and, since
 //! it names files and appears in a URI, is further limited here to ASCII letters, digits, `-`,
-//! `_` and `.`, starting with a letter or digit; `server` is reserved. Names are compared
+//! `_` and `.`, starting with a letter or digit; `server` and `root` (the trust anchor
+//! `root.key` that `serve --dns` writes beside the PKI) are reserved. Names are compared
 //! ignoring ASCII case when looking for duplicates, because they name files and some file
 //! systems ignore case.
 
@@ -75,6 +76,12 @@ pub const CLID_URI_PREFIX: &str = "epp-clid:";
 const CA_COMMON_NAME: &str = "mock-registry test CA";
 /// The file stem reserved for the server (`ca` is reserved too, but too short to be a clID).
 const RESERVED_STEM: &str = "server";
+/// The file stem of the root trust anchor that `serve --dns` writes into the PKI directory by
+/// default (`root.key`, a DNSKEY in presentation format, beside `root.ds` and
+/// `trust-anchors.conf`; see [`crate::publish::TrustAnchor::write_files`]). Reserved, so that
+/// no registrar's `NAME.key` can be overwritten by the anchor and the anchor is never taken
+/// for a registrar's key.
+pub const TRUST_ANCHOR_STEM: &str = "root";
 
 /// Everything that can go wrong creating, reading or extending a PKI.
 #[derive(Debug, thiserror::Error)]
@@ -396,7 +403,10 @@ impl Pki {
     /// [`add_registrar`](Self::add_registrar)).
     ///
     /// Every `NAME.pem` other than `ca.pem` and `server.pem` is a registrar, which must also
-    /// have `NAME.key` and `NAME.password`. Each certificate is checked as the TLS handshake
+    /// have `NAME.key` and `NAME.password`; a lone `NAME.key` or `NAME.password` names a
+    /// registrar with missing files. `root.key` is the trust anchor `serve --dns` writes here,
+    /// not a registrar's key: the stem `root` is reserved, and a `root.pem` or
+    /// `root.password` is reported as a registrar with a reserved name. Each certificate is checked as the TLS handshake
     /// would check it (chains to `ca.pem`, currently valid, right usage), each key against its
     /// certificate, and each registrar certificate's clID against its file name, so a broken or
     /// mixed-up directory is reported here, by file, rather than as a failed handshake.
@@ -440,6 +450,11 @@ impl Pki {
                 .iter()
                 .any(|e| ext == *e);
             if !registrar_ext || stem == "ca" || stem == RESERVED_STEM {
+                continue;
+            }
+            // The trust anchor's DNSKEY file, not a registrar's private key. A `root.pem` or
+            // `root.password` still goes on, to be refused by `registrar_name` below.
+            if stem == TRUST_ANCHOR_STEM && ext == files::KEY_EXT {
                 continue;
             }
             let stem = stem.to_str().ok_or_else(|| PkiError::Invalid {
@@ -562,6 +577,11 @@ fn registrar_name(name: &str) -> Result<ClId, PkiError> {
     if name.eq_ignore_ascii_case(RESERVED_STEM) {
         return Err(unusable("it is the name of the server's files"));
     }
+    if name.eq_ignore_ascii_case(TRUST_ANCHOR_STEM) {
+        return Err(unusable(
+            "it is the name of the trust anchor files (root.key) serve --dns writes",
+        ));
+    }
     Ok(clid)
 }
 
@@ -583,10 +603,33 @@ mod tests {
             Err(PkiError::InvalidClId(_))
         ));
         for bad in [
-            "a b c", "../etc", "reg/a", ".hidden", "-dash", "Server", "ünï",
+            "a b c", "../etc", "reg/a", ".hidden", "-dash", "Server", "ünï", "root", "ROOT",
         ] {
             let err = registrar_name(bad).unwrap_err();
             assert!(matches!(err, PkiError::UnusableName { .. }), "{bad}: {err}");
         }
+    }
+
+    /// What `serve --dns` leaves in the PKI directory is not a registrar (issue 11).
+    #[test]
+    fn trust_anchor_files_are_not_registrars() {
+        let dir = tempfile::tempdir().unwrap();
+        Pki::init(dir.path(), &["registrar-a"]).unwrap();
+        for (file, text) in [
+            ("root.key", ". 3600 IN DNSKEY 257 3 13 AAAA\n"),
+            ("root.ds", ". 3600 IN DS 1 13 2 00\n"),
+            ("trust-anchors.conf", "trust-anchors {\n};\n"),
+        ] {
+            std::fs::write(dir.path().join(file), text).unwrap();
+        }
+        let mut pki = Pki::load(dir.path()).unwrap();
+        let names: Vec<&str> = pki.registrars().map(|r| r.clid().as_str()).collect();
+        assert_eq!(names, ["registrar-a"]);
+        pki.add_registrar("registrar-b").unwrap();
+        assert_eq!(Pki::load(dir.path()).unwrap().registrars().count(), 2);
+        // A registrar's file under the reserved stem is still reported, not skipped.
+        std::fs::write(dir.path().join("root.password"), "0123456789abcdef").unwrap();
+        let err = Pki::load(dir.path()).unwrap_err();
+        assert!(matches!(err, PkiError::UnusableName { .. }), "{err}");
     }
 }

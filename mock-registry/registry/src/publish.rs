@@ -297,9 +297,12 @@ impl TrustAnchor {
             move |source| PublishError::Io { path, source }
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
+        // The stem is reserved in the PKI (no registrar can be called `root`), so writing the
+        // anchor into the PKI directory, the default of `serve --dns`, overwrites no key.
+        let stem = crate::pki::TRUST_ANCHOR_STEM;
         let files = AnchorFiles {
-            dnskey: dir.join("root.key"),
-            ds: dir.join("root.ds"),
+            dnskey: dir.join(format!("{stem}.key")),
+            ds: dir.join(format!("{stem}.ds")),
             bind: dir.join("trust-anchors.conf"),
         };
         for (path, text) in [

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 
+use super::contact_values::{country_code_problem, email_problem};
 use super::objects::Contact;
 use super::refusal::{Area, Refusal};
 use super::{Outcome, Registry, Reply, Services};
@@ -54,6 +55,18 @@ impl Registry {
         a: &contact::AuthId,
     ) -> Outcome {
         let c = self.find_contact(&a.id)?;
+        // A contact is authorized by its own password; a ROID would name another object's
+        // (RFC 5733 §2.8 has no use for it), so it is refused as in domain commands.
+        if let Some(AuthInfo::Password {
+            roid: Some(roid), ..
+        }) = &a.auth_info
+        {
+            return Err(Refusal::policy(
+                Area::Authorization,
+                format!("authorization by the password of {roid} is not supported: give the contact's own password"),
+            )
+            .field("contact:pw"));
+        }
         let sponsor = c.sponsor == cl_id;
         if !sponsor
             && let Some(auth) = &a.auth_info
@@ -115,6 +128,7 @@ impl Registry {
         now: Timestamp,
     ) -> Outcome {
         check_postal_info(&c.postal_info)?;
+        check_email(&c.email)?;
         let token = contact_token(&c.auth_info)?;
         let legal = legal_form(ext, true)?;
         // SIDN assigns contact ids; the id the client sent is not used (the response tells
@@ -181,6 +195,20 @@ impl Registry {
             }
         }
         if let Some(chg) = &u.chg {
+            // RFC 5733 §2.3: one postal info per type. Two changes of one type would leave
+            // only the second, dropping the first without a word.
+            if let [first, second] = chg.postal_info.as_slice()
+                && first.kind == second.kind
+            {
+                return Err(Refusal::policy(
+                    Area::Contact,
+                    format!(
+                        "the {} postal info is changed twice; send one change per type",
+                        first.kind.as_str()
+                    ),
+                )
+                .field("contact:postalInfo"));
+            }
             for p in &chg.postal_info {
                 let slot = c.postal_info.iter_mut().find(|x| x.kind == p.kind);
                 match slot {
@@ -221,6 +249,7 @@ impl Registry {
                 c.fax = Some(f.clone());
             }
             if let Some(e) = &chg.email {
+                check_email(e)?;
                 c.email.clone_from(e);
             }
             if let Some(a) = &chg.auth_info {
@@ -272,6 +301,14 @@ fn check_postal_info(list: &[contact::PostalInfo]) -> Result<(), Refusal> {
         .field("contact:postalInfo"));
     }
     for p in list {
+        if let Some(problem) = country_code_problem(&p.addr.cc) {
+            return Err(Refusal::new(
+                ResultCode::ParameterValueSyntaxError,
+                Area::Contact,
+                problem,
+            )
+            .field("contact:cc"));
+        }
         if p.kind == PostalType::Int {
             let ascii = |s: &str| s.is_ascii();
             let all = [p.name.as_str(), p.addr.city.as_str()]
@@ -288,6 +325,19 @@ fn check_postal_info(list: &[contact::PostalInfo]) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+/// RFC 5733 §2.6: an e-mail address is an RFC 5322 addr-spec (2005 otherwise).
+fn check_email(email: &str) -> Result<(), Refusal> {
+    match email_problem(email) {
+        None => Ok(()),
+        Some(problem) => Err(Refusal::new(
+            ResultCode::ParameterValueSyntaxError,
+            Area::Contact,
+            problem,
+        )
+        .field("contact:email")),
+    }
 }
 
 fn contact_token(a: &AuthInfo) -> Result<String, Refusal> {

@@ -69,10 +69,14 @@ impl Registry {
         info: &domain::Info,
     ) -> Outcome {
         let d = self.find_domain(&info.name)?;
-        let full = if d.sponsor == cl_id {
+        let sponsor = d.sponsor == cl_id;
+        if let Some(auth) = &info.auth_info {
+            domain_password(auth)?;
+        }
+        let full = if sponsor {
             true
         } else if let Some(auth) = &info.auth_info {
-            if auth.pw() != Some(d.token.as_str()) {
+            if domain_password(auth)? != Some(d.token.as_str()) {
                 return Err(Refusal::new(
                     ResultCode::InvalidAuthorizationInformation,
                     Area::Authorization,
@@ -86,7 +90,7 @@ impl Registry {
         };
         let subordinates = self.subordinate_hosts(&d.name);
         let mut data = if full {
-            d.full_info(subordinates)
+            d.full_info(subordinates, sponsor)
         } else {
             d.reduced_info()
         };
@@ -299,6 +303,7 @@ impl Registry {
         for e in ext {
             match e {
                 CommandExtension::SecDnsCreate(s) => {
+                    no_max_sig_life(s.max_sig_life)?;
                     keys = self.checked_keys(&[], keys_only(&s.data)?)?
                 }
                 other => return Err(wrong_extension(other, "domain create")),
@@ -413,17 +418,12 @@ impl Registry {
                         return Err(Refusal::new(
                             ResultCode::UnimplementedOption,
                             Area::Keys,
-                            "urgent secDNS updates are not supported (RFC 5910 §3.2.5)",
+                            "urgent secDNS updates are not supported (RFC 5910 §5.2.5)",
                         )
                         .field("secDNS:update"));
                     }
-                    if matches!(s.chg, Some(Some(_))) {
-                        return Err(Refusal::new(
-                            ResultCode::UnimplementedOption,
-                            Area::Keys,
-                            "maxSigLife is not supported (RFC 5910 §3.2.5)",
-                        )
-                        .field("secDNS:maxSigLife"));
+                    if let Some(chg) = s.chg {
+                        no_max_sig_life(chg)?;
                     }
                     match &s.rem {
                         None | Some(Remove::All(false)) => {}
@@ -444,6 +444,7 @@ impl Registry {
                         }
                     }
                     if let Some(add) = &s.add {
+                        no_max_sig_life(add.max_sig_life)?;
                         d.keys = self.checked_keys(&d.keys, keys_only(&add.data)?)?;
                     }
                 }
@@ -719,6 +720,43 @@ pub(super) fn token_of(a: &AuthInfo) -> Result<String, Refusal> {
     }
 }
 
+/// RFC 5910 §5.2.1 and §5.2.5: a server that does not support `<secDNS:maxSigLife>` MUST
+/// answer 2102. This registry signs the TLD with its own signature lifetimes (RFC 5910 §3.3
+/// leaves them to the server), so a maxSigLife is refused wherever it appears, in
+/// `<secDNS:create>`, `<secDNS:add>` and `<secDNS:chg>`, never ignored.
+fn no_max_sig_life(max_sig_life: Option<u32>) -> Result<(), Refusal> {
+    match max_sig_life {
+        None => Ok(()),
+        Some(_) => Err(Refusal::new(
+            ResultCode::UnimplementedOption,
+            Area::Keys,
+            "maxSigLife is not supported: the registry's own signature lifetimes apply (RFC 5910 §3.3, §5.2.1)",
+        )
+        .field("secDNS:maxSigLife")),
+    }
+}
+
+/// The password of a domain authInfo given to prove the registrant's consent (info, transfer,
+/// key relay).
+///
+/// RFC 5731 §2.6 and §3.2.4: a `roid` on `<domain:pw>` marks the password as the registrant's
+/// or another contact's, not the domain's. This registry authorizes with the domain's own
+/// token only (as SIDN does), so a ROID is refused with 2306 before the password is looked at,
+/// whether it would match or not. `<domain:ext>` authorization gives no password (`None`).
+pub(super) fn domain_password(auth: &AuthInfo) -> Result<Option<&str>, Refusal> {
+    match auth {
+        AuthInfo::Password { roid: Some(roid), .. } => Err(Refusal::policy(
+            Area::Authorization,
+            format!(
+                "authorization by the password of contact {roid} is not supported: give the domain's own token, without a roid (RFC 5731 §2.6)"
+            ),
+        )
+        .field("domain:pw")),
+        AuthInfo::Password { pw, roid: None } => Ok(Some(pw)),
+        AuthInfo::Ext(_) => Ok(None),
+    }
+}
+
 fn keys_only(data: &DsOrKey) -> Result<&[KeyData], Refusal> {
     match data {
         DsOrKey::Key(k) => Ok(k),
@@ -736,12 +774,7 @@ fn ds_interface() -> Refusal {
 }
 
 fn wrong_extension(e: &CommandExtension, command: &str) -> Refusal {
-    let name = match e {
-        CommandExtension::SecDnsCreate(_) => "secDNS:create",
-        CommandExtension::SecDnsUpdate(_) => "secDNS:update",
-        CommandExtension::Sidn(_) => "sidn-ext-epp:ext",
-        CommandExtension::ScheduledDelete(_) => "scheduledDelete:update",
-    };
+    let name = e.element_name();
     Refusal::new(
         ResultCode::UnimplementedExtension,
         Area::Codec,

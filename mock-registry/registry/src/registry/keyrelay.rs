@@ -1,9 +1,12 @@
 //! RFC 8063 key relay: a registrar (normally the gaining one) sends DNSKEYs with the domain's
 //! token; the registry checks them and queues a `keyrelay:infData` poll message for the
-//! registrar of record, passing name, authInfo, keys and expiries on unchanged (§3.2.1).
+//! registrar of record, passing name, authInfo, keys and expiries on unchanged (§3.2.1), once
+//! every expiry is within bounds.
 
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
+use super::domains::domain_password;
 use super::keys::check_key;
 use super::refusal::{Area, Refusal};
 use super::{Outcome, Registry, RelayRecord, Reply};
@@ -26,7 +29,7 @@ impl Registry {
                 format!("{} is in quarantine", d.name),
             ));
         }
-        if k.auth_info.pw() != Some(d.token.as_str()) {
+        if domain_password(&k.auth_info)? != Some(d.token.as_str()) {
             return Err(Refusal::new(
                 ResultCode::InvalidAuthorizationInformation,
                 Area::KeyRelay,
@@ -48,6 +51,9 @@ impl Registry {
         }
         for data in &k.data {
             check_key(&data.key_data)?;
+            if let Some(expiry) = &data.expiry {
+                self.check_expiry(expiry, now)?;
+            }
         }
         let name = d.name.clone();
         let to = d.sponsor.clone();
@@ -74,5 +80,41 @@ impl Registry {
             data: k.data.clone(),
         });
         Ok(Reply::ok())
+    }
+
+    /// RFC 8063 §2.1.1: an expiry is an absolute time or a duration after the relay; one in
+    /// the past, or a zero duration, revokes a key relayed before, and is passed on as such.
+    /// A negative duration has no meaning there (revocation is `P0D`), and an expiry further
+    /// ahead than the policy allows is no operator change's; both are refused with 2004
+    /// rather than passed on, so the registrar of record never receives an absurd expiry.
+    /// (Durations no schema validator could hold are already refused by the codec.)
+    fn check_expiry(&self, expiry: &keyrelay::Expiry, now: Timestamp) -> Result<(), Refusal> {
+        let range = |text: String| {
+            Refusal::new(ResultCode::ParameterValueRangeError, Area::KeyRelay, text)
+                .field("keyrelay:expiry")
+        };
+        let until = match expiry {
+            keyrelay::Expiry::Absolute(t) => *t,
+            keyrelay::Expiry::Relative(d) => {
+                if d.is_negative() {
+                    return Err(range(format!(
+                        "a relative expiry cannot be negative ({d}); P0D revokes a relayed key (RFC 8063 §2.1.1)"
+                    )));
+                }
+                let span = d.to_span().map_err(|e| range(e.reason))?;
+                now.to_zoned(TimeZone::UTC)
+                    .checked_add(span)
+                    .map_err(|e| range(format!("expiry {d} is out of range: {e}")))?
+                    .timestamp()
+            }
+        };
+        let limit = self.policy.max_keyrelay_expiry;
+        if until.duration_since(now) > limit {
+            return Err(range(format!(
+                "the expiry lies more than {} days ahead",
+                limit.as_secs() / 86_400
+            )));
+        }
+        Ok(())
     }
 }

@@ -27,6 +27,7 @@ use epp::message::{
 use epp::sidn::{self, ExtCommand};
 use epp::{ResultCode, Text, TrId, uri};
 
+mod contact_values;
 mod contacts;
 mod domains;
 mod hosts;
@@ -52,6 +53,13 @@ pub struct Policy {
     pub tld: String,
     /// Most `keyRelayData` in one key relay (RFC 8063 §3.1.2: more is 2308).
     pub max_keyrelay_data: usize,
+    /// How many entries the transaction log ([`Registry::log`]) keeps; the oldest go first.
+    /// A long-running server would otherwise grow without bound (some 300 bytes a command),
+    /// and every command would pay for the growth.
+    pub log_capacity: usize,
+    /// How far ahead a relayed key's expiry may lie (RFC 8063 §2.1.1 sets no bound; a relay
+    /// serves one operator change, and an absurd expiry is refused with 2004).
+    pub max_keyrelay_expiry: SignedDuration,
     /// Most DNSSEC keys on one domain.
     pub max_keys: usize,
     /// Most name servers on one domain.
@@ -71,6 +79,8 @@ impl Default for Policy {
         Self {
             tld: "nl".into(),
             max_keyrelay_data: 8,
+            log_capacity: 100_000,
+            max_keyrelay_expiry: SignedDuration::from_hours(366 * 24),
             max_keys: 8,
             max_ns: 13,
             periods_months: vec![1, 3, 12],
@@ -236,7 +246,7 @@ pub struct Registry {
     contacts: BTreeMap<String, Contact>,
     queues: BTreeMap<String, VecDeque<PollMessage>>,
     relays: Vec<RelayRecord>,
-    log: Vec<LogEntry>,
+    log: VecDeque<LogEntry>,
     rng: TokenRng,
     next_msg_id: u64,
     next_roid: u64,
@@ -258,7 +268,7 @@ impl Registry {
             contacts: BTreeMap::new(),
             queues: BTreeMap::new(),
             relays: Vec::new(),
-            log: Vec::new(),
+            log: VecDeque::new(),
             rng: TokenRng(seed),
             next_msg_id: 1,
             next_roid: 1,
@@ -328,10 +338,15 @@ impl Registry {
         self.expire(now);
         let outcome = self
             .check_services(services, cmd)
+            .and_then(|()| {
+                // The codec refuses a repeated extension element in frames; typed commands
+                // built in-process get the same answer (2001) here.
+                CommandExtension::check_unique(&cmd.extensions).map_err(|e| Refusal::from_codec(&e))
+            })
             .and_then(|()| self.dispatch(cl_id, services, cmd, now));
         self.respond(
             Some(cl_id),
-            &cmd.kind.name(),
+            cmd.kind.name(),
             object_of(&cmd.kind),
             cmd.cl_trid.clone(),
             outcome,
@@ -354,7 +369,7 @@ impl Registry {
         };
         self.respond(
             Some(cl_id),
-            "domain:cancelDelete",
+            "domain:cancelDelete".into(),
             Some(name.clone()),
             cmd.cl_trid.clone(),
             outcome,
@@ -369,7 +384,7 @@ impl Registry {
         cl_trid: Option<String>,
         refusal: Refusal,
     ) -> Response {
-        self.respond(cl_id, command, None, cl_trid, Err(refusal))
+        self.respond(cl_id, command.to_string(), None, cl_trid, Err(refusal))
     }
 
     /// Logs and answers a success decided outside the registry (login, logout).
@@ -384,18 +399,18 @@ impl Registry {
             code: Some(code),
             ..Reply::default()
         };
-        self.respond(cl_id, command, None, cl_trid, Ok(reply))
+        self.respond(cl_id, command.to_string(), None, cl_trid, Ok(reply))
     }
 
     fn respond(
         &mut self,
         cl_id: Option<&str>,
-        command: &str,
+        command: String,
         object: Option<String>,
         cl_trid: Option<String>,
         outcome: Outcome,
     ) -> Response {
-        let sv_trid = format!("MOCK-{:08}", self.next_sv_trid);
+        let sv_trid = sv_trid(self.next_sv_trid);
         self.next_sv_trid += 1;
         let tr_id = TrId {
             cl_trid: cl_trid.clone(),
@@ -446,10 +461,13 @@ impl Registry {
             sv_trid,
             "epp"
         );
-        self.log.push(LogEntry {
+        if self.log.len() >= self.policy.log_capacity {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogEntry {
             time: self.clock.now(),
             cl_id: cl_id.map(str::to_string),
-            command: command.to_string(),
+            command,
             object,
             code: response.code(),
             detail,
@@ -685,8 +703,8 @@ impl Registry {
             .collect()
     }
 
-    /// The transaction log.
-    pub fn log(&self) -> &[LogEntry] {
+    /// The transaction log: the last [`Policy::log_capacity`] commands, oldest first.
+    pub fn log(&self) -> &VecDeque<LogEntry> {
         &self.log
     }
 
@@ -766,6 +784,27 @@ fn object_of(kind: &CommandKind) -> Option<String> {
         CommandKind::Transfer(_, Transfer::Domain(t)) => t.name.clone(),
         CommandKind::Transfer(_, Transfer::Contact(c)) => c.id.clone(),
     })
+}
+
+/// The server transaction id of command `n`: `MOCK-` and `n` in at least eight digits.
+/// Written by hand rather than with `format!`: every response carries one.
+pub(super) fn sv_trid(n: u64) -> String {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let start = at.min(digits.len() - 8);
+    let mut out = String::with_capacity(5 + digits.len() - start);
+    out.push_str("MOCK-");
+    out.push_str(std::str::from_utf8(&digits[start..]).expect("invariant: ASCII digits are UTF-8"));
+    out
 }
 
 fn truncate(s: &str, max: usize) -> String {

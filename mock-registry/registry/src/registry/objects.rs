@@ -83,8 +83,11 @@ impl Domain {
             && !self.ns.is_empty()
     }
 
-    /// Full info (for the sponsor, or a client that gave the right authInfo).
-    pub fn full_info(&self, subordinate_hosts: Vec<String>) -> domain::InfData {
+    /// Full info (for the sponsor, or a client that gave the right authInfo). The authInfo
+    /// itself only when `for_sponsor`: RFC 5731 §3.1.2 says `<domain:authInfo>` MUST NOT be
+    /// provided when the querying client is not the sponsoring client, even one that proved it
+    /// knows the token.
+    pub fn full_info(&self, subordinate_hosts: Vec<String>, for_sponsor: bool) -> domain::InfData {
         domain::InfData {
             name: self.name.clone(),
             roid: self.roid.clone(),
@@ -107,7 +110,7 @@ impl Domain {
             up_date: self.up_date,
             ex_date: Some(self.ex_date),
             tr_date: self.tr_date,
-            auth_info: Some(AuthInfo::password(self.token.clone())),
+            auth_info: for_sponsor.then(|| AuthInfo::password(self.token.clone())),
         }
     }
 
@@ -221,7 +224,8 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// Info data; the password only for the sponsor.
+    /// Info data; the password only for the sponsor (RFC 5733 §3.1.2: `<contact:authInfo>`
+    /// MUST NOT be provided to another client, whatever it gave).
     pub fn info(&self, linked: bool, for_sponsor: bool) -> contact::InfData {
         let mut statuses: Vec<Status<ContactStatus>> =
             self.statuses.iter().map(|s| Status::new(*s)).collect();

@@ -352,3 +352,10 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn server_transaction_ids_have_at_least_eight_digits() {
+    for n in [0, 1, 42, 12_345_678, 123_456_789, u64::MAX] {
+        assert_eq!(super::sv_trid(n), format!("MOCK-{n:08}"));
+    }
+}

@@ -4,6 +4,7 @@
 
 use jiff::Timestamp;
 
+use super::domains::domain_password;
 use super::refusal::{Area, Refusal};
 use super::{Outcome, Registry, Reply};
 use epp::domain::{self, DomainStatus};
@@ -36,11 +37,15 @@ impl Registry {
 
     fn transfer_query(&self, cl_id: &str, t: &domain::Transfer) -> Outcome {
         let d = self.find_domain(&t.name)?;
+        let password = match &t.auth_info {
+            Some(a) => domain_password(a)?,
+            None => None,
+        };
         let allowed = d.sponsor == cl_id
             || d.last_transfer
                 .as_ref()
                 .is_some_and(|x| x.re_id == cl_id || x.ac_id == cl_id)
-            || t.auth_info.as_ref().and_then(|a| a.pw()) == Some(d.token.as_str());
+            || password == Some(d.token.as_str());
         if !allowed {
             return Err(Refusal::new(
                 ResultCode::AuthorizationError,
@@ -78,7 +83,7 @@ impl Registry {
             )
             .field("domain:authInfo"));
         };
-        if auth.pw() != Some(d.token.as_str()) {
+        if domain_password(auth)? != Some(d.token.as_str()) {
             return Err(Refusal::new(
                 ResultCode::InvalidAuthorizationInformation,
                 Area::Transfer,
@@ -148,7 +153,7 @@ impl Registry {
             }
         }
         for to in [losing.as_str(), cl_id] {
-            let sv_trid = format!("MOCK-{:08}", self.next_sv_trid);
+            let sv_trid = super::sv_trid(self.next_sv_trid);
             let payload = ResData::SidnPoll(Box::new(SidnPollData {
                 command: "domain:transfer".into(),
                 result: EppResult {

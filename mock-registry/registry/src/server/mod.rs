@@ -6,10 +6,15 @@
 //! executes, never across I/O.
 
 use std::collections::HashMap;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -34,6 +39,10 @@ pub type SharedRegistry = Arc<Mutex<Registry>>;
 pub struct ServerConfig {
     /// A session without a frame for this long is closed (RFC 5734 §2).
     pub idle_timeout: Duration,
+    /// A session whose client has not taken an answer (or the greeting, or the TLS close)
+    /// for this long is closed, and its slot freed: a client that sends and never reads would
+    /// otherwise hold a session slot forever once the socket buffers are full.
+    pub write_timeout: Duration,
     /// The TLS handshake must finish within this.
     pub handshake_timeout: Duration,
     /// Largest frame accepted (header included); a larger one ends the session.
@@ -48,6 +57,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             idle_timeout: Duration::from_secs(600),
+            write_timeout: Duration::from_secs(30),
             handshake_timeout: tls::DEFAULT_HANDSHAKE_TIMEOUT,
             max_frame: frame::DEFAULT_MAX_FRAME,
             max_login_failures: 3,
@@ -189,27 +199,33 @@ async fn serve(
         max_sessions_per_registrar: config.max_sessions_per_registrar,
     };
     let mut epp = Session::new(clid.clone(), rules, sessions);
+    let mut clock = Deadlines::new(config.idle_timeout);
+    // One buffer each way for the whole connection: no allocation per frame read or written
+    // once they have grown.
+    let mut inbox = Vec::new();
+    let mut outbox = Vec::new();
     let result: io::Result<()> = async {
         // RFC 5734 §2: the greeting comes as soon as the TLS session is up.
         let greeting = {
             let reg = registry.lock().unwrap_or_else(|e| e.into_inner());
             Frame::Greeting(Box::new(reg.greeting()))
         };
-        frame::write_frame(&mut stream, greeting.to_xml().as_bytes()).await?;
+        greeting.encode_into(&mut outbox);
+        let write = frame::write_encoded(&mut stream, &outbox);
+        if clock.within(config.write_timeout, write).await.is_none() {
+            return Err(write_timed_out(&config));
+        }
         loop {
-            let read = tokio::time::timeout(
-                config.idle_timeout,
-                frame::read_frame(&mut stream, config.max_frame),
-            )
-            .await;
-            let payload = match read {
-                Err(_) => {
+            shrink(&mut inbox);
+            let read = frame::read_frame_into(&mut stream, config.max_frame, &mut inbox);
+            match clock.within(config.idle_timeout, read).await {
+                None => {
                     tracing::info!(%peer, clid, "idle timeout: closing");
                     break;
                 }
-                Ok(Ok(p)) => p,
-                Ok(Err(FrameError::Closed)) => break,
-                Ok(Err(e @ (FrameError::Oversize { .. } | FrameError::TooSmall { .. }))) => {
+                Some(Ok(())) => {}
+                Some(Err(FrameError::Closed)) => break,
+                Some(Err(e @ (FrameError::Oversize { .. } | FrameError::TooSmall { .. }))) => {
                     // The stream cannot be resynchronised after a refused length: say why and
                     // close.
                     let r = Refusal::new(
@@ -221,30 +237,123 @@ async fn serve(
                         let mut reg = registry.lock().unwrap_or_else(|er| er.into_inner());
                         reg.refuse(epp.cl_id(), "(frame)", None, r)
                     };
-                    frame::write_frame(
-                        &mut stream,
-                        Frame::Response(Box::new(resp)).to_xml().as_bytes(),
-                    )
-                    .await?;
+                    Frame::Response(Box::new(resp)).encode_into(&mut outbox);
+                    let write = frame::write_encoded(&mut stream, &outbox);
+                    if clock.within(config.write_timeout, write).await.is_none() {
+                        return Err(write_timed_out(&config));
+                    }
                     break;
                 }
-                Ok(Err(e)) => {
+                Some(Err(e)) => {
                     tracing::info!(%peer, clid, error = %e, "connection ended");
                     break;
                 }
             };
-            match epp.on_payload(&payload, &registry) {
-                Action::Reply(f) => frame::write_frame(&mut stream, f.to_xml().as_bytes()).await?,
-                Action::ReplyAndClose(f) => {
-                    frame::write_frame(&mut stream, f.to_xml().as_bytes()).await?;
-                    break;
-                }
+            let (reply, close) = match epp.on_payload(&inbox, &registry) {
+                Action::Reply(f) => (f, false),
+                Action::ReplyAndClose(f) => (f, true),
+            };
+            shrink(&mut outbox);
+            reply.encode_into(&mut outbox);
+            drop(reply);
+            // A client that does not take its answers must not hold its session slot (and
+            // its registrar's quota) forever: the write has a deadline too.
+            let write = frame::write_encoded(&mut stream, &outbox);
+            match clock.within(config.write_timeout, write).await {
+                Some(written) => written?,
+                None => return Err(write_timed_out(&config)),
+            }
+            if close {
+                break;
             }
         }
-        stream.shutdown().await
+        // The TLS close_notify is a write as well.
+        match clock.within(config.write_timeout, stream.shutdown()).await {
+            Some(done) => done,
+            None => Err(write_timed_out(&config)),
+        }
     }
     .await;
     if let Err(error) = result {
-        tracing::debug!(%peer, clid, %error, "connection error");
+        if error.kind() == io::ErrorKind::TimedOut {
+            tracing::info!(%peer, clid, %error, "closing");
+        } else {
+            tracing::debug!(%peer, clid, %error, "connection error");
+        }
     }
+    // Dropping the stream closes the connection without waiting for the peer; dropping the
+    // session frees its slot.
+}
+
+/// Gives back the memory of a buffer that an unusually large frame made large.
+fn shrink(buf: &mut Vec<u8>) {
+    const KEEP: usize = 64 * 1024;
+    if buf.capacity() > KEEP {
+        *buf = Vec::new();
+    }
+}
+
+fn write_timed_out(config: &ServerConfig) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!(
+            "the client took no data for {:?}: write deadline passed",
+            config.write_timeout
+        ),
+    )
+}
+
+/// The deadlines of one connection, on one timer.
+///
+/// Reading waits at most the idle timeout for the next frame (RFC 5734 §2 lets a server close
+/// an idle session), writing at most the write timeout for the client to take an answer. One
+/// `Sleep` serves both and is re-armed lazily: on the common path (data ready, or the socket
+/// taking the whole answer) no timer is touched at all, so a deadline costs nothing per
+/// command; only when an operation has to wait is the timer moved to its deadline, and when
+/// it fires early (the deadline moved on since) it is pushed to the current one.
+#[derive(Debug)]
+struct Deadlines {
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Deadlines {
+    fn new(first: Duration) -> Self {
+        Self {
+            timer: Box::pin(tokio::time::sleep_until(deadline_after(first))),
+        }
+    }
+
+    /// Runs `op` until it completes (`Some`) or `limit` has passed since the call (`None`).
+    async fn within<F: Future>(&mut self, limit: Duration, op: F) -> Option<F::Output> {
+        let deadline = deadline_after(limit);
+        let mut op = pin!(op);
+        // Most operations complete on their first poll: leave the timer alone then.
+        if let Poll::Ready(out) = poll_fn(|cx| Poll::Ready(op.as_mut().poll(cx))).await {
+            return Some(out);
+        }
+        if self.timer.deadline() > deadline {
+            self.timer.as_mut().reset(deadline);
+        }
+        loop {
+            tokio::select! {
+                biased;
+                out = op.as_mut() => return Some(out),
+                () = self.timer.as_mut() => {
+                    if Instant::now() >= deadline {
+                        return None;
+                    }
+                    self.timer.as_mut().reset(deadline);
+                }
+            }
+        }
+    }
+}
+
+/// `now + limit`, or a date decades away when that is not representable (`--idle-timeout`
+/// takes any number of seconds).
+fn deadline_after(limit: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(limit)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }

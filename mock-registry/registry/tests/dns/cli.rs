@@ -18,6 +18,43 @@ use tokio::process::Command;
 
 use crate::support::{delv_at, name};
 
+/// Starts `mock-registry serve --pki DIR --epp 127.0.0.1:0 --dns 127.0.0.1:0 [extra]` and
+/// returns the child and its ready line.
+async fn start_serve(dir: &std::path::Path, extra: &[&str]) -> (tokio::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-registry"))
+        .args([
+            "serve",
+            "--pki",
+            dir.to_str().unwrap(),
+            "--epp",
+            "127.0.0.1:0",
+            "--dns",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("a ready line within 30 s")
+        .unwrap();
+    let Some(ready) = ready else {
+        let out = child.wait_with_output().await.unwrap();
+        panic!(
+            "serve exited without a ready line ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    assert!(ready.starts_with("mock-registry ready "), "{ready}");
+    (child, ready)
+}
+
 /// The fields of `mock-registry ready epp=… dns=… anchor=…`.
 fn field<'l>(line: &'l str, key: &str) -> &'l str {
     line.split_whitespace()
@@ -122,4 +159,51 @@ async fn serve_publishes_an_epp_domain_that_delv_validates() {
     assert!(out.contains("; fully validated"), "{out}");
     assert!(out.contains("IN\tDS\t"), "{out}");
     child.kill().await.unwrap();
+}
+
+/// `serve --dns` writes its trust anchor (root.key, root.ds, trust-anchors.conf) into the PKI
+/// directory; neither the next `serve` on that directory nor `pki add-registrar` may mistake
+/// those files for a registrar's (issue 11: `registrar root: …/root.pem is missing`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_restarts_on_the_same_pki_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::init(dir.path(), &["registrar-a"]).unwrap();
+
+    let (mut first, ready) = start_serve(dir.path(), &[]).await;
+    let anchor = PathBuf::from(field(&ready, "anchor="));
+    assert_eq!(anchor, dir.path().join("root.key"));
+    first.kill().await.unwrap();
+
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_mock-registry"))
+        .args([
+            "pki",
+            "add-registrar",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--registrar",
+            "registrar-b",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "add-registrar after serve --dns: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    // The second start overwrites the anchor with its fresh root key, and both registrars
+    // (the one added in between too) can log in.
+    let (mut second, ready) = start_serve(dir.path(), &[]).await;
+    let epp: std::net::SocketAddr = field(&ready, "epp=").parse().unwrap();
+    let pki = Pki::load(dir.path()).unwrap();
+    for who in ["registrar-a", "registrar-b"] {
+        let tls = Arc::new(mock_registry::tls::client_config(&pki, who).unwrap());
+        let mut client = EppClient::connect(epp, tls, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let password = pki.registrar(who).unwrap().password().expose().to_string();
+        let r = client.login(who, &password).await.unwrap();
+        assert!(r.code().is_success(), "{who}: {r:?}");
+    }
+    second.kill().await.unwrap();
 }

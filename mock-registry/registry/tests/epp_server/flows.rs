@@ -241,7 +241,22 @@ async fn key_data_interface_only_and_each_key_checked() {
     let mut off_curve = ed25519_key(257, 0);
     off_curve.alg = 13;
     off_curve.pub_key = vec![7; 64];
+    // Issue 11: 32 octets that are no Ed25519 point (RFC 8032 §5.1.3): y = 2 has no x, and
+    // y = p is not below p.
+    let mut no_x = ed25519_key(257, 0);
+    no_x.pub_key = [&[2u8][..], &[0; 31]].concat();
+    let mut y_is_p = ed25519_key(257, 0);
+    y_is_p.pub_key = [&[0xed_u8][..], &[0xff; 30], &[0x7f]].concat();
+    // An RSA key whose exponent is 1 (RFC 8017 §3.1).
+    let rsa = dnssec::fixture_keys::key(dnssec::KeyAlgorithm::RsaSha256, 0);
+    let good = rsa.public_key().to_vec();
+    let mut e_one = ed25519_key(257, 0);
+    e_one.alg = 8;
+    e_one.pub_key = [&[1u8, 1][..], &good[1 + usize::from(good[0])..]].concat();
     for (key, want, field) in [
+        (no_x, 2005, "secDNS:pubKey"),
+        (y_is_p, 2005, "secDNS:pubKey"),
+        (e_one, 2005, "secDNS:pubKey"),
         (flags, 2004, "secDNS:flags"),
         (protocol, 2004, "secDNS:protocol"),
         (alg, 2306, "secDNS:alg"),
@@ -556,11 +571,15 @@ async fn key_relay_reaches_the_registrar_of_record() {
     assert_eq!((code(&r), detail(&r).as_str()), (2308, "R2308"));
     let mut bad = data(None);
     bad.key_data.alg = 13;
-    let r = b
-        .command(relay("relay.nl", "token-0001", vec![bad]), vec![])
-        .await
-        .unwrap();
-    assert_eq!((code(&r), detail(&r).as_str()), (2005, "K2005"));
+    let mut no_point = data(None);
+    no_point.key_data.pub_key = [&[2u8][..], &[0; 31]].concat();
+    for bad in [bad, no_point] {
+        let r = b
+            .command(relay("relay.nl", "token-0001", vec![bad]), vec![])
+            .await
+            .unwrap();
+        assert_eq!((code(&r), detail(&r).as_str()), (2005, "K2005"));
+    }
     assert_eq!(w.state(), before, "refused relays change nothing");
 
     // Accepted: relative expiry, then a revocation (P0D) and an absolute expiry.

@@ -6,5 +6,7 @@
 mod flows;
 mod instant;
 mod refusals;
+mod repeats;
 mod sessions;
+mod strictness;
 mod support;

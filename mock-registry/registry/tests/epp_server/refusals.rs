@@ -296,3 +296,86 @@ async fn cross_registrar_authorization_matrix() {
     }
     w.validate_transcripts();
 }
+
+/// RFC 5731 §3.1.2 and RFC 5733 §3.1.2: the authInfo of an object is shown to its sponsor
+/// only, never to another registrar, not even one that gives the right token and so gets the
+/// full data otherwise. Hosts have no authInfo (RFC 5732 §3.1.2), their info is the same for
+/// everyone.
+#[tokio::test]
+async fn auth_info_is_shown_to_the_sponsor_only() {
+    let w = World::start().await;
+    let mut a = w.login(A).await;
+    let contact = signed_domain(&mut a, "mine.nl", "token-0001").await;
+    ok(&new_host(&mut a, "ns1.mine.nl", &["192.0.2.1"]).await);
+    let mut b = w.login(B).await;
+    let domain_info = |token: Option<&str>| {
+        CommandKind::Info(Info::Domain(domain::Info {
+            name: "mine.nl".into(),
+            hosts: domain::HostsFilter::All,
+            auth_info: token.map(AuthInfo::password),
+        }))
+    };
+    let contact_info = |pw: Option<&str>| {
+        CommandKind::Info(Info::Contact(epp::contact::AuthId {
+            id: contact.clone(),
+            auth_info: pw.map(AuthInfo::password),
+        }))
+    };
+    let before = w.state();
+
+    // The sponsor sees the token.
+    let r = a.command(domain_info(None), vec![]).await.unwrap();
+    let Some(epp::ResData::DomainInfo(d)) = &r.res_data else {
+        panic!("{r:?}")
+    };
+    assert_eq!(d.auth_info, Some(AuthInfo::password("token-0001")));
+    // Another registrar with the right token: full data (contacts, dates, subordinate
+    // hosts), but no authInfo.
+    let r = b
+        .command(domain_info(Some("token-0001")), vec![])
+        .await
+        .unwrap();
+    let Some(epp::ResData::DomainInfo(d)) = &r.res_data else {
+        panic!("{r:?}")
+    };
+    assert!(d.registrant.is_some() && !d.contacts.is_empty() && d.cr_date.is_some());
+    assert_eq!(d.hosts, ["ns1.mine.nl"]);
+    assert_eq!(
+        d.auth_info, None,
+        "the token leaked to a non-sponsor: {r:?}"
+    );
+
+    // Contacts: the password only for the sponsor, with or without the right password.
+    let r = a.command(contact_info(None), vec![]).await.unwrap();
+    let Some(epp::ResData::ContactInfo(ci)) = &r.res_data else {
+        panic!("{r:?}")
+    };
+    assert_eq!(ci.auth_info, Some(AuthInfo::password("contact-secret")));
+    let r = b
+        .command(contact_info(Some("contact-secret")), vec![])
+        .await
+        .unwrap();
+    let Some(epp::ResData::ContactInfo(ci)) = &r.res_data else {
+        panic!("{r:?}")
+    };
+    assert_eq!(ci.auth_info, None, "{r:?}");
+
+    // Hosts carry no authInfo at all; a non-sponsor sees what the sponsor sees.
+    let host_info = CommandKind::Info(Info::Host("ns1.mine.nl".into()));
+    let ra = a.command(host_info.clone(), vec![]).await.unwrap();
+    let rb = b.command(host_info, vec![]).await.unwrap();
+    assert_eq!(ra.res_data, rb.res_data);
+    // Nothing B received carries either secret.
+    for e in b.transcript().iter().filter(|e| !e.sent) {
+        assert!(
+            !e.xml.contains("token-0001") && !e.xml.contains("contact-secret"),
+            "{}",
+            e.xml
+        );
+    }
+
+    assert_eq!(w.state(), before);
+    w.keep(&a);
+    w.keep(&b);
+    w.validate_transcripts();
+}

@@ -204,6 +204,55 @@ async fn idle_sessions_are_closed() {
     );
 }
 
+/// Issue 11, item 5: a client that sends commands and never reads its answers. Once the
+/// socket buffers are full the server's write waits; after the write timeout (far below the
+/// idle timeout here) the session is closed and its slot freed, so the registrar, limited to
+/// one session, can log in again.
+#[tokio::test]
+async fn a_client_that_never_reads_loses_its_session_at_the_write_deadline() {
+    let w = World::with_config(ServerConfig {
+        idle_timeout: Duration::from_secs(600),
+        write_timeout: Duration::from_millis(300),
+        max_sessions_per_registrar: 1,
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut stuck = w.login(A).await;
+    assert_eq!(w.server.sessions().count(A), 1);
+    // Each check of 5000 names is about 200 kB and its answer about 400 kB: a few dozen fill
+    // the buffers of both sides.
+    let names: Vec<String> = (0..5000).map(|i| format!("d{i}.nl")).collect();
+    let check = Frame::Command(Box::new(epp::Command {
+        kind: CommandKind::Check(epp::Check::Domain(names)),
+        extensions: vec![],
+        cl_trid: None,
+    }))
+    .to_xml();
+    let mut sent = 0;
+    while sent < 500 {
+        // A write that cannot finish within a second means every buffer is full.
+        match tokio::time::timeout(Duration::from_secs(1), stuck.write_raw(check.as_bytes())).await
+        {
+            Ok(Ok(())) => sent += 1,
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
+    assert!(sent > 1, "the server took only {sent} commands");
+    // The slot is freed within a few write timeouts, long before the idle timeout.
+    let freed = tokio::time::timeout(Duration::from_secs(10), async {
+        while w.server.sessions().count(A) > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        freed.is_ok(),
+        "the session of a client that never reads still holds its slot"
+    );
+    let mut again = w.connect(A).await;
+    ok(&again.login(A, &w.password(A)).await.unwrap());
+}
+
 #[tokio::test]
 async fn frames_the_server_cannot_resynchronise_after_end_the_session() {
     use tokio::io::AsyncWriteExt;
