@@ -36,6 +36,7 @@ use crate::registrar::protocol::{
 use crate::registrar::reference::{Config, ReferenceRegistrar};
 use crate::registrar::subject::{self, SubjectProcess};
 use crate::registrar::{LocalOperator, Registrar, TickReport, TransferRequest};
+use crate::report::lanes::{events, lanes};
 use crate::report::{CheckResult, Outcome, ScenarioReport, human, timeline_rows};
 use crate::scenario::{PlayedBy, Scenario, Step};
 use crate::world::World;
@@ -79,6 +80,8 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         combinations: 0,
         timeline: Vec::new(),
         verdicts: Vec::new(),
+        lanes: Vec::new(),
+        events: Vec::new(),
         transcript: Vec::new(),
         error: None,
     };
@@ -96,6 +99,16 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
                 &played.events,
             );
             report.verdicts = evaluation.verdicts;
+            report.lanes = lanes(
+                &played.record.observations,
+                &domains,
+                start,
+                report.virtual_end,
+            );
+            let clids: Vec<(String, String)> = (scenario.registrars.iter())
+                .map(|r| (r.clid.clone(), r.label.clone()))
+                .collect();
+            report.events = events(&played.events, &played.record.registry_log, &clids);
             report.transcript = played.transcript;
             report.checks = evaluation.checks;
         }
