@@ -6,7 +6,8 @@
 //! two files: `certification.json` (machine-readable: harness and protocol versions, the
 //! SHA-256 of every scenario file, every verdict, every check, the transcripts) and
 //! `certification.html` (the same for a person, self-contained, with a timeline picture per
-//! scenario), and beside them each picture as `<scenario-id>.svg`.
+//! scenario), and beside them each picture as `<scenario-id>.svg`. With `--junit FILE` the
+//! command also writes JUnit XML, for CI systems that show test results.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -160,6 +161,11 @@ impl Certification {
         }
         h.push_str("</body></html>\n");
         h
+    }
+
+    /// JUnit XML: one test case per scenario, as `harness run --junit` writes it.
+    pub fn to_junit(&self) -> String {
+        crate::report::junit(&self.scenarios, self.wall_seconds)
     }
 
     /// Writes both files and every scenario's picture (`<id>.svg`) into `dir` (created if

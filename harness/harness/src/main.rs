@@ -57,6 +57,9 @@ struct CertifyArgs {
     /// scenario (<scenario-id>.svg).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Also write JUnit XML here (one test case per scenario), for CI test reports.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
     /// The profile's scenario directory (default: scenarios/certify/).
     #[arg(long, value_name = "DIR")]
     profile: Option<PathBuf>,
@@ -168,6 +171,12 @@ fn certify(args: CertifyArgs) -> ExitCode {
     let suite = run_with_progress(&runtime, scenarios, &options, args.jobs);
     print!("{}", suite.summary(false));
     let report = harness::certify::Certification::new(&args.subject, &profile, suite);
+    if let Some(path) = &args.junit
+        && let Err(e) = std::fs::write(path, report.to_junit())
+    {
+        eprintln!("harness: cannot write {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
     match report.write(&args.out) {
         Ok((json, html)) => {
             println!(
