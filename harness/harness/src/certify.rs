@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::report::html::{self, esc};
-use crate::report::{ScenarioReport, SuiteReport};
+use crate::report::html;
+use crate::report::{ScenarioReport, SuiteReport, esc};
 use crate::scenario::PlayedBy;
 use crate::scenario::{self, Scenario};
 

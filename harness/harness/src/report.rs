@@ -484,6 +484,26 @@ pub fn transcript_text(s: &ScenarioReport) -> String {
     t
 }
 
+/// Escapes text for HTML and XML content and attribute values (the pages and the pictures),
+/// and drops the characters XML 1.0 does not allow (a registrar's log line may hold
+/// anything), so the inline SVG stays well-formed.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `1d 2h 3m` style.
 pub fn human(d: SignedDuration) -> String {
     let secs = d.as_secs().max(0);
@@ -493,5 +513,15 @@ pub fn human(d: SignedDuration) -> String {
         (0, 0, m) => format!("{m}m"),
         (0, h, m) => format!("{h}h{m:02}m"),
         (d, h, m) => format!("{d}d{h:02}h{m:02}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_markup_well_formed() {
+        assert_eq!(esc("a<b>&\"'\u{1}c"), "a&lt;b&gt;&amp;&quot;&#39;c");
     }
 }

@@ -369,7 +369,11 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     let timed = run.transcript();
     let events: Vec<(Timestamp, String)> = timed
         .iter()
-        .filter(|(t, l)| *t != Timestamp::MAX && !l.contains(" EPP"))
+        // Not the EPP lines (`[A EPP] …`, `[A scripted EPP C] …`): the events take EPP from the
+        // registry's log. A step or log line that merely mentions EPP stays.
+        .filter(|(t, l)| {
+            *t != Timestamp::MAX && !l.split(']').next().is_some_and(|tag| tag.contains(" EPP"))
+        })
         .cloned()
         .collect();
     let start = scenario.world.start;

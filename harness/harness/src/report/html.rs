@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::report::svg::{scenario_svg, standalone_svg};
-use crate::report::{Outcome, ScenarioReport, SuiteReport, human, transcript_text};
+use crate::report::{Outcome, ScenarioReport, SuiteReport, esc, human, transcript_text};
 
 /// The run page's name in the output directory.
 pub const RUN_PAGE: &str = "index.html";
@@ -193,34 +193,9 @@ pub fn scenario_section(s: &ScenarioReport) -> String {
     h
 }
 
-/// Escapes text for HTML and XML content and attribute values, and drops the characters
-/// XML 1.0 does not allow (a registrar's log line may hold anything), so the inline SVG
-/// stays well-formed.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escaping_keeps_markup_well_formed() {
-        assert_eq!(esc("a<b>&\"'\u{1}c"), "a&lt;b&gt;&amp;&quot;&#39;c");
-    }
 
     #[test]
     fn svg_names_stay_in_the_directory() {

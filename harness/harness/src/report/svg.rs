@@ -22,9 +22,8 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use crate::checks::CheckId;
-use crate::report::html::esc;
 use crate::report::lanes::{EventKind, LaneSegment, NO_ANSWER, ReportEvent};
-use crate::report::{Outcome, ScenarioReport, Verdict, VerdictBand};
+use crate::report::{Outcome, ScenarioReport, Verdict, VerdictBand, esc};
 
 /// The picture's width in user units (it scales down with the page).
 const WIDTH: f64 = 1200.0;
@@ -780,6 +779,72 @@ mod tests {
         assert_eq!(ticks.first(), Some(&0));
         assert!(ticks.len() <= 13 && ticks.len() >= 4, "{ticks:?}");
         assert!(ticks.iter().all(|t| t % 1800 == 0), "{ticks:?}");
+    }
+
+    fn report(lanes: Vec<LaneSegment>, verdicts: Vec<VerdictBand>) -> ScenarioReport {
+        let start = Timestamp::from_second(1_700_000_000).expect("valid");
+        ScenarioReport {
+            id: "x".into(),
+            title: "t".into(),
+            path: "p".into(),
+            sha256: String::new(),
+            subject: None,
+            roles: [("A".to_string(), "subject".to_string())].into(),
+            passed: false,
+            checks: Vec::new(),
+            virtual_start: start,
+            virtual_end: start + jiff::SignedDuration::from_hours(2),
+            wall_seconds: 0.0,
+            combinations: 0,
+            timeline: Vec::new(),
+            verdicts,
+            lanes,
+            events: Vec::new(),
+            transcript: Vec::new(),
+            error: Some("stopped".into()),
+        }
+    }
+
+    #[test]
+    fn a_stopped_scenario_still_gets_a_picture() {
+        let svg = scenario_svg(&report(Vec::new(), Vec::new()));
+        assert!(svg.contains("nothing was recorded"), "{svg}");
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    }
+
+    #[test]
+    fn every_domain_gets_its_block_and_text_is_escaped() {
+        let r0 = report(Vec::new(), Vec::new());
+        let (s, e) = (r0.virtual_start, r0.virtual_end);
+        let seg = |d: &str, label: &str| LaneSegment {
+            domain: d.into(),
+            source: "operator A".into(),
+            rrtype: "NS".into(),
+            from: s,
+            until: e,
+            label: label.into(),
+        };
+        let band = |d: &str, v: Verdict| VerdictBand {
+            domain: d.into(),
+            from: s,
+            until: e,
+            verdict: v,
+            detail: "<why & how>".into(),
+        };
+        let svg = scenario_svg(&report(
+            vec![seg("a.nl", "ns1.a.example"), seg("b.nl", "<ns>&\u{7}")],
+            vec![
+                band("a.nl", Verdict::Secure),
+                band("b.nl", Verdict::Insecure),
+            ],
+        ));
+        assert!(svg.contains("data-domain=\"a.nl\"") && svg.contains("data-domain=\"b.nl\""));
+        assert!(svg.contains("&lt;ns&gt;&amp;") && !svg.contains('\u{7}'));
+        assert!(svg.contains("&lt;why &amp; how&gt;"));
+        assert!(
+            svg.contains("data-tint=\"insecure\""),
+            "a non-secure band is marked across"
+        );
     }
 
     #[test]
