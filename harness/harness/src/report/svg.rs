@@ -37,6 +37,9 @@ const ROW: f64 = 18.0;
 const GAP: f64 = 5.0;
 /// An approximate glyph width of the 11-unit sans-serif font, to decide what text fits.
 const CHAR: f64 = 6.2;
+/// A safe glyph width for the lane names (capitals such as DNSKEY are wide): they must not
+/// run into the plot.
+const NAME_CHAR: f64 = 7.0;
 /// At most this many lines in one hover title (a tick may stand for many events).
 const TITLE_LINES: usize = 14;
 
@@ -288,7 +291,7 @@ impl<'a> Picture<'a> {
         } else {
             "fill=\"#222\""
         };
-        let max = ((LEFT - 14.0) / CHAR) as usize;
+        let max = ((LEFT - 14.0) / NAME_CHAR) as usize;
         self.text(8.0, y + ROW - 5.0, &fit(name, max), attrs);
     }
 
@@ -425,7 +428,10 @@ impl<'a> Picture<'a> {
 
     fn lane(&mut self, domain: &str, source: &str, rrtype: &str, segs: &[&LaneSegment]) {
         let y = self.y;
-        self.row_name(y, &format!("{source}  {rrtype}"), false);
+        // The question always shows; a long source name gives way.
+        let room = ((LEFT - 14.0) / NAME_CHAR) as usize;
+        let source_room = room.saturating_sub(rrtype.len() + 2);
+        self.row_name(y, &format!("{}  {rrtype}", fit(source, source_room)), false);
         let mut g = format!(
             "<g data-lane=\"{}\" data-rrtype=\"{}\" data-domain=\"{}\">\n",
             esc(source),
