@@ -5,7 +5,9 @@
 //! as the losing side, on both sides, and against counterparts that misbehave. The report is
 //! two files: `certification.json` (machine-readable: harness and protocol versions, the
 //! SHA-256 of every scenario file, every verdict, every check, the transcripts) and
-//! `certification.html` (the same for a person, self-contained).
+//! `certification.html` (the same for a person, self-contained, with a timeline picture per
+//! scenario), and beside them each picture as `<scenario-id>.svg`. With `--junit FILE` the
+//! command also writes JUnit XML, for CI systems that show test results.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,8 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::report::{Outcome, ScenarioReport, SuiteReport, transcript_text};
+use crate::report::html;
+use crate::report::{ScenarioReport, SuiteReport, esc};
 use crate::scenario::PlayedBy;
 use crate::scenario::{self, Scenario};
 
@@ -115,12 +118,8 @@ impl Certification {
         let _ = write!(
             h,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <title>Secure transfer certification: {subject}</title>\n<style>\
-             body{{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}}\
-             table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.2em .5em;\
-             text-align:left;vertical-align:top}}.pass{{color:#060}}.fail{{color:#a00}}\
-             pre{{background:#f4f4f4;padding:.5em;overflow-x:auto;font-size:85%}}\
-             </style></head><body>\n<h1>Secure transfer certification</h1>\n\
+             <title>Secure transfer certification: {subject}</title>\n<style>{style}</style>\
+             </head><body>\n<h1>Secure transfer certification</h1>\n\
              <p class=\"{class}\"><strong>{verdict}</strong></p>\n<table>\n\
              <tr><th>Registrar under test</th><td><code>{subject}</code></td></tr>\n\
              <tr><th>Harness version</th><td>{version}</td></tr>\n\
@@ -129,6 +128,7 @@ impl Certification {
              <tr><th>Started</th><td>{started}</td></tr>\n\
              <tr><th>Wall time</th><td>{wall:.1} s</td></tr>\n</table>\n",
             subject = esc(&self.subject),
+            style = html::STYLE,
             class = if self.certified { "pass" } else { "fail" },
             version = esc(self.harness_version),
             protocol = self.protocol_version,
@@ -157,74 +157,28 @@ impl Certification {
         }
         h.push_str("</table>\n");
         for s in &self.scenarios {
-            let _ = writeln!(
-                h,
-                "<h2 id=\"{id}\">{id}: {v}</h2>\n<p>{title}<br>File <code>{path}</code>, \
-                 SHA-256 <code>{sha}</code></p>",
-                id = esc(&s.id),
-                v = if s.passed { "PASS" } else { "FAIL" },
-                title = esc(&s.title),
-                path = esc(&s.path),
-                sha = esc(&s.sha256),
-            );
-            if let Some(e) = &s.error {
-                let _ = writeln!(h, "<p class=\"fail\">Stopped: {}</p>", esc(e));
-            }
-            h.push_str(
-                "<table><tr><th>Check</th><th>Severity</th><th>Outcome</th><th>Message</th></tr>\n",
-            );
-            for c in &s.checks {
-                let (class, outcome) = match c.outcome {
-                    Outcome::Pass => ("pass", "pass"),
-                    Outcome::ExpectedFail => ("pass", "failed as the scenario expects"),
-                    Outcome::Fail if c.fails_scenario() => ("fail", "FAIL"),
-                    Outcome::Fail => ("", "noted"),
-                    Outcome::UnexpectedPass => ("fail", "held, but was expected to fail"),
-                };
-                let _ = writeln!(
-                    h,
-                    "<tr><td>{}</td><td>{}</td><td class=\"{class}\">{outcome}</td><td>{}</td></tr>",
-                    c.check.id(),
-                    c.severity,
-                    esc(&c.message)
-                );
-            }
-            h.push_str("</table>\n");
-            let _ = writeln!(
-                h,
-                "<details><summary>Timeline and transcript</summary><pre>{}</pre></details>",
-                esc(&transcript_text(s))
-            );
+            h.push_str(&html::scenario_section(s));
         }
         h.push_str("</body></html>\n");
         h
     }
 
-    /// Writes both files into `dir` (created if missing); returns their paths.
+    /// JUnit XML: one test case per scenario, as `harness run --junit` writes it.
+    pub fn to_junit(&self) -> String {
+        crate::report::junit(&self.scenarios, self.wall_seconds)
+    }
+
+    /// Writes both files and every scenario's picture (`<id>.svg`) into `dir` (created if
+    /// missing); returns the paths of the JSON file and the page.
     pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let json = dir.join(JSON_FILE);
         let html = dir.join(HTML_FILE);
         std::fs::write(&json, self.to_json()).map_err(|e| format!("{}: {e}", json.display()))?;
         std::fs::write(&html, self.to_html()).map_err(|e| format!("{}: {e}", html.display()))?;
+        html::write_svgs(dir, &self.scenarios).map_err(|e| e.to_string())?;
         Ok((json, html))
     }
-}
-
-/// HTML escaping for text and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -54,9 +54,13 @@ struct CertifyArgs {
     /// The registrar under test, as a shell command.
     #[arg(long, value_name = "COMMAND")]
     subject: String,
-    /// Where to write certification.html and certification.json.
+    /// Where to write certification.html, certification.json and a timeline picture per
+    /// scenario (<scenario-id>.svg).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Also write JUnit XML here (one test case per scenario), for CI test reports.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
     /// The profile's scenario directory (default: scenarios/certify/).
     #[arg(long, value_name = "DIR")]
     profile: Option<PathBuf>,
@@ -134,6 +138,10 @@ struct RunArgs {
     /// Write the full report as JSON here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write an HTML page here (DIR/index.html: every scenario with its timeline picture,
+    /// checks and transcript) and each picture as DIR/<scenario-id>.svg.
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
     /// Scenarios run at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
@@ -214,6 +222,12 @@ fn certify(args: CertifyArgs) -> ExitCode {
     let suite = run_with_progress(&runtime, scenarios, &options, args.jobs);
     print!("{}", suite.summary(false));
     let report = harness::certify::Certification::new(&args.subject, &profile, suite);
+    if let Some(path) = &args.junit
+        && let Err(e) = std::fs::write(path, report.to_junit())
+    {
+        eprintln!("harness: cannot write {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
     match report.write(&args.out) {
         Ok((json, html)) => {
             println!(
@@ -346,6 +360,15 @@ fn run(args: RunArgs) -> ExitCode {
     {
         eprintln!("harness: cannot write {}: {e}", path.display());
         code = ExitCode::from(2);
+    }
+    if let Some(dir) = &args.html {
+        match harness::report::html::write_run_html(dir, &suite) {
+            Ok(page) => println!("wrote {}", page.display()),
+            Err(e) => {
+                eprintln!("harness: {e}");
+                code = ExitCode::from(2);
+            }
+        }
     }
     code
 }

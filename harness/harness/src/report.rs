@@ -1,5 +1,7 @@
 //! Results of a run and the ways they are shown: a terminal summary, JUnit XML (one test case
-//! per scenario, the check id as the failure type, the transcript in system-out) and JSON.
+//! per scenario, the check id as the failure type, the transcript in system-out), JSON, and
+//! HTML pages with a timeline picture per scenario ([`html`], [`svg`], drawn from the data
+//! in [`lanes`]).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -13,6 +15,12 @@ use hickory_proto::rr::{RData, RecordType};
 
 use crate::checks::{CheckId, Severity};
 use crate::observe::{Observations, Source, Version};
+
+pub mod html;
+pub mod lanes;
+pub mod svg;
+
+pub use lanes::{EventKind, LaneSegment, ReportEvent};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -155,6 +163,12 @@ pub struct ScenarioReport {
     pub timeline: Vec<TimelineRow>,
     /// Per domain, the verdict over time (the worst resolver state in each band).
     pub verdicts: Vec<VerdictBand>,
+    /// Per domain, what each source served over time (DS and NS at the parent, DNSKEY and NS
+    /// at each operator): the timeline picture's lanes.
+    pub lanes: Vec<LaneSegment>,
+    /// What happened when: steps, registrar log lines and operator requests, every EPP
+    /// command; the timeline picture's ticks.
+    pub events: Vec<ReportEvent>,
     /// EPP frames and registrar log lines, in order.
     pub transcript: Vec<String>,
     /// A harness failure that stopped the scenario.
@@ -209,45 +223,7 @@ impl SuiteReport {
 
     /// JUnit XML: one suite, one test case per scenario.
     pub fn to_junit(&self) -> String {
-        let mut report = Report::new("harness");
-        let mut suite = TestSuite::new("scenarios");
-        for s in &self.scenarios {
-            let status = match s.failures().next() {
-                None if s.error.is_none() => TestCaseStatus::success(),
-                first => {
-                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    match (first, &s.error) {
-                        (Some(f), _) => {
-                            st.set_type(f.check.id());
-                            st.set_message(&f.message);
-                        }
-                        (None, Some(e)) => {
-                            st.set_type(CheckId::HarnessFault.id());
-                            st.set_message(e);
-                        }
-                        (None, None) => {}
-                    }
-                    st.set_description(
-                        s.failures()
-                            .map(|f| format!("{} {}: {}", f.check.id(), f.severity, f.message))
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    );
-                    st
-                }
-            };
-            let mut case = TestCase::new(s.id.clone(), status);
-            case.set_classname(format!("scenarios.{}", s.id));
-            case.set_time(Duration::from_secs_f64(s.wall_seconds));
-            case.add_property(("file", s.path.as_str()));
-            case.set_system_out(transcript_text(s));
-            suite.add_test_case(case);
-        }
-        suite.set_time(Duration::from_secs_f64(self.wall_seconds));
-        report.add_test_suite(suite);
-        report
-            .to_string()
-            .expect("invariant: JUnit serialisation of strings cannot fail")
+        junit(&self.scenarios, self.wall_seconds)
     }
 
     /// The terminal summary.
@@ -313,6 +289,51 @@ impl SuiteReport {
         );
         out
     }
+}
+
+/// JUnit XML for `scenarios` (a run's or a certification's): one suite, one test case per
+/// scenario, the first failing check id as the failure type, the timeline and transcript in
+/// system-out.
+pub fn junit(scenarios: &[ScenarioReport], wall_seconds: f64) -> String {
+    let mut report = Report::new("harness");
+    let mut suite = TestSuite::new("scenarios");
+    for s in scenarios {
+        let status = match s.failures().next() {
+            None if s.error.is_none() => TestCaseStatus::success(),
+            first => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                match (first, &s.error) {
+                    (Some(f), _) => {
+                        st.set_type(f.check.id());
+                        st.set_message(&f.message);
+                    }
+                    (None, Some(e)) => {
+                        st.set_type(CheckId::HarnessFault.id());
+                        st.set_message(e);
+                    }
+                    (None, None) => {}
+                }
+                st.set_description(
+                    s.failures()
+                        .map(|f| format!("{} {}: {}", f.check.id(), f.severity, f.message))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+                st
+            }
+        };
+        let mut case = TestCase::new(s.id.clone(), status);
+        case.set_classname(format!("scenarios.{}", s.id));
+        case.set_time(Duration::from_secs_f64(s.wall_seconds));
+        case.add_property(("file", s.path.as_str()));
+        case.set_system_out(transcript_text(s));
+        suite.add_test_case(case);
+    }
+    suite.set_time(Duration::from_secs_f64(wall_seconds));
+    report.add_test_suite(suite);
+    report
+        .to_string()
+        .expect("invariant: JUnit serialisation of strings cannot fail")
 }
 
 /// One row per instant where anything changed: DS and NS at the parent, DNSKEY key tags
@@ -482,6 +503,26 @@ pub fn transcript_text(s: &ScenarioReport) -> String {
     t
 }
 
+/// Escapes text for HTML and XML content and attribute values (the pages and the pictures),
+/// and drops the characters XML 1.0 does not allow (a registrar's log line may hold
+/// anything), so the inline SVG stays well-formed.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `1d 2h 3m` style.
 pub fn human(d: SignedDuration) -> String {
     let secs = d.as_secs().max(0);
@@ -491,5 +532,15 @@ pub fn human(d: SignedDuration) -> String {
         (0, 0, m) => format!("{m}m"),
         (0, h, m) => format!("{h}h{m:02}m"),
         (d, h, m) => format!("{d}d{h:02}h{m:02}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_markup_well_formed() {
+        assert_eq!(esc("a<b>&\"'\u{1}c"), "a&lt;b&gt;&amp;&quot;&#39;c");
     }
 }

@@ -36,6 +36,7 @@ use crate::registrar::protocol::{
 use crate::registrar::reference::{Config, ReferenceRegistrar};
 use crate::registrar::subject::{self, SubjectProcess};
 use crate::registrar::{LocalOperator, Registrar, TickReport, TransferRequest};
+use crate::report::lanes::{events, lanes};
 use crate::report::{CheckResult, Outcome, ScenarioReport, human, timeline_rows};
 use crate::scenario::{PlayedBy, Scenario, Step};
 use crate::world::{ClockMode, World};
@@ -91,6 +92,8 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         combinations: 0,
         timeline: Vec::new(),
         verdicts: Vec::new(),
+        lanes: Vec::new(),
+        events: Vec::new(),
         transcript: Vec::new(),
         error: None,
         clock: options.clock.name(),
@@ -117,6 +120,16 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
                 &played.events,
             );
             report.verdicts = evaluation.verdicts;
+            report.lanes = lanes(
+                &played.record.observations,
+                &domains,
+                start,
+                report.virtual_end,
+            );
+            let clids: Vec<(String, String)> = (scenario.registrars.iter())
+                .map(|r| (r.clid.clone(), r.label.clone()))
+                .collect();
+            report.events = events(&played.events, &played.record.registry_log, &clids);
             report.transcript = played.transcript;
             report.checks = evaluation.checks;
         }
@@ -397,7 +410,11 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     let timed = run.transcript();
     let events: Vec<(Timestamp, String)> = timed
         .iter()
-        .filter(|(t, l)| *t != Timestamp::MAX && !l.contains(" EPP"))
+        // Not the EPP lines (`[A EPP] …`, `[A scripted EPP C] …`): the events take EPP from the
+        // registry's log. A step or log line that merely mentions EPP stays.
+        .filter(|(t, l)| {
+            *t != Timestamp::MAX && !l.split(']').next().is_some_and(|tag| tag.contains(" EPP"))
+        })
         .cloned()
         .collect();
     let start = scenario.world.start;

@@ -110,6 +110,8 @@ fn run_and_certification_reports_validate() {
         .arg(&profile)
         .arg("--out")
         .arg(&out_dir)
+        .arg("--junit")
+        .arg(dir.path().join("junit.xml"))
         .output()
         .unwrap();
     assert!(
@@ -118,6 +120,14 @@ fn run_and_certification_reports_validate() {
         String::from_utf8_lossy(&out.stdout)
     );
     validate(&out_dir.join("certification.json"));
+    // --junit: one test case per certification scenario, none failing.
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<testcase name=\"certify-gaining\"") && !junit.contains("<failure"),
+        "{junit}"
+    );
+    // Each scenario's picture beside the page.
+    assert!(out_dir.join("certify-gaining.svg").is_file());
 }
 
 #[test]
