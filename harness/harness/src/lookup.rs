@@ -205,6 +205,16 @@ pub fn fill_from_response(m: &mut Message, response: &Response) {
         Response::Positive(set) => {
             m.add_answers(records(set));
         }
+        Response::Wildcard(set, proof) => {
+            m.add_answers(records(set));
+            for p in proof.rrsets() {
+                m.add_authorities(records(p));
+            }
+        }
+        Response::Dname(dname, cname) => {
+            m.add_answers(records(dname));
+            m.add_answers(records(cname));
+        }
         Response::NoData(d) | Response::NxDomain(d) => {
             if matches!(response, Response::NxDomain(_)) {
                 m.metadata.response_code = ResponseCode::NXDomain;
