@@ -174,7 +174,7 @@ impl Kresd {
             );
             std::fs::write(run.join("config.lua"), config).unwrap();
             let log = std::fs::File::create(run.join("kresd.log")).unwrap();
-            let mut child = Command::new(KRESD)
+            let mut child = Command::new(kresd_program())
                 .arg("-c")
                 .arg("config.lua")
                 .arg("-q")
@@ -255,6 +255,17 @@ impl Kresd {
             Err(e) => ("failed", e.to_string()),
         }
     }
+}
+
+/// The kresd program: on the PATH, or in /usr/sbin where Debian puts it (a non-root PATH may
+/// not have it).
+fn kresd_program() -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(KRESD))
+            .find(|p| p.is_file())
+    });
+    on_path.unwrap_or_else(|| PathBuf::from("/usr/sbin").join(KRESD))
 }
 
 /// A loopback port that is free for UDP and TCP now.
