@@ -10,7 +10,17 @@
 //!    (or a signed NSEC/NSEC3 proof that there is no DS makes the rest Insecure); a DS must
 //!    match a key of the child's DNSKEY RRset, and that key must sign the DNSKEY RRset;
 //! 3. the answer (or the NSEC/NSEC3 proof of a negative answer) must verify with the last
-//!    zone's keys, and a negative answer must prove what it claims.
+//!    zone's keys, and a negative answer must prove what it claims. An answer whose valid
+//!    RRSIG has fewer labels than its owner is a wildcard expansion: it is secure only with a
+//!    signed NSEC/NSEC3 proof that no closer name exists (RFC 4035 §5.3.4, RFC 5155 §8.8),
+//!    bogus (`wildcard-unproven`) otherwise. A DNAME answer must carry the CNAME the DNAME
+//!    makes of the name (RFC 6672 §5.3.1). A proof resting on NSEC3 with more iterations than
+//!    [`NSEC3_ITERATION_LIMIT`](crate::NSEC3_ITERATION_LIMIT) is not checked: the answer is
+//!    insecure (`nsec3-iterations`, RFC 9276 §3.2).
+//!
+//! A CNAME or DNAME chain is one view per link, each on its own chain of trust (the target may
+//! be in another zone, across a delegation); [`validate_chain`] combines them, the weakest link
+//! deciding.
 //!
 //! # Two modes, both reported
 //!
