@@ -89,8 +89,15 @@ impl Expected {
         match (self, response) {
             (_, Response::Unavailable) => true,
             (Self::Denied, Response::NoData(_) | Response::NxDomain(_)) => true,
-            (Self::Records(_), Response::Positive(set)) => {
-                self.holds_for_records(&set.rdata().cloned().collect::<Vec<_>>())
+            (
+                Self::Records(_),
+                Response::Positive(_) | Response::Wildcard(..) | Response::Dname(..),
+            ) => {
+                // The data or CNAME at the name, a wildcard's expansion, or the CNAME a DNAME
+                // makes of the name.
+                response.answer_rrset().is_some_and(|set| {
+                    self.holds_for_records(&set.rdata().cloned().collect::<Vec<_>>())
+                })
             }
             _ => false,
         }

@@ -3,10 +3,27 @@
 //! serves the same zones to hickory-resolver, `unbound-host`, `delv` and `drill`.
 //!
 //! Every [`Case`] is a root, a TLD and a child zone ([`SignedZone`]s made by the DNSSEC engine,
-//! shared between cases where identical), the root's trust anchor, one question, and possibly
-//! [`Override`]s: answers a server must give instead of its zone's (a broken denial cannot be
-//! produced by an honest signer, so it is served as an override). Each failure reason comes in
-//! several variants, over algorithms 8, 13 and 15 and NSEC and NSEC3.
+//! shared between cases where identical), possibly extra zones (a sibling of the child and a
+//! zone below it, which CNAME and DNAME chains lead into), the root's trust anchor, one
+//! question, and possibly [`Override`]s: answers a server must give instead of its zone's (a
+//! broken denial cannot be produced by an honest signer, so it is served as an override).
+//! Each failure reason comes in several variants, over algorithms 8, 13 and 15 and NSEC and
+//! NSEC3.
+//!
+//! What it covers, family by family (a family is the reason the case must get, or `secure`):
+//!
+//! - every reason of the validator, in variants (expired, not yet valid, unknown signer, bad
+//!   signatures, unsigned RRsets, DS and key mismatches, bad denials, insecure delegations,
+//!   unsupported algorithms, lame DS, RFC 4035 §2.2 completeness);
+//! - wildcards (RFC 4592, RFC 4035 §5.3.4, RFC 5155 §8.8): expansions one and two labels down,
+//!   wildcard NODATA, a wildcard CNAME, the wildcard itself, names beside it, under NSEC, NSEC3
+//!   and NSEC3 Opt-Out; and expansions without a valid proof (`wildcard-unproven`);
+//! - NSEC3 iteration counts around [`NSEC3_ITERATION_LIMIT`](crate::NSEC3_ITERATION_LIMIT)
+//!   (RFC 9276), in the child and at the TLD, with and without salt;
+//! - CNAME and DNAME chains (RFC 1034 §3.6.2, RFC 6672) within the child, into a sibling zone,
+//!   across a delegation into a zone below the child, back again, into NXDOMAIN and into a
+//!   wildcard, with the other zone secure, insecure (no DS, signed or not), expired, with a DS
+//!   matching no key, or on another algorithm; and chains whose own link is unsigned.
 //!
 //! Signatures are made at [`CorpusOptions::now`]; validators that read the wall clock need the
 //! corpus generated with `now` = the current time (or an override date), since "expired" and
@@ -26,9 +43,10 @@ use jiff::Timestamp;
 
 use super::denial::DenialFault;
 use super::testbed::{
-    self, Addresses, BadDenial, Chain, ChainBuilder, DsChoice, hours, name, tweaked_dnskey,
+    self, Addresses, BadDenial, BadWildcard, Chain, ChainBuilder, DsChoice, ExtraZone, hours, name,
+    tweaked_dnskey,
 };
-use super::validate::{Anchor, ReasonCode, Status, TrustAnchors, Validation, validate};
+use super::validate::{Anchor, ReasonCode, Status, TrustAnchors, Validation, validate_chain};
 use super::view::{Override, Response, View};
 
 /// How to generate the corpus.
@@ -146,6 +164,9 @@ pub struct Case {
     pub tld: Arc<SignedZone>,
     /// The child zone.
     pub child: Arc<SignedZone>,
+    /// Extra zones (a sibling of the child, a zone below it) that CNAME and DNAME chains lead
+    /// into; empty for most cases.
+    pub extra: Vec<Arc<SignedZone>>,
     /// The root's trust anchor.
     pub anchors: TrustAnchors,
     /// The question's name.
@@ -159,19 +180,33 @@ pub struct Case {
 }
 
 impl Case {
-    /// The zones, top down.
-    pub fn zones(&self) -> [&SignedZone; 3] {
-        [&self.root, &self.tld, &self.child]
+    /// The zones, top down, then the extra zones.
+    pub fn zones(&self) -> Vec<&SignedZone> {
+        self.zone_arcs().into_iter().map(AsRef::as_ref).collect()
     }
 
-    /// The view a resolver gets by asking the servers (overrides applied).
+    /// The zones as shared snapshots, for servers.
+    pub fn zone_arcs(&self) -> Vec<&Arc<SignedZone>> {
+        let mut zones = vec![&self.root, &self.tld, &self.child];
+        zones.extend(self.extra.iter());
+        zones
+    }
+
+    /// The view a resolver gets for the question itself by asking the servers (overrides
+    /// applied): the first link of [`links`](Self::links).
     pub fn view(&self) -> View {
         View::resolve_with(&self.zones(), &self.qname, self.qtype, &self.overrides)
     }
 
-    /// Validates the case's view at `now` with the pure validator.
+    /// The views of the whole answer: the question, then the target of each CNAME or DNAME
+    /// on the way ([`View::resolve_chain`]).
+    pub fn links(&self) -> Vec<View> {
+        View::resolve_chain(&self.zones(), &self.qname, self.qtype, &self.overrides)
+    }
+
+    /// Validates the case's answer, link by link, at `now` with the pure validator.
     pub fn validate(&self, now: Timestamp) -> Validation {
-        validate(&self.view(), &self.anchors, now)
+        validate_chain(&self.links(), &self.anchors, now)
     }
 
     /// The root trust anchor as DS lines in presentation format (`. IN DS …`), for resolver
@@ -200,6 +235,30 @@ fn denial_label(d: &Denial) -> &'static str {
 
 fn algorithm_label(a: KeyAlgorithm) -> String {
     format!("alg{}", a.number())
+}
+
+/// The question's name in a case id: the labels below `example.test.` (`www`, `a.wild`,
+/// `star.wild` for `*.wild`), the first label of the child's apex (`example`), the name
+/// without its final dot elsewhere (`back.other.test`), `root` for the root.
+fn question_label(q: &Name) -> String {
+    let child = name("example.test.");
+    let text = if *q == child {
+        "example".to_string()
+    } else if child.zone_of(q) {
+        q.to_string().trim_end_matches(".example.test.").to_string()
+    } else if q.is_root() {
+        "root".to_string()
+    } else {
+        q.to_string().trim_end_matches('.').to_string()
+    };
+    text.replace('*', "star")
+}
+
+/// The family a case belongs to: its expected lenient reason, or `secure`.
+fn family_of(expected: &Expected) -> String {
+    expected
+        .lenient_code
+        .map_or_else(|| "secure".to_string(), |c| c.as_str())
 }
 
 struct Gen<'o> {
@@ -248,17 +307,12 @@ impl Gen<'_> {
         expected: &Expected,
     ) {
         for (q, t) in questions {
-            let label = q
-                .iter()
-                .next()
-                .map(|l| String::from_utf8_lossy(l).to_string())
-                .unwrap_or_default();
             self.cases.push(Case {
                 id: format!(
                     "{family}/{variant}/{}-{}/{}-{}",
                     algorithm_label(a),
                     denial_label(d),
-                    label,
+                    question_label(q),
                     t.to_string().to_lowercase()
                 ),
                 family: family.to_string(),
@@ -268,6 +322,7 @@ impl Gen<'_> {
                 root: Arc::clone(&chain.root),
                 tld: Arc::clone(&chain.tld),
                 child: Arc::clone(&chain.child),
+                extra: chain.extra.clone(),
                 anchors: chain.anchors.clone(),
                 qname: q.clone(),
                 qtype: *t,
@@ -283,7 +338,7 @@ fn build(b: &ChainBuilder) -> Chain {
         .unwrap_or_else(|e| panic!("corpus chain does not sign: {e}"))
 }
 
-/// Generates the corpus (about 220 cases). See the module documentation.
+/// Generates the corpus (about 1,080 cases). See the module documentation.
 ///
 /// # Panics
 /// If a chain fails to sign (a bug in the generator).
@@ -330,8 +385,358 @@ pub fn generate(options: &CorpusOptions) -> Vec<Case> {
             &[],
             &Expected::secure(),
         );
+        generate_wildcards(&mut g, a, &d);
+        generate_iterations(&mut g, a);
+    }
+    for a in KeyAlgorithm::ALL {
+        for d in [Denial::Nsec, Denial::Nsec3(Nsec3Config::default())] {
+            generate_wildcards(&mut g, a, &d);
+            generate_chains(&mut g, a, &d);
+        }
     }
     g.cases
+}
+
+/// Wildcards (RFC 4592): good answers resting on them, and broken ones.
+fn generate_wildcards(g: &mut Gen<'_>, a: KeyAlgorithm, d: &Denial) {
+    let apex = name("example.test.");
+    let mut b = g.builder(a, d);
+    b.child_records = testbed::wildcard_records(&apex);
+    let chain = build(&b);
+    let opt_out = matches!(d, Denial::Nsec3(c) if c.opt_out);
+    // Under Opt-Out every NSEC3 carries the flag: what rests on a covering NSEC3 is insecure
+    // (RFC 5155 §9.2), what rests on a matching one or on none is secure.
+    let covered = if opt_out {
+        Expected::both(Status::Insecure, ReasonCode::OptOut)
+    } else {
+        Expected::secure()
+    };
+    for (q, t, description, expected) in [
+        (
+            "a.wild",
+            RecordType::A,
+            "an expansion one label down",
+            &covered,
+        ),
+        (
+            "a.wild",
+            RecordType::TXT,
+            "an expansion of another type",
+            &covered,
+        ),
+        (
+            "x.y.wild",
+            RecordType::A,
+            "an expansion two labels down",
+            &covered,
+        ),
+        ("a.wild", RecordType::MX, "wildcard NODATA", &covered),
+        (
+            "*.wild",
+            RecordType::A,
+            "the wildcard itself, not expanded",
+            &Expected::secure(),
+        ),
+        (
+            "sub.wild",
+            RecordType::A,
+            "a name beside the wildcard",
+            &Expected::secure(),
+        ),
+        (
+            "z.sub.wild",
+            RecordType::A,
+            "NXDOMAIN below a name beside the wildcard",
+            &covered,
+        ),
+        (
+            "a.cn",
+            RecordType::A,
+            "a wildcard CNAME to www, and www's A",
+            &covered,
+        ),
+        (
+            "a.cn",
+            RecordType::TXT,
+            "a wildcard CNAME to www, which has no TXT",
+            &covered,
+        ),
+    ] {
+        g.add(
+            &family_of(expected),
+            "wildcard",
+            description,
+            a,
+            d,
+            &chain,
+            &[(name(&format!("{q}.{apex}")), t)],
+            &[],
+            expected,
+        );
+    }
+    if opt_out {
+        return;
+    }
+    for kind in BadWildcard::ALL {
+        let qtypes: &[RecordType] = match kind {
+            BadWildcard::NoDataWithoutWildcard => &[RecordType::MX],
+            _ => &[RecordType::A, RecordType::TXT],
+        };
+        for &t in qtypes {
+            let (q, t, o, code) = testbed::bad_wildcard(&chain, kind, t);
+            let expected = Expected::both(Status::Bogus, code);
+            let variant = match code {
+                ReasonCode::BadDenial(_) => format!("wildcard-{}", kind.as_str()),
+                _ => kind.as_str().to_string(),
+            };
+            g.add(
+                &family_of(&expected),
+                &variant,
+                "the child's server answers with a broken wildcard answer",
+                a,
+                d,
+                &chain,
+                &[(q, t)],
+                &[o],
+                &expected,
+            );
+        }
+    }
+}
+
+/// NSEC3 iteration counts around the limit (RFC 9276 §3.2), in the child and at the TLD.
+fn generate_iterations(g: &mut Gen<'_>, a: KeyAlgorithm) {
+    const COUNTS: [u16; 12] = [1, 10, 50, 51, 100, 101, 150, 151, 200, 500, 501, 2500];
+    let apex = name("example.test.");
+    let q = |s: &str| name(&format!("{s}{apex}"));
+    let nsec3 = |iterations: u16, salt: Vec<u8>| {
+        Denial::Nsec3(Nsec3Config {
+            iterations,
+            salt,
+            opt_out: false,
+        })
+    };
+    let verdict = |iterations: u16, below: Expected| {
+        if iterations > crate::NSEC3_ITERATION_LIMIT {
+            Expected::both(Status::Insecure, ReasonCode::Nsec3Iterations)
+        } else {
+            below
+        }
+    };
+    let salted: [(u16, &[u8]); 2] = [
+        (0, &[0xaa, 0xbb, 0xcc, 0xdd]),
+        (10, &[0xaa, 0xbb, 0xcc, 0xdd]),
+    ];
+    let child_variants = COUNTS
+        .iter()
+        .map(|&n| (n, Vec::new(), format!("child-{n}")))
+        .chain(
+            salted
+                .iter()
+                .map(|(n, salt)| (*n, salt.to_vec(), format!("child-salted-{n}"))),
+        );
+    for (n, salt, variant) in child_variants {
+        let d = nsec3(n, salt.clone());
+        let mut b = g.builder(a, &Denial::Nsec3(Nsec3Config::default()));
+        b.child_policy = g.policy(&d);
+        b.child_records = testbed::wildcard_records(&apex);
+        let chain = build(&b);
+        let questions: &[(&str, RecordType)] = if salt.is_empty() {
+            &[
+                ("nx.", RecordType::A),
+                ("www.", RecordType::TXT),
+                ("a.wild.", RecordType::A),
+                ("a.wild.", RecordType::MX),
+                ("www.", RecordType::A),
+            ]
+        } else {
+            &[
+                ("nx.", RecordType::A),
+                ("www.", RecordType::TXT),
+                ("a.wild.", RecordType::A),
+            ]
+        };
+        for &(name_, t) in questions {
+            let expected = if name_ == "www." && t == RecordType::A {
+                Expected::secure()
+            } else {
+                verdict(n, Expected::secure())
+            };
+            g.add(
+                &family_of(&expected),
+                &variant,
+                "the child's NSEC3 chain uses this many iterations",
+                a,
+                &d,
+                &chain,
+                &[(q(name_), t)],
+                &[],
+                &expected,
+            );
+        }
+    }
+    for n in COUNTS {
+        let d = nsec3(n, Vec::new());
+        let mut b = g.builder(a, &Denial::Nsec3(Nsec3Config::default()));
+        b.tld_policy = g.policy(&d);
+        b.ds = DsChoice::Explicit(vec![]);
+        let chain = build(&b);
+        let variant = format!("tld-{n}");
+        for (qname, t, below) in [
+            (
+                q("www."),
+                RecordType::A,
+                Expected::both(Status::Insecure, ReasonCode::InsecureDelegation),
+            ),
+            (apex.clone(), RecordType::DS, Expected::secure()),
+            (name("nx.test."), RecordType::A, Expected::secure()),
+        ] {
+            let expected = verdict(n, below);
+            g.add(
+                &family_of(&expected),
+                &variant,
+                "the TLD's NSEC3 chain uses this many iterations; the child is unsigned there",
+                a,
+                &d,
+                &chain,
+                &[(qname, t)],
+                &[],
+                &expected,
+            );
+        }
+    }
+}
+
+/// CNAME and DNAME chains (RFC 1034 §3.6.2, RFC 6672) within the child, and into zones whose
+/// security differs: a sibling (`other.test.`) and a zone below the child
+/// (`sub.example.test.`, across a delegation).
+fn generate_chains(g: &mut Gen<'_>, a: KeyAlgorithm, d: &Denial) {
+    let apex = name("example.test.");
+    let upper = testbed::upper_algorithm(a);
+    let child_records = vec![
+        format!("alias.{apex} 3600 CNAME www.{apex}"),
+        format!("ext.{apex} 3600 CNAME www.other.test."),
+        format!("nxalias.{apex} 3600 CNAME nothing.other.test."),
+        format!("deep.{apex} 3600 CNAME www.sub.{apex}"),
+        format!("chain3.{apex} 3600 CNAME ext.{apex}"),
+        format!("wext.{apex} 3600 CNAME x.wild.other.test."),
+        format!("dn.{apex} 3600 DNAME other.test."),
+        format!("dnin.{apex} 3600 DNAME b.{apex}"),
+    ];
+    let across: Vec<(Name, RecordType)> = [
+        ("ext.example.test.", RecordType::A),
+        ("ext.example.test.", RecordType::TXT),
+        ("nxalias.example.test.", RecordType::A),
+        ("deep.example.test.", RecordType::A),
+        ("chain3.example.test.", RecordType::A),
+        ("wext.example.test.", RecordType::A),
+        ("www.dn.example.test.", RecordType::A),
+        ("nothing.dn.example.test.", RecordType::A),
+        ("back.other.test.", RecordType::A),
+    ]
+    .into_iter()
+    .map(|(q, t)| (name(q), t))
+    .collect();
+    for state in [
+        "secure",
+        "other-algorithm",
+        "insecure",
+        "unsigned",
+        "expired",
+        "no-ds-match",
+    ] {
+        let algorithm = if state == "other-algorithm" { upper } else { a };
+        let mut other = ExtraZone::new("other.test.", algorithm, 4, d.clone());
+        other.records = vec![
+            "www.other.test. 3600 A 192.0.2.70".into(),
+            "back.other.test. 3600 CNAME mail.example.test.".into(),
+            "*.wild.other.test. 3600 A 192.0.2.72".into(),
+        ];
+        let mut sub = ExtraZone::new("sub.example.test.", algorithm, 6, d.clone());
+        sub.records = vec!["www.sub.example.test. 3600 A 192.0.2.71".into()];
+        for z in [&mut other, &mut sub] {
+            z.policy = g.policy(d);
+            match state {
+                "insecure" => z.ds = DsChoice::Explicit(vec![]),
+                "unsigned" => {
+                    z.ds = DsChoice::Explicit(vec![]);
+                    z.keys = Vec::new();
+                }
+                "expired" => z.policy = g.window(d, -30 * 24, -48),
+                "no-ds-match" => {
+                    z.ds = DsChoice::Explicit(testbed::ds_for(
+                        &z.apex,
+                        &[ZoneKey::ksk(fixture_keys::key(algorithm, 8))],
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let mut b = g.builder(a, d);
+        b.child_records = child_records.clone();
+        b.extra = vec![other, sub];
+        let chain = build(&b);
+        let expected = match state {
+            "insecure" | "unsigned" => {
+                Expected::both(Status::Insecure, ReasonCode::InsecureDelegation)
+            }
+            "expired" => Expected::both(Status::Bogus, ReasonCode::SignatureExpired),
+            "no-ds-match" => Expected::both(Status::Bogus, ReasonCode::NoDsMatchesKsk),
+            _ => Expected::secure(),
+        };
+        g.add(
+            &family_of(&expected),
+            &format!("chain-{state}"),
+            "a CNAME or DNAME chain into other zones, which are in this state",
+            a,
+            d,
+            &chain,
+            &across,
+            &[],
+            &expected,
+        );
+        if state == "secure" {
+            g.add(
+                "secure",
+                "chain-in-zone",
+                "a CNAME or DNAME chain within the child",
+                a,
+                d,
+                &chain,
+                &[
+                    (name("alias.example.test."), RecordType::A),
+                    (name("a.dnin.example.test."), RecordType::TXT),
+                    (name("a.dnin.example.test."), RecordType::A),
+                ],
+                &[],
+                &Expected::secure(),
+            );
+            // The alias itself unsigned: the chain breaks at its first link.
+            for (owner, rtype, q) in [
+                ("ext.example.test.", RecordType::CNAME, "ext.example.test."),
+                (
+                    "dn.example.test.",
+                    RecordType::DNAME,
+                    "www.dn.example.test.",
+                ),
+            ] {
+                let mut b = b.clone();
+                b.child_policy.faults.unsigned = vec![(name(owner), Some(rtype))];
+                let expected = Expected::both(Status::Bogus, ReasonCode::Unsigned);
+                g.add(
+                    &family_of(&expected),
+                    &format!("chain-{}-unsigned", rtype.to_string().to_lowercase()),
+                    "the child's CNAME or DNAME has no RRSIG",
+                    a,
+                    d,
+                    &build(&b),
+                    &[(name(q), RecordType::A)],
+                    &[],
+                    &expected,
+                );
+            }
+        }
+    }
 }
 
 #[allow(
@@ -366,6 +771,14 @@ fn generate_variant(
             (nx.clone(), RecordType::A),
             (child.clone(), RecordType::DNSKEY),
             (child.clone(), RecordType::DS),
+            (name("mail.example.test."), RecordType::A),
+            (name("b.example.test."), RecordType::A),
+            (name("a.b.example.test."), RecordType::TXT),
+            (child.clone(), RecordType::SOA),
+            (child.clone(), RecordType::NS),
+            (name("test."), RecordType::DNSKEY),
+            (Name::root(), RecordType::DNSKEY),
+            (name("nx.test."), RecordType::A),
         ],
         &[],
         &Expected::secure(),
@@ -789,7 +1202,7 @@ mod tests {
         let started = std::time::Instant::now();
         let cases = generate(&options);
         let generated = started.elapsed();
-        assert!(cases.len() >= 200, "{} cases", cases.len());
+        assert!(cases.len() >= 1000, "{} cases", cases.len());
         let mut ids = HashSet::new();
         for c in &cases {
             assert!(ids.insert(c.id.clone()), "duplicate id {}", c.id);
@@ -804,7 +1217,10 @@ mod tests {
         }
         for (family, (algorithms, denials, count)) in &per_family {
             assert_eq!(algorithms.len(), 3, "{family}");
-            assert!(denials.len() >= 2, "{family}");
+            // NSEC3 iterations and Opt-Out exist only with NSEC3.
+            if !["nsec3-iterations", "opt-out"].contains(family) {
+                assert!(denials.len() >= 2, "{family}");
+            }
             assert!(*count >= 6, "{family}: {count}");
         }
         for family in [
@@ -822,6 +1238,9 @@ mod tests {
             "insecure-delegation",
             "unsupported-algorithms",
             "lame-ds",
+            "wildcard-unproven",
+            "nsec3-iterations",
+            "opt-out",
         ] {
             assert!(per_family.contains_key(family), "{family} missing");
         }

@@ -48,13 +48,13 @@ pub use cache::{
     Band, Breakage, CacheOptions, CacheStats, ContentBand, Expected, Finding, Provenance,
     QuestionReport, Report, Role, Witness, WitnessItem, check,
 };
-pub use denial::DenialFault;
+pub use denial::{DenialFault, NSEC3_ITERATION_LIMIT};
 pub use reach::{HostState, ReachBand, ReachFinding, ReachWitness, Reachability};
 pub use timeline::{
     Question, Questions, Reach, Served, Source, SourceId, Timeline, TimelineError, VersionId,
 };
 pub use validate::{
     Anchor, Mode, Reason, ReasonCode, SecureZone, Status, Step, TrustAnchors, Validation,
-    Validator, ValidatorStats, Verdict, validate,
+    Validator, ValidatorStats, Verdict, validate, validate_chain,
 };
 pub use view::{DenialProof, Fingerprint, Override, Response, Rrset, View, ViewError, ZoneView};

@@ -207,7 +207,8 @@ pub enum DsChoice {
     Explicit(Vec<DS>),
 }
 
-/// A root → TLD → child chain, signed, with the root's trust anchor.
+/// A root → TLD → child chain, signed, with the root's trust anchor, and the extra zones
+/// (siblings of the child, or zones below it) that CNAME and DNAME chains lead into.
 #[derive(Debug, Clone)]
 pub struct Chain {
     /// The root zone.
@@ -216,14 +217,18 @@ pub struct Chain {
     pub tld: Arc<SignedZone>,
     /// The child zone.
     pub child: Arc<SignedZone>,
+    /// The extra zones, in the order of [`ChainBuilder::extra`].
+    pub extra: Vec<Arc<SignedZone>>,
     /// DS anchors for the root's KSKs.
     pub anchors: TrustAnchors,
 }
 
 impl Chain {
-    /// The three zones, top down.
-    pub fn zones(&self) -> [&SignedZone; 3] {
-        [&self.root, &self.tld, &self.child]
+    /// Every zone, top down, then the extra zones.
+    pub fn zones(&self) -> Vec<&SignedZone> {
+        let mut zones: Vec<&SignedZone> = vec![&self.root, &self.tld, &self.child];
+        zones.extend(self.extra.iter().map(AsRef::as_ref));
+        zones
     }
 
     /// Resolves a question through the chain in memory.
@@ -235,6 +240,81 @@ impl Chain {
     pub fn view_with(&self, qname: &Name, qtype: RecordType, overrides: &[Override]) -> View {
         View::resolve_with(&self.zones(), qname, qtype, overrides)
     }
+
+    /// Resolves a question and follows its CNAMEs and DNAMEs, one view per link
+    /// ([`View::resolve_chain`]).
+    pub fn links(&self, qname: &Name, qtype: RecordType, overrides: &[Override]) -> Vec<View> {
+        View::resolve_chain(&self.zones(), qname, qtype, overrides)
+    }
+}
+
+/// A zone besides root, TLD and child: a sibling of the child delegated by the TLD, or a zone
+/// delegated by the child, with its own keys, so that a CNAME or DNAME chain crosses zones
+/// and delegations whose security differs.
+#[derive(Debug, Clone)]
+pub struct ExtraZone {
+    /// Its apex, directly below the TLD or the child.
+    pub apex: Name,
+    /// Its keys (none: an unsigned zone).
+    pub keys: Vec<ZoneKey>,
+    /// Its signing policy.
+    pub policy: SigningPolicy,
+    /// Its DS at the parent.
+    pub ds: DsChoice,
+    /// Its records besides SOA and NS, `name ttl type rdata`.
+    pub records: Vec<String>,
+}
+
+impl ExtraZone {
+    /// A zone at `apex` signed by a KSK and a ZSK of `algorithm` (fixtures `first_key` and
+    /// the next), the DS published, NSEC or NSEC3 as `denial`.
+    pub fn new(apex: &str, algorithm: KeyAlgorithm, first_key: usize, denial: Denial) -> Self {
+        Self {
+            apex: name(apex),
+            keys: ksk_zsk(algorithm, first_key),
+            policy: policy(denial),
+            ds: DsChoice::Auto,
+            records: Vec::new(),
+        }
+    }
+
+    fn build(&self, now: Timestamp) -> Result<(Arc<SignedZone>, Delegation), SignError> {
+        let ns = self
+            .apex
+            .prepend_label("ns1")
+            .expect("invariant: short label");
+        let mut zone = child_zone_bare(&self.apex, &ns);
+        for line in &self.records {
+            zone.add_text(line).expect("testbed extra record");
+        }
+        let signed = if self.keys.is_empty() {
+            Arc::new(ZoneSigner::unsigned(self.policy.clone()).sign(&zone, now)?)
+        } else {
+            sign(&zone, self.keys.clone(), self.policy.clone(), now)?
+        };
+        let ds = match &self.ds {
+            DsChoice::Auto => ds_for(&self.apex, &self.keys),
+            DsChoice::Explicit(ds) => ds.clone(),
+        };
+        let delegation = Delegation {
+            name: self.apex.clone(),
+            ttl: 3600,
+            ns: vec![ns.clone()],
+            glue: vec![(ns, Addresses::default().child)],
+            ds,
+        };
+        Ok((signed, delegation))
+    }
+}
+
+/// A zone with only its SOA, its NS and the name server's address.
+fn child_zone_bare(apex: &Name, ns: &Name) -> Zone {
+    let mut zone = Zone::new(apex.clone(), soa(apex, 1), 3600).expect("testbed SOA");
+    zone.add_text(&format!("{apex} 3600 NS {ns}"))
+        .expect("testbed NS");
+    zone.add_text(&format!("{ns} 3600 A 192.0.2.53"))
+        .expect("testbed A");
+    zone
 }
 
 /// Builds a [`Chain`]; every part can be replaced.
@@ -266,6 +346,9 @@ pub struct ChainBuilder {
     pub addresses: Addresses,
     /// Extra records for the child, `name ttl type rdata`.
     pub child_records: Vec<String>,
+    /// Extra zones, delegated by the TLD or by the child (whichever is the parent of their
+    /// apex).
+    pub extra: Vec<ExtraZone>,
 }
 
 impl ChainBuilder {
@@ -286,6 +369,7 @@ impl ChainBuilder {
             tld_ds: DsChoice::Auto,
             addresses: Addresses::default(),
             child_records: Vec::new(),
+            extra: Vec::new(),
         }
     }
 
@@ -305,6 +389,19 @@ impl ChainBuilder {
         for line in &self.child_records {
             child.add_text(line).expect("testbed child record");
         }
+        let mut extra = Vec::new();
+        let mut tld_delegations = Vec::new();
+        for e in &self.extra {
+            let (signed, delegation) = e.build(self.now)?;
+            if self.child.zone_of(&e.apex) {
+                child
+                    .set_delegation(&delegation)
+                    .expect("testbed delegation in the child");
+            } else {
+                tld_delegations.push(delegation);
+            }
+            extra.push(signed);
+        }
         let child_signed = sign(
             &child,
             self.child_keys.clone(),
@@ -322,7 +419,8 @@ impl ChainBuilder {
             glue: vec![(child_ns, self.addresses.child)],
             ds,
         };
-        let tld = tld_zone(&self.tld, self.addresses.tld, &[delegation], 1);
+        tld_delegations.push(delegation);
+        let tld = tld_zone(&self.tld, self.addresses.tld, &tld_delegations, 1);
         let tld_signed = sign(
             &tld,
             self.tld_keys.clone(),
@@ -362,6 +460,7 @@ impl ChainBuilder {
             root: root_signed,
             tld: tld_signed,
             child: child_signed,
+            extra,
             anchors,
         })
     }
@@ -859,4 +958,200 @@ pub fn bad_denial(
         response,
     };
     (qname, qtype, o, fault)
+}
+
+/// Wildcard records for the child at `apex` (RFC 4592): `*.wild` with an A and a TXT,
+/// `sub.wild` beside it (so names at and below it are not expanded), and a wildcard CNAME at
+/// `*.cn` pointing at `www`.
+pub fn wildcard_records(apex: &Name) -> Vec<String> {
+    vec![
+        format!("*.wild.{apex} 3600 A 192.0.2.99"),
+        format!("*.wild.{apex} 3600 TXT \"wild\""),
+        format!("sub.wild.{apex} 3600 A 192.0.2.98"),
+        format!("*.cn.{apex} 3600 CNAME www.{apex}"),
+    ]
+}
+
+/// The ways [`bad_wildcard`] breaks an answer that rests on a wildcard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BadWildcard {
+    /// The expansion for `a.wild A` without any NSEC/NSEC3.
+    NoProof,
+    /// The expansion with the apex's own NSEC/NSEC3, which covers nothing useful.
+    WrongProof,
+    /// The expansion of `*.wild` served for `q.sub.wild`, whose closest encloser is `sub.wild`,
+    /// with the record that covers the name: the proof shows a closer name exists.
+    CloserName,
+    /// The expansion served for `sub.wild`, which exists, with its own record.
+    NameExists,
+    /// Wildcard NODATA for `zz.wild MX` without the wildcard's record.
+    NoDataWithoutWildcard,
+    /// NODATA for `a.wild A` with the wildcard NODATA proof of `a.wild MX`: the wildcard has
+    /// an A.
+    NoDataTypePresent,
+}
+
+impl BadWildcard {
+    /// Every kind.
+    pub const ALL: [Self; 6] = [
+        Self::NoProof,
+        Self::WrongProof,
+        Self::CloserName,
+        Self::NameExists,
+        Self::NoDataWithoutWildcard,
+        Self::NoDataTypePresent,
+    ];
+
+    /// A short identifier.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoProof => "no-proof",
+            Self::WrongProof => "wrong-proof",
+            Self::CloserName => "closer-name",
+            Self::NameExists => "name-exists",
+            Self::NoDataWithoutWildcard => "nodata-without-wildcard",
+            Self::NoDataTypePresent => "nodata-type-present",
+        }
+    }
+}
+
+/// A broken answer resting on the child's wildcard (the chain must have
+/// [`wildcard_records`]): the question, the response the child's server gives instead, and
+/// the reason a validator must find.
+///
+/// # Panics
+/// If the chain's child has no wildcard records.
+pub fn bad_wildcard(
+    chain: &Chain,
+    kind: BadWildcard,
+    qtype: RecordType,
+) -> (Name, RecordType, Override, super::validate::ReasonCode) {
+    use super::denial::DenialFault;
+    use super::validate::ReasonCode;
+    use super::view::{DenialProof, Response, Rrset};
+    let zone = &chain.child;
+    let apex = zone.origin().clone();
+    let under = |label: &str| name(&format!("{label}.{apex}"));
+    let nsec3 = !matches!(zone.denial(), Denial::Nsec);
+    let own_record = |n: &Name| -> Rrset {
+        if nsec3 {
+            Rrset::from_signed(
+                zone.nsec3_matching(n)
+                    .expect("invariant: every authoritative name has its NSEC3")
+                    .rrset(),
+            )
+        } else {
+            Rrset::from_signed(
+                zone.node(n)
+                    .and_then(|node| node.nsec())
+                    .expect("invariant: every authoritative name has its NSEC"),
+            )
+        }
+    };
+    let covering = |n: &Name| -> Rrset {
+        if nsec3 {
+            Rrset::from_signed(
+                zone.nsec3_covering(n)
+                    .expect("invariant: an NSEC3 chain covers every hash")
+                    .rrset(),
+            )
+        } else {
+            Rrset::from_signed(
+                zone.nsec_covering(n)
+                    .expect("invariant: an NSEC chain covers every name"),
+            )
+        }
+    };
+    let wildcard = under("*.wild");
+    let expansion = |q: &Name, t: RecordType| -> Rrset {
+        Rrset::from_signed(
+            &zone
+                .node(&wildcard)
+                .and_then(|w| w.rrset(t))
+                .expect("the chain has wildcard records")
+                .expanded(q),
+        )
+    };
+    let unproven = ReasonCode::WildcardUnproven;
+    let a = under("a.wild");
+    let (qname, qtype, response, code) = match kind {
+        BadWildcard::NoProof => (
+            a.clone(),
+            qtype,
+            Response::positive(expansion(&a, qtype)),
+            unproven,
+        ),
+        BadWildcard::WrongProof => (
+            a.clone(),
+            qtype,
+            Response::Wildcard(
+                Arc::new(expansion(&a, qtype)),
+                Arc::new(DenialProof::new([own_record(&apex)], None)),
+            ),
+            unproven,
+        ),
+        BadWildcard::CloserName => {
+            let q = under("q.sub.wild");
+            // NSEC: the record covering the name shows `sub.wild` is closer. NSEC3: the record
+            // covering the name's own hash; the next closer name, `sub.wild`, has an NSEC3 of
+            // its own, so no record covers it.
+            let cover = covering(&q);
+            (
+                q.clone(),
+                qtype,
+                Response::Wildcard(
+                    Arc::new(expansion(&q, qtype)),
+                    Arc::new(DenialProof::new([cover], None)),
+                ),
+                unproven,
+            )
+        }
+        BadWildcard::NameExists => {
+            let q = under("sub.wild");
+            (
+                q.clone(),
+                qtype,
+                Response::Wildcard(
+                    Arc::new(expansion(&q, qtype)),
+                    Arc::new(DenialProof::new([own_record(&q)], None)),
+                ),
+                unproven,
+            )
+        }
+        BadWildcard::NoDataWithoutWildcard => {
+            // `zz.wild` sorts after `sub.wild`, so the NSEC covering it is not the wildcard's.
+            let q = under("zz.wild");
+            let soa = Some(Rrset::from_signed(zone.soa()));
+            let no_closer = if nsec3 {
+                vec![own_record(&under("wild")), covering(&q)]
+            } else {
+                vec![covering(&q)]
+            };
+            (
+                q,
+                RecordType::MX,
+                Response::NoData(Arc::new(DenialProof::new(no_closer, soa))),
+                ReasonCode::BadDenial(DenialFault::NoMatch),
+            )
+        }
+        BadWildcard::NoDataTypePresent => {
+            let proof = match Response::from_zone(zone, &a, RecordType::MX) {
+                Response::NoData(p) => p,
+                other => panic!("a.wild MX is a wildcard NODATA, got {}", other.summary()),
+            };
+            (
+                a.clone(),
+                qtype,
+                Response::NoData(proof),
+                ReasonCode::BadDenial(DenialFault::TypePresent),
+            )
+        }
+    };
+    let o = Override {
+        zone: apex,
+        qname: qname.clone(),
+        qtype,
+        response,
+    };
+    (qname, qtype, o, code)
 }

@@ -10,7 +10,17 @@
 //!    (or a signed NSEC/NSEC3 proof that there is no DS makes the rest Insecure); a DS must
 //!    match a key of the child's DNSKEY RRset, and that key must sign the DNSKEY RRset;
 //! 3. the answer (or the NSEC/NSEC3 proof of a negative answer) must verify with the last
-//!    zone's keys, and a negative answer must prove what it claims.
+//!    zone's keys, and a negative answer must prove what it claims. An answer whose valid
+//!    RRSIG has fewer labels than its owner is a wildcard expansion: it is secure only with a
+//!    signed NSEC/NSEC3 proof that no closer name exists (RFC 4035 §5.3.4, RFC 5155 §8.8),
+//!    bogus (`wildcard-unproven`) otherwise. A DNAME answer must carry the CNAME the DNAME
+//!    makes of the name (RFC 6672 §5.3.1). A proof resting on NSEC3 with more iterations than
+//!    [`NSEC3_ITERATION_LIMIT`](crate::NSEC3_ITERATION_LIMIT) is not checked: the answer is
+//!    insecure (`nsec3-iterations`, RFC 9276 §3.2).
+//!
+//! A CNAME or DNAME chain is one view per link, each on its own chain of trust (the target may
+//! be in another zone, across a delegation); [`validate_chain`] combines them, the weakest link
+//! deciding.
 //!
 //! # Two modes, both reported
 //!
@@ -34,6 +44,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use dnssec::keys::key_tag;
+use dnssec::zone::{dname_substitute, dname_target};
 use dnssec::{DsDigest, SignedZone};
 use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS, RRSIG};
 use hickory_proto::dnssec::{Algorithm, PublicKey, Verifier};
@@ -41,7 +52,9 @@ use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
 use jiff::Timestamp;
 
 use super::denial::{self, DenialFault, Goal, Proven};
-use super::view::{Fingerprint, Response, Rrset, View, ZoneView, epoch32};
+use super::view::{
+    DenialProof, Fingerprint, Response, Rrset, View, ZoneView, epoch32, redirect_target,
+};
 
 /// RFC 4035 §4.3: the security status of an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,6 +147,10 @@ pub enum ReasonCode {
     DnskeyMissing,
     /// An NSEC/NSEC3 denial that does not prove what it must.
     BadDenial(DenialFault),
+    /// A wildcard expansion (RRSIG labels below the owner's, RFC 4035 §5.3.4) without a valid
+    /// proof that no closer name exists (RFC 5155 §8.8): the proof is missing, or it does not
+    /// cover the name, or it shows a closer name.
+    WildcardUnproven,
     // Insecure.
     /// The parent proves, with signed NSEC/NSEC3, that the delegation has no DS.
     InsecureDelegation,
@@ -143,6 +160,10 @@ pub enum ReasonCode {
     /// The negative answer is covered by an NSEC3 Opt-Out span (RFC 5155 §6): it cannot be
     /// proven secure.
     OptOut,
+    /// The NSEC3 records use more hash iterations than
+    /// [`NSEC3_ITERATION_LIMIT`](crate::NSEC3_ITERATION_LIMIT): the answer is not checked and
+    /// is insecure (RFC 9276 §3.2), as real validators treat it.
+    Nsec3Iterations,
     // Indeterminate.
     /// No trust anchor for any zone of the view.
     NoTrustAnchor,
@@ -178,9 +199,11 @@ impl ReasonCode {
             Self::AlgorithmWithoutSignature => "algorithm-without-signature",
             Self::DnskeyMissing => "dnskey-missing",
             Self::BadDenial(_) => "bad-denial",
+            Self::WildcardUnproven => "wildcard-unproven",
             Self::InsecureDelegation => "insecure-delegation",
             Self::UnsupportedAlgorithms => "unsupported-algorithms",
             Self::OptOut => "opt-out",
+            Self::Nsec3Iterations => "nsec3-iterations",
             Self::NoTrustAnchor => "no-trust-anchor",
             Self::MissingData => "missing-data",
             Self::InconsistentView => "inconsistent-view",
@@ -476,6 +499,23 @@ pub fn validate(view: &View, anchors: &TrustAnchors, now: Timestamp) -> Validati
     Validator::new(anchors).validate(view, now)
 }
 
+/// Validates a CNAME/DNAME chain at `now`: one view per link, as [`View::resolve_chain`] makes
+/// them. See [`Validator::validate_chain`].
+pub fn validate_chain(links: &[View], anchors: &TrustAnchors, now: Timestamp) -> Validation {
+    Validator::new(anchors).validate_chain(links, now)
+}
+
+/// How bad a status is, for combining the links of a chain: bogus fails the whole answer,
+/// a missing link leaves it undecided, one insecure link makes it insecure.
+fn severity(s: Status) -> u8 {
+    match s {
+        Status::Secure => 0,
+        Status::Insecure => 1,
+        Status::Indeterminate => 2,
+        Status::Bogus => 3,
+    }
+}
+
 fn supported_algorithm(a: Algorithm) -> bool {
     a.is_supported()
 }
@@ -560,6 +600,68 @@ impl<'a> Validator<'a> {
         self.answer(&zone, &view.qname, view.qtype, &view.answer, now)
     }
 
+    /// Validates a CNAME/DNAME chain: one view per link, the first for the question, each
+    /// next one for the target the previous link's CNAME (or DNAME) points at
+    /// ([`View::resolve_chain`]).
+    ///
+    /// Each link is validated on its own chain of trust, since the alias and its target may
+    /// lie in different zones, across delegations, with different keys or none (RFC 4035 §5:
+    /// every RRset is validated with the keys of its own zone). The answer is as weak as its
+    /// weakest link: a validating resolver sets AD only when every RRset of the answer is
+    /// secure, and fails the query (SERVFAIL) when any is bogus. So the verdict (in each mode)
+    /// is the first link with the worst status; the warnings are every link's.
+    pub fn validate_chain(&mut self, links: &[View], now: Timestamp) -> Validation {
+        if links.is_empty() {
+            return Validation::plain(Verdict::Indeterminate(Reason::new(
+                ReasonCode::MissingData,
+                &Name::root(),
+                "no answer to validate",
+            )));
+        }
+        let mut lenient: Option<Verdict> = None;
+        let mut strict: Option<Verdict> = None;
+        let mut warnings = Vec::new();
+        for (i, link) in links.iter().enumerate() {
+            let mut v = self.validate(link, now);
+            if let Some(next) = links.get(i + 1) {
+                let target = link.answer.redirect(link.qtype);
+                if target.as_ref() != Some(&next.qname.to_lowercase()) {
+                    let apex = link
+                        .zones
+                        .last()
+                        .map_or_else(Name::root, |z| z.apex.clone());
+                    let broken = Verdict::Indeterminate(Reason::new(
+                        ReasonCode::InconsistentView,
+                        &apex,
+                        format!(
+                            "link {} ({} {}) leads to {}, not to {}",
+                            i + 1,
+                            link.qname,
+                            link.qtype,
+                            target.map_or_else(|| "nothing".to_string(), |t| t.to_string()),
+                            next.qname
+                        ),
+                    ));
+                    v = Validation::plain(broken);
+                }
+            }
+            for (slot, verdict) in [(&mut lenient, v.lenient), (&mut strict, v.strict)] {
+                if slot
+                    .as_ref()
+                    .is_none_or(|w| severity(verdict.status()) > severity(w.status()))
+                {
+                    *slot = Some(verdict);
+                }
+            }
+            warnings.extend(v.warnings);
+        }
+        Validation {
+            lenient: lenient.unwrap_or(Verdict::Secure),
+            strict: strict.unwrap_or(Verdict::Secure),
+            warnings,
+        }
+    }
+
     /// Authenticates the DNSKEY RRset of a zone that has a trust anchor.
     pub fn anchor(&mut self, zone: &ZoneView, now: Timestamp) -> Step {
         let chain = Chain::default();
@@ -640,6 +742,16 @@ impl<'a> Validator<'a> {
                 }
                 let records: Vec<&Rrset> = proof.records().iter().map(AsRef::as_ref).collect();
                 let verdict = match denial::check(&parent.apex, &child.apex, Goal::NoDs, &records) {
+                    Ok(Proven::TooManyIterations(n)) => Verdict::Insecure(Reason::new(
+                        ReasonCode::Nsec3Iterations,
+                        &parent.apex,
+                        format!(
+                            "no-DS proof for {} uses {n} NSEC3 iterations (limit {}): {}",
+                            child.apex,
+                            denial::NSEC3_ITERATION_LIMIT,
+                            proof.summary()
+                        ),
+                    )),
                     Ok(_) => Verdict::Insecure(Reason::new(
                         ReasonCode::InsecureDelegation,
                         &parent.apex,
@@ -653,6 +765,14 @@ impl<'a> Validator<'a> {
                 };
                 Step::Done(Validation::done(verdict, &chain))
             }
+            Response::Wildcard(..) | Response::Dname(..) => Step::Done(Validation::done(
+                Verdict::Indeterminate(Reason::new(
+                    ReasonCode::InconsistentView,
+                    &parent.apex,
+                    format!("expected DS at {}, got {}", child.apex, child.ds.summary()),
+                )),
+                &chain,
+            )),
             Response::NxDomain(proof) => Step::Done(Validation::done(
                 Verdict::Indeterminate(Reason::new(
                     ReasonCode::InconsistentView,
@@ -701,16 +821,63 @@ impl<'a> Validator<'a> {
             return mismatch(format!("{qname} is not in zone {}", zone.apex), &chain);
         }
         let verdict = match answer {
-            Response::Positive(set) => {
-                if *set.name() != qname || set.record_type() != qtype {
+            Response::Positive(set) | Response::Wildcard(set, _) => {
+                // A CNAME at the name answers any other type (RFC 1034 §3.6.2); the chain goes
+                // on at its target, which is another question.
+                let fits = set.record_type() == qtype
+                    || (set.record_type() == RecordType::CNAME && qtype != RecordType::CNAME);
+                if *set.name() != qname || !fits {
                     return mismatch(
                         format!("asked {qname} {qtype}, got {}", set.summary()),
                         &chain,
                     );
                 }
                 match self.verify_rrset(zone, set, &mut chain, now) {
-                    Ok(()) => Verdict::Secure,
                     Err(reason) => Verdict::Bogus(reason),
+                    Ok(labels) if labels < qname.num_labels() => {
+                        let proof = match answer {
+                            Response::Wildcard(_, p) => Some(p.as_ref()),
+                            _ => None,
+                        };
+                        self.expansion(zone, &qname, qtype, labels, proof, &mut chain, now)
+                    }
+                    Ok(_) => Verdict::Secure,
+                }
+            }
+            Response::Dname(dname, cname) => {
+                if dname.record_type() != RecordType::DNAME
+                    || *dname.name() == qname
+                    || !dname.name().zone_of(&qname)
+                {
+                    return mismatch(
+                        format!("asked {qname} {qtype}, got {}", dname.summary()),
+                        &chain,
+                    );
+                }
+                match self.verify_rrset(zone, dname, &mut chain, now) {
+                    Err(reason) => Verdict::Bogus(reason),
+                    Ok(_) => {
+                        // RFC 6672 §5.3.1: the CNAME is unsigned; it must be what the DNAME
+                        // makes of the query name.
+                        let wanted = dname
+                            .rdata()
+                            .next()
+                            .and_then(dname_target)
+                            .and_then(|t| dname_substitute(&qname, dname.name(), &t));
+                        if cname.name() != &qname
+                            || redirect_target(cname).as_ref() != wanted.as_ref()
+                        {
+                            return mismatch(
+                                format!(
+                                    "{} does not follow from {}",
+                                    cname.summary(),
+                                    dname.summary()
+                                ),
+                                &chain,
+                            );
+                        }
+                        Verdict::Secure
+                    }
                 }
             }
             Response::NoData(proof) | Response::NxDomain(proof) => {
@@ -736,6 +903,14 @@ impl<'a> Validator<'a> {
                         "NODATA"
                     };
                     match denial::check(&zone.apex, &qname, goal, &records) {
+                        Ok(Proven::TooManyIterations(n)) => Verdict::Insecure(Reason::new(
+                            ReasonCode::Nsec3Iterations,
+                            &zone.apex,
+                            format!(
+                                "{what} for {qname} {qtype} uses {n} NSEC3 iterations (limit {})",
+                                denial::NSEC3_ITERATION_LIMIT
+                            ),
+                        )),
                         // An Opt-Out span proves there is no DS (RFC 5155 §8.6): the DS
                         // question is answered securely (as BIND and ldns do).
                         Ok(Proven::Yes) => Verdict::Secure,
@@ -762,6 +937,60 @@ impl<'a> Validator<'a> {
         Validation::done(verdict, &chain)
     }
 
+    /// The verdict on a positive answer whose valid RRSIG has `labels` labels, fewer than the
+    /// query name: a wildcard expansion, secure only with a signed proof that no closer name
+    /// exists (RFC 4035 §5.3.4, RFC 5155 §8.8).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one step of answer() with its state"
+    )]
+    fn expansion(
+        &mut self,
+        zone: &SecureZone,
+        qname: &Name,
+        qtype: RecordType,
+        labels: u8,
+        proof: Option<&DenialProof>,
+        chain: &mut Chain,
+        now: Timestamp,
+    ) -> Verdict {
+        let wildcard = format!("*.{}", qname.trim_to(usize::from(labels)));
+        let unproven = |detail: String| {
+            Verdict::Bogus(Reason::new(
+                ReasonCode::WildcardUnproven,
+                &zone.apex,
+                format!("{qname} {qtype} expanded from {wildcard}: {detail}"),
+            ))
+        };
+        let Some(proof) = proof.filter(|p| !p.records().is_empty()) else {
+            return unproven("no NSEC/NSEC3 shows that no closer name exists".into());
+        };
+        for set in proof.records() {
+            if let Err(reason) = self.verify_rrset(zone, set, chain, now) {
+                return Verdict::Bogus(reason);
+            }
+        }
+        let records: Vec<&Rrset> = proof.records().iter().map(AsRef::as_ref).collect();
+        match denial::check(&zone.apex, qname, Goal::Expansion(labels), &records) {
+            Ok(Proven::Yes) => Verdict::Secure,
+            Ok(Proven::OptOut) => Verdict::Insecure(Reason::new(
+                ReasonCode::OptOut,
+                &zone.apex,
+                format!("{qname} {qtype} expanded from {wildcard} under an Opt-Out span"),
+            )),
+            Ok(Proven::TooManyIterations(n)) => Verdict::Insecure(Reason::new(
+                ReasonCode::Nsec3Iterations,
+                &zone.apex,
+                format!(
+                    "{qname} {qtype} expanded from {wildcard}: the proof uses {n} NSEC3 \
+                     iterations (limit {})",
+                    denial::NSEC3_ITERATION_LIMIT
+                ),
+            )),
+            Err(fault) => unproven(format!("{fault}: {}", proof.summary())),
+        }
+    }
+
     /// Authenticates a DNSKEY RRset with DS records or trust anchors (RFC 4035 §5.2).
     fn authenticate_dnskeys(
         &mut self,
@@ -777,12 +1006,12 @@ impl<'a> Validator<'a> {
             {
                 set
             }
-            Response::Positive(set) => {
+            Response::Positive(_) | Response::Wildcard(..) | Response::Dname(..) => {
                 return Step::Done(Validation::done(
                     Verdict::Indeterminate(Reason::new(
                         ReasonCode::InconsistentView,
                         apex,
-                        format!("expected the DNSKEY RRset, got {}", set.summary()),
+                        format!("expected the DNSKEY RRset, got {}", dnskey.summary()),
                     )),
                     &chain,
                 ));
@@ -989,15 +1218,6 @@ impl<'a> Validator<'a> {
                 None,
             );
         }
-        if input.num_labels < labels {
-            return (
-                SigOutcome::Invalid(format!(
-                    "RRSIG {} is a wildcard expansion, which this checker does not support",
-                    input.key_tag
-                )),
-                None,
-            );
-        }
         if !supported_algorithm(input.algorithm) {
             return (SigOutcome::Unsupported, None);
         }
@@ -1050,20 +1270,26 @@ impl<'a> Validator<'a> {
 
     /// Verifies an RRset with a secure zone's keys (RFC 4035 §5.3). Records a strict-mode
     /// violation in `chain` if an algorithm of the DNSKEY RRset has no valid signature.
+    ///
+    /// Returns the largest RRSIG labels field among the valid signatures: below the owner's
+    /// label count, the RRset is a wildcard expansion (RFC 4035 §5.3.4), which needs a proof
+    /// the caller checks.
     fn verify_rrset(
         &mut self,
         zone: &SecureZone,
         set: &Rrset,
         chain: &mut Chain,
         now: Timestamp,
-    ) -> Result<(), Reason> {
+    ) -> Result<u8, Reason> {
         let keys: Vec<&TrustedKey> = zone.keys.iter().collect();
         let mut best: Option<SigOutcome> = None;
         let mut valid: BTreeSet<Algorithm> = BTreeSet::new();
+        let mut labels = 0;
         for (index, sig) in set.rrsigs().iter().enumerate() {
             let (outcome, key) = self.check_sig(&zone.apex, set, index, sig, &keys, now);
             if let Some(k) = key {
                 valid.insert(k.algorithm);
+                labels = labels.max(sig.input().num_labels);
             }
             if best.as_ref().is_none_or(|b| outcome > *b) {
                 best = Some(outcome);
@@ -1092,7 +1318,7 @@ impl<'a> Validator<'a> {
                 ));
             }
         }
-        Ok(())
+        Ok(labels)
     }
 }
 

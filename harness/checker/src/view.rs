@@ -8,7 +8,8 @@
 //!
 //! [`View::resolve`] builds a view by walking signed zones in memory the way an iterative
 //! resolver walks servers (referral by referral, DS from the parent, DNSKEY from the child);
-//! tests, the corpus and the benchmark use it. It never touches the network.
+//! tests, the corpus and the benchmark use it. [`View::resolve_chain`] follows CNAMEs and
+//! DNAMEs from zone to zone, one view per link. It never touches the network.
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
@@ -17,6 +18,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use dnssec::keys::key_tag;
+use dnssec::signed::synthesised_cname;
+use dnssec::zone::{dname_substitute, dname_target};
 use dnssec::{Lookup, SignedRrset, SignedZone};
 use hickory_proto::dnssec::PublicKey;
 use hickory_proto::dnssec::rdata::{DNSSECRData, RRSIG};
@@ -412,8 +415,17 @@ impl DenialProof {
 /// What a source answered (or a resolver holds) for one question.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Response {
-    /// The RRset asked for (for NS at a parent: the delegation's NS RRset, unsigned).
+    /// The RRset asked for (for NS at a parent: the delegation's NS RRset, unsigned), or the
+    /// CNAME at the name.
     Positive(Arc<Rrset>),
+    /// A positive answer synthesised from a wildcard (RFC 4592 §3.3.1): the RRset (or CNAME) at
+    /// the query name, whose RRSIGs carry the wildcard's label count, and the NSEC/NSEC3
+    /// records that came with it to show no closer name exists (RFC 4035 §5.3.4, RFC 5155
+    /// §8.8). The proof may be empty: the validator then finds the answer bogus.
+    Wildcard(Arc<Rrset>, Arc<DenialProof>),
+    /// A redirection by a DNAME above the query name (RFC 6672 §3): the DNAME RRset (signed)
+    /// and the CNAME the server synthesised from it for the query name (unsigned).
+    Dname(Arc<Rrset>, Arc<Rrset>),
     /// The name exists without that type, with the proof.
     NoData(Arc<DenialProof>),
     /// The name does not exist, with the proof.
@@ -434,15 +446,26 @@ impl Response {
             Self::Positive(r) => Fingerprint::combine([Fingerprint(1), r.fingerprint]),
             Self::NoData(d) => Fingerprint::combine([Fingerprint(2), d.fingerprint]),
             Self::NxDomain(d) => Fingerprint::combine([Fingerprint(3), d.fingerprint]),
+            Self::Wildcard(r, d) => {
+                Fingerprint::combine([Fingerprint(4), r.fingerprint, d.fingerprint])
+            }
+            Self::Dname(d, c) => {
+                Fingerprint::combine([Fingerprint(5), d.fingerprint, c.fingerprint])
+            }
             Self::Unavailable => Fingerprint(0),
         }
     }
 
-    /// How long a resolver may cache it (None: it is not cached at all).
+    /// How long a resolver may cache it (None: it is not cached at all). A wildcard expansion
+    /// or a DNAME redirection lives as long as the shortest of its parts (the TTL Unbound gives
+    /// the whole message).
     pub fn cache_ttl(&self) -> Option<u32> {
         match self {
             Self::Positive(r) => Some(r.cache_ttl()),
             Self::NoData(d) | Self::NxDomain(d) => Some(d.cache_ttl()),
+            Self::Wildcard(r, d) if d.records().is_empty() => Some(r.cache_ttl()),
+            Self::Wildcard(r, d) => Some(r.cache_ttl().min(d.cache_ttl())),
+            Self::Dname(d, c) => Some(d.cache_ttl().min(c.cache_ttl())),
             Self::Unavailable => None,
         }
     }
@@ -452,8 +475,33 @@ impl Response {
         match self {
             Self::Positive(r) => vec![r],
             Self::NoData(d) | Self::NxDomain(d) => d.rrsets().collect(),
+            Self::Wildcard(r, d) => std::iter::once(r).chain(d.rrsets()).collect(),
+            Self::Dname(d, c) => vec![d, c],
             Self::Unavailable => Vec::new(),
         }
+    }
+
+    /// The RRset a positive response gives for the question: the data or the CNAME at the
+    /// name, expanded or not; for a DNAME, the synthesised CNAME. None for denials and no
+    /// answer.
+    pub fn answer_rrset(&self) -> Option<&Arc<Rrset>> {
+        match self {
+            Self::Positive(r) | Self::Wildcard(r, _) | Self::Dname(_, r) => Some(r),
+            Self::NoData(_) | Self::NxDomain(_) | Self::Unavailable => None,
+        }
+    }
+
+    /// Where a resolver asking for `qtype` must go on: the target of the CNAME (at the name,
+    /// from a wildcard, or synthesised from a DNAME), lowercase. None when the response is
+    /// the answer itself.
+    pub fn redirect(&self, qtype: RecordType) -> Option<Name> {
+        if qtype == RecordType::CNAME && !matches!(self, Self::Dname(..)) {
+            return None;
+        }
+        let set = self.answer_rrset()?;
+        (set.record_type() == RecordType::CNAME)
+            .then(|| redirect_target(set))
+            .flatten()
     }
 
     /// The RRSIG inception and expiration times in the response (seconds since the epoch).
@@ -474,6 +522,10 @@ impl Response {
     pub fn summary(&self) -> String {
         match self {
             Self::Positive(r) => r.summary(),
+            Self::Wildcard(r, d) => {
+                format!("{} expanded from a wildcard, {}", r.summary(), d.summary())
+            }
+            Self::Dname(d, c) => format!("{} → {}", d.summary(), c.summary()),
             Self::NoData(d) => format!("NODATA {}", d.summary()),
             Self::NxDomain(d) => format!("NXDOMAIN {}", d.summary()),
             Self::Unavailable => "no answer".into(),
@@ -519,6 +571,24 @@ impl Response {
         };
         match zone.lookup(qname, qtype) {
             Lookup::Answer(r) | Lookup::Cname(r) => Self::positive(Rrset::from_signed(r)),
+            Lookup::Wildcard { rrset, proof } => Self::Wildcard(
+                Arc::new(Rrset::from_signed(&rrset.expanded(&qname.to_lowercase()))),
+                Arc::new(DenialProof::new(
+                    proof.into_iter().map(Rrset::from_signed),
+                    None,
+                )),
+            ),
+            Lookup::Dname(dname) => match synthesised_cname(dname, &qname.to_lowercase()) {
+                Some(cname) => Self::Dname(
+                    Arc::new(Rrset::from_signed(dname)),
+                    Arc::new(
+                        Rrset::new([cname], [])
+                            .expect("invariant: one synthesised CNAME is an RRset"),
+                    ),
+                ),
+                // YXDOMAIN (RFC 6672 §2.2): nothing a resolver caches.
+                None => Self::Unavailable,
+            },
             Lookup::NoData { proof } => Self::NoData(denial(proof)),
             Lookup::NxDomain { proof } => Self::NxDomain(denial(proof)),
             Lookup::Referral(referral)
@@ -529,6 +599,26 @@ impl Response {
             Lookup::Referral(_) | Lookup::NotInZone => Self::Unavailable,
         }
     }
+}
+
+/// The target of a CNAME RRset, lowercase.
+pub(crate) fn redirect_target(set: &Rrset) -> Option<Name> {
+    set.rdata().find_map(|r| match r {
+        RData::CNAME(c) => Some(c.0.to_lowercase()),
+        _ => None,
+    })
+}
+
+/// The CNAME a DNAME RRset makes of `qname` (RFC 6672 §3.1), unsigned, with the DNAME's TTL.
+fn synthesise(dname: &Rrset, qname: &Name) -> Option<Rrset> {
+    let target = dname.rdata().find_map(dname_target)?;
+    let new = dname_substitute(qname, dname.name(), &target)?;
+    let record = Record::from_rdata(
+        qname.clone(),
+        dname.ttl(),
+        RData::CNAME(hickory_proto::rr::rdata::CNAME(new)),
+    );
+    Rrset::new([record], []).ok()
 }
 
 /// Groups records into RRsets, each with the RRSIGs covering it (by owner and covered type).
@@ -588,7 +678,35 @@ impl Response {
                         .find(|s| *s.name() == qname && s.record_type() == t)
                         .cloned()
                 };
+                // A DNAME above the name redirects it (RFC 6672 §3); the CNAME beside it is
+                // the server's synthesis (made here from the DNAME if the server left it out).
+                let dname = answers.iter().find(|s| {
+                    s.record_type() == RecordType::DNAME
+                        && *s.name() != qname
+                        && s.name().zone_of(&qname)
+                });
+                if let Some(dname) = dname {
+                    let cname = at_name(RecordType::CNAME).or_else(|| synthesise(dname, &qname));
+                    if let Some(cname) = cname {
+                        return Self::Dname(Arc::new(dname.clone()), Arc::new(cname));
+                    }
+                }
                 if let Some(set) = at_name(qtype).or_else(|| at_name(RecordType::CNAME)) {
+                    // RRSIG labels below the owner's: a wildcard expansion, with whatever
+                    // NSEC/NSEC3 the authority section holds as its proof.
+                    let expanded = set
+                        .rrsigs()
+                        .iter()
+                        .any(|s| s.input().num_labels < set.name().num_labels());
+                    if expanded {
+                        let proof = group_rrsets(&message.authorities).into_iter().filter(|s| {
+                            matches!(s.record_type(), RecordType::NSEC | RecordType::NSEC3)
+                        });
+                        return Self::Wildcard(
+                            Arc::new(set),
+                            Arc::new(DenialProof::new(proof, None)),
+                        );
+                    }
                     return Self::positive(set);
                 }
                 let authority = group_rrsets(&message.authorities);
@@ -727,6 +845,35 @@ impl View {
         }
     }
 
+    /// The most links [`resolve_chain`](Self::resolve_chain) follows: resolvers give up on
+    /// longer chains too (Unbound restarts a query at most 11 times).
+    pub const MAX_LINKS: usize = 10;
+
+    /// Resolves `qname`/`qtype` and follows CNAMEs and DNAMEs from zone to zone, as a resolver
+    /// does: one view per link, each resolved from the top (the target may be in another zone,
+    /// across a delegation), until an answer that redirects no further, a loop, or
+    /// [`MAX_LINKS`](Self::MAX_LINKS). Validate them with
+    /// [`validate_chain`](crate::validate_chain).
+    pub fn resolve_chain(
+        zones: &[&SignedZone],
+        qname: &Name,
+        qtype: RecordType,
+        overrides: &[Override],
+    ) -> Vec<Self> {
+        let mut links: Vec<Self> = Vec::new();
+        let mut name = qname.to_lowercase();
+        while links.len() < Self::MAX_LINKS {
+            let view = Self::resolve_with(zones, &name, qtype, overrides);
+            let next = view.answer.redirect(qtype);
+            links.push(view);
+            match next {
+                Some(t) if !links.iter().any(|l| l.qname == t) => name = t,
+                _ => break,
+            }
+        }
+        links
+    }
+
     /// Every RRSIG inception/expiration in the view.
     pub fn signature_times(&self) -> Vec<(u32, u32)> {
         let mut out = self.answer.signature_times();
@@ -790,6 +937,39 @@ mod tests {
                 let from_zone = Response::from_zone(zone, &q, t);
                 let from_message = Response::from_message(&message(zone, &q, t), &q, t);
                 assert_eq!(from_message, from_zone, "{q} {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn wildcard_and_dname_answers_read_the_same_from_messages_and_zones() {
+        let now = "2026-03-01T00:00:00Z".parse().unwrap();
+        let apex = name("example.test.");
+        for denial in [Denial::Nsec, Denial::Nsec3(Nsec3Config::default())] {
+            let mut b = ChainBuilder::new(KeyAlgorithm::EcdsaP256Sha256, denial, now);
+            b.child_records = crate::testbed::wildcard_records(&apex);
+            b.child_records
+                .push(format!("dn.{apex} 3600 DNAME other.test."));
+            let chain = b.build().unwrap();
+            for (q, t, kind) in [
+                ("a.wild.example.test.", RecordType::A, "wildcard"),
+                ("a.wild.example.test.", RecordType::MX, "nodata"),
+                ("a.cn.example.test.", RecordType::A, "wildcard"),
+                ("x.dn.example.test.", RecordType::A, "dname"),
+                ("sub.wild.example.test.", RecordType::A, "positive"),
+            ] {
+                let q = name(q);
+                let from_zone = Response::from_zone(&chain.child, &q, t);
+                let from_message = Response::from_message(&message(&chain.child, &q, t), &q, t);
+                assert_eq!(from_message, from_zone, "{q} {t}");
+                let shape = match &from_zone {
+                    Response::Wildcard(..) => "wildcard",
+                    Response::NoData(_) => "nodata",
+                    Response::Dname(..) => "dname",
+                    Response::Positive(_) => "positive",
+                    _ => "other",
+                };
+                assert_eq!(shape, kind, "{q} {t}: {}", from_zone.summary());
             }
         }
     }

@@ -74,11 +74,7 @@ fn main() {
         dir.display()
     );
     let router = Arc::new(ZoneRouter::new(
-        vec![
-            Arc::clone(&case.root),
-            Arc::clone(&case.tld),
-            Arc::clone(&case.child),
-        ],
+        case.zone_arcs().into_iter().cloned().collect(),
         case.overrides.clone(),
     ));
     let udp = UdpSocket::bind(("127.0.0.1", port)).expect("UDP port");

@@ -8,7 +8,7 @@
 //! and TLD server and each domain's current operator (from the parent's NS RRset) behind one
 //! loopback address; hickory-resolver ([`hickory`]) validates through it with the scenario's
 //! root key as its only trust anchor, and the pure validator judges the view
-//! [`collect_view`] gathers through the same router, at the wall-clock instant hickory checks
+//! [`collect_chain`] gathers through the same router, at the wall-clock instant hickory checks
 //! signatures against ([`World::wall_now`], which every signer's `also_valid_at` covers).
 //!
 //! Any disagreement is a failed `DNSSEC-LIVE-MISMATCH` with both verdicts, the routes and
@@ -31,10 +31,10 @@ use hickory_proto::rr::{Name, RecordType};
 use jiff::Timestamp;
 
 use crate::error::{Context, HarnessError};
-use crate::lookup::{ServerTransport, collect_view, render};
+use crate::lookup::{ServerTransport, collect_chain, render_chain};
 use crate::records;
 use crate::world::World;
-use checker::{Anchor, Expected, Status, TrustAnchors, Validation, validate};
+use checker::{Anchor, Expected, Status, TrustAnchors, Validation, validate_chain};
 
 pub mod hickory;
 pub mod known;
@@ -433,10 +433,11 @@ impl LiveCheck {
         now: Timestamp,
     ) -> (Option<Validation>, String) {
         let mut transport = ServerTransport::new(self.router.local_addr(), TIMEOUT);
-        match collect_view(&mut transport, &self.anchors, qname, qtype).await {
-            Ok(view) => {
-                let v = validate(&view, &self.anchors, now);
-                let chain = render(&view, &v);
+        // hickory-resolver follows CNAMEs and DNAMEs to the answer; so does the pure side.
+        match collect_chain(&mut transport, &self.anchors, qname, qtype).await {
+            Ok(links) => {
+                let v = validate_chain(&links, &self.anchors, now);
+                let chain = render_chain(&links, &v);
                 (Some(v), chain)
             }
             Err(e) => (None, format!("no view: {e}")),

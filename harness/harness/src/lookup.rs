@@ -7,7 +7,8 @@
 //! question's (a positive SOA at a name makes it a zone apex), then `DNSKEY` of each zone, `DS`
 //! of each zone below the top (a router sends DS to the parent), and the question itself.
 //! Each answer becomes a [`Response`] with [`Response::from_message`], so the view is exactly
-//! what the cache model would record, and [`validate`] judges it.
+//! what the cache model would record. A CNAME or DNAME answer is followed: the target gets a
+//! walk of its own ([`collect_chain`]), and [`validate_chain`] judges the links together.
 //!
 //! The network is behind [`Transport`]: [`ServerTransport`] (the project's query client: UDP
 //! with the DO bit, TCP when truncated) for the command and the live check, [`ZoneRouter`]
@@ -32,7 +33,8 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use jiff::Timestamp;
 
 use checker::{
-    Anchor, Mode, Override, Response, Status, TrustAnchors, Validation, View, ZoneView, validate,
+    Anchor, Mode, Override, Response, Status, TrustAnchors, Validation, View, ZoneView,
+    validate_chain,
 };
 
 /// Why a lookup could not be made.
@@ -205,6 +207,16 @@ pub fn fill_from_response(m: &mut Message, response: &Response) {
         Response::Positive(set) => {
             m.add_answers(records(set));
         }
+        Response::Wildcard(set, proof) => {
+            m.add_answers(records(set));
+            for p in proof.rrsets() {
+                m.add_authorities(records(p));
+            }
+        }
+        Response::Dname(dname, cname) => {
+            m.add_answers(records(dname));
+            m.add_answers(records(cname));
+        }
         Response::NoData(d) | Response::NxDomain(d) => {
             if matches!(response, Response::NxDomain(_)) {
                 m.metadata.response_code = ResponseCode::NXDomain;
@@ -325,8 +337,51 @@ pub async fn collect_view(
     })
 }
 
+/// Collects the views of a whole answer: the question's, then one per CNAME or DNAME target
+/// on the way (each walked from its own trust anchor, since the target may be in another
+/// zone, across a delegation), like [`View::resolve_chain`] does in memory. Stops at an answer
+/// that redirects no further, a loop, or [`View::MAX_LINKS`].
+pub async fn collect_chain(
+    transport: &mut dyn Transport,
+    anchors: &TrustAnchors,
+    qname: &Name,
+    qtype: RecordType,
+) -> Result<Vec<View>, LookupError> {
+    let mut links: Vec<View> = Vec::new();
+    let mut name = qname.to_lowercase();
+    while links.len() < View::MAX_LINKS {
+        let view = collect_view(transport, anchors, &name, qtype).await?;
+        let next = view.answer.redirect(qtype);
+        links.push(view);
+        match next {
+            Some(t) if !links.iter().any(|l| l.qname == t) => name = t,
+            _ => break,
+        }
+    }
+    Ok(links)
+}
+
+/// Every link of a chain and the verdicts, for people.
+pub fn render_chain(links: &[View], validation: &Validation) -> String {
+    let mut out = String::new();
+    for (i, view) in links.iter().enumerate() {
+        if links.len() > 1 {
+            let _ = writeln!(out, "link {}", i + 1);
+        }
+        out.push_str(&render_view(view));
+    }
+    out.push_str(&render_verdict(validation));
+    out
+}
+
 /// The chain and the verdicts, for people.
 pub fn render(view: &View, validation: &Validation) -> String {
+    let mut out = render_view(view);
+    out.push_str(&render_verdict(validation));
+    out
+}
+
+fn render_view(view: &View) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} {}", view.qname, view.qtype);
     for (i, z) in view.zones.iter().enumerate() {
@@ -337,6 +392,11 @@ pub fn render(view: &View, validation: &Validation) -> String {
         let _ = writeln!(out, "  DNSKEY  {}", z.dnskey.summary());
     }
     let _ = writeln!(out, "answer    {}", view.answer.summary());
+    out
+}
+
+fn render_verdict(validation: &Validation) -> String {
+    let mut out = String::new();
     let _ = writeln!(out, "verdict   {} (RFC 6840, lenient)", validation.lenient);
     let _ = writeln!(
         out,
@@ -410,11 +470,11 @@ fn run_inner(args: &LookupArgs) -> Result<Status, LookupError> {
             server: args.server.to_string(),
             reason: format!("cannot start the runtime: {e}"),
         })?;
-    let view = runtime.block_on(collect_view(&mut transport, &anchors, &qname, qtype))?;
+    let links = runtime.block_on(collect_chain(&mut transport, &anchors, &qname, qtype))?;
     // The command line is the outermost layer: the one place that may read the wall clock.
     let now = args.now.unwrap_or_else(Timestamp::now);
-    let validation = validate(&view, &anchors, now);
-    print!("{}", render(&view, &validation));
+    let validation = validate_chain(&links, &anchors, now);
+    print!("{}", render_chain(&links, &validation));
     let mode = if args.strict {
         Mode::Strict
     } else {

@@ -2,11 +2,16 @@
 //! presentation lines such as `www 300 A 192.0.2.10`, `@ MX 10 mail` or `ftp CNAME www`.
 //!
 //! A line is `OWNER [TTL] [IN] TYPE RDATA`. The owner `@` is the domain's apex; an owner without
-//! a trailing dot is relative to the domain. Domain names inside the data of MX, CNAME, NS, PTR,
-//! DNAME and SRV records are relative to the domain too unless they end with a dot. These
-//! records are the ground truth of the content check: every answer a resolver could get for a
-//! checked name must carry them.
+//! a trailing dot is relative to the domain; `*.shop` is a wildcard (RFC 4592). Domain names
+//! inside the data of MX, CNAME, NS, PTR, DNAME and SRV records are relative to the domain too
+//! unless they end with a dot. These records are the ground truth of the content check: every
+//! answer a resolver could get for a checked name must carry what they say, and
+//! [`expected`] works out what that is the way an authoritative server answers (RFC 1034
+//! §4.3.2): the data at the name, a CNAME there, the expansion of the wildcard at the closest
+//! encloser, or the CNAME a DNAME above the name synthesises.
 
+use dnssec::zone::{dname_rdata, dname_substitute, label_count, rdata_text, wildcard_of};
+use hickory_proto::rr::rdata::CNAME;
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use checker::Expected;
@@ -92,8 +97,17 @@ impl RegistrantRecord {
             };
             *f = absolute(f, domain);
         }
-        let rdata = RData::try_from_str(rtype, &fields.join(" "))
-            .map_err(|e| err(format!("{rtype} data: {e}")))?;
+        let rdata = if rtype == RecordType::DNAME {
+            // hickory-proto has no DNAME type; the engine keeps it as opaque rdata.
+            let [target] = fields.as_slice() else {
+                return Err(err("DNAME needs one target name".into()));
+            };
+            let target = Name::from_ascii(target).map_err(|e| err(format!("DNAME target: {e}")))?;
+            dname_rdata(&target).map_err(|e| err(e.to_string()))?
+        } else {
+            RData::try_from_str(rtype, &fields.join(" "))
+                .map_err(|e| err(format!("{rtype} data: {e}")))?
+        };
         Ok(Self {
             owner,
             ttl,
@@ -109,7 +123,7 @@ impl RegistrantRecord {
             self.owner,
             self.ttl.unwrap_or(default_ttl),
             self.rtype,
-            self.rdata
+            rdata_text(&self.rdata)
         )
     }
 }
@@ -122,10 +136,21 @@ pub fn parse_all(domain: &str, lines: &[String]) -> Result<Vec<RegistrantRecord>
         .collect()
 }
 
-/// What every answer to `qname`/`qtype` must carry, given the registrant's records: the RRset of
-/// that type at that name, else the CNAME at that name, else a denial. None for the types an
-/// operator legitimately changes when the domain moves (SOA, the apex NS, DNSSEC records),
-/// which are not the registrant's content.
+/// What every answer to `qname`/`qtype` must carry, given the registrant's records, as an
+/// authoritative server answers from them (RFC 1034 §4.3.2, RFC 4592 §3.3.1, RFC 6672 §3.2):
+///
+/// 1. below a DNAME: the CNAME it synthesises (the highest DNAME wins; what is below it is
+///    never served);
+/// 2. the RRset of that type at the name, else the CNAME at the name;
+/// 3. a denial when the name exists otherwise (other types there, or names below it: an empty
+///    non-terminal);
+/// 4. for a name that does not exist, the wildcard at its closest encloser (the longest
+///    existing ancestor): its RRset of that type, else its CNAME, else a denial (wildcard
+///    NODATA); no wildcard: a denial (NXDOMAIN).
+///
+/// None for the types an operator legitimately changes when the domain moves (SOA, the apex
+/// NS, DNSSEC records), which are not the registrant's content, and for a DNAME whose target
+/// would be too long (YXDOMAIN).
 pub fn expected(
     records: &[RegistrantRecord],
     apex: &Name,
@@ -147,23 +172,57 @@ pub fn expected(
     if operator_data {
         return None;
     }
+    let apex = apex.to_lowercase();
     let qname = qname.to_lowercase();
-    let at = |t: RecordType| -> Vec<RData> {
-        records
-            .iter()
-            .filter(|r| r.owner == qname && r.rtype == t)
-            .map(|r| r.rdata.clone())
-            .collect()
+    // An RRset: a record given twice is served once.
+    let at = |name: &Name, t: RecordType| -> Vec<RData> {
+        let mut set: Vec<RData> = Vec::new();
+        for r in records.iter().filter(|r| r.owner == *name && r.rtype == t) {
+            if !set.contains(&r.rdata) {
+                set.push(r.rdata.clone());
+            }
+        }
+        set
     };
-    let exact = at(qtype);
-    if !exact.is_empty() {
-        return Some(Expected::Records(exact));
+    let found = |set: Vec<RData>| (!set.is_empty()).then_some(Expected::Records(set));
+    // 1. A DNAME strictly above the name redirects it.
+    let dname = records
+        .iter()
+        .filter(|r| {
+            r.rtype == RecordType::DNAME
+                && r.owner != qname
+                && r.owner.zone_of(&qname)
+                && apex.zone_of(&r.owner)
+        })
+        .min_by_key(|r| label_count(&r.owner));
+    if let Some(d) = dname {
+        let target = dnssec::zone::dname_target(&d.rdata)?;
+        let new = dname_substitute(&qname, &d.owner, &target)?;
+        return Some(Expected::Records(vec![RData::CNAME(CNAME(new))]));
     }
-    let cname = at(RecordType::CNAME);
-    if !cname.is_empty() {
-        return Some(Expected::Records(cname));
+    // 2. The data, or the CNAME, at the name.
+    if let Some(e) = found(at(&qname, qtype)).or_else(|| found(at(&qname, RecordType::CNAME))) {
+        return Some(e);
     }
-    Some(Expected::Denied)
+    // 3. A name that exists (data of other types, or names below it).
+    let exists = |name: &Name| *name == apex || records.iter().any(|r| name.zone_of(&r.owner));
+    if exists(&qname) {
+        return Some(Expected::Denied);
+    }
+    // 4. The wildcard at the closest encloser.
+    let ce = (label_count(&apex)..label_count(&qname))
+        .rev()
+        .map(|k| qname.trim_to(k))
+        .find(|a| exists(a))
+        .unwrap_or_else(|| apex.clone());
+    let Some(wildcard) = wildcard_of(&ce) else {
+        return Some(Expected::Denied);
+    };
+    Some(
+        found(at(&wildcard, qtype))
+            .or_else(|| found(at(&wildcard, RecordType::CNAME)))
+            .unwrap_or(Expected::Denied),
+    )
 }
 
 #[cfg(test)]
@@ -237,5 +296,165 @@ mod tests {
         assert_eq!(expected(&recs, &apex, &apex, RecordType::SOA), None);
         assert_eq!(expected(&recs, &apex, &apex, RecordType::NS), None);
         assert_eq!(expected(&recs, &apex, &apex, RecordType::DNSKEY), None);
+    }
+
+    fn records(text: &[&str]) -> Vec<RegistrantRecord> {
+        parse_all(
+            "ex.nl",
+            &text.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+        )
+        .unwrap()
+    }
+
+    fn shows(e: Option<Expected>) -> String {
+        match e {
+            None => "unchecked".into(),
+            Some(Expected::Denied) => "denied".into(),
+            Some(Expected::Records(r)) => r
+                .iter()
+                .map(|d| format!("{} {}", d.record_type(), rdata_text(d)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    #[test]
+    fn wildcards_cnames_and_dnames_answer_as_a_server_would() {
+        let recs = records(&[
+            "www A 192.0.2.10",
+            "*.shop A 192.0.2.20",
+            "*.shop TXT \"shop\"",
+            "main.shop A 192.0.2.21",
+            "ftp CNAME www",
+            "*.alias CNAME www",
+            "old DNAME new.example.",
+            "x.old A 192.0.2.99",
+        ]);
+        let apex = n("ex.nl.");
+        for (q, t, want) in [
+            ("a.shop.ex.nl.", RecordType::A, "A 192.0.2.20"),
+            ("a.b.shop.ex.nl.", RecordType::TXT, "TXT shop"),
+            ("a.shop.ex.nl.", RecordType::MX, "denied"),
+            ("main.shop.ex.nl.", RecordType::A, "A 192.0.2.21"),
+            ("main.shop.ex.nl.", RecordType::TXT, "denied"),
+            ("a.main.shop.ex.nl.", RecordType::A, "denied"),
+            ("shop.ex.nl.", RecordType::A, "denied"),
+            ("*.shop.ex.nl.", RecordType::A, "A 192.0.2.20"),
+            ("ftp.ex.nl.", RecordType::A, "CNAME www.ex.nl."),
+            ("ftp.ex.nl.", RecordType::CNAME, "CNAME www.ex.nl."),
+            ("q.alias.ex.nl.", RecordType::AAAA, "CNAME www.ex.nl."),
+            ("a.old.ex.nl.", RecordType::A, "CNAME a.new.example."),
+            ("x.old.ex.nl.", RecordType::A, "CNAME x.new.example."),
+            ("old.ex.nl.", RecordType::DNAME, "DNAME new.example."),
+            ("nothing.ex.nl.", RecordType::A, "denied"),
+        ] {
+            assert_eq!(shows(expected(&recs, &apex, &n(q), t)), want, "{q} {t}");
+        }
+        // A wildcard at the apex answers every name that does not exist.
+        let recs = records(&["*.ex.nl. A 192.0.2.1", "www A 192.0.2.10"]);
+        assert_eq!(
+            shows(expected(&recs, &apex, &n("nothing.ex.nl."), RecordType::A)),
+            "A 192.0.2.1"
+        );
+        assert_eq!(
+            shows(expected(&recs, &apex, &n("x.www.ex.nl."), RecordType::A)),
+            "denied"
+        );
+        let r = RegistrantRecord::parse("ex.nl", "old DNAME new").unwrap();
+        assert_eq!(r.to_zone_line(60), "old.ex.nl. 60 IN DNAME new.ex.nl.");
+    }
+
+    mod engine {
+        //! The content check against the engine: for random registrant records, what
+        //! [`expected`] says every answer carries is what the authoritative server answers.
+
+        use std::collections::BTreeSet;
+
+        use dnssec::{SigningPolicy, Zone, ZoneSigner};
+        use hickory_proto::rr::rdata::SOA;
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn label() -> impl Strategy<Value = &'static str> {
+            prop::sample::select(vec!["a", "b", "shop", "www", "*"])
+        }
+
+        fn owner() -> impl Strategy<Value = String> {
+            prop::collection::vec(label(), 1..=3).prop_map(|l| l.join("."))
+        }
+
+        fn line() -> impl Strategy<Value = String> {
+            (owner(), 0u8..5, label()).prop_map(|(o, kind, target)| match kind {
+                0 => format!("{o} A 192.0.2.1"),
+                1 => format!("{o} TXT \"t\""),
+                2 => format!("{o} A 192.0.2.2"),
+                3 => format!("{o} CNAME {}", target.replace('*', "w")),
+                _ => format!("{o} DNAME {}.other.example.", target.replace('*', "w")),
+            })
+        }
+
+        /// Keeps what a zone can hold: no CNAME beside other data (RFC 1034 §3.6.2), no
+        /// DNAME at a wildcard (RFC 4592 §4.4) or beside a CNAME.
+        fn loadable(lines: Vec<String>) -> Vec<RegistrantRecord> {
+            let mut out: Vec<RegistrantRecord> = Vec::new();
+            for l in lines {
+                let r = RegistrantRecord::parse("ex.nl", &l).unwrap();
+                let beside: BTreeSet<RecordType> = out
+                    .iter()
+                    .filter(|o| o.owner == r.owner)
+                    .map(|o| o.rtype)
+                    .collect();
+                let clash = match r.rtype {
+                    RecordType::CNAME => !beside.is_empty(),
+                    _ => beside.contains(&RecordType::CNAME),
+                } || (r.rtype == RecordType::DNAME
+                    && (dnssec::zone::is_wildcard(&r.owner)
+                        || beside.contains(&RecordType::DNAME)));
+                if !clash {
+                    out.push(r);
+                }
+            }
+            out
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+            #[test]
+            fn expected_content_is_what_the_server_answers(
+                lines in prop::collection::vec(line(), 0..12),
+                names in prop::collection::vec(owner(), 1..8),
+            ) {
+                let recs = loadable(lines);
+                let apex = n("ex.nl.");
+                let soa = SOA::new(n("ns1.ex.nl."), n("h.ex.nl."), 1, 3600, 900, 1_209_600, 300);
+                let mut zone = Zone::new(apex.clone(), soa, 300).unwrap();
+                zone.add_text("ex.nl. 3600 NS ns1.ex.nl.").unwrap();
+                for r in &recs {
+                    zone.add_text(&r.to_zone_line(300)).unwrap();
+                }
+                let signed = ZoneSigner::unsigned(SigningPolicy::default())
+                    .sign(&zone, "2026-03-01T00:00:00Z".parse().unwrap())
+                    .unwrap();
+                let mut questions: Vec<Name> = recs.iter().map(|r| r.owner.clone()).collect();
+                questions.extend(names.iter().map(|q| n(&format!("{q}.ex.nl."))));
+                questions.extend(names.iter().map(|q| n(&format!("x.{q}.ex.nl."))));
+                for q in questions {
+                    for t in [RecordType::A, RecordType::TXT, RecordType::MX] {
+                        let Some(want) = expected(&recs, &apex, &q, t) else {
+                            continue;
+                        };
+                        let got = checker::Response::from_zone(&signed, &q, t);
+                        prop_assert!(
+                            want.holds_for(&got),
+                            "{q} {t}: expected {}, the server answers {}",
+                            shows(Some(want.clone())),
+                            got.summary()
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use hickory_proto::op::{Edns, Message, MessageType, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, Record, RecordType};
 
-use crate::signed::{Lookup, SignedRrset, SignedZone};
+use crate::signed::{Lookup, SignedRrset, SignedZone, synthesised_cname};
 
 /// How a request arrived; decides whether size limits apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,7 +147,8 @@ impl Handled {
 /// (DNS flag day 2020) recommends 1232 octets to avoid IP fragmentation.
 pub const DEFAULT_MAX_UDP_PAYLOAD: u16 = 1232;
 
-/// Most CNAMEs followed inside one zone before giving up (loops are also detected).
+/// Most CNAMEs (and DNAMEs) followed inside one zone before giving up (loops are also
+/// detected).
 const MAX_CNAME_CHAIN: usize = 8;
 
 /// Answers `request` from `zones` exactly as the authoritative server would with no faults
@@ -327,6 +328,12 @@ struct FillOptions {
 }
 
 /// Fills the sections from the zone; returns the RCODE and the kind of answer.
+///
+/// CNAMEs (also from a wildcard) and DNAMEs are followed inside the zone (RFC 1034 §4.3.2 step
+/// 3.a, RFC 6672 §3.2); a target outside the zone ends the answer, and the resolver asks on. A
+/// wildcard expansion carries, with DO, the denial that no closer name exists in the authority
+/// section (RFC 4035 §3.1.3.3, RFC 5155 §7.2.6); a DNAME carries the CNAME the server
+/// synthesises, unsigned (RFC 6672 §3.1).
 fn fill(
     response: &mut Message,
     zone: &SignedZone,
@@ -337,6 +344,15 @@ fn fill(
     let FillOptions { dnssec, sigs, .. } = options;
     let mut name = qname.clone();
     let mut seen = vec![name.clone()];
+    // Where the chain goes next, if it stays in this zone and does not loop.
+    let next = |target: Option<Name>, seen: &mut Vec<Name>| -> Option<Name> {
+        let target = target?.to_lowercase();
+        if !zone.origin().zone_of(&target) || seen.contains(&target) {
+            return None;
+        }
+        seen.push(target.clone());
+        Some(target)
+    };
     for _ in 0..=MAX_CNAME_CHAIN {
         let lookup = zone.lookup(&name, qtype);
         // RFC 8482 allows any subset for ANY; give every RRset at the name.
@@ -360,18 +376,48 @@ fn fill(
             Lookup::Cname(cname) => {
                 response.metadata.authoritative = true;
                 push(&mut response.answers, cname, sigs, None);
-                let Some(target) = zone
-                    .node(&name)
-                    .and_then(SignedZone::cname_target)
-                    .map(Name::to_lowercase)
-                else {
-                    return (ResponseCode::NoError, AnswerKind::Answer);
-                };
-                if !zone.origin().zone_of(&target) || seen.contains(&target) {
+                let target = zone.node(&name).and_then(SignedZone::cname_target).cloned();
+                match next(target, &mut seen) {
+                    Some(t) => name = t,
+                    None => return (ResponseCode::NoError, AnswerKind::Answer),
+                }
+            }
+            Lookup::Wildcard { rrset, proof } => {
+                response.metadata.authoritative = true;
+                push(&mut response.answers, &rrset.expanded(&name), sigs, None);
+                if dnssec {
+                    for p in proof {
+                        push(&mut response.authorities, p, sigs, None);
+                    }
+                }
+                if rrset.record_type() != RecordType::CNAME || qtype == RecordType::CNAME {
                     return (ResponseCode::NoError, AnswerKind::Answer);
                 }
-                seen.push(target.clone());
-                name = target;
+                let target = rrset.records().first().and_then(|r| match &r.data {
+                    hickory_proto::rr::RData::CNAME(c) => Some(c.0.clone()),
+                    _ => None,
+                });
+                match next(target, &mut seen) {
+                    Some(t) => name = t,
+                    None => return (ResponseCode::NoError, AnswerKind::Answer),
+                }
+            }
+            Lookup::Dname(dname) => {
+                response.metadata.authoritative = true;
+                push(&mut response.answers, dname, sigs, None);
+                let Some(cname) = synthesised_cname(dname, &name) else {
+                    // RFC 6672 §2.2: the substituted name would be too long.
+                    return (ResponseCode::YXDomain, AnswerKind::Answer);
+                };
+                let target = match &cname.data {
+                    hickory_proto::rr::RData::CNAME(c) => Some(c.0.clone()),
+                    _ => None,
+                };
+                response.answers.push(cname);
+                match next(target, &mut seen) {
+                    Some(t) => name = t,
+                    None => return (ResponseCode::NoError, AnswerKind::Answer),
+                }
             }
             Lookup::NoData { proof } => {
                 response.metadata.authoritative = true;

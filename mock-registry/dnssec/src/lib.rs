@@ -10,7 +10,8 @@
 //!
 //! - [`keys`]: key pairs (generate, PKCS#8 DER/PEM in and out), key roles (KSK, ZSK, CSK),
 //!   foreign public-only keys, key tags, DS, DNSKEY presentation form.
-//! - [`zone`]: the unsigned zone (RRsets, SOA, delegations), with change tracking.
+//! - [`zone`]: the unsigned zone (RRsets, SOA, delegations, wildcards, DNAME), with change
+//!   tracking.
 //! - [`signer`]: [`ZoneSigner`] and its [`SigningPolicy`] (validity window, jitter, instants to
 //!   cover, NSEC/NSEC3, faults), full and incremental signing.
 //! - [`signed`]: [`SignedZone`], its nodes and the lookups a server answers from.

@@ -3,9 +3,11 @@
 //! A [`SignedZone`] is what the signer produces and a server serves: every owner name as a
 //! [`Node`] (its RRsets with their RRSIGs, its NSEC), the NSEC3 chain if the zone uses NSEC3, and
 //! enough structure to answer any query: [`SignedZone::lookup`] classifies a query as an answer,
-//! a CNAME, a referral (NS, DS with its RRSIGs or the proof that there is none, glue), NODATA or
-//! NXDOMAIN (each with its denial proof, RFC 4035 §3.1.3 and RFC 5155 §7.2). The server adds
-//! the SOA for negative answers ([`SignedZone::soa`]) and decides about DO, sizes and flags.
+//! a CNAME, a wildcard expansion (with the proof that no closer name exists), a DNAME
+//! redirection, a referral (NS, DS with its RRSIGs or the proof that there is none, glue),
+//! NODATA or NXDOMAIN (each with its denial proof, RFC 4035 §3.1.3 and RFC 5155 §7.2). The
+//! server adds the SOA for negative answers ([`SignedZone::soa`]) and decides about DO, sizes
+//! and flags.
 //!
 //! Snapshots share structure: the signer derives the next one from this one in time and memory
 //! proportional to the change, so hold them in an `Arc` and swap.
@@ -25,6 +27,7 @@ use jiff::Timestamp;
 pub use super::params::Nsec3Hash;
 use super::params::{Denial, Nsec3Config, Setup};
 use super::pmap::ChunkedMap;
+use super::zone::{dname_substitute, dname_target, label_count, rdata_text, wildcard_of};
 
 /// An RRset with the RRSIGs that cover it (none when it is not signed: delegation NS, glue, or a
 /// fault).
@@ -77,6 +80,39 @@ impl SignedRrset {
     pub fn is_signed(&self) -> bool {
         !self.rrsigs.is_empty()
     }
+
+    /// This (wildcard) RRset as its expansion at `qname` (RFC 4592 §3.3.1): the same records
+    /// and RRSIGs under the query name. The RRSIGs keep the wildcard's label count, fewer than
+    /// the owner's, which is how a validator recognises the expansion and knows to ask for the
+    /// proof that no closer name exists (RFC 4035 §5.3.4).
+    pub fn expanded(&self, qname: &Name) -> Self {
+        let rename = |r: &Record| {
+            let mut r = r.clone();
+            r.name = qname.clone();
+            r
+        };
+        Self {
+            name: qname.clone(),
+            rtype: self.rtype,
+            ttl: self.ttl,
+            records: self.records.iter().map(rename).collect(),
+            rrsigs: self.rrsigs.iter().map(rename).collect(),
+        }
+    }
+}
+
+/// The CNAME a server synthesises from a DNAME for a name below its owner (RFC 6672 §3.1):
+/// owner `qname`, the DNAME's TTL, unsigned, pointing at `qname` with the DNAME owner replaced
+/// by its target. None when the DNAME rdata is unreadable or the new name would be longer than
+/// 255 octets (the server answers YXDOMAIN then, RFC 6672 §2.2).
+pub fn synthesised_cname(dname: &SignedRrset, qname: &Name) -> Option<Record> {
+    let target = dname_target(&dname.records.first()?.data)?;
+    let new = dname_substitute(qname, &dname.name, &target)?;
+    Some(Record::from_rdata(
+        qname.clone(),
+        dname.ttl,
+        RData::CNAME(CNAME(new)),
+    ))
 }
 
 /// What an owner name is to its zone.
@@ -200,8 +236,25 @@ pub enum Lookup<'z> {
     Answer(&'z SignedRrset),
     /// The name holds a CNAME and the query was for another type; the server may follow it.
     Cname(&'z SignedRrset),
+    /// The name does not exist but the wildcard at its closest encloser has the type asked
+    /// for, or a CNAME (RFC 4592 §3.3.1): `rrset` is the wildcard's RRset, which the server
+    /// serves [expanded](SignedRrset::expanded) to the query name, with `proof`, the denial
+    /// showing no closer name exists: the NSEC covering the query name (RFC 4035 §3.1.3.3),
+    /// or the NSEC3 covering the next closer name (RFC 5155 §7.2.6).
+    Wildcard {
+        /// The wildcard's RRset (owner `*.…`).
+        rrset: &'z SignedRrset,
+        /// The denial records.
+        proof: Vec<&'z SignedRrset>,
+    },
+    /// A name strictly below a DNAME (RFC 6672 §2.3): the server answers with the DNAME and a
+    /// CNAME it synthesises ([`synthesised_cname`]).
+    Dname(&'z SignedRrset),
     /// The name exists without that type. `proof` proves it (NSEC or NSEC3 records with their
-    /// RRSIGs); for DS at an opt-out delegation it is the closest provable encloser proof.
+    /// RRSIGs); for DS at an opt-out delegation it is the closest provable encloser proof. For a
+    /// name that does not exist under a wildcard without the type (wildcard NODATA) it is the
+    /// denial of the name and the wildcard's own NSEC/NSEC3 (RFC 4035 §3.1.3.4, RFC 5155
+    /// §7.2.5).
     NoData {
         /// The denial records.
         proof: Vec<&'z SignedRrset>,
@@ -374,8 +427,8 @@ impl SignedZone {
 
     /// The highest zone cut at or above `name` (below the apex).
     pub fn cut_at_or_above(&self, name: &Name) -> Option<&Node> {
-        let apex_labels = usize::from(self.origin.num_labels());
-        (apex_labels + 1..=usize::from(name.num_labels()))
+        let apex_labels = label_count(&self.origin);
+        (apex_labels + 1..=label_count(name))
             .map(|k| name.trim_to(k))
             .find_map(|a| self.node(&a).filter(|n| n.kind == NodeKind::Delegation))
     }
@@ -383,8 +436,8 @@ impl SignedZone {
     /// The closest encloser of `name`: the longest existing ancestor-or-self (apex at worst).
     /// Occluded names do not count; callers look for a cut first.
     pub fn closest_encloser(&self, name: &Name) -> &Node {
-        let apex_labels = usize::from(self.origin.num_labels());
-        (apex_labels..=usize::from(name.num_labels()))
+        let apex_labels = label_count(&self.origin);
+        (apex_labels..=label_count(name))
             .rev()
             .map(|k| name.trim_to(k))
             .find_map(|a| self.node(&a).filter(|n| n.kind != NodeKind::Occluded))
@@ -395,8 +448,10 @@ impl SignedZone {
     ///
     /// DS at a cut is answered from the parent side (this zone); DS at the apex is answered as
     /// NODATA from this zone, like BIND does when it is not also authoritative for the parent
-    /// (a server serving the parent too should ask the parent's snapshot). Wildcards are not
-    /// synthesised (zones refuse wildcard owners).
+    /// (a server serving the parent too should ask the parent's snapshot). A name below a
+    /// DNAME is redirected (RFC 6672 §3.2); a name that does not exist is answered from the
+    /// wildcard at its closest encloser if there is one (RFC 4592 §3.3.1, RFC 1034 §4.3.2 step
+    /// 3.c).
     pub fn lookup(&self, qname: &Name, qtype: RecordType) -> Lookup<'_> {
         let qname = qname.to_lowercase();
         if !self.origin.zone_of(&qname) {
@@ -413,10 +468,11 @@ impl SignedZone {
             }
             return Lookup::Referral(self.referral(cut));
         }
-        let Some(node) = self.node(&qname) else {
-            return Lookup::NxDomain {
-                proof: self.nxdomain_proof(&qname),
-            };
+        if let Some(dname) = self.dname_above(&qname) {
+            return Lookup::Dname(dname);
+        }
+        let Some(node) = self.node(&qname).filter(|n| n.kind != NodeKind::Occluded) else {
+            return self.synthesise(&qname, qtype);
         };
         if let Some(rrset) = node.rrset(qtype) {
             return Lookup::Answer(rrset);
@@ -427,6 +483,59 @@ impl SignedZone {
         Lookup::NoData {
             proof: self.nodata_proof(node),
         }
+    }
+
+    /// The DNAME RRset strictly above `name` (at the apex or below), if any.
+    fn dname_above(&self, name: &Name) -> Option<&SignedRrset> {
+        (label_count(&self.origin)..label_count(name))
+            .map(|k| name.trim_to(k))
+            .find_map(|a| self.node(&a)?.rrset(RecordType::DNAME))
+    }
+
+    /// The answer for a name that does not exist: from the wildcard at its closest encloser
+    /// (the type, else a CNAME, else wildcard NODATA), or NXDOMAIN when there is no wildcard.
+    fn synthesise(&self, qname: &Name, qtype: RecordType) -> Lookup<'_> {
+        let ce = self.closest_encloser(qname);
+        let wildcard = wildcard_of(&ce.name)
+            .and_then(|w| self.node(&w))
+            .filter(|w| w.kind == NodeKind::Authoritative);
+        let Some(wildcard) = wildcard else {
+            return Lookup::NxDomain {
+                proof: self.nxdomain_proof(qname),
+            };
+        };
+        let nsec3 = self.nsec3_config().is_some();
+        let no_closer: Vec<&SignedRrset> = if nsec3 {
+            let next_closer = qname.trim_to(label_count(&ce.name) + 1);
+            self.nsec3_covering(&next_closer)
+                .map(|e| &e.rrset)
+                .into_iter()
+                .collect()
+        } else {
+            self.nsec_covering(qname).into_iter().collect()
+        };
+        let answer = wildcard
+            .rrset(qtype)
+            .or_else(|| wildcard.rrset(RecordType::CNAME));
+        if let Some(rrset) = answer {
+            return Lookup::Wildcard {
+                rrset,
+                proof: no_closer,
+            };
+        }
+        // Wildcard NODATA: the name does not exist, and the wildcard lacks the type.
+        let mut proof = if nsec3 {
+            let mut p = self.closest_provable_encloser_proof(qname);
+            p.extend(self.nsec3_matching(&wildcard.name).map(|e| &e.rrset));
+            p
+        } else {
+            let mut p = no_closer;
+            p.extend(wildcard.nsec.as_ref());
+            p
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        proof.retain(|s| seen.insert(s.name.clone()));
+        Lookup::NoData { proof }
     }
 
     /// The parent-side answer for a cut: NS, DS or the proof of no DS, glue.
@@ -489,12 +598,9 @@ impl SignedZone {
 
     fn nxdomain_proof(&self, qname: &Name) -> Vec<&SignedRrset> {
         let ce = self.closest_encloser(qname);
-        // `*.` in front of the closest encloser (RFC 4592 §2.1.1). Not hickory's
-        // `into_wildcard`, which replaces the first label and so names a sibling. A closest
-        // encloser of 254 octets has no wildcard below it: nothing to deny then.
-        let wildcard = Name::from_ascii("*")
-            .and_then(|w| w.append_domain(&ce.name))
-            .ok();
+        // `*.` in front of the closest encloser (RFC 4592 §2.1.1). A closest encloser of 254
+        // octets has no wildcard below it: nothing to deny then.
+        let wildcard = wildcard_of(&ce.name);
         let mut proof = Vec::new();
         if self.nsec3_config().is_some() {
             proof = self.closest_provable_encloser_proof(qname);
@@ -515,8 +621,8 @@ impl SignedZone {
     /// RFC 5155 §7.2.1: the NSEC3 matching the closest (provable) encloser and the NSEC3
     /// covering the next closer name.
     fn closest_provable_encloser_proof(&self, name: &Name) -> Vec<&SignedRrset> {
-        let apex_labels = usize::from(self.origin.num_labels());
-        for k in (apex_labels..usize::from(name.num_labels())).rev() {
+        let apex_labels = label_count(&self.origin);
+        for k in (apex_labels..label_count(name)).rev() {
             let encloser = name.trim_to(k);
             if let Some(m) = self.nsec3_matching(&encloser) {
                 let next_closer = name.trim_to(k + 1);
@@ -614,6 +720,14 @@ pub fn format_record(record: &Record, options: PresentationOptions) -> String {
             input.key_tag,
             input.signer_name,
             signature
+        );
+    }
+    if record.record_type() == RecordType::DNAME {
+        return format!(
+            "{} {} IN DNAME {}",
+            record.name,
+            record.ttl,
+            rdata_text(&record.data)
         );
     }
     record.to_string()

@@ -35,7 +35,7 @@ pub use super::params::{Denial, Nsec3Config, SigningFaults};
 use super::params::{KeySummary, Setup};
 use super::pmap::ChunkedMap;
 use super::signed::{Node, NodeKind, Nsec3Entry, Nsec3Hash, SignStats, SignedRrset, SignedZone};
-use super::zone::{RrSet, Zone};
+use super::zone::{RrSet, Zone, label_count};
 
 /// How to sign: times, denial, TTLs, faults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,14 +295,28 @@ impl ZoneSigner {
                 .node(&c)
                 .is_some_and(|n| n.kind == NodeKind::Delegation);
             let is_cut = zone.rrset(&c, RecordType::NS).is_some() && c != *origin;
-            if was_cut || is_cut {
-                affected.extend(zone.subtree(&c).map(|(n, _)| n.clone()));
-                affected.extend(
-                    prev.nodes
-                        .iter_from(&c)
-                        .take_while(|(n, _)| c.zone_of(n))
-                        .map(|(n, _)| n.clone()),
-                );
+            // A DNAME occludes its subtree as a cut does (RFC 6672 §2.3).
+            let was_dname = prev
+                .node(&c)
+                .is_some_and(|n| n.rrset(RecordType::DNAME).is_some());
+            let is_dname = zone.rrset(&c, RecordType::DNAME).is_some();
+            if was_cut || is_cut || was_dname || is_dname {
+                // Every name of the subtree changes kind, and so may its ancestors: names
+                // between the cut and occluded data become empty non-terminals, or stop being
+                // ones.
+                let below: Vec<Name> = zone
+                    .subtree(&c)
+                    .map(|(n, _)| n.clone())
+                    .chain(
+                        prev.nodes
+                            .iter_from(&c)
+                            .take_while(|(n, _)| c.zone_of(n))
+                            .map(|(n, _)| n.clone()),
+                    )
+                    .collect();
+                for n in &below {
+                    add_with_ancestors(&mut affected, origin, n);
+                }
             }
         }
         let serial = next_serial(prev.serial, zone.serial());
@@ -509,7 +523,7 @@ impl ZoneSigner {
             Some(types) => {
                 if name == origin {
                     NodeKind::Apex
-                } else if zone.cut_above(name).is_some() {
+                } else if zone.cut_above(name).is_some() || zone.dname_above(name).is_some() {
                     NodeKind::Occluded
                 } else if types.contains_key(&RecordType::NS) {
                     NodeKind::Delegation
@@ -518,7 +532,11 @@ impl ZoneSigner {
                 }
             }
             None => {
-                if name != origin && zone.cut_above(name).is_none() && zone.has_descendants(name) {
+                if name != origin
+                    && zone.cut_above(name).is_none()
+                    && zone.dname_above(name).is_none()
+                    && zone.has_descendants(name)
+                {
                     NodeKind::EmptyNonTerminal
                 } else {
                     return Ok(None);
@@ -809,6 +827,7 @@ impl ZoneSigner {
             let input = SigInput {
                 type_covered: rrset.rtype,
                 algorithm: key.algorithm(),
+                // RFC 4034 §3.1.3: without a leading `*`, which hickory's count leaves out.
                 num_labels: rrset.name.num_labels(),
                 original_ttl: rrset.ttl,
                 sig_expiration: SerialNumber::new(expiration),
@@ -1031,8 +1050,7 @@ fn check_same_zone(prev: &SignedZone, zone: &Zone) -> Result<(), SignError> {
 }
 
 fn add_with_ancestors(set: &mut BTreeSet<Name>, origin: &Name, name: &Name) {
-    let apex_labels = usize::from(origin.num_labels());
-    for k in apex_labels..=usize::from(name.num_labels()) {
+    for k in label_count(origin)..=label_count(name) {
         set.insert(name.trim_to(k));
     }
 }

@@ -354,6 +354,26 @@ pub fn check_lookup(zone: &SignedZone, qname: &Name, qtype: RecordType) {
             assert_eq!(rrset.record_type(), qtype);
         }
         Lookup::Cname(c) => assert_eq!(c.name(), qname),
+        Lookup::Wildcard { rrset, proof } => {
+            assert!(zone.node(qname).is_none(), "{qname} exists");
+            assert!(crate::zone::is_wildcard(rrset.name()));
+            assert!(rrset.name().base_name().zone_of(qname));
+            assert!(proof.iter().all(|p| p.is_signed()));
+            let ce = rrset.name().base_name();
+            if nsec3 {
+                let next_closer = qname.trim_to(crate::zone::label_count(&ce) + 1);
+                assert!(
+                    covered_nsec3(&proof, &next_closer),
+                    "next closer {next_closer}"
+                );
+            } else {
+                assert!(covered_nsec(&proof, qname), "{qname} not covered");
+            }
+        }
+        Lookup::Dname(d) => {
+            assert_eq!(d.record_type(), RecordType::DNAME);
+            assert!(d.name().zone_of(qname) && d.name() != qname);
+        }
         Lookup::NotInZone => assert!(!zone.origin().zone_of(qname)),
         Lookup::Referral(r) => {
             assert!(r.cut.zone_of(qname));
@@ -371,7 +391,7 @@ pub fn check_lookup(zone: &SignedZone, qname: &Name, qtype: RecordType) {
                                 assert!(
                                     covered_nsec3(&r.no_ds_proof, r.cut) || {
                                         // the next closer may be an ancestor of the cut
-                                        let apex = usize::from(zone.origin().num_labels());
+                                        let apex = crate::zone::label_count(zone.origin());
                                         covered_nsec3(&r.no_ds_proof, &r.cut.trim_to(apex + 1))
                                     }
                                 );
@@ -396,14 +416,31 @@ pub fn check_lookup(zone: &SignedZone, qname: &Name, qtype: RecordType) {
             if nsec3 {
                 if let Some(types) = matched_nsec3(&proof, qname) {
                     assert!(!types.contains(&qtype) && !types.contains(&RecordType::CNAME));
-                } else {
+                } else if qtype == RecordType::DS && zone.node(qname).is_some() {
                     // DS at an opt-out cut.
-                    assert_eq!(qtype, RecordType::DS);
                     assert!(proof.iter().any(|p| nsec3_of(p).opt_out()));
+                } else {
+                    // Wildcard NODATA: the closest encloser's wildcard matches without the type.
+                    let ce = zone.closest_encloser(qname).name().clone();
+                    let wildcard = crate::zone::wildcard_of(&ce).unwrap();
+                    let types = matched_nsec3(&proof, &wildcard).expect("the wildcard's NSEC3");
+                    assert!(!types.contains(&qtype) && !types.contains(&RecordType::CNAME));
+                    assert!(matched_nsec3(&proof, &ce).is_some(), "no match for {ce}");
                 }
             } else if let Some(nsec) = proof.iter().find(|p| p.name() == qname) {
                 let types: BTreeSet<_> = nsec_of(nsec).type_bit_maps().collect();
                 assert!(!types.contains(&qtype) && !types.contains(&RecordType::CNAME));
+            } else if zone.node(qname).is_none() {
+                // Wildcard NODATA: the name is covered, the wildcard lacks the type.
+                let ce = zone.closest_encloser(qname).name().clone();
+                let wildcard = crate::zone::wildcard_of(&ce).unwrap();
+                let nsec = proof
+                    .iter()
+                    .find(|p| *p.name() == wildcard)
+                    .expect("the wildcard's NSEC");
+                let types: BTreeSet<_> = nsec_of(nsec).type_bit_maps().collect();
+                assert!(!types.contains(&qtype) && !types.contains(&RecordType::CNAME));
+                assert!(covered_nsec(&proof, qname), "{qname} not covered");
             } else {
                 // Empty non-terminal: an NSEC whose next name is below qname covers it.
                 assert!(proof.iter().any(|p| {
@@ -421,7 +458,7 @@ pub fn check_lookup(zone: &SignedZone, qname: &Name, qtype: RecordType) {
             let wildcard = Name::from_ascii("*").unwrap().append_domain(&ce).unwrap();
             if nsec3 {
                 assert!(matched_nsec3(&proof, &ce).is_some(), "no match for {ce}");
-                let next_closer = qname.trim_to(usize::from(ce.num_labels()) + 1);
+                let next_closer = qname.trim_to(crate::zone::label_count(&ce) + 1);
                 assert!(
                     covered_nsec3(&proof, &next_closer),
                     "next closer {next_closer}"

@@ -10,6 +10,14 @@
 //! The DNSSEC records (DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM) are the signer's job and are
 //! refused here.
 //!
+//! Wildcard owners (`*.example.`, RFC 4592) are ordinary names here; the snapshot's lookups
+//! synthesise answers from them. A wildcard may not hold NS, DS or DNAME (RFC 4592 §4.2, §4.4).
+//!
+//! DNAME (RFC 6672) is supported although hickory-proto 0.26 has no DNAME rdata type: it reads
+//! DNAME records as opaque rdata, so [`dname_rdata`] writes the target in that form (lowercase,
+//! uncompressed, RFC 6672 §2.5) and [`dname_target`] reads it back. Names below a DNAME are
+//! occluded (RFC 6672 §2.3): the signer neither signs nor serves them.
+//!
 //! The zone remembers which owner names changed since [`Zone::take_changes`] was last called, so
 //! the signer can re-sign only those ([`ZoneSigner::update`](super::ZoneSigner::update)).
 
@@ -19,9 +27,11 @@ use std::net::IpAddr;
 use std::ops::Bound;
 
 use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
-use hickory_proto::rr::rdata::{A, AAAA, NS, SOA};
+use hickory_proto::rr::rdata::{A, AAAA, NS, NULL, SOA};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{BinDecoder, BinEncodable, BinEncoder, Restrict};
+use hickory_proto::serialize::binary::{
+    BinDecodable, BinDecoder, BinEncodable, BinEncoder, Restrict,
+};
 
 /// Why a change to a zone was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,8 +48,9 @@ pub enum ZoneError {
     /// Names must be fully qualified (end in a dot).
     #[error("{0} is not fully qualified")]
     NotFqdn(Name),
-    /// Wildcard owner names are not supported: the signer and lookups do not synthesise answers.
-    #[error("wildcard owner {0} is not supported")]
+    /// A wildcard owner with NS, DS or DNAME, whose meaning RFC 4592 leaves undefined (§4.2 for
+    /// NS, §4.4 for DNAME; a DS belongs to a cut).
+    #[error("wildcard owner {0} cannot hold NS, DS or DNAME (RFC 4592 §4.2, §4.4)")]
     Wildcard(Name),
     /// The type is made by the signer.
     #[error("{rtype} at {name} is made by the signer, not added to a zone")]
@@ -202,6 +213,84 @@ fn canonicalise(name: &Name, rdata: RData) -> Result<(Vec<u8>, RData), ZoneError
     Ok((buf, canonical))
 }
 
+/// The number of labels of `name`, a leading `*` included (hickory's `num_labels` leaves the
+/// `*` out, as the RRSIG labels field does, RFC 4034 §3.1.3; walking a name's ancestors needs
+/// every label).
+pub fn label_count(name: &Name) -> usize {
+    name.iter().count()
+}
+
+/// Whether the leftmost label of `name` is `*` (RFC 4592 §2.1.1).
+pub fn is_wildcard(name: &Name) -> bool {
+    name.iter().next().is_some_and(|l| l == b"*")
+}
+
+/// `*.` in front of `name`: the wildcard whose expansions have `name` as closest encloser
+/// (RFC 4592 §2.1.1). Not hickory's `into_wildcard`, which replaces the first label. None when
+/// the result would be too long.
+pub fn wildcard_of(name: &Name) -> Option<Name> {
+    name.prepend_label("*").ok()
+}
+
+/// DNAME rdata (RFC 6672 §2.1) pointing at `target`, as hickory-proto represents a type it has
+/// no struct for: opaque rdata of type DNAME holding the target's uncompressed wire form. The
+/// target is lowercased, so the canonical form (RFC 4034 §6.2) is the stored form.
+pub fn dname_rdata(target: &Name) -> Result<RData, ZoneError> {
+    let mut buf = Vec::new();
+    let mut encoder = BinEncoder::new(&mut buf);
+    encoder.set_canonical_form(true);
+    target
+        .to_lowercase()
+        .emit(&mut encoder)
+        .map_err(|e| ZoneError::Rdata {
+            name: target.clone(),
+            rtype: RecordType::DNAME,
+            reason: e.to_string(),
+        })?;
+    Ok(RData::Unknown {
+        code: RecordType::DNAME,
+        rdata: NULL::with(buf),
+    })
+}
+
+/// The target of DNAME rdata made by [`dname_rdata`] or read off the wire.
+pub fn dname_target(rdata: &RData) -> Option<Name> {
+    match rdata {
+        RData::Unknown {
+            code: RecordType::DNAME,
+            rdata,
+        } => {
+            let mut decoder = BinDecoder::new(&rdata.anything);
+            let name = Name::read(&mut decoder).ok()?;
+            (decoder.is_empty()).then_some(name)
+        }
+        _ => None,
+    }
+}
+
+/// The name a DNAME at `owner` pointing at `target` redirects `qname` to (RFC 6672 §2.2):
+/// `qname`'s labels below `owner` in front of `target`. None when `qname` is not strictly
+/// below `owner` or the result would be longer than 255 octets.
+pub fn dname_substitute(qname: &Name, owner: &Name, target: &Name) -> Option<Name> {
+    let prefix = label_count(qname).checked_sub(label_count(owner))?;
+    if prefix == 0 || !owner.zone_of(qname) {
+        return None;
+    }
+    let labels: Vec<&[u8]> = qname.iter().take(prefix).collect();
+    let mut out = target.to_lowercase();
+    for label in labels.into_iter().rev() {
+        out = out
+            .prepend_label(hickory_proto::rr::domain::Label::from_raw_bytes(label).ok()?)
+            .ok()?;
+    }
+    Some(out.to_lowercase())
+}
+
+/// Rdata in presentation form; DNAME (opaque to hickory) as its target name.
+pub fn rdata_text(rdata: &RData) -> String {
+    dname_target(rdata).map_or_else(|| rdata.to_string(), |t| t.to_string())
+}
+
 /// A delegation as the parent publishes it: NS at the cut, glue addresses, DS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delegation {
@@ -321,9 +410,6 @@ impl Zone {
                 origin: self.origin.to_string(),
             });
         }
-        if name.is_wildcard() {
-            return Err(ZoneError::Wildcard(name.clone()));
-        }
         Ok(())
     }
 
@@ -376,8 +462,17 @@ impl Zone {
             return Err(ZoneError::SignerManaged { name, rtype });
         }
         let rest: Vec<&str> = parts.collect();
-        let rdata = RData::try_from_str(rtype, &rest.join(" "))
-            .map_err(|e| ZoneError::Parse(format!("{e} in {line:?}")))?;
+        let rdata = if rtype == RecordType::DNAME {
+            // hickory cannot parse DNAME text: one absolute name.
+            let [target] = rest.as_slice() else {
+                return Err(bad("a DNAME needs exactly one target name"));
+            };
+            let target: Name = target.parse().map_err(|_| bad("bad DNAME target"))?;
+            dname_rdata(&target)?
+        } else {
+            RData::try_from_str(rtype, &rest.join(" "))
+                .map_err(|e| ZoneError::Parse(format!("{e} in {line:?}")))?
+        };
         self.add(&name, ttl, rdata)
     }
 
@@ -392,6 +487,14 @@ impl Zone {
         }
         if rrset.rtype == RecordType::SOA && (rrset.name != self.origin || rrset.rdata.len() != 1) {
             return Err(ZoneError::Soa(rrset.name));
+        }
+        if is_wildcard(&rrset.name)
+            && matches!(
+                rrset.rtype,
+                RecordType::NS | RecordType::DS | RecordType::DNAME
+            )
+        {
+            return Err(ZoneError::Wildcard(rrset.name));
         }
         Ok(self.insert_unchecked(rrset))
     }
@@ -437,6 +540,9 @@ impl Zone {
     pub fn set_delegation(&mut self, delegation: &Delegation) -> Result<(), ZoneError> {
         let name = delegation.name.to_lowercase();
         self.check_name(&name)?;
+        if is_wildcard(&name) {
+            return Err(ZoneError::Wildcard(name));
+        }
         if name == self.origin {
             return Err(ZoneError::Delegation {
                 name,
@@ -620,14 +726,25 @@ impl Zone {
     /// The highest zone cut strictly above `name` (and below the apex), if any: data below it
     /// is not authoritative here.
     pub fn cut_above(&self, name: &Name) -> Option<Name> {
-        let apex_labels = usize::from(self.origin.num_labels());
-        let labels = usize::from(name.num_labels());
-        (apex_labels + 1..labels)
+        let apex_labels = label_count(&self.origin);
+        (apex_labels + 1..label_count(name))
             .map(|k| name.trim_to(k))
             .find(|ancestor| {
                 self.names
                     .get(ancestor)
                     .is_some_and(|t| t.contains_key(&RecordType::NS))
+            })
+    }
+
+    /// The DNAME owner at or above the apex and strictly above `name`, if any: names below a
+    /// DNAME are redirected, never served (RFC 6672 §2.3).
+    pub fn dname_above(&self, name: &Name) -> Option<Name> {
+        (label_count(&self.origin)..label_count(name))
+            .map(|k| name.trim_to(k))
+            .find(|ancestor| {
+                self.names
+                    .get(ancestor)
+                    .is_some_and(|t| t.contains_key(&RecordType::DNAME))
             })
     }
 
@@ -657,7 +774,7 @@ impl Zone {
                     rrset.ttl,
                     DNSClass::IN,
                     rrset.rtype,
-                    r
+                    rdata_text(r)
                 );
             }
         }
@@ -736,9 +853,14 @@ mod tests {
             Err(ZoneError::OutOfZone { .. })
         ));
         assert!(matches!(
-            zone.add_text("*.example. 300 A 192.0.2.1"),
+            zone.add_text("*.example. 300 NS ns.example."),
             Err(ZoneError::Wildcard(_))
         ));
+        assert!(matches!(
+            zone.add_text("*.example. 300 DNAME other."),
+            Err(ZoneError::Wildcard(_))
+        ));
+        zone.add_text("*.example. 300 A 192.0.2.1").unwrap();
         assert!(matches!(
             zone.add_text("example. 300 NSEC3PARAM 1 0 0 -"),
             Err(ZoneError::SignerManaged { .. })
@@ -764,6 +886,39 @@ mod tests {
             zone.set_delegation(&sibling_glue),
             Err(ZoneError::Delegation { .. })
         ));
+    }
+
+    #[test]
+    fn dname_rdata_round_trips_and_occludes_what_is_below() {
+        let mut zone = Zone::new(n("example."), soa(), 3600).unwrap();
+        zone.add_text("Old.example. 300 DNAME New.Other.").unwrap();
+        let set = zone.rrset(&n("old.example."), RecordType::DNAME).unwrap();
+        assert_eq!(dname_target(&set.rdata()[0]), Some(n("new.other.")));
+        assert!(
+            zone.to_presentation()
+                .contains("old.example. 300 IN DNAME new.other.")
+        );
+        assert_eq!(
+            zone.dname_above(&n("a.b.old.example.")),
+            Some(n("old.example."))
+        );
+        assert_eq!(zone.dname_above(&n("old.example.")), None);
+        assert!(zone.add_text("x.example. 300 DNAME a b").is_err());
+        assert_eq!(label_count(&n("*.example.")), 2);
+        assert!(is_wildcard(&n("*.example.")) && !is_wildcard(&n("a.*.example.")));
+        assert_eq!(wildcard_of(&n("example.")), Some(n("*.example.")));
+        assert_eq!(
+            dname_substitute(&n("a.B.old.example."), &n("old.example."), &n("new.other.")),
+            Some(n("a.b.new.other."))
+        );
+        assert_eq!(
+            dname_substitute(&n("old.example."), &n("old.example."), &n("new.other.")),
+            None
+        );
+        let a60 = "a".repeat(60);
+        let qname = n(&format!("{a60}.{a60}.{a60}.b.example."));
+        let target = n(&format!("{a60}.{a60}.x."));
+        assert_eq!(dname_substitute(&qname, &n("b.example."), &target), None);
     }
 
     #[test]

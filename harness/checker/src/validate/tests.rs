@@ -701,3 +701,216 @@ fn the_validator_remembers_signature_checks() {
     assert_eq!(validator.stats().verifications, after_first.verifications);
     assert!(validator.stats().memo_hits > after_first.memo_hits);
 }
+
+fn wildcard_chain(a: KeyAlgorithm, d: &Denial) -> testbed::Chain {
+    let mut b = ChainBuilder::new(a, d.clone(), now());
+    b.child_records = testbed::wildcard_records(&name("example.test."));
+    b.build().unwrap()
+}
+
+#[test]
+fn wildcard_expansions_and_wildcard_nodata_are_secure_with_their_proofs() {
+    for (a, d) in variants() {
+        let chain = wildcard_chain(a, &d);
+        for (q, t, kind) in [
+            ("a.wild.example.test.", RecordType::A, "expansion"),
+            ("a.wild.example.test.", RecordType::TXT, "expansion"),
+            ("x.y.wild.example.test.", RecordType::A, "two labels down"),
+            ("a.wild.example.test.", RecordType::MX, "wildcard nodata"),
+            ("*.wild.example.test.", RecordType::A, "the wildcard itself"),
+            ("sub.wild.example.test.", RecordType::A, "a name beside it"),
+            (
+                "z.sub.wild.example.test.",
+                RecordType::A,
+                "nxdomain below it",
+            ),
+            ("a.cn.example.test.", RecordType::A, "wildcard cname"),
+        ] {
+            let links = chain.links(&name(q), t, &[]);
+            let v = validate_chain(&links, &chain.anchors, now());
+            let what = format!("{} {q} {t} ({kind})", label(a, &d));
+            expect_both(&v, Status::Secure, None, &what);
+        }
+        let links = chain.links(&name("a.cn.example.test."), RecordType::A, &[]);
+        assert_eq!(links.len(), 2, "a wildcard CNAME and its target");
+        assert!(matches!(links[0].answer, Response::Wildcard(..)));
+        // The same expansion without its proof, and judged alone: bogus.
+        let view = chain.view(&name("a.wild.example.test."), RecordType::A);
+        let Response::Wildcard(set, _) = &view.answer else {
+            panic!("{}", view.answer.summary())
+        };
+        let mut bare = view.clone();
+        bare.answer = Response::Positive(set.clone());
+        let v = validate(&bare, &chain.anchors, now());
+        expect_both(
+            &v,
+            Status::Bogus,
+            Some(ReasonCode::WildcardUnproven),
+            &label(a, &d),
+        );
+    }
+}
+
+#[test]
+fn broken_wildcard_answers_are_bogus() {
+    for (a, d) in variants() {
+        let chain = wildcard_chain(a, &d);
+        for kind in testbed::BadWildcard::ALL {
+            for t in [RecordType::A, RecordType::TXT] {
+                let (q, t, o, code) = testbed::bad_wildcard(&chain, kind, t);
+                let what = format!("{} {} {q} {t}", label(a, &d), kind.as_str());
+                let v = validate_chain(&chain.links(&q, t, &[o]), &chain.anchors, now());
+                expect_both(&v, Status::Bogus, Some(code), &what);
+                let v = validate_chain(&chain.links(&q, t, &[]), &chain.anchors, now());
+                expect_both(&v, Status::Secure, None, &format!("{what}, honestly"));
+            }
+        }
+    }
+}
+
+#[test]
+fn nsec3_above_the_iteration_limit_is_insecure() {
+    for a in KeyAlgorithm::ALL {
+        for iterations in [0, 1, NSEC3_ITER_LIMIT, NSEC3_ITER_LIMIT + 1, 500, 2500] {
+            let d = Denial::Nsec3(Nsec3Config {
+                iterations,
+                ..Nsec3Config::default()
+            });
+            let above = iterations > NSEC3_ITER_LIMIT;
+            // In the child: denials and expansions rest on NSEC3; a plain answer does not.
+            let chain = wildcard_chain(a, &d);
+            for (q, t) in [
+                ("nx.example.test.", RecordType::A),
+                ("www.example.test.", RecordType::TXT),
+                ("a.wild.example.test.", RecordType::A),
+                ("a.wild.example.test.", RecordType::MX),
+            ] {
+                let v = validate_chain(&chain.links(&name(q), t, &[]), &chain.anchors, now());
+                let what = format!("{a} {iterations} {q} {t}");
+                if above {
+                    expect_both(
+                        &v,
+                        Status::Insecure,
+                        Some(ReasonCode::Nsec3Iterations),
+                        &what,
+                    );
+                } else {
+                    expect_both(&v, Status::Secure, None, &what);
+                }
+            }
+            let v = validate(&chain.view(&www(), RecordType::A), &chain.anchors, now());
+            expect_both(&v, Status::Secure, None, "a positive answer");
+            // At the TLD: the proof that an insecure delegation has no DS.
+            let mut b = ChainBuilder::new(a, d.clone(), now());
+            b.ds = DsChoice::Explicit(vec![]);
+            let chain = b.build().unwrap();
+            let v = validate(&chain.view(&www(), RecordType::A), &chain.anchors, now());
+            let code = if above {
+                ReasonCode::Nsec3Iterations
+            } else {
+                ReasonCode::InsecureDelegation
+            };
+            expect_both(&v, Status::Insecure, Some(code), "no DS");
+            let v = validate(
+                &chain.view(&name("example.test."), RecordType::DS),
+                &chain.anchors,
+                now(),
+            );
+            if above {
+                expect_both(&v, Status::Insecure, Some(code), "the DS question");
+            } else {
+                expect_both(&v, Status::Secure, None, "the DS question");
+            }
+        }
+    }
+}
+
+const NSEC3_ITER_LIMIT: u16 = crate::NSEC3_ITERATION_LIMIT;
+
+#[test]
+fn cname_and_dname_chains_are_as_strong_as_their_weakest_link() {
+    use testbed::ExtraZone;
+    let apex = name("example.test.");
+    for (a, d) in variants() {
+        for state in ["secure", "insecure", "expired"] {
+            let mut other = ExtraZone::new("other.test.", a, 4, d.clone());
+            other.records = vec![
+                "www.other.test. 3600 A 192.0.2.70".into(),
+                "back.other.test. 3600 CNAME mail.example.test.".into(),
+            ];
+            let mut sub = ExtraZone::new("sub.example.test.", a, 6, d.clone());
+            sub.records = vec!["www.sub.example.test. 3600 A 192.0.2.71".into()];
+            for z in [&mut other, &mut sub] {
+                match state {
+                    "insecure" => z.ds = DsChoice::Explicit(vec![]),
+                    "expired" => {
+                        z.policy = window_policy(d.clone(), hours(now(), -720), hours(now(), -48));
+                    }
+                    _ => {}
+                }
+            }
+            let mut b = ChainBuilder::new(a, d.clone(), now());
+            b.child_records = vec![
+                format!("alias.{apex} 3600 CNAME www.{apex}"),
+                format!("ext.{apex} 3600 CNAME www.other.test."),
+                format!("deep.{apex} 3600 CNAME www.sub.{apex}"),
+                format!("chain3.{apex} 3600 CNAME ext.{apex}"),
+                format!("dn.{apex} 3600 DNAME other.test."),
+                format!("dnin.{apex} 3600 DNAME b.{apex}"),
+            ];
+            b.extra = vec![other, sub];
+            let chain = b.build().unwrap();
+            let (status, code) = match state {
+                "secure" => (Status::Secure, None),
+                "insecure" => (Status::Insecure, Some(ReasonCode::InsecureDelegation)),
+                _ => (Status::Bogus, Some(ReasonCode::SignatureExpired)),
+            };
+            for (q, t, links, across) in [
+                ("alias.example.test.", RecordType::A, 2, false),
+                ("a.dnin.example.test.", RecordType::TXT, 2, false),
+                ("ext.example.test.", RecordType::A, 2, true),
+                ("ext.example.test.", RecordType::TXT, 2, true),
+                ("deep.example.test.", RecordType::A, 2, true),
+                ("chain3.example.test.", RecordType::A, 3, true),
+                ("www.dn.example.test.", RecordType::A, 2, true),
+                ("nothing.dn.example.test.", RecordType::A, 2, true),
+                ("back.other.test.", RecordType::A, 2, true),
+            ] {
+                let got = chain.links(&name(q), t, &[]);
+                let what = format!("{} {state} {q} {t}", label(a, &d));
+                assert_eq!(got.len(), links, "{what}");
+                let v = validate_chain(&got, &chain.anchors, now());
+                if across {
+                    expect_both(&v, status, code, &what);
+                } else {
+                    expect_both(&v, Status::Secure, None, &what);
+                }
+            }
+            // A DNAME answer whose synthesised CNAME points elsewhere does not fit.
+            let view = chain.view(&name("www.dn.example.test."), RecordType::A);
+            let Response::Dname(dname, _) = &view.answer else {
+                panic!("{}", view.answer.summary())
+            };
+            let forged = Rrset::new(
+                [Record::from_rdata(
+                    name("www.dn.example.test."),
+                    3600,
+                    RData::CNAME(hickory_proto::rr::rdata::CNAME(name("evil.other.test."))),
+                )],
+                [],
+            )
+            .unwrap();
+            let mut bad = view.clone();
+            bad.answer = Response::Dname(dname.clone(), std::sync::Arc::new(forged));
+            if state != "expired" {
+                let v = validate(&bad, &chain.anchors, now());
+                expect(
+                    &v,
+                    Status::Indeterminate,
+                    Some(ReasonCode::InconsistentView),
+                    "forged",
+                );
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@
 use serde::Deserialize;
 
 /// The validators the harness compares against.
-pub const VALIDATORS: [&str; 4] = ["hickory-resolver", "unbound-host", "delv", "drill"];
+pub const VALIDATORS: [&str; 5] = ["hickory-resolver", "kresd", "unbound-host", "delv", "drill"];
 
 /// Verdict words an entry may use: the RFC 4035 §4.3 statuses, `failed` (no verdict), and
 /// `not-secure` (drill, which cannot tell insecure from bogus).

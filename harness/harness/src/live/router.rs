@@ -446,12 +446,12 @@ mod tests {
         )
         .await
         .unwrap();
-        for z in [&case.root, &case.tld, &case.child] {
+        for z in case.zone_arcs() {
             server.set_zone(Arc::clone(z));
         }
         let router = Router::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let direct = server.local_addr();
-        let mut routes = Routes::new(case.zones().map(|z| (z.origin().clone(), direct)));
+        let mut routes = Routes::new(case.zones().iter().map(|z| (z.origin().clone(), direct)));
         router.set_routes(routes.clone());
         let via = router.local_addr();
         for transport in [Transport::Udp, Transport::Tcp] {

@@ -149,6 +149,110 @@ fn cnames_are_followed_inside_the_zone() {
     );
 }
 
+/// `example.` with a wildcard (A and TXT), a wildcard CNAME one level down, a DNAME, and a
+/// name beside the wildcard, signed with `denial`.
+fn wildcard_zone(denial: Denial) -> Served {
+    let mut zone = small_zone();
+    for line in [
+        "*.example. 300 A 192.0.2.42",
+        "*.example. 300 TXT \"wild\"",
+        "*.w.example. 300 CNAME mail.example.",
+        "old.example. 300 DNAME new.other.",
+        "new.example. 300 DNAME mail.example.",
+    ] {
+        zone.add_text(line).unwrap();
+    }
+    Served::new(
+        vec![sign(&zone, ksk_zsk(KeyAlgorithm::Ed25519), denial)],
+        1232,
+    )
+}
+
+#[test]
+fn wildcards_are_expanded_with_the_labels_of_the_wildcard_and_the_proof_of_no_closer_name() {
+    for denial in [Denial::Nsec, Denial::default()] {
+        let served = wildcard_zone(denial.clone());
+        let (m, kind) = ask(&served, "nothing.example.", RecordType::A, &DO);
+        assert_eq!(kind, AnswerKind::Answer, "{denial:?}");
+        assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+        assert!(m.metadata.authoritative);
+        assert_eq!(types(&m.answers), [RecordType::A, RecordType::RRSIG]);
+        assert!(m.answers.iter().all(|r| r.name == n("nothing.example.")));
+        let hickory_proto::rr::RData::DNSSEC(hickory_proto::dnssec::rdata::DNSSECRData::RRSIG(sig)) =
+            &m.answers[1].data
+        else {
+            panic!("an RRSIG")
+        };
+        assert_eq!(sig.input().num_labels, 1, "the wildcard's labels");
+        let proof = if denial == Denial::Nsec {
+            RecordType::NSEC
+        } else {
+            RecordType::NSEC3
+        };
+        assert_eq!(
+            types(&m.authorities),
+            [proof, RecordType::RRSIG],
+            "{denial:?}"
+        );
+        // Without DO: the expansion alone.
+        let (m, _) = ask(&served, "nothing.example.", RecordType::A, &PLAIN);
+        assert_eq!(types(&m.answers), [RecordType::A]);
+        assert!(m.authorities.is_empty());
+        // Wildcard NODATA: no MX at the wildcard.
+        let (m, kind) = ask(&served, "nothing.example.", RecordType::MX, &DO);
+        assert_eq!(kind, AnswerKind::NoData);
+        assert!(types(&m.authorities).contains(&RecordType::SOA));
+        // A wildcard CNAME is followed inside the zone.
+        let (m, kind) = ask(&served, "x.w.example.", RecordType::A, &DO);
+        assert_eq!(kind, AnswerKind::Answer);
+        assert_eq!(
+            types(&m.answers),
+            [
+                RecordType::CNAME,
+                RecordType::RRSIG,
+                RecordType::A,
+                RecordType::RRSIG
+            ]
+        );
+        // A name that exists is never expanded; nor is one below an existing name.
+        let (m, _) = ask(&served, "mail.example.", RecordType::TXT, &DO);
+        assert_eq!(m.answers.len(), 0);
+        let (_, kind) = ask(&served, "x.mail.example.", RecordType::A, &DO);
+        assert_eq!(kind, AnswerKind::NxDomain);
+    }
+}
+
+#[test]
+fn dnames_redirect_what_is_below_them_with_a_synthesised_cname() {
+    let served = wildcard_zone(Denial::Nsec);
+    // Out of the zone: the DNAME, its RRSIG and the synthesised CNAME (unsigned).
+    let (m, kind) = ask(&served, "a.old.example.", RecordType::A, &DO);
+    assert_eq!(kind, AnswerKind::Answer);
+    assert_eq!(
+        types(&m.answers),
+        [RecordType::DNAME, RecordType::RRSIG, RecordType::CNAME]
+    );
+    assert_eq!(m.answers[2].name, n("a.old.example."));
+    assert_eq!(m.answers[2].data.to_string(), "a.new.other.");
+    assert_eq!(
+        crate::zone::dname_target(&m.answers[0].data),
+        Some(n("new.other."))
+    );
+    // Into the zone: followed, to x.mail.example., which does not exist (RFC 6604: the
+    // RCODE is the last link's).
+    let (m, kind) = ask(&served, "x.new.example.", RecordType::A, &DO);
+    assert_eq!(kind, AnswerKind::NxDomain);
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    assert_eq!(
+        types(&m.answers),
+        [RecordType::DNAME, RecordType::RRSIG, RecordType::CNAME]
+    );
+    // The owner itself is not redirected.
+    let (m, kind) = ask(&served, "old.example.", RecordType::DNAME, &DO);
+    assert_eq!(kind, AnswerKind::Answer);
+    assert_eq!(types(&m.answers), [RecordType::DNAME, RecordType::RRSIG]);
+}
+
 #[test]
 fn referrals_are_not_authoritative_and_carry_ds_or_its_denial_and_glue() {
     let served = zones();

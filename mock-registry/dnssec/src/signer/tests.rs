@@ -504,6 +504,10 @@ enum Op {
     Delegate(String, bool, bool),
     RemoveName(String),
     Undelegate(String),
+    /// `*.owner` with an A, a TXT or a CNAME (RFC 4592).
+    Wildcard(String, u8),
+    /// A DNAME at the owner (RFC 6672).
+    Dname(String),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -512,6 +516,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (owner(), any::<bool>(), any::<bool>()).prop_map(|(o, ds, glue)| Op::Delegate(o, ds, glue)),
         1 => owner().prop_map(Op::RemoveName),
         1 => owner().prop_map(Op::Undelegate),
+        2 => (owner(), 0u8..3).prop_map(|(o, t)| Op::Wildcard(o, t)),
+        1 => owner().prop_map(Op::Dname),
     ]
 }
 
@@ -554,6 +560,27 @@ fn apply(zone: &mut Zone, op: &Op) {
         Op::RemoveName(o) => zone.remove_name(&n(o)),
         Op::Undelegate(o) => {
             zone.remove_delegation(&n(o));
+        }
+        Op::Wildcard(o, t) => {
+            let w = n(o).prepend_label("*").unwrap();
+            let at = zone.rrsets_at(&w);
+            let has_cname = at.is_some_and(|t| t.contains_key(&RecordType::CNAME));
+            let has_other = at.is_some_and(|t| t.keys().any(|k| *k != RecordType::CNAME));
+            // CNAME and other data never share an owner (RFC 1034 §3.6.2).
+            let line = match t {
+                0 if !has_cname => format!("{w} 600 A 192.0.2.8"),
+                1 if !has_cname => format!("{w} 600 TXT \"w\""),
+                2 if !has_other => format!("{w} 600 CNAME www.example."),
+                _ => return,
+            };
+            zone.add_text(&line).unwrap();
+        }
+        Op::Dname(o) => {
+            // A DNAME never shares its owner with a delegation (RFC 6672 §2.3).
+            if zone.rrset(&n(o), RecordType::NS).is_none() {
+                zone.add_text(&format!("{o} 600 DNAME target.elsewhere."))
+                    .unwrap();
+            }
         }
     }
 }
