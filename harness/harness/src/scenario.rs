@@ -45,21 +45,40 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// Loads every scenario `paths` names (see [`discover`]), or with no paths the built-in
-/// library's top level ([`library::load_dir`]), refusing two files with the same id. Every
-/// problem is reported, one message each, not just the first.
+/// library's top level ([`library::load_dir`]), refusing two files with the same id. A path
+/// that does not exist on disk but names a file or folder of the built-in library
+/// (`scenarios/certify/gaining.toml`, `scenarios/certify`) loads the built-in one, so the
+/// documented examples work from any directory. Every problem is reported, one message each,
+/// not just the first.
 pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
     if paths.is_empty() {
         return library::load_dir("");
     }
-    let files = discover(paths).map_err(|e| vec![e.to_string()])?;
-    if files.is_empty() {
+    let mut loaded = Vec::new();
+    for p in paths {
+        if !p.exists()
+            && let Some(files) = library::named(p)
+        {
+            loaded.extend(files.iter().map(library::LibraryFile::load));
+            continue;
+        }
+        let files = discover(std::slice::from_ref(p)).map_err(|e| {
+            vec![if e.kind() == std::io::ErrorKind::NotFound {
+                format!("{e} (nor a file of the built-in library: see `harness scenarios list`)")
+            } else {
+                e.to_string()
+            }]
+        })?;
+        loaded.extend(files.iter().map(|f| load(f)));
+    }
+    if loaded.is_empty() {
         let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(vec![format!(
             "no scenario files found in {}",
             named.join(", ")
         )]);
     }
-    checked(files.iter().map(|f| load(f)).collect())
+    checked(loaded)
 }
 
 /// The loaded scenarios, or every error: the files' own, and one per id used twice.

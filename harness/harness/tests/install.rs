@@ -354,6 +354,27 @@ fn a_copy_of_the_binary_certifies_without_looking_at_the_checkout() {
         "{}",
         text(&lint)
     );
+
+    // The documented example (ADAPTER.md) works here too: a path under scenarios/ that is not
+    // on disk names the built-in file.
+    let run = h.harness(&[
+        "run",
+        "scenarios/certify/gaining.toml",
+        "--subject",
+        &subject,
+        "--progress",
+        "off",
+    ]);
+    let o = text(&run);
+    assert_eq!(run.status.code(), Some(0), "{o}");
+    assert!(o.contains("PASS certify-gaining"), "{o}");
+    let missing = h.harness(&["lint", "scenarios/no-such.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing).contains("nor a file of the built-in library"),
+        "{}",
+        text(&missing)
+    );
 }
 
 /// The real thing, by hand: `cargo install --path harness/harness --root <tmp>` (a release

@@ -78,6 +78,27 @@ pub fn file(path: &str) -> Option<LibraryFile> {
     files().find(|f| f.path == rel)
 }
 
+/// The built-in scenario files a command-line path names, if it names any: `scenarios` (the
+/// top level, as `harness run` with no paths), `scenarios/<folder>` (its `*.toml`, not
+/// recursively, as for a directory on disk) or `scenarios/<file>.toml`.
+pub fn named(path: &Path) -> Option<Vec<LibraryFile>> {
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let (root, rest) = parts.split_first()?;
+    if root != ROOT {
+        return None;
+    }
+    let rel = rest.join("/");
+    if let Some(f) = file(&rel).filter(LibraryFile::is_scenario) {
+        return Some(vec![f]);
+    }
+    let files = scenario_files(&rel);
+    (!files.is_empty()).then_some(files)
+}
+
 /// The text of a built-in file, if it exists and is UTF-8.
 pub fn text(path: &str) -> Option<&'static str> {
     file(path).and_then(|f| std::str::from_utf8(f.contents).ok())
@@ -203,6 +224,41 @@ mod tests {
         );
         let e = load("no-such.toml").expect_err("missing");
         assert_eq!(e.path, "scenarios/no-such.toml");
+    }
+
+    #[test]
+    fn command_line_paths_name_built_in_files_and_folders() {
+        let names = |p: &str| -> Option<Vec<&str>> {
+            named(Path::new(p)).map(|v| v.iter().map(|f| f.path).collect())
+        };
+        assert_eq!(
+            names("scenarios/certify/gaining.toml"),
+            Some(vec!["certify/gaining.toml"])
+        );
+        assert_eq!(
+            names("./scenarios/certify/gaining.toml"),
+            Some(vec!["certify/gaining.toml"])
+        );
+        assert_eq!(
+            names("scenarios/certify").map(|v| v.len()),
+            Some(scenario_files("certify").len())
+        );
+        assert_eq!(
+            names("scenarios").map(|v| v.len()),
+            Some(scenario_files("").len())
+        );
+        assert_eq!(names("scenarios/README.md"), None, "not a scenario");
+        assert_eq!(names("scenarios/nope.toml"), None);
+        assert_eq!(
+            names("certify/gaining.toml"),
+            None,
+            "built-in names start with scenarios/"
+        );
+        assert_eq!(
+            names("/scenarios/certify"),
+            None,
+            "absolute paths are files on disk"
+        );
     }
 
     #[test]
