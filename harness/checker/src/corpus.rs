@@ -81,7 +81,7 @@ pub struct Expected {
     pub lenient_code: Option<ReasonCode>,
     /// Status under RFC 4035 §2.2 enforced.
     pub strict: Status,
-    /// Its reason.
+    /// Why it is not Secure under RFC 4035 §2.2 (None for Secure).
     pub strict_code: Option<ReasonCode>,
     /// Warnings, sorted.
     pub warnings: Vec<ReasonCode>,
@@ -175,7 +175,7 @@ pub struct Case {
     pub qtype: RecordType,
     /// Answers the servers give instead of their zone's.
     pub overrides: Vec<Override>,
-    /// The verdict.
+    /// The verdicts the validator must reach for this case, lenient and strict.
     pub expected: Expected,
 }
 

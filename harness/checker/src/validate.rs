@@ -248,7 +248,7 @@ impl fmt::Display for Reason {
 /// RFC 4035 §4.3, with the reason for every status but Secure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Validated.
+    /// The chain from a trust anchor to the answer verified (RFC 4035 §4.3).
     Secure,
     /// Provably unsigned from some point down.
     Insecure(Reason),
@@ -349,7 +349,8 @@ pub struct TrustAnchors {
 }
 
 impl TrustAnchors {
-    /// No anchors.
+    /// An empty set: validating with it gives Indeterminate (no trust anchor) until anchors are
+    /// added.
     pub fn new() -> Self {
         Self::default()
     }

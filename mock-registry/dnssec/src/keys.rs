@@ -29,8 +29,8 @@ pub const FLAGS_SECURE_ENTRY_POINT: u16 = 257;
 
 /// The DNSSEC algorithms this project signs with.
 ///
-/// ECDSAP384SHA384 (14) is accepted in EPP keyData (see [`validate_key_data`](super::validate_key_data))
-/// but not generated: no scenario needs it and ring cannot sign with it through hickory here.
+/// ECDSAP384SHA384 (14) is accepted in EPP keyData (see
+/// `mock_registry::keydata::validate_key_data`) but not generated: no scenario needs it and ring cannot sign with it through hickory here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum KeyAlgorithm {
@@ -191,7 +191,7 @@ pub enum KeyError {
         /// Why it was refused.
         reason: String,
     },
-    /// Signing failed.
+    /// The crypto library refused to sign (its message); not expected with a key it loaded.
     #[error("signing failed: {0}")]
     Sign(String),
     /// A DNSKEY's presentation form could not be parsed.
@@ -558,7 +558,7 @@ pub(crate) fn ds_with_digest_type(
 ///
 /// The base64 may be split by whitespace (RFC 4034 §2.2). The protocol must be 3. Any algorithm
 /// number is accepted here (so RFC test vectors with retired algorithms parse); use
-/// [`validate_key_data`](super::validate_key_data) to check a key a registrant submits.
+/// `mock_registry::keydata::validate_key_data` to check a key a registrant submits.
 pub fn parse_dnskey(text: &str) -> Result<DNSKEY, KeyError> {
     let mut tokens = text.split_whitespace();
     let mut next = |what: &str| {

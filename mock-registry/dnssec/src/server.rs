@@ -5,7 +5,7 @@
 //! hickory-proto's message types alone. It serves [`SignedZone`] snapshots, several per server
 //! (root and TLD together, say), swapped in atomically with [`DnsServer::set_zone`]: a query
 //! sees one consistent set of snapshots, never a half-applied change. How a query is answered
-//! is in [`answer`](crate::answer)'s documentation; this module adds the sockets, the request history and the
+//! is in [`answer`]'s documentation; this module adds the sockets, the request history and the
 //! fault knobs.
 //!
 //! - UDP: a few tasks share one socket, each answering datagrams as they come.
@@ -101,7 +101,7 @@ pub struct Faults {
 pub struct QueryRecord {
     /// When, on the injected clock.
     pub time: Timestamp,
-    /// Who asked.
+    /// Source address and port of the request, to tell the resolvers and checkers apart.
     pub client: SocketAddr,
     /// UDP or TCP.
     pub transport: Transport,

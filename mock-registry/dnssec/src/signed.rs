@@ -223,7 +223,7 @@ impl Nsec3Entry {
 pub struct SignStats {
     /// Owner names rebuilt.
     pub names_rebuilt: usize,
-    /// RRSIGs created.
+    /// RRSIGs computed afresh; the incremental signer keeps this proportional to the change.
     pub signatures_made: usize,
     /// RRSIGs carried over from the previous snapshot.
     pub signatures_reused: usize,

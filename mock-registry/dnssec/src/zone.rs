@@ -55,21 +55,21 @@ pub enum ZoneError {
     /// The type is made by the signer.
     #[error("{rtype} at {name} is made by the signer, not added to a zone")]
     SignerManaged {
-        /// The owner.
+        /// Owner name of the refused record.
         name: Name,
-        /// The type.
+        /// RRSIG, NSEC or NSEC3: the types the signer writes itself.
         rtype: RecordType,
     },
     /// A record's TTL differs from its RRset's (RFC 2181 §5.2).
     #[error("{rtype} at {name} has TTL {existing}; a record with TTL {new} cannot join it")]
     TtlMismatch {
-        /// The owner.
+        /// Owner name of the RRset the record was to join.
         name: Name,
-        /// The type.
+        /// Type of the RRset the record was to join.
         rtype: RecordType,
-        /// The RRset's TTL.
+        /// TTL of the RRset as it stands.
         existing: u32,
-        /// The new record's TTL.
+        /// TTL of the record that was refused.
         new: u32,
     },
     /// SOA anywhere but the apex, or more than one SOA.
@@ -78,7 +78,7 @@ pub enum ZoneError {
     /// A delegation at the apex or with no name servers.
     #[error("bad delegation at {name}: {reason}")]
     Delegation {
-        /// The cut.
+        /// Owner name of the NS RRset that would make the cut.
         name: Name,
         /// What is wrong.
         reason: &'static str,
@@ -86,17 +86,17 @@ pub enum ZoneError {
     /// An RRset with no records.
     #[error("{rtype} RRset at {name} is empty")]
     EmptyRrset {
-        /// The owner.
+        /// Owner name of the empty RRset.
         name: Name,
-        /// The type.
+        /// Type of the empty RRset.
         rtype: RecordType,
     },
     /// Record data that hickory cannot encode or decode.
     #[error("{rtype} at {name}: {reason}")]
     Rdata {
-        /// The owner.
+        /// Owner name of the record hickory could not handle.
         name: Name,
-        /// The type.
+        /// Type of the record hickory could not handle.
         rtype: RecordType,
         /// The codec's message.
         reason: String,

@@ -26,7 +26,7 @@ pub enum FrameError {
     ShortRead {
         /// "length header" or "XML payload".
         part: &'static str,
-        /// Octets expected.
+        /// Octets the part should have had: 4 for the header, else the announced payload length.
         expected: usize,
         /// Octets received before the end.
         got: usize,

@@ -466,17 +466,17 @@ impl AuthInfo {
 /// Transfer status (`eppcom:trStatusType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TrStatus {
-    /// clientApproved
+    /// `clientApproved`: the sponsor approved the request.
     ClientApproved,
-    /// clientCancelled
+    /// `clientCancelled`: the requesting client withdrew the request.
     ClientCancelled,
-    /// clientRejected
+    /// `clientRejected`: the sponsor rejected the request.
     ClientRejected,
     /// `pending`: a transfer request waiting for the sponsor.
     Pending,
-    /// serverApproved
+    /// `serverApproved`: the registry approved the request (e.g. on the sponsor's silence).
     ServerApproved,
-    /// serverCancelled
+    /// `serverCancelled`: the registry cancelled the request.
     ServerCancelled,
 }
 
@@ -553,7 +553,7 @@ impl Text {
 pub struct CheckResult {
     /// Domain name, host name or contact id.
     pub name: String,
-    /// `avail` attribute.
+    /// `avail` attribute: `true` when the object can be provisioned now.
     pub avail: bool,
     /// Reason when not available.
     pub reason: Option<Text>,
@@ -697,11 +697,11 @@ impl TrId {
 pub struct TransferData {
     /// The object: domain name or contact id.
     pub name: String,
-    /// Transfer status.
+    /// `trStatus`: where the request stands (pending, approved, rejected, cancelled).
     pub tr_status: TrStatus,
-    /// Requesting client.
+    /// `reID`: the registrar that requested the transfer (the gaining side).
     pub re_id: String,
-    /// Request time.
+    /// `reDate`: when the transfer was requested, in UTC.
     pub re_date: Timestamp,
     /// Client that should act on a pending request, or that acted.
     pub ac_id: String,
