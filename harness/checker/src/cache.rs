@@ -380,6 +380,15 @@ impl Report {
         }
     }
 
+    /// The bands with `status` in `mode`.
+    #[cfg(test)]
+    pub(crate) fn with_status(&self, mode: Mode, status: Status) -> Vec<&Band> {
+        self.bands(mode)
+            .iter()
+            .filter(|b| b.status == status)
+            .collect()
+    }
+
     /// The worst status over the whole analysis in `mode`.
     pub fn worst(&self, mode: Mode) -> Status {
         self.bands(mode)
@@ -387,14 +396,6 @@ impl Report {
             .map(|b| b.status)
             .max()
             .unwrap_or(Status::Indeterminate)
-    }
-
-    /// The bands with `status` in `mode`.
-    pub fn with_status(&self, mode: Mode, status: Status) -> Vec<&Band> {
-        self.bands(mode)
-            .iter()
-            .filter(|b| b.status == status)
-            .collect()
     }
 
     /// The report for one question.

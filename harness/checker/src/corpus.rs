@@ -29,7 +29,6 @@
 //! corpus generated with `now` = the current time (or an override date), since "expired" and
 //! "not yet valid" are relative to it.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use dnssec::keys::format_ds;
@@ -1185,14 +1184,9 @@ fn generate_variant(
     );
 }
 
-/// The families (reason identifiers and `secure`) in a corpus.
-pub fn families(cases: &[Case]) -> BTreeSet<String> {
-    cases.iter().map(|c| c.family.clone()).collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, HashSet};
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
 
     use super::*;
 

@@ -264,7 +264,7 @@ impl Timeline {
     }
 
     /// How many distinct versions were observed.
-    pub fn version_count(&self) -> usize {
+    pub(crate) fn version_count(&self) -> usize {
         self.versions.len()
     }
 
@@ -351,7 +351,7 @@ impl Timeline {
     }
 
     /// Observes that `source` answers none of `questions` (it stopped serving the zone).
-    pub fn observe_unavailable(
+    pub(crate) fn observe_unavailable(
         &mut self,
         source: SourceId,
         questions: &[Question],

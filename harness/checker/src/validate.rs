@@ -447,11 +447,6 @@ impl SecureZone {
     pub fn apex(&self) -> &Name {
         &self.apex
     }
-
-    /// The strict-mode violation met on the way here, if any.
-    pub fn strict_violation(&self) -> Option<&Reason> {
-        self.chain.strict.as_ref()
-    }
 }
 
 /// One step down the chain: either a zone whose keys are trusted, or the final outcome (the
@@ -685,7 +680,12 @@ impl<'a> Validator<'a> {
 
     /// Follows the delegation from `parent` to `child`: the DS answer, then the child's DNSKEY
     /// RRset.
-    pub fn descend(&mut self, parent: &SecureZone, child: &ZoneView, now: Timestamp) -> Step {
+    pub(crate) fn descend(
+        &mut self,
+        parent: &SecureZone,
+        child: &ZoneView,
+        now: Timestamp,
+    ) -> Step {
         let mut chain = parent.chain.clone();
         if child.apex == parent.apex || !parent.apex.zone_of(&child.apex) {
             return Step::Done(Validation::done(

@@ -42,7 +42,8 @@ use clock::SharedClock;
 pub use crate::answer;
 
 use crate::answer::{Handled, Served};
-pub use answer::{AnswerKind, DEFAULT_MAX_UDP_PAYLOAD, Transport};
+use answer::DEFAULT_MAX_UDP_PAYLOAD;
+pub use answer::{AnswerKind, Transport};
 
 /// Server settings, with defaults fit for tests and `mock-registry serve`.
 #[derive(Debug, Clone)]
@@ -338,16 +339,6 @@ impl DnsServer {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         history.records.iter().cloned().collect()
-    }
-
-    /// Forgets the history (the total count is kept).
-    pub fn clear_history(&self) {
-        let mut history = self
-            .shared
-            .history
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        history.records.clear();
     }
 
     /// Requests received since the server started, including those no longer in the history.

@@ -470,7 +470,6 @@ impl ZoneSigner {
         let mut signed = SignedZone {
             origin: zone.origin().clone(),
             serial,
-            signed_at: now,
             nodes,
             nsec3: chain,
             setup: Arc::clone(&self.setup),

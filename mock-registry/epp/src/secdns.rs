@@ -306,7 +306,7 @@ pub fn decode_base64(s: &str) -> Result<Vec<u8>, CodecError> {
 }
 
 /// Decodes `xs:hexBinary` (either case).
-pub fn decode_hex(s: &str) -> Result<Vec<u8>, CodecError> {
+pub(crate) fn decode_hex(s: &str) -> Result<Vec<u8>, CodecError> {
     HEXLOWER_PERMISSIVE
         .decode(s.as_bytes())
         .map_err(|e| CodecError::value_syntax(format!("not valid hexBinary: {e}")))

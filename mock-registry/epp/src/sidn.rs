@@ -93,7 +93,7 @@ impl LegalForm {
     }
 
     /// The form for a token.
-    pub fn from_token(s: &str) -> Option<Self> {
+    pub(crate) fn from_token(s: &str) -> Option<Self> {
         Self::TOKENS.iter().find(|(_, t)| *t == s).map(|(f, _)| *f)
     }
 
