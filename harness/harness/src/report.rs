@@ -449,6 +449,7 @@ pub fn timeline_rows(
                 srcs.extend(
                     obs.own_servers()
                         .iter()
+                        .chain(obs.secondaries().iter())
                         .filter(|(s, _, _)| s.registrar() == Some(i))
                         .map(|(s, _, _)| s.clone()),
                 );

@@ -17,7 +17,8 @@ use epp::{AuthInfo, host};
 use jiff::Timestamp;
 use mock_registry::pki::Pki;
 use mock_registry::publish::{PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor};
-use mock_registry::registry::{Policy, Registry, Services};
+use mock_registry::feedback::ProbeOptions;
+use mock_registry::registry::{Policy, ReceiptPolicy, Registry, Services};
 use mock_registry::server::{EppServer, ServerConfig, SharedRegistry};
 use tempfile::TempDir;
 use tokio::sync::Mutex;
@@ -181,6 +182,11 @@ impl World {
 
         let policy = Policy {
             tld: s.world.tld.clone(),
+            keyrelay_receipts: s.world.keyrelay_receipts.map(|r| ReceiptPolicy {
+                probe_interval: r.probe_interval,
+                max_watch: r.max_watch,
+                ..ReceiptPolicy::default()
+            }),
             ..Policy::default()
         };
         let mut registry = Registry::new(policy, shared.clone(), s.world.seed);
@@ -231,8 +237,10 @@ impl World {
             )
             .await
             .with_context(|| format!("operator {}", r.label))?;
-            for ns in op.ns_names() {
-                directory.hosts.insert(ns.clone(), op.addr());
+            for (addr, hosts) in op.servers() {
+                for ns in hosts {
+                    directory.hosts.insert(ns, addr);
+                }
             }
             let op: Box<dyn OperatorBackend> = Box::new(op);
             operators.push(Arc::new(Mutex::new(op)));
@@ -349,12 +357,25 @@ impl World {
                 .await
                 .context("operator publication")?;
         }
+        // Key relay receipts: the registry probes the delegations it watches, after this
+        // instant's publications, at the addresses the world's directory gives (a receipt is a
+        // poll message, not something DNS serves).
+        mock_registry::feedback::run_due(
+            &self.registry,
+            &self.directory.hosts,
+            &ProbeOptions::default(),
+            now,
+        )
+        .await;
         Ok(changed)
     }
 
-    /// The next instant the publisher or an operator has work.
+    /// The next instant the publisher, an operator or the registry's receipts have work.
     pub async fn next_deadline(&self) -> Option<Timestamp> {
         let mut all: Vec<Timestamp> = self.publisher.next_deadline().into_iter().collect();
+        if let Ok(reg) = self.registry.lock() {
+            all.extend(reg.next_receipt_deadline());
+        }
         for op in &self.operators {
             all.extend(op.lock().await.next_deadline());
         }

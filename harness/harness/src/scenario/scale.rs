@@ -4,7 +4,8 @@
 //! Divided: the TTLs at the TLD and at every operator (and the TTLs written in the registrant's
 //! records), the registry's publication delay, the reference registrars' poll intervals (their
 //! default too),
-//! `done_within`, `run` and `advance` steps, and relayed expiries of scripted key relays. No TTL
+//! `done_within`, `run` and `advance` steps, relayed expiries of scripted key relays, a
+//! secondary's lag and the registry's receipt probe interval and longest watch. No TTL
 //! goes below one second, no poll interval either. RRSIG validity is not divided: real signers
 //! choose their own windows, and a longer validity never shortens what caches may hold.
 
@@ -63,6 +64,10 @@ impl Scenario {
         w.ttl_ds = ttl(w.ttl_ds, scale);
         w.ttl_dnskey = ttl(w.ttl_dnskey, scale);
         w.ttl_soa = ttl(w.ttl_soa, scale);
+        if let Some(r) = &mut w.keyrelay_receipts {
+            r.probe_interval = duration(r.probe_interval, scale, 1);
+            r.max_watch = duration(r.max_watch, scale, 1);
+        }
         for r in &mut s.registrars {
             // The default too: a wall-clock run must not wait half an hour between polls.
             r.poll_interval = Some(div(
@@ -76,6 +81,9 @@ impl Scenario {
             o.ttl_ns = ttl(o.ttl_ns, scale);
             o.ttl_data = ttl(o.ttl_data, scale);
             o.ttl_negative = ttl(o.ttl_negative, scale);
+            if let Some(sec) = &mut o.secondary {
+                sec.lag = duration(sec.lag, scale, 1);
+            }
         }
         for d in &mut s.domains {
             for line in &mut d.records {
