@@ -162,7 +162,9 @@ impl Observer {
     /// names announced for it.
     pub fn use_own_servers(&mut self, i: usize, servers: &BTreeMap<String, SocketAddr>) {
         self.sources.retain(|(s, _)| s.registrar() != Some(i));
-        self.recorded.secondaries.retain(|(s, _, _)| s.registrar() != Some(i));
+        self.recorded
+            .secondaries
+            .retain(|(s, _, _)| s.registrar() != Some(i));
         let mut by_addr: BTreeMap<SocketAddr, Vec<String>> = BTreeMap::new();
         for (host, addr) in servers {
             by_addr.entry(*addr).or_default().push(fqdn(host));
@@ -247,6 +249,19 @@ impl Observations {
         &self.own
     }
 
+    /// Observations made up by a test: these versions, these secondaries.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        versions: Vec<Version>,
+        secondaries: Vec<(Source, SocketAddr, Vec<String>)>,
+    ) -> Self {
+        Self {
+            versions,
+            secondaries,
+            ..Self::default()
+        }
+    }
+
     /// Operators' lagging second servers: (source, address, absolute host names).
     pub fn secondaries(&self) -> &[(Source, SocketAddr, Vec<String>)] {
         &self.secondaries
@@ -269,9 +284,7 @@ impl Observations {
                 operators
                     .iter()
                     .enumerate()
-                    .filter(|(i, ns)| {
-                        !self.runs_own_servers(*i) && ns.iter().any(|n| fqdn(n) == h)
-                    })
+                    .filter(|(i, ns)| !self.runs_own_servers(*i) && ns.iter().any(|n| fqdn(n) == h))
                     .map(|(i, _)| Source::Operator(i)),
             );
         }

@@ -95,6 +95,7 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         lanes: Vec::new(),
         events: Vec::new(),
         transcript: Vec::new(),
+        receipts: Vec::new(),
         error: None,
         clock: options.clock.name(),
         time_scale: options.clock.scale(),
@@ -131,6 +132,12 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
                 .collect();
             report.events = events(&played.events, &played.record.registry_log, &clids);
             report.transcript = played.transcript;
+            report.receipts = played
+                .record
+                .receipts
+                .iter()
+                .map(crate::report::ReceiptRow::of)
+                .collect();
             report.checks = evaluation.checks;
         }
         Err(e) => {

@@ -15,9 +15,9 @@ use epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
 use epp::secdns::{DsOrKey, DsOrKeySet};
 use epp::{AuthInfo, host};
 use jiff::Timestamp;
+use mock_registry::feedback::ProbeOptions;
 use mock_registry::pki::Pki;
 use mock_registry::publish::{PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor};
-use mock_registry::feedback::ProbeOptions;
 use mock_registry::registry::{Policy, ReceiptPolicy, Registry, Services};
 use mock_registry::server::{EppServer, ServerConfig, SharedRegistry};
 use tempfile::TempDir;
@@ -25,7 +25,7 @@ use tokio::sync::Mutex;
 
 use crate::dnsutil::Directory;
 use crate::error::{Context, HarnessError};
-use crate::scenario::Scenario;
+use crate::scenario::{ReceiptFault, Scenario};
 
 pub mod backend;
 pub mod operator;
@@ -372,14 +372,52 @@ impl World {
         // Key relay receipts: the registry probes the delegations it watches, after this
         // instant's publications, at the addresses the world's directory gives (a receipt is a
         // poll message, not something DNS serves).
-        mock_registry::feedback::run_due(
-            &self.registry,
-            &self.directory.hosts,
-            &ProbeOptions::default(),
-            now,
-        )
-        .await;
+        match self.scenario.world.keyrelay_receipts.and_then(|r| r.fault) {
+            None => {
+                mock_registry::feedback::run_due(
+                    &self.registry,
+                    &self.directory.hosts,
+                    &ProbeOptions::default(),
+                    now,
+                )
+                .await;
+            }
+            Some(ReceiptFault::FirstNsOnly) => self.probe_first_ns_only(now).await,
+        }
         Ok(changed)
+    }
+
+    /// The `first-ns-only` receipt fault: the registry's probes ask only the first name
+    /// server of each delegation and report its finding for every host.
+    async fn probe_first_ns_only(&self, now: Timestamp) {
+        let requests = {
+            let mut reg = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+            reg.receipt_probes(now)
+        };
+        for mut request in requests {
+            let all = std::mem::take(&mut request.hosts);
+            request.hosts = all.first().cloned().into_iter().collect();
+            let mut report = mock_registry::feedback::probe(
+                &request,
+                &self.directory.hosts,
+                &ProbeOptions::default(),
+                now,
+            )
+            .await;
+            if let Some(first) = report.hosts.first().cloned() {
+                report.hosts = all
+                    .iter()
+                    .map(|h| epp::receipt::HostProbe {
+                        host: h.clone(),
+                        result: first.result,
+                    })
+                    .collect();
+            }
+            self.registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record_probe(report);
+        }
     }
 
     /// The next instant the publisher, an operator or the registry's receipts have work.

@@ -57,13 +57,14 @@ fn the_schema_names_every_check_id() {
 fn run_and_certification_reports_validate() {
     let dir = tempfile::tempdir().unwrap();
     let scenarios = crate_dir().join("../../scenarios");
-    // A caught fault (checks failing as expected, a verdict band that is not secure) and an
-    // EPP-only scenario (no chain checks).
+    // A caught fault (checks failing as expected, a verdict band that is not secure), an
+    // EPP-only scenario (no chain checks) and key relay receipts.
     let json = dir.path().join("run.json");
     let out = Command::new(BIN)
         .arg("run")
         .arg(scenarios.join("fault-ns-host-misspelt.toml"))
         .arg(scenarios.join("keyrelay-refusals-and-revocation.toml"))
+        .arg(scenarios.join("keyrelay-receipts.toml"))
         .arg("--json")
         .arg(&json)
         .output()
@@ -92,6 +93,12 @@ fn run_and_certification_reports_validate() {
             .iter()
             .any(|r| r["verdict"] == "unreachable" && !r["event"].as_str().unwrap().is_empty()),
         "{first:#}"
+    );
+    let receipts = &report["scenarios"][2]["receipts"];
+    assert_eq!(receipts[1]["state"], "published", "{receipts:#}");
+    assert_eq!(
+        receipts[1]["hosts"]["ns2.operator-a.example"], "published",
+        "{receipts:#}"
     );
 
     let profile = dir.path().join("profile");

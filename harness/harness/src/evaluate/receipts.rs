@@ -122,9 +122,11 @@ impl Judge<'_> {
     fn instants(&self, domain: &str, from: Timestamp, to: Timestamp) -> Vec<Timestamp> {
         let zone = fqdn(domain);
         let mut out: BTreeSet<Timestamp> = [from, to].into_iter().collect();
-        for v in self.obs.versions().iter().filter(|v| {
-            v.qname == zone && matches!(v.qtype, RecordType::DNSKEY | RecordType::NS)
-        }) {
+        for v in
+            self.obs.versions().iter().filter(|v| {
+                v.qname == zone && matches!(v.qtype, RecordType::DNSKEY | RecordType::NS)
+            })
+        {
             for t in [Some(v.from), v.until].into_iter().flatten() {
                 if from <= t && t <= to {
                     out.insert(t);
@@ -348,4 +350,225 @@ pub fn expected(scenario: &Scenario, record: &Record) -> Vec<CheckResult> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
+    use super::*;
+    use dnssec::{KeyAlgorithm, SigningPolicy, Zone, ZoneKey, ZoneSigner, fixture_keys};
+    use epp::TrId;
+    use epp::receipt::{HostProbe, HostResult};
+    use hickory_proto::op::{Message, OpCode};
+    use hickory_proto::rr::rdata::{NS, SOA};
+    use hickory_proto::rr::{RData as Rd, Record as Rr};
+
+    const NS1: &str = "ns1.operator-a.example";
+    const NS2: &str = "ns2.operator-a.example";
+
+    fn t(mins: i64) -> Timestamp {
+        "2026-03-02T09:00:00Z"
+            .parse::<Timestamp>()
+            .unwrap()
+            .checked_add(SignedDuration::from_mins(mins))
+            .unwrap()
+    }
+
+    fn relayed() -> DNSKEY {
+        fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 5).dnskey(256)
+    }
+
+    /// The losing operator's DNSKEY answer, with the relayed key or without, signed at `at`
+    /// (valid for the policy's default three weeks).
+    fn dnskey_answer(with_relayed: bool, at: Timestamp) -> Message {
+        let origin = Name::from_ascii("example.nl.").unwrap();
+        let soa = SOA::new(
+            Name::from_ascii(format!("{NS1}.")).unwrap(),
+            Name::from_ascii("hostmaster.example.nl.").unwrap(),
+            1,
+            3600,
+            900,
+            1_209_600,
+            300,
+        );
+        let mut zone = Zone::new(origin, soa, 300).unwrap();
+        zone.add_text(&format!("example.nl. 3600 NS {NS1}."))
+            .unwrap();
+        let mut keys = vec![
+            ZoneKey::ksk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0)),
+            ZoneKey::zsk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 1)),
+        ];
+        if with_relayed {
+            keys.push(ZoneKey::foreign(relayed()));
+        }
+        let signed = ZoneSigner::new(keys, SigningPolicy::default())
+            .unwrap()
+            .sign(&zone, at)
+            .unwrap();
+        let set = signed.dnskeys().unwrap();
+        let mut m = Message::response(0, OpCode::Query);
+        m.add_answers(set.records().iter().chain(set.rrsigs()).cloned());
+        m
+    }
+
+    fn parent_ns() -> Message {
+        let owner = Name::from_ascii("example.nl.").unwrap();
+        let mut m = Message::response(0, OpCode::Query);
+        m.add_authorities([NS1, NS2].map(|h| {
+            Rr::from_rdata(
+                owner.clone(),
+                7200,
+                Rd::NS(NS(Name::from_ascii(format!("{h}.")).unwrap())),
+            )
+        }));
+        m
+    }
+
+    fn version(
+        source: Source,
+        qtype: RecordType,
+        from: i64,
+        until: Option<i64>,
+        m: Message,
+    ) -> Version {
+        Version {
+            source,
+            qname: "example.nl.".into(),
+            qtype,
+            from: t(from),
+            until: until.map(t),
+            message: m,
+        }
+    }
+
+    /// The delegation to NS1 (the operator's primary) and NS2 (its secondary): the primary
+    /// serves the relayed key from +30m, the secondary from +6h30m.
+    fn observations() -> Observations {
+        let addr: std::net::SocketAddr = "127.0.0.1:5300".parse().unwrap();
+        Observations::for_tests(
+            vec![
+                version(Source::Parent, RecordType::NS, 0, None, parent_ns()),
+                version(
+                    Source::Operator(0),
+                    RecordType::DNSKEY,
+                    0,
+                    Some(30),
+                    dnskey_answer(false, t(0)),
+                ),
+                version(
+                    Source::Operator(0),
+                    RecordType::DNSKEY,
+                    30,
+                    None,
+                    dnskey_answer(true, t(30)),
+                ),
+                version(
+                    Source::Secondary(0),
+                    RecordType::DNSKEY,
+                    0,
+                    Some(390),
+                    dnskey_answer(false, t(0)),
+                ),
+                version(
+                    Source::Secondary(0),
+                    RecordType::DNSKEY,
+                    390,
+                    None,
+                    dnskey_answer(true, t(30)),
+                ),
+            ],
+            vec![(Source::Secondary(0), addr, vec![format!("{NS2}.")])],
+        )
+    }
+
+    fn receipt(state: State, at: i64, until: i64) -> IssuedReceipt {
+        IssuedReceipt {
+            queued: t(at),
+            to: "registrar-b".into(),
+            msg_id: 7,
+            watch: 1,
+            receipt: Receipt {
+                name: "example.nl".into(),
+                relay_tr_id: TrId {
+                    cl_trid: None,
+                    sv_trid: "SV-1".into(),
+                },
+                relay_date: t(0),
+                state,
+                state_date: t(at),
+                until: t(until),
+                keys: vec![crate::world::operator::key_data(&relayed())],
+                ns: [NS1, NS2]
+                    .map(|h| HostProbe {
+                        host: h.into(),
+                        result: HostResult::Published,
+                    })
+                    .to_vec(),
+                dnskey_ttl: Some(3600),
+            },
+        }
+    }
+
+    fn judge(issued: &IssuedReceipt, obs: &Observations) -> Option<String> {
+        let judge = Judge {
+            obs,
+            operators: vec![vec![NS1.into(), NS2.into()]],
+        };
+        judge_one(&judge, issued, &[relayed()], SignedDuration::from_mins(15))
+    }
+
+    #[test]
+    fn published_once_every_server_serves_the_key_is_true() {
+        let obs = observations();
+        assert_eq!(judge(&receipt(State::Published, 390, 10_080), &obs), None);
+        // Within one probe interval of it: a registry probing every 15 minutes.
+        assert_eq!(judge(&receipt(State::Published, 400, 10_080), &obs), None);
+    }
+
+    #[test]
+    fn published_while_one_server_lags_is_too_early() {
+        let obs = observations();
+        let why = judge(&receipt(State::Published, 30, 10_080), &obs).unwrap();
+        assert!(why.starts_with("published too early"), "{why}");
+        assert!(why.contains(NS2), "{why}");
+        // Before anybody serves the key.
+        let why = judge(&receipt(State::Published, 10, 10_080), &obs).unwrap();
+        assert!(why.contains("too early"), "{why}");
+    }
+
+    #[test]
+    fn published_long_after_is_late() {
+        let obs = observations();
+        let why = judge(&receipt(State::Published, 480, 10_080), &obs).unwrap();
+        assert!(why.starts_with("published late"), "{why}");
+    }
+
+    #[test]
+    fn not_published_is_judged_over_the_whole_watch() {
+        let obs = observations();
+        // The watch ended before the secondary caught up: true.
+        assert_eq!(judge(&receipt(State::NotPublished, 300, 300), &obs), None);
+        // Shorter than a probe interval of publication everywhere before the end: a registry
+        // probing on its interval may have missed it.
+        assert_eq!(judge(&receipt(State::NotPublished, 400, 400), &obs), None);
+        // A whole interval or more of it: not true.
+        let why = judge(&receipt(State::NotPublished, 600, 600), &obs).unwrap();
+        assert!(
+            why.contains("every name server served the keys validly"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_host_nobody_observed_cannot_be_published() {
+        let obs = observations();
+        let mut r = receipt(State::Published, 390, 10_080);
+        r.receipt.ns.push(HostProbe {
+            host: "ns3.elsewhere.example".into(),
+            result: HostResult::Published,
+        });
+        let why = judge(&r, &obs).unwrap();
+        assert!(why.contains("ns3.elsewhere.example"), "{why}");
+    }
 }

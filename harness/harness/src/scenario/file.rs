@@ -131,6 +131,8 @@ pub(crate) struct WorldFile {
     pub receipt_probe_interval: Option<Spanned<Dur>>,
     /// The longest the registry watches a relay (default 7d).
     pub receipt_max_watch: Option<Spanned<Dur>>,
+    /// A deliberate registry mistake in its receipts: `first-ns-only`.
+    pub receipt_fault: Option<Spanned<String>>,
 }
 
 /// `[world.ttl]`.

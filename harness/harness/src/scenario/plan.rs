@@ -259,6 +259,28 @@ pub struct ReceiptSpec {
     pub probe_interval: SignedDuration,
     /// The longest a relay is watched.
     pub max_watch: SignedDuration,
+    /// A deliberate mistake of the registry's prober, so a scenario can show that
+    /// `KEYRELAY-RECEIPT-TIMING` catches a receipt that is not true.
+    pub fault: Option<ReceiptFault>,
+}
+
+/// A registry that gets its receipts wrong (`[world] receipt_fault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReceiptFault {
+    /// It asks only the first name server of the delegation and takes its answer for all: a
+    /// lagging secondary makes it say `published` too early.
+    FirstNsOnly,
+}
+
+impl ReceiptFault {
+    /// Parses the scenario token.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "first-ns-only" => Some(Self::FirstNsOnly),
+            _ => None,
+        }
+    }
 }
 
 /// An operator's second server: some of its name servers, serving what the first served
@@ -644,18 +666,17 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             }
         };
         let lower = label.to_ascii_lowercase();
-        let ns: Vec<String> = o
-            .ns
-            .clone()
-            .unwrap_or_else(|| {
-                vec![
-                    format!("ns1.operator-{lower}.example"),
-                    format!("ns2.operator-{lower}.example"),
-                ]
-            })
-            .into_iter()
-            .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
-            .collect();
+        let ns: Vec<String> =
+            o.ns.clone()
+                .unwrap_or_else(|| {
+                    vec![
+                        format!("ns1.operator-{lower}.example"),
+                        format!("ns2.operator-{lower}.example"),
+                    ]
+                })
+                .into_iter()
+                .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+                .collect();
         let secondary = match &o.secondary {
             None => None,
             Some(sec) => {
@@ -969,14 +990,14 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
 
 /// The registry's receipt policy from `[world]`: on with `keyrelay_receipts = true`; its two
 /// durations only with it.
-fn receipt_spec(p: &Planner<'_>, w: &file::WorldFile) -> Result<Option<ReceiptSpec>, ScenarioError> {
+fn receipt_spec(
+    p: &Planner<'_>,
+    w: &file::WorldFile,
+) -> Result<Option<ReceiptSpec>, ScenarioError> {
     let on = w.keyrelay_receipts.unwrap_or(false);
     let positive = |d: &Option<Spanned<Dur>>, default: SignedDuration, what: &str| match d {
         None => Ok(default),
-        Some(d) if !on => Err(p.err(
-            &d.span(),
-            format!("{what} needs keyrelay_receipts = true"),
-        )),
+        Some(d) if !on => Err(p.err(&d.span(), format!("{what} needs keyrelay_receipts = true"))),
         Some(d) if d.get_ref().0 <= SignedDuration::ZERO => {
             Err(p.err(&d.span(), format!("{what} must be more than zero")))
         }
@@ -988,10 +1009,30 @@ fn receipt_spec(p: &Planner<'_>, w: &file::WorldFile) -> Result<Option<ReceiptSp
         defaults.probe_interval,
         "receipt_probe_interval",
     )?;
-    let max_watch = positive(&w.receipt_max_watch, defaults.max_watch, "receipt_max_watch")?;
+    let max_watch = positive(
+        &w.receipt_max_watch,
+        defaults.max_watch,
+        "receipt_max_watch",
+    )?;
+    let fault = match &w.receipt_fault {
+        None => None,
+        Some(f) if !on => {
+            return Err(p.err(
+                &f.span(),
+                "receipt_fault needs keyrelay_receipts = true".into(),
+            ));
+        }
+        Some(f) => Some(ReceiptFault::parse(f.get_ref()).ok_or_else(|| {
+            p.err(
+                &f.span(),
+                format!("receipt_fault {:?}: expected first-ns-only", f.get_ref()),
+            )
+        })?),
+    };
     Ok(on.then_some(ReceiptSpec {
         probe_interval,
         max_watch,
+        fault,
     }))
 }
 

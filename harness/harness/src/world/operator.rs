@@ -60,6 +60,9 @@ struct Secondary {
     pending: BTreeMap<String, VecDeque<Pending>>,
     /// Zones removed since the last publication (their removal is passed on with its time).
     removed: Vec<String>,
+    /// The zones it serves or will serve: a zone new to it arrives at once (the first
+    /// transfer, before anything is delegated to it); only later changes lag.
+    known: std::collections::BTreeSet<String>,
 }
 
 impl Secondary {
@@ -81,6 +84,7 @@ impl Secondary {
                     changed = true;
                 }
                 Some(None) => {
+                    self.known.remove(domain);
                     if let Ok(origin) = Name::from_ascii(format!("{domain}.")) {
                         changed |= self.server.remove_zone(&origin);
                     }
@@ -156,6 +160,7 @@ impl Operator {
                 lag: sec.lag,
                 pending: BTreeMap::new(),
                 removed: Vec::new(),
+                known: std::collections::BTreeSet::new(),
             }),
         };
         Ok(Self {
@@ -200,7 +205,12 @@ impl Operator {
         let on_secondary = |n: &String| self.secondary.as_ref().is_some_and(|s| s.ns.contains(n));
         let mut out = vec![(
             self.addr(),
-            self.spec.ns.iter().filter(|n| !on_secondary(n)).cloned().collect(),
+            self.spec
+                .ns
+                .iter()
+                .filter(|n| !on_secondary(n))
+                .cloned()
+                .collect(),
         )];
         if let Some(s) = &self.secondary {
             out.push((s.server.local_addr(), s.ns.clone()));
@@ -624,10 +634,14 @@ impl Operator {
             z.dirty = false;
             self.server.set_zone(snapshot.clone());
             if let Some(s) = &mut self.secondary {
-                s.pending
-                    .entry(d.clone())
-                    .or_default()
-                    .push_back((now, Some(snapshot)));
+                if s.known.insert(d.clone()) && !s.pending.contains_key(&d) {
+                    s.server.set_zone(snapshot);
+                } else {
+                    s.pending
+                        .entry(d.clone())
+                        .or_default()
+                        .push_back((now, Some(snapshot)));
+                }
             }
             changed = true;
         }
