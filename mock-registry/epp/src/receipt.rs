@@ -267,4 +267,10 @@ mod tests {
             "worst first"
         );
     }
+
+    #[test]
+    fn the_tree_knows_the_namespace() {
+        assert_eq!(NS.uri(), NAMESPACE);
+        assert_eq!(Ns::from_uri(NAMESPACE), NS);
+    }
 }

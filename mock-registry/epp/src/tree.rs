@@ -76,7 +76,11 @@ impl Ns {
             Self::Contact => "urn:ietf:params:xml:ns:contact-1.0",
             Self::SecDns => "urn:ietf:params:xml:ns:secDNS-1.1",
             Self::KeyRelay => "urn:ietf:params:xml:ns:keyrelay-1.0",
-            Self::KeyRelayReceipt => crate::receipt::NAMESPACE,
+            // The same string as `receipt::NAMESPACE` (a test holds them equal); written out
+            // here like every other URI, so the tree depends on no mapping.
+            Self::KeyRelayReceipt => {
+                "https://github.com/secure-transfer/epp-keyrelay-harness/ns/keyrelayReceipt-0.1"
+            }
             Self::Sidn => "http://rxsd.domain-registry.nl/sidn-ext-epp-1.0",
             Self::SidnScheduledDelete => {
                 "http://rxsd.domain-registry.nl/sidn-ext-epp-scheduled-delete-1.0"
