@@ -135,7 +135,7 @@ pub struct TimelineRow {
 /// it: what `KEYRELAY-RECEIPT-TIMING` judged.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReceiptRow {
-    /// The domain.
+    /// The domain the keys were relayed for (no trailing dot), as the receipt names it.
     pub domain: String,
     /// The registrar it was queued for (the relay's sender).
     pub to: String,
