@@ -427,6 +427,7 @@ mod tests {
             lanes: Vec::new(),
             events: Vec::new(),
             transcript: vec![format!("transcript of {id}")],
+            receipts: Vec::new(),
             error: None,
             clock: "virtual",
             time_scale: 1,
