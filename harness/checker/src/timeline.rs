@@ -351,7 +351,7 @@ impl Timeline {
     }
 
     /// Observes that `source` answers none of `questions` (it stopped serving the zone).
-    pub(crate) fn observe_unavailable(
+    pub fn observe_unavailable(
         &mut self,
         source: SourceId,
         questions: &[Question],
