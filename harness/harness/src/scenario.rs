@@ -16,7 +16,7 @@ mod scale;
 pub use plan::{
     ChainExpectation, DEFAULT_POLL_INTERVAL, DenialKind, DomainSpec, Dur, Expect, Fault, KeyScheme,
     OperatorFault, OperatorSpec, PlayedBy, RegistrarSpec, Scenario, ScenarioError, Software, Step,
-    WorldSpec,
+    WorldChaos, WorldSpec,
 };
 
 /// Reads and checks one scenario file.

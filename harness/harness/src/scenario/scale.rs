@@ -2,8 +2,8 @@
 //! waits days of TTLs runs in minutes on real servers.
 //!
 //! Divided: the TTLs at the TLD and at every operator (and the TTLs written in the registrant's
-//! records), the registry's publication delay, the reference registrars' poll intervals (their
-//! default too),
+//! records), the registry's publication delay and its jitter, the reference registrars' poll
+//! intervals (their default too) and relay publication delays,
 //! `done_within`, `run` and `advance` steps, and relayed expiries of scripted key relays. No TTL
 //! goes below one second, no poll interval either. RRSIG validity is not divided: real signers
 //! choose their own windows, and a longer validity never shortens what caches may hold.
@@ -59,6 +59,7 @@ impl Scenario {
         let w = &mut s.world;
         w.start = start;
         w.propagation_delay = duration(w.propagation_delay, scale, 0);
+        w.chaos.propagation_jitter = duration(w.chaos.propagation_jitter, scale, 0);
         w.ttl_ns = ttl(w.ttl_ns, scale);
         w.ttl_ds = ttl(w.ttl_ds, scale);
         w.ttl_dnskey = ttl(w.ttl_dnskey, scale);
@@ -71,6 +72,7 @@ impl Scenario {
                 scale,
                 1,
             ));
+            r.relay_publish_delay = div(r.relay_publish_delay, scale, 0);
             let o = &mut r.operator;
             o.ttl_dnskey = ttl(o.ttl_dnskey, scale);
             o.ttl_ns = ttl(o.ttl_ns, scale);
