@@ -26,7 +26,7 @@ fn env_or(key: &str, default: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_registrars_pass_in_random_worlds() {
     let seed = env_or("WORLDS_SEED", 20_261_130);
-    let cases = usize::try_from(env_or("WORLDS", 120)).unwrap();
+    let cases = usize::try_from(env_or("WORLDS", 60)).unwrap();
     let mut plan = Plan::new(seed, cases);
     plan.roles = vec![Role::Gaining, Role::Losing, Role::Both];
     // The live check too: across many worlds it holds the harness's validator to
@@ -98,7 +98,7 @@ async fn exploration_finds_every_timing_fault() {
         (Fault::OldDsRemovedTooEarly, Role::Gaining),
         (Fault::RelayedKeyRemovedTooEarly, Role::Losing),
     ] {
-        let mut plan = Plan::new(11, 6);
+        let mut plan = Plan::new(11, 3);
         plan.roles = vec![role];
         plan.fault = Some(fault);
         plan.max_shrunk = 0;
