@@ -594,6 +594,7 @@ impl Exploration {
                 harness_version: env!("CARGO_PKG_VERSION"),
                 started: Timestamp::now(),
                 wall_seconds: f.report.wall_seconds,
+                partition: None,
                 scenarios: vec![f.report.clone()],
             };
             let text = suite.summary(false);

@@ -95,6 +95,7 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         lanes: Vec::new(),
         events: Vec::new(),
         transcript: Vec::new(),
+        receipts: Vec::new(),
         error: None,
         clock: options.clock.name(),
         time_scale: options.clock.scale(),
@@ -131,6 +132,12 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
                 .collect();
             report.events = events(&played.events, &played.record.registry_log, &clids);
             report.transcript = played.transcript;
+            report.receipts = played
+                .record
+                .receipts
+                .iter()
+                .map(crate::report::ReceiptRow::of)
+                .collect();
             report.checks = evaluation.checks;
         }
         Err(e) => {
@@ -176,10 +183,7 @@ fn roles(s: &Scenario, options: &RunOptions) -> BTreeMap<String, String> {
                 .poll_interval
                 .filter(|_| r.played_by == PlayedBy::Reference)
             {
-                who.push_str(&format!(
-                    ", polls every {}",
-                    human(SignedDuration::from_secs(p as i64))
-                ));
+                who.push_str(&format!(", polls every {}", human(p)));
             }
             (r.label.clone(), who)
         })
@@ -194,16 +198,31 @@ pub async fn run_suite(
     jobs: usize,
     done: impl Fn(&ScenarioReport) + Send + Sync + 'static,
 ) -> Vec<ScenarioReport> {
+    run_suite_observed(scenarios, options, jobs, |_| {}, done).await
+}
+
+/// [`run_suite`], also calling `started` when a scenario begins (once it has one of the
+/// `jobs` slots), so a progress display can name what is running.
+pub async fn run_suite_observed(
+    scenarios: Vec<Scenario>,
+    options: &RunOptions,
+    jobs: usize,
+    started: impl Fn(&Scenario) + Send + Sync + 'static,
+    done: impl Fn(&ScenarioReport) + Send + Sync + 'static,
+) -> Vec<ScenarioReport> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let started = Arc::new(started);
     let done = Arc::new(done);
     let mut tasks = Vec::new();
     for s in scenarios {
         let s = Arc::new(s);
         let options = options.clone();
         let permit = semaphore.clone();
+        let started = started.clone();
         let done = done.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = permit.acquire_owned().await;
+            started(&s);
             let r = run_scenario(s, &options).await;
             done(&r);
             r
@@ -310,12 +329,14 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
                     tld: scenario.world.tld.clone(),
                     fault: r.fault,
                     directory: world.directory.clone(),
-                    poll_interval: SignedDuration::from_secs(
-                        r.poll_interval
-                            .or(options.poll_interval)
-                            .unwrap_or(crate::scenario::DEFAULT_POLL_INTERVAL)
-                            as i64,
-                    ),
+                    poll_interval: r.poll_interval.unwrap_or_else(|| {
+                        SignedDuration::from_secs(
+                            options
+                                .poll_interval
+                                .unwrap_or(crate::scenario::DEFAULT_POLL_INTERVAL)
+                                as i64,
+                        )
+                    }),
                     time_scale: world.mode.scale(),
                     relay_publish_delay: SignedDuration::from_secs(
                         i64::try_from(r.relay_publish_delay).unwrap_or(i64::MAX),
@@ -407,8 +428,9 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     for seat in &mut run.seats {
         seat.registrar.shutdown().await;
     }
+    run.world.stop().await;
     played?;
-    let (seats, end_state, registry_log) =
+    let (seats, end_state, registry_log, receipts) =
         snapshot.ok_or_else(|| HarnessError::failed("no snapshot of a finished run"))?;
     let timed = run.transcript();
     let events: Vec<(Timestamp, String)> = timed
@@ -451,6 +473,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             seats,
             transfers,
             registry_log,
+            receipts,
             scripted,
             expected_codes,
             registrar_errors,
@@ -541,9 +564,18 @@ fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegist
             .map(|d| d.name.clone())
             .collect(),
         fault: r.fault.map(|f| f.name().to_string()),
-        poll_interval: r.poll_interval.or(poll_interval),
+        poll_interval: whole_seconds(r.poll_interval).or(poll_interval),
         relay_publish_delay: (r.relay_publish_delay > 0).then_some(r.relay_publish_delay),
-        clock: clock_setup(world, i, r.poll_interval.or(poll_interval)),
+        clock: clock_setup(world, i, whole_seconds(r.poll_interval).or(poll_interval)),
+    })
+}
+
+/// A duration in whole seconds, rounded up, at least one: the adapter protocol's unit.
+fn whole_seconds(d: Option<SignedDuration>) -> Option<u64> {
+    d.map(|d| {
+        u64::try_from(d.as_millis().max(1))
+            .unwrap_or(u64::MAX)
+            .div_ceil(1000)
     })
 }
 
@@ -640,6 +672,7 @@ impl Run {
         Vec<SeatRecord>,
         EndState,
         Vec<mock_registry::registry::LogEntry>,
+        Vec<mock_registry::registry::IssuedReceipt>,
     ) {
         let seats = self
             .seats
@@ -691,6 +724,7 @@ impl Run {
                 operators,
             },
             reg.log().iter().cloned().collect(),
+            reg.receipts().to_vec(),
         )
     }
 
@@ -814,8 +848,8 @@ impl Run {
     }
 
     /// Whether anybody still has work: a procedure running, a registry publication queued, a
-    /// poll message a registrar has not had the chance to see, or a relayed key an operator
-    /// publishes until a later expiry.
+    /// poll message a registrar has not had the chance to see, a relay the registry still
+    /// watches for its receipt, or a relayed key an operator publishes until a later expiry.
     async fn busy(&self) -> bool {
         if self.seats.iter().any(|s| !s.report.busy.is_empty())
             || self.world.publisher.pending() > 0
@@ -828,12 +862,14 @@ impl Run {
                 .registry
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            self.world
-                .scenario
-                .registrars
-                .iter()
-                .zip(&self.seats)
-                .any(|(r, seat)| reg.queue(&r.clid).iter().any(|m| m.id > seat.seen_upto))
+            reg.next_receipt_deadline().is_some()
+                || self
+                    .world
+                    .scenario
+                    .registrars
+                    .iter()
+                    .zip(&self.seats)
+                    .any(|(r, seat)| reg.queue(&r.clid).iter().any(|m| m.id > seat.seen_upto))
         };
         if unseen {
             return true;

@@ -15,22 +15,25 @@ use epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
 use epp::secdns::{DsOrKey, DsOrKeySet};
 use epp::{AuthInfo, host};
 use jiff::Timestamp;
+use mock_registry::feedback::ProbeOptions;
 use mock_registry::pki::Pki;
 use mock_registry::publish::{PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor};
-use mock_registry::registry::{Policy, Registry, Services};
+use mock_registry::registry::{Policy, ReceiptPolicy, Registry, Services};
 use mock_registry::server::{EppServer, ServerConfig, SharedRegistry};
 use tempfile::TempDir;
 use tokio::sync::Mutex;
 
 use crate::dnsutil::Directory;
 use crate::error::{Context, HarnessError};
-use crate::scenario::Scenario;
+use crate::scenario::{ReceiptFault, Scenario};
 
 pub mod backend;
 pub mod operator;
+pub mod real;
 
 use backend::{OperatorBackend, SharedOperator};
 use operator::Operator;
+use real::RealOperator;
 
 /// How time passes in a world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -181,6 +184,11 @@ impl World {
 
         let policy = Policy {
             tld: s.world.tld.clone(),
+            keyrelay_receipts: s.world.keyrelay_receipts.map(|r| ReceiptPolicy {
+                probe_interval: r.probe_interval,
+                max_watch: r.max_watch,
+                ..ReceiptPolicy::default()
+            }),
             ..Policy::default()
         };
         let mut registry = Registry::new(policy, shared.clone(), s.world.seed);
@@ -222,21 +230,33 @@ impl World {
             ..Directory::default()
         };
         for (i, r) in s.registrars.iter().enumerate() {
-            let op = Operator::start(
-                &r.label,
-                r.operator.clone(),
-                i,
-                shared.clone(),
-                vec![wall_now],
-                s.world.signature_validity,
-                s.world.seed,
-            )
-            .await
-            .with_context(|| format!("operator {}", r.label))?;
-            for ns in op.ns_names() {
-                directory.hosts.insert(ns.clone(), op.addr());
+            let what = || format!("operator {} ({})", r.label, r.operator.software);
+            let op: Box<dyn OperatorBackend> = if r.operator.software.is_real() {
+                Box::new(
+                    RealOperator::start(&r.label, r.operator.clone())
+                        .await
+                        .with_context(what)?,
+                )
+            } else {
+                Box::new(
+                    Operator::start(
+                        &r.label,
+                        r.operator.clone(),
+                        i,
+                        shared.clone(),
+                        vec![wall_now],
+                        s.world.signature_validity,
+                        s.world.seed,
+                    )
+                    .await
+                    .with_context(what)?,
+                )
+            };
+            for (addr, hosts) in op.servers() {
+                for ns in hosts {
+                    directory.hosts.insert(ns, addr);
+                }
             }
-            let op: Box<dyn OperatorBackend> = Box::new(op);
             operators.push(Arc::new(Mutex::new(op)));
         }
 
@@ -351,16 +371,75 @@ impl World {
                 .await
                 .context("operator publication")?;
         }
+        // Key relay receipts: the registry probes the delegations it watches, after this
+        // instant's publications, at the addresses the world's directory gives (a receipt is a
+        // poll message, not something DNS serves).
+        match self.scenario.world.keyrelay_receipts.and_then(|r| r.fault) {
+            None => {
+                mock_registry::feedback::run_due(
+                    &self.registry,
+                    &self.directory.hosts,
+                    &ProbeOptions::default(),
+                    now,
+                )
+                .await;
+            }
+            Some(ReceiptFault::FirstNsOnly) => self.probe_first_ns_only(now).await,
+        }
         Ok(changed)
     }
 
-    /// The next instant the publisher or an operator has work.
+    /// The `first-ns-only` receipt fault: the registry's probes ask only the first name
+    /// server of each delegation and report its finding for every host.
+    async fn probe_first_ns_only(&self, now: Timestamp) {
+        let requests = {
+            let mut reg = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+            reg.receipt_probes(now)
+        };
+        for mut request in requests {
+            let all = std::mem::take(&mut request.hosts);
+            request.hosts = all.first().cloned().into_iter().collect();
+            let mut report = mock_registry::feedback::probe(
+                &request,
+                &self.directory.hosts,
+                &ProbeOptions::default(),
+                now,
+            )
+            .await;
+            if let Some(first) = report.hosts.first().cloned() {
+                report.hosts = all
+                    .iter()
+                    .map(|h| epp::receipt::HostProbe {
+                        host: h.clone(),
+                        result: first.result,
+                    })
+                    .collect();
+            }
+            self.registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record_probe(report);
+        }
+    }
+
+    /// The next instant the publisher, an operator or the registry's receipts have work.
     pub async fn next_deadline(&self) -> Option<Timestamp> {
         let mut all: Vec<Timestamp> = self.publisher.next_deadline().into_iter().collect();
+        if let Ok(reg) = self.registry.lock() {
+            all.extend(reg.next_receipt_deadline());
+        }
         for op in &self.operators {
             all.extend(op.lock().await.next_deadline());
         }
         all.into_iter().min()
+    }
+
+    /// Stops every operator's servers; real DNS software's processes end before this returns
+    /// (dropping the world kills them too, without waiting, also when a run fails).
+    pub async fn stop(&self) {
+        for op in &self.operators {
+            op.lock().await.stop().await;
+        }
     }
 }
 

@@ -57,25 +57,45 @@ fn the_schema_names_every_check_id() {
 fn run_and_certification_reports_validate() {
     let dir = tempfile::tempdir().unwrap();
     let scenarios = crate_dir().join("../../scenarios");
-    // A caught fault (checks failing as expected, a verdict band that is not secure) and an
-    // EPP-only scenario (no chain checks).
+    // A caught fault (checks failing as expected, a verdict band that is not secure), an
+    // EPP-only scenario (no chain checks) and key relay receipts.
+    // Run as two partitions (each part's report records its partition) and merged.
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let part = dir.path().join(format!("part-{k}.json"));
+        let out = Command::new(BIN)
+            .arg("run")
+            .arg(scenarios.join("fault-ns-host-misspelt.toml"))
+            .arg(scenarios.join("keyrelay-refusals-and-revocation.toml"))
+            .arg(scenarios.join("keyrelay-receipts.toml"))
+            .args(["--partition", &format!("{k}/2"), "--json"])
+            .arg(&part)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        validate(&part);
+        parts.push(part);
+    }
     let json = dir.path().join("run.json");
     let out = Command::new(BIN)
-        .arg("run")
-        .arg(scenarios.join("fault-ns-host-misspelt.toml"))
-        .arg(scenarios.join("keyrelay-refusals-and-revocation.toml"))
-        .arg("--json")
+        .args(["report", "merge", "--json"])
         .arg(&json)
+        .args(&parts)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
         "{}",
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&out.stderr)
     );
     validate(&json);
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["partition"], serde_json::Value::Null);
     let first = &report["scenarios"][0];
     assert!(
         first["checks"]
@@ -92,6 +112,17 @@ fn run_and_certification_reports_validate() {
             .iter()
             .any(|r| r["verdict"] == "unreachable" && !r["event"].as_str().unwrap().is_empty()),
         "{first:#}"
+    );
+    let receipts = &report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "keyrelay-receipts")
+        .unwrap()["receipts"];
+    assert_eq!(receipts[1]["state"], "published", "{receipts:#}");
+    assert_eq!(
+        receipts[1]["hosts"]["ns2.operator-a.example"], "published",
+        "{receipts:#}"
     );
 
     let profile = dir.path().join("profile");

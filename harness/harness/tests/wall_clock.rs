@@ -3,7 +3,8 @@
 //! removed while delegated, a key not imported, a key relay refused) are judged alike when the
 //! registry, the operators and the registrars run on the system clock with every duration
 //! divided by the default time scale. The checker is the same code on both timelines; this
-//! shows the timeline the runner records on the wall clock is one it can judge.
+//! shows the timeline the runner records on the wall clock is one it can judge. With real DNS
+//! software as operators (PowerDNS, Knot DNS), the secure transfer passes and faults are caught.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
 use std::collections::BTreeMap;
@@ -47,7 +48,7 @@ fn verdicts(reports: &[ScenarioReport]) -> BTreeMap<String, (bool, Vec<(String, 
 async fn the_wall_clock_gives_the_virtual_clocks_verdicts() {
     let scenarios: Vec<_> = SCENARIOS
         .iter()
-        .map(|id| scenario::load(&scenario::default_dir().join(format!("{id}.toml"))).unwrap())
+        .map(|id| scenario::library::load(&format!("{id}.toml")).unwrap())
         .collect();
     let virtual_run = run_suite(scenarios.clone(), &RunOptions::default(), 2, |_| {}).await;
     let wall = RunOptions {
@@ -75,5 +76,66 @@ async fn the_wall_clock_gives_the_virtual_clocks_verdicts() {
             w[*id].1.iter().any(|(_, o)| *o == Outcome::ExpectedFail),
             "{id}: nothing caught on the wall clock"
         );
+    }
+}
+
+/// The scenarios with real DNS software as operators (scenarios/real-servers/): the reference
+/// registrars move a domain between PowerDNS and Knot DNS in both directions and between two
+/// PowerDNS operators, and the two faults are caught in what the real servers serve. Runs in
+/// the same test binary as the agreement test, so both wait at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_dns_servers_as_operators() {
+    let scenarios = scenario::library::load_dir("real-servers").unwrap();
+    assert_eq!(
+        scenarios.len(),
+        5,
+        "{:?}",
+        scenarios.iter().map(|s| &s.id).collect::<Vec<_>>()
+    );
+    let software: Vec<String> = scenarios
+        .iter()
+        .map(|s| {
+            s.registrars
+                .iter()
+                .map(|r| r.operator.software.name())
+                .collect::<Vec<_>>()
+                .join("→")
+        })
+        .collect();
+    for pair in ["powerdns→knot", "knot→powerdns", "powerdns→powerdns"] {
+        assert!(
+            software.iter().any(|s| s == pair),
+            "{pair} missing: {software:?}"
+        );
+    }
+    let wall = RunOptions {
+        clock: ClockMode::Wall {
+            scale: ClockMode::DEFAULT_SCALE,
+        },
+        ..RunOptions::default()
+    };
+    let n = scenarios.len();
+    let reports = run_suite(scenarios, &wall, n, |_| {}).await;
+    for r in &reports {
+        let failures: Vec<String> = r
+            .checks
+            .iter()
+            .filter(|c| c.fails_scenario())
+            .map(|c| format!("{} {}", c.check.id(), c.message))
+            .collect();
+        assert!(r.passed, "{}: {:?} {failures:#?}", r.id, r.error);
+        if r.id.contains("fault") {
+            assert!(
+                r.checks.iter().any(|c| c.outcome == Outcome::ExpectedFail),
+                "{}: nothing caught",
+                r.id
+            );
+        } else {
+            assert!(
+                r.checks.iter().all(|c| c.outcome != Outcome::ExpectedFail),
+                "{}",
+                r.id
+            );
+        }
     }
 }

@@ -3,10 +3,11 @@
 //!
 //! Divided: the TTLs at the TLD and at every operator (and the TTLs written in the registrant's
 //! records), the registry's publication delay and its jitter, the reference registrars' poll
-//! intervals (their default too) and relay publication delays,
-//! `done_within`, `run` and `advance` steps, and relayed expiries of scripted key relays. No TTL
-//! goes below one second, no poll interval either. RRSIG validity is not divided: real signers
-//! choose their own windows, and a longer validity never shortens what caches may hold.
+//! intervals (their default too; to the millisecond, at least 100 ms) and relay publication
+//! delays, `done_within`, `run` and `advance` steps, relayed expiries of scripted key relays, a
+//! secondary's lag and the registry's receipt probe interval and longest watch. No TTL goes
+//! below one second. RRSIG validity is not divided: real signers choose their own windows, and
+//! a longer validity never shortens what caches may hold.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -22,9 +23,13 @@ fn ttl(t: u32, scale: u32) -> u32 {
     u32::try_from(div(u64::from(t), scale, 1)).unwrap_or(u32::MAX)
 }
 
+/// A duration divided to the millisecond (rounded up), at least `min` seconds: delays and
+/// poll intervals keep their proportions to the (whole-second) TTLs, so a margin of a quarter
+/// of a TTL in the scenario is still one on the wall clock.
 fn duration(d: SignedDuration, scale: u32, min: u64) -> SignedDuration {
-    let secs = u64::try_from(d.as_secs().max(0)).unwrap_or(0);
-    SignedDuration::from_secs(i64::try_from(div(secs, scale, min)).unwrap_or(i64::MAX))
+    let ms = u64::try_from(d.as_millis().max(0)).unwrap_or(u64::MAX);
+    let scaled = div(ms, scale, min.saturating_mul(1000));
+    SignedDuration::from_millis(i64::try_from(scaled).unwrap_or(i64::MAX))
 }
 
 /// A relative key relay expiry (`PT6H`, `P1D`, `-P1D`), scaled; anything else unchanged.
@@ -64,20 +69,32 @@ impl Scenario {
         w.ttl_ds = ttl(w.ttl_ds, scale);
         w.ttl_dnskey = ttl(w.ttl_dnskey, scale);
         w.ttl_soa = ttl(w.ttl_soa, scale);
+        if let Some(r) = &mut w.keyrelay_receipts {
+            r.probe_interval = duration(r.probe_interval, scale, 1);
+            r.max_watch = duration(r.max_watch, scale, 1);
+        }
         for r in &mut s.registrars {
             // The default too: a wall-clock run must not wait half an hour between polls.
-            r.poll_interval = Some(div(
-                r.poll_interval
-                    .unwrap_or(super::plan::DEFAULT_POLL_INTERVAL),
-                scale,
-                1,
-            ));
+            r.poll_interval = Some(
+                duration(
+                    r.poll_interval.unwrap_or(SignedDuration::from_secs(
+                        i64::try_from(super::plan::DEFAULT_POLL_INTERVAL).unwrap_or(1800),
+                    )),
+                    scale,
+                    0,
+                )
+                .max(SignedDuration::from_millis(100)),
+            );
             r.relay_publish_delay = div(r.relay_publish_delay, scale, 0);
+
             let o = &mut r.operator;
             o.ttl_dnskey = ttl(o.ttl_dnskey, scale);
             o.ttl_ns = ttl(o.ttl_ns, scale);
             o.ttl_data = ttl(o.ttl_data, scale);
             o.ttl_negative = ttl(o.ttl_negative, scale);
+            if let Some(sec) = &mut o.secondary {
+                sec.lag = duration(sec.lag, scale, 1);
+            }
         }
         for d in &mut s.domains {
             for line in &mut d.records {
@@ -125,10 +142,8 @@ mod tests {
 
     #[test]
     fn a_scenario_is_scaled_whole() {
-        let text =
-            std::fs::read_to_string(crate::scenario::default_dir().join("keyrelay-expiry.toml"))
-                .unwrap();
-        let s = crate::scenario::parse(std::path::Path::new("k.toml"), &text).unwrap();
+        let text = crate::scenario::library::text("keyrelay-expiry.toml").unwrap();
+        let s = crate::scenario::parse(std::path::Path::new("k.toml"), text).unwrap();
         let start: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
         let w = s.for_wall_clock(3600, start);
         assert_eq!(w.world.start, start);

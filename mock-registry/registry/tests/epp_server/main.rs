@@ -6,6 +6,7 @@
 mod chaos;
 mod flows;
 mod instant;
+mod receipts;
 mod refusals;
 mod repeats;
 mod sessions;
