@@ -768,6 +768,32 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+        /// Any drawn world, and every world one shrinking step simpler, is a valid scenario
+        /// whose file says what the world says; simpler worlds differ from it and keep
+        /// signatures outliving caches.
+        #[test]
+        fn drawn_worlds_and_their_simpler_ones_are_valid_scenarios(w in WorldParams::strategy()) {
+            let cast = Cast::default();
+            let s = w.scenario("p", &cast).unwrap();
+            proptest::prop_assert_eq!(s.world.ttl_ns, w.tld_ttl_ns);
+            proptest::prop_assert_eq!(s.domains.len(), usize::from(w.domains));
+            proptest::prop_assert_eq!(s.registrars[0].operator.algorithm, w.operators[0].algorithm);
+            proptest::prop_assert!(w.operators.iter().all(|o| o.nsec3 || !o.opt_out));
+            let changed = w.changed().len();
+            for simpler in w.simpler() {
+                proptest::prop_assert_ne!(&simpler, &w);
+                proptest::prop_assert!(simpler.changed().len() <= changed);
+                proptest::prop_assert!(simpler.signature_validity >= 3 * simpler.max_ttl());
+                simpler.scenario("p", &cast).unwrap();
+            }
+            let all = w.with_defaults(&w.changed());
+            proptest::prop_assert!(all.changed().is_empty(), "{:?}", all);
+        }
+    }
+
     #[test]
     fn a_diff_names_each_changed_setting() {
         let mut a = generate(5, 1).remove(0).world;
