@@ -83,6 +83,7 @@ import socket
 import ssl
 import struct
 import sys
+import time
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from xml.sax.saxutils import escape
@@ -231,6 +232,10 @@ class Operator:
 
 # --- EPP over TLS (RFC 5734): 4-byte length, then the XML -------------------------------------
 
+# How often one command is tried before the caller hears Transient (see Epp.command).
+ATTEMPTS = 6
+
+
 class EppError(Exception):
     """The registry refused a command."""
 
@@ -247,7 +252,6 @@ class Epp:
         self.clid = setup["clid"]
         self.trid = 0
         self.sock = None
-        self.connect()
 
     def connect(self):
         s = self.setup
@@ -297,20 +301,43 @@ class Epp:
         return code, resp
 
     def command(self, body, extension="", ok=(1000, 1001, 1300, 1301)):
-        """Sends a command; returns (code, response). Raises EppError on a code not in `ok`."""
-        try:
-            return self.exchange(body, extension, ok)
-        except (OSError, ConnectionError):
-            # The session died (e.g. the registry's idle timeout): log in again, send once more.
+        """Sends a command; returns (code, response). Raises EppError on a code not in `ok`.
+
+        What a registry may do to any command is handled here, so callers see only refusals:
+        2400 (command failed: a passing server error, RFC 5730 §3) is sent again; a connection
+        the registry closed (idle timeout, 2500-2502 then a close, a dropped connection) is
+        opened again with a new login (refused with 2502 while the old session still counts)
+        and the command sent once more. After ATTEMPTS tries it is Transient: the caller's
+        next tick tries again.
+        """
+        last = None
+        for attempt in range(ATTEMPTS):
+            try:
+                if self.sock is None:
+                    self.connect()
+                return self.exchange(body, extension, ok)
+            except EppError as e:
+                if e.code == 2400:
+                    last = e
+                elif e.code in (2500, 2501, 2502):
+                    last = e
+                    self.drop()
+                else:
+                    raise
+            except (OSError, ConnectionError) as e:
+                last = e
+                self.drop()
+            time.sleep(min(0.05 * 2 ** attempt, 1.0))
+        raise Transient("EPP: %s (after %d tries)" % (last, ATTEMPTS))
+
+    def drop(self):
+        """Forgets the session; the next command logs in again."""
+        if self.sock is not None:
             try:
                 self.sock.close()
             except OSError:
                 pass
-            try:
-                self.connect()
-                return self.exchange(body, extension, ok)
-            except (OSError, ConnectionError) as e:
-                raise Transient("EPP: %s" % e)
+        self.sock = None
 
     def domain_info(self, name, token=None):
         auth = "<domain:authInfo><domain:pw>%s</domain:pw></domain:authInfo>" % escape(token) if token else ""
