@@ -94,6 +94,16 @@ pub enum OperatorError {
     /// An operator on the far side of the adapter protocol refused, or the exchange failed.
     #[error("{0}")]
     Remote(String),
+    /// Real DNS software (PowerDNS, Knot) failed: a missing program (named with its Debian
+    /// package), a server that died (with its log's tail), a change not served in time.
+    #[error("operator {operator}: {source}")]
+    Software {
+        /// Which operator.
+        operator: String,
+        /// What the software did.
+        #[source]
+        source: Box<real_dns::Error>,
+    },
 }
 
 /// A DNS question a registrar or the harness needed could not be answered.

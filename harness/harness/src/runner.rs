@@ -176,10 +176,7 @@ fn roles(s: &Scenario, options: &RunOptions) -> BTreeMap<String, String> {
                 .poll_interval
                 .filter(|_| r.played_by == PlayedBy::Reference)
             {
-                who.push_str(&format!(
-                    ", polls every {}",
-                    human(SignedDuration::from_secs(p as i64))
-                ));
+                who.push_str(&format!(", polls every {}", human(p)));
             }
             (r.label.clone(), who)
         })
@@ -316,12 +313,14 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
                     tld: scenario.world.tld.clone(),
                     fault: r.fault,
                     directory: world.directory.clone(),
-                    poll_interval: SignedDuration::from_secs(
-                        r.poll_interval
-                            .or(options.poll_interval)
-                            .unwrap_or(crate::scenario::DEFAULT_POLL_INTERVAL)
-                            as i64,
-                    ),
+                    poll_interval: r.poll_interval.unwrap_or_else(|| {
+                        SignedDuration::from_secs(
+                            options
+                                .poll_interval
+                                .unwrap_or(crate::scenario::DEFAULT_POLL_INTERVAL)
+                                as i64,
+                        )
+                    }),
                     time_scale: world.mode.scale(),
                 };
                 let op = LocalOperator(world.operators[i].clone());
@@ -411,6 +410,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     for seat in &mut run.seats {
         seat.registrar.shutdown().await;
     }
+    run.world.stop().await;
     played?;
     let (seats, end_state, registry_log) =
         snapshot.ok_or_else(|| HarnessError::failed("no snapshot of a finished run"))?;
@@ -545,8 +545,17 @@ fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegist
             .map(|d| d.name.clone())
             .collect(),
         fault: r.fault.map(|f| f.name().to_string()),
-        poll_interval: r.poll_interval.or(poll_interval),
-        clock: clock_setup(world, i, r.poll_interval.or(poll_interval)),
+        poll_interval: whole_seconds(r.poll_interval).or(poll_interval),
+        clock: clock_setup(world, i, whole_seconds(r.poll_interval).or(poll_interval)),
+    })
+}
+
+/// A duration in whole seconds, rounded up, at least one: the adapter protocol's unit.
+fn whole_seconds(d: Option<SignedDuration>) -> Option<u64> {
+    d.map(|d| {
+        u64::try_from(d.as_millis().max(1))
+            .unwrap_or(u64::MAX)
+            .div_ceil(1000)
     })
 }
 

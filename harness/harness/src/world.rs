@@ -28,9 +28,11 @@ use crate::scenario::Scenario;
 
 pub mod backend;
 pub mod operator;
+pub mod real;
 
 use backend::{OperatorBackend, SharedOperator};
 use operator::Operator;
+use real::RealOperator;
 
 /// How time passes in a world.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -220,21 +222,31 @@ impl World {
             ..Directory::default()
         };
         for (i, r) in s.registrars.iter().enumerate() {
-            let op = Operator::start(
-                &r.label,
-                r.operator.clone(),
-                i,
-                shared.clone(),
-                vec![wall_now],
-                s.world.signature_validity,
-                s.world.seed,
-            )
-            .await
-            .with_context(|| format!("operator {}", r.label))?;
+            let what = || format!("operator {} ({})", r.label, r.operator.software);
+            let op: Box<dyn OperatorBackend> = if r.operator.software.is_real() {
+                Box::new(
+                    RealOperator::start(&r.label, r.operator.clone())
+                        .await
+                        .with_context(what)?,
+                )
+            } else {
+                Box::new(
+                    Operator::start(
+                        &r.label,
+                        r.operator.clone(),
+                        i,
+                        shared.clone(),
+                        vec![wall_now],
+                        s.world.signature_validity,
+                        s.world.seed,
+                    )
+                    .await
+                    .with_context(what)?,
+                )
+            };
             for ns in op.ns_names() {
                 directory.hosts.insert(ns.clone(), op.addr());
             }
-            let op: Box<dyn OperatorBackend> = Box::new(op);
             operators.push(Arc::new(Mutex::new(op)));
         }
 
@@ -359,6 +371,14 @@ impl World {
             all.extend(op.lock().await.next_deadline());
         }
         all.into_iter().min()
+    }
+
+    /// Stops every operator's servers; real DNS software's processes end before this returns
+    /// (dropping the world kills them too, without waiting, also when a run fails).
+    pub async fn stop(&self) {
+        for op in &self.operators {
+            op.lock().await.stop().await;
+        }
     }
 }
 

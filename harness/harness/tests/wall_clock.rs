@@ -3,7 +3,8 @@
 //! removed while delegated, a key not imported, a key relay refused) are judged alike when the
 //! registry, the operators and the registrars run on the system clock with every duration
 //! divided by the default time scale. The checker is the same code on both timelines; this
-//! shows the timeline the runner records on the wall clock is one it can judge.
+//! shows the timeline the runner records on the wall clock is one it can judge. With real DNS
+//! software as operators (PowerDNS, Knot DNS), the secure transfer passes and faults are caught.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
 use std::collections::BTreeMap;
@@ -75,5 +76,67 @@ async fn the_wall_clock_gives_the_virtual_clocks_verdicts() {
             w[*id].1.iter().any(|(_, o)| *o == Outcome::ExpectedFail),
             "{id}: nothing caught on the wall clock"
         );
+    }
+}
+
+/// The scenarios with real DNS software as operators (scenarios/real-servers/): the reference
+/// registrars move a domain between PowerDNS and Knot DNS in both directions and between two
+/// PowerDNS operators, and the two faults are caught in what the real servers serve. Runs in
+/// the same test binary as the agreement test, so both wait at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_dns_servers_as_operators() {
+    let dir = scenario::default_dir().join("real-servers");
+    let scenarios = scenario::load_all(&[dir]).unwrap();
+    assert_eq!(
+        scenarios.len(),
+        5,
+        "{:?}",
+        scenarios.iter().map(|s| &s.id).collect::<Vec<_>>()
+    );
+    let software: Vec<String> = scenarios
+        .iter()
+        .map(|s| {
+            s.registrars
+                .iter()
+                .map(|r| r.operator.software.name())
+                .collect::<Vec<_>>()
+                .join("→")
+        })
+        .collect();
+    for pair in ["powerdns→knot", "knot→powerdns", "powerdns→powerdns"] {
+        assert!(
+            software.iter().any(|s| s == pair),
+            "{pair} missing: {software:?}"
+        );
+    }
+    let wall = RunOptions {
+        clock: ClockMode::Wall {
+            scale: ClockMode::DEFAULT_SCALE,
+        },
+        ..RunOptions::default()
+    };
+    let n = scenarios.len();
+    let reports = run_suite(scenarios, &wall, n, |_| {}).await;
+    for r in &reports {
+        let failures: Vec<String> = r
+            .checks
+            .iter()
+            .filter(|c| c.fails_scenario())
+            .map(|c| format!("{} {}", c.check.id(), c.message))
+            .collect();
+        assert!(r.passed, "{}: {:?} {failures:#?}", r.id, r.error);
+        if r.id.contains("fault") {
+            assert!(
+                r.checks.iter().any(|c| c.outcome == Outcome::ExpectedFail),
+                "{}: nothing caught",
+                r.id
+            );
+        } else {
+            assert!(
+                r.checks.iter().all(|c| c.outcome != Outcome::ExpectedFail),
+                "{}",
+                r.id
+            );
+        }
     }
 }

@@ -38,7 +38,14 @@ pub(crate) fn find_binary(
     }
     let path: OsString = match search_path {
         Some(p) => p.to_os_string(),
-        None => std::env::var_os("PATH").unwrap_or_default(),
+        // Debian installs the servers in /usr/sbin, which a user's PATH often lacks.
+        None => {
+            let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).collect())
+                .unwrap_or_default();
+            dirs.extend(["/usr/sbin", "/sbin"].map(PathBuf::from));
+            std::env::join_paths(dirs).unwrap_or_default()
+        }
     };
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))

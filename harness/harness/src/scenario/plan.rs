@@ -295,7 +295,7 @@ pub struct RegistrarSpec {
     pub fault: Option<Fault>,
     /// The reference registrar's poll interval in seconds (None: its default,
     /// [`DEFAULT_POLL_INTERVAL`]).
-    pub poll_interval: Option<u64>,
+    pub poll_interval: Option<SignedDuration>,
     /// Its operator.
     pub operator: OperatorSpec,
 }
@@ -631,7 +631,9 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 .unwrap_or_else(|| format!("registrar-{lower}")),
             played_by: r.played_by,
             fault,
-            poll_interval: r.poll_interval.map(|d| d.0.as_secs().max(1).unsigned_abs()),
+            poll_interval: r
+                .poll_interval
+                .map(|d| d.0.max(SignedDuration::from_secs(1))),
             operator: OperatorSpec {
                 algorithm,
                 keys: o.keys.unwrap_or(KeyScheme::KskZsk),

@@ -2,10 +2,9 @@
 //! waits days of TTLs runs in minutes on real servers.
 //!
 //! Divided: the TTLs at the TLD and at every operator (and the TTLs written in the registrant's
-//! records), the registry's publication delay, the reference registrars' poll intervals (their
-//! default too),
-//! `done_within`, `run` and `advance` steps, and relayed expiries of scripted key relays. No TTL
-//! goes below one second, no poll interval either. RRSIG validity is not divided: real signers
+//! records), the registry's publication delay and the reference registrars' poll intervals
+//! (their default too; to the millisecond, at least 100 ms), `done_within`, `run` and `advance`
+//! steps, and relayed expiries of scripted key relays. No TTL goes below one second. RRSIG validity is not divided: real signers
 //! choose their own windows, and a longer validity never shortens what caches may hold.
 
 use jiff::{SignedDuration, Timestamp};
@@ -22,9 +21,13 @@ fn ttl(t: u32, scale: u32) -> u32 {
     u32::try_from(div(u64::from(t), scale, 1)).unwrap_or(u32::MAX)
 }
 
+/// A duration divided to the millisecond (rounded up), at least `min` seconds: delays and
+/// poll intervals keep their proportions to the (whole-second) TTLs, so a margin of a quarter
+/// of a TTL in the scenario is still one on the wall clock.
 fn duration(d: SignedDuration, scale: u32, min: u64) -> SignedDuration {
-    let secs = u64::try_from(d.as_secs().max(0)).unwrap_or(0);
-    SignedDuration::from_secs(i64::try_from(div(secs, scale, min)).unwrap_or(i64::MAX))
+    let ms = u64::try_from(d.as_millis().max(0)).unwrap_or(u64::MAX);
+    let scaled = div(ms, scale, min.saturating_mul(1000));
+    SignedDuration::from_millis(i64::try_from(scaled).unwrap_or(i64::MAX))
 }
 
 /// A relative key relay expiry (`PT6H`, `P1D`, `-P1D`), scaled; anything else unchanged.
@@ -65,12 +68,17 @@ impl Scenario {
         w.ttl_soa = ttl(w.ttl_soa, scale);
         for r in &mut s.registrars {
             // The default too: a wall-clock run must not wait half an hour between polls.
-            r.poll_interval = Some(div(
-                r.poll_interval
-                    .unwrap_or(super::plan::DEFAULT_POLL_INTERVAL),
-                scale,
-                1,
-            ));
+            r.poll_interval = Some(
+                duration(
+                    r.poll_interval.unwrap_or(SignedDuration::from_secs(
+                        i64::try_from(super::plan::DEFAULT_POLL_INTERVAL).unwrap_or(1800),
+                    )),
+                    scale,
+                    0,
+                )
+                .max(SignedDuration::from_millis(100)),
+            );
+
             let o = &mut r.operator;
             o.ttl_dnskey = ttl(o.ttl_dnskey, scale);
             o.ttl_ns = ttl(o.ttl_ns, scale);
