@@ -207,7 +207,8 @@ def main():
             host, port = e["address"].rsplit(":", 1)
             session = epp.Session(host, port, e["ca_file"], e["cert_file"], e["key_file"],
                                   e["clid"], e["password"])
-        except (powerdns.PowerDnsError, epp.EppError, epp.EppUnavailable, OSError, RuntimeError) as err:
+        except (powerdns.PowerDnsError, epp.EppError, epp.EppConfigError, epp.EppUnavailable,
+                OSError, RuntimeError) as err:
             channel.flush_logs()
             channel.send({"type": "error", "id": hid, "message": "cannot start: %s" % err})
             return 2

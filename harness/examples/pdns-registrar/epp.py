@@ -33,6 +33,10 @@ class EppError(Exception):
         self.code = code
 
 
+class EppConfigError(Exception):
+    """The EPP configuration is unusable (CA, certificate or key files): not worth retrying."""
+
+
 class EppUnavailable(Exception):
     """The registry could not be reached: try again later."""
 
@@ -55,8 +59,13 @@ class Session:
 
     def _connect(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.load_verify_locations(self.ca_file)
-        ctx.load_cert_chain(self.cert_file, self.key_file)
+        try:
+            ctx.load_verify_locations(self.ca_file)
+            ctx.load_cert_chain(self.cert_file, self.key_file)
+        except (OSError, ssl.SSLError) as e:
+            # A configuration error: say which files (the exception alone does not).
+            raise EppConfigError("cannot load the EPP CA %s or the client certificate %s and key "
+                           "%s: %s" % (self.ca_file, self.cert_file, self.key_file, e))
         raw = socket.create_connection(self.addr, timeout=30)
         self.sock = ctx.wrap_socket(raw, server_hostname=self.server_name)
         greeting = self._read()
