@@ -45,7 +45,7 @@ pub struct Part {
     pub subject: Option<String>,
     /// Certifications: the profile.
     pub profile: Option<String>,
-    /// Its scenarios.
+    /// The scenarios of every partial report, in the order one run would have listed them.
     pub scenarios: Vec<ScenarioReport>,
 }
 
