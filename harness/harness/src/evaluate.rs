@@ -9,6 +9,8 @@
 //! - [`end_state`]: how the run ended (`FINAL-SPONSOR`, `FINAL-DS`, `FINAL-STALE-KEYS`,
 //!   `POLL-QUEUE-NOT-DRAINED`).
 //! - [`live`]: the live check's comparisons (`DNSSEC-LIVE-MISMATCH`).
+//! - [`receipts`]: key relay receipts against the observations and the scenario
+//!   (`KEYRELAY-RECEIPT-TIMING`, `KEYRELAY-RECEIPT-EXPECTED`).
 //!
 //! [`apply_expectations`] then marks the failures a scenario expects (its deliberate fault)
 //! and the expected failures that did not happen.
@@ -24,6 +26,7 @@ pub mod chain;
 pub mod end_state;
 pub mod live;
 pub mod procedure;
+pub mod receipts;
 
 /// The verdict on one run.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +53,8 @@ pub fn evaluate(scenario: &Scenario, record: &Record) -> Evaluation {
     checks.extend(end_state::final_ds(scenario, record));
     checks.extend(end_state::stale_keys(scenario, record));
     checks.extend(end_state::queues(scenario, record));
+    checks.extend(receipts::timing(scenario, record));
+    checks.extend(receipts::expected(scenario, record));
     Evaluation {
         checks,
         combinations: chain.combinations,

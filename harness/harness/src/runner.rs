@@ -95,6 +95,7 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         lanes: Vec::new(),
         events: Vec::new(),
         transcript: Vec::new(),
+        receipts: Vec::new(),
         error: None,
         clock: options.clock.name(),
         time_scale: options.clock.scale(),
@@ -131,6 +132,12 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
                 .collect();
             report.events = events(&played.events, &played.record.registry_log, &clids);
             report.transcript = played.transcript;
+            report.receipts = played
+                .record
+                .receipts
+                .iter()
+                .map(crate::report::ReceiptRow::of)
+                .collect();
             report.checks = evaluation.checks;
         }
         Err(e) => {
@@ -427,7 +434,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     }
     run.world.stop().await;
     played?;
-    let (seats, end_state, registry_log) =
+    let (seats, end_state, registry_log, receipts) =
         snapshot.ok_or_else(|| HarnessError::failed("no snapshot of a finished run"))?;
     let timed = run.transcript();
     let events: Vec<(Timestamp, String)> = timed
@@ -470,6 +477,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             seats,
             transfers,
             registry_log,
+            receipts,
             scripted,
             expected_codes,
             registrar_errors,
@@ -667,6 +675,7 @@ impl Run {
         Vec<SeatRecord>,
         EndState,
         Vec<mock_registry::registry::LogEntry>,
+        Vec<mock_registry::registry::IssuedReceipt>,
     ) {
         let seats = self
             .seats
@@ -718,6 +727,7 @@ impl Run {
                 operators,
             },
             reg.log().iter().cloned().collect(),
+            reg.receipts().to_vec(),
         )
     }
 
@@ -841,8 +851,8 @@ impl Run {
     }
 
     /// Whether anybody still has work: a procedure running, a registry publication queued, a
-    /// poll message a registrar has not had the chance to see, or a relayed key an operator
-    /// publishes until a later expiry.
+    /// poll message a registrar has not had the chance to see, a relay the registry still
+    /// watches for its receipt, or a relayed key an operator publishes until a later expiry.
     async fn busy(&self) -> bool {
         if self.seats.iter().any(|s| !s.report.busy.is_empty())
             || self.world.publisher.pending() > 0
@@ -855,12 +865,14 @@ impl Run {
                 .registry
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            self.world
-                .scenario
-                .registrars
-                .iter()
-                .zip(&self.seats)
-                .any(|(r, seat)| reg.queue(&r.clid).iter().any(|m| m.id > seat.seen_upto))
+            reg.next_receipt_deadline().is_some()
+                || self
+                    .world
+                    .scenario
+                    .registrars
+                    .iter()
+                    .zip(&self.seats)
+                    .any(|(r, seat)| reg.queue(&r.clid).iter().any(|m| m.id > seat.seen_upto))
         };
         if unseen {
             return true;

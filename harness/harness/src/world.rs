@@ -15,16 +15,17 @@ use epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
 use epp::secdns::{DsOrKey, DsOrKeySet};
 use epp::{AuthInfo, host};
 use jiff::Timestamp;
+use mock_registry::feedback::ProbeOptions;
 use mock_registry::pki::Pki;
 use mock_registry::publish::{PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor};
-use mock_registry::registry::{Policy, Registry, Services};
+use mock_registry::registry::{Policy, ReceiptPolicy, Registry, Services};
 use mock_registry::server::{EppServer, ServerConfig, SharedRegistry};
 use tempfile::TempDir;
 use tokio::sync::Mutex;
 
 use crate::dnsutil::Directory;
 use crate::error::{Context, HarnessError};
-use crate::scenario::Scenario;
+use crate::scenario::{ReceiptFault, Scenario};
 
 pub mod backend;
 pub mod operator;
@@ -183,6 +184,11 @@ impl World {
 
         let policy = Policy {
             tld: s.world.tld.clone(),
+            keyrelay_receipts: s.world.keyrelay_receipts.map(|r| ReceiptPolicy {
+                probe_interval: r.probe_interval,
+                max_watch: r.max_watch,
+                ..ReceiptPolicy::default()
+            }),
             ..Policy::default()
         };
         let mut registry = Registry::new(policy, shared.clone(), s.world.seed);
@@ -244,8 +250,10 @@ impl World {
                     .with_context(what)?,
                 )
             };
-            for ns in op.ns_names() {
-                directory.hosts.insert(ns.clone(), op.addr());
+            for (addr, hosts) in op.servers() {
+                for ns in hosts {
+                    directory.hosts.insert(ns, addr);
+                }
             }
             operators.push(Arc::new(Mutex::new(op)));
         }
@@ -361,12 +369,63 @@ impl World {
                 .await
                 .context("operator publication")?;
         }
+        // Key relay receipts: the registry probes the delegations it watches, after this
+        // instant's publications, at the addresses the world's directory gives (a receipt is a
+        // poll message, not something DNS serves).
+        match self.scenario.world.keyrelay_receipts.and_then(|r| r.fault) {
+            None => {
+                mock_registry::feedback::run_due(
+                    &self.registry,
+                    &self.directory.hosts,
+                    &ProbeOptions::default(),
+                    now,
+                )
+                .await;
+            }
+            Some(ReceiptFault::FirstNsOnly) => self.probe_first_ns_only(now).await,
+        }
         Ok(changed)
     }
 
-    /// The next instant the publisher or an operator has work.
+    /// The `first-ns-only` receipt fault: the registry's probes ask only the first name
+    /// server of each delegation and report its finding for every host.
+    async fn probe_first_ns_only(&self, now: Timestamp) {
+        let requests = {
+            let mut reg = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+            reg.receipt_probes(now)
+        };
+        for mut request in requests {
+            let all = std::mem::take(&mut request.hosts);
+            request.hosts = all.first().cloned().into_iter().collect();
+            let mut report = mock_registry::feedback::probe(
+                &request,
+                &self.directory.hosts,
+                &ProbeOptions::default(),
+                now,
+            )
+            .await;
+            if let Some(first) = report.hosts.first().cloned() {
+                report.hosts = all
+                    .iter()
+                    .map(|h| epp::receipt::HostProbe {
+                        host: h.clone(),
+                        result: first.result,
+                    })
+                    .collect();
+            }
+            self.registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record_probe(report);
+        }
+    }
+
+    /// The next instant the publisher, an operator or the registry's receipts have work.
     pub async fn next_deadline(&self) -> Option<Timestamp> {
         let mut all: Vec<Timestamp> = self.publisher.next_deadline().into_iter().collect();
+        if let Ok(reg) = self.registry.lock() {
+            all.extend(reg.next_receipt_deadline());
+        }
         for op in &self.operators {
             all.extend(op.lock().await.next_deadline());
         }
