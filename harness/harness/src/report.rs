@@ -601,8 +601,11 @@ pub fn esc(s: &str) -> String {
 pub fn human(d: SignedDuration) -> String {
     let secs = d.as_secs().max(0);
     let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (h, m) = (rest / 3600, (rest % 3600) / 60);
+    let (h, m, s) = (rest / 3600, (rest % 3600) / 60, rest % 60);
     match (days, h, m) {
+        // Under an hour the seconds count: on the wall clock a whole run takes minutes.
+        (0, 0, 0) if s > 0 => format!("{s}s"),
+        (0, 0, m) if s > 0 => format!("{m}m{s:02}s"),
         (0, 0, m) => format!("{m}m"),
         (0, h, m) => format!("{h}h{m:02}m"),
         (d, h, m) => format!("{d}d{h:02}h{m:02}m"),
@@ -612,6 +615,17 @@ pub fn human(d: SignedDuration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_under_an_hour_keep_their_seconds() {
+        let d = SignedDuration::from_secs;
+        assert_eq!(human(d(0)), "0m");
+        assert_eq!(human(d(12)), "12s");
+        assert_eq!(human(d(150)), "2m30s");
+        assert_eq!(human(d(120)), "2m");
+        assert_eq!(human(d(3600 + 59)), "1h00m");
+        assert_eq!(human(d(86_400 + 3660)), "1d01h01m");
+    }
 
     #[test]
     fn escaping_keeps_markup_well_formed() {

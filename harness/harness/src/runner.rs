@@ -307,9 +307,15 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     // From here on the world's scenario (on the wall clock: scaled, starting now) is the one
     // every step, check and report reads.
     let scenario = world.scenario.clone();
-    let mut seats = Vec::new();
+    let mut seats: Vec<Option<Seat>> = scenario.registrars.iter().map(|_| None).collect();
     let mut own_dns = Vec::new();
-    for (i, r) in scenario.registrars.iter().enumerate() {
+    // Registrars that sponsor nothing at the start come first: only they may announce their
+    // own servers (see below), and those must already be in the `hello` (and the directory)
+    // of the others, who need their addresses when a domain moves back from them.
+    let mut order: Vec<usize> = (0..scenario.registrars.len()).collect();
+    order.sort_by_key(|i| scenario.domains.iter().any(|d| d.sponsor == *i));
+    for i in order {
+        let r = &scenario.registrars[i];
         let command = match r.played_by {
             PlayedBy::Subject => Some(options.subject.clone().ok_or_else(|| {
                 HarnessError::failed(format!(
@@ -387,7 +393,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
                 Box::new(p)
             }
         };
-        seats.push(Seat {
+        seats[i] = Some(Seat {
             label: r.label.clone(),
             registrar,
             report: TickReport::default(),
@@ -397,6 +403,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             last_tick: None,
         });
     }
+    let seats: Vec<Seat> = seats.into_iter().flatten().collect();
     let mut observer = Observer::new(&world);
     for (i, servers) in &own_dns {
         observer.use_own_servers(*i, servers);

@@ -132,6 +132,39 @@ async fn a_gaining_registrar_with_its_own_dns_servers_passes() {
     }
 }
 
+/// A domain moves to a registrar with its own servers and back: the registrar it returns to
+/// must find those servers, although it was set up in the same run. Registrars that sponsor
+/// nothing at the start are started first, so the servers they announce are in the others'
+/// `hello` and directory (before, the way back gave up: "cannot reach any of ns1…").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_moves_back_from_a_registrar_with_its_own_dns_servers() {
+    let mut s = load("scenarios/secure-transfer-a-b-a.toml");
+    let b = s.registrars.iter().position(|r| r.label == "B").unwrap();
+    s.registrars[b].played_by = scenario::PlayedBy::Subject;
+    let options = RunOptions {
+        subject: Some(format!("{BIN} reference-registrar --own-dns")),
+        ..RunOptions::default()
+    };
+    let r = run_scenario(Arc::new(s), &options).await;
+    assert!(r.passed, "{:?}", r.failures().collect::<Vec<_>>());
+    // B delegated the domain to its own servers, and A took it back from them.
+    let said = |who: &str, what: &str| {
+        r.transcript
+            .iter()
+            .any(|l| l.contains(who) && l.contains(what))
+    };
+    assert!(
+        said("[B info]", "switched NS to ns1.own-b"),
+        "{:#?}",
+        r.transcript
+    );
+    assert!(
+        said("[A]", "switched NS to ns1.operator-a"),
+        "{:#?}",
+        r.transcript
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn own_dns_for_a_domain_the_registrar_sponsors_at_the_start_is_refused() {
     // The losing side starts with its zone on the hosted operator: announcing other servers
