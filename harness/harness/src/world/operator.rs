@@ -74,13 +74,39 @@ impl Operator {
         validity: SignedDuration,
         seed: u64,
     ) -> Result<Self, OperatorError> {
-        let server = DnsServer::start(
-            "127.0.0.1:0".parse().expect("invariant: literal address"),
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_at(
+            any,
+            label,
+            spec,
+            index,
             clock,
-            DnsServerConfig::default(),
+            also_valid_at,
+            validity,
+            seed,
         )
         .await
-        .map_err(|e| OperatorError::Server(label.into(), e))?;
+    }
+
+    /// Starts an operator with its server on `addr` (UDP and TCP): a world whose servers each
+    /// have their own address on port 53, for real recursive resolvers.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "start's arguments and the address"
+    )]
+    pub async fn start_at(
+        addr: SocketAddr,
+        label: &str,
+        spec: OperatorSpec,
+        index: usize,
+        clock: SharedClock,
+        also_valid_at: Vec<Timestamp>,
+        validity: SignedDuration,
+        seed: u64,
+    ) -> Result<Self, OperatorError> {
+        let server = DnsServer::start(addr, clock, DnsServerConfig::default())
+            .await
+            .map_err(|e| OperatorError::Server(label.into(), e))?;
         Ok(Self {
             label: label.into(),
             spec,
