@@ -12,13 +12,9 @@ use harness::runner::{RunOptions, run_scenario, run_suite};
 use harness::scenario::{self, Fault, Scenario};
 
 fn library() -> Vec<Scenario> {
-    let files = scenario::discover(&[]).unwrap();
-    assert!(
-        files.len() >= 15,
-        "the library has {} scenarios",
-        files.len()
-    );
-    files.iter().map(|f| scenario::load(f).unwrap()).collect()
+    let all = scenario::load_all(&[]).unwrap();
+    assert!(all.len() >= 15, "the library has {} scenarios", all.len());
+    all
 }
 
 /// Every scenario at once, each reported (a scenario whose task panicked fails the test).
@@ -110,8 +106,7 @@ async fn the_whole_library_passes_and_every_fault_is_caught() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_faulty_registrar_expected_to_be_secure_fails_with_a_witness() {
-    let path = scenario::default_dir().join("fault-ns-switched-too-early.toml");
-    let mut s = scenario::load(&path).unwrap();
+    let mut s = scenario::library::load("fault-ns-switched-too-early.toml").unwrap();
     s.expect.failures.clear();
     let r = run_scenario(Arc::new(s), &RunOptions::default()).await;
     assert!(!r.passed);
@@ -133,8 +128,7 @@ async fn a_faulty_registrar_expected_to_be_secure_fails_with_a_witness() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_seed_gives_the_same_run() {
-    let path = scenario::default_dir().join("secure-transfer-15-15.toml");
-    let s = Arc::new(scenario::load(&path).unwrap());
+    let s = Arc::new(scenario::library::load("secure-transfer-15-15.toml").unwrap());
     let a = run_scenario(s.clone(), &RunOptions::default()).await;
     let b = run_scenario(s, &RunOptions::default()).await;
     let strip = |r: &ScenarioReport| {

@@ -141,7 +141,7 @@ impl Expected {
 /// registrant's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentBand {
-    /// The question.
+    /// The checked name and type the wrong answers were for.
     pub question: Question,
     /// Start (inclusive).
     pub from: Timestamp,
@@ -181,7 +181,7 @@ impl fmt::Display for Role {
 pub struct WitnessItem {
     /// What the item is for.
     pub role: Role,
-    /// The version.
+    /// Which version of the source's RRset was held, to find it in the timeline.
     pub version: VersionId,
     /// The version in words.
     pub summary: String,
@@ -313,7 +313,7 @@ impl Band {
 /// The bands of one question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuestionReport {
-    /// The question.
+    /// The checked name and type these bands are for.
     pub question: Question,
     /// Bands under RFC 6840 (lenient).
     pub lenient: Vec<Band>,

@@ -19,7 +19,7 @@ pub(crate) const FOREVER: Secs = i64::MAX / 4;
 /// Where a held item came from, and when fetching it makes it holdable at the witness's time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provenance {
-    /// The source.
+    /// The timeline source the item was fetched from (parent, operator or server).
     pub source: SourceId,
     /// The source's name.
     pub source_name: String,

@@ -328,7 +328,7 @@ pub struct ChainBuilder {
     pub child: Name,
     /// Root and TLD keys (default: one CSK each, of [`upper_algorithm`]).
     pub root_keys: Vec<ZoneKey>,
-    /// TLD keys.
+    /// TLD keys (default: one CSK of [`upper_algorithm`]); the DS at the root is made from them.
     pub tld_keys: Vec<ZoneKey>,
     /// Child keys (default: fixtures 0 and 1 of the child's algorithm as KSK and ZSK).
     pub child_keys: Vec<ZoneKey>,
@@ -551,7 +551,7 @@ pub struct TransferWorld {
     pub anchors: TrustAnchors,
     /// What is observed.
     pub questions: crate::timeline::Questions,
-    /// The domain.
+    /// The child zone the built world delegates and signs.
     pub domain: Name,
     ttls: Ttls,
     denial: Denial,

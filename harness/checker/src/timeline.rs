@@ -235,14 +235,14 @@ impl Timeline {
             .expect("invariant: new refuses an empty path")
     }
 
-    /// Adds a source.
+    /// Registers a server or registry the runner will observe; the id names it in every row.
     pub fn add_source(&mut self, source: Source) -> SourceId {
         let id = SourceId(u32::try_from(self.sources.len()).unwrap_or(u32::MAX));
         self.sources.push(source);
         id
     }
 
-    /// The sources.
+    /// Every source in the order it was added, which is the order reports list them in.
     pub fn sources(&self) -> impl Iterator<Item = (SourceId, &Source)> + '_ {
         self.sources
             .iter()
@@ -250,7 +250,7 @@ impl Timeline {
             .map(|(i, s)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX)), s))
     }
 
-    /// A source.
+    /// The source an id names; `None` for an id of another timeline.
     pub fn source(&self, id: SourceId) -> Option<&Source> {
         self.sources.get(id.0 as usize)
     }

@@ -206,7 +206,7 @@ impl Rrset {
         &self.name
     }
 
-    /// The type.
+    /// The RRset's type; the owner name and type are the cache key of a view.
     pub fn record_type(&self) -> RecordType {
         self.rtype
     }

@@ -1,8 +1,9 @@
 //! `harness certify`: the certification profile and the report a registry can accept.
 //!
-//! The profile is the set of scenario files under `scenarios/certify/` (each marked
-//! `certify = true`, each with at least one `subject` role): the subject as the gaining side,
-//! as the losing side, on both sides, and against counterparts that misbehave. The report is
+//! The profile is the set of scenario files under `scenarios/certify/`, built into the binary
+//! (each marked `certify = true`, each with at least one `subject` role): the subject as the
+//! gaining side, as the losing side, on both sides, and against counterparts that misbehave.
+//! `--profile DIR` reads another profile from disk instead. The report is
 //! two files: `certification.json` (machine-readable: harness and protocol versions, the
 //! SHA-256 of every scenario file, every verdict, every check, the transcripts) and
 //! `certification.html` (the same for a person, self-contained, with a timeline picture per
@@ -25,14 +26,17 @@ pub const JSON_FILE: &str = "certification.json";
 /// The page's name in the output directory.
 pub const HTML_FILE: &str = "certification.html";
 
-/// The default profile directory: `certify/` under the scenario library.
-pub fn profile_dir() -> PathBuf {
-    scenario::default_dir().join("certify")
-}
+/// How reports name the built-in profile (a relative path, never where the harness was built).
+pub const BUILT_IN_PROFILE: &str = "scenarios/certify (built in)";
 
-/// Loads the profile, refusing files that are not certification scenarios.
-pub fn load_profile(dir: &Path) -> Result<Vec<Scenario>, String> {
-    let all = scenario::load_all(&[dir.to_path_buf()]).map_err(|e| e.join("\n"))?;
+/// Loads the profile: the built-in one (`None`), or the scenario files in `dir`; refuses
+/// files that are not certification scenarios.
+pub fn load_profile(dir: Option<&Path>) -> Result<Vec<Scenario>, String> {
+    let all = match dir {
+        None => scenario::library::load_dir(scenario::library::CERTIFY_DIR),
+        Some(dir) => scenario::load_all(&[dir.to_path_buf()]),
+    }
+    .map_err(|e| e.join("\n"))?;
     let errors: Vec<String> = all
         .iter()
         .filter_map(|s| {
@@ -62,6 +66,11 @@ pub fn load_profile(dir: &Path) -> Result<Vec<Scenario>, String> {
     }
 }
 
+/// How the report names the profile: [`BUILT_IN_PROFILE`], or the directory as given.
+pub fn profile_label(dir: Option<&Path>) -> String {
+    dir.map_or_else(|| BUILT_IN_PROFILE.to_string(), |d| d.display().to_string())
+}
+
 /// The certification report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Certification {
@@ -73,30 +82,35 @@ pub struct Certification {
     pub protocol_version: u32,
     /// The registrar under test, as the command that started it.
     pub subject: String,
-    /// The profile directory.
+    /// The profile: [`BUILT_IN_PROFILE`], or the directory given with `--profile`.
     pub profile: String,
     /// Whether every scenario passed.
     pub certified: bool,
     /// When the run started (wall clock).
     pub started: Timestamp,
-    /// Wall time, seconds.
+    /// Wall time, seconds (merged: from the first part's start to the last part's end).
     pub wall_seconds: f64,
+    /// In a partial report (`--partition K/N`): which part, and the ids of the whole profile;
+    /// none in a whole or merged certification. A partial report never certifies.
+    pub partition: Option<crate::partition::PartitionInfo>,
     /// One entry per scenario, with its file hash, verdict, checks and transcript.
     pub scenarios: Vec<ScenarioReport>,
 }
 
 impl Certification {
-    /// The report of a profile run.
-    pub fn new(subject: &str, profile: &Path, suite: SuiteReport) -> Self {
+    /// The report of a profile run (`profile` as [`profile_label`] names it).
+    pub fn new(subject: &str, profile: &str, suite: SuiteReport) -> Self {
         Self {
             kind: "harness-certification",
             harness_version: suite.harness_version,
             protocol_version: crate::registrar::protocol::VERSION,
             subject: subject.to_string(),
-            profile: profile.display().to_string(),
-            certified: suite.passed() && !suite.scenarios.is_empty(),
+            profile: profile.to_string(),
+            // Part of a profile certifies nothing; the merged report decides.
+            certified: suite.passed() && !suite.scenarios.is_empty() && suite.partition.is_none(),
             started: suite.started,
             wall_seconds: suite.wall_seconds,
+            partition: suite.partition,
             scenarios: suite.scenarios,
         }
     }
@@ -110,10 +124,20 @@ impl Certification {
     /// The page.
     pub fn to_html(&self) -> String {
         let mut h = String::new();
-        let verdict = if self.certified {
-            "CERTIFIED: every scenario passed"
-        } else {
-            "NOT CERTIFIED: at least one scenario failed"
+        let passed = self.scenarios.iter().all(|s| s.passed);
+        let verdict = match &self.partition {
+            Some(p) if passed => format!(
+                "PARTIAL: every scenario of partition {} passed; merge all {} parts' reports \
+                 (harness report merge) for the verdict",
+                p.partition(),
+                p.count
+            ),
+            Some(p) => format!(
+                "NOT CERTIFIED: a scenario of partition {} failed",
+                p.partition()
+            ),
+            None if self.certified => "CERTIFIED: every scenario passed".to_string(),
+            None => "NOT CERTIFIED: at least one scenario failed".to_string(),
         };
         let _ = write!(
             h,
@@ -124,15 +148,21 @@ impl Certification {
              <tr><th>Registrar under test</th><td><code>{subject}</code></td></tr>\n\
              <tr><th>Harness version</th><td>{version}</td></tr>\n\
              <tr><th>Adapter protocol</th><td>{protocol}</td></tr>\n\
-             <tr><th>Profile</th><td><code>{profile}</code></td></tr>\n\
+             <tr><th>Profile</th><td><code>{profile}</code></td></tr>\n{partition}\
              <tr><th>Started</th><td>{started}</td></tr>\n\
              <tr><th>Wall time</th><td>{wall:.1} s</td></tr>\n</table>\n",
             subject = esc(&self.subject),
             style = html::STYLE,
-            class = if self.certified { "pass" } else { "fail" },
+            class = if passed { "pass" } else { "fail" },
             version = esc(self.harness_version),
             protocol = self.protocol_version,
             profile = esc(&self.profile),
+            partition = self.partition.as_ref().map_or(String::new(), |p| format!(
+                "<tr><th>Partition</th><td>{} ({} of the profile's {} scenarios)</td></tr>\n",
+                p.partition(),
+                self.scenarios.len(),
+                p.scenarios.len()
+            )),
             started = self.started,
             wall = self.wall_seconds,
         );
@@ -194,17 +224,25 @@ mod tests {
     }
 
     #[test]
-    fn the_profile_loads() {
-        let all = load_profile(&profile_dir()).expect("the profile is valid");
+    fn the_built_in_profile_loads_and_is_named_relatively() {
+        let all = load_profile(None).expect("the profile is valid");
         assert!(all.len() >= 5, "{} scenarios", all.len());
+        for s in &all {
+            assert!(
+                s.path.starts_with("scenarios/certify"),
+                "{}",
+                s.path.display()
+            );
+        }
+        assert_eq!(profile_label(None), BUILT_IN_PROFILE);
     }
 
     #[test]
     fn a_library_scenario_is_not_certification() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let src = scenario::default_dir().join("secure-transfer-13-13.toml");
-        std::fs::copy(&src, dir.path().join("x.toml")).expect("copy");
-        let e = load_profile(dir.path()).expect_err("refused");
+        let text = scenario::library::text("secure-transfer-13-13.toml").expect("built in");
+        std::fs::write(dir.path().join("x.toml"), text).expect("write");
+        let e = load_profile(Some(dir.path())).expect_err("refused");
         assert!(e.contains("subject") || e.contains("certify"), "{e}");
     }
 }

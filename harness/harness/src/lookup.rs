@@ -53,7 +53,7 @@ pub enum LookupError {
     /// Sending, receiving or decoding failed.
     #[error("{server}: {reason}")]
     Network {
-        /// The server.
+        /// The server's address as dialled, to tell which of several servers failed.
         server: String,
         /// What failed.
         reason: String,

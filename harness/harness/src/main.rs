@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use harness::merge::Merged;
+use harness::partition::Partition;
+use harness::progress::{Progress, ProgressMode};
 use harness::report::SuiteReport;
-use harness::runner::{RunOptions, run_suite};
+use harness::runner::{RunOptions, run_suite_observed};
 use harness::scenario::{self, Scenario};
 use harness::world::ClockMode;
 use real_dns::ResolverKind;
@@ -22,15 +25,21 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run scenarios (default: the built-in library under scenarios/) and report.
+    /// Run scenarios (default: the built-in library, scenarios/*.toml) and report.
     ///
     /// Exit status 0 only when every scenario passed.
     Run(RunArgs),
     /// Check scenario files without running them.
     Lint {
-        /// Files or directories (default: scenarios/).
+        /// Files or directories (default: the built-in library).
         paths: Vec<PathBuf>,
     },
+    /// The scenario library built into this binary: list it, or write it out for editing.
+    #[command(subcommand)]
+    Scenarios(ScenariosCommand),
+    /// Work on reports already written.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Resolve one question through a server, print the DNSSEC chain and the verdict.
     ///
     /// Exit status 0 only for Secure.
@@ -50,6 +59,68 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum ScenariosCommand {
+    /// List the built-in scenarios: file, id and title (certification scenarios under
+    /// scenarios/certify/).
+    List,
+    /// Write every built-in file (scenarios, the certification profile in certify/, the
+    /// format's README.md) under DIR, for editing; run the copy with `harness run DIR` or
+    /// `harness certify --profile DIR/certify`.
+    Export {
+        /// Where to write (created if missing).
+        dir: PathBuf,
+        /// Overwrite files that differ from the built-in ones.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Join the JSON reports of a run spread over several machines (`run --json` or
+    /// `certify` with `--partition K/N`) into the report one machine would have written.
+    ///
+    /// Certification reports give certification.json and certification.html; run reports give
+    /// the run JSON and index.html. Exit status 0 when every scenario passed (certified), 1
+    /// when one failed, 2 when the reports do not fit together (a partition missing or given
+    /// twice, another subject, profile or harness version).
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MergeArgs {
+    /// The partial reports: each part's JSON file (run --json FILE, or DIR/certification.json).
+    #[arg(required = true, value_name = "PART.json")]
+    parts: Vec<PathBuf>,
+    /// Write everything into DIR: certification.json, certification.html (or report.json,
+    /// index.html), junit.xml and each scenario's picture (<scenario-id>.svg).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Write the merged JSON report here.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write JUnit XML here.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write the HTML page (index.html, or certification.html) and the pictures here.
+    #[arg(long, value_name = "DIR")]
+    html: Option<PathBuf>,
+}
+
+/// Spreading a run and showing its progress.
+#[derive(Debug, clap::Args)]
+struct SpreadArgs {
+    /// Run only part K of N: the scenarios whose index in the sorted list of the run's ids,
+    /// modulo N, is K-1. `harness report merge` joins the parts' JSON reports.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<Partition>,
+    /// How to show progress on stderr: a live line on a terminal and plain lines otherwise
+    /// (auto), always one of them, or nothing.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    progress: ProgressMode,
+}
+
 #[derive(Debug, clap::Args)]
 struct CertifyArgs {
     /// The registrar under test, as a shell command.
@@ -62,7 +133,7 @@ struct CertifyArgs {
     /// Also write JUnit XML here (one test case per scenario), for CI test reports.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// The profile's scenario directory (default: scenarios/certify/).
+    /// A profile directory on disk (default: the built-in profile, scenarios/certify/).
     #[arg(long, value_name = "DIR")]
     profile: Option<PathBuf>,
     /// Seconds to wait for any answer of the registrar process.
@@ -73,6 +144,8 @@ struct CertifyArgs {
     jobs: usize,
     #[command(flatten)]
     clock: ClockArgs,
+    #[command(flatten)]
+    spread: SpreadArgs,
 }
 
 /// How time passes.
@@ -117,7 +190,8 @@ impl ClockArgs {
 
 #[derive(Debug, clap::Args)]
 struct RunArgs {
-    /// Scenario files or directories (default: scenarios/).
+    /// Scenario files or directories on disk (default: the built-in library,
+    /// scenarios/*.toml).
     paths: Vec<PathBuf>,
     /// The registrar under test, as a shell command, for every `subject` role.
     #[arg(long, value_name = "COMMAND")]
@@ -156,6 +230,8 @@ struct RunArgs {
     resolvers: Option<String>,
     #[command(flatten)]
     clock: ClockArgs,
+    #[command(flatten)]
+    spread: SpreadArgs,
 }
 
 /// The resolver kinds `--resolvers` names, or why not.
@@ -206,6 +282,11 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Lookup(args) => harness::lookup::run(&args),
         Command::Certify(args) => certify(args),
+        Command::Scenarios(ScenariosCommand::List) => list_scenarios(),
+        Command::Scenarios(ScenariosCommand::Export { dir, force }) => {
+            export_scenarios(&dir, force)
+        }
+        Command::Report(ReportCommand::Merge(args)) => merge(&args),
         Command::ReferenceRegistrar { own_dns } => reference_registrar(own_dns),
     }
 }
@@ -232,11 +313,8 @@ fn reference_registrar(own_dns: bool) -> ExitCode {
 }
 
 fn certify(args: CertifyArgs) -> ExitCode {
-    let profile = args
-        .profile
-        .clone()
-        .unwrap_or_else(harness::certify::profile_dir);
-    let scenarios = match harness::certify::load_profile(&profile) {
+    let profile = harness::certify::profile_label(args.profile.as_deref());
+    let scenarios = match harness::certify::load_profile(args.profile.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -258,28 +336,31 @@ fn certify(args: CertifyArgs) -> ExitCode {
         sample: args.clock.sample(),
         ..RunOptions::default()
     };
-    let suite = run_with_progress(&runtime, scenarios, &options, args.jobs);
+    let suite = run_with_progress(&runtime, scenarios, &options, args.jobs, &args.spread);
     print!("{}", suite.summary(false));
     let report = harness::certify::Certification::new(&args.subject, &profile, suite);
     if let Some(path) = &args.junit
-        && let Err(e) = std::fs::write(path, report.to_junit())
+        && let Err(e) = write_output(path, &report.to_junit())
     {
-        eprintln!("harness: cannot write {}: {e}", path.display());
+        eprintln!("harness: {e}");
         return ExitCode::from(2);
     }
     match report.write(&args.out) {
         Ok((json, html)) => {
-            println!(
-                "{}: wrote {} and {}",
-                if report.certified {
-                    "certified"
-                } else {
-                    "NOT certified"
-                },
-                html.display(),
-                json.display()
-            );
-            if report.certified {
+            let passed = report.scenarios.iter().all(|s| s.passed);
+            let verdict = match &report.partition {
+                Some(p) if passed => format!(
+                    "partition {}: every scenario passed (merge all {} parts with `harness \
+                     report merge` for the verdict)",
+                    p.partition(),
+                    p.count
+                ),
+                Some(p) => format!("partition {}: NOT certified", p.partition()),
+                None if report.certified => "certified".to_string(),
+                None => "NOT certified".to_string(),
+            };
+            println!("{verdict}: wrote {} and {}", html.display(), json.display());
+            if passed && (report.certified || report.partition.is_some()) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
@@ -292,34 +373,53 @@ fn certify(args: CertifyArgs) -> ExitCode {
     }
 }
 
-/// Runs scenarios with a progress bar on a terminal.
+/// Runs scenarios (only the given partition's, when one is given) with progress on stderr.
+/// The report of a partition records which part it is and the ids of the whole run.
 fn run_with_progress(
     runtime: &tokio::runtime::Runtime,
     scenarios: Vec<Scenario>,
     options: &RunOptions,
     jobs: usize,
+    spread: &SpreadArgs,
 ) -> SuiteReport {
     let started = jiff::Timestamp::now();
     let wall = std::time::Instant::now();
-    let progress = indicatif::ProgressBar::new(scenarios.len() as u64);
-    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let bar = progress.clone();
-    let reports = runtime.block_on(run_suite(scenarios, options, jobs, move |r| {
-        bar.set_message(r.id.clone());
-        bar.inc(1);
-    }));
-    progress.finish_and_clear();
+    let (scenarios, partition) = match spread.partition {
+        None => (scenarios, None),
+        Some(p) => {
+            let all: Vec<String> = scenarios.iter().map(|s| s.id.clone()).collect();
+            (p.select(scenarios, |s| s.id.as_str()), Some(p.info(&all)))
+        }
+    };
+    let progress = std::sync::Arc::new(Progress::start(
+        spread.progress,
+        "scenarios",
+        scenarios.len(),
+    ));
+    let (on_start, on_done) = (progress.clone(), progress.clone());
+    let reports = runtime.block_on(run_suite_observed(
+        scenarios,
+        options,
+        jobs,
+        move |s| on_start.started(&s.id),
+        move |r| {
+            let why = r
+                .failures()
+                .next()
+                .map(|c| c.check.id().to_string())
+                .or_else(|| r.error.as_ref().map(|_| "stopped".to_string()))
+                .unwrap_or_default();
+            on_done.finished(&r.id, r.passed, &why);
+        },
+    ));
+    // The callbacks are gone with the run, so this is the last handle: stop the display.
+    drop(progress);
     SuiteReport {
         kind: "harness-run",
         harness_version: env!("CARGO_PKG_VERSION"),
         started,
         wall_seconds: wall.elapsed().as_secs_f64(),
+        partition,
         scenarios: reports,
     }
 }
@@ -362,6 +462,128 @@ fn lint(paths: &[PathBuf]) -> ExitCode {
     }
 }
 
+/// Writes a report file, creating its directory first (`--junit report/junit.xml` before
+/// `report/` exists is fine).
+fn write_output(path: &std::path::Path, text: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// `harness scenarios list`.
+fn list_scenarios() -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    let mut rows = Vec::new();
+    for f in scenario::library::files().filter(|f| f.is_scenario()) {
+        match f.load() {
+            Ok(s) => rows.push((f.display_path().display().to_string(), s.id, s.title)),
+            Err(e) => {
+                eprintln!("{e}");
+                code = ExitCode::from(2);
+            }
+        }
+    }
+    let path_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let id_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+    for (path, id, title) in &rows {
+        println!("{path:<path_width$}  {id:<id_width$}  {title}");
+    }
+    println!(
+        "\n{} built-in scenarios: `harness run` runs scenarios/*.toml, `harness certify` \
+         scenarios/{}/*.toml; `harness scenarios export DIR` writes them out for editing",
+        rows.len(),
+        scenario::library::CERTIFY_DIR
+    );
+    code
+}
+
+/// `harness scenarios export DIR`.
+fn export_scenarios(dir: &std::path::Path, force: bool) -> ExitCode {
+    match scenario::library::export(dir, force) {
+        Ok(written) => {
+            let total = scenario::library::files().count();
+            println!(
+                "wrote {} of the {total} built-in files under {} ({} already there)",
+                written.len(),
+                dir.display(),
+                total - written.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("harness: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `harness report merge`.
+fn merge(args: &MergeArgs) -> ExitCode {
+    if args.out.is_none() && args.json.is_none() && args.junit.is_none() && args.html.is_none() {
+        eprintln!("harness report merge: say where to write: --out DIR, --json, --junit or --html");
+        return ExitCode::from(2);
+    }
+    let merged = match harness::merge::merge_files(&args.parts) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("harness report merge: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    print!("{}", merged.summary());
+    let write = || -> Result<Vec<PathBuf>, String> {
+        let mut written = Vec::new();
+        let (json, junit) = (merged.to_json(), merged.to_junit());
+        if let Some(dir) = &args.out {
+            written.push(merged.write_html(dir)?);
+            for (path, text) in [
+                (dir.join(merged.json_name()), &json),
+                (dir.join("junit.xml"), &junit),
+            ] {
+                write_output(&path, text)?;
+                written.push(path);
+            }
+        }
+        for (path, text) in [(&args.json, &json), (&args.junit, &junit)] {
+            if let Some(path) = path {
+                write_output(path, text)?;
+                written.push(path.clone());
+            }
+        }
+        if let Some(dir) = &args.html {
+            written.push(merged.write_html(dir)?);
+        }
+        Ok(written)
+    };
+    let written = match write() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("harness report merge: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    let verdict = match (&merged, merged.passed()) {
+        (Merged::Certification(_), true) => "certified",
+        (Merged::Certification(_), false) => "NOT certified",
+        (Merged::Run(_), true) => "passed",
+        (Merged::Run(_), false) => "FAILED",
+    };
+    println!(
+        "merged {} report(s), {} scenarios: {verdict}: wrote {}",
+        args.parts.len(),
+        merged.scenarios().len(),
+        names.join(", ")
+    );
+    if merged.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn run(args: RunArgs) -> ExitCode {
     let scenarios = match load_all(&args.paths).and_then(|s| for_clock(s, args.clock.mode())) {
         Ok(s) => s,
@@ -391,8 +613,10 @@ fn run(args: RunArgs) -> ExitCode {
         sample: args.clock.sample(),
         no_live_check: args.no_live_check,
     };
-    let total = scenarios.len();
-    let suite = run_with_progress(&runtime, scenarios, &options, args.jobs);
+    let suite = run_with_progress(&runtime, scenarios, &options, args.jobs, &args.spread);
+    let total = suite.partition.as_ref().map_or(suite.scenarios.len(), |p| {
+        p.partition().ids(&p.scenarios).len()
+    });
     print!("{}", suite.summary(args.verbose));
     let mut code = if suite.passed() && suite.scenarios.len() == total {
         ExitCode::SUCCESS
@@ -400,15 +624,15 @@ fn run(args: RunArgs) -> ExitCode {
         ExitCode::FAILURE
     };
     if let Some(path) = &args.junit
-        && let Err(e) = std::fs::write(path, suite.to_junit())
+        && let Err(e) = write_output(path, &suite.to_junit())
     {
-        eprintln!("harness: cannot write {}: {e}", path.display());
+        eprintln!("harness: {e}");
         code = ExitCode::from(2);
     }
     if let Some(path) = &args.json
-        && let Err(e) = std::fs::write(path, suite.to_json())
+        && let Err(e) = write_output(path, &suite.to_json())
     {
-        eprintln!("harness: cannot write {}: {e}", path.display());
+        eprintln!("harness: {e}");
         code = ExitCode::from(2);
     }
     if let Some(dir) = &args.html {

@@ -33,7 +33,7 @@ pub struct RegistrantRecord {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("record {line:?}: {reason}")]
 pub struct RecordError {
-    /// The line.
+    /// The line as written in the scenario file, quoted back to the author.
     pub line: String,
     /// What is wrong with it.
     pub reason: String,

@@ -44,7 +44,7 @@ pub struct TickReport {
 /// The registrant's request to move a domain to a registrar.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferRequest {
-    /// The domain.
+    /// The domain to move, as registered (lower case, no trailing dot).
     pub domain: String,
     /// Its transfer token, as the losing registrar gave it to the registrant.
     pub token: String,

@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::rr::{RData, RecordType};
 
 use crate::checks::{CheckId, Severity};
 use crate::observe::{Observations, Source, Version};
+use crate::partition::PartitionInfo;
 
 pub mod html;
 pub mod lanes;
@@ -23,7 +24,7 @@ pub mod svg;
 pub use lanes::{EventKind, LaneSegment, ReportEvent};
 
 /// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// It held.
@@ -37,7 +38,7 @@ pub enum Outcome {
 }
 
 /// One check's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckResult {
     /// Which check.
     pub check: CheckId,
@@ -67,9 +68,7 @@ impl CheckResult {
 }
 
 /// What the worst resolver state of a domain amounts to, over a stretch of time.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Every resolver state validates the domain as secure, reaches it and gets its data.
@@ -99,7 +98,7 @@ impl Verdict {
 }
 
 /// One domain's verdict over a stretch of virtual time: the worst any resolver could see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictBand {
     /// The domain.
     pub domain: String,
@@ -114,7 +113,7 @@ pub struct VerdictBand {
 }
 
 /// One row of the human timeline: what each source served at a time, and the verdict.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineRow {
     /// When.
     pub at: Timestamp,
@@ -132,14 +131,16 @@ pub struct TimelineRow {
     pub event: String,
 }
 
-/// One scenario's results.
-#[derive(Debug, Clone, Serialize)]
+/// One scenario's results. It reads back from JSON (`harness report merge` joins partial
+/// reports) into the same value, so a merged report is written exactly as the parts were.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
     /// Scenario id.
     pub id: String,
     /// Title.
     pub title: String,
-    /// File.
+    /// The file: as given on the command line, or `scenarios/<path>` for a built-in one
+    /// (never where the harness was built).
     pub path: String,
     /// SHA-256 of the file.
     pub sha256: String,
@@ -174,7 +175,8 @@ pub struct ScenarioReport {
     /// A harness failure that stopped the scenario.
     pub error: Option<String>,
     /// `virtual` or `wall`: the clock the world ran on.
-    pub clock: &'static str,
+    #[serde(deserialize_with = "clock_name")]
+    pub clock: StaticName,
     /// On the wall clock, what every duration of the scenario was divided by (1 on the
     /// virtual clock, where the timeline's times are the scenario's own).
     pub time_scale: u32,
@@ -194,6 +196,19 @@ impl ScenarioReport {
     }
 }
 
+/// A name from a fixed set. (An alias, so serde's derive does not borrow the field from the
+/// input, which would tie a deserialised report to the input's lifetime.)
+pub type StaticName = &'static str;
+
+/// Reads a report's `clock` back as the name [`crate::world::ClockMode::name`] gives.
+fn clock_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let name = String::deserialize(d)?;
+    ["virtual", "wall"]
+        .into_iter()
+        .find(|n| *n == name)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown clock {name:?}")))
+}
+
 /// A whole run.
 #[derive(Debug, Clone, Serialize)]
 pub struct SuiteReport {
@@ -203,8 +218,12 @@ pub struct SuiteReport {
     pub harness_version: &'static str,
     /// When the run started (wall clock).
     pub started: Timestamp,
-    /// Wall time, seconds.
+    /// Wall time, seconds. In a merged report: from the first part's start to the last
+    /// part's end.
     pub wall_seconds: f64,
+    /// In a partial report (`--partition K/N`): which part, and the ids of the whole run; none
+    /// in a whole run's report and in a merged one.
+    pub partition: Option<PartitionInfo>,
     /// Per scenario.
     pub scenarios: Vec<ScenarioReport>,
 }
@@ -281,9 +300,16 @@ impl SuiteReport {
             }
         }
         let passed = self.scenarios.iter().filter(|s| s.passed).count();
+        let part = self.partition.as_ref().map_or(String::new(), |p| {
+            format!(
+                " (partition {} of a run of {})",
+                p.partition(),
+                p.scenarios.len()
+            )
+        });
         let _ = writeln!(
             out,
-            "\n{passed} of {} scenarios passed in {:.2}s wall time",
+            "\n{passed} of {} scenarios passed{part} in {:.2}s wall time",
             self.scenarios.len(),
             self.wall_seconds
         );

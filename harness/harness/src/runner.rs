@@ -196,16 +196,31 @@ pub async fn run_suite(
     jobs: usize,
     done: impl Fn(&ScenarioReport) + Send + Sync + 'static,
 ) -> Vec<ScenarioReport> {
+    run_suite_observed(scenarios, options, jobs, |_| {}, done).await
+}
+
+/// [`run_suite`], also calling `started` when a scenario begins (once it has one of the
+/// `jobs` slots), so a progress display can name what is running.
+pub async fn run_suite_observed(
+    scenarios: Vec<Scenario>,
+    options: &RunOptions,
+    jobs: usize,
+    started: impl Fn(&Scenario) + Send + Sync + 'static,
+    done: impl Fn(&ScenarioReport) + Send + Sync + 'static,
+) -> Vec<ScenarioReport> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let started = Arc::new(started);
     let done = Arc::new(done);
     let mut tasks = Vec::new();
     for s in scenarios {
         let s = Arc::new(s);
         let options = options.clone();
         let permit = semaphore.clone();
+        let started = started.clone();
         let done = done.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = permit.acquire_owned().await;
+            started(&s);
             let r = run_scenario(s, &options).await;
             done(&r);
             r

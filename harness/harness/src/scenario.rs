@@ -1,4 +1,5 @@
-//! Scenario files: one TOML file per scenario under `scenarios/`, read strictly.
+//! Scenario files: one TOML file per scenario under `scenarios/`, read strictly. The library
+//! is built into the binary ([`library`]); files named on the command line are read from disk.
 //!
 //! Reading happens in two stages (like ripgrep's low-level and high-level arguments):
 //! [`file`] is the format as written, checked by serde (unknown keys, bad values, bad
@@ -10,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 mod file;
+pub mod library;
 pub mod plan;
 mod scale;
 
@@ -42,25 +44,49 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     plan::plan(path, text, f)
 }
 
-/// Discovers and loads every scenario `paths` names (see [`discover`]), refusing two files
-/// with the same id. Every problem is reported, one message each, not just the first.
+/// Loads every scenario `paths` names (see [`discover`]), or with no paths the built-in
+/// library's top level ([`library::load_dir`]), refusing two files with the same id. A path
+/// that does not exist on disk but names a file or folder of the built-in library
+/// (`scenarios/certify/gaining.toml`, `scenarios/certify`) loads the built-in one, so the
+/// documented examples work from any directory. Every problem is reported, one message each,
+/// not just the first.
 pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
-    let files = discover(paths).map_err(|e| vec![e.to_string()])?;
-    if files.is_empty() {
+    if paths.is_empty() {
+        return library::load_dir("");
+    }
+    let mut loaded = Vec::new();
+    for p in paths {
+        if !p.exists()
+            && let Some(files) = library::named(p)
+        {
+            loaded.extend(files.iter().map(library::LibraryFile::load));
+            continue;
+        }
+        let files = discover(std::slice::from_ref(p)).map_err(|e| {
+            vec![if e.kind() == std::io::ErrorKind::NotFound {
+                format!("{e} (nor a file of the built-in library: see `harness scenarios list`)")
+            } else {
+                e.to_string()
+            }]
+        })?;
+        loaded.extend(files.iter().map(|f| load(f)));
+    }
+    if loaded.is_empty() {
         let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(vec![format!(
             "no scenario files found in {}",
-            if named.is_empty() {
-                default_dir().display().to_string()
-            } else {
-                named.join(", ")
-            }
+            named.join(", ")
         )]);
     }
+    checked(loaded)
+}
+
+/// The loaded scenarios, or every error: the files' own, and one per id used twice.
+fn checked(loaded: Vec<Result<Scenario, ScenarioError>>) -> Result<Vec<Scenario>, Vec<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    for f in files {
-        match load(&f) {
+    for l in loaded {
+        match l {
             Ok(s) => out.push(s),
             Err(e) => errors.push(e.to_string()),
         }
@@ -83,13 +109,11 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<String>> {
     }
 }
 
-/// The scenario files named by `paths`: files as given, directories searched for `*.toml`
-/// (not recursively), in name order. No paths means the `scenarios/` directory.
+/// The scenario files on disk named by `paths`: files as given, directories searched for
+/// `*.toml` (not recursively), in name order. (The built-in library is in [`library`].)
 pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    let default = [default_dir()];
-    let roots: &[PathBuf] = if paths.is_empty() { &default } else { paths };
     let mut out = Vec::new();
-    for root in roots {
+    for root in paths {
         if root.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(root)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -107,17 +131,6 @@ pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
         }
     }
     Ok(out)
-}
-
-/// `scenarios/` in the workspace when run from a checkout (the embedded default), else
-/// `./scenarios`.
-pub fn default_dir() -> PathBuf {
-    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-    if built_in.is_dir() {
-        built_in
-    } else {
-        PathBuf::from("scenarios")
-    }
 }
 
 #[cfg(test)]

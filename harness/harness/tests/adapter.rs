@@ -25,11 +25,7 @@ fn load(rel: &str) -> Scenario {
 }
 
 fn library() -> Vec<Scenario> {
-    scenario::discover(&[])
-        .unwrap()
-        .iter()
-        .map(|f| scenario::load(f).unwrap())
-        .collect()
+    scenario::load_all(&[]).unwrap()
 }
 
 /// A scenario's verdict: pass/fail and every check with its outcome and message, except the
@@ -305,11 +301,18 @@ fn certify_with_the_reference_registrar_passes_and_writes_both_reports() {
     assert_eq!(json["protocol_version"], 1);
     assert_eq!(json["harness_version"], env!("CARGO_PKG_VERSION"));
     let scenarios = json["scenarios"].as_array().unwrap();
-    let profile = harness::certify::load_profile(&harness::certify::profile_dir()).unwrap();
+    let profile = harness::certify::load_profile(None).unwrap();
     assert_eq!(scenarios.len(), profile.len());
+    assert_eq!(json["profile"], harness::certify::BUILT_IN_PROFILE);
     for s in scenarios {
+        // Built-in files are named by their path in the repository, and hashed as embedded.
         let path = s["path"].as_str().unwrap();
-        let bytes = std::fs::read(path).unwrap();
+        assert!(path.starts_with("scenarios/certify/"), "{path}");
+        let bytes = std::fs::read(workspace().join(path)).unwrap();
+        assert_eq!(
+            scenario::library::file(path).map(|f| f.contents),
+            Some(&bytes[..])
+        );
         let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
         let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(s["sha256"], hex, "{path}");

@@ -17,10 +17,7 @@ fn lint_accepts_the_library_and_names_the_line_of_a_misspelt_key() {
         String::from_utf8_lossy(&out.stderr)
     );
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(
-        harness::scenario::default_dir().join("secure-transfer-13-13.toml"),
-    )
-    .unwrap();
+    let good = harness::scenario::library::text("secure-transfer-13-13.toml").unwrap();
     let bad = good.replace("sponsor = \"A\"", "sponsr = \"A\"");
     let line = bad.lines().position(|l| l.starts_with("sponsr")).unwrap() + 1;
     let path = dir.path().join("misspelt.toml");
@@ -38,10 +35,7 @@ fn lint_accepts_the_library_and_names_the_line_of_a_misspelt_key() {
 #[test]
 fn run_writes_junit_and_json_and_fails_on_a_failing_scenario() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(
-        harness::scenario::default_dir().join("fault-ns-switched-too-early.toml"),
-    )
-    .unwrap();
+    let good = harness::scenario::library::text("fault-ns-switched-too-early.toml").unwrap();
     // The same faulty variant, now expected to be secure: it must fail.
     let bad = good
         .replace("failures = [\"DNSSEC-CHAIN-BOGUS\"]", "")
@@ -81,10 +75,7 @@ fn run_writes_junit_and_json_and_fails_on_a_failing_scenario() {
 #[test]
 fn real_dns_software_needs_the_wall_clock_and_the_loader_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(
-        harness::scenario::default_dir().join("secure-transfer-13-13.toml"),
-    )
-    .unwrap();
+    let good = harness::scenario::library::text("secure-transfer-13-13.toml").unwrap();
     let real = good.replacen(
         "operator = { algorithm = 13, denial = \"nsec\" }",
         "operator = { algorithm = 13, denial = \"nsec\", software = \"knot\" }",
@@ -127,4 +118,90 @@ fn real_dns_software_needs_the_wall_clock_and_the_loader_names_the_line() {
     let out = harness().arg("lint").arg(&path).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("expected builtin, powerdns or knot"), "{err}");
+}
+
+#[test]
+fn the_built_in_library_is_listed_linted_and_partitioned_by_id() {
+    let out = harness().args(["scenarios", "list"]).output().unwrap();
+    assert!(out.status.success());
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        list.contains("scenarios/secure-transfer-13-13.toml") && list.contains("certify-gaining"),
+        "{list}"
+    );
+    // Linting with no paths checks the built-in library, named by relative path.
+    let out = harness().arg("lint").output().unwrap();
+    let lint = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        lint.contains("ok scenarios/secure-transfer-13-13.toml (secure-transfer-13-13)"),
+        "{lint}"
+    );
+    for bad in ["0/3", "4/3", "1-3"] {
+        let out = harness()
+            .args(["run", "--partition", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("expected K/N with 1 <= K <= N"), "{err}");
+    }
+}
+
+#[test]
+fn report_merge_names_a_missing_partition_and_needs_an_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    let out = harness()
+        .args(["scenarios", "export"])
+        .arg(&lib)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Sorted ids: keyrelay-refusals-and-revocation (1/2), unsigned-domain (2/2).
+    let part = dir.path().join("part-2.json");
+    let out = harness()
+        .args(["run", "--partition", "2/2", "--progress", "lines", "--json"])
+        .arg(&part)
+        .arg(lib.join("unsigned-domain.toml"))
+        .arg(lib.join("keyrelay-refusals-and-revocation.toml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("1 of 1 scenarios passed (partition 2/2 of a run of 2)"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[1/1] PASS unsigned-domain  (0 failed, "),
+        "{stderr}"
+    );
+
+    let out = harness()
+        .args(["report", "merge"])
+        .arg(&part)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("say where to write"));
+    let out = harness()
+        .args(["report", "merge", "--json"])
+        .arg(dir.path().join("merged.json"))
+        .arg(&part)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "partition(s) 1 of 2 missing (their scenarios: keyrelay-refusals-and-revocation)"
+        ),
+        "{err}"
+    );
+    assert!(!dir.path().join("merged.json").exists(), "nothing written");
 }

@@ -16,10 +16,8 @@ use harness::scenario::{self, OperatorFault};
 use harness::world::{ClockMode, World};
 
 async fn world() -> World {
-    let path = scenario::default_dir().join("secure-transfer-13-13.toml");
-    World::build(Arc::new(scenario::load(&path).unwrap()), ClockMode::Virtual)
-        .await
-        .unwrap()
+    let s = scenario::library::load("secure-transfer-13-13.toml").unwrap();
+    World::build(Arc::new(s), ClockMode::Virtual).await.unwrap()
 }
 
 /// Per question (SOA, www A, DS, a missing name): both verdicts, as one word when they agree.

@@ -59,23 +59,42 @@ fn run_and_certification_reports_validate() {
     let scenarios = crate_dir().join("../../scenarios");
     // A caught fault (checks failing as expected, a verdict band that is not secure) and an
     // EPP-only scenario (no chain checks).
+    // Run as two partitions (each part's report records its partition) and merged.
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let part = dir.path().join(format!("part-{k}.json"));
+        let out = Command::new(BIN)
+            .arg("run")
+            .arg(scenarios.join("fault-ns-host-misspelt.toml"))
+            .arg(scenarios.join("keyrelay-refusals-and-revocation.toml"))
+            .args(["--partition", &format!("{k}/2"), "--json"])
+            .arg(&part)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        validate(&part);
+        parts.push(part);
+    }
     let json = dir.path().join("run.json");
     let out = Command::new(BIN)
-        .arg("run")
-        .arg(scenarios.join("fault-ns-host-misspelt.toml"))
-        .arg(scenarios.join("keyrelay-refusals-and-revocation.toml"))
-        .arg("--json")
+        .args(["report", "merge", "--json"])
         .arg(&json)
+        .args(&parts)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
         "{}",
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&out.stderr)
     );
     validate(&json);
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["partition"], serde_json::Value::Null);
     let first = &report["scenarios"][0];
     assert!(
         first["checks"]

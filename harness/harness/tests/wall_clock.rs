@@ -48,7 +48,7 @@ fn verdicts(reports: &[ScenarioReport]) -> BTreeMap<String, (bool, Vec<(String, 
 async fn the_wall_clock_gives_the_virtual_clocks_verdicts() {
     let scenarios: Vec<_> = SCENARIOS
         .iter()
-        .map(|id| scenario::load(&scenario::default_dir().join(format!("{id}.toml"))).unwrap())
+        .map(|id| scenario::library::load(&format!("{id}.toml")).unwrap())
         .collect();
     let virtual_run = run_suite(scenarios.clone(), &RunOptions::default(), 2, |_| {}).await;
     let wall = RunOptions {

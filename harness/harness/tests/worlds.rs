@@ -61,6 +61,7 @@ async fn the_reference_registrars_pass_in_random_worlds() {
         harness_version: env!("CARGO_PKG_VERSION"),
         started: jiff::Timestamp::now(),
         wall_seconds: 0.0,
+        partition: None,
         scenarios: vec![shrunk.report.clone()],
     }
     .summary(true);

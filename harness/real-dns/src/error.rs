@@ -69,7 +69,7 @@ pub enum Error {
         "{zone}: {expected} not served within {waited:?} (last seen: {last_seen}); log tail:\n{log_tail}"
     )]
     NotServed {
-        /// The zone.
+        /// The zone that did not serve what was expected.
         zone: String,
         /// What was waited for.
         expected: String,

@@ -37,11 +37,11 @@ const SOFTWARE: &str = "Knot DNS 3.2";
 /// Where to find Knot and how long to wait for it.
 #[derive(Debug, Clone)]
 pub struct KnotConfig {
-    /// `knotd`.
+    /// The `knotd` server program (Debian: /usr/sbin/knotd).
     pub knotd: PathBuf,
-    /// `knotc`.
+    /// The `knotc` control program, used to load zones and wait for signing.
     pub knotc: PathBuf,
-    /// `keymgr`.
+    /// The `keymgr` program, used to import relayed keys and list the zone's own.
     pub keymgr: PathBuf,
     /// The PATH to look programs up in; `None` for this process's PATH.
     pub search_path: Option<OsString>,

@@ -179,7 +179,7 @@ pub struct ZoneSpec {
     /// Records as relative presentation lines: `www 300 A 192.0.2.10`, `@ MX 10 mail`.
     /// Apex NS, SOA and DNSSEC records are not allowed here: they have their own fields.
     pub records: Vec<String>,
-    /// The TTLs.
+    /// The TTLs the zone's records are published with (apex, data, DNSKEY, negative).
     pub ttls: Ttls,
     /// How it is signed; `None` for an unsigned zone.
     pub signing: Option<Signing>,

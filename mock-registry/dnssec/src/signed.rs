@@ -56,7 +56,7 @@ impl SignedRrset {
         &self.name
     }
 
-    /// The type.
+    /// The RRset's type (RRSIG sets are keyed by the type they cover).
     pub fn record_type(&self) -> RecordType {
         self.rtype
     }
@@ -273,7 +273,7 @@ pub enum Lookup<'z> {
 /// A referral to a child zone, from the parent's side of the cut.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Referral<'z> {
-    /// The cut.
+    /// The delegation point: the child zone's apex name.
     pub cut: &'z Name,
     /// The NS RRset (unsigned, RFC 4035 §2.2).
     pub ns: &'z SignedRrset,

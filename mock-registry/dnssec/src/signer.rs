@@ -47,7 +47,7 @@ pub struct SigningPolicy {
     /// Up to this much is taken off each RRset's expiration, chosen by hashing the owner, type
     /// and [`jitter_seed`](Self::jitter_seed), so re-signing spreads out but runs are repeatable.
     pub jitter: SignedDuration,
-    /// Seed of the jitter.
+    /// Seed hashed with owner and type, so two runs with one seed sign identically.
     pub jitter_seed: u64,
     /// Further instants the signatures must be valid at (e.g. the real wall-clock time while the
     /// scenario's clock is virtual).
@@ -90,7 +90,7 @@ pub enum SignError {
     /// (RFC 4035 §2.2, RFC 8901 §4: operators must share algorithms).
     #[error("algorithm {algorithm} is in the DNSKEY RRset but no active key signs {what} with it")]
     AlgorithmWithoutSigner {
-        /// The algorithm.
+        /// The algorithm left without a signing key.
         algorithm: Algorithm,
         /// "the DNSKEY RRset" or "the zone data".
         what: &'static str,
@@ -222,12 +222,12 @@ impl ZoneSigner {
         }
     }
 
-    /// The keys.
+    /// Every key in the DNSKEY RRset, active or only published, in their signing roles.
     pub fn keys(&self) -> &[ZoneKey] {
         &self.keys
     }
 
-    /// The policy.
+    /// Validity, jitter and denial settings the zone is signed with.
     pub fn policy(&self) -> &SigningPolicy {
         &self.policy
     }

@@ -40,7 +40,7 @@ pub enum ZoneError {
     /// The name is not at or below the zone's origin.
     #[error("{name} is not in zone {origin}")]
     OutOfZone {
-        /// The name.
+        /// The name that was refused.
         name: Name,
         /// The zone's origin.
         origin: String,
@@ -167,12 +167,12 @@ impl RrSet {
         &self.name
     }
 
-    /// The type.
+    /// The RRset's type; RRsets are stored per owner and type.
     pub fn record_type(&self) -> RecordType {
         self.rtype
     }
 
-    /// The TTL.
+    /// The RRset's TTL in seconds (RFC 2181 §5.2: one TTL for the whole set).
     pub fn ttl(&self) -> u32 {
         self.ttl
     }
@@ -677,7 +677,7 @@ impl Zone {
             .map(|(n, _)| n)
     }
 
-    /// An RRset.
+    /// The RRset at `name` of type `rtype`, as stored (unsigned); `None` when absent.
     pub fn rrset(&self, name: &Name, rtype: RecordType) -> Option<&RrSet> {
         self.names.get(name)?.get(&rtype)
     }

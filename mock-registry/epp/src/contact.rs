@@ -68,7 +68,7 @@ impl PostalType {
 pub struct Address {
     /// Street lines (0 to 3).
     pub street: Vec<String>,
-    /// City.
+    /// `contact:city` (required, 1 to 255 characters).
     pub city: String,
     /// State or province.
     pub sp: Option<String>,
@@ -83,7 +83,7 @@ pub struct Address {
 pub struct PostalInfo {
     /// int or loc.
     pub kind: PostalType,
-    /// Name.
+    /// `contact:name`: the person's or role's name (required).
     pub name: String,
     /// Organisation.
     pub org: Option<String>,

@@ -39,11 +39,11 @@ status_enum! {
 /// Contact roles (`domain:contactAttrType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ContactType {
-    /// admin
+    /// `admin` on the wire.
     Admin,
-    /// billing
+    /// `billing` on the wire.
     Billing,
-    /// tech
+    /// `tech` on the wire.
     Tech,
 }
 
@@ -219,7 +219,7 @@ pub struct Create {
 pub struct AddRem {
     /// Name servers.
     pub ns: Option<NsList>,
-    /// Contacts.
+    /// Contacts to add or remove, each with its role (RFC 5731 §3.2.5).
     pub contacts: Vec<DomainContact>,
     /// Statuses (at most 11).
     pub statuses: Vec<Status<DomainStatus>>,
@@ -564,9 +564,9 @@ pub struct InfData {
     pub roid: String,
     /// Statuses (at most 11).
     pub statuses: Vec<Status<DomainStatus>>,
-    /// Registrant.
+    /// The registrant contact id; only the sponsor and authorised clients see it.
     pub registrant: Option<String>,
-    /// Contacts.
+    /// The admin, billing and tech contacts, each with its role.
     pub contacts: Vec<DomainContact>,
     /// Delegated name servers.
     pub ns: Option<NsList>,

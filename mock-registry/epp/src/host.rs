@@ -114,7 +114,7 @@ pub struct Update {
     pub add: Option<AddRem>,
     /// What to remove.
     pub rem: Option<AddRem>,
-    /// A new name.
+    /// `host:chg/host:name`: the host's new name (RFC 5732 §3.2.5).
     pub new_name: Option<String>,
 }
 

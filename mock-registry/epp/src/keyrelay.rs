@@ -39,7 +39,7 @@ impl Expiry {
 pub struct KeyRelayData {
     /// The DNSKEY.
     pub key_data: KeyData,
-    /// Expiry.
+    /// How long the gaining side wants the key published (RFC 8063 §2.1); `None` means until it is removed.
     pub expiry: Option<Expiry>,
 }
 

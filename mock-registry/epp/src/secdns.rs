@@ -29,11 +29,11 @@ pub struct KeyData {
 /// A DS record as EPP carries it (`secDNS:dsDataType`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DsData {
-    /// Key tag.
+    /// The key tag of the DNSKEY the DS points at (RFC 4034 §5.1.1).
     pub key_tag: u16,
-    /// Algorithm.
+    /// DNSSEC algorithm number of that DNSKEY (IANA registry: 8 RSASHA256, 13 ECDSAP256SHA256, …).
     pub alg: u8,
-    /// Digest type.
+    /// Digest algorithm: 2 SHA-256, 4 SHA-384 (RFC 4034 §5.1.3, RFC 4509, RFC 6605).
     pub digest_type: u8,
     /// Digest (decoded from hex).
     pub digest: Vec<u8>,

@@ -106,7 +106,7 @@ impl LegalForm {
 /// The contact part of SIDN's create/update extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactExt {
-    /// Legal form.
+    /// SIDN's legal form of the holder (`sidn-ext-epp:legalForm`, e.g. `PERSOON`, `BV`).
     pub legal_form: LegalForm,
     /// Chamber of commerce (or similar) registration number.
     pub legal_form_reg_no: Option<String>,

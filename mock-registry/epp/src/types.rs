@@ -325,9 +325,9 @@ fn check_components(
 /// Period unit (`domain:pUnitType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PeriodUnit {
-    /// Years.
+    /// `y` on the wire.
     Years,
-    /// Months.
+    /// `m` on the wire.
     Months,
 }
 
@@ -472,7 +472,7 @@ pub enum TrStatus {
     ClientCancelled,
     /// clientRejected
     ClientRejected,
-    /// pending
+    /// `pending`: a transfer request waiting for the sponsor.
     Pending,
     /// serverApproved
     ServerApproved,
@@ -516,7 +516,7 @@ impl TrStatus {
 /// A human-readable text with an optional language (`epp:msgType`, `eppcom:reasonType`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Text {
-    /// The text.
+    /// The text itself, unescaped.
     pub text: String,
     /// The `lang` attribute, when given.
     pub lang: Option<String>,

@@ -499,7 +499,7 @@ impl Pki {
         &self.dir
     }
 
-    /// The CA.
+    /// The test CA that signs the server's and every registrar's certificate.
     pub fn ca(&self) -> &Authority {
         &self.ca
     }

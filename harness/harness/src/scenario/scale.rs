@@ -131,10 +131,8 @@ mod tests {
 
     #[test]
     fn a_scenario_is_scaled_whole() {
-        let text =
-            std::fs::read_to_string(crate::scenario::default_dir().join("keyrelay-expiry.toml"))
-                .unwrap();
-        let s = crate::scenario::parse(std::path::Path::new("k.toml"), &text).unwrap();
+        let text = crate::scenario::library::text("keyrelay-expiry.toml").unwrap();
+        let s = crate::scenario::parse(std::path::Path::new("k.toml"), text).unwrap();
         let start: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
         let w = s.for_wall_clock(3600, start);
         assert_eq!(w.world.start, start);

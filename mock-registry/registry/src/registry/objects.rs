@@ -188,18 +188,18 @@ impl Host {
     }
 }
 
-/// A contact.
+/// A contact object as the registry stores it (RFC 5733), with SIDN's legal form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
     /// Server-assigned id (SIDN assigns contact ids).
     pub id: String,
     /// Repository object id.
     pub roid: String,
-    /// Postal infos.
+    /// The `int` and `loc` postal forms (RFC 5733 §2.4: one or two, distinct types).
     pub postal_info: Vec<PostalInfo>,
-    /// Voice.
+    /// Telephone number in E.164 form (RFC 5733 §2.5).
     pub voice: Option<Phone>,
-    /// Fax.
+    /// Fax number in E.164 form (RFC 5733 §2.5).
     pub fax: Option<Phone>,
     /// E-mail.
     pub email: String,
