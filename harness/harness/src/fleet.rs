@@ -64,8 +64,9 @@ pub struct FleetRecord {
     pub questions: Vec<FleetQuestion>,
     /// How often every question was asked.
     pub period: Duration,
-    /// How long a resolver may cache a failure itself (its bogus/SERVFAIL cache), seconds.
-    pub failure_ttl: u32,
+    /// How long each resolver may go on answering a failure from its failure caches after
+    /// the cause is gone, seconds ([`ResolverKind::failure_cache_secs`]).
+    pub failure_cache: BTreeMap<ResolverKind, u32>,
     /// Every answer, in the order they came.
     pub samples: Vec<FleetSample>,
     /// Per resolver, its log lines that name a domain of the scenario, with the instant they
@@ -85,17 +86,18 @@ impl FleetRecord {
     }
 }
 
+/// Per resolver, its log lines about the scenario's domains, with when they were read.
+type Logs = BTreeMap<ResolverKind, Vec<(Timestamp, String)>>;
+
+/// What the clients return: every answer, and the logs.
+type Sampled = (Vec<FleetSample>, Logs);
+
 /// A running fleet: the resolvers and the clients asking them.
 #[derive(Debug)]
 pub struct Fleet {
     resolvers: Vec<Arc<Resolver>>,
     stop: watch::Sender<bool>,
-    task: Option<
-        JoinHandle<(
-            Vec<FleetSample>,
-            BTreeMap<ResolverKind, Vec<(Timestamp, String)>>,
-        )>,
-    >,
+    task: Option<JoinHandle<Sampled>>,
     questions: Vec<FleetQuestion>,
     period: Duration,
     failure_ttl: u32,
@@ -225,7 +227,11 @@ impl Fleet {
             resolvers: self.resolvers.iter().map(|r| r.kind()).collect(),
             questions: std::mem::take(&mut self.questions),
             period: self.period,
-            failure_ttl: self.failure_ttl,
+            failure_cache: self
+                .resolvers
+                .iter()
+                .map(|r| (r.kind(), r.kind().failure_cache_secs(self.failure_ttl)))
+                .collect(),
             samples,
             logs,
         }

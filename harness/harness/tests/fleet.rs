@@ -31,7 +31,7 @@ fn kinds() -> Vec<ResolverKind> {
 }
 
 async fn world() -> World {
-    let s = scenario::load(&scenario::default_dir().join("secure-transfer-13-13.toml")).unwrap();
+    let s = scenario::library::load("secure-transfer-13-13.toml").unwrap();
     World::build_with(
         Arc::new(s),
         ClockMode::Wall {
@@ -117,21 +117,24 @@ fn outcomes(r: &ScenarioReport, check: CheckId) -> Vec<(Outcome, String)> {
         .collect()
 }
 
-/// A wall-clock run with the fleet: the happy path shows no resolver failure and no model
-/// miss; in two faults (relayed key removed too early, old DS removed too early) every real
-/// failure is reported, as an expected failure inside a predicted band or as a model miss.
+/// `scenarios/fleet/` on the wall clock with the fleet: the happy path shows no resolver
+/// failure; each of the three faults (NS switched too early, old DS removed too early,
+/// relayed key removed too early) makes at least one real resolver fail inside the band the
+/// cache model predicts (an expected failure: the fault seen by real software); the model
+/// never misses. The figures (queries per resolver, first and last failure against the band)
+/// are printed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_fleet_reports_every_real_failure_and_none_on_the_happy_path() {
+async fn real_resolvers_see_the_faults_inside_the_predicted_bands_and_the_model_never_misses() {
     let kinds = kinds();
-    let ids = [
-        "secure-transfer-13-13",
-        "fault-relayed-key-removed-too-early",
-        "fault-old-ds-removed-too-early",
-    ];
-    let scenarios: Vec<_> = ids
+    let scenarios: Vec<_> = scenario::library::scenario_files("fleet")
         .iter()
-        .map(|id| scenario::load(&scenario::default_dir().join(format!("{id}.toml"))).unwrap())
+        .map(|f| f.load().unwrap())
         .collect();
+    assert_eq!(
+        scenarios.len(),
+        4,
+        "scenarios/fleet/ holds the happy path and three faults"
+    );
     let options = RunOptions {
         clock: ClockMode::Wall {
             scale: ClockMode::DEFAULT_SCALE,
@@ -140,45 +143,38 @@ async fn the_fleet_reports_every_real_failure_and_none_on_the_happy_path() {
         no_live_check: true,
         ..RunOptions::default()
     };
-    let reports = run_suite(scenarios, &options, ids.len(), |_| {}).await;
-    let by_id = |id: &str| reports.iter().find(|r| r.id == id).unwrap();
-    let happy = by_id("secure-transfer-13-13");
-    assert!(happy.error.is_none(), "{:?}", happy.error);
-    let failed = outcomes(happy, CheckId::ResolverFailed);
-    assert_eq!(failed.len(), 1, "{failed:?}");
-    assert_eq!(failed[0].0, Outcome::Pass, "{failed:?}");
-    for k in &kinds {
-        assert!(failed[0].1.contains(k.name()), "{failed:?}");
-    }
-    // The faults: whatever a real resolver showed is reported, and every failure is either
-    // inside a predicted band (an expected failure) or a HARNESS-MODEL-MISSED, never hidden.
-    // Whether a resolver lands in a band seconds wide is up to its cache (see the README):
-    // the figures are printed.
-    let mut caught = 0;
-    for id in &ids[1..] {
-        let r = by_id(id);
-        assert!(r.error.is_none(), "{id}: {:?}", r.error);
-        let seen = outcomes(r, CheckId::ResolverFailed);
+    // Two at a time: with four resolvers each, more would make the wall clock late on two
+    // shared cores.
+    let reports = run_suite(scenarios, &options, 2, |_| {}).await;
+    for r in &reports {
+        assert!(r.error.is_none(), "{}: {:?}", r.id, r.error);
+        for (check, outcome) in [CheckId::ResolverFailed, CheckId::ModelMissed]
+            .iter()
+            .flat_map(|c| outcomes(r, *c).into_iter().map(move |o| (*c, o)))
+        {
+            println!("{}: {check} {:?}: {}", r.id, outcome.0, outcome.1);
+        }
         let missed = outcomes(r, CheckId::ModelMissed);
-        for (o, m) in &seen {
-            println!("{id}: RESOLVER-FAILED {o:?}: {m}");
-            if *o == Outcome::Fail {
-                assert!(
-                    missed.iter().any(|(mo, mm)| *mo == Outcome::Fail
-                        && m.split(':').next() == mm.split(' ').next()),
-                    "{id}: a resolver failure neither predicted nor reported missed: {m}"
-                );
+        assert!(
+            !missed.is_empty() && missed.iter().all(|(o, _)| *o == Outcome::Pass),
+            "{}: the model missed: {missed:?}",
+            r.id
+        );
+        let seen = outcomes(r, CheckId::ResolverFailed);
+        if r.id == "fleet-secure-transfer" {
+            assert!(r.passed, "{}: {:?}", r.id, r.checks);
+            assert_eq!(seen.len(), 1, "{seen:?}");
+            assert_eq!(seen[0].0, Outcome::Pass, "{seen:?}");
+            for k in &kinds {
+                assert!(seen[0].1.contains(k.name()), "{seen:?}");
             }
+        } else {
+            assert!(r.passed, "{}: {:?}", r.id, r.failures().collect::<Vec<_>>());
+            assert!(
+                seen.iter().any(|(o, _)| *o == Outcome::ExpectedFail),
+                "{}: no real resolver failed inside the predicted band: {seen:?}",
+                r.id
+            );
         }
-        for (o, m) in &missed {
-            println!("{id}: HARNESS-MODEL-MISSED {o:?}: {m}");
-        }
-        caught += usize::from(seen.iter().any(|(o, _)| *o == Outcome::ExpectedFail));
     }
-    println!("faults seen by a real resolver inside the predicted band: {caught} of 2");
-    let missed = outcomes(happy, CheckId::ModelMissed);
-    assert!(
-        missed.iter().all(|(o, _)| *o == Outcome::Pass),
-        "{missed:?}"
-    );
 }

@@ -59,8 +59,7 @@ pub fn checks(scenario: &Scenario, record: &Record, verdicts: &[VerdictBand]) ->
         .iter()
         .map(|d| records::parse_all(&d.name, &d.records).unwrap_or_default())
         .collect();
-    let slack = SignedDuration::try_from(fleet.period).unwrap_or(SignedDuration::ZERO)
-        + SignedDuration::from_secs(i64::from(fleet.failure_ttl));
+    let period = SignedDuration::try_from(fleet.period).unwrap_or(SignedDuration::ZERO);
     let mut failures: BTreeMap<ResolverKind, Vec<Failure<'_>>> = BTreeMap::new();
     for s in &fleet.samples {
         let Some(why) = judge(scenario, fleet, &registrant, s) else {
@@ -68,7 +67,13 @@ pub fn checks(scenario: &Scenario, record: &Record, verdicts: &[VerdictBand]) ->
         };
         let q = &fleet.questions[s.question];
         let domain = &scenario.domains[q.domain].name;
-        let (from, until) = (s.sent - slack, s.answered + slack);
+        // Before the question: one period (a band may start between two samples). After:
+        // the period and the resolver's failure caches.
+        let cache = fleet.failure_cache.get(&s.resolver).copied().unwrap_or(1);
+        let (from, until) = (
+            s.sent - period - SignedDuration::from_secs(i64::from(cache)),
+            s.answered + period,
+        );
         let predicted = verdicts
             .iter()
             .filter(|b| b.domain == *domain && b.from < until && from < b.until)
@@ -107,7 +112,7 @@ pub fn checks(scenario: &Scenario, record: &Record, verdicts: &[VerdictBand]) ->
         out.push(pass(
             CheckId::ResolverFailed,
             format!(
-                "queries per resolver: {}; every answer resolved, validated where signed, with \
+                "queries per resolver: {}; no SERVFAIL, error code, timeout or answer other than \
                  the registrant's content",
                 counts.join(", ")
             ),
