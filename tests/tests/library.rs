@@ -85,6 +85,32 @@ async fn the_whole_library_passes_and_every_fault_is_caught() {
         "faults without a catching scenario: {missed:?}"
     );
 
+    // Key relay receipts: a relayed key never published yields notPublished at the end of the
+    // registry's watch (a day), and the gaining side gives up at that receipt.
+    let r = reports
+        .iter()
+        .find(|r| r.id == "keyrelay-receipt-not-published")
+        .unwrap();
+    let not_published = r
+        .receipts
+        .iter()
+        .find(|x| x.state == "notPublished")
+        .unwrap();
+    assert_eq!(
+        not_published
+            .state_date
+            .duration_since(r.virtual_start)
+            .as_secs(),
+        24 * 3600
+    );
+    assert!(
+        r.transcript
+            .iter()
+            .any(|l| l.contains("giving up: the registry's receipt says the relayed key was not")),
+        "{:#?}",
+        r.transcript
+    );
+
     // Correct procedures were judged over real cache states, not vacuously.
     for r in reports
         .iter()
@@ -153,5 +179,51 @@ async fn the_same_seed_gives_the_same_run() {
             .iter()
             .map(|t| (t.at, t.ds.clone(), t.ns.clone(), t.dnskey.clone()))
             .collect::<Vec<_>>()
+    );
+}
+
+/// The key relay receipt scenario: the gaining side gets `published` only once every name
+/// server serves its key (the lagging secondary six hours after the relay), transfers only
+/// after that receipt, and a scenario expecting other receipts fails on
+/// `KEYRELAY-RECEIPT-EXPECTED` while the receipts themselves are judged true.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gaining_side_waits_for_the_published_receipt() {
+    let mut s = scenario::library::load("keyrelay-receipts.toml").unwrap();
+    s.expect.receipts = vec![(0, vec!["published".to_string()])];
+    let r = run_scenario(Arc::new(s), &RunOptions::default()).await;
+    let outcome = |id: CheckId| {
+        r.checks
+            .iter()
+            .find(|c| c.check == id)
+            .map(|c| c.outcome)
+            .unwrap()
+    };
+    assert_eq!(outcome(CheckId::KeyRelayReceiptExpected), Outcome::Fail);
+    assert_eq!(outcome(CheckId::KeyRelayReceiptTiming), Outcome::Pass);
+    assert_eq!(outcome(CheckId::ChainBogus), Outcome::Pass);
+
+    let states: Vec<&str> = r.receipts.iter().map(|x| x.state.as_str()).collect();
+    assert_eq!(states, ["delivered", "published"]);
+    let published = &r.receipts[1];
+    assert!(
+        published
+            .state_date
+            .duration_since(r.virtual_start)
+            .as_secs()
+            >= 6 * 3600,
+        "published at {} despite the secondary's six hours' lag",
+        published.state_date
+    );
+    assert!(published.hosts.values().all(|h| *h == "published"));
+    let line = |needle: &str| {
+        r.transcript
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in {:#?}", r.transcript))
+    };
+    assert!(
+        line("receipt says every name server publishes our ZSK")
+            < line("example.nl: transferred ("),
+        "the gaining side transferred before the receipt"
     );
 }

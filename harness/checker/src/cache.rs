@@ -192,7 +192,7 @@ pub struct WitnessItem {
 /// A combination of items a resolver could hold at one instant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Witness {
-    /// The instant.
+    /// The instant at which a resolver could hold all these items at once.
     pub at: Timestamp,
     /// The items, top of the chain first, the answer last.
     pub items: Vec<WitnessItem>,
@@ -356,7 +356,7 @@ pub struct Report {
     pub from: Timestamp,
     /// End of the analysis.
     pub until: Timestamp,
-    /// Per question.
+    /// The bands of each checked question, in the order the questions were given.
     pub questions: Vec<QuestionReport>,
     /// The worst over all questions at each instant, lenient.
     pub lenient: Vec<Band>,
@@ -366,7 +366,8 @@ pub struct Report {
     pub reachability: Vec<ReachBand>,
     /// Answers that did not carry the registrant's data, per question.
     pub content: Vec<ContentBand>,
-    /// Counters.
+    /// How much work the model did (combinations, validator steps), summed into run statistics and
+    /// benchmarks.
     pub stats: CacheStats,
 }
 
@@ -379,6 +380,15 @@ impl Report {
         }
     }
 
+    /// The bands with `status` in `mode`.
+    #[cfg(test)]
+    pub(crate) fn with_status(&self, mode: Mode, status: Status) -> Vec<&Band> {
+        self.bands(mode)
+            .iter()
+            .filter(|b| b.status == status)
+            .collect()
+    }
+
     /// The worst status over the whole analysis in `mode`.
     pub fn worst(&self, mode: Mode) -> Status {
         self.bands(mode)
@@ -386,14 +396,6 @@ impl Report {
             .map(|b| b.status)
             .max()
             .unwrap_or(Status::Indeterminate)
-    }
-
-    /// The bands with `status` in `mode`.
-    pub fn with_status(&self, mode: Mode, status: Status) -> Vec<&Band> {
-        self.bands(mode)
-            .iter()
-            .filter(|b| b.status == status)
-            .collect()
     }
 
     /// The report for one question.

@@ -29,7 +29,6 @@
 //! corpus generated with `now` = the current time (or an override date), since "expired" and
 //! "not yet valid" are relative to it.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use dnssec::keys::format_ds;
@@ -81,7 +80,7 @@ pub struct Expected {
     pub lenient_code: Option<ReasonCode>,
     /// Status under RFC 4035 §2.2 enforced.
     pub strict: Status,
-    /// Its reason.
+    /// Why it is not Secure under RFC 4035 §2.2 (None for Secure).
     pub strict_code: Option<ReasonCode>,
     /// Warnings, sorted.
     pub warnings: Vec<ReasonCode>,
@@ -175,7 +174,7 @@ pub struct Case {
     pub qtype: RecordType,
     /// Answers the servers give instead of their zone's.
     pub overrides: Vec<Override>,
-    /// The verdict.
+    /// The verdicts the validator must reach for this case, lenient and strict.
     pub expected: Expected,
 }
 
@@ -1185,14 +1184,9 @@ fn generate_variant(
     );
 }
 
-/// The families (reason identifiers and `secure`) in a corpus.
-pub fn families(cases: &[Case]) -> BTreeSet<String> {
-    cases.iter().map(|c| c.family.clone()).collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, HashSet};
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
 
     use super::*;
 

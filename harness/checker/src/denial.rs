@@ -64,7 +64,7 @@ pub(crate) enum Goal {
 /// The proof holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Proven {
-    /// Fully.
+    /// The denial is proven with no Opt-Out span involved.
     Yes,
     /// Only up to an NSEC3 Opt-Out span (RFC 5155 §6): for a DS this proves there is none (an
     /// insecure delegation at most); for a name error it leaves the answer insecure (as Unbound

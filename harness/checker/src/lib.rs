@@ -10,8 +10,9 @@
 //!
 //! - [`view`]: RRsets with their RRSIGs, denial proofs, responses and the [`View`] of one
 //!   question; in-memory resolution through signed zones.
-//! - [`validate`]: [`validate`](validate::validate) and the [`Validator`] behind it, verdicts
-//!   in RFC 4035 §4.3 vocabulary with [`ReasonCode`]s, strict and lenient modes.
+//! - [`validate`](mod@validate): [`validate`](fn@validate::validate) and the [`Validator`]
+//!   behind it, verdicts in RFC 4035 §4.3 vocabulary with [`ReasonCode`]s, strict and lenient
+//!   modes.
 //! - `denial` (private): what NSEC and NSEC3 records prove.
 //! - [`timeline`]: the observations: every version of every relevant RRset per source, with
 //!   the virtual times it was served.

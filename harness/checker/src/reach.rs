@@ -2,7 +2,7 @@
 //! authoritatively for the domain?
 //!
 //! A resolver holding an NS RRset for the domain (the parent's delegation, or an operator's own
-//! NS fetched through it; see [`operator_reach`](super::holding::operator_reach)) asks the
+//! NS fetched through it; see `holding::operator_reach`) asks the
 //! servers that NS set names. A host name leads to the sources that answer for it (their
 //! [`Source::hosts`](super::timeline::Source::hosts)); a source answers for the domain at `t`
 //! when what it served then for the apex SOA was a positive SOA. A state is
@@ -70,11 +70,11 @@ pub struct HostState {
 /// A resolver state: the NS set it holds, where that came from, and what each host does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReachWitness {
-    /// The instant.
+    /// The instant at which a resolver could be in this state.
     pub at: Timestamp,
     /// The NS answer held.
     pub ns: VersionId,
-    /// It in words.
+    /// The held NS set in words, as reports quote it.
     pub ns_summary: String,
     /// How a resolver could hold it at that instant.
     pub provenance: Provenance,

@@ -141,7 +141,7 @@ pub fn ksk_zsk(algorithm: KeyAlgorithm, first: usize) -> Vec<ZoneKey> {
 /// the same (it is a sum of 16-bit words, and both bytes sit at the same parity) but signatures
 /// no longer verify. Published in place of the real key, it makes "the signature does not
 /// verify" with a zone the signer built honestly.
-pub fn tweaked_dnskey(key: &ZoneKey) -> DNSKEY {
+pub(crate) fn tweaked_dnskey(key: &ZoneKey) -> DNSKEY {
     let dnskey = key.dnskey();
     let mut bytes = dnskey.public_key().public_bytes().to_vec();
     // Past the RSA exponent (RFC 3110: 1 length octet + 3 exponent octets), any position works
@@ -237,7 +237,13 @@ impl Chain {
     }
 
     /// Resolves with some answers replaced.
-    pub fn view_with(&self, qname: &Name, qtype: RecordType, overrides: &[Override]) -> View {
+    #[cfg(test)]
+    pub(crate) fn view_with(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        overrides: &[Override],
+    ) -> View {
         View::resolve_with(&self.zones(), qname, qtype, overrides)
     }
 
@@ -373,12 +379,6 @@ impl ChainBuilder {
         }
     }
 
-    /// Sets the child's name.
-    pub fn child_name(mut self, child: &str) -> Self {
-        self.child = name(child);
-        self
-    }
-
     /// Builds and signs the three zones.
     pub fn build(&self) -> Result<Chain, SignError> {
         let child_ns = self
@@ -467,7 +467,11 @@ impl ChainBuilder {
 }
 
 /// A policy whose signatures are valid exactly over `[inception, expiration]`.
-pub fn window_policy(denial: Denial, inception: Timestamp, expiration: Timestamp) -> SigningPolicy {
+pub(crate) fn window_policy(
+    denial: Denial,
+    inception: Timestamp,
+    expiration: Timestamp,
+) -> SigningPolicy {
     let mut p = policy(denial);
     p.faults.window = Some((inception, expiration));
     p
@@ -554,6 +558,7 @@ pub struct TransferWorld {
     /// The child zone the built world delegates and signs.
     pub domain: Name,
     ttls: Ttls,
+    #[cfg(test)]
     denial: Denial,
     root_source: crate::timeline::SourceId,
     tld_source: crate::timeline::SourceId,
@@ -634,6 +639,7 @@ impl TransferWorld {
             questions,
             domain,
             ttls,
+            #[cfg(test)]
             denial,
             root_source,
             tld_source,
@@ -677,7 +683,13 @@ impl TransferWorld {
     }
 
     /// Operator `op` serves the domain with `keys` under the default policy.
-    pub fn operator_keys(&mut self, op: usize, keys: Vec<ZoneKey>, at: Timestamp) -> &mut Self {
+    #[cfg(test)]
+    pub(crate) fn operator_keys(
+        &mut self,
+        op: usize,
+        keys: Vec<ZoneKey>,
+        at: Timestamp,
+    ) -> &mut Self {
         let p = policy(self.denial.clone());
         self.operator(op, keys, p, at)
     }
@@ -783,7 +795,7 @@ impl TransferWorld {
 
 /// The ways [`bad_denial`] breaks a negative answer of the child zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BadDenial {
+pub(crate) enum BadDenial {
     /// NODATA for `www A` with `www`'s own NSEC/NSEC3 (which lists A).
     TypePresent,
     /// NXDOMAIN for `www A` (which exists) with `www`'s NSEC/NSEC3.
@@ -800,8 +812,8 @@ pub enum BadDenial {
 }
 
 impl BadDenial {
-    /// Every kind.
-    pub const ALL: [Self; 6] = [
+    /// Every kind, so a corpus built from this list covers them all.
+    pub(crate) const ALL: [Self; 6] = [
         Self::TypePresent,
         Self::NameExists,
         Self::NotCovered,
@@ -811,7 +823,7 @@ impl BadDenial {
     ];
 
     /// A short identifier.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::TypePresent => "type-present",
             Self::NameExists => "name-exists",
@@ -828,7 +840,7 @@ impl BadDenial {
 ///
 /// The records are chosen with the engine's own NSEC/NSEC3 lookups (never with the checker's),
 /// so the expected fault does not depend on the code under test.
-pub fn bad_denial(
+pub(crate) fn bad_denial(
     chain: &Chain,
     kind: BadDenial,
 ) -> (Name, RecordType, Override, super::denial::DenialFault) {
@@ -963,7 +975,7 @@ pub fn bad_denial(
 /// Wildcard records for the child at `apex` (RFC 4592): `*.wild` with an A and a TXT,
 /// `sub.wild` beside it (so names at and below it are not expanded), and a wildcard CNAME at
 /// `*.cn` pointing at `www`.
-pub fn wildcard_records(apex: &Name) -> Vec<String> {
+pub(crate) fn wildcard_records(apex: &Name) -> Vec<String> {
     vec![
         format!("*.wild.{apex} 3600 A 192.0.2.99"),
         format!("*.wild.{apex} 3600 TXT \"wild\""),
@@ -974,7 +986,7 @@ pub fn wildcard_records(apex: &Name) -> Vec<String> {
 
 /// The ways [`bad_wildcard`] breaks an answer that rests on a wildcard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BadWildcard {
+pub(crate) enum BadWildcard {
     /// The expansion for `a.wild A` without any NSEC/NSEC3.
     NoProof,
     /// The expansion with the apex's own NSEC/NSEC3, which covers nothing useful.
@@ -992,8 +1004,8 @@ pub enum BadWildcard {
 }
 
 impl BadWildcard {
-    /// Every kind.
-    pub const ALL: [Self; 6] = [
+    /// Every kind, so a corpus built from this list covers them all.
+    pub(crate) const ALL: [Self; 6] = [
         Self::NoProof,
         Self::WrongProof,
         Self::CloserName,
@@ -1003,7 +1015,7 @@ impl BadWildcard {
     ];
 
     /// A short identifier.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::NoProof => "no-proof",
             Self::WrongProof => "wrong-proof",
@@ -1021,7 +1033,7 @@ impl BadWildcard {
 ///
 /// # Panics
 /// If the chain's child has no wildcard records.
-pub fn bad_wildcard(
+pub(crate) fn bad_wildcard(
     chain: &Chain,
     kind: BadWildcard,
     qtype: RecordType,

@@ -97,7 +97,7 @@ impl Source {
 pub struct Question {
     /// The name (lowercase).
     pub name: Name,
-    /// The type.
+    /// The RRset type asked for; with the name it keys the timeline's rows.
     pub rtype: RecordType,
 }
 
@@ -264,7 +264,7 @@ impl Timeline {
     }
 
     /// How many distinct versions were observed.
-    pub fn version_count(&self) -> usize {
+    pub(crate) fn version_count(&self) -> usize {
         self.versions.len()
     }
 

@@ -248,7 +248,7 @@ impl fmt::Display for Reason {
 /// RFC 4035 §4.3, with the reason for every status but Secure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Validated.
+    /// The chain from a trust anchor to the answer verified (RFC 4035 §4.3).
     Secure,
     /// Provably unsigned from some point down.
     Insecure(Reason),
@@ -349,7 +349,8 @@ pub struct TrustAnchors {
 }
 
 impl TrustAnchors {
-    /// No anchors.
+    /// An empty set: validating with it gives Indeterminate (no trust anchor) until anchors are
+    /// added.
     pub fn new() -> Self {
         Self::default()
     }
@@ -445,11 +446,6 @@ impl SecureZone {
     /// The zone's apex.
     pub fn apex(&self) -> &Name {
         &self.apex
-    }
-
-    /// The strict-mode violation met on the way here, if any.
-    pub fn strict_violation(&self) -> Option<&Reason> {
-        self.chain.strict.as_ref()
     }
 }
 
@@ -684,7 +680,12 @@ impl<'a> Validator<'a> {
 
     /// Follows the delegation from `parent` to `child`: the DS answer, then the child's DNSKEY
     /// RRset.
-    pub fn descend(&mut self, parent: &SecureZone, child: &ZoneView, now: Timestamp) -> Step {
+    pub(crate) fn descend(
+        &mut self,
+        parent: &SecureZone,
+        child: &ZoneView,
+        now: Timestamp,
+    ) -> Step {
         let mut chain = parent.chain.clone();
         if child.apex == parent.apex || !parent.apex.zone_of(&child.apex) {
             return Step::Done(Validation::done(

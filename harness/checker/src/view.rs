@@ -189,7 +189,8 @@ impl Rrset {
     }
 
     /// The same records with other RRSIGs (for tests that tamper with signatures).
-    pub fn with_rrsigs(&self, rrsigs: impl IntoIterator<Item = RRSIG>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_rrsigs(&self, rrsigs: impl IntoIterator<Item = RRSIG>) -> Self {
         let sigs = rrsigs.into_iter().map(|s| {
             Record::from_rdata(
                 self.name.clone(),
@@ -227,7 +228,7 @@ impl Rrset {
     }
 
     /// The content fingerprint.
-    pub fn fingerprint(&self) -> Fingerprint {
+    pub(crate) fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
     }
 
@@ -238,7 +239,7 @@ impl Rrset {
 
     /// How long a validating resolver may cache it: the TTL, capped by the RRSIGs' original
     /// TTL (RFC 4035 §5.3.3).
-    pub fn cache_ttl(&self) -> u32 {
+    pub(crate) fn cache_ttl(&self) -> u32 {
         self.rrsigs
             .iter()
             .map(|s| s.input().original_ttl)
@@ -358,14 +359,9 @@ impl DenialProof {
         self.records.iter().chain(self.soa.iter())
     }
 
-    /// The content fingerprint.
-    pub fn fingerprint(&self) -> Fingerprint {
-        self.fingerprint
-    }
-
     /// The negative-caching TTL (RFC 2308 §5: the smaller of the SOA's TTL and its MINIMUM; RFC
     /// 9077: no longer than the NSEC/NSEC3 records' TTL).
-    pub fn cache_ttl(&self) -> u32 {
+    pub(crate) fn cache_ttl(&self) -> u32 {
         let soa_ttl = self.soa.as_ref().map(|s| {
             let minimum = s
                 .rdata()
@@ -441,7 +437,7 @@ impl Response {
     }
 
     /// The content fingerprint (all `Unavailable`s are equal).
-    pub fn fingerprint(&self) -> Fingerprint {
+    pub(crate) fn fingerprint(&self) -> Fingerprint {
         match self {
             Self::Positive(r) => Fingerprint::combine([Fingerprint(1), r.fingerprint]),
             Self::NoData(d) => Fingerprint::combine([Fingerprint(2), d.fingerprint]),
@@ -459,7 +455,7 @@ impl Response {
     /// How long a resolver may cache it (None: it is not cached at all). A wildcard expansion
     /// or a DNAME redirection lives as long as the shortest of its parts (the TTL Unbound gives
     /// the whole message).
-    pub fn cache_ttl(&self) -> Option<u32> {
+    pub(crate) fn cache_ttl(&self) -> Option<u32> {
         match self {
             Self::Positive(r) => Some(r.cache_ttl()),
             Self::NoData(d) | Self::NxDomain(d) => Some(d.cache_ttl()),
@@ -484,7 +480,7 @@ impl Response {
     /// The RRset a positive response gives for the question: the data or the CNAME at the
     /// name, expanded or not; for a DNAME, the synthesised CNAME. None for denials and no
     /// answer.
-    pub fn answer_rrset(&self) -> Option<&Arc<Rrset>> {
+    pub(crate) fn answer_rrset(&self) -> Option<&Arc<Rrset>> {
         match self {
             Self::Positive(r) | Self::Wildcard(r, _) | Self::Dname(_, r) => Some(r),
             Self::NoData(_) | Self::NxDomain(_) | Self::Unavailable => None,
@@ -505,7 +501,7 @@ impl Response {
     }
 
     /// The RRSIG inception and expiration times in the response (seconds since the epoch).
-    pub fn signature_times(&self) -> Vec<(u32, u32)> {
+    pub(crate) fn signature_times(&self) -> Vec<(u32, u32)> {
         self.rrsets()
             .into_iter()
             .flat_map(|r| r.rrsigs.iter())
@@ -780,7 +776,7 @@ impl View {
 
     /// Like [`resolve`](Self::resolve), with some servers answering some questions
     /// differently.
-    pub fn resolve_with(
+    pub(crate) fn resolve_with(
         zones: &[&SignedZone],
         qname: &Name,
         qtype: RecordType,
@@ -872,16 +868,6 @@ impl View {
             }
         }
         links
-    }
-
-    /// Every RRSIG inception/expiration in the view.
-    pub fn signature_times(&self) -> Vec<(u32, u32)> {
-        let mut out = self.answer.signature_times();
-        for z in &self.zones {
-            out.extend(z.ds.signature_times());
-            out.extend(z.dnskey.signature_times());
-        }
-        out
     }
 }
 

@@ -110,6 +110,10 @@ checks! {
         "At the end no operator publishes another operator's keys any more";
     QueueNotDrained = "POLL-QUEUE-NOT-DRAINED", Error,
         "At the end every registrar has acknowledged its poll messages";
+    KeyRelayReceiptTiming = "KEYRELAY-RECEIPT-TIMING", Error,
+        "A key relay receipt agrees with the name servers: published only once, and soon after, every name server of the delegation serves the relayed keys in a validly signed DNSKEY RRset; notPublished only if that never lasted a probe interval before the watch ended";
+    KeyRelayReceiptExpected = "KEYRELAY-RECEIPT-EXPECTED", Error,
+        "The registry sends the key relay receipts the scenario expects, in order";
     RegistrarFailure = "REGISTRAR-FAILURE", Error,
         "The registrar process follows the adapter protocol, answers in time and does not crash";
     HarnessFault = "HARNESS-FAULT", Critical,

@@ -23,7 +23,7 @@ pub enum HarnessError {
     Context {
         /// What the harness was doing.
         context: String,
-        /// What failed.
+        /// The error underneath, kept whole so its own context layers print too.
         #[source]
         source: Box<dyn StdError + Send + Sync + 'static>,
     },
@@ -80,9 +80,9 @@ pub enum OperatorError {
     /// Keys, zone data or signing failed.
     #[error("operator {operator}: {what}")]
     Dns {
-        /// Which operator.
+        /// The operator's name in the scenario.
         operator: String,
-        /// What failed.
+        /// What failed, in words (the underlying error's message).
         what: String,
     },
     /// The server could not start.
@@ -98,7 +98,7 @@ pub enum OperatorError {
     /// package), a server that died (with its log's tail), a change not served in time.
     #[error("operator {operator}: {source}")]
     Software {
-        /// Which operator.
+        /// The operator's name in the scenario, to tell which server failed.
         operator: String,
         /// What the software did.
         #[source]
@@ -114,7 +114,7 @@ pub enum DnsError {
     BadName {
         /// The name as given.
         name: String,
-        /// Why.
+        /// What makes the name invalid (hickory's message).
         reason: String,
     },
     /// The server did not answer, or answered something that is not an answer.

@@ -11,6 +11,8 @@
 //! - [`live`]: the live check's comparisons (`DNSSEC-LIVE-MISMATCH`).
 //! - [`fleet`]: the real resolvers' answers against the cache model (`RESOLVER-FAILED`,
 //!   `HARNESS-MODEL-MISSED`).
+//! - [`receipts`]: key relay receipts against the observations and the scenario
+//!   (`KEYRELAY-RECEIPT-TIMING`, `KEYRELAY-RECEIPT-EXPECTED`).
 //!
 //! [`apply_expectations`] then marks the failures a scenario expects (its deliberate fault)
 //! and the expected failures that did not happen.
@@ -27,6 +29,7 @@ pub mod end_state;
 pub mod fleet;
 pub mod live;
 pub mod procedure;
+pub mod receipts;
 
 /// The verdict on one run.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +57,8 @@ pub fn evaluate(scenario: &Scenario, record: &Record) -> Evaluation {
     checks.extend(end_state::final_ds(scenario, record));
     checks.extend(end_state::stale_keys(scenario, record));
     checks.extend(end_state::queues(scenario, record));
+    checks.extend(receipts::timing(scenario, record));
+    checks.extend(receipts::expected(scenario, record));
     Evaluation {
         checks,
         combinations: chain.combinations,

@@ -120,7 +120,7 @@ pub struct LiveRecord {
     pub unresolved: Vec<LiveProblem>,
     /// Checked names it resolved to other data than the registrant's.
     pub wrong_content: Vec<LiveProblem>,
-    /// Questions compared.
+    /// How many (instant, question) pairs both validators judged.
     pub compared: usize,
     /// Instants at which it ran.
     pub instants: usize,

@@ -55,7 +55,7 @@ pub enum LookupError {
     Network {
         /// The server's address as dialled, to tell which of several servers failed.
         server: String,
-        /// What failed.
+        /// The transport or decoding error in words.
         reason: String,
     },
 }

@@ -99,7 +99,7 @@ impl Merged {
         }
     }
 
-    /// JUnit XML.
+    /// The merged report as JUnit XML, as `--junit` writes it for CI test views.
     pub fn to_junit(&self) -> String {
         match self {
             Self::Run(s) => s.to_junit(),
@@ -136,16 +136,16 @@ pub enum MergeError {
     /// A file could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {
-        /// The file.
+        /// The partial report as given on the command line.
         path: PathBuf,
-        /// Why.
+        /// The I/O error that stopped the read.
         #[source]
         source: std::io::Error,
     },
     /// A file is not a harness report.
     #[error("{}: not a harness report: {message}", path.display())]
     Parse {
-        /// The file.
+        /// The file that is not a report, as given on the command line.
         path: PathBuf,
         /// What serde said.
         message: String,
@@ -153,7 +153,7 @@ pub enum MergeError {
     /// A report does not fit with the others.
     #[error("{}: {message}", path.display())]
     Mismatch {
-        /// The file.
+        /// The report that does not fit the first one, as given on the command line.
         path: PathBuf,
         /// How it differs.
         message: String,
@@ -427,6 +427,7 @@ mod tests {
             lanes: Vec::new(),
             events: Vec::new(),
             transcript: vec![format!("transcript of {id}")],
+            receipts: Vec::new(),
             error: None,
             clock: "virtual",
             time_scale: 1,

@@ -30,6 +30,9 @@ pub enum Source {
     /// A server a registrar process runs itself (registrar index, server number), in place
     /// of its hosted operator.
     Own(usize, usize),
+    /// The lagging second server of a registrar's operator (by registrar index), for the
+    /// host names the scenario's `secondary` gives it.
+    Secondary(usize),
 }
 
 impl Source {
@@ -37,7 +40,7 @@ impl Source {
     pub fn registrar(&self) -> Option<usize> {
         match self {
             Self::Parent => None,
-            Self::Operator(i) | Self::Own(i, _) => Some(*i),
+            Self::Operator(i) | Self::Own(i, _) | Self::Secondary(i) => Some(*i),
         }
     }
 }
@@ -66,6 +69,8 @@ pub struct Observations {
     versions: Vec<Version>,
     /// Servers registrar processes run themselves: (source, address, host names).
     own: Vec<(Source, SocketAddr, Vec<String>)>,
+    /// Operators' lagging second servers: (source, address, host names, absolute).
+    secondaries: Vec<(Source, SocketAddr, Vec<String>)>,
     /// The registrars' labels, by index.
     labels: Vec<String>,
     observations: u64,
@@ -96,9 +101,21 @@ impl Observer {
     pub fn new(world: &World) -> Self {
         let s = &world.scenario;
         let mut sources = vec![(Source::Parent, world.parent.local_addr())];
+        let mut secondaries = Vec::new();
         for (i, op) in world.operators.iter().enumerate() {
             if let Ok(op) = op.try_lock() {
-                sources.push((Source::Operator(i), op.addr()));
+                for (k, (addr, hosts)) in op.servers().into_iter().enumerate() {
+                    if k == 0 {
+                        sources.push((Source::Operator(i), addr));
+                    } else {
+                        sources.push((Source::Secondary(i), addr));
+                        secondaries.push((
+                            Source::Secondary(i),
+                            addr,
+                            hosts.iter().map(|h| fqdn(h)).collect(),
+                        ));
+                    }
+                }
             }
         }
         // The chain above the domains: root DNSKEY, the TLD's DS and DNSKEY.
@@ -134,6 +151,7 @@ impl Observer {
             current: BTreeMap::new(),
             recorded: Observations {
                 labels: s.registrars.iter().map(|r| r.label.clone()).collect(),
+                secondaries,
                 ..Observations::default()
             },
         }
@@ -144,6 +162,9 @@ impl Observer {
     /// names announced for it.
     pub fn use_own_servers(&mut self, i: usize, servers: &BTreeMap<String, SocketAddr>) {
         self.sources.retain(|(s, _)| s.registrar() != Some(i));
+        self.recorded
+            .secondaries
+            .retain(|(s, _, _)| s.registrar() != Some(i));
         let mut by_addr: BTreeMap<SocketAddr, Vec<String>> = BTreeMap::new();
         for (host, addr) in servers {
             by_addr.entry(*addr).or_default().push(fqdn(host));
@@ -183,7 +204,9 @@ impl Observer {
         for (source, addr) in self.sources.clone() {
             let questions = match source {
                 Source::Parent => self.parent_questions.clone(),
-                Source::Operator(_) | Source::Own(..) => self.operator_questions.clone(),
+                Source::Operator(_) | Source::Own(..) | Source::Secondary(_) => {
+                    self.operator_questions.clone()
+                }
             };
             for (qname, qtype) in questions {
                 let name = hickory_proto::rr::Name::from_ascii(&qname)
@@ -224,6 +247,48 @@ impl Observations {
     /// The servers registrar processes run themselves: (source, address, host names).
     pub fn own_servers(&self) -> &[(Source, SocketAddr, Vec<String>)] {
         &self.own
+    }
+
+    /// Observations made up by a test: these versions, these secondaries.
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        versions: Vec<Version>,
+        secondaries: Vec<(Source, SocketAddr, Vec<String>)>,
+    ) -> Self {
+        Self {
+            versions,
+            secondaries,
+            ..Self::default()
+        }
+    }
+
+    /// Operators' lagging second servers: (source, address, absolute host names).
+    pub fn secondaries(&self) -> &[(Source, SocketAddr, Vec<String>)] {
+        &self.secondaries
+    }
+
+    /// Every source that answers for `host` (absolute or not), as the world was set up: the
+    /// operator whose name server it is (its secondary, if the host is on it), or a
+    /// registrar's own server.
+    pub fn sources_of_host(&self, host: &str, operators: &[Vec<String>]) -> Vec<Source> {
+        let h = fqdn(&host.to_ascii_lowercase());
+        let mut out: Vec<Source> = self
+            .own
+            .iter()
+            .chain(self.secondaries.iter())
+            .filter(|(_, _, hosts)| hosts.contains(&h))
+            .map(|(s, _, _)| s.clone())
+            .collect();
+        if out.is_empty() {
+            out.extend(
+                operators
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, ns)| !self.runs_own_servers(*i) && ns.iter().any(|n| fqdn(n) == h))
+                    .map(|(i, _)| Source::Operator(i)),
+            );
+        }
+        out
     }
 
     /// Whether registrar `registrar` answers from servers of its own, not the hosted operator.

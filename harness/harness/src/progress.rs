@@ -35,7 +35,7 @@ pub enum ProgressMode {
     Bar,
     /// Plain lines, one per finished item, and a heartbeat while nothing finishes.
     Lines,
-    /// Nothing.
+    /// No progress output at all (`--progress off`), e.g. when stderr is kept for errors.
     Off,
 }
 

@@ -10,7 +10,7 @@ use std::ops::Range;
 use epp::secdns::KeyData;
 use hickory_proto::dnssec::rdata::DNSKEY;
 use jiff::Timestamp;
-use mock_registry::registry::{LogEntry, PollMessage};
+use mock_registry::registry::{IssuedReceipt, LogEntry, PollMessage};
 
 use crate::fleet::FleetRecord;
 use crate::live::LiveRecord;
@@ -34,6 +34,8 @@ pub struct Record {
     pub transfers: Vec<TransferRecord>,
     /// The registry's transaction log.
     pub registry_log: Vec<LogEntry>,
+    /// The key relay receipts the registry queued (when it offered them).
+    pub receipts: Vec<IssuedReceipt>,
     /// Positions in [`registry_log`](Self::registry_log) of scripted steps, whose refusals are
     /// the scenario's intent, not a registrar's mistake.
     pub scripted: Vec<Range<usize>>,

@@ -131,6 +131,50 @@ pub struct TimelineRow {
     pub event: String,
 }
 
+/// A key relay receipt the registry queued (its experimental extension), as the report shows
+/// it: what `KEYRELAY-RECEIPT-TIMING` judged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceiptRow {
+    /// The domain the keys were relayed for (no trailing dot), as the receipt names it.
+    pub domain: String,
+    /// The registrar it was queued for (the relay's sender).
+    pub to: String,
+    /// `delivered`, `published`, `notPublished` or `withdrawn`.
+    pub state: String,
+    /// When that state was reached.
+    pub state_date: Timestamp,
+    /// When the registry accepted the relay.
+    pub relay_date: Timestamp,
+    /// When the registry stops watching the relay.
+    pub until: Timestamp,
+    /// The name servers with the registry's last probe's finding for each (`published`,
+    /// `missing`, ...; empty for `delivered` and `withdrawn`).
+    pub hosts: std::collections::BTreeMap<String, String>,
+    /// The largest DNSKEY TTL the name servers served (`published`).
+    pub dnskey_ttl: Option<u32>,
+}
+
+impl ReceiptRow {
+    /// The row for one receipt of the record.
+    pub fn of(issued: &mock_registry::registry::IssuedReceipt) -> Self {
+        let r = &issued.receipt;
+        Self {
+            domain: r.name.clone(),
+            to: issued.to.clone(),
+            state: r.state.as_str().to_string(),
+            state_date: r.state_date,
+            relay_date: r.relay_date,
+            until: r.until,
+            hosts: r
+                .ns
+                .iter()
+                .map(|h| (h.host.clone(), h.result.as_str().to_string()))
+                .collect(),
+            dnskey_ttl: r.dnskey_ttl,
+        }
+    }
+}
+
 /// One scenario's results. It reads back from JSON (`harness report merge` joins partial
 /// reports) into the same value, so a merged report is written exactly as the parts were.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,6 +216,9 @@ pub struct ScenarioReport {
     pub events: Vec<ReportEvent>,
     /// EPP frames and registrar log lines, in order.
     pub transcript: Vec<String>,
+    /// The key relay receipts the registry queued, oldest first (empty unless the scenario
+    /// turns them on).
+    pub receipts: Vec<ReceiptRow>,
     /// A harness failure that stopped the scenario.
     pub error: Option<String>,
     /// `virtual` or `wall`: the clock the world ran on.
@@ -475,6 +522,7 @@ pub fn timeline_rows(
                 srcs.extend(
                     obs.own_servers()
                         .iter()
+                        .chain(obs.secondaries().iter())
                         .filter(|(s, _, _)| s.registrar() == Some(i))
                         .map(|(s, _, _)| s.clone()),
                 );

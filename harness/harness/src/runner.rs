@@ -100,6 +100,7 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         lanes: Vec::new(),
         events: Vec::new(),
         transcript: Vec::new(),
+        receipts: Vec::new(),
         error: None,
         clock: options.clock.name(),
         time_scale: options.clock.scale(),
@@ -136,6 +137,12 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
                 .collect();
             report.events = events(&played.events, &played.record.registry_log, &clids);
             report.transcript = played.transcript;
+            report.receipts = played
+                .record
+                .receipts
+                .iter()
+                .map(crate::report::ReceiptRow::of)
+                .collect();
             report.checks = evaluation.checks;
         }
         Err(e) => {
@@ -454,7 +461,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     };
     run.world.stop().await;
     played?;
-    let (seats, end_state, registry_log) =
+    let (seats, end_state, registry_log, receipts) =
         snapshot.ok_or_else(|| HarnessError::failed("no snapshot of a finished run"))?;
     let timed = run.transcript();
     let events: Vec<(Timestamp, String)> = timed
@@ -497,6 +504,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             seats,
             transfers,
             registry_log,
+            receipts,
             scripted,
             expected_codes,
             registrar_errors,
@@ -695,6 +703,7 @@ impl Run {
         Vec<SeatRecord>,
         EndState,
         Vec<mock_registry::registry::LogEntry>,
+        Vec<mock_registry::registry::IssuedReceipt>,
     ) {
         let seats = self
             .seats
@@ -746,6 +755,7 @@ impl Run {
                 operators,
             },
             reg.log().iter().cloned().collect(),
+            reg.receipts().to_vec(),
         )
     }
 
@@ -869,8 +879,8 @@ impl Run {
     }
 
     /// Whether anybody still has work: a procedure running, a registry publication queued, a
-    /// poll message a registrar has not had the chance to see, or a relayed key an operator
-    /// publishes until a later expiry.
+    /// poll message a registrar has not had the chance to see, a relay the registry still
+    /// watches for its receipt, or a relayed key an operator publishes until a later expiry.
     async fn busy(&self) -> bool {
         if self.seats.iter().any(|s| !s.report.busy.is_empty())
             || self.world.publisher.pending() > 0
@@ -883,12 +893,14 @@ impl Run {
                 .registry
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            self.world
-                .scenario
-                .registrars
-                .iter()
-                .zip(&self.seats)
-                .any(|(r, seat)| reg.queue(&r.clid).iter().any(|m| m.id > seat.seen_upto))
+            reg.next_receipt_deadline().is_some()
+                || self
+                    .world
+                    .scenario
+                    .registrars
+                    .iter()
+                    .zip(&self.seats)
+                    .any(|(r, seat)| reg.queue(&r.clid).iter().any(|m| m.id > seat.seen_upto))
         };
         if unseen {
             return true;

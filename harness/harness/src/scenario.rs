@@ -17,8 +17,8 @@ mod scale;
 
 pub use plan::{
     ChainExpectation, DEFAULT_POLL_INTERVAL, DenialKind, DomainSpec, Dur, Expect, Fault, KeyScheme,
-    OperatorFault, OperatorSpec, PlayedBy, RegistrarSpec, Scenario, ScenarioError, Software, Step,
-    WorldSpec,
+    OperatorFault, OperatorSpec, PlayedBy, ReceiptFault, ReceiptSpec, RegistrarSpec, Scenario,
+    ScenarioError, SecondarySpec, Software, Step, WorldSpec,
 };
 
 /// Reads and checks one scenario file.

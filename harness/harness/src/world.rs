@@ -18,16 +18,17 @@ use epp::{AuthInfo, host};
 use hickory_proto::rr::rdata::{NS, SOA};
 use hickory_proto::rr::{Name, RData};
 use jiff::Timestamp;
+use mock_registry::feedback::ProbeOptions;
 use mock_registry::pki::Pki;
 use mock_registry::publish::{PublishConfig, PublishKeys, PublishTtls, Publisher, TrustAnchor};
-use mock_registry::registry::{Policy, Registry, Services};
+use mock_registry::registry::{Policy, ReceiptPolicy, Registry, Services};
 use mock_registry::server::{EppServer, ServerConfig, SharedRegistry};
 use tempfile::TempDir;
 use tokio::sync::Mutex;
 
 use crate::dnsutil::Directory;
 use crate::error::{Context, HarnessError};
-use crate::scenario::Scenario;
+use crate::scenario::{ReceiptFault, Scenario};
 
 pub mod backend;
 pub mod operator;
@@ -229,6 +230,11 @@ impl World {
 
         let policy = Policy {
             tld: s.world.tld.clone(),
+            keyrelay_receipts: s.world.keyrelay_receipts.map(|r| ReceiptPolicy {
+                probe_interval: r.probe_interval,
+                max_watch: r.max_watch,
+                ..ReceiptPolicy::default()
+            }),
             ..Policy::default()
         };
         let mut registry = Registry::new(policy, shared.clone(), s.world.seed);
@@ -306,9 +312,11 @@ impl World {
                 )
             } else {
                 let at = plan.as_ref().map_or_else(loopback, |p| p.operators[i]);
+                let secondary_at = plan.as_ref().map_or_else(loopback, |p| p.secondaries[i]);
                 Box::new(
                     Operator::start_at(
                         at,
+                        secondary_at,
                         &r.label,
                         r.operator.clone(),
                         i,
@@ -321,8 +329,10 @@ impl World {
                     .with_context(what)?,
                 )
             };
-            for ns in op.ns_names() {
-                directory.hosts.insert(ns.clone(), op.addr());
+            for (addr, hosts) in op.servers() {
+                for ns in hosts {
+                    directory.hosts.insert(ns, addr);
+                }
             }
             operators.push(Arc::new(Mutex::new(op)));
         }
@@ -449,12 +459,63 @@ impl World {
                 .await
                 .context("operator publication")?;
         }
+        // Key relay receipts: the registry probes the delegations it watches, after this
+        // instant's publications, at the addresses the world's directory gives (a receipt is a
+        // poll message, not something DNS serves).
+        match self.scenario.world.keyrelay_receipts.and_then(|r| r.fault) {
+            None => {
+                mock_registry::feedback::run_due(
+                    &self.registry,
+                    &self.directory.hosts,
+                    &ProbeOptions::default(),
+                    now,
+                )
+                .await;
+            }
+            Some(ReceiptFault::FirstNsOnly) => self.probe_first_ns_only(now).await,
+        }
         Ok(changed)
     }
 
-    /// The next instant the publisher or an operator has work.
+    /// The `first-ns-only` receipt fault: the registry's probes ask only the first name
+    /// server of each delegation and report its finding for every host.
+    async fn probe_first_ns_only(&self, now: Timestamp) {
+        let requests = {
+            let mut reg = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+            reg.receipt_probes(now)
+        };
+        for mut request in requests {
+            let all = std::mem::take(&mut request.hosts);
+            request.hosts = all.first().cloned().into_iter().collect();
+            let mut report = mock_registry::feedback::probe(
+                &request,
+                &self.directory.hosts,
+                &ProbeOptions::default(),
+                now,
+            )
+            .await;
+            if let Some(first) = report.hosts.first().cloned() {
+                report.hosts = all
+                    .iter()
+                    .map(|h| epp::receipt::HostProbe {
+                        host: h.clone(),
+                        result: first.result,
+                    })
+                    .collect();
+            }
+            self.registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record_probe(report);
+        }
+    }
+
+    /// The next instant the publisher, an operator or the registry's receipts have work.
     pub async fn next_deadline(&self) -> Option<Timestamp> {
         let mut all: Vec<Timestamp> = self.publisher.next_deadline().into_iter().collect();
+        if let Ok(reg) = self.registry.lock() {
+            all.extend(reg.next_receipt_deadline());
+        }
         for op in &self.operators {
             all.extend(op.lock().await.next_deadline());
         }
@@ -483,6 +544,8 @@ struct Port53Plan {
     parent: SocketAddr,
     infra: SocketAddr,
     operators: Vec<SocketAddr>,
+    /// Each operator's secondary server, used when it has one.
+    secondaries: Vec<SocketAddr>,
 }
 
 /// One zone of name server host names (`example.`), served unsigned by the infra server.
@@ -548,7 +611,10 @@ impl Port53Plan {
                 parent: at(1),
                 infra: at(2),
                 operators: (0..operators)
-                    .map(|i| at(10 + u8::try_from(i).unwrap_or(200).min(200)))
+                    .map(|i| at(10 + u8::try_from(i).unwrap_or(90).min(90)))
+                    .collect(),
+                secondaries: (0..operators)
+                    .map(|i| at(110 + u8::try_from(i).unwrap_or(90).min(90)))
                     .collect(),
             };
             match plan.probe() {
@@ -572,7 +638,11 @@ impl Port53Plan {
     }
 
     fn probe(&self) -> std::io::Result<()> {
-        for a in [self.parent, self.infra].iter().chain(&self.operators) {
+        for a in [self.parent, self.infra]
+            .iter()
+            .chain(&self.operators)
+            .chain(&self.secondaries)
+        {
             let _udp = std::net::UdpSocket::bind(a)?;
             let _tcp = std::net::TcpListener::bind(a)?;
         }
@@ -594,10 +664,18 @@ impl Port53Plan {
                     continue;
                 }
                 let top = host.trim_to(1);
-                zones
-                    .entry(top)
-                    .or_default()
-                    .push((host, self.operators[i].ip()));
+                let on_secondary = r.operator.secondary.as_ref().is_some_and(|sec| {
+                    sec.ns.iter().any(|n| {
+                        n.trim_end_matches('.')
+                            .eq_ignore_ascii_case(host.to_ascii().trim_end_matches('.'))
+                    })
+                });
+                let at = if on_secondary {
+                    self.secondaries[i]
+                } else {
+                    self.operators[i]
+                };
+                zones.entry(top).or_default().push((host, at.ip()));
             }
         }
         let ttl = s.world.ttl_ns;

@@ -57,8 +57,8 @@ fn the_schema_names_every_check_id() {
 fn run_and_certification_reports_validate() {
     let dir = tempfile::tempdir().unwrap();
     let scenarios = crate_dir().join("../../scenarios");
-    // A caught fault (checks failing as expected, a verdict band that is not secure) and an
-    // EPP-only scenario (no chain checks).
+    // A caught fault (checks failing as expected, a verdict band that is not secure), an
+    // EPP-only scenario (no chain checks) and key relay receipts.
     // Run as two partitions (each part's report records its partition) and merged.
     let mut parts = Vec::new();
     for k in 1..=2 {
@@ -67,6 +67,7 @@ fn run_and_certification_reports_validate() {
             .arg("run")
             .arg(scenarios.join("fault-ns-host-misspelt.toml"))
             .arg(scenarios.join("keyrelay-refusals-and-revocation.toml"))
+            .arg(scenarios.join("keyrelay-receipts.toml"))
             .args(["--partition", &format!("{k}/2"), "--json"])
             .arg(&part)
             .output()
@@ -111,6 +112,17 @@ fn run_and_certification_reports_validate() {
             .iter()
             .any(|r| r["verdict"] == "unreachable" && !r["event"].as_str().unwrap().is_empty()),
         "{first:#}"
+    );
+    let receipts = &report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "keyrelay-receipts")
+        .unwrap()["receipts"];
+    assert_eq!(receipts[1]["state"], "published", "{receipts:#}");
+    assert_eq!(
+        receipts[1]["hosts"]["ns2.operator-a.example"], "published",
+        "{receipts:#}"
     );
 
     let profile = dir.path().join("profile");

@@ -85,8 +85,7 @@ async fn the_wall_clock_gives_the_virtual_clocks_verdicts() {
 /// the same test binary as the agreement test, so both wait at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_dns_servers_as_operators() {
-    let dir = scenario::default_dir().join("real-servers");
-    let scenarios = scenario::load_all(&[dir]).unwrap();
+    let scenarios = scenario::library::load_dir("real-servers").unwrap();
     assert_eq!(
         scenarios.len(),
         5,

@@ -26,7 +26,8 @@ pub enum Error {
     /// A data file the server needs is not installed.
     #[error("{} not found: install the Debian package {package}", path.display())]
     MissingFile {
-        /// The file.
+        /// The path looked at (the configured one, by default where the Debian package installs
+        /// it).
         path: PathBuf,
         /// The Debian package that ships it.
         package: &'static str,
@@ -36,16 +37,16 @@ pub enum Error {
     Io {
         /// What was being done.
         context: String,
-        /// The cause.
+        /// The I/O error underneath.
         #[source]
         source: std::io::Error,
     },
     /// The server process exited while starting or serving.
     #[error("{software} exited ({status}); log tail:\n{log_tail}")]
     Exited {
-        /// Which server.
+        /// The software's name as messages show it with its version (e.g. `Knot DNS 3.2`).
         software: &'static str,
-        /// Its exit status.
+        /// The exit status as the OS reports it (code or signal).
         status: String,
         /// The end of its log.
         log_tail: String,
@@ -55,11 +56,11 @@ pub enum Error {
         "{software} did not answer a SOA query for {zone} within {waited:?}; log tail:\n{log_tail}"
     )]
     StartTimeout {
-        /// Which server.
+        /// The software's name as messages show it with its version (e.g. `Knot DNS 3.2`).
         software: &'static str,
         /// The zone asked for.
         zone: String,
-        /// How long we waited.
+        /// How long the server was given to answer.
         waited: Duration,
         /// The end of its log.
         log_tail: String,
@@ -73,7 +74,7 @@ pub enum Error {
         zone: String,
         /// What was waited for.
         expected: String,
-        /// How long we waited.
+        /// How long the change was given to be served.
         waited: Duration,
         /// What the server answered last.
         last_seen: String,
@@ -137,7 +138,7 @@ pub enum Error {
     /// The software cannot do what was asked (an algorithm, a key scheme…).
     #[error("{software} does not support {what}")]
     Unsupported {
-        /// Which server.
+        /// The software's name as messages show it with its version (e.g. `Knot DNS 3.2`).
         software: &'static str,
         /// What it cannot do.
         what: String,
@@ -145,7 +146,7 @@ pub enum Error {
     /// The server said something this crate cannot interpret.
     #[error("{software}: unexpected output: {what}")]
     Unexpected {
-        /// Which server.
+        /// The software's name as messages show it with its version (e.g. `Knot DNS 3.2`).
         software: &'static str,
         /// What was seen.
         what: String,

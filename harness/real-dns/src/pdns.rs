@@ -251,11 +251,6 @@ impl PowerDns {
     pub fn log_path(&self) -> &std::path::Path {
         self.core.process.log_path()
     }
-
-    /// The HTTP API's address (the key is in `pdns.conf` in [`PowerDns::dir`]).
-    pub fn api_addr(&self) -> SocketAddr {
-        self.driver.api
-    }
 }
 
 fn write(path: &std::path::Path, text: &str) -> Result<()> {

@@ -145,7 +145,7 @@ impl Handled {
 
 /// The payload size the server advertises and the upper bound it uses by default: RFC 9715
 /// (DNS flag day 2020) recommends 1232 octets to avoid IP fragmentation.
-pub const DEFAULT_MAX_UDP_PAYLOAD: u16 = 1232;
+pub(crate) const DEFAULT_MAX_UDP_PAYLOAD: u16 = 1232;
 
 /// Most CNAMEs (and DNAMEs) followed inside one zone before giving up (loops are also
 /// detected).

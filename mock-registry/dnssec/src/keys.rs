@@ -11,7 +11,6 @@
 //! chain of trust depends exactly on which key signs which RRset and which keys are published.
 
 use std::fmt;
-use std::path::Path;
 use std::sync::Arc;
 
 use hickory_proto::dnssec::crypto::{EcdsaSigningKey, Ed25519SigningKey, RsaSigningKey};
@@ -23,14 +22,14 @@ use rustls_pki_types::PrivatePkcs8KeyDer;
 use rustls_pki_types::pem::PemObject;
 
 /// The DNSKEY flags of a zone key without the SEP bit (RFC 4034 §2.1.1): a ZSK.
-pub const FLAGS_ZONE_KEY: u16 = 256;
+pub(crate) const FLAGS_ZONE_KEY: u16 = 256;
 /// The DNSKEY flags of a zone key with the SEP bit: a KSK or CSK.
-pub const FLAGS_SECURE_ENTRY_POINT: u16 = 257;
+pub(crate) const FLAGS_SECURE_ENTRY_POINT: u16 = 257;
 
 /// The DNSSEC algorithms this project signs with.
 ///
-/// ECDSAP384SHA384 (14) is accepted in EPP keyData (see [`validate_key_data`](super::validate_key_data))
-/// but not generated: no scenario needs it and ring cannot sign with it through hickory here.
+/// ECDSAP384SHA384 (14) is accepted in EPP keyData (see
+/// `mock_registry::keydata::validate_key_data`) but not generated: no scenario needs it and ring cannot sign with it through hickory here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum KeyAlgorithm {
@@ -77,12 +76,6 @@ impl KeyAlgorithm {
             Self::Ed25519 => Algorithm::ED25519,
         }
     }
-
-    /// Whether signatures are a pure function of key and data (RFC 8032 EdDSA, RSA PKCS#1 v1.5),
-    /// so snapshots of signed zones are stable; ECDSA signatures are randomised.
-    pub fn is_deterministic(self) -> bool {
-        !matches!(self, Self::EcdsaP256Sha256)
-    }
 }
 
 impl fmt::Display for KeyAlgorithm {
@@ -124,7 +117,7 @@ impl KeyRole {
     /// The role a DNSKEY's flags suggest: the SEP bit makes it a KSK.
     ///
     /// Used for foreign keys, which never sign here, so the guess only affects reporting.
-    pub fn from_flags(flags: u16) -> Self {
+    pub(crate) fn from_flags(flags: u16) -> Self {
         if flags & 1 == 1 { Self::Ksk } else { Self::Zsk }
     }
 }
@@ -191,7 +184,7 @@ pub enum KeyError {
         /// Why it was refused.
         reason: String,
     },
-    /// Signing failed.
+    /// The crypto library refused to sign (its message); not expected with a key it loaded.
     #[error("signing failed: {0}")]
     Sign(String),
     /// A DNSKEY's presentation form could not be parsed.
@@ -200,14 +193,6 @@ pub enum KeyError {
     /// Computing a DS digest failed.
     #[error("DS digest failed: {0}")]
     Digest(String),
-    /// Reading or writing a key file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
 }
 
 const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -334,30 +319,6 @@ impl KeyPair {
         let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes())
             .map_err(|e| KeyError::Pem(e.to_string()))?;
         Self::from_pkcs8_der(der.secret_pkcs8_der())
-    }
-
-    /// Reads a key file: PEM if it looks like text with a `-----BEGIN` line, DER otherwise.
-    pub fn read_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        if bytes.starts_with(b"-----BEGIN") {
-            let text = String::from_utf8_lossy(&bytes);
-            Self::from_pkcs8_pem(&text)
-        } else {
-            Self::from_pkcs8_der(&bytes)
-        }
-    }
-
-    /// Writes the key as PEM (`PRIVATE KEY`, PKCS#8).
-    pub fn write_pem_file(&self, path: impl AsRef<Path>) -> Result<(), KeyError> {
-        let path = path.as_ref();
-        std::fs::write(path, self.to_pkcs8_pem()).map_err(|source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        })
     }
 
     /// The DER-encoded PKCS#8 private key.
@@ -501,13 +462,8 @@ impl ZoneKey {
     }
 
     /// Whether the key signs (never true for a foreign key).
-    pub fn is_signing(&self) -> bool {
+    pub(crate) fn is_signing(&self) -> bool {
         self.signing
-    }
-
-    /// Whether this is a public-only key from another operator.
-    pub fn is_foreign(&self) -> bool {
-        self.pair.is_none()
     }
 
     /// The private key, unless foreign.
@@ -558,7 +514,7 @@ pub(crate) fn ds_with_digest_type(
 ///
 /// The base64 may be split by whitespace (RFC 4034 §2.2). The protocol must be 3. Any algorithm
 /// number is accepted here (so RFC test vectors with retired algorithms parse); use
-/// [`validate_key_data`](super::validate_key_data) to check a key a registrant submits.
+/// `mock_registry::keydata::validate_key_data` to check a key a registrant submits.
 pub fn parse_dnskey(text: &str) -> Result<DNSKEY, KeyError> {
     let mut tokens = text.split_whitespace();
     let mut next = |what: &str| {
@@ -822,7 +778,7 @@ mod tests {
         assert_eq!(ZoneKey::zsk(pair.clone()).dnskey().flags(), 256);
         assert_eq!(ZoneKey::csk(pair.clone()).dnskey().flags(), 257);
         let foreign = ZoneKey::foreign(pair.dnskey(256)).with_signing(true);
-        assert!(foreign.is_foreign() && !foreign.is_signing() && foreign.is_published());
+        assert!(foreign.key_pair().is_none() && !foreign.is_signing() && foreign.is_published());
         assert_eq!(foreign.role(), KeyRole::Zsk);
         let text = format_dnskey(foreign.dnskey());
         assert_eq!(&parse_dnskey(&text).unwrap(), foreign.dnskey());

@@ -15,6 +15,8 @@
 //! - [`signer`]: [`ZoneSigner`] and its [`SigningPolicy`] (validity window, jitter, instants to
 //!   cover, NSEC/NSEC3, faults), full and incremental signing.
 //! - [`signed`]: [`SignedZone`], its nodes and the lookups a server answers from.
+//! - [`verify`]: what a served DNSKEY RRset proves about keys wanted in it (present, and
+//!   signed by a key of the set at an instant).
 //! - [`answer`]: the responder: request bytes in, response bytes out, a pure function of the
 //!   zones and faults (what the server answers, without a socket).
 //! - `server` (feature `net`): `DnsServer`, the authoritative server (UDP and TCP, several
@@ -83,6 +85,7 @@ pub mod signed;
 pub mod signer;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testutil;
+pub mod verify;
 pub mod zone;
 
 pub use keys::{DsDigest, KeyAlgorithm, KeyError, KeyPair, KeyRole, ZoneKey};

@@ -47,7 +47,7 @@ pub enum Denial {
     Nsec,
     /// NSEC3 chain (RFC 5155).
     Nsec3(Nsec3Config),
-    /// No denial records at all: an unsigned zone ([`ZoneSigner::unsigned`]).
+    /// No denial records at all: an unsigned zone ([`ZoneSigner::unsigned`](crate::ZoneSigner::unsigned)).
     None,
 }
 

@@ -240,7 +240,7 @@ impl<K: Ord + Clone, V: Clone> ChunkedMap<K, V> {
     }
 }
 
-/// Ascending iterator.
+/// Entries in ascending key order, walking the chunks in turn.
 #[derive(Debug)]
 pub(crate) struct Iter<'a, K, V> {
     chunks: &'a [Chunk<K, V>],

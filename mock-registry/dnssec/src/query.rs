@@ -25,7 +25,7 @@ pub enum QueryError {
     /// No answer within the timeout.
     #[error("no answer from {server} within {timeout:?}")]
     Timeout {
-        /// The server asked.
+        /// The server that did not answer in time.
         server: SocketAddr,
         /// How long we waited.
         timeout: Duration,
@@ -33,7 +33,7 @@ pub enum QueryError {
     /// The answer could not be decoded or does not answer the question.
     #[error("bad answer from {server}: {reason}")]
     BadAnswer {
-        /// The server asked.
+        /// The server whose reply was refused.
         server: SocketAddr,
         /// What is wrong.
         reason: String,

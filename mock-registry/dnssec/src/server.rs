@@ -5,7 +5,7 @@
 //! hickory-proto's message types alone. It serves [`SignedZone`] snapshots, several per server
 //! (root and TLD together, say), swapped in atomically with [`DnsServer::set_zone`]: a query
 //! sees one consistent set of snapshots, never a half-applied change. How a query is answered
-//! is in [`answer`](crate::answer)'s documentation; this module adds the sockets, the request history and the
+//! is in [`answer`]'s documentation; this module adds the sockets, the request history and the
 //! fault knobs.
 //!
 //! - UDP: a few tasks share one socket, each answering datagrams as they come.
@@ -42,7 +42,8 @@ use clock::SharedClock;
 pub use crate::answer;
 
 use crate::answer::{Handled, Served};
-pub use answer::{AnswerKind, DEFAULT_MAX_UDP_PAYLOAD, Transport};
+use answer::DEFAULT_MAX_UDP_PAYLOAD;
+pub use answer::{AnswerKind, Transport};
 
 /// Server settings, with defaults fit for tests and `mock-registry serve`.
 #[derive(Debug, Clone)]
@@ -101,7 +102,7 @@ pub struct Faults {
 pub struct QueryRecord {
     /// When, on the injected clock.
     pub time: Timestamp,
-    /// Who asked.
+    /// Source address and port of the request, to tell the resolvers and checkers apart.
     pub client: SocketAddr,
     /// UDP or TCP.
     pub transport: Transport,
@@ -338,16 +339,6 @@ impl DnsServer {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         history.records.iter().cloned().collect()
-    }
-
-    /// Forgets the history (the total count is kept).
-    pub fn clear_history(&self) {
-        let mut history = self
-            .shared
-            .history
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        history.records.clear();
     }
 
     /// Requests received since the server started, including those no longer in the history.

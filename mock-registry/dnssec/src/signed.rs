@@ -133,7 +133,7 @@ pub enum NodeKind {
 
 impl NodeKind {
     /// Whether the name is on the NSEC chain (RFC 4034 §4.1.1: authoritative data or a cut).
-    pub fn in_nsec_chain(self) -> bool {
+    pub(crate) fn in_nsec_chain(self) -> bool {
         matches!(self, Self::Apex | Self::Authoritative | Self::Delegation)
     }
 }
@@ -184,11 +184,6 @@ impl Node {
     pub fn nsec(&self) -> Option<&SignedRrset> {
         self.nsec.as_ref()
     }
-
-    /// The NSEC3 hash of this name, if the NSEC3 chain has an entry for it.
-    pub fn nsec3_hash(&self) -> Option<&Nsec3Hash> {
-        self.nsec3.as_ref()
-    }
 }
 
 /// One NSEC3 record of the chain, with the owner name it stands for.
@@ -223,7 +218,7 @@ impl Nsec3Entry {
 pub struct SignStats {
     /// Owner names rebuilt.
     pub names_rebuilt: usize,
-    /// RRSIGs created.
+    /// RRSIGs computed afresh; the incremental signer keeps this proportional to the change.
     pub signatures_made: usize,
     /// RRSIGs carried over from the previous snapshot.
     pub signatures_reused: usize,
@@ -297,7 +292,6 @@ pub struct PresentationOptions {
 pub struct SignedZone {
     pub(crate) origin: Name,
     pub(crate) serial: u32,
-    pub(crate) signed_at: Timestamp,
     pub(crate) nodes: ChunkedMap<Name, Arc<Node>>,
     pub(crate) nsec3: ChunkedMap<Nsec3Hash, Arc<Nsec3Entry>>,
     pub(crate) setup: Arc<Setup>,
@@ -317,11 +311,6 @@ impl SignedZone {
     /// The SOA serial of this snapshot.
     pub fn serial(&self) -> u32 {
         self.serial
-    }
-
-    /// The `now` it was signed at.
-    pub fn signed_at(&self) -> Timestamp {
-        self.signed_at
     }
 
     /// What the last signing run did.
@@ -379,7 +368,7 @@ impl SignedZone {
     }
 
     /// Every node, in canonical order.
-    pub fn nodes(&self) -> impl Iterator<Item = &Node> + '_ {
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &Node> + '_ {
         self.nodes.iter().map(|(_, n)| n.as_ref())
     }
 
@@ -389,12 +378,12 @@ impl SignedZone {
     }
 
     /// The NSEC3 chain in hash order (empty for NSEC zones).
-    pub fn nsec3_chain(&self) -> impl Iterator<Item = &Nsec3Entry> + '_ {
+    pub(crate) fn nsec3_chain(&self) -> impl Iterator<Item = &Nsec3Entry> + '_ {
         self.nsec3.iter().map(|(_, e)| e.as_ref())
     }
 
     /// The NSEC3 hash of a name under this zone's parameters (None for NSEC zones).
-    pub fn nsec3_hash(&self, name: &Name) -> Option<Nsec3Hash> {
+    pub(crate) fn nsec3_hash(&self, name: &Name) -> Option<Nsec3Hash> {
         self.nsec3_config().map(|c| c.hash(name))
     }
 
@@ -426,7 +415,7 @@ impl SignedZone {
     }
 
     /// The highest zone cut at or above `name` (below the apex).
-    pub fn cut_at_or_above(&self, name: &Name) -> Option<&Node> {
+    pub(crate) fn cut_at_or_above(&self, name: &Name) -> Option<&Node> {
         let apex_labels = label_count(&self.origin);
         (apex_labels + 1..=label_count(name))
             .map(|k| name.trim_to(k))
@@ -685,7 +674,7 @@ impl SignedZone {
     }
 
     /// The CNAME target at a node, if it holds one.
-    pub fn cname_target(node: &Node) -> Option<&Name> {
+    pub(crate) fn cname_target(node: &Node) -> Option<&Name> {
         match node
             .rrset(RecordType::CNAME)?
             .records
@@ -699,7 +688,7 @@ impl SignedZone {
 }
 
 /// One record in presentation format; RRSIG times as `YYYYMMDDHHmmSS` (RFC 4034 §3.2).
-pub fn format_record(record: &Record, options: PresentationOptions) -> String {
+pub(crate) fn format_record(record: &Record, options: PresentationOptions) -> String {
     if let RData::DNSSEC(DNSSECRData::RRSIG(sig)) = &record.data {
         let input = sig.input();
         let signature = if options.mask_signatures {

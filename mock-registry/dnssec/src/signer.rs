@@ -61,7 +61,7 @@ pub struct SigningPolicy {
     pub dnskey_ttl: u32,
     /// Signing threads (0: as many as the machine has cores).
     pub threads: usize,
-    /// Deliberate faults.
+    /// Deliberate misbehaviour for scenarios that must catch breakage (none by default).
     pub faults: SigningFaults,
 }
 
@@ -121,9 +121,9 @@ pub enum SignError {
     /// hickory could not encode something to sign.
     #[error("encoding {name} {rtype} for signing: {reason}")]
     Encode {
-        /// The owner.
+        /// Owner name of the RRset that could not be encoded.
         name: Name,
-        /// The type.
+        /// Type of the RRset that could not be encoded.
         rtype: RecordType,
         /// hickory's message.
         reason: String,
@@ -470,7 +470,6 @@ impl ZoneSigner {
         let mut signed = SignedZone {
             origin: zone.origin().clone(),
             serial,
-            signed_at: now,
             nodes,
             nsec3: chain,
             setup: Arc::clone(&self.setup),
@@ -867,7 +866,7 @@ struct Job {
     role: Role,
 }
 
-/// Per-run constants.
+/// What stays fixed during one signing run, shared by every job.
 struct Ctx {
     origin: Name,
     serial: u32,

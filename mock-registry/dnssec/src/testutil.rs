@@ -17,11 +17,16 @@ use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
 use jiff::Timestamp;
 
+#[cfg(test)]
+use super::DsDigest;
+use super::ZoneKey;
 use super::fixture_keys;
 use super::keys::{KeyAlgorithm, KeyRole, key_tag};
-use super::signed::{Lookup, NodeKind, SignedRrset, SignedZone};
+#[cfg(test)]
+use super::signed::Lookup;
+use super::signed::{NodeKind, SignedRrset, SignedZone};
+#[cfg(test)]
 use super::zone::{Delegation, Zone};
-use super::{DsDigest, ZoneKey};
 
 /// A name from text (panics on a bad one).
 pub fn n(s: &str) -> Name {
@@ -57,7 +62,8 @@ pub fn ksk_zsk(algorithm: KeyAlgorithm) -> Vec<ZoneKey> {
 /// A small zone with everything the signer must handle: apex data, a host, an empty
 /// non-terminal (`b.example.` above `a.b.example.`), a CNAME, a secure delegation with in-zone
 /// glue, an insecure one with out-of-zone name servers.
-pub fn small_zone() -> Zone {
+#[cfg(test)]
+pub(crate) fn small_zone() -> Zone {
     let origin = n("example.");
     let mut zone = Zone::new(origin.clone(), soa(&origin), 3600).unwrap();
     for line in [
@@ -111,7 +117,7 @@ fn dnskeys(zone: &SignedZone) -> Vec<DNSKEY> {
 }
 
 /// Every signed RRset of the zone (node RRsets, NSECs, NSEC3s).
-pub fn all_rrsets(zone: &SignedZone) -> Vec<(&SignedRrset, NodeKind)> {
+pub(crate) fn all_rrsets(zone: &SignedZone) -> Vec<(&SignedRrset, NodeKind)> {
     let mut out = Vec::new();
     for node in zone.nodes() {
         for s in node.rrsets() {
@@ -299,6 +305,7 @@ pub fn check_nsec3_chain(zone: &SignedZone, opt_out: bool) {
 }
 
 /// Whether `name` lies strictly between `owner` and `next` in canonical order (with wrap).
+#[cfg(test)]
 fn covers(owner: &Name, next: &Name, name: &Name) -> bool {
     if owner < next {
         owner < name && name < next
@@ -307,6 +314,7 @@ fn covers(owner: &Name, next: &Name, name: &Name) -> bool {
     }
 }
 
+#[cfg(test)]
 fn hash_covers(owner: &[u8], next: &[u8], h: &[u8]) -> bool {
     if owner < next {
         owner < h && h < next
@@ -315,6 +323,7 @@ fn hash_covers(owner: &[u8], next: &[u8], h: &[u8]) -> bool {
     }
 }
 
+#[cfg(test)]
 fn nsec3_owner_hash(zone: &SignedZone, rrset: &SignedRrset) -> Vec<u8> {
     let label = rrset.name().iter().next().unwrap();
     let _ = zone;
@@ -322,7 +331,8 @@ fn nsec3_owner_hash(zone: &SignedZone, rrset: &SignedRrset) -> Vec<u8> {
 }
 
 /// Checks that `lookup(qname, qtype)` gives an answer whose proofs prove it.
-pub fn check_lookup(zone: &SignedZone, qname: &Name, qtype: RecordType) {
+#[cfg(test)]
+pub(crate) fn check_lookup(zone: &SignedZone, qname: &Name, qtype: RecordType) {
     let nsec3 = zone.nsec3_chain().next().is_some();
     let covered_nsec = |proof: &[&SignedRrset], target: &Name| {
         proof.iter().any(|p| {

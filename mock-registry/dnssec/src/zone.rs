@@ -55,21 +55,21 @@ pub enum ZoneError {
     /// The type is made by the signer.
     #[error("{rtype} at {name} is made by the signer, not added to a zone")]
     SignerManaged {
-        /// The owner.
+        /// Owner name of the refused record.
         name: Name,
-        /// The type.
+        /// RRSIG, NSEC or NSEC3: the types the signer writes itself.
         rtype: RecordType,
     },
     /// A record's TTL differs from its RRset's (RFC 2181 §5.2).
     #[error("{rtype} at {name} has TTL {existing}; a record with TTL {new} cannot join it")]
     TtlMismatch {
-        /// The owner.
+        /// Owner name of the RRset the record was to join.
         name: Name,
-        /// The type.
+        /// Type of the RRset the record was to join.
         rtype: RecordType,
-        /// The RRset's TTL.
+        /// TTL of the RRset as it stands.
         existing: u32,
-        /// The new record's TTL.
+        /// TTL of the record that was refused.
         new: u32,
     },
     /// SOA anywhere but the apex, or more than one SOA.
@@ -78,7 +78,7 @@ pub enum ZoneError {
     /// A delegation at the apex or with no name servers.
     #[error("bad delegation at {name}: {reason}")]
     Delegation {
-        /// The cut.
+        /// Owner name of the NS RRset that would make the cut.
         name: Name,
         /// What is wrong.
         reason: &'static str,
@@ -86,17 +86,17 @@ pub enum ZoneError {
     /// An RRset with no records.
     #[error("{rtype} RRset at {name} is empty")]
     EmptyRrset {
-        /// The owner.
+        /// Owner name of the empty RRset.
         name: Name,
-        /// The type.
+        /// Type of the empty RRset.
         rtype: RecordType,
     },
     /// Record data that hickory cannot encode or decode.
     #[error("{rtype} at {name}: {reason}")]
     Rdata {
-        /// The owner.
+        /// Owner name of the record hickory could not handle.
         name: Name,
-        /// The type.
+        /// Type of the record hickory could not handle.
         rtype: RecordType,
         /// The codec's message.
         reason: String,
@@ -508,7 +508,8 @@ impl Zone {
     }
 
     /// Removes an RRset (the SOA cannot be removed).
-    pub fn remove_rrset(&mut self, name: &Name, rtype: RecordType) -> Option<RrSet> {
+    #[cfg(test)]
+    pub(crate) fn remove_rrset(&mut self, name: &Name, rtype: RecordType) -> Option<RrSet> {
         if rtype == RecordType::SOA {
             return None;
         }
@@ -523,7 +524,8 @@ impl Zone {
     }
 
     /// Removes every RRset at `name` (except the SOA at the apex).
-    pub fn remove_name(&mut self, name: &Name) {
+    #[cfg(test)]
+    pub(crate) fn remove_name(&mut self, name: &Name) {
         let name = name.to_lowercase();
         let types: Vec<RecordType> = self
             .names
@@ -683,7 +685,7 @@ impl Zone {
     }
 
     /// The RRsets at a name, by type.
-    pub fn rrsets_at(&self, name: &Name) -> Option<&BTreeMap<RecordType, RrSet>> {
+    pub(crate) fn rrsets_at(&self, name: &Name) -> Option<&BTreeMap<RecordType, RrSet>> {
         self.names.get(name)
     }
 
@@ -706,7 +708,7 @@ impl Zone {
 
     /// `name` and every owner name below it, in canonical order (descendants follow their
     /// ancestor directly in canonical order, so this is one range scan).
-    pub fn subtree<'a>(
+    pub(crate) fn subtree<'a>(
         &'a self,
         name: &'a Name,
     ) -> impl Iterator<Item = (&'a Name, &'a BTreeMap<RecordType, RrSet>)> + 'a {
@@ -716,7 +718,7 @@ impl Zone {
     }
 
     /// Whether some owner name lies strictly below `name`.
-    pub fn has_descendants(&self, name: &Name) -> bool {
+    pub(crate) fn has_descendants(&self, name: &Name) -> bool {
         self.names
             .range((Bound::Excluded(name), Bound::Unbounded))
             .next()
@@ -725,7 +727,7 @@ impl Zone {
 
     /// The highest zone cut strictly above `name` (and below the apex), if any: data below it
     /// is not authoritative here.
-    pub fn cut_above(&self, name: &Name) -> Option<Name> {
+    pub(crate) fn cut_above(&self, name: &Name) -> Option<Name> {
         let apex_labels = label_count(&self.origin);
         (apex_labels + 1..label_count(name))
             .map(|k| name.trim_to(k))
@@ -738,7 +740,7 @@ impl Zone {
 
     /// The DNAME owner at or above the apex and strictly above `name`, if any: names below a
     /// DNAME are redirected, never served (RFC 6672 §2.3).
-    pub fn dname_above(&self, name: &Name) -> Option<Name> {
+    pub(crate) fn dname_above(&self, name: &Name) -> Option<Name> {
         (label_count(&self.origin)..label_count(name))
             .map(|k| name.trim_to(k))
             .find(|ancestor| {
@@ -757,7 +759,8 @@ impl Zone {
     }
 
     /// The number of RRsets.
-    pub fn rrset_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn rrset_count(&self) -> usize {
         self.names.values().map(BTreeMap::len).sum()
     }
 

@@ -248,8 +248,14 @@ fn known_obj_uris() -> impl Strategy<Value = Vec<String>> {
 
 fn known_ext_uris() -> impl Strategy<Value = Vec<String>> {
     proptest::sample::subsequence(
-        vec![uri::SECDNS, uri::SIDN, uri::SIDN_SCHEDULED_DELETE],
-        0..=3,
+        vec![
+            uri::SECDNS,
+            uri::SIDN,
+            uri::SIDN_SCHEDULED_DELETE,
+            uri::KEYRELAY_RECEIPT,
+            uri::UNHANDLED_NAMESPACES,
+        ],
+        0..=5,
     )
     .prop_map(|v| v.into_iter().map(str::to_string).collect())
 }
@@ -953,7 +959,47 @@ fn response_extension() -> impl Strategy<Value = ResponseExtension> {
         }),
         option::of(any::<bool>())
             .prop_map(|limited| ResponseExtension::Sidn(sidn::Ext::HostInfo { limited })),
+        receipt().prop_map(|r| ResponseExtension::KeyRelayReceipt(Box::new(r))),
     ]
+}
+
+fn receipt() -> impl Strategy<Value = super::receipt::Receipt> {
+    use super::receipt::{HostProbe, HostResult, Receipt, State};
+    (
+        (
+            label(),
+            tr_id(),
+            timestamp(),
+            proptest::sample::select(State::ALL.to_vec()),
+        ),
+        (timestamp(), timestamp(), vec(key_data(), 1..3)),
+        vec(
+            (label(), proptest::sample::select(HostResult::ALL.to_vec()))
+                .prop_map(|(host, result)| HostProbe { host, result }),
+            0..4,
+        ),
+        option::of(any::<u32>()),
+    )
+        .prop_map(
+            |(
+                (name, relay_tr_id, relay_date, state),
+                (state_date, until, keys),
+                ns,
+                dnskey_ttl,
+            )| {
+                Receipt {
+                    name,
+                    relay_tr_id,
+                    relay_date,
+                    state,
+                    state_date,
+                    until,
+                    keys,
+                    ns,
+                    dnskey_ttl,
+                }
+            },
+        )
 }
 
 fn msg_q() -> impl Strategy<Value = MsgQ> {

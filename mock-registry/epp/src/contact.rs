@@ -70,11 +70,11 @@ pub struct Address {
     pub street: Vec<String>,
     /// `contact:city` (required, 1 to 255 characters).
     pub city: String,
-    /// State or province.
+    /// `contact:sp`: state or province, up to 255 characters.
     pub sp: Option<String>,
-    /// Postal code.
+    /// `contact:pc`: up to 16 characters, optional in the schema (SIDN requires it for NL).
     pub pc: Option<String>,
-    /// Two-letter country code.
+    /// `contact:cc`: ISO 3166-1 alpha-2 country code (two letters).
     pub cc: String,
 }
 
@@ -85,9 +85,9 @@ pub struct PostalInfo {
     pub kind: PostalType,
     /// `contact:name`: the person's or role's name (required).
     pub name: String,
-    /// Organisation.
+    /// `contact:org`: the organisation the contact belongs to, up to 255 characters.
     pub org: Option<String>,
-    /// Address.
+    /// `contact:addr`: street, city, postal code and country.
     pub addr: Address,
 }
 
@@ -96,11 +96,11 @@ pub struct PostalInfo {
 pub struct PostalInfoChange {
     /// int or loc.
     pub kind: PostalType,
-    /// New name.
+    /// `contact:name` to set; `None` leaves the name as it is.
     pub name: Option<String>,
-    /// New organisation.
+    /// `contact:org` to set (may be empty, as `optPostalLineType` allows); `None` leaves it.
     pub org: Option<String>,
-    /// New address.
+    /// `contact:addr` to set, replacing the whole address; `None` leaves it.
     pub addr: Option<Address>,
 }
 
@@ -124,39 +124,40 @@ pub struct Disclose {
     pub org: Vec<PostalType>,
     /// `addr` elements by type.
     pub addr: Vec<PostalType>,
-    /// `voice` listed.
+    /// Whether `<contact:voice/>` is listed, i.e. the flag applies to the phone number.
     pub voice: bool,
-    /// `fax` listed.
+    /// Whether `<contact:fax/>` is listed, i.e. the flag applies to the fax number.
     pub fax: bool,
-    /// `email` listed.
+    /// Whether `<contact:email/>` is listed, i.e. the flag applies to the e-mail address.
     pub email: bool,
 }
 
 /// `<contact:info>` and `<contact:transfer>` (`contact:authIDType`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthId {
-    /// Contact id.
+    /// `contact:id` (`eppcom:clIDType`, 3 to 16 characters).
     pub id: String,
-    /// Authorization info.
+    /// `contact:authInfo`; a client other than the sponsor needs it to see full data or transfer.
     pub auth_info: Option<AuthInfo>,
 }
 
 /// `<contact:create>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Create {
-    /// Contact id.
+    /// `contact:id` the client proposes (`eppcom:clIDType`, 3 to 16 characters).
     pub id: String,
     /// One or two postal infos (int and/or loc).
     pub postal_info: Vec<PostalInfo>,
-    /// Voice number.
+    /// `contact:voice` in E.164 form (`+CC.NNNN`), optional in the schema (SIDN requires it).
     pub voice: Option<Phone>,
-    /// Fax number.
+    /// `contact:fax` in E.164 form (`+CC.NNNN`).
     pub fax: Option<Phone>,
-    /// E-mail address.
+    /// `contact:email` (`eppcom:minTokenType`, at least one character; the registry checks RFC
+    /// 5322).
     pub email: String,
-    /// Authorization info.
+    /// `contact:authInfo`: the password a client needs to transfer the contact or see its data.
     pub auth_info: AuthInfo,
-    /// Disclosure preferences.
+    /// `contact:disclose`: which elements the contact wants shown or hidden, overriding policy.
     pub disclose: Option<Disclose>,
 }
 
@@ -165,28 +166,28 @@ pub struct Create {
 pub struct Change {
     /// Postal info changes (at most 2).
     pub postal_info: Vec<PostalInfoChange>,
-    /// New voice number.
+    /// `contact:voice` to set; `None` leaves the number as it is.
     pub voice: Option<Phone>,
-    /// New fax number.
+    /// `contact:fax` to set; `None` leaves the number as it is.
     pub fax: Option<Phone>,
-    /// New e-mail.
+    /// `contact:email` to set; `None` leaves the address as it is.
     pub email: Option<String>,
-    /// New authorization info.
+    /// `contact:authInfo` to set; `None` leaves the password as it is.
     pub auth_info: Option<AuthInfo>,
-    /// New disclosure preferences.
+    /// `contact:disclose` to set; `None` leaves the preferences as they are.
     pub disclose: Option<Disclose>,
 }
 
 /// `<contact:update>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Update {
-    /// Contact id.
+    /// `contact:id` of the contact to update.
     pub id: String,
     /// Statuses to add (1 to 7 when present).
     pub add: Option<Vec<Status<ContactStatus>>>,
     /// Statuses to remove.
     pub rem: Option<Vec<Status<ContactStatus>>>,
-    /// Changes.
+    /// `contact:chg`: the values to replace; `None` when the update only adds or removes statuses.
     pub chg: Option<Change>,
 }
 
@@ -610,44 +611,44 @@ impl Update {
 /// `<contact:creData>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreData {
-    /// Contact id.
+    /// `contact:id` the registry created the contact under.
     pub id: String,
-    /// Creation time.
+    /// `contact:crDate`: when the registry created the contact, in UTC.
     pub cr_date: Timestamp,
 }
 
 /// `<contact:infData>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InfData {
-    /// Contact id.
+    /// `contact:id` (`eppcom:clIDType`).
     pub id: String,
-    /// Repository object id.
+    /// `contact:roid`: the registry's own id of the object (`eppcom:roidType`).
     pub roid: String,
     /// Statuses (1 to 7).
     pub statuses: Vec<Status<ContactStatus>>,
     /// Postal infos (1 or 2).
     pub postal_info: Vec<PostalInfo>,
-    /// Voice number.
+    /// `contact:voice` in E.164 form (`+CC.NNNN`), when the contact has one.
     pub voice: Option<Phone>,
-    /// Fax number.
+    /// `contact:fax` in E.164 form (`+CC.NNNN`), when the contact has one.
     pub fax: Option<Phone>,
-    /// E-mail.
+    /// `contact:email` (required in the schema).
     pub email: String,
-    /// Sponsoring client.
+    /// `contact:clID`: the registrar that sponsors the contact now.
     pub cl_id: String,
-    /// Creating client.
+    /// `contact:crID`: the registrar that created the contact.
     pub cr_id: String,
-    /// Creation time.
+    /// `contact:crDate`: when the contact was created, in UTC.
     pub cr_date: Timestamp,
-    /// Last updating client.
+    /// `contact:upID`: the registrar that last updated the contact, if any did.
     pub up_id: Option<String>,
-    /// Last update time.
+    /// `contact:upDate`: when the contact was last updated, in UTC.
     pub up_date: Option<Timestamp>,
-    /// Last transfer time.
+    /// `contact:trDate`: when the contact last changed sponsor, in UTC.
     pub tr_date: Option<Timestamp>,
     /// Authorization info (sponsor only).
     pub auth_info: Option<AuthInfo>,
-    /// Disclosure preferences.
+    /// `contact:disclose`, when the contact asked for other than the registry's default.
     pub disclose: Option<Disclose>,
 }
 

@@ -70,9 +70,9 @@ pub struct DomainContact {
 /// A host given as attributes rather than as a host object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostAttr {
-    /// Host name.
+    /// `domain:hostName`: the name server's fully qualified name.
     pub name: String,
-    /// Glue addresses.
+    /// `domain:hostAddr` glue, needed only when the name server lies inside the domain.
     pub addrs: Vec<HostAddr>,
 }
 
@@ -180,7 +180,7 @@ pub enum HostsFilter {
     All,
     /// Delegated hosts only.
     Del,
-    /// Neither.
+    /// `none`: neither kind, only the domain's own data.
     None,
     /// Subordinate hosts only.
     Sub,
@@ -202,13 +202,13 @@ pub struct Info {
 pub struct Create {
     /// The domain name.
     pub name: String,
-    /// Registration period.
+    /// `domain:period` (1 to 99 years or months); `None` takes the registry's default.
     pub period: Option<Period>,
-    /// Name servers.
+    /// `domain:ns`: the name servers to delegate to; `None` creates the domain undelegated.
     pub ns: Option<NsList>,
     /// Registrant contact id.
     pub registrant: Option<String>,
-    /// Other contacts.
+    /// `domain:contact`s (admin, billing, tech), each with its role.
     pub contacts: Vec<DomainContact>,
     /// The authorization token (SIDN: the transfer token).
     pub auth_info: AuthInfo,
@@ -217,7 +217,7 @@ pub struct Create {
 /// The `add` or `rem` part of `<domain:update>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AddRem {
-    /// Name servers.
+    /// `domain:ns` to add or remove, in the form (objects or attributes) the registry uses.
     pub ns: Option<NsList>,
     /// Contacts to add or remove, each with its role (RFC 5731 §3.2.5).
     pub contacts: Vec<DomainContact>,
@@ -263,7 +263,7 @@ pub struct Renew {
     pub name: String,
     /// The current expiry date, which must match the registry's (guards against replays).
     pub cur_exp_date: Date,
-    /// Renewal period.
+    /// `domain:period` to add to the expiry; `None` takes the registry's default.
     pub period: Option<Period>,
 }
 
@@ -549,9 +549,9 @@ impl Transfer {
 pub struct CreData {
     /// The domain name.
     pub name: String,
-    /// Creation time.
+    /// `domain:crDate`: when the registry created the domain, in UTC.
     pub cr_date: Timestamp,
-    /// Expiry time.
+    /// `domain:exDate`: when the registration ends, if the registry sets one.
     pub ex_date: Option<Timestamp>,
 }
 
@@ -560,7 +560,7 @@ pub struct CreData {
 pub struct InfData {
     /// The domain name.
     pub name: String,
-    /// Repository object id.
+    /// `domain:roid`: the registry's own id of the object (`eppcom:roidType`).
     pub roid: String,
     /// Statuses (at most 11).
     pub statuses: Vec<Status<DomainStatus>>,
@@ -570,21 +570,21 @@ pub struct InfData {
     pub contacts: Vec<DomainContact>,
     /// Delegated name servers.
     pub ns: Option<NsList>,
-    /// Subordinate hosts.
+    /// `domain:host`: names of the host objects subordinate to the domain.
     pub hosts: Vec<String>,
-    /// Sponsoring client.
+    /// `domain:clID`: the registrar that sponsors the domain now.
     pub cl_id: String,
-    /// Creating client.
+    /// `domain:crID`: the registrar that created the domain (optional in the schema).
     pub cr_id: Option<String>,
-    /// Creation time.
+    /// `domain:crDate`: when the domain was created, in UTC.
     pub cr_date: Option<Timestamp>,
-    /// Last updating client.
+    /// `domain:upID`: the registrar that last updated the domain, if any did.
     pub up_id: Option<String>,
-    /// Last update time.
+    /// `domain:upDate`: when the domain was last updated, in UTC.
     pub up_date: Option<Timestamp>,
-    /// Expiry time.
+    /// `domain:exDate`: when the registration ends, in UTC.
     pub ex_date: Option<Timestamp>,
-    /// Last transfer time.
+    /// `domain:trDate`: when the domain last changed sponsor, in UTC.
     pub tr_date: Option<Timestamp>,
     /// Authorization info (only for the sponsor or with valid authInfo).
     pub auth_info: Option<AuthInfo>,
@@ -595,7 +595,7 @@ pub struct InfData {
 pub struct RenData {
     /// The domain name.
     pub name: String,
-    /// New expiry time.
+    /// `domain:exDate` after the renewal, in UTC.
     pub ex_date: Option<Timestamp>,
 }
 

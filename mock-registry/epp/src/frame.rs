@@ -9,7 +9,7 @@
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Octets of the length header.
-pub const HEADER_LEN: usize = 4;
+pub(crate) const HEADER_LEN: usize = 4;
 
 /// Default maximum total frame length (header included): 1 MiB, far above any real EPP frame.
 pub const DEFAULT_MAX_FRAME: usize = 1 << 20;
@@ -26,7 +26,7 @@ pub enum FrameError {
     ShortRead {
         /// "length header" or "XML payload".
         part: &'static str,
-        /// Octets expected.
+        /// Octets the part should have had: 4 for the header, else the announced payload length.
         expected: usize,
         /// Octets received before the end.
         got: usize,
@@ -53,7 +53,7 @@ pub enum FrameError {
 }
 
 /// Checks a header and returns the payload length.
-pub fn payload_len(header: [u8; HEADER_LEN], max: usize) -> Result<usize, FrameError> {
+pub(crate) fn payload_len(header: [u8; HEADER_LEN], max: usize) -> Result<usize, FrameError> {
     let length = u32::from_be_bytes(header);
     let total = length as usize;
     if total <= HEADER_LEN {

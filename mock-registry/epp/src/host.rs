@@ -90,7 +90,7 @@ impl HostAddr {
 /// `<host:create>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Create {
-    /// Host name.
+    /// `host:name`: the fully qualified name of the new host object.
     pub name: String,
     /// Addresses (required only for hosts inside a domain of this registry).
     pub addrs: Vec<HostAddr>,
@@ -99,7 +99,7 @@ pub struct Create {
 /// The `add` or `rem` part of `<host:update>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AddRem {
-    /// Addresses.
+    /// `host:addr` glue addresses to add or remove.
     pub addrs: Vec<HostAddr>,
     /// Statuses (at most 7).
     pub statuses: Vec<Status<HostStatus>>,
@@ -108,7 +108,7 @@ pub struct AddRem {
 /// `<host:update>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Update {
-    /// Host name.
+    /// `host:name` of the host object to update.
     pub name: String,
     /// What to add.
     pub add: Option<AddRem>,
@@ -218,34 +218,34 @@ impl Update {
 /// `<host:creData>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreData {
-    /// Host name.
+    /// `host:name` of the created host object.
     pub name: String,
-    /// Creation time.
+    /// `host:crDate`: when the registry created the host, in UTC.
     pub cr_date: Timestamp,
 }
 
 /// `<host:infData>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InfData {
-    /// Host name.
+    /// `host:name` of the host object described.
     pub name: String,
-    /// Repository object id.
+    /// `host:roid`: the registry's own id of the object (`eppcom:roidType`).
     pub roid: String,
     /// Statuses (1 to 7).
     pub statuses: Vec<Status<HostStatus>>,
-    /// Addresses.
+    /// `host:addr` glue addresses (empty for hosts outside the registry's zones).
     pub addrs: Vec<HostAddr>,
-    /// Sponsoring client.
+    /// `host:clID`: the registrar that sponsors the host now.
     pub cl_id: String,
-    /// Creating client.
+    /// `host:crID`: the registrar that created the host.
     pub cr_id: String,
-    /// Creation time.
+    /// `host:crDate`: when the host was created, in UTC.
     pub cr_date: Timestamp,
-    /// Last updating client.
+    /// `host:upID`: the registrar that last updated the host, if any did.
     pub up_id: Option<String>,
-    /// Last update time.
+    /// `host:upDate`: when the host was last updated, in UTC.
     pub up_date: Option<Timestamp>,
-    /// Last transfer time.
+    /// `host:trDate`: when the host last changed sponsor (with its superordinate domain), in UTC.
     pub tr_date: Option<Timestamp>,
 }
 

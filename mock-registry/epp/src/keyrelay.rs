@@ -37,9 +37,11 @@ impl Expiry {
 /// One relayed key with its optional expiry (`keyrelay:keyRelayDataType`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRelayData {
-    /// The DNSKEY.
+    /// `keyrelay:keyData`: the DNSKEY the gaining operator wants published (`secDNS:keyDataType`,
+    /// RFC 5910).
     pub key_data: KeyData,
-    /// How long the gaining side wants the key published (RFC 8063 §2.1); `None` means until it is removed.
+    /// How long the gaining side wants the key published (RFC 8063 §2.1); `None` means until it is
+    /// removed.
     pub expiry: Option<Expiry>,
 }
 
@@ -59,11 +61,11 @@ pub struct Create {
 /// schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InfData {
-    /// The domain.
+    /// `keyrelay:name`: the domain the keys are relayed for.
     pub name: String,
     /// The authorization info sent with the relay.
     pub auth_info: AuthInfo,
-    /// The keys.
+    /// The relayed keys with their expiries, as the gaining side sent them.
     pub data: Vec<KeyRelayData>,
     /// When the relay was created.
     pub cr_date: Timestamp,

@@ -12,7 +12,9 @@
 //!   object namespaces to mappings, and the entry points [`parse`] and [`Frame::to_xml`].
 //! - One module per mapping, each with its types, parser and writer: [`domain`] (RFC 5731),
 //!   [`host`] (RFC 5732), [`contact`] (RFC 5733), [`secdns`] (RFC 5910), [`keyrelay`]
-//!   (RFC 8063) and [`sidn`] (SIDN's extension).
+//!   (RFC 8063), [`sidn`] (SIDN's extension) and [`receipt`] (this project's experimental key
+//!   relay receipts, the poll-response extension that tells a relay's sender what became of
+//!   it).
 //! - [`error`]: result codes and [`CodecError`], whose [`ErrorKind`] fixes the result code a
 //!   server answers a refused frame with.
 //!
@@ -36,6 +38,7 @@ pub mod frame;
 pub mod host;
 pub mod keyrelay;
 pub mod message;
+pub mod receipt;
 pub mod secdns;
 pub mod sidn;
 pub mod tree;
@@ -71,6 +74,12 @@ pub mod uri {
     pub const SECDNS: &str = "urn:ietf:params:xml:ns:secDNS-1.1";
     /// RFC 8063.
     pub const KEYRELAY: &str = "urn:ietf:params:xml:ns:keyrelay-1.0";
+    /// Key relay receipts: this project's experimental extension, not IETF-registered (see
+    /// [`crate::receipt`]).
+    pub const KEYRELAY_RECEIPT: &str = crate::receipt::NAMESPACE;
+    /// RFC 9038: the practice of returning data of namespaces a client did not announce at
+    /// login in `<extValue>` instead of leaving it out.
+    pub const UNHANDLED_NAMESPACES: &str = "urn:ietf:params:xml:ns:epp:unhandled-namespaces-1.0";
     /// SIDN's extension.
     pub const SIDN: &str = "http://rxsd.domain-registry.nl/sidn-ext-epp-1.0";
     /// SIDN's scheduled delete extension.

@@ -9,6 +9,7 @@ use super::domain;
 use super::error::{CodecError, ErrorKind, ResultCode};
 use super::host;
 use super::keyrelay;
+use super::receipt;
 use super::secdns;
 use super::sidn;
 use super::tree;
@@ -518,6 +519,39 @@ pub enum ResponseExtension {
     SecDnsInfo(secdns::DsOrKeySet),
     /// SIDN's `ext`.
     Sidn(sidn::Ext),
+    /// A key relay receipt in a poll message (experimental, [`receipt`]).
+    KeyRelayReceipt(Box<receipt::Receipt>),
+}
+
+impl ResponseExtension {
+    /// The namespace URI of the extension, as a client lists it in `<login>`'s
+    /// `<svcExtension>`: what a server checks before it sends the element to a session.
+    pub fn uri(&self) -> &'static str {
+        match self {
+            Self::SecDnsInfo(_) => super::uri::SECDNS,
+            Self::Sidn(_) => super::uri::SIDN,
+            Self::KeyRelayReceipt(_) => super::uri::KEYRELAY_RECEIPT,
+        }
+    }
+
+    fn write(&self, w: &mut XmlWriter) {
+        match self {
+            Self::SecDnsInfo(s) => s.write(w, "infData"),
+            Self::Sidn(s) => s.write(w),
+            Self::KeyRelayReceipt(r) => r.write(w),
+        }
+    }
+
+    /// The extension as a generic element tree, namespaces declared on it: what a server puts
+    /// in a result's `<extValue><value>` when the session did not announce the extension's
+    /// namespace (RFC 9038 §3.2, unhandled command-response extensions).
+    pub fn to_element(&self) -> Element {
+        let mut w = XmlWriter::new();
+        self.write(&mut w);
+        let xml = w.finish();
+        xml::read_document(xml.as_bytes(), &Limits::default())
+            .expect("invariant: the writer's output of a typed extension reads back")
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1266,7 +1300,7 @@ fn parse_command_extensions(x: &Element) -> Result<Vec<CommandExtension>, CodecE
             (Ns::SidnScheduledDelete, "update") => {
                 CommandExtension::ScheduledDelete(sidn::ScheduledDelete::parse(el)?)
             }
-            (Ns::SecDns | Ns::Sidn | Ns::SidnScheduledDelete, _) => {
+            (Ns::SecDns | Ns::Sidn | Ns::SidnScheduledDelete | Ns::KeyRelayReceipt, _) => {
                 return Err(CodecError::syntax(format!(
                     "<{}> is not a command extension element",
                     el.qname()
@@ -1393,10 +1427,7 @@ impl Response {
         if !self.extensions.is_empty() {
             w.open(e, "extension", &[]);
             for x in &self.extensions {
-                match x {
-                    ResponseExtension::SecDnsInfo(s) => s.write(w, "infData"),
-                    ResponseExtension::Sidn(s) => s.write(w),
-                }
+                x.write(w);
             }
             w.close();
         }
@@ -1428,6 +1459,9 @@ fn parse_response_extensions(x: &Element) -> Result<Vec<ResponseExtension>, Code
                 ResponseExtension::SecDnsInfo(secdns::DsOrKeySet::parse(el)?)
             }
             (Ns::Sidn, "ext") => ResponseExtension::Sidn(sidn::Ext::parse(el)?),
+            (Ns::KeyRelayReceipt, "receipt") => {
+                ResponseExtension::KeyRelayReceipt(Box::new(receipt::Receipt::parse(el)?))
+            }
             _ => {
                 return Err(CodecError::new(
                     ErrorKind::UnimplementedExtension,

@@ -20,7 +20,7 @@ pub enum Schema {
 }
 
 /// Directory of the schemas shipped with the repository.
-pub fn xsd_dir() -> PathBuf {
+pub(crate) fn xsd_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("xsd")
 }
 

@@ -55,7 +55,8 @@ pub enum DsOrKey {
 pub struct DsOrKeySet {
     /// Maximum signature lifetime the child asks the parent to use, in seconds.
     pub max_sig_life: Option<u32>,
-    /// The records.
+    /// The DS records or the key data: a set is one kind only (RFC 5910 §4: the two interfaces
+    /// never mix).
     pub data: DsOrKey,
 }
 
@@ -77,7 +78,7 @@ pub struct Update {
     pub urgent: bool,
     /// Removals, processed before additions (RFC 5910 §3.2.5).
     pub rem: Option<Remove>,
-    /// Additions.
+    /// `secDNS:add`: records to add after the removals.
     pub add: Option<DsOrKeySet>,
     /// `<secDNS:chg>`, with its optional new maxSigLife.
     pub chg: Option<Option<u32>>,
@@ -305,7 +306,7 @@ pub fn decode_base64(s: &str) -> Result<Vec<u8>, CodecError> {
 }
 
 /// Decodes `xs:hexBinary` (either case).
-pub fn decode_hex(s: &str) -> Result<Vec<u8>, CodecError> {
+pub(crate) fn decode_hex(s: &str) -> Result<Vec<u8>, CodecError> {
     HEXLOWER_PERMISSIVE
         .decode(s.as_bytes())
         .map_err(|e| CodecError::value_syntax(format!("not valid hexBinary: {e}")))

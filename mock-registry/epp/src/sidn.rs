@@ -22,7 +22,7 @@ pub struct ErrorDetail {
     pub code: String,
     /// The field the error is about, when there is one.
     pub field: Option<String>,
-    /// Human-readable explanation.
+    /// SIDN's explanation in English, meant for people (element content).
     pub text: String,
 }
 
@@ -93,7 +93,7 @@ impl LegalForm {
     }
 
     /// The form for a token.
-    pub fn from_token(s: &str) -> Option<Self> {
+    pub(crate) fn from_token(s: &str) -> Option<Self> {
         Self::TOKENS.iter().find(|(_, t)| *t == s).map(|(f, _)| *f)
     }
 
@@ -130,7 +130,8 @@ pub struct DomainInfData {
 pub struct ContactInfData {
     /// Legal form and registration number.
     pub contact: ContactExt,
-    /// Limited publication.
+    /// `sidn-ext-epp:limited`: whether the contact's data is published only in limited form in
+    /// WHOIS.
     pub limited: Option<bool>,
 }
 
@@ -145,7 +146,7 @@ pub enum Ext {
     ContactInfo(ContactInfData),
     /// Host info data (`limited`).
     HostInfo {
-        /// Limited publication.
+        /// `sidn-ext-epp:limited` of a host info response as SIDN sent it; `None` when absent.
         limited: Option<bool>,
     },
     /// Contact create extension.
@@ -159,9 +160,9 @@ pub enum Ext {
 pub enum ExtCommandKind {
     /// Cancel a pending deletion (restore from quarantine), optionally with a new period.
     DomainCancelDelete {
-        /// The domain.
+        /// The domain in quarantine whose deletion is to be cancelled.
         name: String,
-        /// New period.
+        /// A new registration period to start on restore; `None` keeps the old one.
         period: Option<Period>,
     },
 }
@@ -169,7 +170,7 @@ pub enum ExtCommandKind {
 /// A stand-alone SIDN extension command with its `clTRID`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtCommand {
-    /// The command.
+    /// Which extension command, with its arguments.
     pub kind: ExtCommandKind,
     /// Client transaction id.
     pub cl_trid: Option<String>,

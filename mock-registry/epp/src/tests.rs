@@ -10,7 +10,8 @@ use super::types::{
     AuthInfo, Period, PeriodUnit, Status, Text, TrId, TrStatus, TransferData, XsDuration,
 };
 use super::{
-    CodecError, ErrorKind, ResultCode, contact, domain, host, keyrelay, parse, secdns, sidn,
+    CodecError, ErrorKind, ResultCode, contact, domain, host, keyrelay, parse, receipt, secdns,
+    sidn,
 };
 use crate::schema::{Schema, assert_schema_valid};
 
@@ -252,6 +253,60 @@ fn catalogue() -> Vec<(&'static str, Frame)> {
             scheduled_delete_date: None,
         })),
     ];
+    // Key relay receipts (experimental extension): one poll message per state.
+    let receipt = |state: receipt::State, ns: Vec<receipt::HostProbe>, ttl: Option<u32>| {
+        let mut r = Response::simple(ResultCode::SuccessAckToDequeue, tr());
+        r.msg_q = Some(MsgQ {
+            count: 1,
+            id: "18".into(),
+            q_date: Some(t("2026-01-01T15:00:00Z")),
+            msg: Some(Text::new(format!(
+                "Key relay receipt: {} for example.nl",
+                state.as_str()
+            ))),
+        });
+        r.extensions = vec![ResponseExtension::KeyRelayReceipt(Box::new(
+            receipt::Receipt {
+                name: "example.nl".into(),
+                relay_tr_id: TrId {
+                    cl_trid: Some("REGISTRARB-000004".into()),
+                    sv_trid: "MOCK-00000012".into(),
+                },
+                relay_date: t("2026-01-01T12:00:00Z"),
+                state,
+                state_date: t("2026-01-01T15:00:00Z"),
+                until: t("2026-01-09T12:00:00Z"),
+                keys: vec![key(256)],
+                ns,
+                dnskey_ttl: ttl,
+            },
+        ))];
+        Frame::Response(Box::new(r))
+    };
+    let probes = |second: receipt::HostResult| {
+        vec![
+            receipt::HostProbe {
+                host: "ns1.operator-a.example".into(),
+                result: receipt::HostResult::Published,
+            },
+            receipt::HostProbe {
+                host: "ns2.operator-a.example".into(),
+                result: second,
+            },
+        ]
+    };
+    let receipt_delivered = receipt(receipt::State::Delivered, Vec::new(), None);
+    let receipt_published = receipt(
+        receipt::State::Published,
+        probes(receipt::HostResult::Published),
+        Some(3600),
+    );
+    let receipt_not_published = receipt(
+        receipt::State::NotPublished,
+        probes(receipt::HostResult::Missing),
+        None,
+    );
+    let receipt_withdrawn = receipt(receipt::State::Withdrawn, Vec::new(), None);
     let mut ack = Response::simple(ResultCode::Success, tr());
     ack.msg_q = Some(MsgQ {
         count: 1,
@@ -760,6 +815,10 @@ fn catalogue() -> Vec<(&'static str, Frame)> {
             ))),
         ),
         ("response-poll-ack", Frame::Response(Box::new(ack))),
+        ("response-poll-receipt-delivered", receipt_delivered),
+        ("response-poll-receipt-published", receipt_published),
+        ("response-poll-receipt-not-published", receipt_not_published),
+        ("response-poll-receipt-withdrawn", receipt_withdrawn),
     ]
 }
 
@@ -925,4 +984,87 @@ fn results_carry_the_rfc_texts() {
     );
     assert!(ResultCode::AuthenticationErrorServerClosingConnection.ends_session());
     assert!(!ResultCode::CommandFailed.ends_session());
+}
+
+/// The receipt schema is strict where the codec is: a wrong state or result token, a missing
+/// `until`, an empty `<keyrelayReceipt:ns>` or elements out of order fail xmllint and are
+/// refused by the reader alike; the catalogue's receipts pass both.
+#[test]
+fn receipt_schema_and_codec_agree_on_bad_receipts() {
+    let good = catalogue()
+        .into_iter()
+        .find(|(n, _)| *n == "response-poll-receipt-not-published")
+        .expect("catalogue entry")
+        .1
+        .to_xml();
+    let bad: Vec<(String, String)> = [
+        ("state", good.replace(">notPublished<", ">lost<")),
+        ("result", good.replace("result=\"missing\"", "result=\"late\"")),
+        (
+            "until",
+            good.replace(
+                "<keyrelayReceipt:until>2026-01-09T12:00:00Z</keyrelayReceipt:until>",
+                "",
+            ),
+        ),
+        (
+            "empty ns",
+            {
+                let a = good.find("<keyrelayReceipt:ns>").expect("ns");
+                let b = good.find("</keyrelayReceipt:ns>").expect("ns end");
+                format!("{}<keyrelayReceipt:ns/>{}", &good[..a], &good[b + 21..])
+            },
+        ),
+        (
+            "order",
+            good.replace(
+                "<keyrelayReceipt:state>notPublished</keyrelayReceipt:state><keyrelayReceipt:stateDate>2026-01-01T15:00:00Z</keyrelayReceipt:stateDate>",
+                "<keyrelayReceipt:stateDate>2026-01-01T15:00:00Z</keyrelayReceipt:stateDate><keyrelayReceipt:state>notPublished</keyrelayReceipt:state>",
+            ),
+        ),
+    ]
+    .into_iter()
+    .map(|(n, x)| (n.to_string(), x))
+    .collect();
+    for (name, xml) in &bad {
+        assert_ne!(xml, &good, "{name}: the mutation must change the frame");
+        assert!(parse(xml.as_bytes()).is_err(), "{name}: the codec took it");
+    }
+    let failed: Vec<String> = crate::schema::xmllint_failures(&bad, Schema::Strict)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        failed.len(),
+        bad.len(),
+        "xmllint let some through: {failed:?}"
+    );
+    assert_schema_valid(&[("good".to_string(), good)], Schema::Strict);
+}
+
+/// RFC 9038 §6: a receipt for a session that did not announce the namespace goes into the
+/// result's `<extValue>`, with the reason `URI not in login services`; the frame stays valid
+/// and reads back with the receipt as an uninterpreted element.
+#[test]
+fn receipts_move_into_ext_value_for_sessions_without_the_extension() {
+    let Frame::Response(published) = catalogue()
+        .into_iter()
+        .find(|(n, _)| *n == "response-poll-receipt-published")
+        .expect("catalogue entry")
+        .1
+    else {
+        panic!("a response")
+    };
+    let mut moved = (*published).clone();
+    let ext = moved.extensions.remove(0);
+    let value = ext.to_element();
+    assert_eq!(value.ns, crate::xml::Ns::KeyRelayReceipt);
+    moved.results[0].values.push(ResultValue::ExtValue {
+        value,
+        reason: Text::new(format!("{} not in login services", ext.uri())),
+    });
+    let frame = Frame::Response(Box::new(moved));
+    insta::assert_snapshot!("response-poll-receipt-unhandled", frame.to_xml_pretty());
+    validate_all(std::slice::from_ref(&frame));
+    assert_eq!(parse(frame.to_xml().as_bytes()).expect("reads back"), frame);
 }

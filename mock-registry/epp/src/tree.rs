@@ -29,6 +29,8 @@ pub enum Ns {
     SecDns,
     /// `urn:ietf:params:xml:ns:keyrelay-1.0` (RFC 8063).
     KeyRelay,
+    /// The experimental key relay receipt extension ([`crate::receipt`]).
+    KeyRelayReceipt,
     /// `http://rxsd.domain-registry.nl/sidn-ext-epp-1.0` (SIDN's extension).
     Sidn,
     /// `http://rxsd.domain-registry.nl/sidn-ext-epp-scheduled-delete-1.0`.
@@ -41,7 +43,7 @@ pub enum Ns {
 
 impl Ns {
     /// Every known namespace with a URI, for lookups.
-    pub const KNOWN: [Self; 10] = [
+    pub const KNOWN: [Self; 11] = [
         Self::Epp,
         Self::EppCom,
         Self::Domain,
@@ -49,6 +51,7 @@ impl Ns {
         Self::Contact,
         Self::SecDns,
         Self::KeyRelay,
+        Self::KeyRelayReceipt,
         Self::Sidn,
         Self::SidnScheduledDelete,
         Self::Xsi,
@@ -73,6 +76,11 @@ impl Ns {
             Self::Contact => "urn:ietf:params:xml:ns:contact-1.0",
             Self::SecDns => "urn:ietf:params:xml:ns:secDNS-1.1",
             Self::KeyRelay => "urn:ietf:params:xml:ns:keyrelay-1.0",
+            // The same string as `receipt::NAMESPACE` (a test holds them equal); written out
+            // here like every other URI, so the tree depends on no mapping.
+            Self::KeyRelayReceipt => {
+                "https://github.com/secure-transfer/epp-keyrelay-harness/ns/keyrelayReceipt-0.1"
+            }
             Self::Sidn => "http://rxsd.domain-registry.nl/sidn-ext-epp-1.0",
             Self::SidnScheduledDelete => {
                 "http://rxsd.domain-registry.nl/sidn-ext-epp-scheduled-delete-1.0"
@@ -92,6 +100,7 @@ impl Ns {
             Self::Contact => Some("contact"),
             Self::SecDns => Some("secDNS"),
             Self::KeyRelay => Some("keyrelay"),
+            Self::KeyRelayReceipt => Some("keyrelayReceipt"),
             Self::Sidn => Some("sidn-ext-epp"),
             Self::SidnScheduledDelete => Some("scheduledDelete"),
             Self::Xsi => Some("xsi"),

@@ -13,7 +13,7 @@ use super::xml::{Element, Ns, XmlWriter};
 // Scalars
 
 /// Parses an `xs:dateTime`. A value without a time zone is read as UTC.
-pub fn parse_datetime(s: &str) -> Result<Timestamp, CodecError> {
+pub(crate) fn parse_datetime(s: &str) -> Result<Timestamp, CodecError> {
     let bad = || CodecError::value_syntax(format!("{s:?} is not an xs:dateTime"));
     let b = s.as_bytes();
     // YYYY-MM-DDThh:mm:ss[.f+][Z|(+|-)hh:mm]
@@ -67,12 +67,12 @@ pub fn parse_datetime(s: &str) -> Result<Timestamp, CodecError> {
 }
 
 /// Formats an `xs:dateTime` in UTC, e.g. `2026-01-01T00:00:00Z` (fractions only when present).
-pub fn format_datetime(t: &Timestamp) -> String {
+pub(crate) fn format_datetime(t: &Timestamp) -> String {
     t.to_string()
 }
 
 /// Parses an `xs:date` (an optional time zone is accepted and ignored).
-pub fn parse_date(s: &str) -> Result<Date, CodecError> {
+pub(crate) fn parse_date(s: &str) -> Result<Date, CodecError> {
     let bad = || CodecError::value_syntax(format!("{s:?} is not an xs:date"));
     let (date, zone) = s.split_at(s.len().min(10));
     if !(zone.is_empty()
@@ -89,7 +89,7 @@ pub fn parse_date(s: &str) -> Result<Date, CodecError> {
 }
 
 /// Parses an `xs:boolean`.
-pub fn parse_bool(s: &str) -> Result<bool, CodecError> {
+pub(crate) fn parse_bool(s: &str) -> Result<bool, CodecError> {
     match s {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
@@ -101,7 +101,7 @@ pub fn parse_bool(s: &str) -> Result<bool, CodecError> {
 
 /// Parses a non-negative XML Schema integer and checks it is within `min..=max`
 /// (2005 when it is not a number at all, 2004 when it is out of range).
-pub fn parse_uint(what: &str, s: &str, min: u64, max: u64) -> Result<u64, CodecError> {
+pub(crate) fn parse_uint(what: &str, s: &str, min: u64, max: u64) -> Result<u64, CodecError> {
     let digits = s.strip_prefix('+').unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
         return Err(CodecError::value_syntax(format!(
@@ -163,7 +163,7 @@ pub(crate) fn roid_el(el: &Element) -> Result<String, CodecError> {
 }
 
 /// Checks the `eppcom:roidType` pattern.
-pub fn check_roid(v: &str) -> Result<(), CodecError> {
+pub(crate) fn check_roid(v: &str) -> Result<(), CodecError> {
     let word = |s: &str, max: usize| {
         let n = s.chars().count();
         (1..=max).contains(&n) && s.chars().all(|c| c.is_alphanumeric() || c == '_')
@@ -466,17 +466,17 @@ impl AuthInfo {
 /// Transfer status (`eppcom:trStatusType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TrStatus {
-    /// clientApproved
+    /// `clientApproved`: the sponsor approved the request.
     ClientApproved,
-    /// clientCancelled
+    /// `clientCancelled`: the requesting client withdrew the request.
     ClientCancelled,
-    /// clientRejected
+    /// `clientRejected`: the sponsor rejected the request.
     ClientRejected,
     /// `pending`: a transfer request waiting for the sponsor.
     Pending,
-    /// serverApproved
+    /// `serverApproved`: the registry approved the request (e.g. on the sponsor's silence).
     ServerApproved,
-    /// serverCancelled
+    /// `serverCancelled`: the registry cancelled the request.
     ServerCancelled,
 }
 
@@ -553,7 +553,7 @@ impl Text {
 pub struct CheckResult {
     /// Domain name, host name or contact id.
     pub name: String,
-    /// `avail` attribute.
+    /// `avail` attribute: `true` when the object can be provisioned now.
     pub avail: bool,
     /// Reason when not available.
     pub reason: Option<Text>,
@@ -697,11 +697,11 @@ impl TrId {
 pub struct TransferData {
     /// The object: domain name or contact id.
     pub name: String,
-    /// Transfer status.
+    /// `trStatus`: where the request stands (pending, approved, rejected, cancelled).
     pub tr_status: TrStatus,
-    /// Requesting client.
+    /// `reID`: the registrar that requested the transfer (the gaining side).
     pub re_id: String,
-    /// Request time.
+    /// `reDate`: when the transfer was requested, in UTC.
     pub re_date: Timestamp,
     /// Client that should act on a pending request, or that acted.
     pub ac_id: String,
@@ -823,7 +823,7 @@ macro_rules! status_enum {
             }
 
             /// The value for a schema token.
-            pub fn from_token(s: &str) -> Option<Self> {
+            pub(crate) fn from_token(s: &str) -> Option<Self> {
                 match s { $($token => Some(Self::$variant),)+ _ => None }
             }
 

@@ -299,7 +299,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// Parses a complete document into its root element, enforcing the hardening rules.
-pub fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecError> {
+pub(crate) fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecError> {
     let text = std::str::from_utf8(input)
         .map_err(|e| CodecError::syntax(format!("frame is not valid UTF-8: {e}")))?;
     let mut reader = Reader::from_str(text);

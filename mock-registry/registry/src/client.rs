@@ -105,6 +105,19 @@ impl EppClient {
 
     /// Logs in announcing every object and extension the greeting offers.
     pub async fn login(&mut self, cl_id: &str, pw: &str) -> Result<Response, ClientError> {
+        let offered = self.greeting.ext_uris.clone();
+        self.login_with_extensions(cl_id, pw, offered).await
+    }
+
+    /// Logs in announcing every object the greeting offers but only the extensions in
+    /// `ext_uris`: a client that does not implement an offered extension (say key relay
+    /// receipts) leaves it out, and the server must not send it.
+    pub async fn login_with_extensions(
+        &mut self,
+        cl_id: &str,
+        pw: &str,
+        ext_uris: Vec<String>,
+    ) -> Result<Response, ClientError> {
         let login = Login {
             cl_id: cl_id.to_string(),
             pw: pw.to_string(),
@@ -116,7 +129,7 @@ impl EppClient {
             } else {
                 self.greeting.obj_uris.clone()
             },
-            ext_uris: self.greeting.ext_uris.clone(),
+            ext_uris,
         };
         self.command(CommandKind::Login(login), Vec::new()).await
     }

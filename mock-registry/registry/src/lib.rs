@@ -14,6 +14,8 @@
 //! - [`server`]: the EPP server: TLS listener, one task per connection, the session state
 //!   machine.
 //! - [`client`]: a typed EPP client with transcripts, for registrars and tests.
+//! - [`feedback`]: the DNS side of key relay receipts (experimental): asks the name servers of
+//!   watched relays' delegations, through an injected [`feedback::HostResolver`].
 //! - [`keydata`]: the checks every `secDNS:keyData` passes before the registry accepts it.
 //! - [`publish`]: the signed TLD made from the registry's delegations after a propagation delay,
 //!   the signed root, the trust anchor files.
@@ -30,6 +32,7 @@
 #[cfg(any(test, feature = "test-support"))]
 pub mod bench_echo;
 pub mod client;
+pub mod feedback;
 pub mod keydata;
 pub mod pki;
 pub mod publish;

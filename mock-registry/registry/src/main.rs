@@ -12,8 +12,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use clock::{SharedClock, SystemClock};
 use dnssec::{DnsServer, DnsServerConfig, KeyAlgorithm};
+use mock_registry::feedback::{ProbeOptions, run_due};
 use mock_registry::pki::{Pki, PkiError, registrar_files};
-use mock_registry::registry::{Policy, Registry};
+use mock_registry::registry::{Policy, ReceiptPolicy, Registry};
 use mock_registry::server::{EppServer, ServerConfig};
 use mock_registry::{PublishConfig, PublishKeys, Publisher};
 
@@ -77,6 +78,34 @@ struct ServeArgs {
     /// DNSSEC algorithm of the root and TLD keys (fresh keys every start).
     #[arg(long, value_enum, default_value_t = Algorithm::Ecdsa, requires = "dns")]
     dnssec_algorithm: Algorithm,
+    /// Offer key relay receipts (experimental extension, docs/keyrelay-receipt.md): a
+    /// registrar that announces it at login is told when the registrar of record acknowledged
+    /// its relay and whether every name server serves the relayed keys before they expire.
+    #[arg(long)]
+    keyrelay_receipts: bool,
+    /// Seconds between two probes of a watched relay's name servers.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 900,
+        requires = "keyrelay_receipts"
+    )]
+    receipt_probe_interval: u64,
+    /// Where a name server host answers, for the receipts' probes: HOST=IP:PORT, repeatable.
+    /// In-TLD hosts are also asked at their glue, on port 53.
+    #[arg(long = "ns-addr", value_name = "HOST=ADDR", value_parser = parse_ns_addr, requires = "keyrelay_receipts")]
+    ns_addrs: Vec<(String, SocketAddr)>,
+}
+
+/// `HOST=IP:PORT` for `--ns-addr`.
+fn parse_ns_addr(s: &str) -> Result<(String, SocketAddr), String> {
+    let (host, addr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not HOST=IP:PORT"))?;
+    let addr = addr
+        .parse()
+        .map_err(|e| format!("{addr:?} is not IP:PORT: {e}"))?;
+    Ok((host.trim_end_matches('.').to_ascii_lowercase(), addr))
 }
 
 /// DNSSEC algorithms for `--dnssec-algorithm`.
@@ -175,6 +204,12 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let pki = Pki::load(&args.pki)?;
     let policy = Policy {
         tld: args.tld.trim_matches('.').to_ascii_lowercase(),
+        keyrelay_receipts: args.keyrelay_receipts.then(|| ReceiptPolicy {
+            probe_interval: jiff::SignedDuration::from_secs(
+                i64::try_from(args.receipt_probe_interval).unwrap_or(i64::MAX),
+            ),
+            ..ReceiptPolicy::default()
+        }),
         ..Policy::default()
     };
     let clock: SharedClock = Arc::new(SystemClock);
@@ -193,6 +228,20 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
         let registry = Arc::new(Mutex::new(registry));
         let server = EppServer::start(args.epp, tls, registry.clone(), config).await?;
         let mut ready = format!("mock-registry ready epp={}", server.local_addr());
+        let probing = args.keyrelay_receipts.then(|| {
+            let registry = registry.clone();
+            let clock = clock.clone();
+            let resolver: std::collections::BTreeMap<String, SocketAddr> =
+                args.ns_addrs.iter().cloned().collect();
+            tokio::spawn(async move {
+                let mut interval = tokio::time::interval(PUBLISH_TICK);
+                loop {
+                    interval.tick().await;
+                    let now = clock.now();
+                    run_due(&registry, &resolver, &ProbeOptions::default(), now).await;
+                }
+            })
+        });
         let dns = match args.dns {
             Some(addr) => {
                 let dns = start_dns(&args, addr, registry, clock).await?;
@@ -210,6 +259,9 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
         std::io::stdout().flush()?;
         shutdown_signal().await?;
         tracing::info!("shutting down");
+        if let Some(task) = probing {
+            task.abort();
+        }
         drop(dns);
         drop(server);
         Ok::<(), BoxError>(())

@@ -90,7 +90,7 @@ pub enum PkiError {
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
-        /// The file.
+        /// The file as the caller named it.
         path: PathBuf,
         /// The operating system's error.
         source: std::io::Error,
@@ -137,7 +137,7 @@ pub enum PkiError {
     Issue {
         /// What was being issued.
         what: String,
-        /// Why not.
+        /// What stopped the certificate from being made, in words.
         problem: String,
     },
     /// The operating system's random source failed.
@@ -146,7 +146,7 @@ pub enum PkiError {
     /// A file's contents are not what a PKI file must hold.
     #[error("{path}: {problem}")]
     Invalid {
-        /// The file.
+        /// The file as the caller named it.
         path: PathBuf,
         /// What is wrong with it.
         problem: String,
@@ -154,7 +154,7 @@ pub enum PkiError {
     /// A password file does not hold a valid EPP password.
     #[error("{path}: {source}")]
     Password {
-        /// The file.
+        /// The password file as the caller named it.
         path: PathBuf,
         /// What is wrong with the password.
         source: PasswordError,
@@ -191,7 +191,7 @@ pub enum PkiError {
         "registrar {name}: {missing} is missing (a registrar needs NAME.pem, NAME.key and NAME.password)"
     )]
     Incomplete {
-        /// The registrar.
+        /// The registrar's client id, the NAME of its files.
         name: String,
         /// The missing file.
         missing: PathBuf,

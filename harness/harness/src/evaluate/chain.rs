@@ -134,16 +134,43 @@ pub fn timeline_for(
     let mut tl = Timeline::new([Name::root(), tld, dom.clone()])?;
     let parent = tl.add_source(TlSource::parent("registry (root and TLD)"));
     let mut ops: Vec<SourceId> = Vec::new();
+    let on_secondary = |h: &String| {
+        observations
+            .secondaries()
+            .iter()
+            .any(|(_, _, hosts)| hosts.contains(&fqdn(h)))
+    };
     for r in &s.registrars {
         let hosts: Vec<Name> = r
             .operator
             .ns
             .iter()
+            .filter(|h| !on_secondary(h))
             .filter_map(|h| Name::from_ascii(fqdn(h)).ok())
             .collect();
         ops.push(tl.add_source(TlSource::operator(format!("operator {}", r.label), hosts)));
     }
     let mut own: BTreeMap<Source, SourceId> = BTreeMap::new();
+    for (src, _, hosts) in observations.secondaries() {
+        let i = src.registrar().unwrap_or_default();
+        let label = s.registrars.get(i).map_or("?", |r| r.label.as_str());
+        let names = hosts
+            .iter()
+            .map(|h| h.trim_end_matches('.'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let hosts: Vec<Name> = hosts
+            .iter()
+            .filter_map(|h| Name::from_ascii(h).ok())
+            .collect();
+        own.insert(
+            src.clone(),
+            tl.add_source(TlSource::operator(
+                format!("operator {label}'s secondary ({names})"),
+                hosts,
+            )),
+        );
+    }
     for (src, addr, hosts) in observations.own_servers() {
         let i = src.registrar().unwrap_or_default();
         let label = s.registrars.get(i).map_or("?", |r| r.label.as_str());
@@ -162,7 +189,7 @@ pub fn timeline_for(
     let id_of = |src: &Source| match src {
         Source::Parent => parent,
         Source::Operator(i) => ops[*i],
-        Source::Own(..) => own.get(src).copied().unwrap_or(parent),
+        Source::Own(..) | Source::Secondary(_) => own.get(src).copied().unwrap_or(parent),
     };
     // Versions in the order they were first served; a version that ended without a
     // successor means the source stopped answering.

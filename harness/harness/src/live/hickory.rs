@@ -85,7 +85,7 @@ impl fmt::Display for LiveStatus {
 /// hickory-resolver's verdict and what it said, for evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HickoryVerdict {
-    /// The verdict.
+    /// The live status hickory's answer or error maps to, compared with the pure validator's.
     pub status: LiveStatus,
     /// The answer or error, in a line.
     pub detail: String,

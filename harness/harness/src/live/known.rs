@@ -130,7 +130,7 @@ impl KnownDivergences {
         })
     }
 
-    /// Every entry.
+    /// Every known divergence in the file's order, for reports and to check no entry is stale.
     pub fn entries(&self) -> &[Divergence] {
         &self.entries
     }

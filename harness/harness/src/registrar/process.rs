@@ -374,6 +374,7 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
                 format!("ns2.own-{lower}.example"),
             ],
             software: crate::scenario::Software::Builtin,
+            secondary: None,
         };
         // Index 3: fresh keys, never a fixture another operator of the world uses.
         let op = Operator::start(

@@ -14,6 +14,11 @@
 //! 8. remove the old DS and wait out the DS TTL;
 //! 9. stop publishing the losing ZSK.
 //!
+//! Where the registry offers key relay receipts (the experimental extension of
+//! `docs/keyrelay-receipt.md`; the login announces every extension the greeting offers), step 3
+//! waits for the registry's `published` receipt instead of asking the losing servers itself,
+//! and gives up on `notPublished` or `withdrawn`.
+//!
 //! The losing side polls, publishes each relayed key until its expiry (revoking on `P0D` or a
 //! past time), acknowledges every message, and retires the zone once the delegation has moved
 //! and the relayed keys have expired.
@@ -33,8 +38,9 @@ use epp::message::{
     Check, CommandExtension, CommandKind, Create, Info, Poll, ResData, Response, ResponseExtension,
     Transfer, TransferOp, Update,
 };
+use epp::receipt::{Receipt, State as ReceiptState};
 use epp::secdns::{self, DsData, DsOrKey, DsOrKeySet, KeyData, Remove};
-use epp::{AuthInfo, ResultCode, XsDuration, host};
+use epp::{AuthInfo, ResultCode, XsDuration, host, uri};
 use hickory_proto::dnssec::PublicKey;
 use jiff::{SignedDuration, Timestamp};
 use mock_registry::client::EppClient;
@@ -152,6 +158,10 @@ struct Gain {
     losing_signed: bool,
     /// When the relayed key expires at the losing side.
     relay_expires: Option<Timestamp>,
+    /// The server transaction id of our relay, which its receipts name.
+    relay_sv_trid: Option<String>,
+    /// The latest key relay receipt for that relay (when the registry offers them).
+    receipt: Option<Receipt>,
     /// Whether the registry moved the domain to us.
     transferred: bool,
     /// When the current wait for the registry's publication began.
@@ -180,6 +190,8 @@ pub struct ReferenceRegistrar<O> {
     processed: BTreeSet<String>,
     next_poll: Option<Timestamp>,
     log: Vec<(Timestamp, String)>,
+    /// Whether the session announced key relay receipts at login (the registry offered them).
+    receipts: bool,
 }
 
 /// How long the reference registrar waits for anything it does not control: the losing side
@@ -239,9 +251,16 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 r.code()
             )));
         }
+        // `login` announces every extension the greeting offers.
+        let receipts = epp
+            .greeting()
+            .ext_uris
+            .iter()
+            .any(|u| u == uri::KEYRELAY_RECEIPT);
         Ok(Self {
             cfg,
             epp,
+            receipts,
             op,
             gains: BTreeMap::new(),
             away: BTreeMap::new(),
@@ -361,6 +380,8 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 ttl_ns_parent: 0,
                 losing_signed: true,
                 relay_expires: None,
+                relay_sv_trid: None,
+                receipt: None,
                 transferred: false,
                 waiting_since: None,
                 ttl_losing_max: 0,
@@ -434,6 +455,14 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     if self.has(Fault::NsSwitchedTooEarly) {
                         g.step = Step::Transfer;
                         continue;
+                    }
+                    if self.receipts {
+                        self.await_receipt(g, now)?;
+                        if g.step == Step::Transfer {
+                            return Ok(());
+                        }
+                        g.wake = now.checked_add(poll).unwrap_or(Timestamp::MAX);
+                        return Ok(());
                     }
                     // Step 3: every losing server must serve our ZSK before caches can learn it.
                     let mut all = true;
@@ -939,16 +968,18 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 expiry: Some(Expiry::Relative(expiry.clone())),
             })
             .collect();
-        self.cmd_ok(
-            "key relay",
-            CommandKind::Create(Create::KeyRelay(keyrelay::Create {
-                name: g.domain.clone(),
-                auth_info: AuthInfo::password(token),
-                data,
-            })),
-            Vec::new(),
-        )
-        .await?;
+        let relayed = self
+            .cmd_ok(
+                "key relay",
+                CommandKind::Create(Create::KeyRelay(keyrelay::Create {
+                    name: g.domain.clone(),
+                    auth_info: AuthInfo::password(token),
+                    data,
+                })),
+                Vec::new(),
+            )
+            .await?;
+        g.relay_sv_trid = Some(relayed.tr_id.sv_trid.clone());
         g.relay_expires = now.checked_add(lifetime).ok();
         self.note(
             now,
@@ -960,6 +991,59 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         );
         g.step = Step::AwaitRelayPublished { since: now };
         Ok(())
+    }
+
+    /// Step 3 with key relay receipts: the registry's `published` receipt says every name
+    /// server of the delegation serves our keys validly signed, and the largest DNSKEY TTL
+    /// they served; wait that TTL (caches may hold the set without our key) and transfer.
+    /// `notPublished` and `withdrawn` end the procedure. Without a final receipt it waits
+    /// (the caller sets the wake-up) until the relayed key expires: the registry's watch ends
+    /// by then at the latest.
+    fn await_receipt(&mut self, g: &mut Gain, now: Timestamp) -> Result<(), RegistrarError> {
+        match g.receipt.as_ref().map(|r| r.state) {
+            Some(ReceiptState::Published) => {
+                let r = g.receipt.as_ref().expect("invariant: matched Some above");
+                let ttl = g.ttl_dnskey_losing.max(r.dnskey_ttl.unwrap_or(0));
+                let at = r.state_date;
+                g.ttl_dnskey_losing = ttl;
+                g.wake = self.cfg.after(now, ttl);
+                g.step = Step::Transfer;
+                self.note(
+                    now,
+                    format!(
+                        "{}: the registry's receipt says every name server publishes our ZSK \
+                         since {at}; waiting {ttl}s (DNSKEY TTL) + margin",
+                        g.domain
+                    ),
+                );
+                Ok(())
+            }
+            Some(ReceiptState::NotPublished) => {
+                let r = g.receipt.as_ref().expect("invariant: matched Some above");
+                let hosts: Vec<String> =
+                    r.ns.iter()
+                        .map(|h| format!("{} {}", h.host, h.result.as_str()))
+                        .collect();
+                Err(RegistrarError::gave_up(format!(
+                    "the registry's receipt says the relayed key was not published by every \
+                     name server before {} ({})",
+                    r.until,
+                    hosts.join(", ")
+                )))
+            }
+            Some(ReceiptState::Withdrawn) => Err(RegistrarError::gave_up(
+                "the registry's receipt says our relay was withdrawn",
+            )),
+            Some(ReceiptState::Delivered) | None => {
+                if g.relay_expires.is_some_and(|e| now > e) {
+                    return Err(RegistrarError::gave_up(
+                        "the registry sent no final key relay receipt before the relayed key \
+                         expired",
+                    ));
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Waits another poll interval for the registry to publish `what`, giving up after
@@ -1128,6 +1212,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
     }
 
     async fn handle_message(&mut self, r: &Response, now: Timestamp) -> Result<(), RegistrarError> {
+        for e in &r.extensions {
+            if let ResponseExtension::KeyRelayReceipt(receipt) = e {
+                self.take_receipt(receipt, now);
+            }
+        }
         match &r.res_data {
             Some(ResData::KeyRelay(k)) => {
                 if !self.op.hosts(&k.name).await? {
@@ -1209,6 +1298,37 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Keeps a receipt for the relay it answers (matched by the relay's server transaction
+    /// id); a receipt for a relay no procedure waits on (a revocation's, an earlier attempt's)
+    /// is only noted.
+    fn take_receipt(&mut self, receipt: &Receipt, now: Timestamp) {
+        let hosts: Vec<String> = receipt
+            .ns
+            .iter()
+            .map(|h| format!("{} {}", h.host, h.result.as_str()))
+            .collect();
+        self.note(
+            now,
+            format!(
+                "{}: key relay receipt {} at {}{}",
+                receipt.name,
+                receipt.state.as_str(),
+                receipt.state_date,
+                if hosts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", hosts.join(", "))
+                }
+            ),
+        );
+        if let Some(g) = self.gains.get_mut(&receipt.name)
+            && g.relay_sv_trid.as_deref() == Some(receipt.relay_tr_id.sv_trid.as_str())
+            && (receipt.state.is_final() || g.receipt.is_none())
+        {
+            g.receipt = Some(receipt.clone());
+        }
     }
 
     /// Retires zones of domains that left, once the delegation moved and caches forgot us.

@@ -28,7 +28,7 @@ svg.timeline{max-width:100%;height:auto;border:1px solid #ccc;margin:.5em 0}";
 pub struct WriteError {
     /// The file or directory.
     pub path: PathBuf,
-    /// Why.
+    /// The I/O error that stopped the write.
     #[source]
     pub source: std::io::Error,
 }

@@ -98,6 +98,17 @@ pub fn lanes(
             }
         } else {
             sources.push((Source::Operator(i), format!("operator {label}")));
+            if let Some((src, _, hosts)) = obs
+                .secondaries()
+                .iter()
+                .find(|(s, _, _)| s.registrar() == Some(i))
+            {
+                let names: Vec<&str> = hosts.iter().map(|h| h.trim_end_matches('.')).collect();
+                sources.push((
+                    src.clone(),
+                    format!("operator {label} secondary {}", names.join(" ")),
+                ));
+            }
         }
     }
     let mut out = Vec::new();
@@ -106,7 +117,9 @@ pub fn lanes(
         for (source, name) in &sources {
             let types: &[RecordType] = match source {
                 Source::Parent => &[RecordType::DS, RecordType::NS],
-                Source::Operator(_) | Source::Own(..) => &[RecordType::DNSKEY, RecordType::NS],
+                Source::Operator(_) | Source::Own(..) | Source::Secondary(_) => {
+                    &[RecordType::DNSKEY, RecordType::NS]
+                }
             };
             for &rtype in types {
                 let mut versions: Vec<_> = obs

@@ -807,6 +807,7 @@ mod tests {
             lanes,
             events: Vec::new(),
             transcript: Vec::new(),
+            receipts: Vec::new(),
             error: Some("stopped".into()),
             clock: "virtual",
             time_scale: 1,

@@ -124,6 +124,15 @@ pub(crate) struct WorldFile {
     pub ttl: ParentTtlFile,
     /// Validity of RRSIGs made by every signer in the world.
     pub signature_validity: Option<Dur>,
+    /// The registry offers key relay receipts (experimental extension; default false, as in
+    /// the SIDN profile).
+    pub keyrelay_receipts: Option<bool>,
+    /// How often the registry probes a watched relay's name servers (default 15m).
+    pub receipt_probe_interval: Option<Spanned<Dur>>,
+    /// The longest the registry watches a relay (default 7d).
+    pub receipt_max_watch: Option<Spanned<Dur>>,
+    /// A deliberate registry mistake in its receipts: `first-ns-only`.
+    pub receipt_fault: Option<Spanned<String>>,
 }
 
 /// `[world.ttl]`.
@@ -187,6 +196,19 @@ pub(crate) struct OperatorFile {
     pub ns: Option<Vec<String>>,
     /// `builtin` (default), `powerdns` or `knot`.
     pub software: Option<Spanned<String>>,
+    /// Some of its name servers on a second server that serves what the first served `lag`
+    /// earlier (a secondary behind on zone transfers).
+    pub secondary: Option<Spanned<SecondaryFile>>,
+}
+
+/// `secondary = { ns = [...], lag = "6h" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SecondaryFile {
+    /// The name servers it answers for (some of the operator's `ns`, not all).
+    pub ns: Vec<String>,
+    /// How far behind the primary it is.
+    pub lag: Dur,
 }
 
 /// Key roles of an operator.
@@ -331,4 +353,8 @@ pub(crate) struct ExpectFile {
     pub queues_empty: Option<bool>,
     /// The procedure is done within this much virtual time.
     pub done_within: Option<Dur>,
+    /// The key relay receipts the registry sends, in order, per domain (`delivered`,
+    /// `published`, `notPublished`, `withdrawn`).
+    #[serde(default)]
+    pub receipts: BTreeMap<String, Vec<Spanned<String>>>,
 }

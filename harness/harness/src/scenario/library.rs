@@ -139,19 +139,19 @@ pub fn load_dir(dir: &str) -> Result<Vec<Scenario>, Vec<String>> {
 /// A built-in file could not be written out.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    /// Writing failed.
+    /// The file system refused to create a folder or write a file.
     #[error("cannot write {}: {source}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
-        /// Why.
+        /// The I/O error that stopped the export.
         #[source]
         source: std::io::Error,
     },
     /// A different file is already there (export never overwrites edits unless forced).
     #[error("{} exists and differs from the built-in file (use --force to overwrite)", path.display())]
     Exists {
-        /// The file.
+        /// The file on disk that differs from the built-in one.
         path: PathBuf,
     },
 }

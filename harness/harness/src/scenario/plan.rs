@@ -247,6 +247,50 @@ pub struct WorldSpec {
     pub ttl_soa: u32,
     /// RRSIG validity for every signer.
     pub signature_validity: SignedDuration,
+    /// Whether and how the registry offers key relay receipts (None: not offered, as in the
+    /// SIDN profile).
+    pub keyrelay_receipts: Option<ReceiptSpec>,
+}
+
+/// The registry's key relay receipt policy in a scenario (`[world] keyrelay_receipts = true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReceiptSpec {
+    /// How often a watched relay's name servers are probed.
+    pub probe_interval: SignedDuration,
+    /// The longest a relay is watched.
+    pub max_watch: SignedDuration,
+    /// A deliberate mistake of the registry's prober, so a scenario can show that
+    /// `KEYRELAY-RECEIPT-TIMING` catches a receipt that is not true.
+    pub fault: Option<ReceiptFault>,
+}
+
+/// A registry that gets its receipts wrong (`[world] receipt_fault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReceiptFault {
+    /// It asks only the first name server of the delegation and takes its answer for all: a
+    /// lagging secondary makes it say `published` too early.
+    FirstNsOnly,
+}
+
+impl ReceiptFault {
+    /// Parses the scenario token.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "first-ns-only" => Some(Self::FirstNsOnly),
+            _ => None,
+        }
+    }
+}
+
+/// An operator's second server: some of its name servers, serving what the first served
+/// `lag` earlier (a secondary behind on zone transfers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecondarySpec {
+    /// The name server host names it answers for.
+    pub ns: Vec<String>,
+    /// How far behind it is.
+    pub lag: SignedDuration,
 }
 
 /// A DNS operator's setup.
@@ -276,6 +320,8 @@ pub struct OperatorSpec {
     pub ns: Vec<String>,
     /// The software it runs.
     pub software: Software,
+    /// A second, lagging server for some of its name servers (built-in operator only).
+    pub secondary: Option<SecondarySpec>,
 }
 
 /// The reference registrars' poll interval where a scenario sets none: 30 minutes.
@@ -394,6 +440,8 @@ pub struct Expect {
     pub queues_empty: bool,
     /// Done within.
     pub done_within: Option<SignedDuration>,
+    /// Key relay receipts the registry must send, in order: (domain index, state tokens).
+    pub receipts: Vec<(usize, Vec<String>)>,
 }
 
 /// A checked scenario.
@@ -540,6 +588,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             SignedDuration::from_hours(24 * defaults::VALIDITY_DAYS),
             |d| d.0,
         ),
+        keyrelay_receipts: receipt_spec(&p, &f.world)?,
     };
 
     if f.registrars.is_empty() {
@@ -617,12 +666,52 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             }
         };
         let lower = label.to_ascii_lowercase();
-        let ns = o.ns.clone().unwrap_or_else(|| {
-            vec![
-                format!("ns1.operator-{lower}.example"),
-                format!("ns2.operator-{lower}.example"),
-            ]
-        });
+        let ns: Vec<String> =
+            o.ns.clone()
+                .unwrap_or_else(|| {
+                    vec![
+                        format!("ns1.operator-{lower}.example"),
+                        format!("ns2.operator-{lower}.example"),
+                    ]
+                })
+                .into_iter()
+                .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+                .collect();
+        let secondary = match &o.secondary {
+            None => None,
+            Some(sec) => {
+                let err = |m: String| Err(p.err(&sec.span(), format!("registrar {label}: {m}")));
+                let spec = sec.get_ref();
+                let hosts: Vec<String> = spec
+                    .ns
+                    .iter()
+                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+                    .collect();
+                if software.is_real() {
+                    return err("a secondary is only for the built-in operator".into());
+                }
+                if let Some(h) = hosts.iter().find(|h| !ns.contains(h)) {
+                    return err(format!(
+                        "secondary name server {h} is not one of the operator's ns ({})",
+                        ns.join(", ")
+                    ));
+                }
+                if hosts.is_empty() || ns.iter().all(|n| hosts.contains(n)) {
+                    return err(
+                        "a secondary answers for some of the operator's name servers, not none \
+                         and not all"
+                            .into(),
+                    );
+                }
+                if spec.lag.0 <= SignedDuration::ZERO {
+                    return err("a secondary's lag must be more than zero".into());
+                }
+                Some(SecondarySpec {
+                    ns: hosts,
+                    lag: spec.lag.0,
+                })
+            }
+        };
         registrars.push(RegistrarSpec {
             label: label.clone(),
             clid: r
@@ -649,11 +738,9 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 ttl_ns: ttl(o.ttl.ns, defaults::OP_TTL),
                 ttl_data: ttl(o.ttl.data, defaults::OP_TTL),
                 ttl_negative: ttl(o.ttl.negative, defaults::OP_NEGATIVE),
-                ns: ns
-                    .into_iter()
-                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
-                    .collect(),
+                ns,
                 software,
+                secondary,
             },
         });
     }
@@ -846,6 +933,34 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             .collect::<Result<Vec<_>, _>>()?;
         ds.push((di, rs));
     }
+    let mut receipts = Vec::new();
+    for (d, list) in &e.receipts {
+        let di = domains
+            .iter()
+            .position(|x| x.name == *d)
+            .ok_or_else(|| p.err_at(None, format!("[expect.receipts]: unknown domain {d:?}")))?;
+        let mut states = Vec::new();
+        for st in list {
+            if epp::receipt::State::from_token(st.get_ref()).is_none() {
+                return Err(p.err(
+                    &st.span(),
+                    format!(
+                        "receipt state {:?}: expected delivered, published, notPublished or \
+                         withdrawn",
+                        st.get_ref()
+                    ),
+                ));
+            }
+            if world.keyrelay_receipts.is_none() {
+                return Err(p.err(
+                    &st.span(),
+                    "[expect.receipts] needs [world] keyrelay_receipts = true".into(),
+                ));
+            }
+            states.push(st.get_ref().clone());
+        }
+        receipts.push((di, states));
+    }
     let expect = Expect {
         chain,
         failures,
@@ -853,6 +968,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         ds,
         queues_empty: e.queues_empty.unwrap_or(true),
         done_within: e.done_within.map(|d| d.0),
+        receipts,
     };
 
     Ok(Scenario {
@@ -870,6 +986,54 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         expect,
         real_software_line,
     })
+}
+
+/// The registry's receipt policy from `[world]`: on with `keyrelay_receipts = true`; its two
+/// durations only with it.
+fn receipt_spec(
+    p: &Planner<'_>,
+    w: &file::WorldFile,
+) -> Result<Option<ReceiptSpec>, ScenarioError> {
+    let on = w.keyrelay_receipts.unwrap_or(false);
+    let positive = |d: &Option<Spanned<Dur>>, default: SignedDuration, what: &str| match d {
+        None => Ok(default),
+        Some(d) if !on => Err(p.err(&d.span(), format!("{what} needs keyrelay_receipts = true"))),
+        Some(d) if d.get_ref().0 <= SignedDuration::ZERO => {
+            Err(p.err(&d.span(), format!("{what} must be more than zero")))
+        }
+        Some(d) => Ok(d.get_ref().0),
+    };
+    let defaults = mock_registry::registry::ReceiptPolicy::default();
+    let probe_interval = positive(
+        &w.receipt_probe_interval,
+        defaults.probe_interval,
+        "receipt_probe_interval",
+    )?;
+    let max_watch = positive(
+        &w.receipt_max_watch,
+        defaults.max_watch,
+        "receipt_max_watch",
+    )?;
+    let fault = match &w.receipt_fault {
+        None => None,
+        Some(f) if !on => {
+            return Err(p.err(
+                &f.span(),
+                "receipt_fault needs keyrelay_receipts = true".into(),
+            ));
+        }
+        Some(f) => Some(ReceiptFault::parse(f.get_ref()).ok_or_else(|| {
+            p.err(
+                &f.span(),
+                format!("receipt_fault {:?}: expected first-ns-only", f.get_ref()),
+            )
+        })?),
+    };
+    Ok(on.then_some(ReceiptSpec {
+        probe_interval,
+        max_watch,
+        fault,
+    }))
 }
 
 /// Why real DNS software cannot run an operator as the scenario asks, if it cannot: an

@@ -4,8 +4,10 @@
 //! Divided: the TTLs at the TLD and at every operator (and the TTLs written in the registrant's
 //! records), the registry's publication delay and the reference registrars' poll intervals
 //! (their default too; to the millisecond, at least 100 ms), `done_within`, `run` and `advance`
-//! steps, and relayed expiries of scripted key relays. No TTL goes below one second. RRSIG validity is not divided: real signers
-//! choose their own windows, and a longer validity never shortens what caches may hold.
+//! steps, relayed expiries of scripted key relays, a secondary's lag and the registry's receipt
+//! probe interval and longest watch. No TTL goes below one second. RRSIG validity is not
+//! divided: real signers choose their own windows, and a longer validity never shortens what
+//! caches may hold.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -66,6 +68,10 @@ impl Scenario {
         w.ttl_ds = ttl(w.ttl_ds, scale);
         w.ttl_dnskey = ttl(w.ttl_dnskey, scale);
         w.ttl_soa = ttl(w.ttl_soa, scale);
+        if let Some(r) = &mut w.keyrelay_receipts {
+            r.probe_interval = duration(r.probe_interval, scale, 1);
+            r.max_watch = duration(r.max_watch, scale, 1);
+        }
         for r in &mut s.registrars {
             // The default too: a wall-clock run must not wait half an hour between polls.
             r.poll_interval = Some(
@@ -84,6 +90,9 @@ impl Scenario {
             o.ttl_ns = ttl(o.ttl_ns, scale);
             o.ttl_data = ttl(o.ttl_data, scale);
             o.ttl_negative = ttl(o.ttl_negative, scale);
+            if let Some(sec) = &mut o.secondary {
+                sec.lag = duration(sec.lag, scale, 1);
+            }
         }
         for d in &mut s.domains {
             for line in &mut d.records {

@@ -1,3 +1,4 @@
+use jiff::SignedDuration;
 use std::path::Path;
 
 use super::*;
@@ -165,4 +166,85 @@ fn durations() {
         assert!(Dur::parse(bad).is_err(), "{bad}");
     }
     assert_eq!(Dur::parse("1d2h3m4s").unwrap().to_string(), "1d2h3m4s");
+}
+
+#[test]
+fn key_relay_receipts_and_secondaries_are_planned_and_checked() {
+    let on = GOOD
+        .replace(
+            "ttl = { ds = \"1h\", ns = \"2h\" }",
+            "ttl = { ds = \"1h\", ns = \"2h\" }\nkeyrelay_receipts = true\n\
+             receipt_probe_interval = \"5m\"\nreceipt_fault = \"first-ns-only\"",
+        )
+        .replace(
+            "operator = { algorithm = 13, denial = \"nsec\" }",
+            "operator = { algorithm = 13, denial = \"nsec\", secondary = { ns = \
+             [\"NS2.operator-a.example.\"], lag = \"6h\" } }",
+        )
+        .replace(
+            "done_within = \"4d\"",
+            "done_within = \"4d\"\nreceipts = { \"example.nl\" = [\"delivered\", \"published\"] }",
+        );
+    let s = parse_str(&on).unwrap();
+    let r = s.world.keyrelay_receipts.unwrap();
+    assert_eq!(r.probe_interval, SignedDuration::from_mins(5));
+    assert_eq!(r.max_watch, SignedDuration::from_hours(7 * 24));
+    assert_eq!(r.fault, Some(ReceiptFault::FirstNsOnly));
+    let sec = s.registrars[0].operator.secondary.clone().unwrap();
+    assert_eq!(sec.ns, ["ns2.operator-a.example"]);
+    assert_eq!(sec.lag, SignedDuration::from_hours(6));
+    assert_eq!(
+        s.expect.receipts,
+        [(0, vec!["delivered".to_string(), "published".to_string()])]
+    );
+    // Off by default.
+    assert!(parse_str(GOOD).unwrap().world.keyrelay_receipts.is_none());
+
+    let cases = [
+        (
+            GOOD.replace(
+                "propagation_delay",
+                "receipt_max_watch = \"1d\"\npropagation_delay",
+            ),
+            "needs keyrelay_receipts = true",
+        ),
+        (
+            on.replace("\"first-ns-only\"", "\"lies\""),
+            "expected first-ns-only",
+        ),
+        (
+            on.replace("\"published\"]", "\"done\"]"),
+            "expected delivered, published, notPublished or withdrawn",
+        ),
+        (
+            GOOD.replace(
+                "done_within = \"4d\"",
+                "receipts = { \"example.nl\" = [\"delivered\"] }",
+            ),
+            "needs [world] keyrelay_receipts = true",
+        ),
+        (
+            on.replace(
+                "[\"NS2.operator-a.example.\"]",
+                "[\"ns3.operator-a.example\"]",
+            ),
+            "is not one of the operator's ns",
+        ),
+        (
+            on.replace(
+                "[\"NS2.operator-a.example.\"]",
+                "[\"ns1.operator-a.example\", \"ns2.operator-a.example\"]",
+            ),
+            "not none and not all",
+        ),
+        (
+            on.replace("lag = \"6h\"", "lag = \"0s\""),
+            "lag must be more than zero",
+        ),
+    ];
+    for (text, needle) in cases {
+        let e = parse_str(&text).unwrap_err();
+        assert!(e.line.is_some(), "{needle}: {e}");
+        assert!(e.message.contains(needle), "{needle}: {e}");
+    }
 }

@@ -47,6 +47,12 @@ pub trait OperatorBackend: Send + Sync + fmt::Debug {
     fn addr(&self) -> SocketAddr;
     /// Its name server host names.
     fn ns_names(&self) -> &[String];
+    /// Each of its servers with the host names it answers for, the main one first. Most
+    /// operators answer for all their names at one address; the built-in operator can have
+    /// a lagging secondary for some.
+    fn servers(&self) -> Vec<(SocketAddr, Vec<String>)> {
+        vec![(self.addr(), self.ns_names().to_vec())]
+    }
     /// The domains it hosts.
     fn hosted(&self) -> Vec<String>;
     /// The foreign keys published in a zone, with their expiry.

@@ -7,7 +7,7 @@
 //! through the adapter protocol) change zones through this API; the runner calls
 //! [`Operator::publish`] after each round so changes reach the server at the time they happen.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -43,6 +43,69 @@ struct HostedZone {
     dirty: bool,
 }
 
+/// A change the primary served at its instant, not yet passed on: the zone's new snapshot, or
+/// `None` when the zone was removed.
+type Pending = (Timestamp, Option<Arc<SignedZone>>);
+
+/// A second server for some of an operator's name servers, serving what the first served
+/// `lag` earlier: a secondary behind on zone transfers (the scenario's `secondary`).
+#[derive(Debug)]
+struct Secondary {
+    server: DnsServer,
+    /// The host names it answers for.
+    ns: Vec<String>,
+    lag: SignedDuration,
+    /// What the primary started serving and the secondary not yet, per domain, oldest first:
+    /// a snapshot, or `None` for a removed zone.
+    pending: BTreeMap<String, VecDeque<Pending>>,
+    /// Zones removed since the last publication (their removal is passed on with its time).
+    removed: Vec<String>,
+    /// The zones it serves or will serve: a zone new to it arrives at once (the first
+    /// transfer, before anything is delegated to it); only later changes lag.
+    known: std::collections::BTreeSet<String>,
+}
+
+impl Secondary {
+    /// Passes on to the secondary's server what the primary served `lag` ago or earlier;
+    /// returns whether it now serves something else.
+    fn catch_up(&mut self, now: Timestamp) -> bool {
+        let mut changed = false;
+        for (domain, queue) in &mut self.pending {
+            let mut latest = None;
+            while queue
+                .front()
+                .is_some_and(|(t, _)| t.checked_add(self.lag).is_ok_and(|due| due <= now))
+            {
+                latest = queue.pop_front().map(|(_, z)| z);
+            }
+            match latest {
+                Some(Some(zone)) => {
+                    self.server.set_zone(zone);
+                    changed = true;
+                }
+                Some(None) => {
+                    self.known.remove(domain);
+                    if let Ok(origin) = Name::from_ascii(format!("{domain}.")) {
+                        changed |= self.server.remove_zone(&origin);
+                    }
+                }
+                None => {}
+            }
+        }
+        self.pending.retain(|_, q| !q.is_empty());
+        changed
+    }
+
+    /// When the next pending change falls due.
+    fn next_deadline(&self) -> Option<Timestamp> {
+        self.pending
+            .values()
+            .filter_map(|q| q.front())
+            .filter_map(|(t, _)| t.checked_add(self.lag).ok())
+            .min()
+    }
+}
+
 /// One operator.
 #[derive(Debug)]
 pub struct Operator {
@@ -61,6 +124,8 @@ pub struct Operator {
     /// A change the server already serves that no publication reports (a zone removed), so
     /// the next [`publish`](Self::publish) says "changed" and the runner observes at once.
     removed: bool,
+    /// The lagging second server, if the scenario gives the operator one.
+    secondary: Option<Secondary>,
 }
 
 impl Operator {
@@ -77,6 +142,7 @@ impl Operator {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
         Self::start_at(
             any,
+            any,
             label,
             spec,
             index,
@@ -88,14 +154,16 @@ impl Operator {
         .await
     }
 
-    /// Starts an operator with its server on `addr` (UDP and TCP): a world whose servers each
-    /// have their own address on port 53, for real recursive resolvers.
+    /// Starts an operator with its server on `addr` and its secondary, if it has one, on
+    /// `secondary_addr` (UDP and TCP): a world whose servers each have their own address on
+    /// port 53, for real recursive resolvers.
     #[allow(
         clippy::too_many_arguments,
         reason = "start's arguments and the address"
     )]
     pub async fn start_at(
         addr: SocketAddr,
+        secondary_addr: SocketAddr,
         label: &str,
         spec: OperatorSpec,
         index: usize,
@@ -104,9 +172,22 @@ impl Operator {
         validity: SignedDuration,
         seed: u64,
     ) -> Result<Self, OperatorError> {
-        let server = DnsServer::start(addr, clock, DnsServerConfig::default())
+        let server = DnsServer::start(addr, clock.clone(), DnsServerConfig::default())
             .await
             .map_err(|e| OperatorError::Server(label.into(), e))?;
+        let secondary = match &spec.secondary {
+            None => None,
+            Some(sec) => Some(Secondary {
+                server: DnsServer::start(secondary_addr, clock, DnsServerConfig::default())
+                    .await
+                    .map_err(|e| OperatorError::Server(format!("{label} (secondary)"), e))?,
+                ns: sec.ns.clone(),
+                lag: sec.lag,
+                pending: BTreeMap::new(),
+                removed: Vec::new(),
+                known: std::collections::BTreeSet::new(),
+            }),
+        };
         Ok(Self {
             label: label.into(),
             spec,
@@ -119,6 +200,7 @@ impl Operator {
             validity,
             seed,
             removed: false,
+            secondary,
         })
     }
 
@@ -140,6 +222,25 @@ impl Operator {
     /// Its name server host names.
     pub fn ns_names(&self) -> &[String] {
         &self.spec.ns
+    }
+
+    /// Each server with the host names it answers for: the primary first, then the lagging
+    /// secondary if there is one.
+    pub fn servers(&self) -> Vec<(SocketAddr, Vec<String>)> {
+        let on_secondary = |n: &String| self.secondary.as_ref().is_some_and(|s| s.ns.contains(n));
+        let mut out = vec![(
+            self.addr(),
+            self.spec
+                .ns
+                .iter()
+                .filter(|n| !on_secondary(n))
+                .cloned()
+                .collect(),
+        )];
+        if let Some(s) = &self.secondary {
+            out.push((s.server.local_addr(), s.ns.clone()));
+        }
+        out
     }
 
     /// The server (history, for tests and evidence).
@@ -291,6 +392,9 @@ impl Operator {
         if removed && let Ok(origin) = Name::from_ascii(format!("{domain}.")) {
             self.server.remove_zone(&origin);
             self.removed = true;
+            if let Some(s) = &mut self.secondary {
+                s.removed.push(domain.to_string());
+            }
         }
         removed
     }
@@ -418,6 +522,9 @@ impl Operator {
                 }
             }
         }
+        if let Some(s) = &self.secondary {
+            s.server.set_faults(faults.clone());
+        }
         self.server.set_faults(faults);
         Ok(())
     }
@@ -492,7 +599,8 @@ impl Operator {
                 .and_then(|s| s.earliest_expiration())
                 .and_then(|e| e.checked_sub(SignedDuration::from_hours(24 * 3)).ok())
         });
-        expiries.chain(refresh).min()
+        let secondary = self.secondary.as_ref().and_then(Secondary::next_deadline);
+        expiries.chain(refresh).chain(secondary).min()
     }
 
     /// Signs what changed and hands new snapshots to the server; returns whether anything
@@ -549,8 +657,24 @@ impl Operator {
             let snapshot = Arc::new(snapshot);
             z.snapshot = Some(snapshot.clone());
             z.dirty = false;
-            self.server.set_zone(snapshot);
+            self.server.set_zone(snapshot.clone());
+            if let Some(s) = &mut self.secondary {
+                if s.known.insert(d.clone()) && !s.pending.contains_key(&d) {
+                    s.server.set_zone(snapshot);
+                } else {
+                    s.pending
+                        .entry(d.clone())
+                        .or_default()
+                        .push_back((now, Some(snapshot)));
+                }
+            }
             changed = true;
+        }
+        if let Some(s) = &mut self.secondary {
+            for d in std::mem::take(&mut s.removed) {
+                s.pending.entry(d).or_default().push_back((now, None));
+            }
+            changed |= s.catch_up(now);
         }
         Ok(changed)
     }
@@ -599,6 +723,10 @@ impl OperatorBackend for Operator {
 
     fn ns_names(&self) -> &[String] {
         Self::ns_names(self)
+    }
+
+    fn servers(&self) -> Vec<(SocketAddr, Vec<String>)> {
+        Self::servers(self)
     }
 
     fn hosted(&self) -> Vec<String> {
@@ -693,10 +821,14 @@ impl OperatorBackend for Operator {
     }
 
     fn stop(&mut self) -> BoxFuture<'_, ()> {
-        self.server.set_faults(Faults {
+        let stopped = Faults {
             drop_queries: true,
             ..Faults::default()
-        });
+        };
+        if let Some(s) = &self.secondary {
+            s.server.set_faults(stopped.clone());
+        }
+        self.server.set_faults(stopped);
         Box::pin(async {})
     }
 }

@@ -9,7 +9,7 @@ use jiff::tz::TimeZone;
 use super::domains::domain_password;
 use super::keys::check_key;
 use super::refusal::{Area, Refusal};
-use super::{Outcome, Registry, RelayRecord, Reply};
+use super::{Outcome, Registry, RelayRecord, Reply, Services};
 use epp::ResultCode;
 use epp::keyrelay;
 use epp::message::ResData;
@@ -18,7 +18,9 @@ impl Registry {
     pub(super) fn keyrelay_create(
         &mut self,
         cl_id: &str,
+        services: &Services,
         k: &keyrelay::Create,
+        cl_trid: Option<&str>,
         now: Timestamp,
     ) -> Outcome {
         let d = self.find_domain(&k.name)?;
@@ -55,6 +57,7 @@ impl Registry {
                 self.check_expiry(expiry, now)?;
             }
         }
+        self.check_watch_limit(cl_id, services)?;
         let name = d.name.clone();
         let to = d.sponsor.clone();
         let info = keyrelay::InfData {
@@ -71,6 +74,7 @@ impl Registry {
             Some(ResData::KeyRelay(Box::new(info))),
             now,
         );
+        self.open_watch(cl_id, services, &name, &to, &k.data, msg_id, cl_trid, now);
         self.relays.push(RelayRecord {
             time: now,
             domain: name,

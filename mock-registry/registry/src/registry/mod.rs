@@ -12,6 +12,8 @@
 //! - [`refusal`]: result code plus the SIDN-style error detail every error carries.
 //! - `domains`, `hosts`, `contacts`, `transfer`, `keyrelay`, `poll`: one module per command
 //!   family, each validating first and committing last.
+//! - [`receipts`]: key relay receipts (experimental, opt-in by policy and by login): the watches
+//!   of relayed keys and the receipts queued for their senders, without I/O.
 //! - [`keys`]: key data checks and the DS the TLD publishes.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -36,6 +38,7 @@ pub mod keys;
 pub mod names;
 pub mod objects;
 mod poll;
+pub mod receipts;
 pub mod refusal;
 mod transfer;
 
@@ -44,6 +47,7 @@ mod tests;
 
 pub use objects::{Contact, Domain, Host};
 pub use poll::PollMessage;
+pub use receipts::{IssuedReceipt, ProbeReport, ProbeRequest, Publication, ReceiptPolicy, Watch};
 pub use refusal::{Area, Refusal};
 
 /// Limits and choices of the registry's policy, with SIDN-like defaults.
@@ -72,6 +76,9 @@ pub struct Policy {
     pub quarantine: SignedDuration,
     /// Languages offered in the greeting.
     pub langs: Vec<String>,
+    /// Key relay receipts (the experimental extension of [`receipts`]): offered in the
+    /// greeting when set. Off in the SIDN profile.
+    pub keyrelay_receipts: Option<ReceiptPolicy>,
 }
 
 impl Default for Policy {
@@ -87,6 +94,7 @@ impl Default for Policy {
             default_period_months: 12,
             quarantine: SignedDuration::from_hours(40 * 24),
             langs: vec!["en".into(), "nl".into()],
+            keyrelay_receipts: None,
         }
     }
 }
@@ -109,7 +117,8 @@ impl Services {
         }
     }
 
-    fn has_ext(&self, uri: &str) -> bool {
+    /// Whether the extension `uri` was announced.
+    pub fn has_ext(&self, uri: &str) -> bool {
         self.ext_uris.iter().any(|u| u == uri)
     }
 }
@@ -118,6 +127,10 @@ impl Services {
 pub const OBJ_URIS: [&str; 4] = [uri::DOMAIN, uri::CONTACT, uri::HOST, uri::KEYRELAY];
 /// Extensions in the greeting (SIDN clients send all three at login).
 pub const EXT_URIS: [&str; 3] = [uri::SECDNS, uri::SIDN, uri::SIDN_SCHEDULED_DELETE];
+/// Extensions the greeting adds when the policy offers key relay receipts: the receipts, and
+/// RFC 9038's unhandled namespaces (a receipt for a session that did not announce them is
+/// returned in `<extValue>`).
+pub const RECEIPT_EXT_URIS: [&str; 2] = [uri::KEYRELAY_RECEIPT, uri::UNHANDLED_NAMESPACES];
 
 /// One line of the transaction log the harness reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,6 +200,10 @@ pub struct RegistryState {
     pub passwords: BTreeMap<String, String>,
     /// Publication generation.
     pub generation: u64,
+    /// Key relays watched for receipts.
+    pub watches: Vec<Watch>,
+    /// Receipts queued.
+    pub receipts: Vec<IssuedReceipt>,
 }
 
 /// What a command did, before it becomes a response.
@@ -196,6 +213,8 @@ pub(crate) struct Reply {
     pub(crate) res_data: Option<ResData>,
     pub(crate) extensions: Vec<ResponseExtension>,
     pub(crate) msg_q: Option<MsgQ>,
+    /// Values of the result (RFC 9038: data of namespaces the session did not announce).
+    pub(crate) values: Vec<ResultValue>,
 }
 
 impl Reply {
@@ -253,6 +272,11 @@ pub struct Registry {
     next_sv_trid: u64,
     /// Bumped whenever something the TLD zone publishes changes.
     generation: u64,
+    /// Key relays watched for receipts.
+    watches: Vec<Watch>,
+    /// Receipts queued, for evidence.
+    receipts: Vec<IssuedReceipt>,
+    next_watch_id: u64,
 }
 
 impl Registry {
@@ -274,6 +298,9 @@ impl Registry {
             next_roid: 1,
             next_sv_trid: 1,
             generation: 0,
+            watches: Vec::new(),
+            receipts: Vec::new(),
+            next_watch_id: 1,
         }
     }
 
@@ -307,6 +334,17 @@ impl Registry {
         }
     }
 
+    /// The extensions the greeting offers and a login may announce: SIDN's three, and the
+    /// key relay receipts with RFC 9038 when the policy offers them.
+    pub fn ext_uris(&self) -> Vec<String> {
+        let receipts = self.offers_receipts().then_some(RECEIPT_EXT_URIS);
+        EXT_URIS
+            .iter()
+            .chain(receipts.iter().flatten())
+            .map(|s| s.to_string())
+            .collect()
+    }
+
     /// The greeting, with the current time.
     pub fn greeting(&self) -> Greeting {
         Greeting {
@@ -315,7 +353,7 @@ impl Registry {
             versions: vec!["1.0".into()],
             langs: self.policy.langs.clone(),
             obj_uris: OBJ_URIS.iter().map(|s| s.to_string()).collect(),
-            ext_uris: EXT_URIS.iter().map(|s| s.to_string()).collect(),
+            ext_uris: self.ext_uris(),
             dcp: Dcp {
                 access: DcpAccess::All,
                 statements: vec![DcpStatement {
@@ -419,9 +457,11 @@ impl Registry {
         let (response, detail) = match outcome {
             Ok(reply) => {
                 let code = reply.code.unwrap_or(ResultCode::Success);
+                let mut result = EppResult::new(code);
+                result.values = reply.values;
                 (
                     Response {
-                        results: vec![EppResult::new(code)],
+                        results: vec![result],
                         msg_q: reply.msg_q,
                         res_data: reply.res_data,
                         extensions: reply.extensions,
@@ -537,8 +577,8 @@ impl Registry {
                 Area::Session,
                 "login and logout are session commands",
             )),
-            CommandKind::Poll(Poll::Req) => self.poll_req(cl_id),
-            CommandKind::Poll(Poll::Ack { msg_id }) => self.poll_ack(cl_id, msg_id),
+            CommandKind::Poll(Poll::Req) => self.poll_req(cl_id, services),
+            CommandKind::Poll(Poll::Ack { msg_id }) => self.poll_ack(cl_id, msg_id, now),
             CommandKind::Check(Check::Domain(names)) => {
                 no_extensions(ext)?;
                 Ok(self.domain_check(names))
@@ -571,7 +611,7 @@ impl Registry {
             CommandKind::Create(Create::Contact(c)) => self.contact_create(cl_id, c, ext, now),
             CommandKind::Create(Create::KeyRelay(k)) => {
                 no_extensions(ext)?;
-                self.keyrelay_create(cl_id, k, now)
+                self.keyrelay_create(cl_id, services, k, cmd.cl_trid.as_deref(), now)
             }
             CommandKind::Update(Update::Domain(u)) => self.domain_update(cl_id, u, ext, now),
             CommandKind::Update(Update::Host(u)) => {
@@ -636,6 +676,7 @@ impl Registry {
         if changed {
             self.generation += 1;
         }
+        self.expire_watches(now);
     }
 
     fn roid(&mut self, kind: &str) -> String {
@@ -651,6 +692,17 @@ impl Registry {
         payload: Option<ResData>,
         now: Timestamp,
     ) -> u64 {
+        self.queue_message_with(to, text, payload, Vec::new(), now)
+    }
+
+    fn queue_message_with(
+        &mut self,
+        to: &str,
+        text: String,
+        payload: Option<ResData>,
+        extensions: Vec<ResponseExtension>,
+        now: Timestamp,
+    ) -> u64 {
         let id = self.next_msg_id;
         self.next_msg_id += 1;
         self.queues
@@ -661,8 +713,15 @@ impl Registry {
                 q_date: now,
                 text,
                 payload,
+                extensions,
             });
         id
+    }
+
+    /// The server transaction id the command being executed will get (see
+    /// [`respond`](Self::respond), which numbers them).
+    fn pending_sv_trid(&self) -> String {
+        sv_trid(self.next_sv_trid)
     }
 
     // Read access for the harness and tests.
@@ -724,6 +783,8 @@ impl Registry {
             relays: self.relays.clone(),
             passwords: self.passwords.clone(),
             generation: self.generation,
+            watches: self.watches.clone(),
+            receipts: self.receipts.clone(),
         }
     }
 

@@ -18,7 +18,7 @@ use epp::types::{AuthInfo, Status, TransferData};
 pub struct Domain {
     /// Folded name, e.g. `example.nl`.
     pub name: String,
-    /// Repository object id.
+    /// `domain:roid` handed out at create, unique in the registry.
     pub roid: String,
     /// Registrant contact id.
     pub registrant: String,
@@ -30,17 +30,17 @@ pub struct Domain {
     pub statuses: BTreeSet<DomainStatus>,
     /// Sponsoring registrar (registrar of record).
     pub sponsor: String,
-    /// Creating registrar.
+    /// `domain:crID`: the registrar whose create made the domain.
     pub cr_id: String,
-    /// Created.
+    /// `domain:crDate`: the registry's clock at the create.
     pub cr_date: Timestamp,
-    /// Last updating registrar.
+    /// `domain:upID`: the registrar whose update changed the domain last.
     pub up_id: Option<String>,
-    /// Last update.
+    /// `domain:upDate`: the registry's clock at the last update, if any.
     pub up_date: Option<Timestamp>,
-    /// Expiry.
+    /// `domain:exDate`: create time plus the period; renewals move it.
     pub ex_date: Timestamp,
-    /// Last transfer.
+    /// `domain:trDate`: when the last transfer completed, if any.
     pub tr_date: Option<Timestamp>,
     /// The transfer token (authInfo password).
     pub token: String,
@@ -140,23 +140,24 @@ impl Domain {
 /// A host object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Host {
-    /// Folded name.
+    /// The host name in lower case, the key of the registry's host map.
     pub name: String,
-    /// Repository object id.
+    /// `host:roid` handed out at create, unique in the registry.
     pub roid: String,
     /// Glue addresses (only for hosts inside the TLD).
     pub addrs: Vec<IpAddr>,
-    /// Client-set statuses.
+    /// Statuses a client set (`clientUpdateProhibited`, `clientDeleteProhibited`).
     pub statuses: BTreeSet<HostStatus>,
-    /// Sponsoring registrar.
+    /// The registrar that sponsors the host (that of its superordinate domain for hosts in the
+    /// TLD).
     pub sponsor: String,
-    /// Creating registrar.
+    /// `host:crID`: the registrar whose create made the host.
     pub cr_id: String,
-    /// Created.
+    /// `host:crDate`: the registry's clock at the create.
     pub cr_date: Timestamp,
-    /// Last updating registrar.
+    /// `host:upID`: the registrar whose update changed the host last.
     pub up_id: Option<String>,
-    /// Last update.
+    /// `host:upDate`: the registry's clock at the last update, if any.
     pub up_date: Option<Timestamp>,
     /// Last transfer (hosts move with their superordinate domain).
     pub tr_date: Option<Timestamp>,
@@ -193,7 +194,7 @@ impl Host {
 pub struct Contact {
     /// Server-assigned id (SIDN assigns contact ids).
     pub id: String,
-    /// Repository object id.
+    /// `contact:roid` handed out at create, unique in the registry.
     pub roid: String,
     /// The `int` and `loc` postal forms (RFC 5733 §2.4: one or two, distinct types).
     pub postal_info: Vec<PostalInfo>,
@@ -201,25 +202,25 @@ pub struct Contact {
     pub voice: Option<Phone>,
     /// Fax number in E.164 form (RFC 5733 §2.5).
     pub fax: Option<Phone>,
-    /// E-mail.
+    /// `contact:email`, checked against RFC 5322 on create and update.
     pub email: String,
-    /// Password.
+    /// The `contact:authInfo` password a registrar needs to see or transfer the contact.
     pub token: String,
-    /// Disclosure preferences.
+    /// `contact:disclose` as the sponsor set it; `None` follows the registry's default.
     pub disclose: Option<Disclose>,
-    /// SIDN legal form.
+    /// SIDN's legal form and registration number (`sidn-ext-epp:contact`), when given.
     pub legal: Option<ContactExt>,
-    /// Client-set statuses.
+    /// Statuses a client set (`client*Prohibited`).
     pub statuses: BTreeSet<ContactStatus>,
-    /// Sponsoring registrar.
+    /// `contact:clID`: the registrar that manages the contact.
     pub sponsor: String,
-    /// Creating registrar.
+    /// `contact:crID`: the registrar whose create made the contact.
     pub cr_id: String,
-    /// Created.
+    /// `contact:crDate`: the registry's clock at the create.
     pub cr_date: Timestamp,
-    /// Last updating registrar.
+    /// `contact:upID`: the registrar whose update changed the contact last.
     pub up_id: Option<String>,
-    /// Last update.
+    /// `contact:upDate`: the registry's clock at the last update, if any.
     pub up_date: Option<Timestamp>,
 }
 

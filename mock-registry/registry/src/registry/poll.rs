@@ -5,8 +5,8 @@
 use jiff::Timestamp;
 
 use super::refusal::{Area, Refusal};
-use super::{Outcome, Registry, Reply};
-use epp::message::{MsgQ, ResData};
+use super::{Outcome, Registry, Reply, Services};
+use epp::message::{MsgQ, ResData, ResponseExtension, ResultValue};
 use epp::{ResultCode, Text};
 
 /// A queued service message.
@@ -20,10 +20,16 @@ pub struct PollMessage {
     pub text: String,
     /// Response data, e.g. `keyrelay:infData` or SIDN's `pollData`.
     pub payload: Option<ResData>,
+    /// Response extensions, e.g. a key relay receipt.
+    pub extensions: Vec<ResponseExtension>,
 }
 
 impl Registry {
-    pub(super) fn poll_req(&mut self, cl_id: &str) -> Outcome {
+    /// The oldest message. An extension the session did not announce at login is returned in
+    /// the result's `<extValue>` with the reason `URI not in login services` (RFC 9038 §6:
+    /// messages are queued before the server knows the session's services, and an error
+    /// would make the message a poison message).
+    pub(super) fn poll_req(&mut self, cl_id: &str, services: &Services) -> Outcome {
         let queue = self.queues.entry(cl_id.to_string()).or_default();
         let Some(first) = queue.front() else {
             return Ok(Reply {
@@ -31,6 +37,18 @@ impl Registry {
                 ..Reply::default()
             });
         };
+        let (extensions, unhandled): (Vec<ResponseExtension>, Vec<ResponseExtension>) = first
+            .extensions
+            .iter()
+            .cloned()
+            .partition(|x| services.has_ext(x.uri()));
+        let values = unhandled
+            .iter()
+            .map(|x| ResultValue::ExtValue {
+                value: x.to_element(),
+                reason: Text::new(format!("{} not in login services", x.uri())),
+            })
+            .collect();
         Ok(Reply {
             code: Some(ResultCode::SuccessAckToDequeue),
             msg_q: Some(MsgQ {
@@ -40,11 +58,12 @@ impl Registry {
                 msg: Some(Text::new(first.text.clone())),
             }),
             res_data: first.payload.clone(),
-            extensions: Vec::new(),
+            extensions,
+            values,
         })
     }
 
-    pub(super) fn poll_ack(&mut self, cl_id: &str, msg_id: &str) -> Outcome {
+    pub(super) fn poll_ack(&mut self, cl_id: &str, msg_id: &str, now: Timestamp) -> Outcome {
         let queue = self.queues.entry(cl_id.to_string()).or_default();
         // Only this registrar's queue is searched, so another registrar's id is simply
         // unknown here: the answer does not reveal that it exists elsewhere.
@@ -60,10 +79,14 @@ impl Registry {
                 )
                 .field("msgID")
             })?;
-        queue.remove(pos);
+        let removed = queue.remove(pos).map(|m| m.id);
+        let count = queue.len() as u64;
+        if let Some(id) = removed {
+            self.relay_acknowledged(cl_id, id, now);
+        }
         Ok(Reply {
             msg_q: Some(MsgQ {
-                count: queue.len() as u64,
+                count,
                 id: msg_id.to_string(),
                 q_date: None,
                 msg: None,

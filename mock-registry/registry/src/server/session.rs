@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::registry::{Area, EXT_URIS, OBJ_URIS, Refusal, Registry, Services};
+use crate::registry::{Area, OBJ_URIS, Refusal, Registry, Services};
 use epp::message::{CommandKind, Frame, Login};
 use epp::{self, ResultCode};
 
@@ -195,11 +195,14 @@ impl Session {
                 Area::Session,
                 format!("object service {u} is not offered"),
             ));
-        } else if let Some(u) = login
-            .ext_uris
-            .iter()
-            .find(|u| !EXT_URIS.contains(&u.as_str()))
-        {
+        } else if let Some(u) = {
+            let offered = reg.ext_uris();
+            login
+                .ext_uris
+                .iter()
+                .find(|u| !offered.contains(u))
+                .cloned()
+        } {
             refusal = Some(Refusal::new(
                 ResultCode::UnimplementedExtension,
                 Area::Session,

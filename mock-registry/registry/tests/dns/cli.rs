@@ -207,3 +207,126 @@ async fn serve_restarts_on_the_same_pki_directory() {
     }
     second.kill().await.unwrap();
 }
+
+/// `serve --keyrelay-receipts --ns-addr HOST=ADDR`: the greeting offers the extension, and a
+/// relay whose key the (only) name server serves validly signed yields a `published` receipt
+/// on the system clock, probed every second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_key_relay_receipts() {
+    use clock::SystemClock;
+    use dnssec::{DnsServer, DnsServerConfig, SigningPolicy, Zone, ZoneKey, ZoneSigner};
+    use epp::keyrelay::{self, KeyRelayData};
+    use epp::message::{CommandKind, Create, Poll, ResponseExtension};
+    use epp::receipt::State;
+
+    // The domain's name server, on this process's system clock, already serving the key.
+    let clock: clock::SharedClock = Arc::new(SystemClock);
+    let ns = DnsServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        clock.clone(),
+        DnsServerConfig::default(),
+    )
+    .await
+    .unwrap();
+    let origin = name("example.nl.");
+    let soa = hickory_proto::rr::rdata::SOA::new(
+        name("ns1.hoster.net."),
+        name("hostmaster.example.nl."),
+        1,
+        3600,
+        900,
+        1_209_600,
+        300,
+    );
+    let mut zone = Zone::new(origin, soa, 300).unwrap();
+    zone.add_text("example.nl. 3600 NS ns1.hoster.net.")
+        .unwrap();
+    let relayed = fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 2).dnskey(256);
+    let keys = vec![
+        ZoneKey::ksk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0)),
+        ZoneKey::zsk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 1)),
+        ZoneKey::foreign(relayed.clone()),
+    ];
+    let signed = ZoneSigner::new(keys, SigningPolicy::default())
+        .unwrap()
+        .sign(&zone, clock.now())
+        .unwrap();
+    ns.set_zone(Arc::new(signed));
+
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::init(dir.path(), &["registrar-a", "registrar-b"]).unwrap();
+    let ns_addr = format!("ns1.hoster.net={}", ns.local_addr());
+    let (mut child, ready) = start_serve(
+        dir.path(),
+        &[
+            "--keyrelay-receipts",
+            "--receipt-probe-interval",
+            "1",
+            "--ns-addr",
+            &ns_addr,
+        ],
+    )
+    .await;
+    let epp: std::net::SocketAddr = field(&ready, "epp=").parse().unwrap();
+    let login = |who: &'static str| {
+        let pki = &pki;
+        async move {
+            let tls = Arc::new(mock_registry::tls::client_config(pki, who).unwrap());
+            let mut c = EppClient::connect(epp, tls, Duration::from_secs(10))
+                .await
+                .unwrap();
+            let pw = pki.registrar(who).unwrap().password().expose().to_string();
+            assert!(c.login(who, &pw).await.unwrap().code().is_success());
+            c
+        }
+    };
+    let mut a = login("registrar-a").await;
+    let mut b = login("registrar-b").await;
+    assert!(
+        b.greeting()
+            .ext_uris
+            .iter()
+            .any(|u| u == epp::uri::KEYRELAY_RECEIPT)
+    );
+    let (kind, ext) = commands::contact_create();
+    let contact = created_contact_id(&a.command(kind, ext).await.unwrap()).unwrap();
+    let (kind, ext) = commands::host_create("ns1.hoster.net", &[]);
+    assert!(a.command(kind, ext).await.unwrap().code().is_success());
+    let ksk = fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0).dnskey(257);
+    let (kind, ext) = commands::domain_create(
+        "example.nl",
+        &contact,
+        &["ns1.hoster.net"],
+        vec![key_data_for(&ksk)],
+    );
+    assert!(a.command(kind, ext).await.unwrap().code().is_success());
+    let relay = CommandKind::Create(Create::KeyRelay(keyrelay::Create {
+        name: "example.nl".into(),
+        auth_info: epp::AuthInfo::password("transfer-token-1"),
+        data: vec![KeyRelayData {
+            key_data: key_data_for(&relayed),
+            expiry: None,
+        }],
+    }));
+    assert!(b.command(relay, vec![]).await.unwrap().code().is_success());
+
+    // Real time: wait for the first probe (about a second), at most 30 s.
+    let waited = Instant::now();
+    let receipt = loop {
+        let r = b
+            .command(CommandKind::Poll(Poll::Req), vec![])
+            .await
+            .unwrap();
+        if let [ResponseExtension::KeyRelayReceipt(x)] = r.extensions.as_slice() {
+            break x.clone();
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "no receipt: {r:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(receipt.state, State::Published);
+    assert_eq!(receipt.ns.len(), 1);
+    child.kill().await.unwrap();
+}

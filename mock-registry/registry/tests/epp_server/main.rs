@@ -5,6 +5,7 @@
 
 mod flows;
 mod instant;
+mod receipts;
 mod refusals;
 mod repeats;
 mod sessions;

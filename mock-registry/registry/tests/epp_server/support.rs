@@ -37,10 +37,18 @@ impl World {
     }
 
     pub(crate) async fn with_config(config: ServerConfig) -> Self {
+        Self::with(config, Policy::default()).await
+    }
+
+    pub(crate) async fn with_policy(policy: Policy) -> Self {
+        Self::with(ServerConfig::default(), policy).await
+    }
+
+    async fn with(config: ServerConfig, policy: Policy) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let pki = Pki::init(dir.path(), &[A, B, C]).unwrap();
         let clock = VirtualClock::new("2026-01-01T00:00:00Z".parse().unwrap());
-        let mut registry = Registry::new(Policy::default(), Arc::new(clock.clone()), 7);
+        let mut registry = Registry::new(policy, Arc::new(clock.clone()), 7);
         for r in pki.registrars() {
             registry.add_registrar(r.clid().as_str(), r.password().expose());
         }
