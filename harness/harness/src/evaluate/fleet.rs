@@ -7,9 +7,10 @@
 //! model's content check uses, [`crate::records::expected`]) is a failure. Each failure is
 //! then held against the model's verdict bands for its domain: it is *predicted* when a band
 //! of bogus, unreachable or changed content overlaps the time the question was in flight,
-//! widened by one sample period and the time a resolver may cache a failure itself (its
-//! bogus/SERVFAIL cache, scaled to 1 s), since a resolver may answer from such a cache a
-//! little after the data that caused it is gone. A failure the model did not predict is
+//! widened by one sample period, and after the band by the time a resolver may cache a
+//! failure itself (its bogus/SERVFAIL cache, scaled to 1 s; BIND's bad cache, 30 s) and one
+//! second of TTL granularity, since a resolver may answer from such a cache a little after
+//! the data that caused it is gone. A failure the model did not predict is
 //! also `HARNESS-MODEL-MISSED`: the harness's model was wrong, which is never hidden.
 //!
 //! A scenario that expects the model's checks to fail (its deliberate fault) expects the
@@ -34,6 +35,8 @@ use crate::scenario::Scenario;
 
 /// Failures listed in a check's evidence at most (the count is always given).
 const EVIDENCE_FAILURES: usize = 8;
+/// How much longer than its TTL a resolver may keep an entry: it counts in whole seconds.
+const TTL_GRANULARITY_SECS: i64 = 1;
 /// Log lines given per failure at most.
 const LOG_LINES: usize = 4;
 
@@ -67,11 +70,14 @@ pub fn checks(scenario: &Scenario, record: &Record, verdicts: &[VerdictBand]) ->
         };
         let q = &fleet.questions[s.question];
         let domain = &scenario.domains[q.domain].name;
-        // Before the question: one period (a band may start between two samples). After:
-        // the period and the resolver's failure caches.
+        // After the question: one period (a band may start between two samples). Before it:
+        // the period, the resolver's failure caches, and one second of TTL granularity
+        // (resolvers count TTLs in whole seconds of their own clock and keep an entry while
+        // `now <= expiry`: Unbound's data with a TTL of 10 s fetched at 0.9 s is still used
+        // at 10.99 s), so a bogus state may be seen that long after the model's band ends.
         let cache = fleet.failure_cache.get(&s.resolver).copied().unwrap_or(1);
         let (from, until) = (
-            s.sent - period - SignedDuration::from_secs(i64::from(cache)),
+            s.sent - period - SignedDuration::from_secs(i64::from(cache) + TTL_GRANULARITY_SECS),
             s.answered + period,
         );
         let predicted = verdicts
