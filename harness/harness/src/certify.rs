@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::explore::Exploration;
 use crate::report::html;
 use crate::report::{ScenarioReport, SuiteReport, esc};
 use crate::scenario::PlayedBy;
@@ -95,6 +96,10 @@ pub struct Certification {
     pub partition: Option<crate::partition::PartitionInfo>,
     /// One entry per scenario, with its file hash, verdict, checks and transcript.
     pub scenarios: Vec<ScenarioReport>,
+    /// The random worlds run besides the profile (`--explore N`): the seed, every world's
+    /// settings and verdict, and each failure shrunk to a scenario. None when none were run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explore: Option<Exploration>,
 }
 
 impl Certification {
@@ -112,7 +117,15 @@ impl Certification {
             wall_seconds: suite.wall_seconds,
             partition: suite.partition,
             scenarios: suite.scenarios,
+            explore: None,
         }
+    }
+
+    /// Adds the random worlds: the registrar is certified only if every world passed too.
+    pub fn add_exploration(&mut self, exploration: Exploration) {
+        self.certified &= exploration.passed();
+        self.wall_seconds += exploration.wall_seconds + exploration.shrink_seconds;
+        self.explore = Some(exploration);
     }
 
     /// The JSON file.
@@ -186,20 +199,34 @@ impl Certification {
             );
         }
         h.push_str("</table>\n");
+        if let Some(e) = &self.explore {
+            h.push_str(&exploration_section(e));
+        }
         for s in &self.scenarios {
             h.push_str(&html::scenario_section(s));
+        }
+        if let Some(e) = &self.explore {
+            for f in &e.failures {
+                h.push_str(&html::scenario_section(&f.report));
+            }
         }
         h.push_str("</body></html>\n");
         h
     }
 
-    /// JUnit XML: one test case per scenario, as `harness run --junit` writes it.
+    /// JUnit XML: one test case per scenario, as `harness run --junit` writes it, and one
+    /// per shrunk random world that failed.
     pub fn to_junit(&self) -> String {
-        crate::report::junit(&self.scenarios, self.wall_seconds)
+        // A random world that failed appears as its shrunk scenario.
+        let mut all = self.scenarios.clone();
+        if let Some(e) = &self.explore {
+            all.extend(e.failures.iter().map(|f| f.report.clone()));
+        }
+        crate::report::junit(&all, self.wall_seconds)
     }
 
-    /// Writes both files and every scenario's picture (`<id>.svg`) into `dir` (created if
-    /// missing); returns the paths of the JSON file and the page.
+    /// Writes both files and every scenario's picture (`<id>.svg`, the shrunk random worlds'
+    /// too) into `dir` (created if missing); returns the paths of the JSON file and the page.
     pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf), String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let json = dir.join(JSON_FILE);
@@ -207,8 +234,88 @@ impl Certification {
         std::fs::write(&json, self.to_json()).map_err(|e| format!("{}: {e}", json.display()))?;
         std::fs::write(&html, self.to_html()).map_err(|e| format!("{}: {e}", html.display()))?;
         html::write_svgs(dir, &self.scenarios).map_err(|e| e.to_string())?;
+        if let Some(e) = &self.explore {
+            let shrunk: Vec<ScenarioReport> = e.failures.iter().map(|f| f.report.clone()).collect();
+            html::write_svgs(dir, &shrunk).map_err(|e| e.to_string())?;
+        }
         Ok((json, html))
     }
+}
+
+/// The random worlds of a certification: the seed, a table of every world (verdict, roles,
+/// the settings that differ from the defaults) and each failure's shrunk scenario.
+fn exploration_section(e: &Exploration) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<h2 id=\"random-worlds\">Random worlds</h2>\n<p class=\"{class}\"><strong>{passed} of {cases} \
+         worlds passed</strong></p>\n<table>\n<tr><th>Seed</th><td><code>{seed}</code> (repeat: \
+         <code>harness certify … --explore {cases} --explore-seed {seed}</code>)</td></tr>\n\
+         <tr><th>Roles</th><td>{roles}, in turn</td></tr>\n\
+         <tr><th>Live check</th><td>{live}</td></tr>\n\
+         <tr><th>Wall time</th><td>{wall:.1} s ({rate:.1} worlds/s), shrinking {shrink:.1} s</td></tr>\n\
+         </table>\n",
+        class = if e.passed() { "pass" } else { "fail" },
+        passed = e.worlds.len() - e.failed(),
+        cases = e.cases,
+        seed = e.seed,
+        roles = esc(&e
+            .roles
+            .iter()
+            .map(|r| r.name())
+            .collect::<Vec<_>>()
+            .join(", ")),
+        live = if e.live_check { "on" } else { "off" },
+        wall = e.wall_seconds,
+        rate = e.worlds_per_second,
+        shrink = e.shrink_seconds,
+    );
+    for f in &e.failures {
+        let _ = write!(
+            h,
+            "<h3>World {world}, shrunk ({runs} runs): <a href=\"#{id}\">{id}</a></h3>\n\
+             <p>Failed {checks}; {repro}.</p>\n<pre>{text}</pre>\n",
+            world = f.world,
+            runs = f.runs,
+            id = esc(&f.id),
+            checks = esc(&f
+                .checks
+                .iter()
+                .map(|c| c.id())
+                .collect::<Vec<_>>()
+                .join(", ")),
+            repro = if f.reproduced {
+                "the scenario reproduces the failure"
+            } else {
+                "the scenario did not reproduce the failure"
+            },
+            text = esc(&f.scenario),
+        );
+    }
+    h.push_str(
+        "<table><tr><th>World</th><th>Verdict</th><th>Subject plays</th><th>Failed checks</th>\
+         <th>Settings (other than the defaults)</th></tr>\n",
+    );
+    for w in &e.worlds {
+        let _ = writeln!(
+            h,
+            "<tr><td>{index}</td><td class=\"{c}\">{v}</td><td>{role}</td><td>{checks}</td>\
+             <td>{desc}</td></tr>",
+            index = w.index,
+            c = if w.passed { "pass" } else { "fail" },
+            v = if w.passed { "PASS" } else { "FAIL" },
+            role = w.role.name(),
+            checks = esc(&w
+                .failed_checks
+                .iter()
+                .map(|c| c.id())
+                .collect::<Vec<_>>()
+                .join(", ")),
+            desc = esc(&w.description),
+        );
+    }
+    h.push_str("</table>\n");
+    h
 }
 
 #[cfg(test)]

@@ -368,6 +368,9 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
                         )
                     }),
                     time_scale: world.mode.scale(),
+                    relay_publish_delay: SignedDuration::from_secs(
+                        i64::try_from(r.relay_publish_delay).unwrap_or(i64::MAX),
+                    ),
                 };
                 let op = LocalOperator(world.operators[i].clone());
                 // The in-process reference registrar is part of the harness: failing to
@@ -597,6 +600,7 @@ fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegist
             .collect(),
         fault: r.fault.map(|f| f.name().to_string()),
         poll_interval: whole_seconds(r.poll_interval).or(poll_interval),
+        relay_publish_delay: (r.relay_publish_delay > 0).then_some(r.relay_publish_delay),
         clock: clock_setup(world, i, whole_seconds(r.poll_interval).or(poll_interval)),
     })
 }
@@ -1124,7 +1128,20 @@ impl Run {
     }
 
     /// Sends a frame in a fresh, logged-in session of `registrar`; returns the result code.
+    /// A scripted step checks a rule's answer, so the registry's chaos is paused meanwhile.
     async fn raw_epp(&mut self, registrar: usize, payload: &[u8]) -> Result<u16, HarnessError> {
+        let dice = self.world.epp.chaos().clone();
+        dice.set_paused(true);
+        let got = self.raw_epp_unpaused(registrar, payload).await;
+        dice.set_paused(false);
+        got
+    }
+
+    async fn raw_epp_unpaused(
+        &mut self,
+        registrar: usize,
+        payload: &[u8],
+    ) -> Result<u16, HarnessError> {
         let tls = self.world.client_tls(registrar)?;
         let mut c = EppClient::connect(self.world.epp.local_addr(), tls, Duration::from_secs(10))
             .await

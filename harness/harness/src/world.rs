@@ -243,7 +243,7 @@ impl World {
         }
         let registry = Arc::new(StdMutex::new(registry));
         let tls = Arc::new(mock_registry::tls::server_config(&pki).context("TLS")?);
-        let epp = EppServer::start(loopback(), tls, registry.clone(), ServerConfig::default())
+        let epp = EppServer::start(loopback(), tls, registry.clone(), server_config(s))
             .await
             .context("EPP server")?;
 
@@ -257,6 +257,8 @@ impl World {
             glue: s.world.ttl_ns,
         };
         config.delay = s.world.propagation_delay;
+        config.delay_jitter = s.world.chaos.propagation_jitter;
+        config.jitter_seed = s.world.seed;
         config.signing.validity = s.world.signature_validity;
         config.signing.also_valid_at = vec![wall_now];
         let mut infra_zones = Vec::new();
@@ -362,11 +364,11 @@ impl World {
             let reg = registry
                 .lock()
                 .map_err(|_| HarnessError::failed("registry lock poisoned"))?;
-            // The starting state is published at once, not after the delay.
+            // The starting state is published at once, not after the delay (and its jitter).
             let back = s
                 .world
                 .start
-                .checked_sub(s.world.propagation_delay)
+                .checked_sub(s.world.propagation_delay + s.world.chaos.propagation_jitter)
                 .unwrap_or(s.world.start);
             publisher.observe(&reg, back);
         }
@@ -528,6 +530,20 @@ impl World {
         for op in &self.operators {
             op.lock().await.stop().await;
         }
+    }
+}
+
+/// The EPP server's limits, with the scenario's chaos seeded by the world's seed.
+fn server_config(s: &Scenario) -> ServerConfig {
+    let c = &s.world.chaos;
+    ServerConfig {
+        chaos: mock_registry::server::Chaos {
+            transient_failure_rate: c.transient_failure_rate,
+            drop_connection_rate: c.drop_connection_rate,
+            session_limit_rate: c.session_limit_rate,
+            seed: s.world.seed,
+        },
+        ..ServerConfig::default()
     }
 }
 

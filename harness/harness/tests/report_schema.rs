@@ -143,6 +143,7 @@ fn run_and_certification_reports_validate() {
         .arg(&out_dir)
         .arg("--junit")
         .arg(dir.path().join("junit.xml"))
+        .args(["--explore", "3", "--explore-seed", "9"])
         .output()
         .unwrap();
     assert!(
@@ -151,6 +152,26 @@ fn run_and_certification_reports_validate() {
         String::from_utf8_lossy(&out.stdout)
     );
     validate(&out_dir.join("certification.json"));
+    // --explore: the seed and every world, with its settings and verdict, in both files.
+    let cert: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("certification.json")).unwrap())
+            .unwrap();
+    assert_eq!(cert["explore"]["seed"], 9);
+    let worlds = cert["explore"]["worlds"].as_array().unwrap();
+    assert_eq!(worlds.len(), 3);
+    assert!(
+        worlds
+            .iter()
+            .all(|w| w["passed"] == true && w["params"]["seed"].is_u64())
+    );
+    let page = std::fs::read_to_string(out_dir.join("certification.html")).unwrap();
+    assert!(page.contains("Random worlds") && page.contains("--explore-seed 9"));
+    for w in worlds {
+        assert!(
+            page.contains(&format!("<tr><td>{}</td>", w["index"])),
+            "{page}"
+        );
+    }
     // --junit: one test case per certification scenario, none failing.
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
     assert!(
@@ -159,6 +180,34 @@ fn run_and_certification_reports_validate() {
     );
     // Each scenario's picture beside the page.
     assert!(out_dir.join("certify-gaining.svg").is_file());
+}
+
+/// `harness explore --json` validates too, and `--junit` has one test case per world.
+#[test]
+fn an_exploration_report_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("explore.json");
+    let junit = dir.path().join("explore.xml");
+    let out = Command::new(BIN)
+        .args(["explore", "--cases", "2", "--seed", "3", "--out"])
+        .arg(dir.path().join("explored"))
+        .arg("--json")
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("explore: seed 3, 2 worlds"), "{stdout}");
+    assert!(stdout.contains("2 of 2 worlds passed (seed 3)"), "{stdout}");
+    validate(&json);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["kind"], "harness-explore");
+    assert_eq!(report["worlds"].as_array().unwrap().len(), 2);
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 2, "{junit}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use dnssec::{DnsServer, DnsServerConfig, KeyAlgorithm};
 use mock_registry::feedback::{ProbeOptions, run_due};
 use mock_registry::pki::{Pki, PkiError, registrar_files};
 use mock_registry::registry::{Policy, ReceiptPolicy, Registry};
-use mock_registry::server::{EppServer, ServerConfig};
+use mock_registry::server::{Chaos, EppServer, ServerConfig};
 use mock_registry::{PublishConfig, PublishKeys, Publisher};
 
 type BoxError = Box<dyn std::error::Error>;
@@ -78,6 +78,22 @@ struct ServeArgs {
     /// DNSSEC algorithm of the root and TLD keys (fresh keys every start).
     #[arg(long, value_enum, default_value_t = Algorithm::Ecdsa, requires = "dns")]
     dnssec_algorithm: Algorithm,
+    /// Chaos: up to this many seconds more publication delay, drawn per change.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, requires = "dns")]
+    publish_jitter: u64,
+    /// Chaos: the share (0 to 1) of commands answered 2400 without being executed.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = rate)]
+    chaos_transient_rate: f64,
+    /// Chaos: the share (0 to 1) of commands after whose answer the connection is closed.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = rate)]
+    chaos_drop_rate: f64,
+    /// Chaos: the share (0 to 1) of logins refused with 2502 (session limit reached).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = rate)]
+    chaos_session_limit_rate: f64,
+    /// Seed of the chaos draws and the publication jitter (default: from the clock; the
+    /// ready line prints it, so a run can be repeated).
+    #[arg(long, value_name = "SEED")]
+    chaos_seed: Option<u64>,
     /// Offer key relay receipts (experimental extension, docs/keyrelay-receipt.md): a
     /// registrar that announces it at login is told when the registrar of record acknowledged
     /// its relay and whether every name server serves the relayed keys before they expire.
@@ -95,6 +111,16 @@ struct ServeArgs {
     /// In-TLD hosts are also asked at their glue, on port 53.
     #[arg(long = "ns-addr", value_name = "HOST=ADDR", value_parser = parse_ns_addr, requires = "keyrelay_receipts")]
     ns_addrs: Vec<(String, SocketAddr)>,
+}
+
+/// A rate from 0 to 1.
+fn rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err(format!("{r} is not a rate from 0 to 1"))
+    }
 }
 
 /// `HOST=IP:PORT` for `--ns-addr`.
@@ -218,14 +244,27 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
         registry.add_registrar(r.clid().as_str(), r.password().expose());
     }
     let tls = Arc::new(mock_registry::tls::server_config(&pki)?);
+    let chaos_seed = args.chaos_seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
     let config = ServerConfig {
         idle_timeout: Duration::from_secs(args.idle_timeout),
         write_timeout: Duration::from_secs(args.write_timeout),
+        chaos: Chaos {
+            transient_failure_rate: args.chaos_transient_rate,
+            drop_connection_rate: args.chaos_drop_rate,
+            session_limit_rate: args.chaos_session_limit_rate,
+            seed: chaos_seed,
+        },
         ..ServerConfig::default()
     };
+    let chaos_on = config.chaos.is_on() || args.publish_jitter > 0;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let registry = Arc::new(Mutex::new(registry));
+        let config_chaos = config.chaos.describe();
         let server = EppServer::start(args.epp, tls, registry.clone(), config).await?;
         let mut ready = format!("mock-registry ready epp={}", server.local_addr());
         let probing = args.keyrelay_receipts.then(|| {
@@ -244,7 +283,7 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
         });
         let dns = match args.dns {
             Some(addr) => {
-                let dns = start_dns(&args, addr, registry, clock).await?;
+                let dns = start_dns(&args, addr, registry, clock, chaos_seed).await?;
                 ready.push_str(&format!(
                     " dns={} anchor={}",
                     dns.server.local_addr(),
@@ -254,6 +293,11 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
             }
             None => None,
         };
+        if chaos_on {
+            // Seeded and printed, as Pebble does: the same seed repeats the same chaos.
+            ready.push_str(&format!(" chaos_seed={chaos_seed}"));
+            tracing::info!(chaos = %config_chaos, publish_jitter = args.publish_jitter, "chaos is on");
+        }
         println!("{ready}");
         use std::io::Write;
         std::io::stdout().flush()?;
@@ -292,9 +336,12 @@ async fn start_dns(
     addr: SocketAddr,
     registry: Arc<Mutex<Registry>>,
     clock: SharedClock,
+    jitter_seed: u64,
 ) -> Result<Dns, BoxError> {
     let mut config = PublishConfig::new(&args.tld)?;
     config.delay = jiff::SignedDuration::from_secs(i64::try_from(args.publish_delay)?);
+    config.delay_jitter = jiff::SignedDuration::from_secs(i64::try_from(args.publish_jitter)?);
+    config.jitter_seed = jitter_seed;
     let ip = if addr.ip().is_unspecified() {
         std::net::IpAddr::from([127, 0, 0, 1])
     } else {

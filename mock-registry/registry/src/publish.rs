@@ -95,6 +95,13 @@ pub struct PublishConfig {
     pub ttls: PublishTtls,
     /// How long after a registry change the TLD zone shows it.
     pub delay: SignedDuration,
+    /// Chaos: up to this much more, drawn per registry version (default none). A real
+    /// registry's zone generation runs on a schedule and its distribution takes as long as it
+    /// takes, so a registrar must watch the parent over DNS instead of assuming the delay.
+    /// Versions are still published in order: a later change never overtakes an earlier one.
+    pub delay_jitter: SignedDuration,
+    /// The seed of the jitter draws: the same seed gives the same delays.
+    pub jitter_seed: u64,
     /// Denial of existence in the TLD (default NSEC3 with RFC 9276 parameters).
     pub tld_denial: Denial,
     /// Denial of existence in the root (default NSEC, as the real root).
@@ -123,6 +130,8 @@ impl PublishConfig {
             ns_addrs: vec![IpAddr::from([127, 0, 0, 1])],
             ttls: PublishTtls::default(),
             delay: SignedDuration::ZERO,
+            delay_jitter: SignedDuration::ZERO,
+            jitter_seed: 0,
             tld_denial: Denial::default(),
             root_denial: Denial::Nsec,
             signing: SigningPolicy::default(),
@@ -461,7 +470,7 @@ impl Publisher {
     ) {
         self.observed = Some(generation);
         let due = changed_at
-            .checked_add(self.config.delay)
+            .checked_add(self.config.delay + self.jitter(generation))
             .unwrap_or(Timestamp::MAX);
         let cuts = self.cuts(delegations);
         let mut changes = BTreeMap::new();
@@ -485,6 +494,25 @@ impl Publisher {
             generation,
             changes,
         });
+    }
+
+    /// The extra delay of a registry version: a whole number of seconds from zero to
+    /// [`PublishConfig::delay_jitter`], a function of the seed and the generation only (so
+    /// the same run gets the same delays, whenever the publisher happens to look).
+    fn jitter(&self, generation: u64) -> SignedDuration {
+        let max = self.config.delay_jitter.as_secs();
+        if max <= 0 {
+            return SignedDuration::ZERO;
+        }
+        let mut z = self
+            .config
+            .jitter_seed
+            .wrapping_add(generation.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let span = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+        SignedDuration::from_secs(i64::try_from(z % span).unwrap_or(max))
     }
 
     /// When [`tick`](Self::tick) next has work: a queued version falls due, or signatures

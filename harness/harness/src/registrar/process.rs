@@ -283,6 +283,7 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
         domains,
         fault,
         poll_interval,
+        relay_publish_delay,
         clock: clock_setup,
         ..
     } = hello
@@ -344,6 +345,9 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
                 poll_interval.unwrap_or(crate::scenario::DEFAULT_POLL_INTERVAL) as i64,
             ),
             time_scale: clock_setup.time_scale.max(1),
+            relay_publish_delay: SignedDuration::from_secs(
+                i64::try_from(relay_publish_delay.unwrap_or(0)).unwrap_or(i64::MAX),
+            ),
         })
     };
     // Zones it sponsors at the start live on the hosted operator: it must keep using it.

@@ -182,6 +182,10 @@ pub enum ToRegistrar {
         /// For the reference registrar only: its poll interval in seconds.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         poll_interval: Option<u64>,
+        /// For the reference registrar only: how long after reading a relayed key it
+        /// publishes it, in seconds (a late publisher; absent: at once).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        relay_publish_delay: Option<u64>,
         /// The clock, the time scale and the scaled TTLs.
         #[serde(default)]
         clock: ClockSetup,

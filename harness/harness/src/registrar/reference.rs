@@ -43,7 +43,7 @@ use epp::secdns::{self, DsData, DsOrKey, DsOrKeySet, KeyData, Remove};
 use epp::{AuthInfo, ResultCode, XsDuration, host, uri};
 use hickory_proto::dnssec::PublicKey;
 use jiff::{SignedDuration, Timestamp};
-use mock_registry::client::EppClient;
+use mock_registry::client::{ClientError, EppClient, TranscriptEntry};
 
 use super::{
     BoxFuture, LocalOperator, OperatorApi, Registrar, RegistrarError, TickReport, TransferRequest,
@@ -74,6 +74,9 @@ pub struct Config {
     /// are divided by: 1 on the virtual clock, the run's time scale on the wall clock, where
     /// the world's TTLs and delays are divided too. Waits read from TTLs need no scaling.
     pub time_scale: u32,
+    /// Losing side: how long after reading a relayed key it publishes it (zero: at once).
+    /// Not a mistake: a slow counterpart a correct gaining registrar must wait for.
+    pub relay_publish_delay: SignedDuration,
 }
 
 impl Config {
@@ -183,16 +186,41 @@ struct Away {
 #[derive(Debug)]
 pub struct ReferenceRegistrar<O> {
     cfg: Config,
-    epp: EppClient,
+    /// The current EPP session (none after the registry dropped one, until the next command).
+    epp: Option<EppClient>,
+    /// The frames of earlier connections (the registry dropped them, or refused a login).
+    past_frames: Vec<TranscriptEntry>,
+    /// How many connections it opened.
+    connections: u32,
     op: O,
     gains: BTreeMap<String, Gain>,
     away: BTreeMap<String, Away>,
+    /// Relayed keys read but not yet published ([`Config::relay_publish_delay`]).
+    to_publish: Vec<LatePublication>,
     processed: BTreeSet<String>,
     next_poll: Option<Timestamp>,
     log: Vec<(Timestamp, String)>,
     /// Whether the session announced key relay receipts at login (the registry offered them).
     receipts: bool,
 }
+
+/// A relayed key the losing side publishes later.
+#[derive(Debug, Clone)]
+struct LatePublication {
+    at: Timestamp,
+    domain: String,
+    from: String,
+    key: KeyData,
+    expiry: Option<Timestamp>,
+}
+
+/// How often in a row a command is sent again after a transient failure (`2400`) or a lost
+/// connection, and a login tried again after `2502` (session limit) or a lost connection,
+/// before the registrar gives up. A registry may answer 2400 and drop connections now and
+/// then; neither changes anything (2400 is "not executed", RFC 5730 §3), so sending the
+/// command again is safe. At a 30 % failure rate, thirty failures in a row happen once in
+/// 10^15 commands.
+const RETRIES: u32 = 30;
 
 /// How long the reference registrar waits for anything it does not control: the losing side
 /// to publish the relayed key (it polls on its own schedule), and the registry to publish each
@@ -228,29 +256,75 @@ fn xs_duration(d: SignedDuration) -> XsDuration {
         .expect("invariant: digits and designators form an xs:duration")
 }
 
+/// Opens a logged-in EPP session, trying again (up to [`RETRIES`] times) when the registry
+/// refuses the login for its session limit (`2502`), answers `2400`, or drops the
+/// connection; the frames of the failed attempts go to `past`. `connection` numbers the
+/// session, for clTRIDs that stay unique across sessions.
+async fn open_session(
+    cfg: &Config,
+    connection: &mut u32,
+    past: &mut Vec<TranscriptEntry>,
+) -> Result<EppClient, RegistrarError> {
+    let mut last = String::new();
+    for _ in 0..RETRIES {
+        *connection += 1;
+        let mut epp =
+            match EppClient::connect(cfg.epp, cfg.tls.clone(), Duration::from_secs(30)).await {
+                Ok(c) => c,
+                Err(e) => {
+                    last = format!("cannot connect to the registry: {e}");
+                    continue;
+                }
+            };
+        let prefix = cfg.clid.to_ascii_uppercase();
+        epp.set_trid_prefix(&if *connection == 1 {
+            prefix
+        } else {
+            format!("{prefix}-S{connection}")
+        });
+        let r = epp.login(&cfg.clid, &cfg.password).await;
+        match r {
+            Ok(r) if r.code() == ResultCode::Success => return Ok(epp),
+            Ok(r)
+                if matches!(
+                    r.code(),
+                    ResultCode::SessionLimitExceededServerClosingConnection
+                        | ResultCode::CommandFailed
+                ) =>
+            {
+                last = format!("login refused: {}", r.code());
+            }
+            Ok(r) => {
+                past.extend(epp.transcript().iter().cloned());
+                return Err(RegistrarError::Connect(format!(
+                    "{}: login refused: {}",
+                    cfg.clid,
+                    r.code()
+                )));
+            }
+            Err(e) => last = format!("login: {e}"),
+        }
+        past.extend(epp.transcript().iter().cloned());
+    }
+    Err(RegistrarError::Connect(format!(
+        "{}: no EPP session after {RETRIES} attempts: {last}",
+        cfg.clid
+    )))
+}
+
+/// Whether a client error means the connection is gone (the registry closed it, or it
+/// broke), so the command never reached the registry or was answered before the close: a new
+/// session may send it again. A timeout is not: the command may have been executed.
+fn connection_lost(e: &ClientError) -> bool {
+    matches!(e, ClientError::Io(_) | ClientError::Frame(_))
+}
+
 impl<O: OperatorApi> ReferenceRegistrar<O> {
     /// Connects to the registry and logs in.
     pub async fn connect(cfg: Config, op: O) -> Result<Self, RegistrarError> {
-        let mut epp = EppClient::connect(cfg.epp, cfg.tls.clone(), Duration::from_secs(30))
-            .await
-            .map_err(|e| {
-                RegistrarError::Connect(format!(
-                    "{}: cannot connect to the registry: {e}",
-                    cfg.clid
-                ))
-            })?;
-        epp.set_trid_prefix(&cfg.clid.to_ascii_uppercase());
-        let r = epp
-            .login(&cfg.clid, &cfg.password)
-            .await
-            .map_err(|e| RegistrarError::Connect(format!("{}: login: {e}", cfg.clid)))?;
-        if r.code() != ResultCode::Success {
-            return Err(RegistrarError::Connect(format!(
-                "{}: login refused: {}",
-                cfg.clid,
-                r.code()
-            )));
-        }
+        let mut connections = 0;
+        let mut past_frames = Vec::new();
+        let epp = open_session(&cfg, &mut connections, &mut past_frames).await?;
         // `login` announces every extension the greeting offers.
         let receipts = epp
             .greeting()
@@ -259,11 +333,14 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             .any(|u| u == uri::KEYRELAY_RECEIPT);
         Ok(Self {
             cfg,
-            epp,
+            epp: Some(epp),
             receipts,
+            past_frames,
+            connections,
             op,
             gains: BTreeMap::new(),
             away: BTreeMap::new(),
+            to_publish: Vec::new(),
             processed: BTreeSet::new(),
             next_poll: None,
             log: Vec::new(),
@@ -275,9 +352,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         &self.log
     }
 
-    /// The EPP exchanges, for transcripts.
-    pub fn epp(&self) -> &EppClient {
-        &self.epp
+    /// The EPP exchanges of every session so far, in order, for transcripts.
+    pub fn epp_transcript(&self) -> impl Iterator<Item = &TranscriptEntry> {
+        self.past_frames
+            .iter()
+            .chain(self.epp.iter().flat_map(|e| e.transcript()))
     }
 
     fn note(&mut self, now: Timestamp, what: impl Into<String>) {
@@ -290,12 +369,55 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
         self.cfg.fault == Some(f)
     }
 
+    /// When a wait of `secs` (read from TTLs and delays) that starts at `now` ends: after
+    /// the seconds and their margin; with the `fixed-one-hour-waits` fault, after one hour
+    /// whatever the TTLs, the naive registrar's hard-coded wait.
+    fn wait_end(&self, now: Timestamp, secs: u32) -> Timestamp {
+        if self.has(Fault::FixedOneHourWaits) {
+            return now
+                .checked_add(self.cfg.scaled(SignedDuration::from_hours(1)))
+                .unwrap_or(Timestamp::MAX);
+        }
+        self.cfg.after(now, secs)
+    }
+
+    /// What a log line about a wait adds under the `fixed-one-hour-waits` fault.
+    fn one_hour_note(&self) -> &'static str {
+        if self.has(Fault::FixedOneHourWaits) {
+            " (fault: waiting one hour instead)"
+        } else {
+            ""
+        }
+    }
+
+    /// Sends a command, and sends it again after a transient failure (`2400`: not executed)
+    /// or, in a new session, after the registry dropped the connection (see [`RETRIES`]).
     async fn cmd(
         &mut self,
         kind: CommandKind,
         ext: Vec<CommandExtension>,
     ) -> Result<Response, RegistrarError> {
-        Ok(self.epp.command(kind, ext).await?)
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let epp = match &mut self.epp {
+                Some(epp) => epp,
+                None => self.epp.insert(
+                    open_session(&self.cfg, &mut self.connections, &mut self.past_frames).await?,
+                ),
+            };
+            match epp.command(kind.clone(), ext.clone()).await {
+                Ok(r) if r.code() == ResultCode::CommandFailed && attempt < RETRIES => {}
+                Ok(r) => return Ok(r),
+                Err(e) if connection_lost(&e) && attempt < RETRIES => {
+                    // The session is gone: keep its frames, open a new one on the next try.
+                    if let Some(lost) = self.epp.take() {
+                        self.past_frames.extend(lost.transcript().iter().cloned());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     async fn cmd_ok(
@@ -401,6 +523,11 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             }
             self.next_poll = now.checked_add(self.cfg.poll_interval).ok();
         }
+        if self.to_publish.iter().any(|p| p.at <= now)
+            && let Err(e) = self.publish_late(now).await
+        {
+            self.note(now, format!("publishing relayed keys failed: {e}"));
+        }
         let domains: Vec<String> = self.gains.keys().cloned().collect();
         for d in domains {
             let mut g = self
@@ -434,6 +561,13 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
             }
         }
         wakes.extend(self.away.values().filter_map(|a| a.retire_at));
+        wakes.extend(self.to_publish.iter().map(|p| p.at));
+        // A key still to publish is work: the registrar is not idle until it is out.
+        for p in &self.to_publish {
+            if !r.busy.contains(&p.domain) {
+                r.busy.push(p.domain.clone());
+            }
+        }
         // A zone that left is still ours to retire: the registrar is not idle until it is gone.
         r.busy.extend(self.away.keys().cloned());
         r.next_wake = wakes.into_iter().min();
@@ -476,9 +610,9 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     }
                     if all {
                         g.ttl_dnskey_losing = ttl;
-                        g.wake = self.cfg.after(now, ttl);
+                        g.wake = self.wait_end(now, ttl);
                         g.step = Step::Transfer;
-                        self.note(now, format!("{}: the losing operator publishes our ZSK; waiting {ttl}s (DNSKEY TTL) + margin", g.domain));
+                        self.note(now, format!("{}: the losing operator publishes our ZSK; waiting {ttl}s (DNSKEY TTL) + margin{}", g.domain, self.one_hour_note()));
                         return Ok(());
                     }
                     if now.duration_since(since) > self.cfg.patience() {
@@ -575,12 +709,14 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         g.step = Step::SwitchNs;
                         continue;
                     }
-                    g.wake = self.cfg.after(now, g.ttl_ds);
+                    g.wake = self.wait_end(now, g.ttl_ds);
                     self.note(
                         now,
                         format!(
-                            "{}: the parent publishes our DS; waiting {}s (DS TTL) + margin",
-                            g.domain, g.ttl_ds
+                            "{}: the parent publishes our DS; waiting {}s (DS TTL) + margin{}",
+                            g.domain,
+                            g.ttl_ds,
+                            self.one_hour_note()
                         ),
                     );
                     g.step = if last {
@@ -710,9 +846,9 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     g.wake = if wait == 0 {
                         now
                     } else {
-                        self.cfg.after(now, wait)
+                        self.wait_end(now, wait)
                     };
-                    self.note(now, format!("{}: the parent delegates to us; waiting {wait}s (parent NS + child NS + losing data TTLs) + margin", g.domain));
+                    self.note(now, format!("{}: the parent delegates to us; waiting {wait}s (parent NS + child NS + losing data TTLs) + margin{}", g.domain, self.one_hour_note()));
                     g.step = if self.has(Fault::GoingInsecure) || !g.losing_signed {
                         Step::SignBeforeDs
                     } else {
@@ -750,12 +886,14 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     }
                     g.waiting_since = None;
                     g.ttl_ds = g.ttl_ds.max(ttl).max(g.ttl_ds);
-                    g.wake = self.cfg.after(now, g.ttl_ds.max(self.cfg.min_wait()));
+                    g.wake = self.wait_end(now, g.ttl_ds.max(self.cfg.min_wait()));
                     self.note(
                         now,
                         format!(
-                            "{}: the parent's DS set is final for now; waiting {}s + margin",
-                            g.domain, g.ttl_ds
+                            "{}: the parent's DS set is final for now; waiting {}s + margin{}",
+                            g.domain,
+                            g.ttl_ds,
+                            self.one_hour_note()
                         ),
                     );
                     g.step = if self.has(Fault::GoingInsecure) {
@@ -779,8 +917,8 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         );
                     }
                     let max = max.max(self.cfg.min_wait());
-                    g.wake = self.cfg.after(now, max);
-                    self.note(now, format!("{}: signed our zone; waiting {max}s (our largest TTL) + margin before adding the DS", g.domain));
+                    g.wake = self.wait_end(now, max);
+                    self.note(now, format!("{}: signed our zone; waiting {max}s (our largest TTL) + margin before adding the DS{}", g.domain, self.one_hour_note()));
                     g.step = Step::AddDsAfterMove;
                     return Ok(());
                 }
@@ -1242,6 +1380,8 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                         ),
                     };
                     if d.expiry.as_ref().is_some_and(|e| e.is_revocation(now)) {
+                        self.to_publish
+                            .retain(|p| !(p.domain == k.name && p.key == d.key_data));
                         self.op.remove_foreign_key(&k.name, &d.key_data).await?;
                         self.note(
                             now,
@@ -1251,6 +1391,26 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     }
                     if self.has(Fault::RelayedKeyIgnored) {
                         self.note(now, format!("{}: ignored a relayed key (fault)", k.name));
+                        continue;
+                    }
+                    if self.cfg.relay_publish_delay.is_positive() {
+                        let at = now
+                            .checked_add(self.cfg.relay_publish_delay)
+                            .unwrap_or(Timestamp::MAX);
+                        self.note(
+                            now,
+                            format!(
+                                "{}: will publish the key relayed by {} at {at} (a late publisher)",
+                                k.name, k.re_id
+                            ),
+                        );
+                        self.to_publish.push(LatePublication {
+                            at,
+                            domain: k.name.clone(),
+                            from: k.re_id.clone(),
+                            key: d.key_data.clone(),
+                            expiry,
+                        });
                         continue;
                     }
                     self.op
@@ -1296,6 +1456,32 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                 }
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// Publishes the relayed keys whose late publication is due, while the zone is still ours
+    /// to serve.
+    async fn publish_late(&mut self, now: Timestamp) -> Result<(), RegistrarError> {
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.to_publish)
+            .into_iter()
+            .partition(|p| p.at <= now);
+        self.to_publish = later;
+        for p in due {
+            if !self.op.hosts(&p.domain).await? {
+                continue;
+            }
+            self.op.add_foreign_key(&p.domain, &p.key, p.expiry).await?;
+            self.note(
+                now,
+                format!(
+                    "{}: published the key relayed by {} until {} (late)",
+                    p.domain,
+                    p.from,
+                    p.expiry
+                        .map_or_else(|| "further notice".to_string(), |e| e.to_string())
+                ),
+            );
         }
         Ok(())
     }
@@ -1352,12 +1538,13 @@ impl<O: OperatorApi> ReferenceRegistrar<O> {
                     for addr in self.cfg.directory.addrs(&mine) {
                         max = max.max(dnsutil::max_ttl(addr, &d, &[]).await.unwrap_or(0));
                     }
+                    let retire_at = self.wait_end(now, ttl + max);
                     let a = self
                         .away
                         .get_mut(&d)
                         .expect("invariant: key taken from the map");
                     a.ns_gone_at = Some(now);
-                    a.retire_at = Some(self.cfg.after(now, ttl + max));
+                    a.retire_at = Some(retire_at);
                 }
                 continue;
             }
@@ -1413,7 +1600,7 @@ impl Registrar for ReferenceRegistrar<LocalOperator> {
             .iter()
             .map(|(t, l)| (*t, format!("[{label}] {l}")))
             .collect();
-        for e in self.epp().transcript() {
+        for e in self.epp_transcript() {
             // EPP frames carry no virtual time; they are listed after the log lines of the
             // same run, in order.
             let dir = if e.sent { "C" } else { "S" };

@@ -124,6 +124,14 @@ pub(crate) struct WorldFile {
     pub ttl: ParentTtlFile,
     /// Validity of RRSIGs made by every signer in the world.
     pub signature_validity: Option<Dur>,
+    /// Chaos: up to this much more publication delay, drawn per registry change.
+    pub propagation_jitter: Option<Dur>,
+    /// Chaos: the share of registrars' EPP commands answered 2400 without being executed.
+    pub transient_failure_rate: Option<Spanned<f64>>,
+    /// Chaos: the share of registrars' EPP commands after whose answer the connection drops.
+    pub drop_connection_rate: Option<Spanned<f64>>,
+    /// Chaos: the share of registrars' logins refused with 2502 (session limit reached).
+    pub session_limit_rate: Option<Spanned<f64>>,
     /// The registry offers key relay receipts (experimental extension; default false, as in
     /// the SIDN profile).
     pub keyrelay_receipts: Option<bool>,
@@ -172,6 +180,10 @@ pub(crate) struct RegistrarFile {
     /// How often the reference registrar polls its queue (default 30m); a slow poller is a
     /// counterpart a registrar under test must cope with.
     pub poll_interval: Option<Dur>,
+    /// The reference registrar, losing: publishes a relayed key this long after it read it
+    /// (default at once); a late publisher is a counterpart a registrar under test must
+    /// cope with.
+    pub relay_publish_delay: Option<Spanned<Dur>>,
     /// Its DNS operator.
     #[serde(default)]
     pub operator: OperatorFile,

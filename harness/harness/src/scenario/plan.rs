@@ -63,11 +63,14 @@ pub enum Fault {
     /// Losing: removes its zone as soon as the domain has left, while resolvers can still be
     /// delegated to it.
     ZoneRemovedWhileDelegated,
+    /// Both sides: every wait is one hour, hard-coded, instead of sized from the TTLs (the
+    /// naive registrar a search over worlds finds: right while every TTL adds up to less).
+    FixedOneHourWaits,
 }
 
 impl Fault {
     /// Every fault, for the mutation score.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::NsSwitchedTooEarly,
         Self::OldDsRemovedTooEarly,
         Self::LosingZskNotImported,
@@ -82,6 +85,7 @@ impl Fault {
         Self::NsHostPartlyMisspelt,
         Self::RecordsDropped,
         Self::ZoneRemovedWhileDelegated,
+        Self::FixedOneHourWaits,
     ];
 
     /// The name used in scenario files.
@@ -101,6 +105,7 @@ impl Fault {
             Self::NsHostPartlyMisspelt => "ns-host-partly-misspelt",
             Self::RecordsDropped => "records-dropped",
             Self::ZoneRemovedWhileDelegated => "zone-removed-while-delegated",
+            Self::FixedOneHourWaits => "fixed-one-hour-waits",
         }
     }
 }
@@ -247,6 +252,8 @@ pub struct WorldSpec {
     pub ttl_soa: u32,
     /// RRSIG validity for every signer.
     pub signature_validity: SignedDuration,
+    /// Registry-side chaos (all off by default).
+    pub chaos: WorldChaos,
     /// Whether and how the registry offers key relay receipts (None: not offered, as in the
     /// SIDN profile).
     pub keyrelay_receipts: Option<ReceiptSpec>,
@@ -291,6 +298,31 @@ pub struct SecondarySpec {
     pub ns: Vec<String>,
     /// How far behind it is.
     pub lag: SignedDuration,
+}
+
+/// Registry-side chaos a scenario asks for, in the style of Pebble's knobs: what a
+/// production registry does now and then, which a correct registrar survives. Each is off
+/// by default; the draws follow the world's seed. See `mock_registry::server::Chaos`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct WorldChaos {
+    /// The share of registrars' EPP commands answered 2400 without being executed.
+    pub transient_failure_rate: f64,
+    /// The share of registrars' EPP commands after whose answer the connection is dropped.
+    pub drop_connection_rate: f64,
+    /// The share of registrars' logins refused with 2502 (the session limit reached).
+    pub session_limit_rate: f64,
+    /// Up to this much more publication delay, drawn per registry change.
+    pub propagation_jitter: SignedDuration,
+}
+
+impl WorldChaos {
+    /// Whether any knob is on.
+    pub fn is_on(&self) -> bool {
+        self.transient_failure_rate > 0.0
+            || self.drop_connection_rate > 0.0
+            || self.session_limit_rate > 0.0
+            || self.propagation_jitter.is_positive()
+    }
 }
 
 /// A DNS operator's setup.
@@ -342,6 +374,9 @@ pub struct RegistrarSpec {
     /// The reference registrar's poll interval in seconds (None: its default,
     /// [`DEFAULT_POLL_INTERVAL`]).
     pub poll_interval: Option<SignedDuration>,
+    /// The reference registrar, losing: how long after reading a relayed key it publishes
+    /// it, in seconds (0: at once).
+    pub relay_publish_delay: u64,
     /// Its operator.
     pub operator: OperatorSpec,
 }
@@ -588,6 +623,18 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             SignedDuration::from_hours(24 * defaults::VALIDITY_DAYS),
             |d| d.0,
         ),
+        chaos: WorldChaos {
+            transient_failure_rate: chaos_rate(&p, f.world.transient_failure_rate.as_ref())?,
+            drop_connection_rate: chaos_rate(&p, f.world.drop_connection_rate.as_ref())?,
+            session_limit_rate: chaos_rate(&p, f.world.session_limit_rate.as_ref())?,
+            propagation_jitter: match f.world.propagation_jitter {
+                None => SignedDuration::ZERO,
+                Some(d) if d.0.is_negative() => {
+                    return Err(p.err_at(None, "propagation_jitter must not be negative".into()));
+                }
+                Some(d) => d.0,
+            },
+        },
         keyrelay_receipts: receipt_spec(&p, &f.world)?,
     };
 
@@ -723,6 +770,19 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             poll_interval: r
                 .poll_interval
                 .map(|d| d.0.max(SignedDuration::from_secs(1))),
+            relay_publish_delay: match &r.relay_publish_delay {
+                None => 0,
+                Some(d) if r.played_by == PlayedBy::Subject => {
+                    return Err(p.err(
+                        &d.span(),
+                        format!(
+                            "registrar {label} is played by the subject: relay_publish_delay \
+                             applies only to the reference registrar"
+                        ),
+                    ));
+                }
+                Some(d) => d.get_ref().0.as_secs().max(0).unsigned_abs(),
+            },
             operator: OperatorSpec {
                 algorithm,
                 keys: o.keys.unwrap_or(KeyScheme::KskZsk),
@@ -1066,6 +1126,21 @@ fn real_software_limits(
         ));
     }
     None
+}
+
+/// A chaos rate: from 0 up to, not including, 1 (at 1 nothing would ever get through).
+fn chaos_rate(p: &Planner<'_>, rate: Option<&Spanned<f64>>) -> Result<f64, ScenarioError> {
+    match rate {
+        None => Ok(0.0),
+        Some(r) if (0.0..1.0).contains(r.get_ref()) => Ok(*r.get_ref()),
+        Some(r) => Err(p.err(
+            &r.span(),
+            format!(
+                "rate {} must be at least 0 and below 1 (e.g. 0.05: one command in twenty)",
+                r.get_ref()
+            ),
+        )),
+    }
 }
 
 fn check_code(p: &Planner<'_>, span: &Range<usize>, code: u16) -> Result<u16, ScenarioError> {

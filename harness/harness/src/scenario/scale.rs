@@ -2,12 +2,12 @@
 //! waits days of TTLs runs in minutes on real servers.
 //!
 //! Divided: the TTLs at the TLD and at every operator (and the TTLs written in the registrant's
-//! records), the registry's publication delay and the reference registrars' poll intervals
-//! (their default too; to the millisecond, at least 100 ms), `done_within`, `run` and `advance`
-//! steps, relayed expiries of scripted key relays, a secondary's lag and the registry's receipt
-//! probe interval and longest watch. No TTL goes below one second. RRSIG validity is not
-//! divided: real signers choose their own windows, and a longer validity never shortens what
-//! caches may hold.
+//! records), the registry's publication delay and its jitter, the reference registrars' poll
+//! intervals (their default too; to the millisecond, at least 100 ms) and relay publication
+//! delays, `done_within`, `run` and `advance` steps, relayed expiries of scripted key relays, a
+//! secondary's lag and the registry's receipt probe interval and longest watch. No TTL goes
+//! below one second. RRSIG validity is not divided: real signers choose their own windows, and
+//! a longer validity never shortens what caches may hold.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -64,6 +64,7 @@ impl Scenario {
         let w = &mut s.world;
         w.start = start;
         w.propagation_delay = duration(w.propagation_delay, scale, 0);
+        w.chaos.propagation_jitter = duration(w.chaos.propagation_jitter, scale, 0);
         w.ttl_ns = ttl(w.ttl_ns, scale);
         w.ttl_ds = ttl(w.ttl_ds, scale);
         w.ttl_dnskey = ttl(w.ttl_dnskey, scale);
@@ -84,6 +85,7 @@ impl Scenario {
                 )
                 .max(SignedDuration::from_millis(100)),
             );
+            r.relay_publish_delay = div(r.relay_publish_delay, scale, 0);
 
             let o = &mut r.operator;
             o.ttl_dnskey = ttl(o.ttl_dnskey, scale);

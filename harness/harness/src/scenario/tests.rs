@@ -169,6 +169,62 @@ fn durations() {
 }
 
 #[test]
+fn chaos_knobs_are_world_keys_off_by_default() {
+    let s = parse_str(GOOD).unwrap();
+    assert_eq!(s.world.chaos, WorldChaos::default());
+    assert!(!s.world.chaos.is_on());
+    assert_eq!(s.registrars[0].relay_publish_delay, 0);
+    let text = GOOD.replace(
+        "[world]\n",
+        "[world]\ntransient_failure_rate = 0.1\ndrop_connection_rate = 0.05\n\
+         session_limit_rate = 0.2\npropagation_jitter = \"2h\"\n",
+    );
+    let text = text.replace(
+        "[registrars.A]\nplayed_by = \"reference\"\n",
+        "[registrars.A]\nplayed_by = \"reference\"\nrelay_publish_delay = \"20h\"\n",
+    );
+    let s = parse_str(&text).unwrap();
+    let c = s.world.chaos;
+    assert_eq!(
+        (
+            c.transient_failure_rate,
+            c.drop_connection_rate,
+            c.session_limit_rate,
+            c.propagation_jitter.as_secs()
+        ),
+        (0.1, 0.05, 0.2, 7200)
+    );
+    assert_eq!(s.registrars[0].relay_publish_delay, 72_000);
+    // The wall clock divides the jitter and the late publication too.
+    let w = s.for_wall_clock(3600, s.world.start);
+    assert_eq!(w.world.chaos.propagation_jitter.as_secs(), 2);
+    assert_eq!(w.registrars[0].relay_publish_delay, 20);
+}
+
+#[test]
+fn a_chaos_rate_of_one_or_more_is_refused_with_its_line() {
+    let text = GOOD.replace("[world]\n", "[world]\ndrop_connection_rate = 1.0\n");
+    let e = parse_str(&text).unwrap_err();
+    assert_eq!(e.line, Some(7), "{e}");
+    assert!(e.message.contains("below 1"), "{e}");
+    let text = GOOD.replace("[world]\n", "[world]\nsession_limit_rate = -0.1\n");
+    assert!(parse_str(&text).is_err());
+    let text = GOOD.replace("[world]\n", "[world]\ntransient_failure_rate = \"often\"\n");
+    assert!(parse_str(&text).is_err());
+}
+
+#[test]
+fn a_late_publisher_is_the_reference_registrar_only() {
+    let text = GOOD.replace(
+        "[registrars.B]\nplayed_by = \"reference\"\n",
+        "[registrars.B]\nplayed_by = \"subject\"\nrelay_publish_delay = \"1h\"\n",
+    );
+    let e = parse_str(&text).unwrap_err();
+    assert!(e.message.contains("relay_publish_delay"), "{e}");
+    assert!(e.line.is_some(), "{e}");
+}
+
+#[test]
 fn key_relay_receipts_and_secondaries_are_planned_and_checked() {
     let on = GOOD
         .replace(

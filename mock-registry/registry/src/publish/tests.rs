@@ -364,3 +364,48 @@ fn snapshot_published_zones() {
     insta::assert_snapshot!("root", p.root().to_presentation(options));
     insta::assert_snapshot!("tld", p.tld().to_presentation(options));
 }
+
+#[test]
+fn jitter_delays_each_version_within_bounds_in_order_and_repeatably() {
+    // Four versions a minute apart, 10 minutes of delay and up to 60 of jitter.
+    let dues = |seed: u64| -> Vec<Timestamp> {
+        let mut world = World::new();
+        let mut c = config(10);
+        c.delay_jitter = SignedDuration::from_mins(60);
+        c.jitter_seed = seed;
+        let mut p =
+            Publisher::new(c, PublishKeys::fixtures(KeyAlgorithm::Ed25519), start()).unwrap();
+        world.run(commands::host_create("ns1.hoster.net", &[]));
+        let contact = world.contact.clone();
+        let mut dues = Vec::new();
+        for i in 0..4 {
+            world.run(commands::domain_create(
+                &format!("example{i}.nl"),
+                &contact,
+                &["ns1.hoster.net"],
+                vec![child_ksk(i)],
+            ));
+            let t = world.now();
+            p.observe(&world.registry, t);
+            let last = p.pending.back().unwrap().due;
+            let earliest = t.checked_add(SignedDuration::from_mins(10)).unwrap();
+            let latest = t.checked_add(SignedDuration::from_mins(70)).unwrap();
+            assert!(last >= earliest, "{last} before {earliest}");
+            assert!(last <= latest || Some(&last) == dues.last(), "{last}");
+            assert!(dues.last().is_none_or(|d| *d <= last), "out of order");
+            dues.push(last);
+            world.advance(1);
+        }
+        dues
+    };
+    let a = dues(5);
+    assert_eq!(a, dues(5));
+    assert_ne!(a, dues(6));
+    // The jitter does delay: some version is due well after its 10 minutes.
+    let t0 = start();
+    assert!(
+        a.iter()
+            .any(|d| d.duration_since(t0) > SignedDuration::from_mins(14)),
+        "{a:?}"
+    );
+}

@@ -153,6 +153,16 @@ pub struct LogEntry {
     pub sv_trid: String,
 }
 
+impl LogEntry {
+    /// Whether the server's chaos injected this answer ([`crate::server::Chaos`]) instead of a
+    /// rule deciding it: the command was not executed, and a registrar is not to blame.
+    pub fn is_chaos(&self) -> bool {
+        self.detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with(refusal::CHAOS_LETTER))
+    }
+}
+
 /// A relayed key set, as the registry passed it on (for the harness's evidence).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayRecord {

@@ -34,6 +34,9 @@ pub enum Area {
     Transfer,
     /// `Q`: the poll queue.
     Queue,
+    /// `X`: not a rule at all: an answer the server's chaos knobs injected
+    /// ([`crate::server::Chaos`]); the command was not executed.
+    Chaos,
 }
 
 impl Area {
@@ -49,9 +52,14 @@ impl Area {
             Self::KeyRelay => 'R',
             Self::Transfer => 'T',
             Self::Queue => 'Q',
+            Self::Chaos => CHAOS_LETTER,
         }
     }
 }
+
+/// The first letter of the detail code of every answer chaos injected: a log reader tells
+/// chaos from a rule by it.
+pub const CHAOS_LETTER: char = 'X';
 
 /// A refused command: nothing in the registry changed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,8 +27,10 @@ use epp::ResultCode;
 use epp::frame::{self, FrameError};
 use epp::message::Frame;
 
+mod chaos;
 mod session;
 
+pub use chaos::{Chaos, ChaosDice};
 use session::{Action, Session, SessionRules};
 
 /// The registry shared by all connections.
@@ -51,6 +53,9 @@ pub struct ServerConfig {
     pub max_login_failures: u32,
     /// Concurrent logged-in sessions per registrar; one more gets 2502.
     pub max_sessions_per_registrar: usize,
+    /// Chaos knobs (all off by default): transient 2400 answers, dropped connections, logins
+    /// refused for the session limit.
+    pub chaos: Chaos,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +67,7 @@ impl Default for ServerConfig {
             max_frame: frame::DEFAULT_MAX_FRAME,
             max_login_failures: 3,
             max_sessions_per_registrar: 16,
+            chaos: Chaos::default(),
         }
     }
 }
@@ -100,6 +106,7 @@ impl SessionCounter {
 pub struct EppServer {
     local_addr: SocketAddr,
     sessions: SessionCounter,
+    dice: ChaosDice,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -114,16 +121,21 @@ impl EppServer {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let sessions = SessionCounter::default();
+        let dice = ChaosDice::new(config.chaos);
         let task = tokio::spawn(accept_loop(
             listener,
             TlsAcceptor::from(tls),
             registry,
             Arc::new(config),
-            sessions.clone(),
+            Shared {
+                sessions: sessions.clone(),
+                dice: dice.clone(),
+            },
         ));
         Ok(Self {
             local_addr,
             sessions,
+            dice,
             task,
         })
     }
@@ -137,6 +149,18 @@ impl EppServer {
     pub fn sessions(&self) -> &SessionCounter {
         &self.sessions
     }
+
+    /// The chaos dice every connection draws from (to pause chaos, or count what it did).
+    pub fn chaos(&self) -> &ChaosDice {
+        &self.dice
+    }
+}
+
+/// What every connection of a server shares besides the registry.
+#[derive(Debug, Clone)]
+struct Shared {
+    sessions: SessionCounter,
+    dice: ChaosDice,
 }
 
 impl Drop for EppServer {
@@ -150,7 +174,7 @@ async fn accept_loop(
     acceptor: TlsAcceptor,
     registry: SharedRegistry,
     config: Arc<ServerConfig>,
-    sessions: SessionCounter,
+    shared: Shared,
 ) {
     let mut connections = JoinSet::new();
     loop {
@@ -163,7 +187,7 @@ async fn accept_loop(
                         acceptor.clone(),
                         registry.clone(),
                         config.clone(),
-                        sessions.clone(),
+                        shared.clone(),
                     ));
                 }
                 Err(error) => {
@@ -182,7 +206,7 @@ async fn serve(
     acceptor: TlsAcceptor,
     registry: SharedRegistry,
     config: Arc<ServerConfig>,
-    sessions: SessionCounter,
+    shared: Shared,
 ) {
     let _ = tcp.set_nodelay(true);
     let session = match tls::accept(&acceptor, tcp, config.handshake_timeout).await {
@@ -198,7 +222,7 @@ async fn serve(
         max_login_failures: config.max_login_failures,
         max_sessions_per_registrar: config.max_sessions_per_registrar,
     };
-    let mut epp = Session::new(clid.clone(), rules, sessions);
+    let mut epp = Session::new(clid.clone(), rules, shared.sessions, shared.dice);
     let mut clock = Deadlines::new(config.idle_timeout);
     // One buffer each way for the whole connection: no allocation per frame read or written
     // once they have grown.

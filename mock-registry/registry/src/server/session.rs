@@ -17,6 +17,7 @@ use epp::message::{CommandKind, Frame, Login};
 use epp::{self, ResultCode};
 
 use super::SessionCounter;
+use super::chaos::{ChaosDice, Knob};
 
 /// What the connection does after a payload.
 #[derive(Debug, PartialEq, Eq)]
@@ -48,6 +49,7 @@ pub(crate) struct Session {
     state: State,
     rules: SessionRules,
     counter: SessionCounter,
+    dice: ChaosDice,
 }
 
 impl Drop for Session {
@@ -59,12 +61,18 @@ impl Drop for Session {
 }
 
 impl Session {
-    pub(crate) fn new(cert_clid: String, rules: SessionRules, counter: SessionCounter) -> Self {
+    pub(crate) fn new(
+        cert_clid: String,
+        rules: SessionRules,
+        counter: SessionCounter,
+        dice: ChaosDice,
+    ) -> Self {
         Self {
             cert_clid,
             state: State::AwaitingLogin { failures: 0 },
             rules,
             counter,
+            dice,
         }
     }
 
@@ -76,8 +84,27 @@ impl Session {
         }
     }
 
-    /// Handles one received XML payload.
+    /// Handles one received XML payload, with the server's chaos: a command of a logged-in
+    /// session may be answered 2400 instead of executed, and the connection may be dropped
+    /// after the answer to a command (see [`super::Chaos`]).
     pub(crate) fn on_payload(&mut self, payload: &[u8], registry: &Arc<Mutex<Registry>>) -> Action {
+        let action = self.handle(payload, registry);
+        match action {
+            // Only the answers of a logged-in session (its login included): chaos does not
+            // drop a client that has not logged in yet.
+            Action::Reply(frame)
+                if is_command_answer(&frame)
+                    && self.cl_id().is_some()
+                    && self.dice.roll(Knob::DropConnection) =>
+            {
+                tracing::debug!(clid = %self.cert_clid, "chaos: dropping the connection");
+                Action::ReplyAndClose(frame)
+            }
+            other => other,
+        }
+    }
+
+    fn handle(&mut self, payload: &[u8], registry: &Arc<Mutex<Registry>>) -> Action {
         let parsed = epp::parse(payload);
         let mut reg = registry.lock().unwrap_or_else(|e| e.into_inner());
         let cl_id = self.cl_id().map(str::to_string);
@@ -109,6 +136,15 @@ impl Session {
             }
             Frame::Extension(ext) => match &self.state {
                 State::LoggedIn { cl_id, services } => {
+                    if let Some(a) = chaos_failure(
+                        &self.dice,
+                        &mut reg,
+                        cl_id,
+                        "domain:cancelDelete",
+                        ext.cl_trid.clone(),
+                    ) {
+                        return a;
+                    }
                     reply(reg.execute_ext(cl_id, services, &ext), false)
                 }
                 State::AwaitingLogin { .. } => reply(
@@ -147,7 +183,16 @@ impl Session {
                         );
                         reply(resp, true)
                     }
-                    (State::LoggedIn { cl_id, services }, _) => {
+                    (State::LoggedIn { cl_id, services }, kind) => {
+                        if let Some(a) = chaos_failure(
+                            &self.dice,
+                            &mut reg,
+                            cl_id,
+                            &kind.name(),
+                            cl_trid.clone(),
+                        ) {
+                            return a;
+                        }
                         reply(reg.execute(cl_id, services, &cmd), false)
                     }
                 }
@@ -226,6 +271,17 @@ impl Session {
             }
             return reply(reg.refuse(None, "login", cl_trid, r), false);
         }
+        if self.dice.roll(Knob::SessionLimit) {
+            let r = Refusal::new(
+                ResultCode::SessionLimitExceededServerClosingConnection,
+                Area::Chaos,
+                format!(
+                    "{} has used its sessions (chaos: session_limit_rate); try again",
+                    login.cl_id
+                ),
+            );
+            return reply(reg.refuse(Some(&login.cl_id), "login", cl_trid, r), true);
+        }
         if !self
             .counter
             .enter(&login.cl_id, self.rules.max_sessions_per_registrar)
@@ -256,12 +312,38 @@ impl Session {
     }
 }
 
+/// A transient failure instead of the command, when chaos strikes.
+fn chaos_failure(
+    dice: &ChaosDice,
+    reg: &mut Registry,
+    cl_id: &str,
+    command: &str,
+    cl_trid: Option<String>,
+) -> Option<Action> {
+    if !dice.roll(Knob::TransientFailure) {
+        return None;
+    }
+    let r = Refusal::new(
+        ResultCode::CommandFailed,
+        Area::Chaos,
+        "transient failure (chaos: transient_failure_rate); the command was not executed: \
+         send it again",
+    );
+    Some(reply(reg.refuse(Some(cl_id), command, cl_trid, r), false))
+}
+
 fn not_logged_in() -> Refusal {
     Refusal::new(
         ResultCode::CommandUseError,
         Area::Session,
         "log in first: <login> must precede any other command (RFC 5730 §2.9.1.1)",
     )
+}
+
+/// Whether a frame answers a command (not a greeting): the answers after which chaos may drop
+/// the connection.
+fn is_command_answer(frame: &Frame) -> bool {
+    matches!(frame, Frame::Response(_))
 }
 
 fn reply(resp: epp::Response, close: bool) -> Action {

@@ -3,6 +3,7 @@
 //! independent client (instant-epp). Every frame exchanged is validated against the schemas.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
+mod chaos;
 mod flows;
 mod instant;
 mod receipts;

@@ -1,0 +1,104 @@
+//! Throughput of `harness explore`: random worlds per second with the reference registrars
+//! in-process, and with the reference registrar as the subject process (`harness
+//! reference-registrar` over the adapter protocol, as the gaining side, the losing side and both
+//! in turn), and the time to shrink the naive registrar's failure (fault
+//! `fixed-one-hour-waits`) to its scenario.
+//!
+//! Run with `cargo bench -p harness --bench explore`. Environment knobs, with defaults:
+//! `CASES` (200 in-process worlds), `PROCESS_CASES` (60 worlds with the subject process),
+//! `JOBS` (2 worlds at once), `SEED` (20261130).
+//!
+//! It prints figures rather than asserting on them: timings depend on the machine. It does
+//! assert the verdicts (every reference world passes; the naive registrar is found, shrunk and
+//! reproduced), so a broken exploration cannot produce good-looking numbers.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark")]
+
+use std::time::Instant;
+
+use harness::explore::{Exploration, Plan, Role, explore};
+use harness::scenario::Fault;
+
+fn env_or(key: &str, default: u64) -> u64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn line(what: &str, e: &Exploration) {
+    println!(
+        "{what:<44} {:>4} worlds in {:>6.2} s: {:>6.1} worlds/s ({} failed)",
+        e.worlds.len(),
+        e.wall_seconds,
+        e.worlds_per_second,
+        e.failed()
+    );
+}
+
+fn main() {
+    let cases = usize::try_from(env_or("CASES", 200)).unwrap();
+    let process_cases = usize::try_from(env_or("PROCESS_CASES", 60)).unwrap();
+    let jobs = usize::try_from(env_or("JOBS", 2)).unwrap();
+    let seed = env_or("SEED", 20_261_130);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "explore bench: seed {seed}, {jobs} worlds at once, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let mut plan = Plan::new(seed, cases);
+    plan.jobs = jobs;
+    let e = runtime.block_on(explore(&plan, |_| {})).unwrap();
+    line("in-process, both roles", &e);
+    assert!(e.passed(), "{}", e.summary());
+
+    let mut plan = Plan::new(seed, process_cases);
+    plan.jobs = jobs;
+    plan.subject = Some(format!(
+        "{} reference-registrar",
+        env!("CARGO_BIN_EXE_harness")
+    ));
+    plan.roles = vec![Role::Gaining, Role::Losing, Role::Both];
+    let e = runtime.block_on(explore(&plan, |_| {})).unwrap();
+    line("subject process, gaining/losing/both", &e);
+    assert!(e.passed(), "{}", e.summary());
+
+    // The naive registrar: found among a few worlds, each kind of failure shrunk.
+    let mut plan = Plan::new(seed, 10);
+    plan.jobs = jobs;
+    plan.roles = vec![Role::Gaining];
+    plan.fault = Some(Fault::FixedOneHourWaits);
+    let started = Instant::now();
+    let e = runtime.block_on(explore(&plan, |_| {})).unwrap();
+    line("fault fixed-one-hour-waits, gaining", &e);
+    assert!(!e.failures.is_empty() && e.failures.iter().all(|f| f.reproduced));
+    for f in &e.failures {
+        println!(
+            "  world {} ({} settings away from their defaults, the seed included) shrunk in {} runs to: {}",
+            f.world,
+            e.worlds[f.world]
+                .params
+                .settings()
+                .iter()
+                .filter(|(_, _, d)| !d)
+                .count(),
+            f.runs,
+            if f.description.is_empty() {
+                "the default world".to_string()
+            } else {
+                f.description.clone()
+            }
+        );
+    }
+    println!(
+        "  shrinking: {:.2} s for {} failure(s), {:.2} s per failure; total {:.2} s",
+        e.shrink_seconds,
+        e.failures.len(),
+        e.shrink_seconds / e.failures.len().max(1) as f64,
+        started.elapsed().as_secs_f64()
+    );
+}
