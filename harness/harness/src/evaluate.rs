@@ -9,6 +9,8 @@
 //! - [`end_state`]: how the run ended (`FINAL-SPONSOR`, `FINAL-DS`, `FINAL-STALE-KEYS`,
 //!   `POLL-QUEUE-NOT-DRAINED`).
 //! - [`live`]: the live check's comparisons (`DNSSEC-LIVE-MISMATCH`).
+//! - [`fleet`]: the real resolvers' answers against the cache model (`RESOLVER-FAILED`,
+//!   `HARNESS-MODEL-MISSED`).
 //! - [`receipts`]: key relay receipts against the observations and the scenario
 //!   (`KEYRELAY-RECEIPT-TIMING`, `KEYRELAY-RECEIPT-EXPECTED`).
 //!
@@ -24,6 +26,7 @@ use crate::scenario::Scenario;
 
 pub mod chain;
 pub mod end_state;
+pub mod fleet;
 pub mod live;
 pub mod procedure;
 pub mod receipts;
@@ -45,6 +48,7 @@ pub fn evaluate(scenario: &Scenario, record: &Record) -> Evaluation {
     checks.extend(live::checks(&record.live));
     let chain = chain::chain(scenario, record);
     checks.extend(chain.checks);
+    checks.extend(fleet::checks(scenario, record, &chain.verdicts));
     checks.extend(procedure::registrars(record));
     checks.extend(procedure::refusals(scenario, record));
     checks.extend(procedure::completion(scenario, record));

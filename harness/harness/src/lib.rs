@@ -8,6 +8,7 @@ pub mod dnsutil;
 pub mod error;
 pub mod evaluate;
 pub mod explore;
+pub mod fleet;
 pub mod live;
 pub mod lookup;
 pub mod merge;

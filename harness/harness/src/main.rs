@@ -15,6 +15,7 @@ use harness::runner::{RunOptions, run_suite_observed};
 use harness::scenario::Fault;
 use harness::scenario::{self, Scenario};
 use harness::world::ClockMode;
+use real_dns::ResolverKind;
 
 /// Proves that a DNSSEC-signed domain can change registrar without breaking its chain of trust.
 #[derive(Debug, Parser)]
@@ -290,10 +291,48 @@ struct RunArgs {
     /// Show passed checks and evidence too.
     #[arg(long, short)]
     verbose: bool,
+    /// Wall clock: real validating resolvers resolving every domain throughout each run, as
+    /// a comma-separated list of unbound, bind, kresd, pdns-recursor, or `installed` (every
+    /// one found); the world's servers then listen on their own 127.x.y.z:53.
+    #[arg(long, value_name = "LIST")]
+    resolvers: Option<String>,
     #[command(flatten)]
     clock: ClockArgs,
     #[command(flatten)]
     spread: SpreadArgs,
+}
+
+/// The resolver kinds `--resolvers` names, or why not.
+fn resolver_kinds(list: &str, wall: bool) -> Result<Vec<ResolverKind>, String> {
+    if !wall {
+        return Err(
+            "--resolvers needs --clock wall: real resolvers validate against the system clock"
+                .into(),
+        );
+    }
+    let kinds: Vec<ResolverKind> = if list.trim() == "installed" {
+        ResolverKind::installed_kinds()
+    } else {
+        list.split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()?
+    };
+    if kinds.is_empty() {
+        return Err(format!("--resolvers {list:?}: no resolver to run"));
+    }
+    let mut unique = kinds.clone();
+    unique.sort();
+    unique.dedup();
+    if let Some(k) = kinds.iter().find(|k| !k.installed()) {
+        return Err(format!(
+            "--resolvers: {} ({}) is not installed: install the Debian package {}",
+            k,
+            k.program(),
+            k.package()
+        ));
+    }
+    Ok(unique)
 }
 
 fn main() -> ExitCode {
@@ -787,11 +826,22 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let resolvers = match args.resolvers.as_deref() {
+        None => Vec::new(),
+        Some(list) => match resolver_kinds(list, args.clock.mode().is_wall()) {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("harness: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let runtime = match runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
     let options = RunOptions {
+        resolvers,
         subject: args.subject.clone(),
         reference_process: args.reference_process.clone(),
         timeout: Some(std::time::Duration::from_secs(args.timeout.max(1))),

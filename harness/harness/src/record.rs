@@ -12,6 +12,7 @@ use hickory_proto::dnssec::rdata::DNSKEY;
 use jiff::Timestamp;
 use mock_registry::registry::{IssuedReceipt, LogEntry, PollMessage};
 
+use crate::fleet::FleetRecord;
 use crate::live::LiveRecord;
 use crate::observe::Observations;
 use crate::registrar::TickReport;
@@ -46,6 +47,8 @@ pub struct Record {
     pub live: LiveRecord,
     /// The state at the end of the run.
     pub end_state: EndState,
+    /// What the resolver fleet's clients got, when it ran.
+    pub fleet: Option<FleetRecord>,
 }
 
 /// One registrar's part of the record.

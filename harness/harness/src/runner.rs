@@ -25,6 +25,7 @@ use mock_registry::client::EppClient;
 use crate::checks::CheckId;
 use crate::error::{Context, HarnessError, RegistrarError};
 use crate::evaluate::{apply_expectations, evaluate};
+use crate::fleet::Fleet;
 use crate::live::LiveCheck;
 use crate::observe::Observer;
 use crate::record::{
@@ -39,7 +40,7 @@ use crate::registrar::{LocalOperator, Registrar, TickReport, TransferRequest};
 use crate::report::lanes::{events, lanes};
 use crate::report::{CheckResult, Outcome, ScenarioReport, human, timeline_rows};
 use crate::scenario::{PlayedBy, Scenario, Step};
-use crate::world::{ClockMode, World};
+use crate::world::{Addressing, ClockMode, World};
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +65,10 @@ pub struct RunOptions {
     /// change). It checks the harness, not the registrar, and costs most of a run's time, so a
     /// search over many worlds may leave it out; `DNSSEC-LIVE-MISMATCH` then does not appear.
     pub no_live_check: bool,
+    /// Wall clock only: real validating resolvers that resolve every domain throughout the
+    /// run (the resolver fleet, [`crate::fleet`]); the world's servers then listen on their
+    /// own `127.x.y.z:53`. Empty: no fleet.
+    pub resolvers: Vec<real_dns::ResolverKind>,
 }
 
 /// How often every DNS source is observed on the wall clock by default.
@@ -303,7 +308,32 @@ struct Run {
 }
 
 async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, PlayError> {
-    let mut world = World::build(scenario.clone(), options.clock).await?;
+    let fleet_on = !options.resolvers.is_empty();
+    if fleet_on && !options.clock.is_wall() {
+        return Err(HarnessError::failed(
+            "the resolver fleet runs on the wall clock only (real resolvers read the system \
+             clock): add --clock wall",
+        )
+        .into());
+    }
+    let addressing = if fleet_on {
+        Addressing::Port53
+    } else {
+        Addressing::Loopback
+    };
+    let mut world = World::build_with(scenario.clone(), options.clock, addressing).await?;
+    let fleet = if fleet_on {
+        Some(
+            Fleet::start(
+                &world,
+                &options.resolvers,
+                options.sample.unwrap_or(DEFAULT_SAMPLE),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     // From here on the world's scenario (on the wall clock: scaled, starting now) is the one
     // every step, check and report reads.
     let scenario = world.scenario.clone();
@@ -435,6 +465,10 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     for seat in &mut run.seats {
         seat.registrar.shutdown().await;
     }
+    let fleet = match fleet {
+        Some(f) => Some(f.finish().await),
+        None => None,
+    };
     run.world.stop().await;
     played?;
     let (seats, end_state, registry_log, receipts) =
@@ -486,6 +520,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             registrar_errors,
             live: live.finish(),
             end_state,
+            fleet,
         },
         transcript,
         events,

@@ -4,16 +4,19 @@
 //! from deadline to deadline) or the system clock (wall-clock mode: real servers sign and
 //! serve in real time, the scenario's durations divided by a time scale).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use clock::{Clock, SharedClock, SystemClock, VirtualClock};
 use dnssec::server::{DnsServer, DnsServerConfig};
+use dnssec::{Delegation, RrSet, SigningPolicy, Zone, ZoneSigner};
 use epp::contact::{self, Address, PostalInfo, PostalType};
 use epp::domain::{self, ContactType, DomainContact, NsList};
 use epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
 use epp::secdns::{DsOrKey, DsOrKeySet};
 use epp::{AuthInfo, host};
+use hickory_proto::rr::rdata::{NS, SOA};
+use hickory_proto::rr::{Name, RData};
 use jiff::Timestamp;
 use mock_registry::feedback::ProbeOptions;
 use mock_registry::pki::Pki;
@@ -124,6 +127,21 @@ impl WorldClock {
     }
 }
 
+/// Where a world's servers listen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Addressing {
+    /// Every server on 127.0.0.1 with an ephemeral port: the harness's own observer, router
+    /// and live check reach them by the host directory.
+    #[default]
+    Loopback,
+    /// Every server on its own loopback address on port 53 (`127.x.y.1` root and TLD,
+    /// `127.x.y.2` the zones of the name servers' host names, `127.x.y.(10+i)` operator
+    /// `i`), published as glue and in the root hints, so real recursive resolvers can follow
+    /// the delegations themselves (design.md §2, "Addresses"). Binding port 53 needs root or
+    /// `CAP_NET_BIND_SERVICE`.
+    Port53,
+}
+
 /// A running world.
 #[derive(Debug)]
 pub struct World {
@@ -153,12 +171,27 @@ pub struct World {
     pub directory: Directory,
     /// The wall-clock instant signatures also cover.
     pub wall_now: Timestamp,
+    /// Where the servers listen.
+    pub addressing: Addressing,
+    /// With [`Addressing::Port53`]: the server of the zones the name servers' host names live
+    /// in (unsigned, delegated from the root), so resolvers can find every operator.
+    pub infra: Option<DnsServer>,
 }
 
 /// Builds worlds.
 impl World {
-    /// Starts everything a scenario needs and sets up its domains as they are at the start.
+    /// Starts everything a scenario needs and sets up its domains as they are at the start,
+    /// every server on 127.0.0.1 with an ephemeral port.
     pub async fn build(scenario: Arc<Scenario>, mode: ClockMode) -> Result<Self, HarnessError> {
+        Self::build_with(scenario, mode, Addressing::Loopback).await
+    }
+
+    /// [`build`](Self::build) with the servers where `addressing` says.
+    pub async fn build_with(
+        scenario: Arc<Scenario>,
+        mode: ClockMode,
+        addressing: Addressing,
+    ) -> Result<Self, HarnessError> {
         scenario
             .check_clock(mode.is_wall())
             .map_err(|e| HarnessError::failed(e.to_string()))?;
@@ -181,6 +214,19 @@ impl World {
         };
         let shared = clock.shared();
         let wall_now = Timestamp::now();
+        let plan = match addressing {
+            Addressing::Loopback => None,
+            Addressing::Port53 => {
+                if let Some(r) = s.registrars.iter().find(|r| r.operator.software.is_real()) {
+                    return Err(HarnessError::failed(format!(
+                        "operator {} runs {}, which the harness cannot yet put on port 53; \
+                         the resolver fleet needs every server there (use the built-in operator)",
+                        r.label, r.operator.software
+                    )));
+                }
+                Some(Port53Plan::find(s.registrars.len())?)
+            }
+        };
 
         let policy = Policy {
             tld: s.world.tld.clone(),
@@ -215,14 +261,43 @@ impl World {
         config.jitter_seed = s.world.seed;
         config.signing.validity = s.world.signature_validity;
         config.signing.also_valid_at = vec![wall_now];
+        let mut infra_zones = Vec::new();
+        if let Some(plan) = &plan {
+            config.ns_addrs = vec![plan.parent.ip()];
+            // The root's name server gets a name under no delegation and in no special-use
+            // TLD: its address is then authoritative, signed data of the root itself, which
+            // a resolver priming from the hints finds without a circular dependency (Knot
+            // Resolver cannot prime with a root server named inside the TLD it delegates).
+            config.root_ns = Name::from_ascii(ROOT_NS).context("the root's name server")?;
+            infra_zones = plan.infra_zones(s)?;
+            for z in &infra_zones {
+                config.infra.push(z.delegation.clone());
+            }
+        }
         // The registry's own fixture keys: the same every run, and never an operator's (no
         // key may serve zones of different owners, or chains could validate by accident).
         let mut publisher = Publisher::new(config, PublishKeys::registry_fixtures(), s.world.start)
             .context("publisher")?;
         let anchor = publisher.trust_anchor().context("trust anchor")?;
-        let parent = DnsServer::start(loopback(), shared.clone(), DnsServerConfig::default())
-            .await
-            .context("parent DNS server")?;
+        let parent = DnsServer::start(
+            plan.as_ref().map_or_else(loopback, |p| p.parent),
+            shared.clone(),
+            DnsServerConfig::default(),
+        )
+        .await
+        .context("parent DNS server")?;
+        let infra = match &plan {
+            Some(p) => {
+                let server = DnsServer::start(p.infra, shared.clone(), DnsServerConfig::default())
+                    .await
+                    .context("the name servers' zones' DNS server")?;
+                for z in &infra_zones {
+                    server.set_zone(z.signed(s.world.start)?);
+                }
+                Some(server)
+            }
+            None => None,
+        };
 
         let mut operators = Vec::new();
         let mut directory = Directory {
@@ -238,8 +313,12 @@ impl World {
                         .with_context(what)?,
                 )
             } else {
+                let at = plan.as_ref().map_or_else(loopback, |p| p.operators[i]);
+                let secondary_at = plan.as_ref().map_or_else(loopback, |p| p.secondaries[i]);
                 Box::new(
-                    Operator::start(
+                    Operator::start_at(
+                        at,
+                        secondary_at,
                         &r.label,
                         r.operator.clone(),
                         i,
@@ -311,7 +390,18 @@ impl World {
             operators,
             directory,
             wall_now,
+            addressing,
+            infra,
         })
+    }
+
+    /// The root hints of a resolver in this world: the root's name server and where it
+    /// answers.
+    pub fn root_hints(&self) -> Vec<(String, IpAddr)> {
+        vec![(
+            self.publisher.config().root_ns.to_ascii(),
+            self.parent.local_addr().ip(),
+        )]
     }
 
     /// The registrar index for a clID.
@@ -457,8 +547,174 @@ fn server_config(s: &Scenario) -> ServerConfig {
     }
 }
 
+/// The root server's host name in a world on port 53.
+const ROOT_NS: &str = "a.root-servers.harness.";
+
 fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// The addresses of a world on port 53 (see [`Addressing::Port53`]).
+#[derive(Debug, Clone)]
+struct Port53Plan {
+    parent: SocketAddr,
+    infra: SocketAddr,
+    operators: Vec<SocketAddr>,
+    /// Each operator's secondary server, used when it has one.
+    secondaries: Vec<SocketAddr>,
+}
+
+/// One zone of name server host names (`example.`), served unsigned by the infra server.
+#[derive(Debug, Clone)]
+struct InfraZone {
+    delegation: Delegation,
+    hosts: Vec<(Name, IpAddr)>,
+    ttl: u32,
+}
+
+impl InfraZone {
+    fn signed(&self, now: Timestamp) -> Result<Arc<dnssec::SignedZone>, HarnessError> {
+        let origin = self.delegation.name.clone();
+        let ns = self
+            .delegation
+            .ns
+            .first()
+            .cloned()
+            .ok_or_else(|| HarnessError::failed(format!("{origin}: no name server")))?;
+        let rname = Name::from_ascii("hostmaster")
+            .and_then(|n| n.append_domain(&origin))
+            .context("infra zone SOA")?;
+        let soa = SOA::new(ns.clone(), rname, 1, 3600, 600, 2_419_200, self.ttl);
+        let mut zone = Zone::new(origin.clone(), soa, self.ttl).context("infra zone")?;
+        zone.set_rrset(
+            RrSet::new(origin.clone(), self.ttl, [RData::NS(NS(ns))]).context("infra NS")?,
+        )
+        .context("infra NS")?;
+        let mut by_host: std::collections::BTreeMap<Name, Vec<RData>> = Default::default();
+        for (host, ip) in self.delegation.glue.iter().chain(&self.hosts) {
+            let data = match ip {
+                IpAddr::V4(v4) => RData::A((*v4).into()),
+                IpAddr::V6(v6) => RData::AAAA((*v6).into()),
+            };
+            by_host.entry(host.clone()).or_default().push(data);
+        }
+        for (host, data) in by_host {
+            zone.set_rrset(RrSet::new(host, self.ttl, data).context("infra address")?)
+                .context("infra address")?;
+        }
+        let signed = ZoneSigner::unsigned(SigningPolicy::default())
+            .sign(&zone, now)
+            .context("infra zone")?;
+        Ok(Arc::new(signed))
+    }
+}
+
+impl Port53Plan {
+    /// Picks a free `127.x.y.0/24` (x, y random) whose addresses for this world can all be
+    /// bound on port 53 for UDP and TCP; explains what to do when binding port 53 is not
+    /// allowed.
+    fn find(operators: usize) -> Result<Self, HarnessError> {
+        use std::hash::{BuildHasher, Hasher};
+        let mut last = String::new();
+        for attempt in 0..32u32 {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(attempt);
+            h.write_u32(std::process::id());
+            let r = h.finish();
+            let (x, y) = (1 + (r % 254) as u8, ((r >> 8) % 256) as u8);
+            let at = |z: u8| SocketAddr::from(([127, x, y, z], 53));
+            let plan = Self {
+                parent: at(1),
+                infra: at(2),
+                operators: (0..operators)
+                    .map(|i| at(10 + u8::try_from(i).unwrap_or(90).min(90)))
+                    .collect(),
+                secondaries: (0..operators)
+                    .map(|i| at(110 + u8::try_from(i).unwrap_or(90).min(90)))
+                    .collect(),
+            };
+            match plan.probe() {
+                Ok(()) => return Ok(plan),
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    return Err(HarnessError::failed(format!(
+                        "binding {}:53 was refused ({e}): real resolvers reach authoritative \
+                         servers on port 53 only, so the resolver fleet gives every server of \
+                         the world its own loopback address on port 53, which needs root or \
+                         CAP_NET_BIND_SERVICE (e.g. `setcap cap_net_bind_service=ep` on the \
+                         harness binary, or sysctl net.ipv4.ip_unprivileged_port_start=53)",
+                        plan.parent.ip()
+                    )));
+                }
+                Err(e) => last = format!("127.{x}.{y}.0/24: {e}"),
+            }
+        }
+        Err(HarnessError::failed(format!(
+            "no free 127.x.y.0/24 with port 53 free for every server (last: {last})"
+        )))
+    }
+
+    fn probe(&self) -> std::io::Result<()> {
+        for a in [self.parent, self.infra]
+            .iter()
+            .chain(&self.operators)
+            .chain(&self.secondaries)
+        {
+            let _udp = std::net::UdpSocket::bind(a)?;
+            let _tcp = std::net::TcpListener::bind(a)?;
+        }
+        Ok(())
+    }
+
+    /// The zones the operators' name server host names live in, outside the TLD: one per
+    /// top label (`example.`), delegated from the root to the infra server.
+    fn infra_zones(&self, s: &Scenario) -> Result<Vec<InfraZone>, HarnessError> {
+        let tld = Name::from_ascii(format!("{}.", s.world.tld.trim_end_matches('.')))
+            .context("the TLD's name")?;
+        let mut zones: std::collections::BTreeMap<Name, Vec<(Name, IpAddr)>> = Default::default();
+        for (i, r) in s.registrars.iter().enumerate() {
+            for host in &r.operator.ns {
+                let host = Name::from_ascii(format!("{}.", host.trim_end_matches('.')))
+                    .with_context(|| format!("name server {host}"))?
+                    .to_lowercase();
+                if tld.zone_of(&host) || host.num_labels() < 2 {
+                    continue;
+                }
+                let top = host.trim_to(1);
+                let on_secondary = r.operator.secondary.as_ref().is_some_and(|sec| {
+                    sec.ns.iter().any(|n| {
+                        n.trim_end_matches('.')
+                            .eq_ignore_ascii_case(host.to_ascii().trim_end_matches('.'))
+                    })
+                });
+                let at = if on_secondary {
+                    self.secondaries[i]
+                } else {
+                    self.operators[i]
+                };
+                zones.entry(top).or_default().push((host, at.ip()));
+            }
+        }
+        let ttl = s.world.ttl_ns;
+        zones
+            .into_iter()
+            .map(|(origin, hosts)| {
+                let ns = Name::from_ascii("infra-ns")
+                    .and_then(|n| n.append_domain(&origin))
+                    .context("infra name server")?;
+                Ok(InfraZone {
+                    delegation: Delegation {
+                        name: origin,
+                        ttl,
+                        ns: vec![ns.clone()],
+                        glue: vec![(ns, self.infra.ip())],
+                        ds: Vec::new(),
+                    },
+                    hosts,
+                    ttl,
+                })
+            })
+            .collect()
+    }
 }
 
 /// Creates the registry objects for a domain at the start: a contact, external host objects

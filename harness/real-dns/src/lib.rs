@@ -50,12 +50,14 @@ mod http;
 pub mod knot;
 pub mod pdns;
 mod process;
+pub mod resolver;
 pub mod zone;
 
 pub use backend::{BoxFuture, Capabilities, DnsBackend, DnskeyTtlSource};
 pub use error::{Error, Result};
 pub use knot::{Knot, KnotConfig};
 pub use pdns::{PowerDns, PowerDnsConfig};
+pub use resolver::{Resolver, ResolverAnswer, ResolverKind, ResolverSetup, RootAnchor};
 pub use zone::{
     Algorithm, Denial, DnsKey, KeyScheme, OwnKeys, SignatureTiming, Signing, Ttls, ZoneSpec,
     ZoneStatus,

@@ -109,6 +109,10 @@ pub struct PublishConfig {
     /// Validity, jitter, refresh, instants to cover; its `denial` and `dnskey_ttl` are
     /// replaced by the fields above.
     pub signing: SigningPolicy,
+    /// Unsigned delegations the root also carries, with their glue: the zones a world's name
+    /// server host names live in (`example.` for `ns1.operator-a.example.`), so resolvers that
+    /// follow delegations from the root can find every operator. Empty by default.
+    pub infra: Vec<Delegation>,
 }
 
 impl PublishConfig {
@@ -131,6 +135,7 @@ impl PublishConfig {
             tld_denial: Denial::default(),
             root_denial: Denial::Nsec,
             signing: SigningPolicy::default(),
+            infra: Vec::new(),
         })
     }
 }
@@ -825,6 +830,9 @@ fn root_zone(
     }
     for rrset in address_rrsets(&glue, ttls.glue)? {
         zone.set_rrset(rrset)?;
+    }
+    for d in &config.infra {
+        zone.set_delegation(d)?;
     }
     // The root's own name server, and the TLD's when it lives outside the TLD: authoritative
     // data of the root unless some delegation covers it.

@@ -139,23 +139,48 @@ impl Operator {
         validity: SignedDuration,
         seed: u64,
     ) -> Result<Self, OperatorError> {
-        let server = DnsServer::start(
-            "127.0.0.1:0".parse().expect("invariant: literal address"),
-            clock.clone(),
-            DnsServerConfig::default(),
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_at(
+            any,
+            any,
+            label,
+            spec,
+            index,
+            clock,
+            also_valid_at,
+            validity,
+            seed,
         )
         .await
-        .map_err(|e| OperatorError::Server(label.into(), e))?;
+    }
+
+    /// Starts an operator with its server on `addr` and its secondary, if it has one, on
+    /// `secondary_addr` (UDP and TCP): a world whose servers each have their own address on
+    /// port 53, for real recursive resolvers.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "start's arguments and the address"
+    )]
+    pub async fn start_at(
+        addr: SocketAddr,
+        secondary_addr: SocketAddr,
+        label: &str,
+        spec: OperatorSpec,
+        index: usize,
+        clock: SharedClock,
+        also_valid_at: Vec<Timestamp>,
+        validity: SignedDuration,
+        seed: u64,
+    ) -> Result<Self, OperatorError> {
+        let server = DnsServer::start(addr, clock.clone(), DnsServerConfig::default())
+            .await
+            .map_err(|e| OperatorError::Server(label.into(), e))?;
         let secondary = match &spec.secondary {
             None => None,
             Some(sec) => Some(Secondary {
-                server: DnsServer::start(
-                    "127.0.0.1:0".parse().expect("invariant: literal address"),
-                    clock,
-                    DnsServerConfig::default(),
-                )
-                .await
-                .map_err(|e| OperatorError::Server(format!("{label} (secondary)"), e))?,
+                server: DnsServer::start(secondary_addr, clock, DnsServerConfig::default())
+                    .await
+                    .map_err(|e| OperatorError::Server(format!("{label} (secondary)"), e))?,
                 ns: sec.ns.clone(),
                 lag: sec.lag,
                 pending: BTreeMap::new(),
