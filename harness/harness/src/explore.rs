@@ -37,9 +37,10 @@ use jiff::Timestamp;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::checks::CheckId;
+use crate::partition::Partition;
 use crate::report::{ScenarioReport, SuiteReport};
 use crate::runner::{RunOptions, run_scenario};
 use crate::scenario::{self, Fault, ScenarioError};
@@ -110,6 +111,9 @@ pub struct Plan {
     pub out: Option<PathBuf>,
     /// The command that repeats this exploration, for the written files' comments.
     pub command: String,
+    /// Only the worlds of this part (`--partition K/N`: world `i` is part `(i mod N) + 1`), so
+    /// CI runners share an exploration and `harness report merge` joins their reports.
+    pub partition: Option<Partition>,
 }
 
 impl Plan {
@@ -132,6 +136,7 @@ impl Plan {
             max_shrunk: 3,
             out: None,
             command: format!("harness explore --seed {seed} --cases {cases}"),
+            partition: None,
         }
     }
 
@@ -148,12 +153,24 @@ impl Plan {
         }
     }
 
+    /// The indices of the worlds this plan runs: all, or its partition's.
+    pub fn indices(&self) -> Vec<usize> {
+        owned(self.cases, self.partition)
+    }
+
     fn run_options(&self) -> RunOptions {
         RunOptions {
             subject: self.subject.clone(),
             ..self.options.clone()
         }
     }
+}
+
+/// The indices among `cases` worlds that `partition` owns (all without one).
+fn owned(cases: usize, partition: Option<Partition>) -> Vec<usize> {
+    (0..cases)
+        .filter(|i| partition.is_none_or(|p| p.owns(*i)))
+        .collect()
 }
 
 /// Where an exploration stands, after each world.
@@ -182,7 +199,7 @@ fn rate(done: usize, elapsed: Duration) -> f64 {
 }
 
 /// One explored world and its verdict.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorldResult {
     /// Its index in the seed's sequence.
     pub index: usize,
@@ -205,7 +222,7 @@ pub struct WorldResult {
 }
 
 /// A failing world, shrunk and written as a scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FoundFailure {
     /// The index of the world it was shrunk from.
     pub world: usize,
@@ -234,7 +251,7 @@ pub struct FoundFailure {
 }
 
 /// The result of an exploration.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exploration {
     /// The seed of the worlds.
     pub seed: u64,
@@ -246,6 +263,9 @@ pub struct Exploration {
     pub roles: Vec<Role>,
     /// The deliberate fault of the reference registrar, if any.
     pub fault: Option<Fault>,
+    /// The part of the worlds this exploration ran, when it ran one (`--partition K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partition>,
     /// Whether the live check ran.
     pub live_check: bool,
     /// Wall time of the worlds (shrinking aside), seconds.
@@ -259,7 +279,7 @@ pub struct Exploration {
     /// The failures, shrunk.
     pub failures: Vec<FoundFailure>,
     /// The worlds' reports without timelines and transcripts (for JUnit).
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub reports: Vec<ScenarioReport>,
 }
 
@@ -285,7 +305,7 @@ pub enum ExploreError {
 /// plays world `i`; `done` is called as each world finishes.
 pub async fn run_worlds(
     seed: u64,
-    worlds: &[WorldParams],
+    worlds: &[(usize, WorldParams)],
     cast: impl Fn(usize) -> Cast,
     options: &RunOptions,
     jobs: usize,
@@ -293,8 +313,7 @@ pub async fn run_worlds(
 ) -> Result<Vec<ScenarioReport>, ScenarioError> {
     let scenarios = worlds
         .iter()
-        .enumerate()
-        .map(|(i, w)| w.scenario(&world_id(seed, i), &cast(i)))
+        .map(|(i, w)| w.scenario(&world_id(seed, *i), &cast(*i)))
         .collect::<Result<Vec<_>, _>>()?;
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let done = Arc::new(done);
@@ -339,8 +358,17 @@ pub async fn explore(
     plan: &Plan,
     progress: impl Fn(&Progress) + Send + Sync + 'static,
 ) -> Result<Exploration, ExploreError> {
-    let draws = generate(plan.seed, plan.cases);
-    let worlds: Vec<WorldParams> = draws.iter().map(|d| d.world.clone()).collect();
+    let indices = plan.indices();
+    let mut mine = indices.iter().copied().peekable();
+    // Every world is drawn (world i is the seed's i-th draw whichever part runs it); a
+    // partition keeps its own.
+    let draws: Vec<(usize, Draw)> = generate(plan.seed, plan.cases)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| mine.next_if_eq(i).is_some())
+        .collect();
+    let worlds: Vec<(usize, WorldParams)> =
+        draws.iter().map(|(i, d)| (*i, d.world.clone())).collect();
     let options = plan.run_options();
     let started = Instant::now();
     let total = worlds.len();
@@ -369,11 +397,10 @@ pub async fn explore(
     let results: Vec<WorldResult> = reports
         .iter()
         .zip(&worlds)
-        .enumerate()
-        .map(|(index, (r, w))| WorldResult {
-            index,
+        .map(|(r, (index, w))| WorldResult {
+            index: *index,
             id: r.id.clone(),
-            role: plan.cast(index).role,
+            role: plan.cast(*index).role,
             params: w.clone(),
             description: w.describe(),
             passed: r.passed,
@@ -387,8 +414,8 @@ pub async fn explore(
     let shrinking = Instant::now();
     let mut kinds: Vec<CheckId> = Vec::new();
     let mut failures = Vec::new();
-    for (index, draw) in draws.into_iter().enumerate() {
-        let Some(report) = reports.get(index).filter(|r| !r.passed) else {
+    for (at, (index, draw)) in draws.into_iter().enumerate() {
+        let Some(report) = reports.get(at).filter(|r| !r.passed) else {
             continue;
         };
         // A failure's kind is its first check in the order the checks are listed
@@ -411,6 +438,7 @@ pub async fn explore(
         subject: plan.subject.clone(),
         roles: plan.roles.clone(),
         fault: plan.fault,
+        partition: plan.partition,
         live_check: !plan.options.no_live_check,
         wall_seconds: elapsed.as_secs_f64(),
         worlds_per_second: rate(total, elapsed),
@@ -552,7 +580,8 @@ fn shell_quote(s: &str) -> String {
 impl Exploration {
     /// Whether no world failed.
     pub fn passed(&self) -> bool {
-        self.worlds.iter().all(|w| w.passed) && self.worlds.len() == self.cases
+        self.worlds.iter().all(|w| w.passed)
+            && self.worlds.len() == owned(self.cases, self.partition).len()
     }
 
     /// How many worlds failed.
@@ -608,10 +637,13 @@ impl Exploration {
         }
         let _ = writeln!(
             out,
-            "\n{} of {} worlds passed (seed {}{}) in {:.1}s: {:.1} worlds/s{}",
+            "\n{} of {} worlds passed (seed {}{}{}) in {:.1}s: {:.1} worlds/s{}",
             self.worlds.len() - self.failed(),
-            self.cases,
+            owned(self.cases, self.partition).len(),
             self.seed,
+            self.partition
+                .map(|p| format!(", partition {p} of {} worlds", self.cases))
+                .unwrap_or_default(),
             self.fault
                 .map(|f| format!(", fault {}", f.name()))
                 .unwrap_or_default(),

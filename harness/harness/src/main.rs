@@ -189,6 +189,10 @@ struct ExploreArgs {
     /// Worlds run at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
+    /// Run only part K of N (world i belongs to part (i mod N) + 1), so N CI runners share
+    /// the worlds; join their --json reports with `harness report merge`.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<Partition>,
     /// Write JUnit XML here (one test case per world).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -540,6 +544,7 @@ fn explore(args: ExploreArgs) -> ExitCode {
     plan.jobs = args.jobs;
     plan.shrink_budget = args.shrink_budget;
     plan.out = Some(args.out.clone());
+    plan.partition = args.partition;
     plan.options = RunOptions {
         reference_process: args.reference_process.clone(),
         timeout: Some(std::time::Duration::from_secs(args.timeout.max(1))),
@@ -556,10 +561,17 @@ fn explore(args: ExploreArgs) -> ExitCode {
     if let Some(f) = args.fault {
         command.push_str(&format!(" --fault {}", f.name()));
     }
+    if let Some(p) = args.partition {
+        command.push_str(&format!(" --partition {p}"));
+    }
     plan.command = command;
+    let running = plan.indices().len();
     println!(
-        "explore: seed {seed}, {} worlds, {} as {}{}, {} at once{}",
-        args.cases,
+        "explore: seed {seed}, {} worlds{}, {} as {}{}, {} at once{}",
+        running,
+        args.partition
+            .map(|p| format!(" (partition {p} of {})", args.cases))
+            .unwrap_or_default(),
         args.subject
             .as_deref()
             .unwrap_or("the reference registrar (in-process)"),
@@ -579,16 +591,14 @@ fn explore(args: ExploreArgs) -> ExitCode {
         }
     );
     let started = jiff::Timestamp::now();
-    let exploration: Exploration = match runtime.block_on(harness::explore::explore(
-        &plan,
-        progress_reporter(args.cases),
-    )) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("harness: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let exploration: Exploration =
+        match runtime.block_on(harness::explore::explore(&plan, progress_reporter(running))) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("harness: {e}");
+                return ExitCode::from(2);
+            }
+        };
     print!("{}", exploration.summary());
     let mut code = if exploration.passed() {
         ExitCode::SUCCESS
@@ -805,13 +815,13 @@ fn merge(args: &MergeArgs) -> ExitCode {
     let verdict = match (&merged, merged.passed()) {
         (Merged::Certification(_), true) => "certified",
         (Merged::Certification(_), false) => "NOT certified",
-        (Merged::Run(_), true) => "passed",
-        (Merged::Run(_), false) => "FAILED",
+        (Merged::Run(_) | Merged::Explore { .. }, true) => "passed",
+        (Merged::Run(_) | Merged::Explore { .. }, false) => "FAILED",
     };
     println!(
-        "merged {} report(s), {} scenarios: {verdict}: wrote {}",
+        "merged {} report(s), {}: {verdict}: wrote {}",
         args.parts.len(),
-        merged.scenarios().len(),
+        merged.count(),
         names.join(", ")
     );
     if merged.passed() {

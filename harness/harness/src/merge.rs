@@ -15,6 +15,12 @@
 //! exactly its scenarios; a missing partition is an error that names it and its scenarios.
 //! Reports without partition information (whole runs of different scenario sets) are joined
 //! in the order given, refusing a scenario id twice.
+//!
+//! Explorations (`harness explore --partition K/N --json`) merge the same way: every part of
+//! one seed, case count, subject, roles, fault and live-check setting once, each with exactly
+//! its worlds (world `i` is part `(i mod N) + 1`); the worlds are put back in order and the
+//! shrunk failures kept, the first of each kind (its first failing check) in world order, as
+//! one machine would have shrunk them.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -23,6 +29,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use crate::certify::Certification;
+use crate::explore::Exploration;
 use crate::partition::PartitionInfo;
 use crate::report::{ScenarioReport, SuiteReport};
 
@@ -56,6 +63,23 @@ pub enum Merged {
     Run(SuiteReport),
     /// Of `certification.json` reports.
     Certification(Box<Certification>),
+    /// Of `harness explore --json` reports.
+    Explore {
+        /// The earliest part's start.
+        started: Timestamp,
+        /// The whole exploration.
+        exploration: Box<Exploration>,
+    },
+}
+
+/// One `harness explore --json` report, as read.
+#[derive(Debug, Clone, Deserialize)]
+struct ExplorePart {
+    kind: String,
+    harness_version: String,
+    started: Timestamp,
+    #[serde(flatten)]
+    exploration: Exploration,
 }
 
 impl Merged {
@@ -64,14 +88,25 @@ impl Merged {
         match self {
             Self::Run(s) => s.passed() && !s.scenarios.is_empty(),
             Self::Certification(c) => c.certified,
+            Self::Explore { exploration, .. } => exploration.passed(),
         }
     }
 
-    /// The merged scenarios, in run order.
+    /// The merged scenarios, in run order (an exploration's worlds keep only their verdicts,
+    /// so it has none).
     pub fn scenarios(&self) -> &[ScenarioReport] {
         match self {
             Self::Run(s) => &s.scenarios,
             Self::Certification(c) => &c.scenarios,
+            Self::Explore { .. } => &[],
+        }
+    }
+
+    /// What was merged, counted: "12 scenarios", or "200 worlds".
+    pub fn count(&self) -> String {
+        match self {
+            Self::Explore { exploration, .. } => format!("{} worlds", exploration.worlds.len()),
+            _ => format!("{} scenarios", self.scenarios().len()),
         }
     }
 
@@ -88,6 +123,7 @@ impl Merged {
                 scenarios: c.scenarios.clone(),
             }
             .summary(false),
+            Self::Explore { exploration, .. } => exploration.summary(),
         }
     }
 
@@ -96,6 +132,10 @@ impl Merged {
         match self {
             Self::Run(s) => s.to_json(),
             Self::Certification(c) => c.to_json(),
+            Self::Explore {
+                started,
+                exploration,
+            } => exploration.to_json(*started),
         }
     }
 
@@ -104,6 +144,7 @@ impl Merged {
         match self {
             Self::Run(s) => s.to_junit(),
             Self::Certification(c) => c.to_junit(),
+            Self::Explore { exploration, .. } => exploration.to_junit(),
         }
     }
 
@@ -113,6 +154,7 @@ impl Merged {
         match self {
             Self::Run(_) => "report.json",
             Self::Certification(_) => crate::certify::JSON_FILE,
+            Self::Explore { .. } => "explore.json",
         }
     }
 
@@ -123,6 +165,11 @@ impl Merged {
         match self {
             Self::Run(s) => crate::report::html::write_run_html(dir, s).map_err(|e| e.to_string()),
             Self::Certification(c) => c.write(dir).map(|(_, html)| html),
+            Self::Explore { .. } => Err(
+                "an exploration has no HTML page (each shrunk failure is a scenario: `harness \
+                 run FILE --html DIR`)"
+                    .into(),
+            ),
         }
     }
 }
@@ -176,6 +223,10 @@ pub enum MergeError {
 
 /// Reads one report.
 pub fn read_part(path: &Path) -> Result<Part, MergeError> {
+    read_json(path)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, MergeError> {
     let text = std::fs::read_to_string(path).map_err(|source| MergeError::Read {
         path: path.to_path_buf(),
         source,
@@ -186,8 +237,171 @@ pub fn read_part(path: &Path) -> Result<Part, MergeError> {
     })
 }
 
+/// The `kind` of the report at `path`.
+fn kind_of(path: &Path) -> Result<String, MergeError> {
+    #[derive(Deserialize)]
+    struct Kind {
+        kind: String,
+    }
+    read_json::<Kind>(path).map(|k| k.kind)
+}
+
+/// Merges the parts of one partitioned exploration; see the module docs.
+fn merge_explorations(parts: Vec<(PathBuf, ExplorePart)>) -> Result<Merged, MergeError> {
+    let mismatch = |path: &Path, message: String| MergeError::Mismatch {
+        path: path.to_path_buf(),
+        message,
+    };
+    let Some((first_path, first)) = parts.first() else {
+        return Err(MergeError::Empty);
+    };
+    let ours = env!("CARGO_PKG_VERSION");
+    let whole = &first.exploration;
+    let Some(count) = whole.partition.map(|p| p.count) else {
+        return Err(mismatch(
+            first_path,
+            "an exploration without --partition is whole already; only parts merge".into(),
+        ));
+    };
+    let same = |e: &Exploration| {
+        e.seed == whole.seed
+            && e.cases == whole.cases
+            && e.subject == whole.subject
+            && e.roles == whole.roles
+            && e.fault == whole.fault
+            && e.live_check == whole.live_check
+    };
+    let mut seen = BTreeSet::new();
+    for (path, p) in &parts {
+        if p.kind != "harness-explore" {
+            return Err(mismatch(
+                path,
+                format!("a {} report cannot be merged with explorations", p.kind),
+            ));
+        }
+        if p.harness_version != ours {
+            return Err(mismatch(
+                path,
+                format!(
+                    "written by harness {}; merge with the version that ran the parts ({ours} \
+                     here)",
+                    p.harness_version
+                ),
+            ));
+        }
+        let e = &p.exploration;
+        if !same(e) {
+            return Err(mismatch(
+                path,
+                format!(
+                    "explores seed {} ({} worlds, subject {:?}), but {} explores seed {} ({} \
+                     worlds, subject {:?}) or with other roles, fault or live check",
+                    e.seed,
+                    e.cases,
+                    e.subject,
+                    first_path.display(),
+                    whole.seed,
+                    whole.cases,
+                    whole.subject
+                ),
+            ));
+        }
+        let Some(part) = e.partition.filter(|q| q.count == count) else {
+            return Err(mismatch(
+                path,
+                format!("not one of the {count} parts of the first report's exploration"),
+            ));
+        };
+        if !seen.insert(part.index) {
+            return Err(mismatch(path, format!("partition {part} is given twice")));
+        }
+        let expected: Vec<usize> = (0..e.cases).filter(|i| part.owns(*i)).collect();
+        let got: Vec<usize> = e.worlds.iter().map(|w| w.index).collect();
+        if got != expected {
+            return Err(mismatch(
+                path,
+                format!(
+                    "partition {part} holds {} worlds, not its own {} of {}",
+                    got.len(),
+                    expected.len(),
+                    e.cases
+                ),
+            ));
+        }
+    }
+    let missing: Vec<u32> = (1..=count).filter(|k| !seen.contains(k)).collect();
+    if !missing.is_empty() {
+        let owners: Vec<crate::partition::Partition> = missing
+            .iter()
+            .map(|&index| crate::partition::Partition { index, count })
+            .collect();
+        let worlds = (0..whole.cases)
+            .filter(|i| owners.iter().any(|p| p.owns(*i)))
+            .map(|i| crate::explore::world_id(whole.seed, i))
+            .collect();
+        return Err(MergeError::Missing {
+            missing,
+            count,
+            scenarios: worlds,
+        });
+    }
+    let started = parts
+        .iter()
+        .map(|(_, p)| p.started)
+        .min()
+        .unwrap_or(first.started);
+    let ended = parts
+        .iter()
+        .map(|(_, p)| {
+            p.started
+                .checked_add(SignedDuration::from_secs_f64(
+                    (p.exploration.wall_seconds + p.exploration.shrink_seconds).max(0.0),
+                ))
+                .unwrap_or(p.started)
+        })
+        .max()
+        .unwrap_or(started);
+    let mut merged = whole.clone();
+    merged.partition = None;
+    merged.worlds = Vec::new();
+    merged.failures = Vec::new();
+    merged.shrink_seconds = 0.0;
+    for (_, p) in parts {
+        merged.worlds.extend(p.exploration.worlds);
+        merged.failures.extend(p.exploration.failures);
+        merged.shrink_seconds += p.exploration.shrink_seconds;
+    }
+    merged.worlds.sort_by_key(|w| w.index);
+    merged.failures.sort_by_key(|f| f.world);
+    // One shrunk failure per kind, the earliest world's, as a single run keeps them.
+    let mut kinds = BTreeSet::new();
+    merged
+        .failures
+        .retain(|f| f.checks.first().is_none_or(|k| kinds.insert(*k)));
+    merged.wall_seconds =
+        (ended.duration_since(started).as_secs_f64() - merged.shrink_seconds).max(0.0);
+    merged.worlds_per_second = if merged.wall_seconds > 0.0 {
+        merged.worlds.len() as f64 / merged.wall_seconds
+    } else {
+        0.0
+    };
+    Ok(Merged::Explore {
+        started,
+        exploration: Box::new(merged),
+    })
+}
+
 /// Reads and merges the reports at `paths`.
 pub fn merge_files(paths: &[PathBuf]) -> Result<Merged, MergeError> {
+    if let Some(first) = paths.first()
+        && kind_of(first)? == "harness-explore"
+    {
+        let parts = paths
+            .iter()
+            .map(|p| Ok((p.clone(), read_json::<ExplorePart>(p)?)))
+            .collect::<Result<Vec<_>, MergeError>>()?;
+        return merge_explorations(parts);
+    }
     let parts = paths
         .iter()
         .map(|p| Ok((p.clone(), read_part(p)?)))

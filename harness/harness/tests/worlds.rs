@@ -113,3 +113,53 @@ async fn exploration_finds_every_timing_fault() {
         );
     }
 }
+
+/// `--partition K/N` spreads an exploration over CI runners: parts 1/3, 2/3 and 3/3 of a seed
+/// run exactly their worlds, and `harness report merge` joins their JSON reports into the
+/// worlds, settings and verdicts of one whole run; a missing part is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_of_an_exploration_merge_into_the_whole_one() {
+    use harness::merge::{MergeError, Merged, merge_files};
+    use harness::partition::Partition;
+
+    let dir = std::env::temp_dir().join(format!("harness-explore-parts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (seed, cases) = (11, 7);
+    let whole = explore(&Plan::new(seed, cases), |_| {}).await.unwrap();
+    let mut files = Vec::new();
+    for index in 1..=3 {
+        let mut plan = Plan::new(seed, cases);
+        plan.partition = Some(Partition { index, count: 3 });
+        let part = explore(&plan, |_| {}).await.unwrap();
+        let indices: Vec<usize> = part.worlds.iter().map(|w| w.index).collect();
+        let own: Vec<usize> = (0..cases)
+            .filter(|i| i % 3 == (index - 1) as usize)
+            .collect();
+        assert_eq!(indices, own, "partition {index}/3");
+        let file = dir.join(format!("part{index}.json"));
+        std::fs::write(&file, part.to_json(jiff::Timestamp::now())).unwrap();
+        files.push(file);
+    }
+    let Merged::Explore { exploration, .. } = merge_files(&files).unwrap() else {
+        panic!("an exploration merges into an exploration");
+    };
+    let key = |e: &harness::explore::Exploration| -> Vec<String> {
+        e.worlds
+            .iter()
+            .map(|w| {
+                format!(
+                    "{} {} {} {:?} {}",
+                    w.index, w.id, w.passed, w.failed_checks, w.description
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&exploration), key(&whole));
+    assert_eq!(exploration.passed(), whole.passed());
+    assert!(exploration.partition.is_none());
+    match merge_files(&files[..2]) {
+        Err(MergeError::Missing { missing, .. }) => assert_eq!(missing, vec![3]),
+        other => panic!("a missing part is an error: {other:?}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use proptest::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::strategy::OrDefault;
 use crate::scenario::plan::defaults;
@@ -19,7 +19,7 @@ const DAY: u32 = 86_400;
 const POLL: u32 = DEFAULT_POLL_INTERVAL as u32;
 
 /// How an operator signs, and how its registrar behaves when the reference registrar plays it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OperatorParams {
     /// 8, 13 or 15.
     pub algorithm: u8,
@@ -46,7 +46,7 @@ pub struct OperatorParams {
 }
 
 /// Registry-side chaos: rates in thousandths (so worlds compare and hash exactly).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct ChaosParams {
     /// Thousandths of commands answered 2400.
     pub transient_failure_permille: u16,
@@ -59,7 +59,7 @@ pub struct ChaosParams {
 }
 
 /// One random world. See the [module documentation](super).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WorldParams {
     /// The world's seed (keys, tokens, chaos draws).
     pub seed: u64,
@@ -86,7 +86,7 @@ pub struct WorldParams {
 }
 
 /// Which registrars of a world the registrar under test plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// `B`, which takes the domains in (and, in a round trip, lets them go back).
