@@ -153,11 +153,11 @@ struct CertifyArgs {
     jobs: usize,
     /// Also run this many random worlds (as `harness explore` does; the subject as the
     /// gaining side, the losing side and both, in turn), fixed by a seed the report records;
-    /// the subject is certified only if every world passes too. Virtual clock only. Default 0
-    /// for now: the Python example registrar does not yet survive registry chaos (2400
-    /// answers), and certifying it is part of the project's CI; 50 is a good choice.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    explore: usize,
+    /// the subject is certified only if every world passes too. Default: 10 on the virtual
+    /// clock (or $HARNESS_CERTIFY_EXPLORE), none on the wall clock or with --partition
+    /// (spread worlds with `harness explore --partition`).
+    #[arg(long, value_name = "N")]
+    explore: Option<usize>,
     /// The seed of the random worlds (default: from the clock; recorded in the report).
     #[arg(long, value_name = "SEED")]
     explore_seed: Option<u64>,
@@ -385,11 +385,46 @@ fn reference_registrar(own_dns: bool) -> ExitCode {
     }
 }
 
-fn certify(args: CertifyArgs) -> ExitCode {
-    if args.explore > 0 && args.clock.mode().is_wall() {
-        eprintln!("harness: certify --explore runs on the virtual clock only");
-        return ExitCode::from(2);
+/// Random worlds a certification adds when neither `--explore` nor the environment says: a
+/// few dozen seconds with a registrar process, enough to meet worlds nobody wrote by hand.
+const CERTIFY_WORLDS: usize = 10;
+
+/// How many random worlds `certify` runs: `--explore N`, else `$HARNESS_CERTIFY_EXPLORE`, else
+/// [`CERTIFY_WORLDS`] on the virtual clock and none where worlds cannot run (the wall clock,
+/// a partition of the profile).
+fn certify_worlds(args: &CertifyArgs) -> Result<usize, String> {
+    let elsewhere = if args.clock.mode().is_wall() {
+        Some("on the wall clock")
+    } else if args.spread.partition.is_some() {
+        Some("with --partition (spread worlds with `harness explore --partition K/N`)")
+    } else {
+        None
+    };
+    if let Some(n) = args.explore {
+        return match elsewhere {
+            Some(why) if n > 0 => Err(format!("certify --explore cannot run {why}")),
+            _ => Ok(n),
+        };
     }
+    if elsewhere.is_some() {
+        return Ok(0);
+    }
+    match std::env::var("HARNESS_CERTIFY_EXPLORE") {
+        Ok(v) => v.trim().parse().map_err(|_| {
+            format!("HARNESS_CERTIFY_EXPLORE={v:?}: expected a number of worlds (0 for none)")
+        }),
+        Err(_) => Ok(CERTIFY_WORLDS),
+    }
+}
+
+fn certify(args: CertifyArgs) -> ExitCode {
+    let cases = match certify_worlds(&args) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("harness: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let profile = harness::certify::profile_label(args.profile.as_deref());
     let scenarios = match harness::certify::load_profile(args.profile.as_deref()) {
         Ok(s) => s,
@@ -416,8 +451,11 @@ fn certify(args: CertifyArgs) -> ExitCode {
     let suite = run_with_progress(&runtime, scenarios, &options, args.jobs, &args.spread);
     print!("{}", suite.summary(false));
     let mut report = harness::certify::Certification::new(&args.subject, &profile, suite);
-    let cases = args.explore;
-    if cases > 0 {
+    if cases > 0 && !report.certified {
+        // Not certified already: random worlds would only add failures to shrink (minutes
+        // with a broken subject); they run once the profile passes.
+        println!("certify: the profile failed, so the {cases} random worlds are not run");
+    } else if cases > 0 {
         let seed = args
             .explore_seed
             .unwrap_or_else(harness::explore::fresh_seed);

@@ -203,7 +203,9 @@ async fn own_dns_for_a_domain_the_registrar_sponsors_at_the_start_is_refused() {
 fn the_python_example_registrar_is_certified() {
     let script = workspace().join("harness/examples/python-registrar/registrar.py");
     let out = tempfile::tempdir().unwrap();
+    // The profile only: random worlds are tested with the reference registrar.
     let run = Command::new(BIN)
+        .env("HARNESS_CERTIFY_EXPLORE", "0")
         .arg("certify")
         .arg("--subject")
         .arg(format!("python3 {}", script.display()))
@@ -333,6 +335,11 @@ fn certify_with_the_reference_registrar_passes_and_writes_both_reports() {
     assert_eq!(json["certified"], true);
     assert_eq!(json["protocol_version"], 1);
     assert_eq!(json["harness_version"], env!("CARGO_PKG_VERSION"));
+    // By default a certification meets ten random worlds too, all passed, seed recorded.
+    let worlds = json["explore"]["worlds"].as_array().unwrap();
+    assert_eq!(worlds.len(), 10, "{}", json["explore"]);
+    assert!(worlds.iter().all(|w| w["passed"] == true));
+    assert!(json["explore"]["seed"].is_u64());
     let scenarios = json["scenarios"].as_array().unwrap();
     let profile = harness::certify::load_profile(None).unwrap();
     assert_eq!(scenarios.len(), profile.len());

@@ -308,6 +308,7 @@ fn a_copy_of_the_binary_certifies_without_looking_at_the_checkout() {
         .arg("-o")
         .arg(&trace)
         .arg(h.bin())
+        .env("HARNESS_CERTIFY_EXPLORE", "0")
         .args(["certify", "--subject", &subject, "--out", "r"])
         .args(["--junit", "r/junit.xml", "--progress", "lines"])
         .output()
