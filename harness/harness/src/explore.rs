@@ -176,7 +176,7 @@ fn owned(cases: usize, partition: Option<Partition>) -> Vec<usize> {
 /// Where an exploration stands, after each world.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
-    /// Worlds run.
+    /// Worlds finished so far, passed or failed.
     pub done: usize,
     /// Worlds to run.
     pub total: usize,
@@ -207,13 +207,13 @@ pub struct WorldResult {
     pub id: String,
     /// The registrars the registrar under test played.
     pub role: Role,
-    /// Every setting.
+    /// Every setting of the world, default or not: enough to run it again.
     pub params: WorldParams,
     /// The settings that differ from the defaults, in one line.
     pub description: String,
     /// Whether every check passed.
     pub passed: bool,
-    /// The checks that failed.
+    /// The ids of the checks that failed (empty when it passed).
     pub failed_checks: Vec<CheckId>,
     /// The first failure's message.
     pub message: Option<String>,
@@ -295,7 +295,7 @@ pub enum ExploreError {
     Write {
         /// The file or directory.
         path: PathBuf,
-        /// The error.
+        /// What the operating system reported.
         source: std::io::Error,
     },
 }

@@ -67,7 +67,7 @@ pub struct SeatRecord {
 /// A transfer the registrant asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferRecord {
-    /// The domain.
+    /// The domain the registrant moved, as the scenario names it.
     pub domain: String,
     /// The gaining registrar's index.
     pub to: usize,
@@ -110,7 +110,8 @@ pub struct OperatorEnd {
 /// One zone a hosted operator still serves at the end.
 #[derive(Debug, Clone)]
 pub struct HostedZoneEnd {
-    /// The domain.
+    /// The zone's domain name, as the registrar named it when creating it (what
+    /// [`OperatorEnd::zone`] looks up).
     pub domain: String,
     /// Its KSK (or CSK), if signed.
     pub ksk: Option<KeyData>,

@@ -27,9 +27,10 @@ pub use lanes::{EventKind, LaneSegment, ReportEvent};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
-    /// It held.
+    /// The check held, and the scenario did not expect it to fail.
     Pass,
-    /// It failed.
+    /// The check failed though the scenario did not expect it to; this fails the scenario when the
+    /// severity is error or worse.
     Fail,
     /// It failed, as the scenario expects (a faulty variant caught).
     ExpectedFail,
@@ -40,11 +41,11 @@ pub enum Outcome {
 /// One check's result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckResult {
-    /// Which check.
+    /// The check's stable id (`DNSSEC-CHAIN-BOGUS`, …), which JUnit shows as the failure type.
     pub check: CheckId,
-    /// Its severity.
+    /// How much a failure matters: only error or worse fails the scenario.
     pub severity: Severity,
-    /// The outcome.
+    /// Whether it held, measured against the failures the scenario expects.
     pub outcome: Outcome,
     /// What happened, for people.
     pub message: String,
@@ -100,7 +101,7 @@ impl Verdict {
 /// One domain's verdict over a stretch of virtual time: the worst any resolver could see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictBand {
-    /// The domain.
+    /// The domain the band is about, as the scenario names it (no trailing dot).
     pub domain: String,
     /// Start (inclusive).
     pub from: Timestamp,
@@ -115,19 +116,21 @@ pub struct VerdictBand {
 /// One row of the human timeline: what each source served at a time, and the verdict.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineRow {
-    /// When.
+    /// The instant (virtual time) from which the row's values hold: one where anything served
+    /// changed.
     pub at: Timestamp,
     /// Offset from the scenario start.
     pub offset: String,
     /// Parent DS key tags.
     pub ds: String,
-    /// Parent NS.
+    /// The NS host names the TLD served then (per domain when there are several).
     pub ns: String,
     /// DNSKEY key tags per operator (`A: 123 456`).
     pub dnskey: String,
     /// The verdict band from here on.
     pub verdict: String,
-    /// What happened.
+    /// What happened since the previous row (steps, log lines): the first three, then how many
+    /// more.
     pub event: String,
 }
 
@@ -179,9 +182,9 @@ impl ReceiptRow {
 /// reports) into the same value, so a merged report is written exactly as the parts were.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
-    /// Scenario id.
+    /// The scenario's id, as in its file.
     pub id: String,
-    /// Title.
+    /// The scenario's one-line title, for people.
     pub title: String,
     /// The file: as given on the command line, or `scenarios/<path>` for a built-in one
     /// (never where the harness was built).
@@ -196,15 +199,16 @@ pub struct ScenarioReport {
     pub passed: bool,
     /// Every check evaluated.
     pub checks: Vec<CheckResult>,
-    /// Virtual start.
+    /// When the run began, on the world's clock.
     pub virtual_start: Timestamp,
-    /// Virtual end.
+    /// When the run ended, on the world's clock: normally after the last step and the tail in
+    /// which caches empty.
     pub virtual_end: Timestamp,
     /// Wall time, seconds.
     pub wall_seconds: f64,
     /// Cache states (combinations) the checker validated.
     pub combinations: u64,
-    /// The timeline.
+    /// One row per instant where anything served changed (see [`timeline_rows`]).
     pub timeline: Vec<TimelineRow>,
     /// Per domain, the verdict over time (the worst resolver state in each band).
     pub verdicts: Vec<VerdictBand>,
@@ -232,7 +236,7 @@ pub struct ScenarioReport {
 }
 
 impl ScenarioReport {
-    /// Virtual duration.
+    /// How much time passed on the world's clock from start to end.
     pub fn virtual_duration(&self) -> SignedDuration {
         self.virtual_end.duration_since(self.virtual_start)
     }
@@ -261,7 +265,7 @@ fn clock_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D:
 pub struct SuiteReport {
     /// Always `harness-run` (a certification report says `harness-certification`).
     pub kind: &'static str,
-    /// The harness version.
+    /// The version of the harness that judged the run (its crate version).
     pub harness_version: &'static str,
     /// When the run started (wall clock).
     pub started: Timestamp,
@@ -271,7 +275,7 @@ pub struct SuiteReport {
     /// In a partial report (`--partition K/N`): which part, and the ids of the whole run; none
     /// in a whole run's report and in a merged one.
     pub partition: Option<PartitionInfo>,
-    /// Per scenario.
+    /// One result per scenario run.
     pub scenarios: Vec<ScenarioReport>,
 }
 
@@ -281,7 +285,7 @@ impl SuiteReport {
         self.scenarios.iter().all(|s| s.passed)
     }
 
-    /// JSON.
+    /// The report as pretty-printed JSON, the form `harness report merge` reads parts from.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self)
             .expect("invariant: reports contain only serialisable data")

@@ -82,7 +82,8 @@ impl ClockMode {
 pub enum WorldClock {
     /// Moved by the runner only.
     Virtual(VirtualClock),
-    /// Real time.
+    /// The system clock (`--clock wall`): time passes on its own and registrars act on their own
+    /// timers.
     Wall(SystemClock),
 }
 
@@ -155,7 +156,8 @@ pub struct World {
     pub dir: TempDir,
     /// The test PKI.
     pub pki: Pki,
-    /// The registry.
+    /// The mock registry's state, shared with its EPP server; the runner reads its log, queues and
+    /// receipts from it.
     pub registry: SharedRegistry,
     /// Its EPP server.
     pub epp: EppServer,
@@ -178,7 +180,6 @@ pub struct World {
     pub infra: Option<DnsServer>,
 }
 
-/// Builds worlds.
 impl World {
     /// Starts everything a scenario needs and sets up its domains as they are at the start,
     /// every server on 127.0.0.1 with an ephemeral port.

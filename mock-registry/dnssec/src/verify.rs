@@ -29,7 +29,8 @@ pub enum DnskeyVerdict {
 /// The verdict with what supports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnskeyCheck {
-    /// The verdict.
+    /// Whether the wanted keys are there and the RRset is validly signed by one of its own keys at
+    /// the instant.
     pub verdict: DnskeyVerdict,
     /// The key tag of the key whose signature verified (`Published` only).
     pub signer: Option<u16>,

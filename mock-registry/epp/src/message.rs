@@ -22,13 +22,13 @@ use super::xml::{self, Element, Limits, Node, Ns, XmlWriter};
 /// One EPP frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    /// Server greeting.
+    /// `<greeting>`: what the server sends on connect and in answer to `<hello>` (RFC 5730 §2.4).
     Greeting(Box<Greeting>),
-    /// Client hello.
+    /// `<hello>`: a client asks for a greeting (RFC 5730 §2.3).
     Hello,
-    /// Client command.
+    /// `<command>`: a client command (RFC 5730 §2.5).
     Command(Box<Command>),
-    /// Server response.
+    /// `<response>`: the server's answer to a command (RFC 5730 §2.6).
     Response(Box<Response>),
     /// A stand-alone extension command (`<epp><extension>`), here SIDN's.
     Extension(sidn::ExtCommand),
@@ -46,7 +46,7 @@ pub struct Greeting {
     pub sv_date: Timestamp,
     /// Protocol versions (always `1.0`).
     pub versions: Vec<String>,
-    /// Languages.
+    /// `<lang>` identifiers of the languages the server answers in (e.g. `en`).
     pub langs: Vec<String>,
     /// Object namespaces offered.
     pub obj_uris: Vec<String>,
@@ -63,7 +63,7 @@ pub struct Dcp {
     pub access: DcpAccess,
     /// One or more statements.
     pub statements: Vec<DcpStatement>,
-    /// Policy expiry.
+    /// `<expiry>`: when the policy ends, absolute or relative; none: no end announced.
     pub expiry: Option<DcpExpiry>,
 }
 
@@ -112,24 +112,24 @@ const DCP_RETENTION: [(DcpRetention, &str); 5] = [
 pub struct DcpStatement {
     /// Purposes (`admin`, `contact`, `other`, `prov`), in that order; any subset.
     pub purposes: Vec<String>,
-    /// Recipients.
+    /// `<recipient>`: who receives the collected data.
     pub recipients: DcpRecipients,
-    /// Retention.
+    /// `<retention>`: how long collected data is kept.
     pub retention: DcpRetention,
 }
 
 /// `epp:dcpRecipientType`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DcpRecipients {
-    /// `other`.
+    /// `<other/>`: other entities following unknown practices (RFC 5730 §2.4).
     pub other: bool,
     /// `ours` elements, each with an optional `recDesc`.
     pub ours: Vec<Option<String>>,
-    /// `public`.
+    /// `<public/>`: public forums.
     pub public: bool,
-    /// `same`.
+    /// `<same/>`: other entities following the server's practices.
     pub same: bool,
-    /// `unrelated`.
+    /// `<unrelated/>`: unrelated third parties.
     pub unrelated: bool,
 }
 
@@ -203,15 +203,15 @@ impl CommandKind {
 /// `<login>` (RFC 5730 §2.9.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Login {
-    /// Client id.
+    /// `<clID>`: the registrar's account id at the server.
     pub cl_id: String,
-    /// Password.
+    /// `<pw>`: the account's current password (6 to 16 characters in the schema).
     pub pw: String,
     /// New password to set.
     pub new_pw: Option<String>,
     /// Protocol version (must be `1.0`).
     pub version: String,
-    /// Language.
+    /// `<options><lang>`: the language the client wants texts in (one the greeting offers).
     pub lang: String,
     /// Object services the client wants.
     pub obj_uris: Vec<String>,
@@ -231,7 +231,7 @@ pub enum Poll {
     },
 }
 
-/// Check targets.
+/// `<check>`, per object mapping: the names (contact ids for contacts) to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs, reason = "one variant per object mapping")]
 pub enum Check {
@@ -240,7 +240,7 @@ pub enum Check {
     Contact(Vec<String>),
 }
 
-/// Info targets.
+/// `<info>`, per object mapping: the object asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs, reason = "one variant per object mapping")]
 pub enum Info {
@@ -259,7 +259,7 @@ pub enum Create {
     KeyRelay(keyrelay::Create),
 }
 
-/// Update targets.
+/// `<update>`, per object mapping: the object and its changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs, reason = "one variant per object mapping")]
 pub enum Update {
@@ -268,7 +268,7 @@ pub enum Update {
     Contact(contact::Update),
 }
 
-/// Delete targets.
+/// `<delete>`, per object mapping: the name (contact id for contacts) of the object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs, reason = "one variant per object mapping")]
 pub enum Delete {
@@ -277,7 +277,7 @@ pub enum Delete {
     Contact(String),
 }
 
-/// Transfer targets.
+/// `<transfer>`, per object mapping (RFC 5731 domains, RFC 5733 contacts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs, reason = "one variant per object mapping")]
 pub enum Transfer {
@@ -326,7 +326,7 @@ object_name!(Update { Domain => "domain", Host => "host", Contact => "contact" }
 object_name!(Delete { Domain => "domain", Host => "host", Contact => "contact" });
 object_name!(Transfer { Domain => "domain", Contact => "contact" });
 
-/// A command extension.
+/// One element of a command's `<extension>` that this codec knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandExtension {
     /// `secDNS:create` on a domain create.
@@ -395,11 +395,12 @@ pub struct Response {
     pub results: Vec<EppResult>,
     /// Message queue information.
     pub msg_q: Option<MsgQ>,
-    /// Response data.
+    /// `<resData>`: object data, for commands that return some and for poll messages.
     pub res_data: Option<ResData>,
-    /// Response extensions.
+    /// Elements of the response's `<extension>`; a server includes each only for a session that
+    /// announced its namespace at login.
     pub extensions: Vec<ResponseExtension>,
-    /// Transaction ids.
+    /// `<trID>`: the client's `clTRID`, echoed, and the server's `svTRID`.
     pub tr_id: TrId,
 }
 
@@ -438,9 +439,9 @@ impl Response {
 /// One `<result>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EppResult {
-    /// The code.
+    /// The four-digit result code (RFC 5730 §3): 1xxx success, 2xxx failure.
     pub code: ResultCode,
-    /// The message.
+    /// `<msg>`: human-readable text for the code, with its language.
     pub msg: Text,
     /// Offending values, for errors.
     pub values: Vec<ResultValue>,
@@ -474,7 +475,7 @@ pub enum ResultValue {
 /// `<msgQ>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MsgQ {
-    /// Messages waiting.
+    /// `count`: how many messages are in the queue.
     pub count: u64,
     /// Id of the first message.
     pub id: String,
@@ -512,7 +513,7 @@ pub enum ResData {
     SidnPoll(Box<SidnPollData>),
 }
 
-/// A response extension.
+/// One element of a response's `<extension>` that this codec knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResponseExtension {
     /// `secDNS:infData` of a domain info.

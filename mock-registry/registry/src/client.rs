@@ -41,7 +41,8 @@ pub enum ClientError {
 pub struct TranscriptEntry {
     /// `true` for frames the client sent.
     pub sent: bool,
-    /// The XML.
+    /// The frame's XML as sent or received, without the length header (decoded lossily if not
+    /// UTF-8).
     pub xml: String,
 }
 

@@ -53,7 +53,7 @@ use dnssec::zone::{Delegation, RrSet, Zone, ZoneError};
 pub struct PublishTtls {
     /// NS RRsets (delegations, and the TLD's and root's own).
     pub ns: u32,
-    /// DS RRsets.
+    /// DS RRsets of signed delegations.
     pub ds: u32,
     /// The apex DNSKEY RRsets of root and TLD.
     pub dnskey: u32,
@@ -91,7 +91,7 @@ pub struct PublishConfig {
     pub root_ns: Name,
     /// Addresses of both name servers, published as their A/AAAA records and glue.
     pub ns_addrs: Vec<IpAddr>,
-    /// TTLs.
+    /// TTLs of what it publishes (SIDN-like defaults).
     pub ttls: PublishTtls,
     /// How long after a registry change the TLD zone shows it.
     pub delay: SignedDuration,
@@ -202,7 +202,7 @@ pub enum PublishError {
     /// Building a zone failed.
     #[error(transparent)]
     Zone(#[from] ZoneError),
-    /// Signing failed.
+    /// Signing the root or TLD zone failed.
     #[error(transparent)]
     Sign(#[from] SignError),
     /// A key operation failed.
@@ -211,9 +211,9 @@ pub enum PublishError {
     /// Writing trust anchor files failed.
     #[error("{path}: {source}")]
     Io {
-        /// The file.
+        /// The trust anchor file, or the directory for them, that could not be written.
         path: PathBuf,
-        /// The error.
+        /// What the operating system reported.
         source: std::io::Error,
     },
 }
@@ -390,7 +390,7 @@ impl Publisher {
         Ok(publisher)
     }
 
-    /// The configuration.
+    /// What it was started with: TLD, name servers, TTLs, delays and signing policy.
     pub fn config(&self) -> &PublishConfig {
         &self.config
     }

@@ -102,9 +102,10 @@ impl Default for Policy {
 /// What a registrar announced at login, which limits what it may use (RFC 5730 §2.9.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Services {
-    /// Object URIs.
+    /// Object namespace URIs from `<objURI>`.
     pub obj_uris: Vec<String>,
-    /// Extension URIs.
+    /// Extension namespace URIs from `<svcExtension>`: the registry sends a session only these
+    /// extensions.
     pub ext_uris: Vec<String>,
 }
 
@@ -135,7 +136,7 @@ pub const RECEIPT_EXT_URIS: [&str; 2] = [uri::KEYRELAY_RECEIPT, uri::UNHANDLED_N
 /// One line of the transaction log the harness reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
-    /// When.
+    /// When the registry handled the command (its clock).
     pub time: Timestamp,
     /// Who (none before login).
     pub cl_id: Option<String>,
@@ -143,7 +144,7 @@ pub struct LogEntry {
     pub command: String,
     /// The object it was about, if any.
     pub object: Option<String>,
-    /// The result.
+    /// The result code the registry answered with.
     pub code: ResultCode,
     /// The SIDN-style detail code of a refusal.
     pub detail: Option<String>,
@@ -166,9 +167,9 @@ impl LogEntry {
 /// A relayed key set, as the registry passed it on (for the harness's evidence).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelayRecord {
-    /// When.
+    /// When the registry accepted the relay and queued it.
     pub time: Timestamp,
-    /// The domain.
+    /// The domain the keys were relayed for, as the registry holds it (lower case).
     pub domain: String,
     /// Who sent it.
     pub from: String,
@@ -196,23 +197,23 @@ pub struct PublishedDelegation {
 /// A comparable copy of the registry's state (see [`Registry::state`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryState {
-    /// Domains.
+    /// Every domain object, ordered by name.
     pub domains: Vec<Domain>,
-    /// Hosts.
+    /// Every host object, ordered by name.
     pub hosts: Vec<Host>,
-    /// Contacts.
+    /// Every contact object, ordered by id.
     pub contacts: Vec<Contact>,
-    /// Poll queues.
+    /// Each registrar's poll queue by clID, oldest message first.
     pub queues: BTreeMap<String, Vec<PollMessage>>,
     /// Key relays passed on.
     pub relays: Vec<RelayRecord>,
-    /// Registrar passwords.
+    /// Each registrar's current EPP password, by clID (a login can change it).
     pub passwords: BTreeMap<String, String>,
-    /// Publication generation.
+    /// The counter bumped whenever what the TLD zone publishes changes.
     pub generation: u64,
     /// Key relays watched for receipts.
     pub watches: Vec<Watch>,
-    /// Receipts queued.
+    /// Every key relay receipt queued so far, oldest first.
     pub receipts: Vec<IssuedReceipt>,
 }
 
@@ -314,7 +315,7 @@ impl Registry {
         }
     }
 
-    /// The policy.
+    /// The rules it was created with (TLD, limits, periods, receipts).
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -741,7 +742,7 @@ impl Registry {
         self.domains.get(&name.to_ascii_lowercase())
     }
 
-    /// All domains.
+    /// Every domain object, ordered by (lower-case) name.
     pub fn domains(&self) -> impl Iterator<Item = &Domain> {
         self.domains.values()
     }

@@ -22,7 +22,8 @@ use checker::{Anchor, Expected, Mode, Reachability, Response, Status, TrustAncho
 /// The chain checks and how many cache states were covered.
 #[derive(Debug, Default)]
 pub struct ChainResult {
-    /// The checks.
+    /// The chain-of-trust checks' results for every domain (bogus, insecure, unreachable, changed
+    /// content, lame delegation or DS, algorithm completeness), each failure with its witness.
     pub checks: Vec<CheckResult>,
     /// Cache combinations covered.
     pub combinations: u64,

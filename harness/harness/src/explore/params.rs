@@ -63,9 +63,9 @@ pub struct ChaosParams {
 pub struct WorldParams {
     /// The world's seed (keys, tokens, chaos draws).
     pub seed: u64,
-    /// NS TTL at the TLD.
+    /// TTL of NS and glue at the TLD, seconds.
     pub tld_ttl_ns: u32,
-    /// DS TTL at the TLD.
+    /// TTL of DS at the TLD, seconds.
     pub tld_ttl_ds: u32,
     /// The TLD's DNSKEY TTL.
     pub tld_ttl_dnskey: u32,
@@ -81,7 +81,8 @@ pub struct WorldParams {
     pub domains: u8,
     /// The domains move back to `A` afterwards.
     pub round_trip: bool,
-    /// Registry-side chaos.
+    /// Registry-side chaos: transient failures, dropped connections, refused logins and publication
+    /// jitter.
     pub chaos: ChaosParams,
 }
 

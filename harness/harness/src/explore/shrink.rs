@@ -16,7 +16,7 @@ use crate::runner::{RunOptions, run_scenario};
 
 /// A world drawn from the strategy, with the value tree that shrinks it.
 pub struct Draw {
-    /// The world.
+    /// The drawn settings, as the first run uses them.
     pub world: WorldParams,
     pub(crate) tree: Box<dyn ValueTree<Value = WorldParams> + Send>,
 }
@@ -32,7 +32,7 @@ impl std::fmt::Debug for Draw {
 pub struct Shrunk {
     /// The smallest failing world found.
     pub world: WorldParams,
-    /// Its report.
+    /// The report of the smallest failing world's run: its failed checks and their evidence.
     pub report: ScenarioReport,
     /// How many candidate worlds were run.
     pub runs: usize,

@@ -111,7 +111,7 @@ pub struct JsonKey {
     pub flags: u16,
     /// Always 3.
     pub protocol: u8,
-    /// Algorithm number.
+    /// DNSSEC algorithm number (IANA; e.g. 13 for ECDSA P-256 with SHA-256).
     pub alg: u8,
     /// Public key, base64.
     pub pub_key: String,
@@ -151,17 +151,17 @@ impl TryFrom<&JsonKey> for KeyData {
 pub enum ToRegistrar {
     /// The first message: who the registrar is and where everything is.
     Hello {
-        /// Message id.
+        /// The id the registrar's answer must carry.
         id: u64,
-        /// Protocol version.
+        /// The adapter protocol version the harness speaks ([`VERSION`]).
         protocol: u32,
-        /// Virtual time.
+        /// The world's time now; on the virtual clock, the only time there is.
         now: Timestamp,
         /// The scenario's label for this registrar (`A`, `B`).
         label: String,
-        /// The TLD.
+        /// The TLD the registry runs, without dots (`nl`).
         tld: String,
-        /// EPP access.
+        /// How to reach and log in to the registry.
         epp: EppSetup,
         /// DNS of the world.
         dns: DnsSetup,
@@ -192,20 +192,20 @@ pub enum ToRegistrar {
     },
     /// The registrant asks for the transfer token of a domain this registrar sponsors.
     RequestToken {
-        /// Message id.
+        /// The id the registrar's answer must carry.
         id: u64,
-        /// Virtual time.
+        /// The world's time now; on the virtual clock, the only time there is.
         now: Timestamp,
-        /// The domain.
+        /// The domain whose token is wanted (`example.nl`, no trailing dot).
         domain: String,
     },
     /// The registrant asks this registrar to move a domain here.
     TransferIn {
-        /// Message id.
+        /// The id the registrar's answer must carry.
         id: u64,
-        /// Virtual time.
+        /// The world's time now; on the virtual clock, the only time there is.
         now: Timestamp,
-        /// The domain.
+        /// The domain to move here (`example.nl`, no trailing dot).
         domain: String,
         /// The token from the current sponsor.
         token: String,
@@ -216,14 +216,14 @@ pub enum ToRegistrar {
     },
     /// Time has come: do what is due.
     Tick {
-        /// Message id.
+        /// The id the registrar's answer must carry.
         id: u64,
-        /// Virtual time.
+        /// The world's time now; on the virtual clock, the only time there is.
         now: Timestamp,
     },
     /// The end: answer `bye` and exit.
     Shutdown {
-        /// Message id.
+        /// The id the registrar's answer must carry.
         id: u64,
     },
     /// The answer to an `operator` request.
@@ -241,7 +241,7 @@ pub enum ToRegistrar {
         /// Expiries matching `keys` for `foreign_keys`.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         expires: Vec<Option<Timestamp>>,
-        /// For `hosts`.
+        /// For `hosts`: whether the operator hosts the zone.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hosted: Option<bool>,
         /// For `max_ttl`: seconds.
@@ -269,11 +269,11 @@ pub enum DnsChoice {
 pub enum OperatorOp {
     /// Host a zone.
     CreateZone {
-        /// The domain.
+        /// The zone's apex (`example.nl`, no trailing dot).
         domain: String,
         /// Relative presentation lines.
         records: Vec<String>,
-        /// Sign it.
+        /// Whether the operator signs the zone.
         signed: bool,
         /// Algorithm (default: the operator's).
         #[serde(default)]
@@ -281,29 +281,29 @@ pub enum OperatorOp {
     },
     /// Stop hosting a zone.
     RemoveZone {
-        /// The domain.
+        /// The zone to stop serving.
         domain: String,
     },
     /// Whether a zone is hosted.
     Hosts {
-        /// The domain.
+        /// The zone asked about.
         domain: String,
     },
     /// The key signing the DNSKEY set (KSK or CSK).
     Ksk {
-        /// The domain.
+        /// The zone whose KSK (or CSK) is wanted.
         domain: String,
     },
     /// The keys signing zone data.
     Zsks {
-        /// The domain.
+        /// The zone whose ZSKs are wanted.
         domain: String,
     },
     /// Publish another operator's key until `expires`.
     AddForeignKey {
-        /// The domain.
+        /// The zone to publish the key in.
         domain: String,
-        /// The key.
+        /// The other operator's key to add to the zone's DNSKEY set.
         key: JsonKey,
         /// When to drop it.
         #[serde(default)]
@@ -311,26 +311,26 @@ pub enum OperatorOp {
     },
     /// Stop publishing another operator's key.
     RemoveForeignKey {
-        /// The domain.
+        /// The zone to drop the key from.
         domain: String,
-        /// The key.
+        /// The foreign key to drop, as it was added.
         key: JsonKey,
     },
     /// The foreign keys published.
     ForeignKeys {
-        /// The domain.
+        /// The zone whose foreign keys are wanted.
         domain: String,
     },
     /// Sign or unsign the zone.
     SetSigned {
-        /// The domain.
+        /// The zone to sign or unsign.
         domain: String,
-        /// Signed?
+        /// Whether the zone is to be signed from now on.
         signed: bool,
     },
     /// The largest TTL the zone serves (every record, DNSKEY, negative answers).
     MaxTtl {
-        /// The domain.
+        /// The zone whose largest TTL is wanted.
         domain: String,
     },
 }
@@ -353,7 +353,7 @@ pub enum FromRegistrar {
     Token {
         /// The request's id.
         id: u64,
-        /// The token.
+        /// The domain's authInfo password, read from the registry.
         token: String,
     },
     /// Answer to `transfer_in`.
@@ -387,7 +387,7 @@ pub enum FromRegistrar {
     Error {
         /// The message's id.
         id: u64,
-        /// Why.
+        /// Why it refuses, for the transcript.
         message: String,
     },
     /// A line for the transcript.
@@ -395,14 +395,14 @@ pub enum FromRegistrar {
         /// `debug`, `info`, `warn` or `error`.
         #[serde(default)]
         level: Option<String>,
-        /// The text.
+        /// The line itself.
         message: String,
     },
     /// A request to the hosted operator.
     Operator {
         /// A request id the registrar chooses; the result carries it.
         id: String,
-        /// The operation.
+        /// What to do, with its arguments (flattened into the message: `op`, `domain`, …).
         #[serde(flatten)]
         op: OperatorOp,
     },

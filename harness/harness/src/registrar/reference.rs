@@ -54,15 +54,15 @@ use crate::scenario::Fault;
 /// How to reach the registry and the DNS.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// EPP clID.
+    /// The clID it logs in to the registry with.
     pub clid: String,
-    /// EPP password.
+    /// The password it logs in to the registry with.
     pub password: String,
     /// Registry EPP address.
     pub epp: SocketAddr,
     /// TLS client configuration with the registrar's certificate.
     pub tls: Arc<rustls::ClientConfig>,
-    /// The TLD.
+    /// The TLD the registry runs, without dots (`nl`).
     pub tld: String,
     /// A deliberate mistake.
     pub fault: Option<Fault>,
@@ -182,7 +182,8 @@ struct Away {
     retire_at: Option<Timestamp>,
 }
 
-/// The reference registrar.
+/// The reference registrar: both roles of the secure registrar change described in the module
+/// documentation, over EPP and through its DNS operator `O`.
 #[derive(Debug)]
 pub struct ReferenceRegistrar<O> {
     cfg: Config,

@@ -86,13 +86,13 @@ pub(crate) struct File {
     /// RFC sections and documents the scenario exercises.
     #[serde(default)]
     pub references: Vec<String>,
-    /// Longer explanation.
+    /// A longer explanation for people (free text).
     #[serde(default)]
     pub description: Option<String>,
     /// Whether the scenario belongs to the certification profile, and in which roles.
     #[serde(default)]
     pub certify: bool,
-    /// The world.
+    /// `[world]`: TLD, clock, parent TTLs, delays and chaos, each with a default.
     #[serde(default)]
     pub world: WorldFile,
     /// The registrars, by label (`A`, `B`, …).
@@ -149,7 +149,7 @@ pub(crate) struct WorldFile {
 pub(crate) struct ParentTtlFile {
     /// NS (and glue) of delegations.
     pub ns: Option<Dur>,
-    /// DS RRsets.
+    /// DS RRsets at the TLD (default 1h).
     pub ds: Option<Dur>,
     /// The TLD's own DNSKEY RRset.
     pub dnskey: Option<Dur>,
@@ -237,9 +237,9 @@ pub enum KeyScheme {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DenialKind {
-    /// NSEC.
+    /// NSEC records (RFC 4034 §4): the zone's names in the clear.
     Nsec,
-    /// NSEC3.
+    /// NSEC3 records (RFC 5155): hashed names, with the parameters of `nsec3`.
     Nsec3,
 }
 
@@ -251,7 +251,7 @@ pub(crate) struct Nsec3File {
     pub iterations: Option<u16>,
     /// Salt in hex (RFC 9276: empty).
     pub salt: Option<String>,
-    /// Opt-out.
+    /// Set the NSEC3 opt-out flag (RFC 5155 §6; default false).
     pub opt_out: Option<bool>,
 }
 
@@ -259,11 +259,11 @@ pub(crate) struct Nsec3File {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OperatorTtlFile {
-    /// DNSKEY RRset.
+    /// Its zones' DNSKEY RRset (default 1h).
     pub dnskey: Option<Dur>,
-    /// Apex NS.
+    /// Its zones' apex NS RRset (default 1h).
     pub ns: Option<Dur>,
-    /// Other data.
+    /// Every other record of its zones (default 1h).
     pub data: Option<Dur>,
     /// SOA minimum / negative answers.
     pub negative: Option<Dur>,
@@ -294,14 +294,14 @@ pub(crate) enum StepFile {
     /// The registrant moves a domain to another registrar: it asks the sponsor for the
     /// token and gives it to the gaining registrar, which carries out the whole procedure.
     Transfer {
-        /// The domain.
+        /// The domain's name, one of `[[domains]]`.
         domain: String,
         /// Gaining registrar label.
         to: String,
     },
     /// The registrant asks the sponsor for the token (and keeps it).
     RequestToken {
-        /// The domain.
+        /// The domain's name, one of `[[domains]]`.
         domain: String,
     },
     /// Let everyone work until nobody waits for anything, at most this long.
@@ -312,7 +312,7 @@ pub(crate) enum StepFile {
     },
     /// Move the clock, letting everyone work on the way.
     Advance {
-        /// How far.
+        /// How much virtual time to move the clock by (`6h`, `2d`, …).
         by: Dur,
     },
     /// Make an operator misbehave (or stop misbehaving).
@@ -324,7 +324,7 @@ pub(crate) enum StepFile {
     },
     /// Send a raw EPP frame as a registrar and check the result code.
     Epp {
-        /// Registrar label.
+        /// The label of the registrar whose session sends it.
         registrar: String,
         /// The XML; `{token:DOMAIN}` is replaced by the domain's current token.
         xml: String,
@@ -333,7 +333,7 @@ pub(crate) enum StepFile {
     },
     /// Relay a key for a domain as a registrar (RFC 8063) and check the result code.
     KeyRelay {
-        /// Registrar label.
+        /// The label of the relaying registrar.
         registrar: String,
         /// The domain (need not exist).
         domain: String,

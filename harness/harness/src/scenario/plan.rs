@@ -19,7 +19,7 @@ use crate::checks::CheckId;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct ScenarioError {
-    /// The file.
+    /// The scenario file the error is in, as the path it was read from.
     pub path: String,
     /// The 1-based line, when known.
     pub line: Option<usize>,
@@ -188,7 +188,7 @@ impl fmt::Display for Software {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OperatorFault {
-    /// Behave.
+    /// No fault: serve the zones as they are (`none`), ending an earlier fault.
     None,
     /// Keep serving the zone as it is now, ignoring later changes.
     Stale,
@@ -196,7 +196,7 @@ pub enum OperatorFault {
     StripRrsigs,
     /// Serve signatures that expired.
     ExpiredSignatures,
-    /// Stop answering.
+    /// Drop every query unanswered, like a server that is down: resolvers time out.
     Stop,
 }
 
@@ -236,9 +236,11 @@ pub enum ChainExpectation {
 pub struct WorldSpec {
     /// The TLD, without dots.
     pub tld: String,
-    /// Virtual start.
+    /// The instant the world's clock starts at (`[world] start`, RFC 3339; default
+    /// [`defaults::START`]).
     pub start: Timestamp,
-    /// Seed.
+    /// Seed of everything drawn at random (`[world] seed`): the registry's tokens and every chaos
+    /// and jitter draw, so the same seed replays the same run.
     pub seed: u64,
     /// Registry publication delay.
     pub propagation_delay: SignedDuration,
@@ -330,21 +332,23 @@ impl WorldChaos {
 pub struct OperatorSpec {
     /// 8, 13 or 15.
     pub algorithm: u8,
-    /// Key roles.
+    /// A KSK and a ZSK, or one CSK (`keys`).
     pub keys: KeyScheme,
-    /// Denial.
+    /// How its zones prove non-existence: NSEC or NSEC3 (`denial`).
     pub denial: DenialKind,
-    /// NSEC3 iterations.
+    /// Extra NSEC3 hash iterations (RFC 5155 §3.1.3; default 0, as RFC 9276 advises); unused with
+    /// NSEC.
     pub nsec3_iterations: u16,
-    /// NSEC3 salt.
+    /// NSEC3 salt bytes, given in hex in the file (default empty, as RFC 9276 advises); unused with
+    /// NSEC.
     pub nsec3_salt: Vec<u8>,
     /// NSEC3 opt-out.
     pub nsec3_opt_out: bool,
-    /// DNSKEY TTL.
+    /// TTL of its zones' DNSKEY RRsets, seconds (default [`defaults::OP_TTL`]).
     pub ttl_dnskey: u32,
     /// Apex NS TTL.
     pub ttl_ns: u32,
-    /// Data TTL.
+    /// TTL of every other record of its zones (the registrant's data), seconds.
     pub ttl_data: u32,
     /// Negative TTL (SOA minimum).
     pub ttl_negative: u32,
@@ -359,7 +363,8 @@ pub struct OperatorSpec {
 /// The reference registrars' poll interval where a scenario sets none: 30 minutes.
 pub const DEFAULT_POLL_INTERVAL: u64 = 1800;
 
-/// A registrar.
+/// One registrar of the scenario (`[registrars.X]`), checked: who plays it, its deliberate mistake
+/// and options, and its DNS operator.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegistrarSpec {
     /// Its label in the file (`A`).
@@ -377,7 +382,7 @@ pub struct RegistrarSpec {
     /// The reference registrar, losing: how long after reading a relayed key it publishes
     /// it, in seconds (0: at once).
     pub relay_publish_delay: u64,
-    /// Its operator.
+    /// The DNS operator serving the zones of the domains it sponsors (`[registrars.X.operator]`).
     pub operator: OperatorSpec,
 }
 
@@ -403,57 +408,62 @@ pub struct DomainSpec {
     pub checks: Vec<(String, String)>,
 }
 
-/// A step.
+/// One thing that happens in a scenario (`[[steps]]`), labels and names resolved to indexes into
+/// [`Scenario::domains`] and [`Scenario::registrars`].
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "do", rename_all = "kebab-case")]
 pub enum Step {
     /// The registrant moves `domain` to registrar `to`.
     Transfer {
-        /// Domain index.
+        /// The domain, as an index into [`Scenario::domains`].
         domain: usize,
-        /// Registrar index.
+        /// The gaining registrar, as an index into [`Scenario::registrars`].
         to: usize,
     },
     /// The registrant asks the sponsor for the token.
     RequestToken {
-        /// Domain index.
+        /// The domain, as an index into [`Scenario::domains`].
         domain: usize,
     },
     /// Run until idle, at most `limit`.
     Run {
-        /// Upper bound.
+        /// The most virtual time the step may take; it ends earlier once no registrar is busy
+        /// (default [`defaults::RUN_LIMIT_DAYS`] days).
         limit: SignedDuration,
     },
     /// Advance the clock.
     Advance {
-        /// How far.
+        /// How much virtual time to move the clock by; registrars still act on their wake-ups on
+        /// the way.
         by: SignedDuration,
     },
     /// Set an operator fault.
     OperatorFault {
         /// Registrar index whose operator.
         operator: usize,
-        /// The fault.
+        /// The misbehaviour from now on; [`OperatorFault::None`] ends an earlier one.
         fault: OperatorFault,
     },
-    /// Raw EPP.
+    /// Send a raw EPP frame in a registrar's session and compare the result code.
     Epp {
-        /// Registrar index.
+        /// The registrar whose session sends it, as an index into [`Scenario::registrars`].
         registrar: usize,
         /// The frame (with `{token:DOMAIN}` placeholders).
         xml: String,
         /// Expected result code.
         expect_code: u16,
     },
-    /// A key relay.
+    /// Relay a key for a domain as a registrar (RFC 8063 `keyrelay:create`) and compare the result
+    /// code.
     KeyRelay {
-        /// Registrar index.
+        /// The relaying registrar, as an index into [`Scenario::registrars`].
         registrar: usize,
         /// Domain name (may not exist).
         domain: String,
         /// Use a wrong token.
         wrong_token: bool,
-        /// Expiry.
+        /// The relayed key's `keyrelay:expiry` as written: an xs:duration (`P0D` revokes) or an RFC
+        /// 3339 time; none: no expiry.
         expiry: Option<String>,
         /// Expected result code.
         expect_code: u16,
@@ -473,7 +483,8 @@ pub struct Expect {
     pub ds: Vec<(usize, Vec<usize>)>,
     /// Queues empty at the end.
     pub queues_empty: bool,
-    /// Done within.
+    /// The most virtual time each transfer may take, from the registrant's request until the
+    /// gaining registrar reports it done (`PROCEDURE-DEADLINE`); none: not checked.
     pub done_within: Option<SignedDuration>,
     /// Key relay receipts the registry must send, in order: (domain index, state tokens).
     pub receipts: Vec<(usize, Vec<String>)>,
@@ -486,25 +497,27 @@ pub struct Scenario {
     pub path: PathBuf,
     /// SHA-256 of the file, hex.
     pub sha256: String,
-    /// Stable id.
+    /// The scenario's id (`[a-z0-9-]+`), which names it in reports.
     pub id: String,
-    /// Title.
+    /// One line for people, shown next to the id.
     pub title: String,
-    /// References.
+    /// RFC sections and documents the scenario exercises, as written in the file.
     pub references: Vec<String>,
-    /// Description.
+    /// A longer explanation for people, if the file gives one.
     pub description: Option<String>,
     /// Part of the certification profile.
     pub certify: bool,
-    /// World.
+    /// The simulated world (`[world]`), every default filled in.
     pub world: WorldSpec,
-    /// Registrars.
+    /// The registrars, ordered by label (`A`, `B`, …); steps and expectations refer to them by
+    /// index.
     pub registrars: Vec<RegistrarSpec>,
-    /// Domains.
+    /// The domains and their starting state, in file order; steps and expectations refer to them by
+    /// index.
     pub domains: Vec<DomainSpec>,
-    /// Steps.
+    /// What happens (`[[steps]]`), in file order.
     pub steps: Vec<Step>,
-    /// Expectations.
+    /// What must hold during and at the end of the run (`[expect]`).
     pub expect: Expect,
     /// The line of the first operator running real DNS software, which signs on the system
     /// clock: such a scenario runs on the wall clock only.
@@ -544,7 +557,7 @@ impl Scenario {
 /// is 1 hour, NS 2 hours (SIDN publishes 3600/7200), operators use 1 hour.
 /// The values a scenario file gets for what it leaves out (TTLs in seconds).
 pub mod defaults {
-    /// The TLD.
+    /// The TLD where `[world] tld` is absent: SIDN's, without dots.
     pub const TLD: &str = "nl";
     /// The virtual start.
     pub const START: &str = "2026-03-02T09:00:00Z";
@@ -562,7 +575,7 @@ pub mod defaults {
     pub const OP_TTL: u32 = 3600;
     /// An operator's negative TTL (SOA minimum).
     pub const OP_NEGATIVE: u32 = 900;
-    /// RRSIG validity.
+    /// How long every signer's RRSIGs are valid, in days (`signature_validity`).
     pub const VALIDITY_DAYS: i64 = 21;
     /// A `run` step's limit.
     pub const RUN_LIMIT_DAYS: i64 = 14;

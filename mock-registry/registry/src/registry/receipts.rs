@@ -54,7 +54,7 @@ impl Default for ReceiptPolicy {
 /// Where a watch stands about publication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Publication {
-    /// Still probing.
+    /// Still probing: no `published`, `notPublished` or `withdrawn` yet.
     Watching,
     /// Ended with this receipt state (`published`, `notPublished`, `withdrawn`), or `None`
     /// for a relay with nothing to publish (every key revoked in it).
@@ -66,7 +66,7 @@ pub enum Publication {
 pub struct Watch {
     /// Id, unique in the registry.
     pub id: u64,
-    /// The domain.
+    /// The domain the keys were relayed for, as the registry holds it (lower case).
     pub domain: String,
     /// The sender, who gets the receipts.
     pub from: String,
@@ -84,7 +84,8 @@ pub struct Watch {
     pub relay_date: Timestamp,
     /// When the watch ends.
     pub until: Timestamp,
-    /// The next probe.
+    /// When the name servers are asked next: a probe interval after the last probe, never after
+    /// `until`.
     pub next_probe: Timestamp,
     /// Where it stands.
     pub publication: Publication,
@@ -110,7 +111,7 @@ impl Watch {
 /// What a prober must ask: every name server of a watched relay's delegation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeRequest {
-    /// The watch.
+    /// The [`Watch::id`] this request is for.
     pub watch: u64,
     /// The domain (zone apex).
     pub domain: String,
@@ -126,7 +127,7 @@ pub struct ProbeRequest {
 /// What a prober found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeReport {
-    /// The watch.
+    /// The [`Watch::id`] of the request this answers.
     pub watch: u64,
     /// When the servers were asked.
     pub at: Timestamp,
@@ -141,13 +142,13 @@ pub struct ProbeReport {
 pub struct IssuedReceipt {
     /// When it was queued.
     pub queued: Timestamp,
-    /// For whom.
+    /// The clID of the registrar it was queued for: the relay's sender.
     pub to: String,
     /// Its message id.
     pub msg_id: u64,
     /// The watch it belongs to.
     pub watch: u64,
-    /// The receipt.
+    /// The receipt as the poll message carries it.
     pub receipt: Receipt,
 }
 
