@@ -64,8 +64,9 @@ pub struct FleetRecord {
     pub questions: Vec<FleetQuestion>,
     /// How often every question was asked.
     pub period: Duration,
-    /// How long each resolver may go on answering a failure from its failure caches after
-    /// the cause is gone, seconds ([`ResolverKind::failure_cache_secs`]).
+    /// The failure caches each resolver was configured with, seconds (`val-bogus-ttl` and
+    /// the like); where the software keeps failures longer whatever is configured, the
+    /// checked-in resolver-policies.toml says so and the evaluation applies it.
     pub failure_cache: BTreeMap<ResolverKind, u32>,
     /// Every answer, in the order they came.
     pub samples: Vec<FleetSample>,
@@ -230,7 +231,7 @@ impl Fleet {
             failure_cache: self
                 .resolvers
                 .iter()
-                .map(|r| (r.kind(), r.kind().failure_cache_secs(self.failure_ttl)))
+                .map(|r| (r.kind(), self.failure_ttl))
                 .collect(),
             samples,
             logs,

@@ -117,8 +117,8 @@ fn outcomes(r: &ScenarioReport, check: CheckId) -> Vec<(Outcome, String)> {
         .collect()
 }
 
-/// `scenarios/fleet/` on the wall clock with the fleet: the happy path shows no resolver
-/// failure; each of the three faults (NS switched too early, old DS removed too early,
+/// `scenarios/fleet/` and three of the library's happy paths (ECDSA, CSK on both sides, NSEC to
+/// NSEC3) on the wall clock with the fleet: the happy paths show no resolver failure; each of the three faults (NS switched too early, old DS removed too early,
 /// relayed key removed too early) makes at least one real resolver fail inside the band the
 /// cache model predicts (an expected failure: the fault seen by real software); the model
 /// never misses. The figures (queries per resolver, first and last failure against the band)
@@ -126,7 +126,7 @@ fn outcomes(r: &ScenarioReport, check: CheckId) -> Vec<(Outcome, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_resolvers_see_the_faults_inside_the_predicted_bands_and_the_model_never_misses() {
     let kinds = kinds();
-    let scenarios: Vec<_> = scenario::library::scenario_files("fleet")
+    let mut scenarios: Vec<_> = scenario::library::scenario_files("fleet")
         .iter()
         .map(|f| f.load().unwrap())
         .collect();
@@ -135,6 +135,14 @@ async fn real_resolvers_see_the_faults_inside_the_predicted_bands_and_the_model_
         4,
         "scenarios/fleet/ holds the happy path and three faults"
     );
+    const LIBRARY_HAPPY_PATHS: [&str; 3] = [
+        "secure-transfer-13-13",
+        "secure-transfer-csk",
+        "secure-transfer-nsec-to-nsec3",
+    ];
+    for id in LIBRARY_HAPPY_PATHS {
+        scenarios.push(scenario::library::load(&format!("{id}.toml")).unwrap());
+    }
     let options = RunOptions {
         clock: ClockMode::Wall {
             scale: ClockMode::DEFAULT_SCALE,
@@ -161,7 +169,7 @@ async fn real_resolvers_see_the_faults_inside_the_predicted_bands_and_the_model_
             r.id
         );
         let seen = outcomes(r, CheckId::ResolverFailed);
-        if r.id == "fleet-secure-transfer" {
+        if r.id == "fleet-secure-transfer" || LIBRARY_HAPPY_PATHS.contains(&r.id.as_str()) {
             assert!(r.passed, "{}: {:?}", r.id, r.checks);
             assert_eq!(seen.len(), 1, "{seen:?}");
             assert_eq!(seen[0].0, Outcome::Pass, "{seen:?}");

@@ -93,20 +93,6 @@ impl ResolverKind {
         }
     }
 
-    /// How long, in seconds, this software may go on answering SERVFAIL for a name and type
-    /// after validating it failed, when its own failure caches are set to `configured`
-    /// seconds. BIND 9.18 also keeps a name and type whose validation failed in its *bad
-    /// cache* for max(`lame-ttl`, 30) s (`DNS_RESOLVER_BADCACHETTL` in lib/dns/resolver.c),
-    /// which no option lowers; the others follow the configured value (`val-bogus-ttl`,
-    /// `packetcache-servfail-ttl`; Knot Resolver caches a bogus answer for at most the
-    /// configured time too).
-    pub fn failure_cache_secs(self, configured: u32) -> u32 {
-        match self {
-            Self::Bind => configured.max(30),
-            _ => configured,
-        }
-    }
-
     /// Whether its program can be found (PATH, then /usr/sbin and /sbin).
     pub fn installed(self) -> bool {
         find_binary(Path::new(self.program()), None, self.package()).is_ok()

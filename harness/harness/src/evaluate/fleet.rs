@@ -7,10 +7,10 @@
 //! model's content check uses, [`crate::records::expected`]) is a failure. Each failure is
 //! then held against the model's verdict bands for its domain: it is *predicted* when a band
 //! of bogus, unreachable or changed content overlaps the time the question was in flight,
-//! widened by one sample period, and after the band by the time a resolver may cache a
-//! failure itself (its bogus/SERVFAIL cache, scaled to 1 s; BIND's bad cache, 30 s) and one
-//! second of TTL granularity, since a resolver may answer from such a cache a little after
-//! the data that caused it is gone. A failure the model did not predict is
+//! widened by one sample period, and after the band by what the checked-in list of resolver
+//! cache policies (harness/harness/resolver-policies.toml: failure caches such as BIND's
+//! 30-second bad cache, one second of TTL granularity) says a resolver may legitimately
+//! answer after the data that caused the failure is gone. A failure the model did not predict is
 //! also `HARNESS-MODEL-MISSED`: the harness's model was wrong, which is never hidden.
 //!
 //! A scenario that expects the model's checks to fail (its deliberate fault) expects the
@@ -35,8 +35,52 @@ use crate::scenario::Scenario;
 
 /// Failures listed in a check's evidence at most (the count is always given).
 const EVIDENCE_FAILURES: usize = 8;
-/// How much longer than its TTL a resolver may keep an entry: it counts in whole seconds.
-const TTL_GRANULARITY_SECS: i64 = 1;
+/// The checked-in cache policies of real resolvers (see the file's header).
+const POLICIES: &str = include_str!("../../resolver-policies.toml");
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    policy: Vec<Policy>,
+}
+
+/// One entry of resolver-policies.toml.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Policy {
+    /// A resolver's name, or `*` for every one.
+    resolver: String,
+    /// Seconds it may still answer from data the model has let expire.
+    #[serde(default)]
+    late: u32,
+    /// Seconds it caches a failed validation at least, whatever is configured.
+    #[serde(default)]
+    failure_cache_min: u32,
+    /// Why; read by people (the list is the documentation), not by the code.
+    #[allow(dead_code, reason = "documentation in the list, checked to be there")]
+    cause: String,
+}
+
+/// How long after a band of the model ends `resolver` may still answer a failure, seconds:
+/// its failure cache (`configured`, or the list's minimum if larger) plus every `late` of the
+/// list that applies to it.
+fn allowance(resolver: ResolverKind, configured: u32) -> i64 {
+    static FILE: std::sync::LazyLock<PolicyFile> = std::sync::LazyLock::new(|| {
+        // A unit test parses the compiled-in file, so this cannot fail in a tested build.
+        toml::from_str(POLICIES)
+            .unwrap_or_else(|e| panic!("harness/harness/resolver-policies.toml is malformed: {e}"))
+    });
+    let file = &*FILE;
+    let applies = |p: &&Policy| p.resolver == "*" || p.resolver == resolver.name();
+    let cache = file
+        .policy
+        .iter()
+        .filter(applies)
+        .map(|p| p.failure_cache_min)
+        .fold(configured, u32::max);
+    let late: u32 = file.policy.iter().filter(applies).map(|p| p.late).sum();
+    i64::from(cache) + i64::from(late)
+}
 /// Log lines given per failure at most.
 const LOG_LINES: usize = 4;
 
@@ -75,9 +119,9 @@ pub fn checks(scenario: &Scenario, record: &Record, verdicts: &[VerdictBand]) ->
         // (resolvers count TTLs in whole seconds of their own clock and keep an entry while
         // `now <= expiry`: Unbound's data with a TTL of 10 s fetched at 0.9 s is still used
         // at 10.99 s), so a bogus state may be seen that long after the model's band ends.
-        let cache = fleet.failure_cache.get(&s.resolver).copied().unwrap_or(1);
+        let configured = fleet.failure_cache.get(&s.resolver).copied().unwrap_or(1);
         let (from, until) = (
-            s.sent - period - SignedDuration::from_secs(i64::from(cache) + TTL_GRANULARITY_SECS),
+            s.sent - period - SignedDuration::from_secs(allowance(s.resolver, configured)),
             s.answered + period,
         );
         let predicted = verdicts
@@ -304,5 +348,28 @@ fn judge(
             .iter()
             .any(|(t, _)| *t == q.rtype.to_string())
             .then(|| "data where the registrant has none".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_list_parses_and_gives_bind_its_bad_cache() {
+        let file: PolicyFile = toml::from_str(POLICIES).unwrap();
+        assert!(file.policy.iter().all(|p| !p.cause.trim().is_empty()));
+        let known: Vec<&str> = ResolverKind::ALL.iter().map(|k| k.name()).collect();
+        assert!(
+            file.policy
+                .iter()
+                .all(|p| p.resolver == "*" || known.contains(&p.resolver.as_str())),
+            "{file:?}"
+        );
+        // BIND: its 30-second bad cache plus one second of TTL granularity.
+        assert_eq!(allowance(ResolverKind::Bind, 1), 31);
+        // The others: the configured failure cache plus the second.
+        assert_eq!(allowance(ResolverKind::Unbound, 1), 2);
+        assert_eq!(allowance(ResolverKind::Kresd, 5), 6);
     }
 }
