@@ -16,7 +16,7 @@
 //! # async fn demo() -> real_dns::Result<()> {
 //! use real_dns::resolver::{Resolver, ResolverKind, ResolverSetup, RootAnchor};
 //! let setup = ResolverSetup::new(
-//!     vec![("ns1.dns.nl.".into(), "127.20.30.1".parse().unwrap())],
+//!     vec![("ns1.dns.nl.".into(), std::net::Ipv4Addr::new(127, 20, 30, 1).into())],
 //!     RootAnchor { key_tag: 12345, algorithm: 13, digest_type: 2, digest_hex: "AB…".into() },
 //! );
 //! let unbound = Resolver::start(ResolverKind::Unbound, &setup).await?;
