@@ -246,6 +246,53 @@ fn kind_of(path: &Path) -> Result<String, MergeError> {
     read_json::<Kind>(path).map(|k| k.kind)
 }
 
+/// A part must be of the merge's `kind` (`named` in the message) and written by this harness
+/// version.
+fn same_kind_and_version(
+    path: &Path,
+    part_kind: &str,
+    part_version: &str,
+    kind: &str,
+    named: &str,
+) -> Result<(), MergeError> {
+    let ours = env!("CARGO_PKG_VERSION");
+    let message = if part_kind != kind {
+        format!("a {part_kind} report cannot be merged with {named}")
+    } else if part_version != ours {
+        format!(
+            "written by harness {part_version}; merge with the version that ran the parts \
+             ({ours} here)"
+        )
+    } else {
+        return Ok(());
+    };
+    Err(MergeError::Mismatch {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// The spread-out run's start (the earliest part's) and its wall time in seconds, from there
+/// to the end of the part that finished last; each part is its start and its seconds.
+/// `fallback` is the start when there are no parts.
+fn span(fallback: Timestamp, parts: impl Iterator<Item = (Timestamp, f64)>) -> (Timestamp, f64) {
+    let parts: Vec<(Timestamp, f64)> = parts.collect();
+    let started = parts.iter().map(|p| p.0).min().unwrap_or(fallback);
+    let ended = parts
+        .iter()
+        .map(|&(start, seconds)| {
+            start
+                .checked_add(SignedDuration::from_secs_f64(seconds.max(0.0)))
+                .unwrap_or(start)
+        })
+        .max()
+        .unwrap_or(started);
+    (
+        started,
+        ended.duration_since(started).as_secs_f64().max(0.0),
+    )
+}
+
 /// Merges the parts of one partitioned exploration; see the module docs.
 fn merge_explorations(parts: Vec<(PathBuf, ExplorePart)>) -> Result<Merged, MergeError> {
     let mismatch = |path: &Path, message: String| MergeError::Mismatch {
@@ -255,7 +302,6 @@ fn merge_explorations(parts: Vec<(PathBuf, ExplorePart)>) -> Result<Merged, Merg
     let Some((first_path, first)) = parts.first() else {
         return Err(MergeError::Empty);
     };
-    let ours = env!("CARGO_PKG_VERSION");
     let whole = &first.exploration;
     let Some(count) = whole.partition.map(|p| p.count) else {
         return Err(mismatch(
@@ -273,22 +319,13 @@ fn merge_explorations(parts: Vec<(PathBuf, ExplorePart)>) -> Result<Merged, Merg
     };
     let mut seen = BTreeSet::new();
     for (path, p) in &parts {
-        if p.kind != "harness-explore" {
-            return Err(mismatch(
-                path,
-                format!("a {} report cannot be merged with explorations", p.kind),
-            ));
-        }
-        if p.harness_version != ours {
-            return Err(mismatch(
-                path,
-                format!(
-                    "written by harness {}; merge with the version that ran the parts ({ours} \
-                     here)",
-                    p.harness_version
-                ),
-            ));
-        }
+        same_kind_and_version(
+            path,
+            &p.kind,
+            &p.harness_version,
+            "harness-explore",
+            "explorations",
+        )?;
         let e = &p.exploration;
         if !same(e) {
             return Err(mismatch(
@@ -345,22 +382,15 @@ fn merge_explorations(parts: Vec<(PathBuf, ExplorePart)>) -> Result<Merged, Merg
             scenarios: worlds,
         });
     }
-    let started = parts
-        .iter()
-        .map(|(_, p)| p.started)
-        .min()
-        .unwrap_or(first.started);
-    let ended = parts
-        .iter()
-        .map(|(_, p)| {
-            p.started
-                .checked_add(SignedDuration::from_secs_f64(
-                    (p.exploration.wall_seconds + p.exploration.shrink_seconds).max(0.0),
-                ))
-                .unwrap_or(p.started)
-        })
-        .max()
-        .unwrap_or(started);
+    let (started, elapsed) = span(
+        first.started,
+        parts.iter().map(|(_, p)| {
+            (
+                p.started,
+                p.exploration.wall_seconds + p.exploration.shrink_seconds,
+            )
+        }),
+    );
     let mut merged = whole.clone();
     merged.partition = None;
     merged.worlds = Vec::new();
@@ -378,8 +408,7 @@ fn merge_explorations(parts: Vec<(PathBuf, ExplorePart)>) -> Result<Merged, Merg
     merged
         .failures
         .retain(|f| f.checks.first().is_none_or(|k| kinds.insert(*k)));
-    merged.wall_seconds =
-        (ended.duration_since(started).as_secs_f64() - merged.shrink_seconds).max(0.0);
+    merged.wall_seconds = (elapsed - merged.shrink_seconds).max(0.0);
     merged.worlds_per_second = if merged.wall_seconds > 0.0 {
         merged.worlds.len() as f64 / merged.wall_seconds
     } else {
@@ -430,22 +459,13 @@ pub fn merge(parts: Vec<(PathBuf, Part)>) -> Result<Merged, MergeError> {
     };
     let ours = env!("CARGO_PKG_VERSION");
     for (path, p) in &parts {
-        if p.kind != kind {
-            return Err(mismatch(
-                path,
-                format!("a {} report cannot be merged with {kind} reports", p.kind),
-            ));
-        }
-        if p.harness_version != ours {
-            return Err(mismatch(
-                path,
-                format!(
-                    "written by harness {}; merge with the version that ran the parts ({ours} \
-                     here)",
-                    p.harness_version
-                ),
-            ));
-        }
+        same_kind_and_version(
+            path,
+            &p.kind,
+            &p.harness_version,
+            kind,
+            &format!("{kind} reports"),
+        )?;
         if kind == "harness-certification"
             && (p.subject != first.subject
                 || p.profile != first.profile
@@ -467,21 +487,10 @@ pub fn merge(parts: Vec<(PathBuf, Part)>) -> Result<Merged, MergeError> {
             ));
         }
     }
-    let started = parts
-        .iter()
-        .map(|(_, p)| p.started)
-        .min()
-        .unwrap_or(first.started);
-    let ended = parts
-        .iter()
-        .map(|(_, p)| {
-            p.started
-                .checked_add(SignedDuration::from_secs_f64(p.wall_seconds.max(0.0)))
-                .unwrap_or(p.started)
-        })
-        .max()
-        .unwrap_or(started);
-    let wall_seconds = ended.duration_since(started).as_secs_f64().max(0.0);
+    let (started, wall_seconds) = span(
+        first.started,
+        parts.iter().map(|(_, p)| (p.started, p.wall_seconds)),
+    );
     let first = first.clone();
     let scenarios = if first.partition.is_some() {
         partitioned(parts)?
