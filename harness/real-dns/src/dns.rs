@@ -77,7 +77,8 @@ pub async fn query(
     Ok(answer)
 }
 
-async fn exchange_udp(server: SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+/// One DNS message over UDP to `server`, waiting for the answer with the same ID.
+pub(crate) async fn exchange_udp(server: SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let socket = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     socket.connect(server).await?;
     socket.send(bytes).await?;
@@ -92,7 +93,8 @@ async fn exchange_udp(server: SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u
     }
 }
 
-async fn exchange_tcp(server: SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+/// One DNS message over TCP (RFC 1035 §4.2.2 length framing) to `server`.
+pub(crate) async fn exchange_tcp(server: SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(server).await?;
     stream.set_nodelay(true)?;
     let len = u16::try_from(bytes.len()).map_err(std::io::Error::other)?;

@@ -39,9 +39,8 @@ use std::time::{Duration, Instant};
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsCode;
 use hickory_proto::rr::{Name, RecordType};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
 
+use crate::dns::{exchange_tcp, exchange_udp};
 use crate::error::{Error, Result};
 use crate::process::{self, ServerProcess, find_binary};
 
@@ -436,34 +435,6 @@ fn read_answer(m: &Message) -> ResolverAnswer {
         records,
         extended_errors,
     }
-}
-
-async fn exchange_udp(server: SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let socket = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    socket.connect(server).await?;
-    socket.send(bytes).await?;
-    let mut buf = vec![0u8; 65_535];
-    loop {
-        let len = socket.recv(&mut buf).await?;
-        if len >= 2 && buf[..2] == bytes[..2] {
-            buf.truncate(len);
-            return Ok(buf);
-        }
-    }
-}
-
-async fn exchange_tcp(server: SocketAddr, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect(server).await?;
-    let len = u16::try_from(bytes.len()).map_err(std::io::Error::other)?;
-    let mut framed = Vec::with_capacity(bytes.len() + 2);
-    framed.extend_from_slice(&len.to_be_bytes());
-    framed.extend_from_slice(bytes);
-    stream.write_all(&framed).await?;
-    let mut len = [0u8; 2];
-    stream.read_exact(&mut len).await?;
-    let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
-    stream.read_exact(&mut buf).await?;
-    Ok(buf)
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
