@@ -835,6 +835,41 @@ impl BadDenial {
     }
 }
 
+/// The NSEC or NSEC3 record of `n` itself in `zone` (the record a NODATA proof shows).
+fn own_denial_record(zone: &SignedZone, n: &Name) -> super::view::Rrset {
+    use super::view::Rrset;
+    if matches!(zone.denial(), Denial::Nsec) {
+        Rrset::from_signed(
+            zone.node(n)
+                .and_then(|node| node.nsec())
+                .expect("invariant: every authoritative name has its NSEC"),
+        )
+    } else {
+        Rrset::from_signed(
+            zone.nsec3_matching(n)
+                .expect("invariant: every authoritative name has its NSEC3")
+                .rrset(),
+        )
+    }
+}
+
+/// The NSEC or NSEC3 record of `zone` that covers `n` (the record a name error shows).
+fn covering_denial_record(zone: &SignedZone, n: &Name) -> super::view::Rrset {
+    use super::view::Rrset;
+    if matches!(zone.denial(), Denial::Nsec) {
+        Rrset::from_signed(
+            zone.nsec_covering(n)
+                .expect("invariant: an NSEC chain covers every name"),
+        )
+    } else {
+        Rrset::from_signed(
+            zone.nsec3_covering(n)
+                .expect("invariant: an NSEC3 chain covers every hash")
+                .rrset(),
+        )
+    }
+}
+
 /// A broken negative answer from the child of `chain`: the question, the response the child's
 /// server should give instead of its own, and the fault a validator must find.
 ///
@@ -851,35 +886,8 @@ pub(crate) fn bad_denial(
     let www = apex.prepend_label("www").expect("invariant: short label");
     let soa = Some(Rrset::from_signed(zone.soa()));
     let nsec3 = !matches!(zone.denial(), Denial::Nsec);
-    let own_record = |n: &Name| -> Rrset {
-        if nsec3 {
-            Rrset::from_signed(
-                zone.nsec3_matching(n)
-                    .expect("invariant: every authoritative name has its NSEC3")
-                    .rrset(),
-            )
-        } else {
-            Rrset::from_signed(
-                zone.node(n)
-                    .and_then(|node| node.nsec())
-                    .expect("invariant: every authoritative name has its NSEC"),
-            )
-        }
-    };
-    let covering = |n: &Name| -> Rrset {
-        if nsec3 {
-            Rrset::from_signed(
-                zone.nsec3_covering(n)
-                    .expect("invariant: an NSEC3 chain covers every hash")
-                    .rrset(),
-            )
-        } else {
-            Rrset::from_signed(
-                zone.nsec_covering(n)
-                    .expect("invariant: an NSEC chain covers every name"),
-            )
-        }
-    };
+    let own_record = |n: &Name| own_denial_record(zone, n);
+    let covering = |n: &Name| covering_denial_record(zone, n);
     let wildcard = apex.prepend_label("*").expect("invariant: short label");
     // Candidate missing names, in order; the first that fits the case is used.
     let candidates: Vec<Name> = (0..64)
@@ -1045,35 +1053,8 @@ pub(crate) fn bad_wildcard(
     let apex = zone.origin().clone();
     let under = |label: &str| name(&format!("{label}.{apex}"));
     let nsec3 = !matches!(zone.denial(), Denial::Nsec);
-    let own_record = |n: &Name| -> Rrset {
-        if nsec3 {
-            Rrset::from_signed(
-                zone.nsec3_matching(n)
-                    .expect("invariant: every authoritative name has its NSEC3")
-                    .rrset(),
-            )
-        } else {
-            Rrset::from_signed(
-                zone.node(n)
-                    .and_then(|node| node.nsec())
-                    .expect("invariant: every authoritative name has its NSEC"),
-            )
-        }
-    };
-    let covering = |n: &Name| -> Rrset {
-        if nsec3 {
-            Rrset::from_signed(
-                zone.nsec3_covering(n)
-                    .expect("invariant: an NSEC3 chain covers every hash")
-                    .rrset(),
-            )
-        } else {
-            Rrset::from_signed(
-                zone.nsec_covering(n)
-                    .expect("invariant: an NSEC chain covers every name"),
-            )
-        }
-    };
+    let own_record = |n: &Name| own_denial_record(zone, n);
+    let covering = |n: &Name| covering_denial_record(zone, n);
     let wildcard = under("*.wild");
     let expansion = |q: &Name, t: RecordType| -> Rrset {
         Rrset::from_signed(
