@@ -253,9 +253,10 @@ fn known_ext_uris() -> impl Strategy<Value = Vec<String>> {
             uri::SIDN,
             uri::SIDN_SCHEDULED_DELETE,
             uri::KEYRELAY_RECEIPT,
+            uri::CHANGE_POLL,
             uri::UNHANDLED_NAMESPACES,
         ],
-        0..=5,
+        0..=6,
     )
     .prop_map(|v| v.into_iter().map(str::to_string).collect())
 }
@@ -960,7 +961,64 @@ fn response_extension() -> impl Strategy<Value = ResponseExtension> {
         option::of(any::<bool>())
             .prop_map(|limited| ResponseExtension::Sidn(sidn::Ext::HostInfo { limited })),
         receipt().prop_map(|r| ResponseExtension::KeyRelayReceipt(Box::new(r))),
+        change_data().prop_map(|c| ResponseExtension::ChangePoll(Box::new(c))),
     ]
+}
+
+/// RFC 8590 change data, only as [`ChangeData::check`](super::changepoll::ChangeData::check)
+/// allows it: the op an operation requires, a name for a custom case.
+pub(crate) fn change_data() -> impl Strategy<Value = super::changepoll::ChangeData> {
+    use super::changepoll::{CaseId, CaseType, ChangeData, ChangeState, Operation, OperationKind};
+    let ascii_id = || "[A-Za-z][A-Za-z0-9._-]{0,15}( [A-Za-z0-9]{1,8})?";
+    let operation = (
+        proptest::sample::select(OperationKind::ALL.to_vec()),
+        option::of(ascii_id()),
+        any::<prop::sample::Index>(),
+    )
+        .prop_map(|(kind, op, pick)| {
+            let op = match kind.required_op() {
+                None => op,
+                Some([]) => Some(op.unwrap_or_else(|| "sync".to_string())),
+                Some(values) => Some(values[pick.index(values.len())].to_string()),
+            };
+            Operation { kind, op }
+        });
+    let case_id = (
+        proptest::sample::select(CaseType::ALL.to_vec()),
+        option::of(ascii_id()),
+        "[A-Za-z0-9&<>-]{1,12}( [A-Za-z0-9]{1,6})?",
+    )
+        .prop_map(|(kind, name, id)| CaseId {
+            kind,
+            name: match kind {
+                CaseType::Custom => Some(name.unwrap_or_else(|| "court".to_string())),
+                _ => name,
+            },
+            id,
+        });
+    (
+        proptest::sample::select(ChangeState::ALL.to_vec()),
+        operation,
+        timestamp(),
+        trid(),
+        prop_oneof![
+            "[A-Za-z0-9&<>\"' .-]{1,40}".prop_filter("not blank", |w| !w.trim().is_empty()),
+            " [A-Za-z]{1,10}  ",
+        ],
+        option::of(case_id),
+        option::of(reason()),
+    )
+        .prop_map(
+            |(state, operation, date, sv_trid, who, case_id, reason)| ChangeData {
+                state,
+                operation,
+                date,
+                sv_trid,
+                who,
+                case_id,
+                reason,
+            },
+        )
 }
 
 fn receipt() -> impl Strategy<Value = super::receipt::Receipt> {

@@ -12,9 +12,10 @@
 //!   object namespaces to mappings, and the entry points [`parse`] and [`Frame::to_xml`].
 //! - One module per mapping, each with its types, parser and writer: [`domain`] (RFC 5731),
 //!   [`host`] (RFC 5732), [`contact`] (RFC 5733), [`secdns`] (RFC 5910), [`keyrelay`]
-//!   (RFC 8063), [`sidn`] (SIDN's extension) and [`receipt`] (this project's experimental key
-//!   relay receipts, the poll-response extension that tells a relay's sender what became of
-//!   it).
+//!   (RFC 8063), [`sidn`] (SIDN's extension), [`changepoll`] (RFC 8590, the poll-response
+//!   extension that tells a sponsoring registrar what the registry changed on its object, when,
+//!   by whom and why) and [`receipt`] (this project's experimental key relay receipts, the
+//!   poll-response extension that tells a relay's sender what became of it).
 //! - [`error`]: result codes and [`CodecError`], whose [`ErrorKind`] fixes the result code a
 //!   server answers a refused frame with.
 //!
@@ -31,6 +32,7 @@
 //! that fixes the EPP result code the server answers with, so no caller maps errors by hand.
 #![forbid(unsafe_code)]
 
+pub mod changepoll;
 pub mod contact;
 pub mod domain;
 pub mod error;
@@ -77,6 +79,9 @@ pub mod uri {
     /// Key relay receipts: this project's experimental extension, not IETF-registered (see
     /// [`crate::receipt`]).
     pub const KEYRELAY_RECEIPT: &str = crate::receipt::NAMESPACE;
+    /// RFC 8590 change poll: poll messages about changes to a sponsored object that the
+    /// sponsor did not make (see [`crate::changepoll`]).
+    pub const CHANGE_POLL: &str = crate::changepoll::NAMESPACE;
     /// RFC 9038: the practice of returning data of namespaces a client did not announce at
     /// login in `<extValue>` instead of leaving it out.
     pub const UNHANDLED_NAMESPACES: &str = "urn:ietf:params:xml:ns:epp:unhandled-namespaces-1.0";

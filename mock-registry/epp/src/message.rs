@@ -4,6 +4,7 @@
 
 use jiff::Timestamp;
 
+use super::changepoll;
 use super::contact;
 use super::domain;
 use super::error::{CodecError, ErrorKind, ResultCode};
@@ -522,6 +523,10 @@ pub enum ResponseExtension {
     Sidn(sidn::Ext),
     /// A key relay receipt in a poll message (experimental, [`receipt`]).
     KeyRelayReceipt(Box<receipt::Receipt>),
+    /// RFC 8590 `changePoll:changeData` in a poll message: what the server did to an object
+    /// the client sponsors, by whom and why; the object itself is in the `<resData>`
+    /// ([`changepoll`]).
+    ChangePoll(Box<changepoll::ChangeData>),
 }
 
 impl ResponseExtension {
@@ -532,6 +537,7 @@ impl ResponseExtension {
             Self::SecDnsInfo(_) => super::uri::SECDNS,
             Self::Sidn(_) => super::uri::SIDN,
             Self::KeyRelayReceipt(_) => super::uri::KEYRELAY_RECEIPT,
+            Self::ChangePoll(_) => super::uri::CHANGE_POLL,
         }
     }
 
@@ -540,6 +546,7 @@ impl ResponseExtension {
             Self::SecDnsInfo(s) => s.write(w, "infData"),
             Self::Sidn(s) => s.write(w),
             Self::KeyRelayReceipt(r) => r.write(w),
+            Self::ChangePoll(c) => c.write(w),
         }
     }
 
@@ -789,16 +796,7 @@ fn version_token(el: &Element) -> Result<String, CodecError> {
 fn language(el: &Element) -> Result<String, CodecError> {
     el.only_attrs(&[])?;
     let v = el.token()?;
-    // xs:language: [a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*
-    let ok = v.split('-').enumerate().all(|(i, part)| {
-        (1..=8).contains(&part.len())
-            && if i == 0 {
-                part.bytes().all(|c| c.is_ascii_alphabetic())
-            } else {
-                part.bytes().all(|c| c.is_ascii_alphanumeric())
-            }
-    });
-    if !ok {
+    if !super::types::is_language(&v) {
         return Err(
             CodecError::value_syntax(format!("{v:?} is not a language tag"))
                 .with_offending(el.clone()),
@@ -1301,7 +1299,14 @@ fn parse_command_extensions(x: &Element) -> Result<Vec<CommandExtension>, CodecE
             (Ns::SidnScheduledDelete, "update") => {
                 CommandExtension::ScheduledDelete(sidn::ScheduledDelete::parse(el)?)
             }
-            (Ns::SecDns | Ns::Sidn | Ns::SidnScheduledDelete | Ns::KeyRelayReceipt, _) => {
+            (
+                Ns::SecDns
+                | Ns::Sidn
+                | Ns::SidnScheduledDelete
+                | Ns::KeyRelayReceipt
+                | Ns::ChangePoll,
+                _,
+            ) => {
                 return Err(CodecError::syntax(format!(
                     "<{}> is not a command extension element",
                     el.qname()
@@ -1462,6 +1467,9 @@ fn parse_response_extensions(x: &Element) -> Result<Vec<ResponseExtension>, Code
             (Ns::Sidn, "ext") => ResponseExtension::Sidn(sidn::Ext::parse(el)?),
             (Ns::KeyRelayReceipt, "receipt") => {
                 ResponseExtension::KeyRelayReceipt(Box::new(receipt::Receipt::parse(el)?))
+            }
+            (Ns::ChangePoll, "changeData") => {
+                ResponseExtension::ChangePoll(Box::new(changepoll::ChangeData::parse(el)?))
             }
             _ => {
                 return Err(CodecError::new(

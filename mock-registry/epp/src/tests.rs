@@ -10,8 +10,8 @@ use super::types::{
     AuthInfo, Period, PeriodUnit, Status, Text, TrId, TrStatus, TransferData, XsDuration,
 };
 use super::{
-    CodecError, ErrorKind, ResultCode, contact, domain, host, keyrelay, parse, receipt, secdns,
-    sidn,
+    CodecError, ErrorKind, ResultCode, changepoll, contact, domain, host, keyrelay, parse, receipt,
+    secdns, sidn,
 };
 use crate::schema::{Schema, assert_schema_valid};
 
@@ -97,6 +97,13 @@ fn generated_frames_validate_against_the_schemas() {
         })
         .collect();
     validate_all(&frames);
+    // The batch reaches every extension, the RFC 8590 one included.
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.to_xml().contains(super::uri::CHANGE_POLL)),
+        "no generated frame carries changePoll:changeData"
+    );
 }
 
 #[test]
@@ -307,6 +314,44 @@ fn catalogue() -> Vec<(&'static str, Frame)> {
         None,
     );
     let receipt_withdrawn = receipt(receipt::State::Withdrawn, Vec::new(), None);
+    // RFC 8590 change poll: the registry changed the DS of a domain it scanned the CDS and
+    // CDNSKEY records of (RFC 7344/8078); the sponsor gets the domain after the change.
+    let mut change_ds = Response::simple(ResultCode::SuccessAckToDequeue, tr());
+    change_ds.msg_q = Some(MsgQ {
+        count: 1,
+        id: "19".into(),
+        q_date: Some(t("2026-01-03T06:00:00Z")),
+        msg: Some(Text::new(
+            "Registry updated the DS of example.nl from its CDNSKEY records",
+        )),
+    });
+    change_ds.res_data = Some(ResData::DomainInfo(Box::new(domain::InfData {
+        up_id: Some("registry".into()),
+        up_date: Some(t("2026-01-03T06:00:00Z")),
+        auth_info: None,
+        ..domain_inf.clone()
+    })));
+    change_ds.extensions = vec![
+        ResponseExtension::SecDnsInfo(secdns::DsOrKeySet {
+            max_sig_life: None,
+            data: secdns::DsOrKey::Key(vec![key(257)]),
+        }),
+        ResponseExtension::ChangePoll(Box::new(changepoll::ChangeData {
+            state: changepoll::ChangeState::After,
+            operation: changepoll::Operation {
+                kind: changepoll::OperationKind::Update,
+                op: None,
+            },
+            date: t("2026-01-03T06:00:00Z"),
+            sv_trid: "MOCK-00000042".into(),
+            who: "CDS scanner".into(),
+            case_id: None,
+            reason: Some(Text {
+                text: "CDNSKEY at every name server".into(),
+                lang: Some("en".into()),
+            }),
+        })),
+    ];
     let mut ack = Response::simple(ResultCode::Success, tr());
     ack.msg_q = Some(MsgQ {
         count: 1,
@@ -819,6 +864,10 @@ fn catalogue() -> Vec<(&'static str, Frame)> {
         ("response-poll-receipt-published", receipt_published),
         ("response-poll-receipt-not-published", receipt_not_published),
         ("response-poll-receipt-withdrawn", receipt_withdrawn),
+        (
+            "response-poll-change-ds",
+            Frame::Response(Box::new(change_ds)),
+        ),
     ]
 }
 
@@ -1065,6 +1114,217 @@ fn receipts_move_into_ext_value_for_sessions_without_the_extension() {
     });
     let frame = Frame::Response(Box::new(moved));
     insta::assert_snapshot!("response-poll-receipt-unhandled", frame.to_xml_pretty());
+    validate_all(std::slice::from_ref(&frame));
+    assert_eq!(parse(frame.to_xml().as_bytes()).expect("reads back"), frame);
+}
+
+fn change_ds_frame() -> Frame {
+    catalogue()
+        .into_iter()
+        .find(|(n, _)| *n == "response-poll-change-ds")
+        .expect("catalogue entry")
+        .1
+}
+
+/// The change poll message the registry sends after a DS change of its own: `domain:infData`
+/// in `<resData>`, `secDNS:infData` and `changePoll:changeData` in `<extension>`, in that
+/// order; it validates against the strict entry point (every element has its schema) and reads
+/// back to the same value.
+#[test]
+fn change_poll_message_validates_and_reads_back() {
+    let frame = change_ds_frame();
+    let xml = frame.to_xml();
+    assert_eq!(schema_for(&xml), Schema::Strict);
+    assert_schema_valid(&[("change-ds".to_string(), xml.clone())], Schema::Strict);
+    let sec = xml.find("<secDNS:infData").expect("secDNS:infData");
+    let change = xml
+        .find("<changePoll:changeData")
+        .expect("changePoll:changeData");
+    assert!(xml.find("<domain:infData").expect("domain:infData") < sec && sec < change);
+    assert!(xml.contains(r#"<changePoll:changeData xmlns:changePoll="urn:ietf:params:xml:ns:changePoll-1.0" state="after">"#));
+    assert_eq!(parse(xml.as_bytes()).expect("reads back"), frame);
+}
+
+/// The schema and the reader agree on what the schema forbids; where RFC 8590 asks more than
+/// its schema can say (§2.1, §2.3, §3.1.2), xmllint lets the frame through and the reader
+/// refuses it, on purpose.
+#[test]
+fn change_poll_schema_and_codec_agree_on_bad_change_data() {
+    let good = change_ds_frame().to_xml();
+    let cp = |inner: &str| inner.replace("cp:", "changePoll:");
+    let mutate = |from: &str, to: &str| {
+        let (from, to) = (cp(from), cp(to));
+        assert!(good.contains(&from), "{from}");
+        good.replacen(&from, &to, 1)
+    };
+    let schema_bad: Vec<(String, String)> = [
+        ("operation", mutate(">update<", ">modify<")),
+        ("state", mutate(r#"state="after""#, r#"state="later""#)),
+        ("no who", mutate("<cp:who>CDS scanner</cp:who>", "")),
+        (
+            "empty who",
+            mutate("<cp:who>CDS scanner</cp:who>", "<cp:who></cp:who>"),
+        ),
+        (
+            "long who",
+            mutate(
+                "<cp:who>CDS scanner</cp:who>",
+                &format!("<cp:who>{}</cp:who>", "w".repeat(256)),
+            ),
+        ),
+        ("short svTRID", mutate(">MOCK-00000042<", ">M1<")),
+        (
+            "long reason",
+            mutate(
+                ">CDNSKEY at every name server<",
+                ">CDNSKEY at every one of the name servers<",
+            ),
+        ),
+        ("lang", mutate(r#"lang="en""#, r#"lang="english language""#)),
+        (
+            "order",
+            mutate(
+                "<cp:svTRID>MOCK-00000042</cp:svTRID><cp:who>CDS scanner</cp:who>",
+                "<cp:who>CDS scanner</cp:who><cp:svTRID>MOCK-00000042</cp:svTRID>",
+            ),
+        ),
+        (
+            "case type",
+            mutate(
+                "<cp:who>CDS scanner</cp:who>",
+                r#"<cp:who>CDS scanner</cp:who><cp:caseId type="court">C-1</cp:caseId>"#,
+            ),
+        ),
+        (
+            "unknown element",
+            mutate(
+                "<cp:who>CDS scanner</cp:who>",
+                "<cp:who>CDS scanner</cp:who><cp:note>x</cp:note>",
+            ),
+        ),
+    ]
+    .into_iter()
+    .map(|(n, x)| (n.to_string(), x))
+    .collect();
+    let rfc_bad: Vec<(String, String)> = [
+        ("custom op without op", mutate(">update<", ">custom<")),
+        ("transfer without op", mutate(">update<", ">transfer<")),
+        (
+            "transfer op=query",
+            mutate(">update<", r#" op="query">transfer<"#),
+        ),
+        (
+            "non-ASCII op",
+            mutate(
+                "<cp:operation>update",
+                r#"<cp:operation op="mise-à-jour">update"#,
+            ),
+        ),
+        (
+            "blank who",
+            mutate("<cp:who>CDS scanner</cp:who>", "<cp:who>   </cp:who>"),
+        ),
+        (
+            "custom case without name",
+            mutate(
+                "<cp:who>CDS scanner</cp:who>",
+                r#"<cp:who>CDS scanner</cp:who><cp:caseId type="custom">C-1</cp:caseId>"#,
+            ),
+        ),
+        (
+            "empty case id",
+            mutate(
+                "<cp:who>CDS scanner</cp:who>",
+                r#"<cp:who>CDS scanner</cp:who><cp:caseId type="udrp"></cp:caseId>"#,
+            ),
+        ),
+    ]
+    .into_iter()
+    .map(|(n, x)| (n.to_string(), x))
+    .collect();
+    for (name, xml) in schema_bad.iter().chain(&rfc_bad) {
+        assert_ne!(xml, &good, "{name}: the mutation must change the frame");
+        assert!(parse(xml.as_bytes()).is_err(), "{name}: the codec took it");
+    }
+    let failed: Vec<String> = crate::schema::xmllint_failures(&schema_bad, Schema::Strict)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        failed.len(),
+        schema_bad.len(),
+        "xmllint let some through: {failed:?}"
+    );
+    assert_schema_valid(&rfc_bad, Schema::Strict);
+}
+
+/// `ChangeData::check` and the reader are one rule set: a value `check` refuses is refused with
+/// the same kind when written and read back, and every generated value passes both.
+#[test]
+fn change_data_check_is_what_the_reader_enforces() {
+    let Frame::Response(r) = change_ds_frame() else {
+        panic!("a response")
+    };
+    let ResponseExtension::ChangePoll(base) = &r.extensions[1] else {
+        panic!("change data")
+    };
+    let variants: Vec<fn(&mut changepoll::ChangeData)> = vec![
+        |d| d.operation.kind = changepoll::OperationKind::Custom,
+        |d| {
+            d.operation.kind = changepoll::OperationKind::Restore;
+            d.operation.op = Some("undo".into());
+        },
+        |d| d.operation.op = Some(String::new()),
+        |d| d.who = "  ".into(),
+        |d| d.sv_trid = "x".into(),
+        |d| {
+            d.case_id = Some(changepoll::CaseId {
+                kind: changepoll::CaseType::Custom,
+                name: None,
+                id: "C-1".into(),
+            });
+        },
+        |d| d.reason = Some(Text::new("")),
+    ];
+    for (i, change) in variants.into_iter().enumerate() {
+        let mut d = (**base).clone();
+        change(&mut d);
+        let expected = d.check().expect_err("an invalid value").kind;
+        let mut bad = (*r).clone();
+        bad.extensions[1] = ResponseExtension::ChangePoll(Box::new(d));
+        let xml = Frame::Response(Box::new(bad)).to_xml();
+        assert_eq!(
+            parse(xml.as_bytes()).map_err(|e| e.kind).err(),
+            Some(expected),
+            "variant {i}: {xml}"
+        );
+    }
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for _ in 0..200 {
+        let d = arb::change_data()
+            .new_tree(&mut runner)
+            .expect("strategy")
+            .current();
+        assert_eq!(d.check(), Ok(()), "{d:?}");
+    }
+}
+
+/// RFC 9038: for a session that did not announce the namespace, the change data goes into
+/// the result's `<extValue>`; the frame stays valid and reads back.
+#[test]
+fn change_data_moves_into_ext_value_for_sessions_without_the_extension() {
+    let Frame::Response(r) = change_ds_frame() else {
+        panic!("a response")
+    };
+    let mut moved = (*r).clone();
+    let ext = moved.extensions.remove(1);
+    let value = ext.to_element();
+    assert_eq!(value.ns, crate::xml::Ns::ChangePoll);
+    moved.results[0].values.push(ResultValue::ExtValue {
+        value,
+        reason: Text::new(format!("{} not in login services", ext.uri())),
+    });
+    let frame = Frame::Response(Box::new(moved));
     validate_all(std::slice::from_ref(&frame));
     assert_eq!(parse(frame.to_xml().as_bytes()).expect("reads back"), frame);
 }

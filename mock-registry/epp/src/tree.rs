@@ -31,6 +31,8 @@ pub enum Ns {
     KeyRelay,
     /// The experimental key relay receipt extension ([`crate::receipt`]).
     KeyRelayReceipt,
+    /// `urn:ietf:params:xml:ns:changePoll-1.0` (RFC 8590).
+    ChangePoll,
     /// `http://rxsd.domain-registry.nl/sidn-ext-epp-1.0` (SIDN's extension).
     Sidn,
     /// `http://rxsd.domain-registry.nl/sidn-ext-epp-scheduled-delete-1.0`.
@@ -43,7 +45,7 @@ pub enum Ns {
 
 impl Ns {
     /// Every known namespace with a URI, for lookups.
-    pub const KNOWN: [Self; 11] = [
+    pub const KNOWN: [Self; 12] = [
         Self::Epp,
         Self::EppCom,
         Self::Domain,
@@ -52,6 +54,7 @@ impl Ns {
         Self::SecDns,
         Self::KeyRelay,
         Self::KeyRelayReceipt,
+        Self::ChangePoll,
         Self::Sidn,
         Self::SidnScheduledDelete,
         Self::Xsi,
@@ -81,6 +84,8 @@ impl Ns {
             Self::KeyRelayReceipt => {
                 "https://github.com/secure-transfer/epp-keyrelay-harness/ns/keyrelayReceipt-0.1"
             }
+            // The same string as `changepoll::NAMESPACE` (a test holds them equal).
+            Self::ChangePoll => "urn:ietf:params:xml:ns:changePoll-1.0",
             Self::Sidn => "http://rxsd.domain-registry.nl/sidn-ext-epp-1.0",
             Self::SidnScheduledDelete => {
                 "http://rxsd.domain-registry.nl/sidn-ext-epp-scheduled-delete-1.0"
@@ -101,6 +106,7 @@ impl Ns {
             Self::SecDns => Some("secDNS"),
             Self::KeyRelay => Some("keyrelay"),
             Self::KeyRelayReceipt => Some("keyrelayReceipt"),
+            Self::ChangePoll => Some("changePoll"),
             Self::Sidn => Some("sidn-ext-epp"),
             Self::SidnScheduledDelete => Some("scheduledDelete"),
             Self::Xsi => Some("xsi"),

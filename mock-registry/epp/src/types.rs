@@ -176,6 +176,18 @@ pub(crate) fn check_roid(v: &str) -> Result<(), CodecError> {
     }
 }
 
+/// `true` when `v` is an `xs:language` tag: `[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*`.
+pub(crate) fn is_language(v: &str) -> bool {
+    v.split('-').enumerate().all(|(i, part)| {
+        (1..=8).contains(&part.len())
+            && if i == 0 {
+                part.bytes().all(|c| c.is_ascii_alphabetic())
+            } else {
+                part.bytes().all(|c| c.is_ascii_alphanumeric())
+            }
+    })
+}
+
 /// `epp:trIDStringType`: a token of 3 to 64 characters.
 pub(crate) fn trid_string(el: &Element) -> Result<String, CodecError> {
     el.only_attrs(&[])?;
