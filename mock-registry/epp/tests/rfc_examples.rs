@@ -1,4 +1,4 @@
-//! Every example frame of RFC 5730, 5731, 5732, 5733, 5910 and 8063 (extracted into
+//! Every example frame of RFC 5730, 5731, 5732, 5733, 5910, 8063 and 8590 (extracted into
 //! `tests/rfc-examples/`, see its INDEX.md) parses to the values the RFC shows, or is refused
 //! with the right result code when it is not a frame this codec should accept; and every
 //! parsed example survives a write/parse round trip.
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use epp::{
     self, Check, CommandKind, Create, ErrorKind, Frame, Info, Poll, ResData, ResponseExtension,
     ResultCode, ResultValue, TrStatus, Transfer, TransferOp, Update,
+    changepoll::{CaseId, CaseType, ChangeData, ChangeState, Operation, OperationKind},
     domain::{ContactType, DomainStatus, NsList},
     keyrelay::Expiry,
     secdns::{DsOrKey, Remove},
@@ -59,7 +60,7 @@ fn ts(s: &str) -> jiff::Timestamp {
 #[test]
 fn every_example_is_accounted_for() {
     // Each file either parses or is refused on purpose; none makes the codec panic, and the
-    // corpus is complete (102 examples).
+    // corpus is complete (108 examples).
     let mut n = 0;
     for rfc in std::fs::read_dir(dir()).unwrap() {
         let rfc = rfc.unwrap().path();
@@ -72,7 +73,7 @@ fn every_example_is_accounted_for() {
             n += 1;
         }
     }
-    assert_eq!(n, 102);
+    assert_eq!(n, 108);
 }
 
 #[test]
@@ -456,4 +457,210 @@ fn rfc8063_keyrelay() {
     for f in &files {
         parse(&format!("rfc8063/{f}"));
     }
+}
+
+/// The change data of an RFC 8590 example, with the object data it comes with.
+fn change_poll(rel: &str) -> (epp::Response, ChangeData) {
+    let r = response(rel);
+    assert_eq!(r.code(), ResultCode::SuccessAckToDequeue, "{rel}");
+    let [ResponseExtension::ChangePoll(c)] = r.extensions.as_slice() else {
+        panic!(
+            "{rel}: expected one changePoll:changeData, got {:?}",
+            r.extensions
+        )
+    };
+    let c = (**c).clone();
+    (r, c)
+}
+
+#[test]
+fn rfc8590_change_poll() {
+    let files: Vec<String> = std::fs::read_dir(dir().join("rfc8590"))
+        .unwrap()
+        .map(|f| f.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files.len(), 6);
+
+    // §3.1.2: a URS lock, first the domain before the update, then after it.
+    let urs = |state| ChangeData {
+        state,
+        operation: Operation {
+            kind: OperationKind::Update,
+            op: None,
+        },
+        date: ts("2013-10-22T14:25:57Z"),
+        sv_trid: "12345-XYZ".into(),
+        who: "URS Admin".into(),
+        case_id: Some(CaseId {
+            kind: CaseType::Urs,
+            name: None,
+            id: "urs123".into(),
+        }),
+        reason: Some(epp::Text::new("URS Lock")),
+    };
+    let (before, c) = change_poll("rfc8590/01-poll-domain-update-before-response.xml");
+    assert_eq!(c, urs(ChangeState::Before));
+    let Some(ResData::DomainInfo(d)) = &before.res_data else {
+        panic!()
+    };
+    assert_eq!(d.statuses.len(), 1);
+    assert_eq!(d.statuses[0].value, DomainStatus::Ok);
+    assert_eq!(before.msg_q.as_ref().unwrap().id, "201");
+
+    let (after, c) = change_poll("rfc8590/02-poll-domain-update-after-response.xml");
+    assert_eq!(c, urs(ChangeState::After));
+    let Some(ResData::DomainInfo(d)) = &after.res_data else {
+        panic!()
+    };
+    assert_eq!(
+        d.statuses.iter().map(|s| s.value).collect::<Vec<_>>(),
+        [
+            DomainStatus::ServerUpdateProhibited,
+            DomainStatus::ServerDeleteProhibited,
+            DomainStatus::ServerTransferProhibited
+        ]
+    );
+    assert_eq!(d.up_id.as_deref(), Some("ClientZ"));
+    assert_eq!(after.msg_q.as_ref().unwrap().id, "202");
+
+    // A custom "sync" operation; no state attribute, so "after" (the schema's default).
+    let (_, c) = change_poll("rfc8590/03-poll-domain-custom-sync-response.xml");
+    assert_eq!(c.state, ChangeState::After);
+    assert_eq!(
+        c.operation,
+        Operation {
+            kind: OperationKind::Custom,
+            op: Some("sync".into())
+        }
+    );
+    assert_eq!(c.who, "CSR");
+    assert_eq!(
+        c.reason,
+        Some(epp::Text {
+            text: "Customer sync request".into(),
+            lang: Some("en".into())
+        })
+    );
+
+    // A delete purged at once and an autoPurge: "before" only. These examples wrap values in
+    // white space: tokens collapse, `who` (a normalizedString) keeps its spaces.
+    let (purge, c) = change_poll("rfc8590/04-poll-domain-delete-purge-before-response.xml");
+    assert_eq!(c.state, ChangeState::Before);
+    assert_eq!(
+        c.operation,
+        Operation {
+            kind: OperationKind::Delete,
+            op: Some("purge".into())
+        }
+    );
+    assert_eq!(c.date, ts("2013-10-22T14:25:57Z"));
+    assert_eq!(c.sv_trid, "12345-XYZ");
+    assert_eq!(c.who.trim(), "ClientZ");
+    assert_eq!(c.reason.unwrap().text, "Court order");
+    let Some(ResData::DomainInfo(d)) = &purge.res_data else {
+        panic!()
+    };
+    assert_eq!(
+        (d.name.as_str(), d.cl_id.as_str()),
+        ("domain.example", "ClientX")
+    );
+
+    let (_, c) = change_poll("rfc8590/05-poll-domain-autoPurge-before-response.xml");
+    assert_eq!(
+        (c.state, c.operation.kind, c.operation.op),
+        (ChangeState::Before, OperationKind::AutoPurge, None)
+    );
+    assert_eq!(c.who.trim(), "Batch");
+    assert_eq!(c.reason.unwrap().text, "Past pendingDelete 5 day period");
+
+    // A host update: the extension goes with any object mapping's info data.
+    let (host, c) = change_poll("rfc8590/06-poll-host-update-response.xml");
+    assert!(matches!(&host.res_data, Some(ResData::HostInfo(h)) if h.name == "ns1.domain.example"));
+    assert_eq!(c.reason.unwrap().text, "Host Lock");
+    assert_eq!(c.case_id, None);
+
+    for f in &files {
+        parse(&format!("rfc8590/{f}"));
+    }
+}
+
+/// What RFC 8590 and its schema forbid is refused with the result code of its kind, and the
+/// error names the offending element.
+#[test]
+fn rfc8590_refusals() {
+    let good = String::from_utf8(load("rfc8590/02-poll-domain-update-after-response.xml")).unwrap();
+    let refusal = |from: &str, to: &str| {
+        assert!(good.contains(from), "{from}");
+        let bad = good.replace(from, to);
+        match epp::parse(bad.as_bytes()) {
+            Ok(f) => panic!("{to:?} was accepted: {f:?}"),
+            Err(e) => e,
+        }
+    };
+    // Not an operation of the schema's enumeration: 2005.
+    let e = refusal(
+        ">update</changePoll:operation>",
+        ">modify</changePoll:operation>",
+    );
+    assert_eq!(e.result_code().code(), 2005);
+    assert_eq!(e.offending.unwrap().name.as_str(), "operation");
+    // No <who>: 2003.
+    let e = refusal("<changePoll:who>URS Admin</changePoll:who>", "");
+    assert_eq!(e.kind, ErrorKind::Missing);
+    // A custom case without its name (schema-valid, but RFC 8590 §3.1.2 requires it): 2003.
+    let e = refusal("type=\"urs\"", "type=\"custom\"");
+    assert_eq!(e.kind, ErrorKind::Missing);
+    assert_eq!(e.offending.unwrap().name.as_str(), "caseId");
+    // ...and with one it is fine.
+    let bad = good.replace("type=\"urs\"", "type=\"custom\" name=\"court\"");
+    assert!(epp::parse(bad.as_bytes()).is_ok());
+    // Wrong order, unknown elements and attributes: 2001.
+    let e = refusal(
+        "<changePoll:caseId type=\"urs\">urs123</changePoll:caseId>\n       <changePoll:reason>URS Lock</changePoll:reason>",
+        "<changePoll:reason>URS Lock</changePoll:reason>\n       <changePoll:caseId type=\"urs\">urs123</changePoll:caseId>",
+    );
+    assert_eq!(e.kind, ErrorKind::Syntax);
+    let e = refusal(
+        "<changePoll:reason>URS Lock</changePoll:reason>",
+        "<changePoll:reason>URS Lock</changePoll:reason><changePoll:note>x</changePoll:note>",
+    );
+    assert_eq!(e.kind, ErrorKind::Syntax);
+    let e = refusal("state=\"after\"", "state=\"after\" when=\"now\"");
+    assert_eq!(e.kind, ErrorKind::Syntax);
+    // Bad enumerations of the attributes, an empty who, a transfer without its op: 2005/2003.
+    assert_eq!(
+        refusal("state=\"after\"", "state=\"later\"").kind,
+        ErrorKind::ValueSyntax
+    );
+    assert_eq!(
+        refusal("type=\"urs\"", "type=\"court\"").kind,
+        ErrorKind::ValueSyntax
+    );
+    assert_eq!(
+        refusal(">URS Admin<", "><").kind,
+        ErrorKind::ValueSyntax,
+        "an empty who"
+    );
+    assert_eq!(
+        refusal(
+            ">update</changePoll:operation>",
+            ">transfer</changePoll:operation>"
+        )
+        .kind,
+        ErrorKind::Missing
+    );
+    // A second changeData: 2001, never merged.
+    let a = good.find("<changePoll:changeData").unwrap();
+    let b = good.find("</changePoll:changeData>").unwrap() + "</changePoll:changeData>".len();
+    let twice = format!("{}{}{}", &good[..b], &good[a..b], &good[b..]);
+    assert_eq!(
+        epp::parse(twice.as_bytes()).unwrap_err().kind,
+        ErrorKind::Syntax
+    );
+    // In a command's <extension> it is not a command extension: 2001, not 2103.
+    let cmd = r#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><poll op="req"/><extension><changePoll:changeData xmlns:changePoll="urn:ietf:params:xml:ns:changePoll-1.0"/></extension></command></epp>"#;
+    assert_eq!(
+        epp::parse(cmd.as_bytes()).unwrap_err().kind,
+        ErrorKind::Syntax
+    );
 }
