@@ -1040,12 +1040,7 @@ fn results_carry_the_rfc_texts() {
 /// refused by the reader alike; the catalogue's receipts pass both.
 #[test]
 fn receipt_schema_and_codec_agree_on_bad_receipts() {
-    let good = catalogue()
-        .into_iter()
-        .find(|(n, _)| *n == "response-poll-receipt-not-published")
-        .expect("catalogue entry")
-        .1
-        .to_xml();
+    let good = catalogue_frame("response-poll-receipt-not-published").to_xml();
     let bad: Vec<(String, String)> = [
         ("state", good.replace(">notPublished<", ">lost<")),
         ("result", good.replace("result=\"missing\"", "result=\"late\"")),
@@ -1096,34 +1091,43 @@ fn receipt_schema_and_codec_agree_on_bad_receipts() {
 /// and reads back with the receipt as an uninterpreted element.
 #[test]
 fn receipts_move_into_ext_value_for_sessions_without_the_extension() {
-    let Frame::Response(published) = catalogue()
-        .into_iter()
-        .find(|(n, _)| *n == "response-poll-receipt-published")
-        .expect("catalogue entry")
-        .1
-    else {
-        panic!("a response")
-    };
-    let mut moved = (*published).clone();
-    let ext = moved.extensions.remove(0);
-    let value = ext.to_element();
-    assert_eq!(value.ns, crate::xml::Ns::KeyRelayReceipt);
-    moved.results[0].values.push(ResultValue::ExtValue {
-        value,
-        reason: Text::new(format!("{} not in login services", ext.uri())),
-    });
-    let frame = Frame::Response(Box::new(moved));
+    let frame = unhandled(
+        catalogue_frame("response-poll-receipt-published"),
+        0,
+        crate::xml::Ns::KeyRelayReceipt,
+    );
     insta::assert_snapshot!("response-poll-receipt-unhandled", frame.to_xml_pretty());
     validate_all(std::slice::from_ref(&frame));
     assert_eq!(parse(frame.to_xml().as_bytes()).expect("reads back"), frame);
 }
 
-fn change_ds_frame() -> Frame {
+fn catalogue_frame(name: &str) -> Frame {
     catalogue()
         .into_iter()
-        .find(|(n, _)| *n == "response-poll-change-ds")
+        .find(|(n, _)| *n == name)
         .expect("catalogue entry")
         .1
+}
+
+fn change_ds_frame() -> Frame {
+    catalogue_frame("response-poll-change-ds")
+}
+
+/// `frame` as a server answers a session that did not announce the namespace of its
+/// extension `index` (of namespace `ns`): the element moves into the first result's
+/// `<extValue>` with the reason RFC 9038 §6 gives.
+fn unhandled(frame: Frame, index: usize, ns: crate::xml::Ns) -> Frame {
+    let Frame::Response(mut r) = frame else {
+        panic!("a response")
+    };
+    let ext = r.extensions.remove(index);
+    let value = ext.to_element();
+    assert_eq!(value.ns, ns);
+    r.results[0].values.push(ResultValue::ExtValue {
+        value,
+        reason: Text::new(format!("{} not in login services", ext.uri())),
+    });
+    Frame::Response(r)
 }
 
 /// The change poll message the registry sends after a DS change of its own: `domain:infData`
@@ -1313,18 +1317,7 @@ fn change_data_check_is_what_the_reader_enforces() {
 /// the result's `<extValue>`; the frame stays valid and reads back.
 #[test]
 fn change_data_moves_into_ext_value_for_sessions_without_the_extension() {
-    let Frame::Response(r) = change_ds_frame() else {
-        panic!("a response")
-    };
-    let mut moved = (*r).clone();
-    let ext = moved.extensions.remove(1);
-    let value = ext.to_element();
-    assert_eq!(value.ns, crate::xml::Ns::ChangePoll);
-    moved.results[0].values.push(ResultValue::ExtValue {
-        value,
-        reason: Text::new(format!("{} not in login services", ext.uri())),
-    });
-    let frame = Frame::Response(Box::new(moved));
+    let frame = unhandled(change_ds_frame(), 1, crate::xml::Ns::ChangePoll);
     validate_all(std::slice::from_ref(&frame));
     assert_eq!(parse(frame.to_xml().as_bytes()).expect("reads back"), frame);
 }

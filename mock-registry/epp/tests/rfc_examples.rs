@@ -53,6 +53,14 @@ fn refused(rel: &str) -> epp::CodecError {
     }
 }
 
+/// The names of the example files of one RFC.
+fn files_of(rfc: &str) -> Vec<String> {
+    std::fs::read_dir(dir().join(rfc))
+        .unwrap()
+        .map(|f| f.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
 fn ts(s: &str) -> jiff::Timestamp {
     s.parse().unwrap()
 }
@@ -421,10 +429,7 @@ fn rfc5910_secdns() {
 
 #[test]
 fn rfc8063_keyrelay() {
-    let files: Vec<String> = std::fs::read_dir(dir().join("rfc8063"))
-        .unwrap()
-        .map(|f| f.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let files = files_of("rfc8063");
     assert_eq!(files.len(), 4);
 
     let r = response("rfc8063/01-poll-keyrelay-infData-response.xml");
@@ -475,10 +480,7 @@ fn change_poll(rel: &str) -> (epp::Response, ChangeData) {
 
 #[test]
 fn rfc8590_change_poll() {
-    let files: Vec<String> = std::fs::read_dir(dir().join("rfc8590"))
-        .unwrap()
-        .map(|f| f.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let files = files_of("rfc8590");
     assert_eq!(files.len(), 6);
 
     // §3.1.2: a URS lock, first the domain before the update, then after it.
