@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use harness::checks::CheckId;
+use harness::operations::OperationFault;
 use harness::report::{Outcome, ScenarioReport};
 use harness::runner::{RunOptions, run_scenario, run_suite};
-use harness::scenario::{self, Fault, Scenario};
+use harness::scenario::{self, Fault, Scenario, Step};
 
 fn library() -> Vec<Scenario> {
     let all = scenario::load_all(&[]).unwrap();
@@ -83,6 +84,69 @@ async fn the_whole_library_passes_and_every_fault_is_caught() {
     assert!(
         missed.is_empty(),
         "faults without a catching scenario: {missed:?}"
+    );
+
+    // The same for the reference operator's faults (DS automation steps).
+    let mut caught_ops = BTreeSet::new();
+    for s in library() {
+        for step in &s.steps {
+            let Step::Operator {
+                fault: Some(fault), ..
+            } = step
+            else {
+                continue;
+            };
+            assert!(
+                !s.expect.failures.is_empty(),
+                "{}: a faulty variant must expect the checks that catch it",
+                s.id
+            );
+            let r = reports.iter().find(|r| r.id == s.id).unwrap();
+            for check in &s.expect.failures {
+                assert!(
+                    r.checks
+                        .iter()
+                        .any(|c| c.check == *check && c.outcome == Outcome::ExpectedFail),
+                    "{}: {check} did not catch {}",
+                    s.id,
+                    fault.name()
+                );
+            }
+            caught_ops.insert(fault.name());
+        }
+    }
+    let missed: Vec<_> = OperationFault::ALL
+        .iter()
+        .map(|f| f.name())
+        .filter(|f| !caught_ops.contains(f))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "operator faults without a catching scenario: {missed:?}"
+    );
+
+    // The scanner's refusals are in the transcript, with their reason.
+    let r = reports
+        .iter()
+        .find(|r| r.id == "fault-cds-cdnskey-disagree")
+        .unwrap();
+    assert!(
+        r.transcript.iter().any(|l| l.contains("[registry scanner]")
+            && l.contains("CDS and CDNSKEY name different keys")),
+        "{:#?}",
+        r.transcript
+    );
+    // A bootstrap waits the whole delay: the .se scanner says when it may act.
+    let r = reports
+        .iter()
+        .find(|r| r.id == "ds-automation-bootstrap-se")
+        .unwrap();
+    assert!(
+        r.transcript
+            .iter()
+            .any(|l| l.contains("[registry scanner]") && l.contains("not before")),
+        "{:#?}",
+        r.transcript
     );
 
     // Key relay receipts: a relayed key never published yields notPublished at the end of the

@@ -114,6 +114,8 @@ checks! {
         "A key relay receipt agrees with the name servers: published only once, and soon after, every name server of the delegation serves the relayed keys in a validly signed DNSKEY RRset; notPublished only if that never lasted a probe interval before the watch ended";
     KeyRelayReceiptExpected = "KEYRELAY-RECEIPT-EXPECTED", Error,
         "The registry sends the key relay receipts the scenario expects, in order";
+    DsAutomationTiming = "DS-AUTOMATION-TIMING", Error,
+        "The registry's CDS/CDNSKEY scanner changes the DS as often, and the first time as soon and no sooner, than the scenario's policy promises";
     RegistrarFailure = "REGISTRAR-FAILURE", Error,
         "The registrar process follows the adapter protocol, answers in time and does not crash";
     HarnessFault = "HARNESS-FAULT", Critical,

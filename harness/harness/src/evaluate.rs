@@ -13,6 +13,8 @@
 //!   `HARNESS-MODEL-MISSED`).
 //! - [`receipts`]: key relay receipts against the observations and the scenario
 //!   (`KEYRELAY-RECEIPT-TIMING`, `KEYRELAY-RECEIPT-EXPECTED`).
+//! - [`automation`]: the registry's CDS/CDNSKEY scanner against the scenario's promised timing
+//!   (`DS-AUTOMATION-TIMING`).
 //!
 //! [`apply_expectations`] then marks the failures a scenario expects (its deliberate fault)
 //! and the expected failures that did not happen.
@@ -24,6 +26,7 @@ use crate::record::Record;
 use crate::report::{CheckResult, Outcome, VerdictBand};
 use crate::scenario::Scenario;
 
+pub mod automation;
 pub mod chain;
 pub mod end_state;
 pub mod fleet;
@@ -59,6 +62,7 @@ pub fn evaluate(scenario: &Scenario, record: &Record) -> Evaluation {
     checks.extend(end_state::queues(scenario, record));
     checks.extend(receipts::timing(scenario, record));
     checks.extend(receipts::expected(scenario, record));
+    checks.extend(automation::timing(scenario, record));
     Evaluation {
         checks,
         combinations: chain.combinations,

@@ -13,6 +13,7 @@ pub mod live;
 pub mod lookup;
 pub mod merge;
 pub mod observe;
+pub mod operations;
 pub mod partition;
 pub mod progress;
 pub mod record;

@@ -49,6 +49,27 @@ pub struct Record {
     pub end_state: EndState,
     /// What the resolver fleet's clients got, when it ran.
     pub fleet: Option<FleetRecord>,
+    /// The reference operator's procedures (`ksk-rollover`, `go-secure`, `go-insecure`).
+    pub operations: Vec<OperationRecord>,
+    /// Every decision of the registry's CDS/CDNSKEY scanner, oldest first.
+    pub automation: Vec<mock_registry::registry::AutomationEvent>,
+}
+
+/// One procedure of the reference operator, as the run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationRecord {
+    /// The domain.
+    pub domain: String,
+    /// The registrar index whose operator carried it out.
+    pub operator: usize,
+    /// What it changed.
+    pub change: crate::operations::Change,
+    /// When the step asked for it.
+    pub started: Timestamp,
+    /// When it finished, if it did.
+    pub done_at: Option<Timestamp>,
+    /// Why it gave up, if it did.
+    pub failure: Option<String>,
 }
 
 /// One registrar's part of the record.

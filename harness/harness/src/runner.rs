@@ -28,8 +28,10 @@ use crate::evaluate::{apply_expectations, evaluate};
 use crate::fleet::Fleet;
 use crate::live::LiveCheck;
 use crate::observe::Observer;
+use crate::operations::Operation;
 use crate::record::{
-    EndState, ExpectedCode, HostedZoneEnd, OperatorEnd, Record, SeatRecord, TransferRecord,
+    EndState, ExpectedCode, HostedZoneEnd, OperationRecord, OperatorEnd, Record, SeatRecord,
+    TransferRecord,
 };
 use crate::registrar::protocol::{
     self, DnsChoice, DnsSetup, EppSetup, HostedOperator, ToRegistrar,
@@ -305,6 +307,8 @@ struct Run {
     live_on: bool,
     /// Wall clock only: how often every source is observed, and when next.
     sample: Option<(SignedDuration, Timestamp)>,
+    /// The reference operator's procedures the steps started.
+    operations: Vec<Operation>,
 }
 
 async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, PlayError> {
@@ -451,6 +455,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
         live,
         live_on: !options.no_live_check,
         sample: None,
+        operations: Vec::new(),
     };
     if run.world.clock.is_wall() {
         let period = SignedDuration::try_from(options.sample.unwrap_or(DEFAULT_SAMPLE))
@@ -471,7 +476,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     };
     run.world.stop().await;
     played?;
-    let (seats, end_state, registry_log, receipts) =
+    let (seats, end_state, registry_log, receipts, automation) =
         snapshot.ok_or_else(|| HarnessError::failed("no snapshot of a finished run"))?;
     let timed = run.transcript();
     let events: Vec<(Timestamp, String)> = timed
@@ -502,8 +507,20 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
         expected_codes,
         registrar_errors,
         live,
+        operations,
         ..
     } = run;
+    let operations = operations
+        .iter()
+        .map(|o| OperationRecord {
+            domain: o.domain.clone(),
+            operator: o.operator,
+            change: o.change,
+            started: o.started,
+            done_at: o.done_at,
+            failure: o.failure.clone(),
+        })
+        .collect();
     Ok(Played {
         scenario: world.scenario.clone(),
         record: Record {
@@ -521,6 +538,8 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             live: live.finish(),
             end_state,
             fleet,
+            operations,
+            automation,
         },
         transcript,
         events,
@@ -677,6 +696,18 @@ fn describe(s: &Scenario, step: &Step) -> String {
                 s.registrars[*registrar].label
             )
         }
+        Step::Operator {
+            domain,
+            change,
+            fault,
+        } => format!(
+            "the operator of {} starts {}{}",
+            s.domains[*domain].name,
+            change.name(),
+            fault
+                .map(|f| format!(" (fault {})", f.name()))
+                .unwrap_or_default()
+        ),
     }
 }
 
@@ -715,6 +746,7 @@ impl Run {
         EndState,
         Vec<mock_registry::registry::LogEntry>,
         Vec<mock_registry::registry::IssuedReceipt>,
+        Vec<mock_registry::registry::AutomationEvent>,
     ) {
         let seats = self
             .seats
@@ -767,6 +799,7 @@ impl Run {
             },
             reg.log().iter().cloned().collect(),
             reg.receipts().to_vec(),
+            reg.automation_log().to_vec(),
         )
     }
 
@@ -777,6 +810,21 @@ impl Run {
         let mut lines: Vec<(Timestamp, String)> = self.step_names.clone();
         for seat in &self.seats {
             lines.extend(seat.registrar.transcript(&seat.label));
+        }
+        for o in &self.operations {
+            let label = &scenario.registrars[o.operator].label;
+            lines.extend(
+                o.log
+                    .iter()
+                    .map(|(t, l)| (*t, format!("[operator {label}] {l}"))),
+            );
+        }
+        if let Ok(reg) = self.world.registry.lock() {
+            lines.extend(
+                reg.automation_log()
+                    .iter()
+                    .map(|e| (e.time, format!("[registry scanner] {e}"))),
+            );
         }
         // The EPP frames of a registrar process are its own; the registry's log says what it
         // sent and what it got.
@@ -886,6 +934,12 @@ impl Run {
             seat.report = r;
             self.settle().await?;
         }
+        for i in 0..self.operations.len() {
+            if self.operations[i].wake().is_some_and(|w| w <= now) {
+                self.operations[i].tick(now).await;
+                self.settle().await?;
+            }
+        }
         Ok(())
     }
 
@@ -894,6 +948,7 @@ impl Run {
     /// watches for its receipt, or a relayed key an operator publishes until a later expiry.
     async fn busy(&self) -> bool {
         if self.seats.iter().any(|s| !s.report.busy.is_empty())
+            || self.operations.iter().any(Operation::is_busy)
             || self.world.publisher.pending() > 0
         {
             return true;
@@ -905,6 +960,7 @@ impl Run {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             reg.next_receipt_deadline().is_some()
+                || reg.automation_pending()
                 || self
                     .world
                     .scenario
@@ -948,6 +1004,7 @@ impl Run {
                 return Ok(());
             }
             let mut next: Vec<Timestamp> = self.seats.iter().filter_map(|s| s.wake).collect();
+            next.extend(self.operations.iter().filter_map(Operation::wake));
             next.extend(self.world.next_deadline().await);
             if let Some((_, at)) = self.sample {
                 // The wall clock: the next sample, and the next status tick of each registrar.
@@ -1045,6 +1102,33 @@ impl Run {
             Step::Advance { by } => {
                 let until = now.checked_add(*by).context("the run's end")?;
                 self.run_until(until, false).await?;
+            }
+            Step::Operator {
+                domain,
+                change,
+                fault,
+            } => {
+                let name = scenario.domains[*domain].name.clone();
+                let operator = self
+                    .world
+                    .sponsor_of(&name)
+                    .ok_or_else(|| HarnessError::failed(format!("{name} does not exist")))?;
+                let parent = self
+                    .world
+                    .directory
+                    .parent
+                    .ok_or_else(|| HarnessError::failed("the world has no parent server"))?;
+                self.operations.push(Operation::new(
+                    &name,
+                    operator,
+                    *change,
+                    *fault,
+                    self.world.operators[operator].clone(),
+                    parent,
+                    self.world.mode.scale(),
+                    now,
+                ));
+                self.tick_due().await?;
             }
             Step::OperatorFault { operator, fault } => {
                 self.world.operators[*operator]

@@ -236,6 +236,7 @@ impl World {
                 max_watch: r.max_watch,
                 ..ReceiptPolicy::default()
             }),
+            ds_automation: s.world.ds_automation.as_ref().and_then(|a| a.policy()),
             ..Policy::default()
         };
         let mut registry = Registry::new(policy, shared.clone(), s.world.seed);
@@ -477,6 +478,23 @@ impl World {
             }
             Some(ReceiptFault::FirstNsOnly) => self.probe_first_ns_only(now).await,
         }
+        // The registry's CDS/CDNSKEY scanner, after this instant's publications; a DS it
+        // changes is observed at once, so its propagation delay starts now.
+        if mock_registry::scan::run_due(
+            &self.registry,
+            &self.directory.hosts,
+            &mock_registry::scan::ScanOptions::default(),
+            now,
+        )
+        .await
+            > 0
+        {
+            let reg = self
+                .registry
+                .lock()
+                .map_err(|_| HarnessError::failed("registry lock poisoned"))?;
+            self.publisher.observe(&reg, now);
+        }
         Ok(changed)
     }
 
@@ -518,6 +536,7 @@ impl World {
         let mut all: Vec<Timestamp> = self.publisher.next_deadline().into_iter().collect();
         if let Ok(reg) = self.registry.lock() {
             all.extend(reg.next_receipt_deadline());
+            all.extend(reg.next_scan_deadline());
         }
         for op in &self.operators {
             all.extend(op.lock().await.next_deadline());

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use super::keys::{KeyAlgorithm, KeyPair};
 
 /// How many fixture keys there are per algorithm.
-pub const KEYS_PER_ALGORITHM: usize = 10;
+pub const KEYS_PER_ALGORITHM: usize = 14;
 
 const RSA: [&str; KEYS_PER_ALGORITHM] = [
     include_str!("../fixtures/keys/rsasha256-1.pem"),
@@ -22,6 +22,10 @@ const RSA: [&str; KEYS_PER_ALGORITHM] = [
     include_str!("../fixtures/keys/rsasha256-8.pem"),
     include_str!("../fixtures/keys/rsasha256-9.pem"),
     include_str!("../fixtures/keys/rsasha256-10.pem"),
+    include_str!("../fixtures/keys/rsasha256-11.pem"),
+    include_str!("../fixtures/keys/rsasha256-12.pem"),
+    include_str!("../fixtures/keys/rsasha256-13.pem"),
+    include_str!("../fixtures/keys/rsasha256-14.pem"),
 ];
 const ECDSA: [&str; KEYS_PER_ALGORITHM] = [
     include_str!("../fixtures/keys/ecdsap256sha256-1.pem"),
@@ -34,6 +38,10 @@ const ECDSA: [&str; KEYS_PER_ALGORITHM] = [
     include_str!("../fixtures/keys/ecdsap256sha256-8.pem"),
     include_str!("../fixtures/keys/ecdsap256sha256-9.pem"),
     include_str!("../fixtures/keys/ecdsap256sha256-10.pem"),
+    include_str!("../fixtures/keys/ecdsap256sha256-11.pem"),
+    include_str!("../fixtures/keys/ecdsap256sha256-12.pem"),
+    include_str!("../fixtures/keys/ecdsap256sha256-13.pem"),
+    include_str!("../fixtures/keys/ecdsap256sha256-14.pem"),
 ];
 const ED25519: [&str; KEYS_PER_ALGORITHM] = [
     include_str!("../fixtures/keys/ed25519-1.pem"),
@@ -46,6 +54,10 @@ const ED25519: [&str; KEYS_PER_ALGORITHM] = [
     include_str!("../fixtures/keys/ed25519-8.pem"),
     include_str!("../fixtures/keys/ed25519-9.pem"),
     include_str!("../fixtures/keys/ed25519-10.pem"),
+    include_str!("../fixtures/keys/ed25519-11.pem"),
+    include_str!("../fixtures/keys/ed25519-12.pem"),
+    include_str!("../fixtures/keys/ed25519-13.pem"),
+    include_str!("../fixtures/keys/ed25519-14.pem"),
 ];
 
 /// Fixture key number `index` (0-based, below [`KEYS_PER_ALGORITHM`]) of `algorithm`.

@@ -135,6 +135,10 @@ pub enum SignError {
 enum Role {
     DnskeySet,
     ZoneData,
+    /// The apex CDS and CDNSKEY: signed by the keys of both roles, because a parent acts on
+    /// them only when a key with a DS (a KSK) signs them (RFC 7344 §4.1), while validators
+    /// expect zone data signed by the ZSK (what PowerDNS and BIND do).
+    KeyManagement,
 }
 
 /// Signs zones. See the module documentation.
@@ -239,6 +243,7 @@ impl ZoneSigner {
                 && match role {
                     Role::DnskeySet => k.role().signs_dnskey(),
                     Role::ZoneData => k.role().signs_zone_data(),
+                    Role::KeyManagement => k.role().signs_dnskey() || k.role().signs_zone_data(),
                 }
         })
     }
@@ -549,6 +554,9 @@ impl ZoneSigner {
                 (NodeKind::Delegation, RecordType::DS) => Some(Role::ZoneData),
                 (NodeKind::Delegation, _) => None,
                 (_, RecordType::DS) => return Err(SignError::DsOutsideCut(name.clone())),
+                (NodeKind::Apex, RecordType::CDS | RecordType::CDNSKEY) => {
+                    Some(Role::KeyManagement)
+                }
                 _ => Some(Role::ZoneData),
             };
             let rrset = if rrset.record_type() == RecordType::SOA {
@@ -635,6 +643,9 @@ impl ZoneSigner {
                 ),
                 NodeKind::Occluded | NodeKind::EmptyNonTerminal => (false, None),
                 NodeKind::Apex if s.rtype == RecordType::DNSKEY => (true, Some(Role::DnskeySet)),
+                NodeKind::Apex if matches!(s.rtype, RecordType::CDS | RecordType::CDNSKEY) => {
+                    (true, Some(Role::KeyManagement))
+                }
                 NodeKind::Apex | NodeKind::Authoritative => (true, Some(Role::ZoneData)),
             };
             if counts {

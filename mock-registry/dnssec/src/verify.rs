@@ -118,6 +118,55 @@ pub fn check_dnskey_rrset(
     check(DnskeyVerdict::Invalid, None)
 }
 
+/// The key tag of a key among `signers` whose RRSIG over the RRset of `zone` and `rtype`
+/// in `records` verifies at `now`; `None` when none does (or the RRset is empty).
+///
+/// The question a parent asks of a child's CDS/CDNSKEY (RFC 7344 §4.1: signed by a key with
+/// a DS at the parent) and of its DNSKEY RRset; which keys count is the caller's choice.
+pub fn signed_by(
+    zone: &Name,
+    rtype: RecordType,
+    records: &[Record],
+    signers: &[DNSKEY],
+    now: Timestamp,
+) -> Option<u16> {
+    let owned = |r: &&Record| r.name == *zone && r.dns_class == DNSClass::IN;
+    let rrset: Vec<&Record> = records
+        .iter()
+        .filter(owned)
+        .filter(|r| r.record_type() == rtype)
+        .collect();
+    if rrset.is_empty() {
+        return None;
+    }
+    let at = now.as_second();
+    records
+        .iter()
+        .filter(owned)
+        .filter_map(|r| match &r.data {
+            RData::DNSSEC(DNSSECRData::RRSIG(s)) if s.input().type_covered == rtype => Some(s),
+            _ => None,
+        })
+        .find_map(|sig| {
+            let input = sig.input();
+            let window =
+                i64::from(input.sig_inception.get())..=i64::from(input.sig_expiration.get());
+            if !window.contains(&at) {
+                return None;
+            }
+            signers
+                .iter()
+                .filter(|k| {
+                    key_tag(k) == input.key_tag && k.public_key().algorithm() == input.algorithm
+                })
+                .find(|k| {
+                    k.verify_rrsig(zone, DNSClass::IN, sig, rrset.iter().copied())
+                        .is_ok()
+                })
+                .map(|_| input.key_tag)
+        })
+}
+
 /// Whether two DNSKEYs are the same key (flags, algorithm, public key).
 pub fn same_key(a: &DNSKEY, b: &DNSKEY) -> bool {
     a.flags() == b.flags()

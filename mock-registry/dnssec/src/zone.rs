@@ -507,9 +507,9 @@ impl Zone {
             .insert(rrset.rtype, rrset)
     }
 
-    /// Removes an RRset (the SOA cannot be removed).
-    #[cfg(test)]
-    pub(crate) fn remove_rrset(&mut self, name: &Name, rtype: RecordType) -> Option<RrSet> {
+    /// Removes an RRset (the SOA cannot be removed): an operator withdrawing its CDS/CDNSKEY,
+    /// for one.
+    pub fn remove_rrset(&mut self, name: &Name, rtype: RecordType) -> Option<RrSet> {
         if rtype == RecordType::SOA {
             return None;
         }

@@ -16,6 +16,8 @@
 //! - [`client`]: a typed EPP client with transcripts, for registrars and tests.
 //! - [`feedback`]: the DNS side of key relay receipts (experimental): asks the name servers of
 //!   watched relays' delegations, through an injected [`feedback::HostResolver`].
+//! - [`scan`]: the DNS side of DS automation (RFC 7344, RFC 8078): asks a delegation's name
+//!   servers for DNSKEY, CDS and CDNSKEY and judges them for `registry::automation`.
 //! - [`keydata`]: the checks every `secDNS:keyData` passes before the registry accepts it.
 //! - [`publish`]: the signed TLD made from the registry's delegations after a propagation delay,
 //!   the signed root, the trust anchor files.
@@ -37,6 +39,7 @@ pub mod keydata;
 pub mod pki;
 pub mod publish;
 pub mod registry;
+pub mod scan;
 pub mod server;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -14,7 +14,7 @@ use clock::{SharedClock, SystemClock};
 use dnssec::{DnsServer, DnsServerConfig, KeyAlgorithm};
 use mock_registry::feedback::{ProbeOptions, run_due};
 use mock_registry::pki::{Pki, PkiError, registrar_files};
-use mock_registry::registry::{Policy, ReceiptPolicy, Registry};
+use mock_registry::registry::{AutomationPolicy, Policy, Profile, ReceiptPolicy, Registry};
 use mock_registry::server::{Chaos, EppServer, ServerConfig};
 use mock_registry::{PublishConfig, PublishKeys, Publisher};
 
@@ -107,10 +107,30 @@ struct ServeArgs {
         requires = "keyrelay_receipts"
     )]
     receipt_probe_interval: u64,
-    /// Where a name server host answers, for the receipts' probes: HOST=IP:PORT, repeatable.
-    /// In-TLD hosts are also asked at their glue, on port 53.
-    #[arg(long = "ns-addr", value_name = "HOST=ADDR", value_parser = parse_ns_addr, requires = "keyrelay_receipts")]
+    /// Where a name server host answers, for the receipts' probes and the CDS/CDNSKEY
+    /// scanner: HOST=IP:PORT, repeatable. In-TLD hosts are also asked at their glue, on port
+    /// 53.
+    #[arg(long = "ns-addr", value_name = "HOST=ADDR", value_parser = parse_ns_addr)]
     ns_addrs: Vec<(String, SocketAddr)>,
+    /// Scan the delegations' CDS/CDNSKEY and update their DS by a registry's rules
+    /// (docs/ds-automation.md): none, se, ch, fred or centralnic. Off by default, as in the
+    /// SIDN profile.
+    #[arg(long, value_name = "PROFILE", default_value = "none", value_parser = parse_profile)]
+    ds_automation: Profile,
+}
+
+/// A DS automation profile by name.
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    Profile::from_name(s).ok_or_else(|| {
+        format!(
+            "{s:?} is not a profile: {}",
+            Profile::ALL
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// A rate from 0 to 1.
@@ -236,6 +256,7 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
             ),
             ..ReceiptPolicy::default()
         }),
+        ds_automation: AutomationPolicy::profile(args.ds_automation),
         ..Policy::default()
     };
     let clock: SharedClock = Arc::new(SystemClock);
@@ -267,7 +288,7 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
         let config_chaos = config.chaos.describe();
         let server = EppServer::start(args.epp, tls, registry.clone(), config).await?;
         let mut ready = format!("mock-registry ready epp={}", server.local_addr());
-        let probing = args.keyrelay_receipts.then(|| {
+        let probing = (args.keyrelay_receipts || args.ds_automation != Profile::None).then(|| {
             let registry = registry.clone();
             let clock = clock.clone();
             let resolver: std::collections::BTreeMap<String, SocketAddr> =
@@ -278,6 +299,13 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
                     interval.tick().await;
                     let now = clock.now();
                     run_due(&registry, &resolver, &ProbeOptions::default(), now).await;
+                    mock_registry::scan::run_due(
+                        &registry,
+                        &resolver,
+                        &mock_registry::scan::ScanOptions::default(),
+                        now,
+                    )
+                    .await;
                 }
             })
         });

@@ -29,6 +29,7 @@ use epp::message::{
 use epp::sidn::{self, ExtCommand};
 use epp::{ResultCode, Text, TrId, uri};
 
+pub mod automation;
 mod contact_values;
 mod contacts;
 mod domains;
@@ -45,6 +46,7 @@ mod transfer;
 #[cfg(test)]
 mod tests;
 
+pub use automation::{AutomationEvent, AutomationPolicy, Profile};
 pub use objects::{Contact, Domain, Host};
 pub use poll::PollMessage;
 pub use receipts::{IssuedReceipt, ProbeReport, ProbeRequest, Publication, ReceiptPolicy, Watch};
@@ -79,6 +81,9 @@ pub struct Policy {
     /// Key relay receipts (the experimental extension of [`receipts`]): offered in the
     /// greeting when set. Off in the SIDN profile.
     pub keyrelay_receipts: Option<ReceiptPolicy>,
+    /// Parent-side DS automation from the children's CDS/CDNSKEY ([`automation`]), under one
+    /// of the profiles. Off in the SIDN profile, which has no scanner.
+    pub ds_automation: Option<AutomationPolicy>,
 }
 
 impl Default for Policy {
@@ -95,6 +100,7 @@ impl Default for Policy {
             quarantine: SignedDuration::from_hours(40 * 24),
             langs: vec!["en".into(), "nl".into()],
             keyrelay_receipts: None,
+            ds_automation: None,
         }
     }
 }
@@ -288,6 +294,10 @@ pub struct Registry {
     /// Receipts queued, for evidence.
     receipts: Vec<IssuedReceipt>,
     next_watch_id: u64,
+    /// The DS scanner's memory per delegation.
+    tracked: automation::TrackedMap,
+    /// The DS scanner's decisions.
+    automation_log: Vec<AutomationEvent>,
 }
 
 impl Registry {
@@ -312,6 +322,8 @@ impl Registry {
             watches: Vec::new(),
             receipts: Vec::new(),
             next_watch_id: 1,
+            tracked: automation::TrackedMap::new(),
+            automation_log: Vec::new(),
         }
     }
 
@@ -349,11 +361,16 @@ impl Registry {
     /// key relay receipts with RFC 9038 when the policy offers them.
     pub fn ext_uris(&self) -> Vec<String> {
         let receipts = self.offers_receipts().then_some(RECEIPT_EXT_URIS);
-        EXT_URIS
+        let mut uris: Vec<String> = EXT_URIS
             .iter()
             .chain(receipts.iter().flatten())
+            .chain(self.automation_ext_uris())
             .map(|s| s.to_string())
-            .collect()
+            .collect();
+        // RFC 9038 is offered once, whichever feature brings it.
+        let mut seen = std::collections::BTreeSet::new();
+        uris.retain(|u| seen.insert(u.clone()));
+        uris
     }
 
     /// The greeting, with the current time.

@@ -109,7 +109,8 @@ pub fn refusals(scenario: &Scenario, record: &Record) -> Vec<CheckResult> {
 }
 
 /// `PROCEDURE-INCOMPLETE`: every registrar finished its part: none gave up, none was still
-/// running at the end, and every gaining registrar started the move it was asked for.
+/// running at the end, and every gaining registrar started the move it was asked for; and
+/// every procedure of the reference operator finished.
 pub fn completion(scenario: &Scenario, record: &Record) -> Vec<CheckResult> {
     let mut incomplete = Vec::new();
     for (i, seat) in record.seats.iter().enumerate() {
@@ -125,6 +126,21 @@ pub fn completion(scenario: &Scenario, record: &Record) -> Vec<CheckResult> {
                 .iter()
                 .map(|d| format!("{label}: {d}: still running at the end")),
         );
+    }
+    for o in &record.operations {
+        let label = &scenario.registrars[o.operator].label;
+        let what = o.change.name();
+        if let Some(why) = &o.failure {
+            incomplete.push(format!(
+                "operator {label}: {}: {what} gave up: {why}",
+                o.domain
+            ));
+        } else if o.done_at.is_none() {
+            incomplete.push(format!(
+                "operator {label}: {}: {what} still running at the end",
+                o.domain
+            ));
+        }
     }
     for t in &record.transfers {
         let label = &scenario.registrars[t.to].label;

@@ -141,6 +141,41 @@ pub(crate) struct WorldFile {
     pub receipt_max_watch: Option<Spanned<Dur>>,
     /// A deliberate registry mistake in its receipts: `first-ns-only`.
     pub receipt_fault: Option<Spanned<String>>,
+    /// The registry's CDS/CDNSKEY scanner (`[world.ds_automation]`; off by default, as in
+    /// the SIDN profile).
+    pub ds_automation: Option<Spanned<DsAutomationFile>>,
+}
+
+/// `[world.ds_automation]`: a profile and any of its rules overridden.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DsAutomationFile {
+    /// `none`, `se`, `ch`, `fred` or `centralnic`.
+    pub profile: String,
+    /// How often a secure delegation is scanned.
+    pub scan_interval: Option<Dur>,
+    /// How often an insecure delegation is scanned.
+    pub insecure_scan_interval: Option<Dur>,
+    /// How long a changed answer on a secure delegation must stay before the DS follows.
+    pub acceptance: Option<Dur>,
+    /// Whether insecure delegations are bootstrapped by delay.
+    pub bootstrap: Option<bool>,
+    /// How long a bootstrap's answers must stay the same.
+    pub bootstrap_delay: Option<Dur>,
+    /// CentralNic's intensive scans during a bootstrap.
+    pub intensive_interval: Option<Dur>,
+    /// `cds`, `cdnskey` or `both`.
+    pub reads: Option<String>,
+    /// CDS and CDNSKEY must name the same keys.
+    pub agreement: Option<bool>,
+    /// RFC 9615 signals bootstrap at once.
+    pub rfc9615: Option<bool>,
+    /// The delete records turn DNSSEC off.
+    pub delete: Option<bool>,
+    /// Times every address is asked per scan.
+    pub vantage_points: Option<u8>,
+    /// `tcp` or `udp`.
+    pub transport: Option<String>,
 }
 
 /// `[world.ttl]`.
@@ -331,6 +366,25 @@ pub(crate) enum StepFile {
         /// The result code that must come back.
         expect_code: u16,
     },
+    /// The domain's DNS operator rolls its KSK through the registry's CDS/CDNSKEY scanner.
+    KskRollover {
+        /// The domain's name, one of `[[domains]]`.
+        domain: String,
+        /// A deliberate mistake of the reference operator.
+        fault: Option<String>,
+    },
+    /// The domain's DNS operator signs the unsigned zone and asks for its first DS by
+    /// CDS/CDNSKEY.
+    GoSecure {
+        /// The domain's name, one of `[[domains]]`.
+        domain: String,
+    },
+    /// The domain's DNS operator asks for its DS to go with the delete CDS/CDNSKEY, then
+    /// unsigns.
+    GoInsecure {
+        /// The domain's name, one of `[[domains]]`.
+        domain: String,
+    },
     /// Relay a key for a domain as a registrar (RFC 8063) and check the result code.
     KeyRelay {
         /// The label of the relaying registrar.
@@ -369,4 +423,21 @@ pub(crate) struct ExpectFile {
     /// `published`, `notPublished`, `withdrawn`).
     #[serde(default)]
     pub receipts: BTreeMap<String, Vec<Spanned<String>>>,
+    /// The DS changes the registry's scanner makes, per domain: how many, and when the first
+    /// comes after the operator's step began.
+    #[serde(default)]
+    pub ds_updates: BTreeMap<String, Spanned<DsUpdatesFile>>,
+}
+
+/// `ds_updates = { "example.nl" = { count = 1, after = "3d", within = "4d" } }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DsUpdatesFile {
+    /// How many DS changes the scanner makes for the domain (default 1).
+    pub count: Option<usize>,
+    /// The first comes no earlier than this after the last operator step for the domain
+    /// began (default 0s).
+    pub after: Option<Dur>,
+    /// …and no later than this.
+    pub within: Option<Dur>,
 }

@@ -259,6 +259,72 @@ pub struct WorldSpec {
     /// Whether and how the registry offers key relay receipts (None: not offered, as in the
     /// SIDN profile).
     pub keyrelay_receipts: Option<ReceiptSpec>,
+    /// The registry's CDS/CDNSKEY scanner (None: no scanner, as in the SIDN profile).
+    pub ds_automation: Option<AutomationSpec>,
+}
+
+/// The registry's CDS/CDNSKEY scanner in a scenario (`[world.ds_automation]`): a profile's
+/// rules with the file's overrides. The registry's own type is
+/// `mock_registry::registry::AutomationPolicy`; this one is what reports show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutomationSpec {
+    /// The profile's name.
+    pub profile: String,
+    /// How often a secure delegation is scanned.
+    pub scan_interval: SignedDuration,
+    /// How often an insecure delegation is scanned.
+    pub insecure_scan_interval: SignedDuration,
+    /// How long a changed answer on a secure delegation must stay before the DS follows.
+    pub acceptance: SignedDuration,
+    /// The bootstrap delay (None: no bootstrap by delay).
+    pub bootstrap_delay: Option<SignedDuration>,
+    /// Intensive scans during a bootstrap (CentralNic).
+    pub intensive_interval: Option<SignedDuration>,
+    /// `cds`, `cdnskey` or `both`.
+    pub reads: String,
+    /// CDS and CDNSKEY must agree.
+    pub agreement: bool,
+    /// RFC 9615 signals accepted.
+    pub rfc9615: bool,
+    /// The delete records accepted.
+    pub delete: bool,
+    /// Times every address is asked per scan.
+    pub vantage_points: u8,
+    /// `tcp` or `udp`.
+    pub transport: String,
+}
+
+impl AutomationSpec {
+    /// The registry's policy.
+    pub fn policy(&self) -> Option<mock_registry::registry::AutomationPolicy> {
+        use mock_registry::registry::automation::{Bootstrap, Reads, ScanTransport};
+        let profile = mock_registry::registry::Profile::from_name(&self.profile)?;
+        let base = mock_registry::registry::AutomationPolicy::profile(profile)?;
+        Some(mock_registry::registry::AutomationPolicy {
+            scan_interval: self.scan_interval,
+            insecure_scan_interval: self.insecure_scan_interval,
+            acceptance: self.acceptance,
+            bootstrap: self.bootstrap_delay.map(|delay| Bootstrap {
+                delay,
+                intensive: self.intensive_interval,
+            }),
+            reads: match self.reads.as_str() {
+                "cdnskey" => Reads::Cdnskey,
+                "both" => Reads::Both,
+                _ => Reads::Cds,
+            },
+            agreement: self.agreement,
+            rfc9615: self.rfc9615,
+            delete: self.delete,
+            vantage_points: self.vantage_points,
+            transport: if self.transport == "udp" {
+                ScanTransport::Udp
+            } else {
+                ScanTransport::Tcp
+            },
+            ..base
+        })
+    }
 }
 
 /// The registry's key relay receipt policy in a scenario (`[world] keyrelay_receipts = true`).
@@ -453,6 +519,17 @@ pub enum Step {
         /// Expected result code.
         expect_code: u16,
     },
+    /// The domain's DNS operator changes its DNSSEC through the registry's CDS/CDNSKEY
+    /// scanner (`ksk-rollover`, `go-secure`, `go-insecure`), carried out by the reference
+    /// operator (`crate::operations`).
+    Operator {
+        /// The domain, as an index into [`Scenario::domains`].
+        domain: usize,
+        /// What changes.
+        change: crate::operations::Change,
+        /// A deliberate mistake of the reference operator.
+        fault: Option<crate::operations::OperationFault>,
+    },
     /// Relay a key for a domain as a registrar (RFC 8063 `keyrelay:create`) and compare the result
     /// code.
     KeyRelay {
@@ -488,6 +565,22 @@ pub struct Expect {
     pub done_within: Option<SignedDuration>,
     /// Key relay receipts the registry must send, in order: (domain index, state tokens).
     pub receipts: Vec<(usize, Vec<String>)>,
+    /// The DS changes the registry's scanner must make (`DS-AUTOMATION-TIMING`).
+    pub ds_updates: Vec<DsUpdates>,
+}
+
+/// What `[expect] ds_updates` asks of one domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DsUpdates {
+    /// The domain, as an index into [`Scenario::domains`].
+    pub domain: usize,
+    /// How many DS changes the scanner makes.
+    pub count: usize,
+    /// The first comes no earlier than this after the last operator step for the domain
+    /// began (the scenario's start without one).
+    pub after: SignedDuration,
+    /// …and no later than this (None: any time).
+    pub within: Option<SignedDuration>,
 }
 
 /// A checked scenario.
@@ -649,6 +742,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             },
         },
         keyrelay_receipts: receipt_spec(&p, &f.world)?,
+        ds_automation: automation_spec(&p, &f.world)?,
     };
 
     if f.registrars.is_empty() {
@@ -949,6 +1043,59 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 xml,
                 expect_code: check_code(&p, &span, expect_code)?,
             },
+            StepFile::KskRollover { domain: d, fault } => {
+                let di = domain(&at(&d))?;
+                let fault = match fault {
+                    None => None,
+                    Some(f) => {
+                        Some(crate::operations::OperationFault::parse(&f).ok_or_else(|| {
+                            p.err(
+                                &span,
+                                format!(
+                                    "ksk-rollover fault {f:?}: expected one of {}",
+                                    crate::operations::OperationFault::ALL
+                                        .iter()
+                                        .map(|f| f.name())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            )
+                        })?)
+                    }
+                };
+                operator_step(&p, &span, &world, &registrars, &domains, di, "ksk-rollover")?;
+                if registrars[domains[di].sponsor].operator.keys == KeyScheme::Csk {
+                    return Err(p.err(
+                        &span,
+                        "ksk-rollover: the domain's operator has a CSK; a KSK rollover needs \
+                         keys = \"ksk-zsk\""
+                            .into(),
+                    ));
+                }
+                Step::Operator {
+                    domain: di,
+                    change: crate::operations::Change::KskRollover,
+                    fault,
+                }
+            }
+            StepFile::GoSecure { domain: d } => {
+                let di = domain(&at(&d))?;
+                operator_step(&p, &span, &world, &registrars, &domains, di, "go-secure")?;
+                Step::Operator {
+                    domain: di,
+                    change: crate::operations::Change::GoSecure,
+                    fault: None,
+                }
+            }
+            StepFile::GoInsecure { domain: d } => {
+                let di = domain(&at(&d))?;
+                operator_step(&p, &span, &world, &registrars, &domains, di, "go-insecure")?;
+                Step::Operator {
+                    domain: di,
+                    change: crate::operations::Change::GoInsecure,
+                    fault: None,
+                }
+            }
             StepFile::KeyRelay {
                 registrar,
                 domain: d,
@@ -1034,6 +1181,28 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         }
         receipts.push((di, states));
     }
+    let mut ds_updates = Vec::new();
+    for (d, u) in &e.ds_updates {
+        let di = domains.iter().position(|x| x.name == *d).ok_or_else(|| {
+            p.err(
+                &u.span(),
+                format!("[expect.ds_updates]: unknown domain {d:?}"),
+            )
+        })?;
+        if world.ds_automation.is_none() {
+            return Err(p.err(
+                &u.span(),
+                "[expect.ds_updates] needs [world.ds_automation]".into(),
+            ));
+        }
+        let f = u.get_ref();
+        ds_updates.push(DsUpdates {
+            domain: di,
+            count: f.count.unwrap_or(1),
+            after: f.after.map_or(SignedDuration::ZERO, |d| d.0),
+            within: f.within.map(|d| d.0),
+        });
+    }
     let expect = Expect {
         chain,
         failures,
@@ -1042,6 +1211,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         queues_empty: e.queues_empty.unwrap_or(true),
         done_within: e.done_within.map(|d| d.0),
         receipts,
+        ds_updates,
     };
 
     Ok(Scenario {
@@ -1059,6 +1229,156 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         expect,
         real_software_line,
     })
+}
+
+/// Checks an operator step: the scanner must be on (nothing else acts on CDS/CDNSKEY) and
+/// the domain's operator must be the built-in one (the harness drives no KSKs or CDS on real
+/// software yet).
+fn operator_step(
+    p: &Planner<'_>,
+    span: &Range<usize>,
+    world: &WorldSpec,
+    registrars: &[RegistrarSpec],
+    domains: &[DomainSpec],
+    domain: usize,
+    what: &str,
+) -> Result<(), ScenarioError> {
+    if world.ds_automation.is_none() {
+        return Err(p.err(
+            span,
+            format!(
+                "{what}: the registry acts on CDS/CDNSKEY only with [world.ds_automation] \
+                 (profile = \"se\", \"ch\", \"fred\" or \"centralnic\")"
+            ),
+        ));
+    }
+    let sponsor = &registrars[domains[domain].sponsor];
+    if sponsor.operator.software.is_real() {
+        return Err(p.err(
+            span,
+            format!(
+                "{what}: registrar {}'s operator runs {}; operator steps need software = \
+                 \"builtin\"",
+                sponsor.label, sponsor.operator.software
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The registry's scanner from `[world.ds_automation]`: a profile, every rule overridable.
+fn automation_spec(
+    p: &Planner<'_>,
+    w: &file::WorldFile,
+) -> Result<Option<AutomationSpec>, ScenarioError> {
+    use mock_registry::registry::automation::{Reads, ScanTransport};
+    use mock_registry::registry::{AutomationPolicy, Profile};
+    let Some(f) = &w.ds_automation else {
+        return Ok(None);
+    };
+    let span = f.span();
+    let f = f.get_ref();
+    let profile = Profile::from_name(&f.profile).ok_or_else(|| {
+        p.err(
+            &span,
+            format!(
+                "ds_automation profile {:?}: expected one of {}",
+                f.profile,
+                Profile::ALL
+                    .iter()
+                    .map(|p| p.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+    let Some(base) = AutomationPolicy::profile(profile) else {
+        return Ok(None);
+    };
+    let positive = |d: Option<Dur>, default: SignedDuration, what: &str| match d {
+        None => Ok(default),
+        Some(d) if d.0 <= SignedDuration::ZERO => Err(p.err(
+            &span,
+            format!("ds_automation {what} must be more than zero"),
+        )),
+        Some(d) => Ok(d.0),
+    };
+    let bootstrap = f.bootstrap.unwrap_or(base.bootstrap.is_some());
+    let delay = match (f.bootstrap_delay, base.bootstrap) {
+        (Some(d), _) if d.0.is_negative() => {
+            return Err(p.err(
+                &span,
+                "ds_automation bootstrap_delay must not be negative".into(),
+            ));
+        }
+        (Some(d), _) => d.0,
+        (None, Some(b)) => b.delay,
+        (None, None) => SignedDuration::from_hours(72),
+    };
+    let reads = match f.reads.as_deref() {
+        None => match base.reads {
+            Reads::Cds => "cds",
+            Reads::Cdnskey => "cdnskey",
+            Reads::Both => "both",
+        },
+        Some(r @ ("cds" | "cdnskey" | "both")) => r,
+        Some(other) => {
+            return Err(p.err(
+                &span,
+                format!("ds_automation reads {other:?}: expected cds, cdnskey or both"),
+            ));
+        }
+    };
+    let transport = match f.transport.as_deref() {
+        None => match base.transport {
+            ScanTransport::Tcp => "tcp",
+            ScanTransport::Udp => "udp",
+        },
+        Some(t @ ("tcp" | "udp")) => t,
+        Some(other) => {
+            return Err(p.err(
+                &span,
+                format!("ds_automation transport {other:?}: expected tcp or udp"),
+            ));
+        }
+    };
+    let vantage_points = f.vantage_points.unwrap_or(base.vantage_points);
+    if vantage_points == 0 {
+        return Err(p.err(
+            &span,
+            "ds_automation vantage_points must be at least 1".into(),
+        ));
+    }
+    Ok(Some(AutomationSpec {
+        profile: profile.name().to_string(),
+        scan_interval: positive(f.scan_interval, base.scan_interval, "scan_interval")?,
+        insecure_scan_interval: positive(
+            f.insecure_scan_interval,
+            base.insecure_scan_interval,
+            "insecure_scan_interval",
+        )?,
+        acceptance: match f.acceptance {
+            Some(d) if d.0.is_negative() => {
+                return Err(p.err(
+                    &span,
+                    "ds_automation acceptance must not be negative".into(),
+                ));
+            }
+            Some(d) => d.0,
+            None => base.acceptance,
+        },
+        bootstrap_delay: bootstrap.then_some(delay),
+        intensive_interval: match f.intensive_interval {
+            Some(d) => Some(positive(Some(d), d.0, "intensive_interval")?),
+            None => base.bootstrap.and_then(|b| b.intensive),
+        },
+        reads: reads.to_string(),
+        agreement: f.agreement.unwrap_or(base.agreement),
+        rfc9615: f.rfc9615.unwrap_or(base.rfc9615),
+        delete: f.delete.unwrap_or(base.delete),
+        vantage_points,
+        transport: transport.to_string(),
+    }))
 }
 
 /// The registry's receipt policy from `[world]`: on with `keyrelay_receipts = true`; its two

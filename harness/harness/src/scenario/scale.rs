@@ -73,6 +73,13 @@ impl Scenario {
             r.probe_interval = duration(r.probe_interval, scale, 1);
             r.max_watch = duration(r.max_watch, scale, 1);
         }
+        if let Some(a) = &mut w.ds_automation {
+            a.scan_interval = duration(a.scan_interval, scale, 1);
+            a.insecure_scan_interval = duration(a.insecure_scan_interval, scale, 1);
+            a.acceptance = duration(a.acceptance, scale, 0);
+            a.bootstrap_delay = a.bootstrap_delay.map(|d| duration(d, scale, 0));
+            a.intensive_interval = a.intensive_interval.map(|d| duration(d, scale, 1));
+        }
         for r in &mut s.registrars {
             // The default too: a wall-clock run must not wait half an hour between polls.
             r.poll_interval = Some(

@@ -304,3 +304,104 @@ fn key_relay_receipts_and_secondaries_are_planned_and_checked() {
         assert!(e.message.contains(needle), "{needle}: {e}");
     }
 }
+
+#[test]
+fn ds_automation_profiles_steps_and_expectations_are_planned_and_checked() {
+    let on = GOOD
+        .replace(
+            "[registrars.A]",
+            "[world.ds_automation]\nprofile = \"centralnic\"\nbootstrap_delay = \"48h\"\n\
+             vantage_points = 2\n\n[registrars.A]",
+        )
+        .replace(
+            "[[steps]]\ndo = \"run\"",
+            "[[steps]]\ndo = \"ksk-rollover\"\ndomain = \"example.nl\"\n\
+             fault = \"cds-cdnskey-disagree\"\n\n[[steps]]\ndo = \"go-insecure\"\n\
+             domain = \"example.nl\"\n\n[[steps]]\ndo = \"run\"",
+        )
+        .replace(
+            "done_within = \"4d\"",
+            "done_within = \"4d\"\nds_updates = { \"example.nl\" = { count = 2, after = \"1h\", \
+             within = \"2d\" } }",
+        );
+    let s = parse_str(&on).unwrap();
+    let a = s.world.ds_automation.clone().unwrap();
+    assert_eq!(a.profile, "centralnic");
+    assert_eq!(a.bootstrap_delay, Some(SignedDuration::from_hours(48)));
+    assert_eq!(a.intensive_interval, Some(SignedDuration::from_hours(3)));
+    assert_eq!(a.insecure_scan_interval, SignedDuration::from_hours(7 * 24));
+    assert_eq!((a.reads.as_str(), a.vantage_points), ("cds", 2));
+    let p = a.policy().unwrap();
+    assert_eq!(p.bootstrap.unwrap().delay, SignedDuration::from_hours(48));
+    assert!(matches!(
+        s.steps[1],
+        Step::Operator {
+            change: crate::operations::Change::KskRollover,
+            fault: Some(crate::operations::OperationFault::CdsCdnskeyDisagree),
+            ..
+        }
+    ));
+    assert_eq!(s.expect.ds_updates[0].count, 2);
+    assert_eq!(
+        s.expect.ds_updates[0].within,
+        Some(SignedDuration::from_hours(48))
+    );
+    // Scaled for the wall clock like every other duration.
+    let start = s.world.start;
+    let w = s.for_wall_clock(3600, start).world.ds_automation.unwrap();
+    assert_eq!(w.bootstrap_delay, Some(SignedDuration::from_secs(48)));
+    // Off by default.
+    assert!(parse_str(GOOD).unwrap().world.ds_automation.is_none());
+
+    let cases = [
+        (
+            on.replace("\"centralnic\"", "\"nl\""),
+            "expected one of none, se",
+        ),
+        (
+            on.replace("vantage_points = 2", "vantage_points = 0"),
+            "at least 1",
+        ),
+        (
+            on.replace("bootstrap_delay = \"48h\"", "reads = \"ds\""),
+            "expected cds, cdnskey or both",
+        ),
+        (
+            on.replace("\"cds-cdnskey-disagree\"", "\"oops\""),
+            "expected one of cds-withdrawn-too-early",
+        ),
+        (
+            on.replace(
+                "profile = \"centralnic\"",
+                "profile = \"centralnic\"\nscan_interval = \"0s\"",
+            ),
+            "scan_interval must be more than zero",
+        ),
+        (
+            GOOD.replace(
+                "[[steps]]\ndo = \"run\"",
+                "[[steps]]\ndo = \"go-secure\"\ndomain = \"example.nl\"\n\n[[steps]]\ndo = \"run\"",
+            ),
+            "only with [world.ds_automation]",
+        ),
+        (
+            GOOD.replace(
+                "done_within = \"4d\"",
+                "ds_updates = { \"example.nl\" = { count = 1 } }",
+            ),
+            "needs [world.ds_automation]",
+        ),
+        (
+            on.replace(
+                "operator = { algorithm = 13, denial = \"nsec\" }",
+                "operator = { algorithm = 13, denial = \"nsec\", keys = \"csk\" }",
+            ),
+            "needs keys = \"ksk-zsk\"",
+        ),
+    ];
+    for (text, needle) in cases {
+        let e = parse_str(&text).unwrap_err();
+        assert!(e.line.is_some(), "{needle}: {e}");
+        assert!(e.message.contains(needle), "{needle}: {e}");
+    }
+}

@@ -104,6 +104,45 @@ pub trait OperatorBackend: Send + Sync + fmt::Debug {
         domain: &'a str,
         signed: bool,
     ) -> BoxFuture<'a, Result<(), OperatorError>>;
+    /// Starts a KSK rollover: a next KSK joins the DNSKEY RRset and signs it beside the
+    /// current one; returns it. Software the harness does not roll keys for says so.
+    fn add_next_ksk<'a>(
+        &'a mut self,
+        domain: &'a str,
+    ) -> BoxFuture<'a, Result<KeyData, OperatorError>> {
+        Box::pin(async move { Err(self.unsupported("KSK rollovers", domain)) })
+    }
+    /// Takes one of its own keys out of the DNSKEY RRset; `true` if it was there.
+    fn retire_key<'a>(
+        &'a mut self,
+        domain: &'a str,
+        key: &'a KeyData,
+    ) -> BoxFuture<'a, Result<bool, OperatorError>> {
+        let _ = key;
+        Box::pin(async move { Err(self.unsupported("retiring keys", domain)) })
+    }
+    /// Publishes the child's CDS and CDNSKEY (RFC 7344): `None` withdraws one, an empty list
+    /// is the delete record (RFC 8078 §4).
+    fn set_cds<'a>(
+        &'a mut self,
+        domain: &'a str,
+        cds: Option<&'a [KeyData]>,
+        cdnskey: Option<&'a [KeyData]>,
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let _ = (cds, cdnskey);
+        Box::pin(async move { Err(self.unsupported("CDS/CDNSKEY", domain)) })
+    }
+    /// The error for an operation this backend does not offer.
+    fn unsupported(&self, what: &str, domain: &str) -> OperatorError {
+        OperatorError::Dns {
+            operator: self.label().to_string(),
+            what: format!(
+                "{what} for {domain}: the harness does not drive this yet on {} (use the \
+                 built-in operator)",
+                self.spec().software
+            ),
+        }
+    }
     /// Makes its servers misbehave (scenario steps); software it does not control says so.
     fn set_fault(
         &mut self,

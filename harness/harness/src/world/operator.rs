@@ -14,14 +14,14 @@ use std::sync::Arc;
 use clock::SharedClock;
 use dnssec::server::{DnsServer, DnsServerConfig, Faults};
 use dnssec::{
-    Denial, KeyAlgorithm, KeyPair, Nsec3Config, SignedZone, SigningFaults, SigningPolicy, Zone,
-    ZoneKey, ZoneSigner, fixture_keys, keys,
+    Denial, KeyAlgorithm, KeyPair, Nsec3Config, RrSet, SignedZone, SigningFaults, SigningPolicy,
+    Zone, ZoneKey, ZoneSigner, fixture_keys, keys,
 };
 use epp::secdns::KeyData;
-use hickory_proto::dnssec::PublicKey;
-use hickory_proto::dnssec::rdata::DNSKEY;
-use hickory_proto::rr::Name;
+use hickory_proto::dnssec::rdata::{CDNSKEY, CDS, DNSKEY, DNSSECRData};
+use hickory_proto::dnssec::{DigestType, PublicKey};
 use hickory_proto::rr::rdata::SOA;
+use hickory_proto::rr::{Name, RData, RecordType};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::records::RegistrantRecord;
@@ -38,6 +38,11 @@ struct HostedZone {
     algorithm: u8,
     signed: bool,
     foreign: Vec<ForeignKey>,
+    /// The next KSK of a rollover: published and signing the DNSKEY RRset beside the current
+    /// one until that is retired.
+    next_ksk: Option<KeyPair>,
+    /// Own keys taken out of the DNSKEY RRset (a rolled-over KSK).
+    retired: Vec<DNSKEY>,
     snapshot: Option<Arc<SignedZone>>,
     signer: Option<ZoneSigner>,
     dirty: bool,
@@ -264,11 +269,8 @@ impl Operator {
         if let Some(k) = self.keys.get(&algorithm) {
             return Ok(k.clone());
         }
-        let alg = match algorithm {
-            8 => KeyAlgorithm::RsaSha256,
-            13 => KeyAlgorithm::EcdsaP256Sha256,
-            15 => KeyAlgorithm::Ed25519,
-            other => return Err(self.err(format!("algorithm {other} is not supported"))),
+        let Some(alg) = key_algorithm(algorithm) else {
+            return Err(self.err(format!("algorithm {algorithm} is not supported")));
         };
         // Fixture keys keep runs reproducible (and spare RSA generation); each operator gets
         // its own pair. Beyond the fixtures, fresh keys.
@@ -300,16 +302,31 @@ impl Operator {
             .map(|z| z.algorithm)
             .ok_or_else(|| OperatorError::NoZone(self.label.clone(), domain.into()))?;
         let (first, second) = self.key_pairs(algorithm)?;
-        Ok(match second {
+        let mut keys = match second {
             Some(zsk) => vec![ZoneKey::ksk(first), ZoneKey::zsk(zsk)],
             None => vec![ZoneKey::csk(first)],
-        })
+        };
+        let z = &self.zones[domain];
+        if let Some(next) = &z.next_ksk {
+            keys.push(ZoneKey::ksk(next.clone()));
+        }
+        keys.retain(|k| {
+            !z.retired
+                .iter()
+                .any(|r| dnssec::verify::same_key(r, k.dnskey()))
+        });
+        Ok(keys)
     }
 
     /// The key that signs the DNSKEY set (KSK or CSK), as EPP key data: what goes to the
-    /// registry as the DS source.
+    /// registry as the DS source. During a KSK rollover, the current one (the next once the
+    /// current is retired).
     pub fn ksk_key_data(&mut self, domain: &str) -> Result<KeyData, OperatorError> {
-        let k = self.own_keys(domain)?.remove(0);
+        let k = self
+            .own_keys(domain)?
+            .into_iter()
+            .find(|k| k.role().signs_dnskey())
+            .ok_or_else(|| self.err(format!("{domain} has no key that signs its DNSKEY RRset")))?;
         Ok(key_data(k.dnskey()))
     }
 
@@ -367,11 +384,138 @@ impl Operator {
                 algorithm: algorithm.unwrap_or(self.spec.algorithm),
                 signed,
                 foreign: Vec::new(),
+                next_ksk: None,
+                retired: Vec::new(),
                 snapshot: None,
                 signer: None,
                 dirty: true,
             },
         );
+        Ok(())
+    }
+
+    /// Starts a KSK rollover of `domain` (double-KSK, RFC 6781 §4.1.2): the next KSK joins
+    /// the DNSKEY RRset and signs it beside the current one. Returns the next KSK. The key
+    /// is operator `i`'s rollover fixture (11 + i), so a run replays exactly.
+    pub fn add_next_ksk(&mut self, domain: &str) -> Result<KeyData, OperatorError> {
+        if self.spec.keys == KeyScheme::Csk {
+            return Err(self.err("a KSK rollover needs a KSK and a ZSK (this operator has a CSK)"));
+        }
+        let algorithm = self
+            .zones
+            .get(domain)
+            .map(|z| z.algorithm)
+            .ok_or_else(|| OperatorError::NoZone(self.label.clone(), domain.into()))?;
+        let alg = key_algorithm(algorithm)
+            .ok_or_else(|| self.err(format!("algorithm {algorithm} is not supported")))?;
+        let index = 10 + self.index;
+        let pair = if index < fixture_keys::KEYS_PER_ALGORITHM {
+            fixture_keys::key(alg, index)
+        } else {
+            KeyPair::generate(alg).map_err(|e| self.err(e))?
+        };
+        let data = key_data(&pair.dnskey(dnssec::KeyRole::Ksk.flags()));
+        let z = self.zone_mut(domain)?;
+        z.next_ksk = Some(pair);
+        z.signer = None;
+        z.dirty = true;
+        Ok(data)
+    }
+
+    /// Takes one of its own keys out of `domain`'s DNSKEY RRset (the old KSK at the end of a
+    /// rollover); `true` if it was there.
+    pub fn retire_key(&mut self, domain: &str, key: &KeyData) -> Result<bool, OperatorError> {
+        let dnskey = dnskey_of(key)?;
+        let own = self
+            .own_keys(domain)?
+            .iter()
+            .any(|k| dnssec::verify::same_key(k.dnskey(), &dnskey));
+        if !own {
+            return Ok(false);
+        }
+        let z = self.zone_mut(domain)?;
+        z.retired.push(dnskey);
+        z.signer = None;
+        z.dirty = true;
+        Ok(true)
+    }
+
+    /// Publishes the child's CDS and CDNSKEY RRsets (RFC 7344) at `domain`'s apex: `None`
+    /// withdraws one, an empty list is the delete record (RFC 8078 §4), otherwise the CDS
+    /// (SHA-256) or CDNSKEY of each key. The TTL is the zone's DNSKEY TTL.
+    pub fn set_cds(
+        &mut self,
+        domain: &str,
+        cds: Option<&[KeyData]>,
+        cdnskey: Option<&[KeyData]>,
+    ) -> Result<(), OperatorError> {
+        let ttl = self.spec.ttl_dnskey;
+        let origin = Name::from_ascii(format!("{domain}.")).map_err(|e| self.err(e))?;
+        let cds_data = match cds {
+            None => None,
+            Some([]) => Some(vec![RData::DNSSEC(DNSSECRData::CDS(CDS::new(
+                0,
+                None,
+                DigestType::from(0),
+                vec![0],
+            )))]),
+            Some(keys) => {
+                let mut out = Vec::new();
+                for k in keys {
+                    let ds =
+                        keys::ds_from_dnskey(&origin, &dnskey_of(k)?, dnssec::DsDigest::Sha256)
+                            .map_err(|e| self.err(e))?;
+                    out.push(RData::DNSSEC(DNSSECRData::CDS(CDS::new(
+                        ds.key_tag(),
+                        Some(ds.algorithm()),
+                        ds.digest_type(),
+                        ds.digest().to_vec(),
+                    ))));
+                }
+                Some(out)
+            }
+        };
+        let cdnskey_data = cdnskey.map(|keys| {
+            if keys.is_empty() {
+                vec![RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
+                    0,
+                    None,
+                    vec![0],
+                )))]
+            } else {
+                keys.iter()
+                    .map(|k| {
+                        RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
+                            k.flags,
+                            Some(hickory_proto::dnssec::Algorithm::from_u8(k.alg)),
+                            k.pub_key.clone(),
+                        )))
+                    })
+                    .collect()
+            }
+        });
+        let label = self.label.clone();
+        let z = self.zone_mut(domain)?;
+        let err = |e: dnssec::ZoneError| OperatorError::Dns {
+            operator: label.clone(),
+            what: e.to_string(),
+        };
+        for (rtype, data) in [
+            (RecordType::CDS, cds_data),
+            (RecordType::CDNSKEY, cdnskey_data),
+        ] {
+            match data {
+                None => {
+                    z.zone.remove_rrset(&origin, rtype);
+                }
+                Some(data) => {
+                    z.zone
+                        .set_rrset(RrSet::new(origin.clone(), ttl, data).map_err(err)?)
+                        .map_err(err)?;
+                }
+            }
+        }
+        z.dirty = true;
         Ok(())
     }
 
@@ -685,6 +829,16 @@ impl Operator {
     }
 }
 
+/// The engine's algorithm for a DNSSEC algorithm number the operator signs with.
+fn key_algorithm(number: u8) -> Option<KeyAlgorithm> {
+    match number {
+        8 => Some(KeyAlgorithm::RsaSha256),
+        13 => Some(KeyAlgorithm::EcdsaP256Sha256),
+        15 => Some(KeyAlgorithm::Ed25519),
+        _ => None,
+    }
+}
+
 /// EPP key data for a DNSKEY.
 pub fn key_data(dnskey: &DNSKEY) -> KeyData {
     KeyData {
@@ -774,6 +928,33 @@ impl OperatorBackend for Operator {
         domain: &'a str,
     ) -> BoxFuture<'a, Result<Vec<KeyData>, OperatorError>> {
         let r = Self::zsk_key_data(self, domain);
+        Box::pin(async move { r })
+    }
+
+    fn add_next_ksk<'a>(
+        &'a mut self,
+        domain: &'a str,
+    ) -> BoxFuture<'a, Result<KeyData, OperatorError>> {
+        let r = Self::add_next_ksk(self, domain);
+        Box::pin(async move { r })
+    }
+
+    fn retire_key<'a>(
+        &'a mut self,
+        domain: &'a str,
+        key: &'a KeyData,
+    ) -> BoxFuture<'a, Result<bool, OperatorError>> {
+        let r = Self::retire_key(self, domain, key);
+        Box::pin(async move { r })
+    }
+
+    fn set_cds<'a>(
+        &'a mut self,
+        domain: &'a str,
+        cds: Option<&'a [KeyData]>,
+        cdnskey: Option<&'a [KeyData]>,
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let r = Self::set_cds(self, domain, cds, cdnskey);
         Box::pin(async move { r })
     }
 

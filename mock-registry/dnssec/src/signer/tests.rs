@@ -734,3 +734,61 @@ fn unsigned_snapshots_carry_no_dnssec_records() {
         matches!(signed.lookup(&mail, RecordType::A), Lookup::Answer(a) if a.rrsigs().is_empty())
     );
 }
+
+/// RFC 7344 §4.1: a parent acts on CDS/CDNSKEY only when a key with a DS signs them, so the
+/// apex CDS and CDNSKEY carry the KSK's signature as well as the ZSK's; other data only the
+/// ZSK's, and the DNSKEY RRset only the KSK's.
+#[test]
+fn cds_and_cdnskey_are_signed_by_ksk_and_zsk() {
+    use hickory_proto::dnssec::PublicKey;
+    use hickory_proto::dnssec::rdata::{CDNSKEY, CDS};
+    let origin = n("example.");
+    let keys = ksk_zsk(KeyAlgorithm::EcdsaP256Sha256);
+    let (ksk, zsk) = (keys[0].key_tag(), keys[1].key_tag());
+    let ds = keys[0]
+        .ds(&origin, crate::DsDigest::Sha256)
+        .expect("a DS of the KSK");
+    let mut zone = small_zone();
+    let cds = RData::DNSSEC(DNSSECRData::CDS(CDS::new(
+        ds.key_tag(),
+        Some(ds.algorithm()),
+        ds.digest_type(),
+        ds.digest().to_vec(),
+    )));
+    let k = keys[0].dnskey();
+    let cdnskey = RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
+        k.flags(),
+        Some(k.public_key().algorithm()),
+        k.public_key().public_bytes().to_vec(),
+    )));
+    zone.set_rrset(RrSet::new(origin.clone(), 3600, [cds]).unwrap())
+        .unwrap();
+    zone.set_rrset(RrSet::new(origin.clone(), 3600, [cdnskey]).unwrap())
+        .unwrap();
+    let signed = ZoneSigner::new(keys, policy(Denial::Nsec))
+        .unwrap()
+        .sign(&zone, ts("2026-03-02T09:00:00Z"))
+        .unwrap();
+    let apex = signed.node(&origin).unwrap();
+    let tags = |t: RecordType| -> BTreeSet<u16> {
+        apex.rrset(t)
+            .unwrap()
+            .rrsigs()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::DNSSEC(DNSSECRData::RRSIG(s)) => Some(s.input().key_tag),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(tags(RecordType::CDS), BTreeSet::from([ksk, zsk]));
+    assert_eq!(tags(RecordType::CDNSKEY), BTreeSet::from([ksk, zsk]));
+    assert_eq!(tags(RecordType::DNSKEY), BTreeSet::from([ksk]));
+    assert_eq!(tags(RecordType::SOA), BTreeSet::from([zsk]));
+    let bitmap = apex.nsec().unwrap();
+    let RData::DNSSEC(DNSSECRData::NSEC(nsec)) = &bitmap.records()[0].data else {
+        panic!("an NSEC at the apex")
+    };
+    let types: Vec<RecordType> = nsec.type_bit_maps().collect();
+    assert!(types.contains(&RecordType::CDS) && types.contains(&RecordType::CDNSKEY));
+}
