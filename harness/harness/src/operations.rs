@@ -1,15 +1,20 @@
-//! The reference DNS operator's own procedures: DNSSEC changes a domain's operator makes
-//! without its registrar, through the registry's CDS/CDNSKEY scanner (RFC 7344, RFC 8078):
-//! a KSK rollover, going secure (bootstrap) and going insecure (delete).
+//! The reference DNS operator's own procedures: DNSSEC and name server changes a domain's
+//! operators make without its registrar, through the registry's scanner (CDS/CDNSKEY, RFC
+//! 7344 and RFC 8078; CSYNC, RFC 7477): a KSK rollover, going secure (bootstrap), going
+//! insecure (delete), and a signer joining or leaving a multi-signer group (RFC 8901 model 2,
+//! draft-ietf-dnsop-dnssec-automation §4.4–4.5), which changes DNS operator without a change
+//! of registrar.
 //!
-//! Each is a small state machine the runner ticks like a registrar. It changes the zone only
-//! through the operator's API and learns what the parent publishes only over DNS (the DS RRset
-//! and its TTL at the parent's server), as a real operator's automation does; every wait is
-//! a TTL it read or the zone's own DNSKEY TTL. Its deliberate faults are the mistakes a
-//! careless operator makes, each caught by an existing check.
+//! Each is a small state machine the runner ticks like a registrar: the "multi-signer
+//! controller" of the draft. It changes zones only through the operators' API and learns what
+//! the parent publishes only over DNS (the DS and NS RRsets and their TTLs at the parent's
+//! server), as a real controller does; every wait is a TTL it read or one its operators
+//! configured. Its deliberate faults are the mistakes a careless controller makes, each caught
+//! by an existing check.
 
 use std::net::SocketAddr;
 
+use epp::secdns::KeyData;
 use hickory_proto::dnssec::rdata::DS;
 use hickory_proto::rr::Name;
 use jiff::{SignedDuration, Timestamp};
@@ -18,7 +23,7 @@ use serde::Serialize;
 use crate::dnsutil;
 use crate::world::backend::SharedOperator;
 
-/// What the operator changes.
+/// What the operators change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Change {
@@ -32,6 +37,15 @@ pub enum Change {
     /// The delete records (RFC 8078 §4); once the parent's DS is gone and can be in no cache,
     /// the zone is unsigned.
     GoInsecure,
+    /// A second operator joins as a signer (draft-ietf-dnsop-dnssec-automation §4.4): both
+    /// publish each other's ZSK; after the DNSKEY TTL a combined CDS/CDNSKEY names both KSKs;
+    /// once the parent's DS follows, the longer of the DS and DNSKEY TTLs is waited out; then
+    /// both publish the combined NS set with a CSYNC, and the parent's NS follows.
+    MultiSignerJoin,
+    /// A signer leaves (§4.5): NS first (the others' NS set with a CSYNC; the NS and data
+    /// TTLs waited out once the parent follows), then its KSK from the CDS (the DS TTL waited
+    /// out), then its ZSK from the others' DNSKEY RRsets; then it stops serving the zone.
+    MultiSignerLeave,
 }
 
 impl Change {
@@ -41,11 +55,13 @@ impl Change {
             Self::KskRollover => "ksk-rollover",
             Self::GoSecure => "go-secure",
             Self::GoInsecure => "go-insecure",
+            Self::MultiSignerJoin => "multi-signer-join",
+            Self::MultiSignerLeave => "multi-signer-leave",
         }
     }
 }
 
-/// A deliberate mistake of the reference operator.
+/// A deliberate mistake of the reference operator (the controller).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OperationFault {
@@ -55,17 +71,31 @@ pub enum OperationFault {
     /// Rollover: the CDNSKEY still names the old KSK while the CDS names the new one; a
     /// registry that checks agreement never acts.
     CdsCdnskeyDisagree,
+    /// Join: the combined CDS/CDNSKEY leaves out the joining signer's KSK, so the parent's DS
+    /// never covers it, and the combined NS set sends resolvers to servers whose DNSKEY RRset
+    /// no DS vouches for.
+    CdsMissingSigner,
+    /// Join: publishes the combined NS set as soon as the parent's DS changed, without waiting
+    /// out the old DS and the DNSKEY RRsets in caches.
+    NsBeforeDsWait,
 }
 
 impl OperationFault {
-    /// Every fault, for errors.
-    pub const ALL: [Self; 2] = [Self::CdsWithdrawnTooEarly, Self::CdsCdnskeyDisagree];
+    /// Every fault, for errors and the mutation score.
+    pub const ALL: [Self; 4] = [
+        Self::CdsWithdrawnTooEarly,
+        Self::CdsCdnskeyDisagree,
+        Self::CdsMissingSigner,
+        Self::NsBeforeDsWait,
+    ];
 
     /// The scenario's token.
     pub fn name(self) -> &'static str {
         match self {
             Self::CdsWithdrawnTooEarly => "cds-withdrawn-too-early",
             Self::CdsCdnskeyDisagree => "cds-cdnskey-disagree",
+            Self::CdsMissingSigner => "cds-missing-signer",
+            Self::NsBeforeDsWait => "ns-before-ds-wait",
         }
     }
 
@@ -76,8 +106,28 @@ impl OperationFault {
 
     /// The change it is a mistake in.
     pub fn change(self) -> Change {
-        Change::KskRollover
+        match self {
+            Self::CdsWithdrawnTooEarly | Self::CdsCdnskeyDisagree => Change::KskRollover,
+            Self::CdsMissingSigner | Self::NsBeforeDsWait => Change::MultiSignerJoin,
+        }
     }
+}
+
+/// What a procedure does once the parent followed and the wait after it is over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Then {
+    /// Retire `old` (a rolled-over KSK), unsign for a delete, withdraw the records; done.
+    Finish { old: Option<KeyData> },
+    /// Join: publish the combined NS set with CSYNC.
+    JoinNs,
+    /// Join: withdraw CSYNC and CDS; done.
+    JoinDone,
+    /// Leave: the NS set no longer names the leaving signer: now its KSK leaves the CDS.
+    LeaveKeys,
+    /// Leave: the DS no longer names it: its ZSK leaves the remaining DNSKEY RRsets.
+    LeaveZsk,
+    /// Leave: the leaving signer stops serving; done.
+    LeaveDone,
 }
 
 /// Where a procedure stands.
@@ -85,36 +135,39 @@ impl OperationFault {
 enum State {
     /// Not begun.
     Start,
-    /// Rollover: the next KSK is published; the CDS waits until every cache can hold it.
-    NextKskPublished {
-        ksk: epp::secdns::KeyData,
-        until: Timestamp,
-    },
+    /// Waiting until `until`, then doing `then`.
+    Waiting { until: Timestamp, then: Step },
     /// The CDS/CDNSKEY ask for `want` (empty: delete); waiting for the parent's DS to follow.
-    WaitingForParent {
-        /// The keys whose DS the parent should publish (empty: none).
-        want: Vec<epp::secdns::KeyData>,
-        /// The rollover's old KSK, retired once the DS followed.
-        old: Option<epp::secdns::KeyData>,
-        /// When to give up.
+    ForDs {
+        want: Vec<KeyData>,
+        then: Then,
         give_up: Timestamp,
         /// The largest DS TTL the parent served while waiting.
         seen_ttl: u32,
     },
-    /// The parent's DS followed; waiting until the old DS set can be in no cache.
-    ParentFollowed {
-        old: Option<epp::secdns::KeyData>,
-        until: Timestamp,
+    /// CSYNC asks for `want`; waiting for the parent's NS set to follow.
+    ForNs {
+        want: Vec<String>,
+        then: Then,
+        give_up: Timestamp,
     },
-    /// Fault `cds-withdrawn-too-early`: the CDS went; the old KSK goes at `until`.
-    WithdrawnEarly {
-        old: epp::secdns::KeyData,
-        until: Timestamp,
-    },
+    /// Fault `cds-withdrawn-too-early`: the CDS goes at `until`.
+    WithdrawnEarly { old: KeyData, until: Timestamp },
     /// Finished.
     Done,
     /// Gave up.
     Failed,
+}
+
+/// What a [`State::Waiting`] leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// Rollover: the next KSK is in every cache's reach; publish its CDS.
+    RolloverCds { ksk: KeyData },
+    /// Join: both DNSKEY RRsets carry both ZSKs; publish the combined CDS.
+    JoinCds,
+    /// What follows the parent.
+    After(Then),
 }
 
 /// One procedure of the reference operator for one domain.
@@ -122,7 +175,8 @@ enum State {
 pub struct Operation {
     /// The domain.
     pub domain: String,
-    /// The registrar index whose operator carries it out.
+    /// The registrar index whose operator carries it out (for a join, the joining signer;
+    /// for a leave, the leaving one).
     pub operator: usize,
     /// What it changes.
     pub change: Change,
@@ -137,42 +191,59 @@ pub struct Operation {
     /// What it did, when (the transcript's `[operator A]` lines).
     pub log: Vec<(Timestamp, String)>,
     state: State,
+    /// The operator that acts (joining or leaving signer; the domain's operator otherwise).
     op: SharedOperator,
+    /// The other signer of a multi-signer change: the one serving the domain already (join),
+    /// or the one that stays (leave).
+    other: Option<SharedOperator>,
+    /// The registrant's records, for a joining signer's copy of the zone.
+    records: Vec<String>,
     parent: SocketAddr,
-    /// How often it asks the parent for the DS RRset while waiting.
+    /// How often it asks the parent while it waits.
     check_every: SignedDuration,
     /// The longest it waits for the parent.
     patience: SignedDuration,
+    /// The time scale (1 on the virtual clock), for its own fixed durations.
+    scale: i32,
     /// When it wants its next tick.
     wake: Option<Timestamp>,
 }
 
-/// How often the reference operator looks at the parent's DS while it waits, on the virtual
-/// clock (divided by the time scale on the wall clock).
+/// How often the reference operator looks at the parent while it waits, on the virtual clock
+/// (divided by the time scale on the wall clock).
 pub const CHECK_EVERY: SignedDuration = SignedDuration::from_mins(15);
 /// How long it waits for the parent before it gives up (longer than every profile's delay).
 pub const PATIENCE: SignedDuration = SignedDuration::from_hours(14 * 24);
 
+/// Who does a procedure and with what.
+#[derive(Debug, Clone)]
+pub struct Actors {
+    /// The registrar index whose operator acts (see [`Operation::operator`]).
+    pub operator: usize,
+    /// Its operator.
+    pub op: SharedOperator,
+    /// The other signer of a multi-signer change.
+    pub other: Option<SharedOperator>,
+    /// The registrant's records (relative presentation lines).
+    pub records: Vec<String>,
+    /// The parent's server.
+    pub parent: SocketAddr,
+}
+
 impl Operation {
-    /// A procedure asked for at `now`; the first tick begins it.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "what the procedure is, who does it, and its clock"
-    )]
+    /// A procedure asked for at `now` on the clock's `scale`; the first tick begins it.
     pub fn new(
         domain: &str,
-        operator: usize,
         change: Change,
         fault: Option<OperationFault>,
-        op: SharedOperator,
-        parent: SocketAddr,
+        actors: Actors,
         scale: u32,
         now: Timestamp,
     ) -> Self {
         let scale = i32::try_from(scale.max(1)).unwrap_or(i32::MAX);
         Self {
             domain: domain.to_string(),
-            operator,
+            operator: actors.operator,
             change,
             fault,
             started: now,
@@ -180,10 +251,13 @@ impl Operation {
             failure: None,
             log: Vec::new(),
             state: State::Start,
-            op,
-            parent,
+            op: actors.op,
+            other: actors.other,
+            records: actors.records,
+            parent: actors.parent,
             check_every: (CHECK_EVERY / scale).max(SignedDuration::from_millis(100)),
             patience: PATIENCE / scale,
+            scale,
             wake: Some(now),
         }
     }
@@ -209,6 +283,10 @@ impl Operation {
         self.wake = None;
     }
 
+    fn has(&self, fault: OperationFault) -> bool {
+        self.fault == Some(fault)
+    }
+
     /// Does what is due at `now`.
     pub async fn tick(&mut self, now: Timestamp) {
         if self.wake.is_some_and(|w| w > now) || !self.is_busy() {
@@ -219,97 +297,48 @@ impl Operation {
         }
     }
 
+    fn other(&self) -> Result<SharedOperator, String> {
+        self.other
+            .clone()
+            .ok_or_else(|| format!("{} needs a second signer", self.change.name()))
+    }
+
+    /// Both signers of a multi-signer change (acting one first).
+    fn signers(&self) -> Result<[SharedOperator; 2], String> {
+        Ok([self.op.clone(), self.other()?])
+    }
+
+    fn wait_until(&mut self, until: Timestamp, then: Step) {
+        self.state = State::Waiting { until, then };
+        self.wake = Some(until);
+    }
+
     async fn step(&mut self, now: Timestamp) -> Result<(), String> {
-        let d = self.domain.clone();
-        let ttl_dnskey = {
-            let op = self.op.lock().await;
-            SignedDuration::from_secs(i64::from(op.spec().ttl_dnskey))
-        };
         match self.state.clone() {
-            State::Start => match self.change {
-                Change::KskRollover => {
-                    let ksk = {
-                        let mut op = self.op.lock().await;
-                        op.add_next_ksk(&d).await.map_err(|e| e.to_string())?
-                    };
-                    let until = later(now, ttl_dnskey);
-                    self.say(
-                        now,
-                        format!(
-                            "{d}: the next KSK joins the DNSKEY RRset; its CDS waits out the \
-                             DNSKEY TTL ({}s)",
-                            ttl_dnskey.as_secs()
-                        ),
-                    );
-                    self.state = State::NextKskPublished { ksk, until };
-                    self.wake = Some(until);
-                }
-                Change::GoSecure => {
-                    let ksk = {
-                        let mut op = self.op.lock().await;
-                        op.set_signed(&d, true).await.map_err(|e| e.to_string())?;
-                        let ksk = op.ksk_key_data(&d).await.map_err(|e| e.to_string())?;
-                        let both = [ksk.clone()];
-                        op.set_cds(&d, Some(&both), Some(&both))
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        ksk
-                    };
-                    self.say(now, format!("{d}: signed; CDS and CDNSKEY ask for its KSK"));
-                    self.wait_for_parent(vec![ksk], None, now).await?;
-                }
-                Change::GoInsecure => {
-                    {
-                        let mut op = self.op.lock().await;
-                        op.set_cds(&d, Some(&[]), Some(&[]))
-                            .await
-                            .map_err(|e| e.to_string())?;
-                    }
-                    self.say(now, format!("{d}: publishes the delete CDS and CDNSKEY"));
-                    self.wait_for_parent(Vec::new(), None, now).await?;
-                }
-            },
-            State::NextKskPublished { ksk, until } => {
+            State::Start => self.begin(now).await,
+            State::Waiting { until, then } => {
                 if now < until {
                     self.wake = Some(until);
                     return Ok(());
                 }
-                let old = {
-                    let mut op = self.op.lock().await;
-                    let old = op.ksk_key_data(&d).await.map_err(|e| e.to_string())?;
-                    let new = [ksk.clone()];
-                    let stale = [old.clone(), ksk.clone()];
-                    let cdnskey: &[_] = if self.fault == Some(OperationFault::CdsCdnskeyDisagree) {
-                        &stale
-                    } else {
-                        &new
-                    };
-                    op.set_cds(&d, Some(&new), Some(cdnskey))
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    old
-                };
-                self.say(now, format!("{d}: CDS and CDNSKEY ask for the next KSK"));
-                if self.fault == Some(OperationFault::CdsWithdrawnTooEarly) {
-                    let until = later(now, SignedDuration::from_hours(1) / self.scale_div());
-                    self.state = State::WithdrawnEarly { old, until };
-                    self.wake = Some(until);
-                    return Ok(());
+                match then {
+                    Step::RolloverCds { ksk } => self.rollover_cds(ksk, now).await,
+                    Step::JoinCds => self.join_cds(now).await,
+                    Step::After(then) => self.after(then, now).await,
                 }
-                self.wait_for_parent(vec![ksk], Some(old), now).await?;
             }
             State::WithdrawnEarly { old, until } => {
                 if now < until {
                     self.wake = Some(until);
                     return Ok(());
                 }
+                let d = self.domain.clone();
                 {
                     let mut op = self.op.lock().await;
                     op.set_cds(&d, None, None)
                         .await
                         .map_err(|e| e.to_string())?;
                 }
-                let retire = later(now, SignedDuration::from_hours(48) / self.scale_div());
                 self.say(
                     now,
                     format!(
@@ -317,56 +346,221 @@ impl Operation {
                          whatever the parent does"
                     ),
                 );
-                self.state = State::ParentFollowed {
-                    old: Some(old),
-                    until: retire,
-                };
-                self.wake = Some(retire);
+                let retire = later(now, SignedDuration::from_hours(48) / self.scale);
+                self.wait_until(retire, Step::After(Then::Finish { old: Some(old) }));
+                Ok(())
             }
-            State::WaitingForParent {
+            State::ForDs {
                 want,
-                old,
+                then,
                 give_up,
                 seen_ttl,
-            } => {
-                let (ds, ttl) = dnsutil::ds(self.parent, &d)
+            } => self.poll_ds(want, then, give_up, seen_ttl, now).await,
+            State::ForNs {
+                want,
+                then,
+                give_up,
+            } => self.poll_ns(want, then, give_up, now).await,
+            State::Done | State::Failed => Ok(()),
+        }
+    }
+
+    /// The procedure's first actions.
+    async fn begin(&mut self, now: Timestamp) -> Result<(), String> {
+        let d = self.domain.clone();
+        match self.change {
+            Change::KskRollover => {
+                let (ksk, ttl) = {
+                    let mut op = self.op.lock().await;
+                    let ksk = op.add_next_ksk(&d).await.map_err(|e| e.to_string())?;
+                    (ksk, op.spec().ttl_dnskey)
+                };
+                self.say(
+                    now,
+                    format!(
+                        "{d}: the next KSK joins the DNSKEY RRset; its CDS waits out the \
+                         DNSKEY TTL ({ttl}s)"
+                    ),
+                );
+                self.wait_until(later(now, secs(ttl)), Step::RolloverCds { ksk });
+            }
+            Change::GoSecure => {
+                let ksk = {
+                    let mut op = self.op.lock().await;
+                    op.set_signed(&d, true).await.map_err(|e| e.to_string())?;
+                    let ksk = op.ksk_key_data(&d).await.map_err(|e| e.to_string())?;
+                    let both = [ksk.clone()];
+                    op.set_cds(&d, Some(&both), Some(&both))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    ksk
+                };
+                self.say(now, format!("{d}: signed; CDS and CDNSKEY ask for its KSK"));
+                self.wait_for_ds(vec![ksk], Then::Finish { old: None }, now)
+                    .await?;
+            }
+            Change::GoInsecure => {
+                {
+                    let mut op = self.op.lock().await;
+                    op.set_cds(&d, Some(&[]), Some(&[]))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                self.say(now, format!("{d}: publishes the delete CDS and CDNSKEY"));
+                self.wait_for_ds(Vec::new(), Then::Finish { old: None }, now)
+                    .await?;
+            }
+            Change::MultiSignerJoin => self.join_begin(now).await?,
+            Change::MultiSignerLeave => self.leave_begin(now).await?,
+        }
+        Ok(())
+    }
+
+    /// Rollover, after the DNSKEY TTL: the CDS/CDNSKEY ask for the next KSK.
+    async fn rollover_cds(&mut self, ksk: KeyData, now: Timestamp) -> Result<(), String> {
+        let d = self.domain.clone();
+        let old = {
+            let mut op = self.op.lock().await;
+            let old = op.ksk_key_data(&d).await.map_err(|e| e.to_string())?;
+            let new = [ksk.clone()];
+            let stale = [old.clone(), ksk.clone()];
+            let cdnskey: &[_] = if self.has(OperationFault::CdsCdnskeyDisagree) {
+                &stale
+            } else {
+                &new
+            };
+            op.set_cds(&d, Some(&new), Some(cdnskey))
+                .await
+                .map_err(|e| e.to_string())?;
+            old
+        };
+        self.say(now, format!("{d}: CDS and CDNSKEY ask for the next KSK"));
+        if self.has(OperationFault::CdsWithdrawnTooEarly) {
+            let until = later(now, SignedDuration::from_hours(1) / self.scale);
+            self.state = State::WithdrawnEarly { old, until };
+            self.wake = Some(until);
+            return Ok(());
+        }
+        self.wait_for_ds(vec![ksk], Then::Finish { old: Some(old) }, now)
+            .await
+    }
+
+    /// Join: the joining signer copies the zone, and both publish each other's ZSK.
+    async fn join_begin(&mut self, now: Timestamp) -> Result<(), String> {
+        let d = self.domain.clone();
+        let [joining, serving] = self.signers()?;
+        let (ns, _) = dnsutil::delegation(self.parent, &d)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (serving_ksk, serving_zsks, serving_ttl) = {
+            let mut s = serving.lock().await;
+            (
+                s.ksk_key_data(&d).await.map_err(|e| e.to_string())?,
+                s.zsk_key_data(&d).await.map_err(|e| e.to_string())?,
+                s.spec().ttl_dnskey,
+            )
+        };
+        let (joining_zsks, joining_ttl) = {
+            let mut j = joining.lock().await;
+            // RFC 8901 §4: the signers share one algorithm (the serving one's).
+            j.create_zone(&d, &self.records, true, Some(serving_ksk.alg))
+                .await
+                .map_err(|e| e.to_string())?;
+            j.set_ns(&d, &ns).await.map_err(|e| e.to_string())?;
+            let zsks = j.zsk_key_data(&d).await.map_err(|e| e.to_string())?;
+            for k in &serving_zsks {
+                let dnskey = crate::world::operator::dnskey_of(k).map_err(|e| e.to_string())?;
+                j.add_foreign_key(&d, dnskey, None)
                     .await
                     .map_err(|e| e.to_string())?;
-                // The old DS RRset may be cached for its own TTL: when the set empties, the
-                // answer carries none, so the largest TTL seen while waiting counts too.
-                let seen_ttl = seen_ttl.max(if ds.is_empty() { 0 } else { ttl });
-                if ds_matches(&d, &ds, &want) {
-                    let wait = SignedDuration::from_secs(i64::from(seen_ttl.max(ttl)));
-                    let until = later(now, wait);
-                    self.say(
-                        now,
-                        format!(
-                            "{d}: the parent's DS follows; waits out its TTL ({}s)",
-                            wait.as_secs()
-                        ),
-                    );
-                    self.state = State::ParentFollowed { old, until };
-                    self.wake = Some(until);
-                } else if now >= give_up {
-                    return Err(format!(
-                        "the parent's DS did not follow the CDS/CDNSKEY within {}",
-                        crate::report::human(self.patience)
-                    ));
-                } else {
-                    self.state = State::WaitingForParent {
-                        want,
-                        old,
-                        give_up,
-                        seen_ttl,
-                    };
-                    self.wake = Some(later(now, self.check_every).min(give_up));
-                }
             }
-            State::ParentFollowed { old, until } => {
-                if now < until {
-                    self.wake = Some(until);
-                    return Ok(());
-                }
+            (zsks, j.spec().ttl_dnskey)
+        };
+        {
+            let mut s = serving.lock().await;
+            for k in &joining_zsks {
+                let dnskey = crate::world::operator::dnskey_of(k).map_err(|e| e.to_string())?;
+                s.add_foreign_key(&d, dnskey, None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let wait = serving_ttl.max(joining_ttl);
+        self.say(
+            now,
+            format!(
+                "{d}: the joining signer serves a copy of the zone (not delegated yet); both \
+                 publish each other's ZSK and wait out the DNSKEY TTL ({wait}s)"
+            ),
+        );
+        self.wait_until(later(now, secs(wait)), Step::JoinCds);
+        Ok(())
+    }
+
+    /// Join, after the DNSKEY TTL: both publish the combined CDS/CDNSKEY.
+    async fn join_cds(&mut self, now: Timestamp) -> Result<(), String> {
+        let d = self.domain.clone();
+        let [joining, serving] = self.signers()?;
+        let serving_ksk = serving
+            .lock()
+            .await
+            .ksk_key_data(&d)
+            .await
+            .map_err(|e| e.to_string())?;
+        let joining_ksk = joining
+            .lock()
+            .await
+            .ksk_key_data(&d)
+            .await
+            .map_err(|e| e.to_string())?;
+        let want = if self.has(OperationFault::CdsMissingSigner) {
+            vec![serving_ksk]
+        } else {
+            vec![serving_ksk, joining_ksk]
+        };
+        for op in [&joining, &serving] {
+            op.lock()
+                .await
+                .set_cds(&d, Some(&want), Some(&want))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        self.say(
+            now,
+            format!(
+                "{d}: both signers publish the combined CDS and CDNSKEY ({} KSKs)",
+                want.len()
+            ),
+        );
+        self.wait_for_ds(want, Then::JoinNs, now).await
+    }
+
+    /// Leave: both signers publish the remaining signer's NS set with a CSYNC.
+    async fn leave_begin(&mut self, now: Timestamp) -> Result<(), String> {
+        let d = self.domain.clone();
+        let [leaving, staying] = self.signers()?;
+        let ns = staying.lock().await.ns_names().to_vec();
+        for op in [&leaving, &staying] {
+            let mut op = op.lock().await;
+            op.set_ns(&d, &ns).await.map_err(|e| e.to_string())?;
+            op.set_csync(&d, true).await.map_err(|e| e.to_string())?;
+        }
+        self.say(
+            now,
+            format!(
+                "{d}: both signers publish the remaining signer's NS set ({}) with a CSYNC",
+                ns.join(" ")
+            ),
+        );
+        self.wait_for_ns(ns, Then::LeaveKeys, now);
+        Ok(())
+    }
+
+    /// After the parent followed and the wait is over.
+    async fn after(&mut self, then: Then, now: Timestamp) -> Result<(), String> {
+        let d = self.domain.clone();
+        match then {
+            Then::Finish { old } => {
                 let mut op = self.op.lock().await;
                 if let Some(old) = &old {
                     op.retire_key(&d, old).await.map_err(|e| e.to_string())?;
@@ -380,45 +574,234 @@ impl Operation {
                 drop(op);
                 let what = match self.change {
                     Change::KskRollover => "retires the old KSK and withdraws the CDS/CDNSKEY",
-                    Change::GoSecure => "withdraws the CDS/CDNSKEY",
                     Change::GoInsecure => "unsigns the zone and withdraws the delete records",
+                    _ => "withdraws the CDS/CDNSKEY",
                 };
-                self.say(now, format!("{d}: {what}; done"));
-                self.state = State::Done;
-                self.done_at = Some(now);
-                self.wake = None;
+                self.finish(now, format!("{d}: {what}; done"));
             }
-            State::Done | State::Failed => {}
+            Then::JoinNs => {
+                let [joining, serving] = self.signers()?;
+                let mut ns = serving.lock().await.ns_names().to_vec();
+                ns.extend(joining.lock().await.ns_names().iter().cloned());
+                for op in [&joining, &serving] {
+                    let mut op = op.lock().await;
+                    op.set_ns(&d, &ns).await.map_err(|e| e.to_string())?;
+                    op.set_csync(&d, true).await.map_err(|e| e.to_string())?;
+                }
+                self.say(
+                    now,
+                    format!(
+                        "{d}: both signers publish the combined NS set ({}) with a CSYNC",
+                        ns.join(" ")
+                    ),
+                );
+                self.wait_for_ns(ns, Then::JoinDone, now);
+            }
+            Then::JoinDone => {
+                for op in self.signers()? {
+                    let mut op = op.lock().await;
+                    op.set_csync(&d, false).await.map_err(|e| e.to_string())?;
+                    op.set_cds(&d, None, None)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                self.finish(
+                    now,
+                    format!(
+                        "{d}: the parent's NS names both signers; CSYNC and CDS withdrawn; joined"
+                    ),
+                );
+            }
+            Then::LeaveKeys => {
+                let [leaving, staying] = self.signers()?;
+                let ksk = staying
+                    .lock()
+                    .await
+                    .ksk_key_data(&d)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let want = vec![ksk];
+                for op in [&leaving, &staying] {
+                    let mut op = op.lock().await;
+                    op.set_csync(&d, false).await.map_err(|e| e.to_string())?;
+                    op.set_cds(&d, Some(&want), Some(&want))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                self.say(
+                    now,
+                    format!("{d}: CDS and CDNSKEY name only the remaining signer's KSK"),
+                );
+                self.wait_for_ds(want, Then::LeaveZsk, now).await?;
+            }
+            Then::LeaveZsk => {
+                let [leaving, staying] = self.signers()?;
+                let zsks = leaving
+                    .lock()
+                    .await
+                    .zsk_key_data(&d)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let ttl = {
+                    let mut s = staying.lock().await;
+                    for k in &zsks {
+                        let dnskey =
+                            crate::world::operator::dnskey_of(k).map_err(|e| e.to_string())?;
+                        s.remove_foreign_key(&d, &dnskey)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                    s.set_cds(&d, None, None).await.map_err(|e| e.to_string())?;
+                    s.spec().ttl_dnskey
+                };
+                self.say(
+                    now,
+                    format!(
+                        "{d}: the remaining signer drops the leaving signer's ZSK; the leaving \
+                         signer stops after the DNSKEY TTL ({ttl}s)"
+                    ),
+                );
+                self.wait_until(later(now, secs(ttl)), Step::After(Then::LeaveDone));
+            }
+            Then::LeaveDone => {
+                self.op.lock().await.remove_zone(&d).await;
+                self.finish(
+                    now,
+                    format!("{d}: the leaving signer stops serving the zone; left"),
+                );
+            }
         }
         Ok(())
     }
 
-    fn scale_div(&self) -> i32 {
-        // `check_every` is CHECK_EVERY divided by the scale (at least 100 ms).
-        i32::try_from(CHECK_EVERY.as_millis() / self.check_every.as_millis().max(1))
-            .unwrap_or(1)
-            .max(1)
+    fn finish(&mut self, now: Timestamp, line: String) {
+        self.say(now, line);
+        self.state = State::Done;
+        self.done_at = Some(now);
+        self.wake = None;
     }
 
     /// Starts waiting for the parent's DS to become the DS of `want`, remembering the TTL of
     /// the DS RRset served now (the old one may be cached that long after it changes).
-    async fn wait_for_parent(
+    async fn wait_for_ds(
         &mut self,
-        want: Vec<epp::secdns::KeyData>,
-        old: Option<epp::secdns::KeyData>,
+        want: Vec<KeyData>,
+        then: Then,
         now: Timestamp,
     ) -> Result<(), String> {
         let (ds, ttl) = dnsutil::ds(self.parent, &self.domain)
             .await
             .map_err(|e| e.to_string())?;
-        let give_up = later(now, self.patience);
-        self.state = State::WaitingForParent {
+        self.state = State::ForDs {
             want,
-            old,
-            give_up,
+            then,
+            give_up: later(now, self.patience),
             seen_ttl: if ds.is_empty() { 0 } else { ttl },
         };
         self.wake = Some(later(now, self.check_every));
+        Ok(())
+    }
+
+    fn wait_for_ns(&mut self, want: Vec<String>, then: Then, now: Timestamp) {
+        self.state = State::ForNs {
+            want,
+            then,
+            give_up: later(now, self.patience),
+        };
+        self.wake = Some(later(now, self.check_every));
+    }
+
+    async fn poll_ds(
+        &mut self,
+        want: Vec<KeyData>,
+        then: Then,
+        give_up: Timestamp,
+        seen_ttl: u32,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        let d = self.domain.clone();
+        let (ds, ttl) = dnsutil::ds(self.parent, &d)
+            .await
+            .map_err(|e| e.to_string())?;
+        // When the set empties, the answer carries no TTL of the old one: the largest seen
+        // while waiting counts.
+        let seen_ttl = seen_ttl.max(if ds.is_empty() { 0 } else { ttl });
+        if ds_matches(&d, &ds, &want) {
+            let mut wait = seen_ttl.max(ttl);
+            if then == Then::JoinNs {
+                // The longer of the DS and DNSKEY wait times (draft §4.4): a resolver must
+                // hold the new DS before it can reach the joining signer's servers.
+                let mut dnskey = 0;
+                for op in self.signers()? {
+                    dnskey = dnskey.max(op.lock().await.spec().ttl_dnskey);
+                }
+                wait = wait.max(dnskey);
+                if self.has(OperationFault::NsBeforeDsWait) {
+                    wait = 0;
+                }
+            }
+            self.say(
+                now,
+                format!("{d}: the parent's DS follows; waits {wait}s before going on"),
+            );
+            self.wait_until(later(now, secs(wait)), Step::After(then));
+        } else if now >= give_up {
+            return Err(format!(
+                "the parent's DS did not follow the CDS/CDNSKEY within {}",
+                crate::report::human(self.patience)
+            ));
+        } else {
+            self.state = State::ForDs {
+                want,
+                then,
+                give_up,
+                seen_ttl,
+            };
+            self.wake = Some(later(now, self.check_every).min(give_up));
+        }
+        Ok(())
+    }
+
+    async fn poll_ns(
+        &mut self,
+        want: Vec<String>,
+        then: Then,
+        give_up: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        let d = self.domain.clone();
+        let (ns, parent_ttl) = dnsutil::delegation(self.parent, &d)
+            .await
+            .map_err(|e| e.to_string())?;
+        if same_hosts(&ns, &want) {
+            // A resolver may hold the old NS set from the parent or from a signer's apex, and
+            // what it fetched from a server of the old set for as long as the zone's TTLs.
+            let mut wait = parent_ttl;
+            for op in self.signers()? {
+                let op = op.lock().await;
+                wait = wait.max(op.spec().ttl_ns);
+                if then == Then::LeaveKeys {
+                    wait = wait.max(op.max_ttl(&d).unwrap_or(0));
+                }
+            }
+            self.say(
+                now,
+                format!("{d}: the parent's NS follows the CSYNC; waits {wait}s before going on"),
+            );
+            self.wait_until(later(now, secs(wait)), Step::After(then));
+        } else if now >= give_up {
+            return Err(format!(
+                "the parent's NS did not follow the CSYNC within {}",
+                crate::report::human(self.patience)
+            ));
+        } else {
+            self.state = State::ForNs {
+                want,
+                then,
+                give_up,
+            };
+            self.wake = Some(later(now, self.check_every).min(give_up));
+        }
         Ok(())
     }
 }
@@ -427,8 +810,26 @@ fn later(t: Timestamp, d: SignedDuration) -> Timestamp {
     t.checked_add(d).unwrap_or(Timestamp::MAX)
 }
 
+fn secs(s: u32) -> SignedDuration {
+    SignedDuration::from_secs(i64::from(s))
+}
+
+/// Whether two lists of host names name the same hosts (case and trailing dots aside).
+fn same_hosts(a: &[String], b: &[String]) -> bool {
+    let norm = |v: &[String]| {
+        let mut v: Vec<String> = v
+            .iter()
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    norm(a) == norm(b)
+}
+
 /// Whether the parent's DS RRset is exactly the DS of `want` (empty: no DS).
-fn ds_matches(domain: &str, ds: &[DS], want: &[epp::secdns::KeyData]) -> bool {
+fn ds_matches(domain: &str, ds: &[DS], want: &[KeyData]) -> bool {
     let Ok(owner) = Name::from_ascii(format!("{domain}.")) else {
         return false;
     };

@@ -138,6 +138,11 @@ pub struct HostedZoneEnd {
     pub ksk: Option<KeyData>,
     /// Foreign keys it still publishes.
     pub foreign_keys: usize,
+    /// Those keys.
+    pub foreign: Vec<KeyData>,
+    /// Its own keys that sign zone data (ZSKs, or the CSK): what a co-signer of a
+    /// multi-signer group publishes for it.
+    pub zsks: Vec<KeyData>,
 }
 
 impl OperatorEnd {

@@ -28,7 +28,7 @@ use crate::evaluate::{apply_expectations, evaluate};
 use crate::fleet::Fleet;
 use crate::live::LiveCheck;
 use crate::observe::Observer;
-use crate::operations::Operation;
+use crate::operations::{Actors, Change, Operation};
 use crate::record::{
     EndState, ExpectedCode, HostedZoneEnd, OperationRecord, OperatorEnd, Record, SeatRecord,
     TransferRecord,
@@ -700,6 +700,7 @@ fn describe(s: &Scenario, step: &Step) -> String {
             domain,
             change,
             fault,
+            ..
         } => format!(
             "the operator of {} starts {}{}",
             s.domains[*domain].name,
@@ -766,6 +767,12 @@ impl Run {
                 zones.push(HostedZoneEnd {
                     ksk: op.ksk_key_data(&d).await.ok(),
                     foreign_keys: op.foreign_keys(&d).len(),
+                    foreign: op
+                        .foreign_keys(&d)
+                        .iter()
+                        .map(|f| crate::world::operator::key_data(&f.dnskey))
+                        .collect(),
+                    zsks: op.zsk_key_data(&d).await.unwrap_or_default(),
                     domain: d,
                 });
             }
@@ -1107,24 +1114,15 @@ impl Run {
                 domain,
                 change,
                 fault,
+                signer,
             } => {
-                let name = scenario.domains[*domain].name.clone();
-                let operator = self
-                    .world
-                    .sponsor_of(&name)
-                    .ok_or_else(|| HarnessError::failed(format!("{name} does not exist")))?;
-                let parent = self
-                    .world
-                    .directory
-                    .parent
-                    .ok_or_else(|| HarnessError::failed("the world has no parent server"))?;
+                let actors = self.actors(*domain, *change, *signer).await?;
+                let name = &scenario.domains[*domain].name;
                 self.operations.push(Operation::new(
-                    &name,
-                    operator,
+                    name,
                     *change,
                     *fault,
-                    self.world.operators[operator].clone(),
-                    parent,
+                    actors,
                     self.world.mode.scale(),
                     now,
                 ));
@@ -1195,6 +1193,65 @@ impl Run {
             }
         }
         Ok(())
+    }
+
+    /// Who carries out an operator step: the domain's operator (its sponsor's), or for a
+    /// multi-signer change the joining signer with the domain's operator, or the leaving
+    /// signer with the one other operator that serves the domain.
+    async fn actors(
+        &self,
+        domain: usize,
+        change: Change,
+        signer: Option<usize>,
+    ) -> Result<Actors, HarnessError> {
+        let d = &self.world.scenario.domains[domain];
+        let sponsor = self
+            .world
+            .sponsor_of(&d.name)
+            .ok_or_else(|| HarnessError::failed(format!("{} does not exist", d.name)))?;
+        let parent = self
+            .world
+            .directory
+            .parent
+            .ok_or_else(|| HarnessError::failed("the world has no parent server"))?;
+        let operator = signer.unwrap_or(sponsor);
+        let other = match change {
+            Change::MultiSignerJoin => Some(sponsor),
+            Change::MultiSignerLeave => {
+                let mut others = Vec::new();
+                for (j, op) in self.world.operators.iter().enumerate() {
+                    if j != operator && op.lock().await.hosted().contains(&d.name) {
+                        others.push(j);
+                    }
+                }
+                match others.as_slice() {
+                    [one] => Some(*one),
+                    _ => {
+                        return Err(HarnessError::failed(format!(
+                            "multi-signer-leave of {}: {} other operator(s) serve it; a leave \
+                             needs exactly one signer that stays",
+                            d.name,
+                            others.len()
+                        )));
+                    }
+                }
+            }
+            _ => None,
+        };
+        if other == Some(operator) {
+            return Err(HarnessError::failed(format!(
+                "{} of {}: the signer is the domain's own operator",
+                change.name(),
+                d.name
+            )));
+        }
+        Ok(Actors {
+            operator,
+            op: self.world.operators[operator].clone(),
+            other: other.map(|j| self.world.operators[j].clone()),
+            records: d.records.clone(),
+            parent,
+        })
     }
 
     fn log_len(&self) -> usize {

@@ -34,7 +34,7 @@ use jiff::Timestamp;
 
 use crate::feedback::HostResolver;
 use crate::registry::automation::{
-    HostScan, Reads, ScanReport, ScanRequest, ScanTransport, Wanted,
+    Csync, HostScan, Reads, ScanReport, ScanRequest, ScanTransport, Wanted,
 };
 use crate::server::SharedRegistry;
 
@@ -144,7 +144,11 @@ async fn judge_server(
         ..QueryOptions::default()
     };
     let mut answers = Vec::new();
-    for rtype in [RecordType::DNSKEY, RecordType::CDS, RecordType::CDNSKEY] {
+    let mut types = vec![RecordType::DNSKEY, RecordType::CDS, RecordType::CDNSKEY];
+    if request.csync {
+        types.extend([RecordType::CSYNC, RecordType::NS]);
+    }
+    for rtype in types {
         match query_with(addr, zone, rtype, &query).await {
             Ok(m) => match usable(&m) {
                 Ok(()) => answers.push(m),
@@ -157,7 +161,7 @@ async fn judge_server(
         .into_iter()
         .flat_map(|m| m.answers.into_iter())
         .collect();
-    judge(zone, &records, ds_keys, request.reads, now)
+    judge(zone, &records, ds_keys, request.reads, request.csync, now)
 }
 
 /// Whether an answer can be used: authoritative NOERROR.
@@ -179,6 +183,7 @@ pub fn judge(
     records: &[Record],
     ds_keys: &[DNSKEY],
     reads: Reads,
+    csync: bool,
     now: Timestamp,
 ) -> HostScan {
     let at_apex = |r: &&Record| r.name == *zone && r.dns_class == DNSClass::IN;
@@ -190,7 +195,29 @@ pub fn judge(
             _ => None,
         })
         .collect();
-    let cds = match from_cds(zone, records, &dnskeys) {
+    // A CDS names a key by digest; the key itself may be in the DNSKEY RRset or, for a
+    // multi-signer group's other KSKs (RFC 8901 model 2: each signer's DNSKEY RRset holds only
+    // its own KSK), in the CDNSKEY RRset beside it. The digest proves it either way.
+    let mut known = dnskeys.clone();
+    known.extend(
+        records
+            .iter()
+            .filter(at_apex)
+            .filter_map(|r| match &r.data {
+                RData::DNSSEC(DNSSECRData::CDNSKEY(c)) => {
+                    let (alg, pk) = (c.algorithm()?, c.public_key()?);
+                    keys::parse_dnskey(&format!(
+                        "{} 3 {} {}",
+                        c.flags(),
+                        u8::from(alg),
+                        data_encoding::BASE64.encode(pk.public_bytes())
+                    ))
+                    .ok()
+                }
+                _ => None,
+            }),
+    );
+    let cds = match from_cds(zone, records, &known) {
         Ok(w) => w,
         Err(why) => return HostScan::Bogus(why),
     };
@@ -237,6 +264,11 @@ pub fn judge(
             authenticated,
             consistent: true,
             disagreement,
+            csync: if csync {
+                judge_csync(zone, records, &dnskeys, now)
+            } else {
+                Csync::None
+            },
         };
     }
     // An insecure delegation (RFC 8078 §3): the zone must already be signed with what it
@@ -258,7 +290,56 @@ pub fn judge(
         authenticated: false,
         consistent,
         disagreement,
+        csync: Csync::None,
     }
+}
+
+/// What the apex CSYNC asks of a secure delegation (RFC 7477 §3): it and the NS RRset must
+/// be signed, valid now, by a key of the DNSKEY RRset (which the caller has validated from
+/// the DS); only the immediate flag is honoured (this registry keeps no SOA serials to
+/// compare a `soaminimum` CSYNC with), and only the NS type is synchronised.
+fn judge_csync(zone: &Name, records: &[Record], dnskeys: &[DNSKEY], now: Timestamp) -> Csync {
+    let at_apex = |r: &&Record| r.name == *zone && r.dns_class == DNSClass::IN;
+    let csyncs: Vec<&hickory_proto::rr::rdata::CSYNC> = records
+        .iter()
+        .filter(at_apex)
+        .filter_map(|r| match &r.data {
+            RData::CSYNC(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let [c] = csyncs.as_slice() else {
+        return if csyncs.is_empty() {
+            Csync::None
+        } else {
+            Csync::Unusable("more than one CSYNC record".into())
+        };
+    };
+    if signed_by(zone, RecordType::CSYNC, records, dnskeys, now).is_none() {
+        return Csync::Unusable("not signed, valid now, by a key of the DNSKEY RRset".into());
+    }
+    if !c.immediate {
+        return Csync::Unusable(
+            "without the immediate flag (this registry does not track SOA serials)".into(),
+        );
+    }
+    if !c.type_bit_maps.iter().any(|t| t == RecordType::NS) {
+        return Csync::None;
+    }
+    if signed_by(zone, RecordType::NS, records, dnskeys, now).is_none() {
+        return Csync::Unusable("the NS RRset is not signed, valid now".into());
+    }
+    let mut ns: Vec<String> = records
+        .iter()
+        .filter(at_apex)
+        .filter_map(|r| match &r.data {
+            RData::NS(n) => Some(n.0.to_ascii().trim_end_matches('.').to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    ns.sort();
+    ns.dedup();
+    Csync::Ns(ns)
 }
 
 /// What the CDS RRset asks for: the DNSKEYs its digests name, or delete.
@@ -300,8 +381,8 @@ fn from_cds(zone: &Name, records: &[Record], dnskeys: &[DNSKEY]) -> Result<Wante
             Some(k) => keys.push(key_data(k)),
             None => {
                 return Err(format!(
-                    "CDS {} names no key of its DNSKEY RRset (the registry stores key data, so \
-                     it needs the key)",
+                    "CDS {} names a key neither its DNSKEY nor its CDNSKEY RRset holds (the \
+                     registry stores key data, so it needs the key)",
                     c.key_tag()
                 ));
             }
@@ -466,7 +547,7 @@ mod tests {
 
     fn judged(records: &[Record], ds: &[&ZoneKey], reads: Reads) -> HostScan {
         let ds: Vec<DNSKEY> = ds.iter().map(|k| k.dnskey().clone()).collect();
-        judge(&n("example.nl."), records, &ds, reads, now())
+        judge(&n("example.nl."), records, &ds, reads, false, now())
     }
 
     #[test]
@@ -484,6 +565,7 @@ mod tests {
                 authenticated: true,
                 consistent: true,
                 disagreement: false,
+                csync: Csync::None,
             }
         );
         // Against a DS of another key, the DNSKEY RRset itself is not trusted.
@@ -543,7 +625,7 @@ mod tests {
         let unready = served(vec![k, zsk], vec![cds_of(other.dnskey())], Vec::new());
         assert!(matches!(
             judged(&unready, &[], Reads::Cds),
-            HostScan::Bogus(why) if why.contains("names no key")
+            HostScan::Bogus(why) if why.contains("names a key neither")
         ));
         // A CDNSKEY for a key the zone does not publish: inconsistent.
         let unready = served(
@@ -634,5 +716,97 @@ mod tests {
                 ..
             }
         ));
+    }
+}
+
+#[cfg(test)]
+mod csync_tests {
+    use dnssec::testutil::{n, soa, ts};
+    use dnssec::{KeyAlgorithm, RrSet, SigningPolicy, Zone, ZoneKey, ZoneSigner, fixture_keys};
+    use hickory_proto::rr::rdata::CSYNC;
+
+    use super::*;
+
+    const ALG: KeyAlgorithm = KeyAlgorithm::Ed25519;
+
+    /// The apex DNSKEY, NS and CSYNC (with RRSIGs) of example.nl, NS = `ns`, with a CSYNC
+    /// of the given flags (none: no CSYNC).
+    fn served(ns: &[&str], csync: Option<(bool, bool, bool)>) -> (Vec<Record>, ZoneKey) {
+        let origin = n("example.nl.");
+        let ksk = ZoneKey::ksk(fixture_keys::key(ALG, 0));
+        let zsk = ZoneKey::zsk(fixture_keys::key(ALG, 1));
+        let mut zone = Zone::new(origin.clone(), soa(&origin), 300).unwrap();
+        for h in ns {
+            zone.add_text(&format!("example.nl. 3600 NS {h}.")).unwrap();
+        }
+        if let Some((immediate, soa_minimum, with_ns)) = csync {
+            let types = if with_ns {
+                vec![RecordType::NS, RecordType::A]
+            } else {
+                vec![RecordType::A]
+            };
+            let c = CSYNC::new(7, immediate, soa_minimum, types);
+            zone.set_rrset(RrSet::new(origin.clone(), 3600, [RData::CSYNC(c)]).unwrap())
+                .unwrap();
+        }
+        let signed = ZoneSigner::new(vec![ksk.clone(), zsk], SigningPolicy::default())
+            .unwrap()
+            .sign(&zone, ts("2026-03-02T09:00:00Z"))
+            .unwrap();
+        let apex = signed.node(&origin).unwrap();
+        let records = [RecordType::DNSKEY, RecordType::NS, RecordType::CSYNC]
+            .into_iter()
+            .filter_map(|t| apex.rrset(t))
+            .flat_map(|s| s.records().iter().chain(s.rrsigs()).cloned())
+            .collect();
+        (records, ksk)
+    }
+
+    fn csync_of(records: &[Record], ksk: &ZoneKey) -> Csync {
+        match judge(
+            &n("example.nl."),
+            records,
+            &[ksk.dnskey().clone()],
+            Reads::Cds,
+            true,
+            ts("2026-03-03T09:00:00Z"),
+        ) {
+            HostScan::Answer { csync, .. } => csync,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_immediate_signed_csync_asks_for_the_validated_ns_set() {
+        let (records, ksk) = served(
+            &["NS2.operator-b.example", "ns1.operator-a.example"],
+            Some((true, false, true)),
+        );
+        assert_eq!(
+            csync_of(&records, &ksk),
+            Csync::Ns(vec![
+                "ns1.operator-a.example".to_string(),
+                "ns2.operator-b.example".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn a_csync_that_cannot_be_used_says_why() {
+        let (records, ksk) = served(&["ns1.operator-a.example"], Some((false, true, true)));
+        assert!(matches!(csync_of(&records, &ksk), Csync::Unusable(w) if w.contains("immediate")));
+        // Without NS in its bitmap it asks nothing of the NS set.
+        let (records, ksk) = served(&["ns1.operator-a.example"], Some((true, false, false)));
+        assert_eq!(csync_of(&records, &ksk), Csync::None);
+        // Its signature stripped: not acted on.
+        let (mut records, ksk) = served(&["ns1.operator-a.example"], Some((true, false, true)));
+        records.retain(|r| match &r.data {
+            RData::DNSSEC(DNSSECRData::RRSIG(s)) => s.input().type_covered != RecordType::CSYNC,
+            _ => true,
+        });
+        assert!(matches!(csync_of(&records, &ksk), Csync::Unusable(w) if w.contains("not signed")));
+        // No CSYNC at all.
+        let (records, ksk) = served(&["ns1.operator-a.example"], None);
+        assert_eq!(csync_of(&records, &ksk), Csync::None);
     }
 }

@@ -1,6 +1,7 @@
 //! `DS-AUTOMATION-TIMING`: the registry's CDS/CDNSKEY scanner against the timing the
 //! scenario's policy promises (`[expect] ds_updates`): how many DS changes it made for a
-//! domain, and when the first came after the operator's step began. A scanner that acts too
+//! domain in the whole run, and when the first one after the domain's last operator step
+//! began came. A scanner that acts too
 //! early (before a bootstrap delay ends) is as wrong as one that acts late or never.
 
 use jiff::Timestamp;
@@ -51,7 +52,8 @@ pub fn timing(scenario: &Scenario, record: &Record) -> Vec<CheckResult> {
             ));
             continue;
         }
-        let Some(first) = updates.first() else {
+        // The first change since the step: earlier ones answered earlier steps.
+        let Some(first) = updates.iter().find(|e| e.time >= from) else {
             out.push(pass(
                 CheckId::DsAutomationTiming,
                 format!("the registry left the DS of {domain} alone, as expected"),

@@ -4,6 +4,8 @@
 use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
 use hickory_proto::rr::{RData, RecordType};
 
+use epp::secdns::KeyData;
+
 use crate::checks::CheckId;
 use crate::observe::Source;
 use crate::record::Record;
@@ -156,10 +158,16 @@ pub fn stale_keys(scenario: &Scenario, record: &Record) -> Vec<CheckResult> {
             continue;
         }
         for z in op.zones.iter().filter(|z| z.foreign_keys > 0) {
-            stale.push(format!(
-                "operator {} still publishes {} foreign key(s) in {}",
-                scenario.registrars[i].label, z.foreign_keys, z.domain
-            ));
+            // A multi-signer group (RFC 8901 model 2) at the end: every signer in the final
+            // delegation publishes the others' ZSKs, and those are not left over.
+            let cosigned = cosigner_zsks(scenario, record, i, &z.domain);
+            let left = z.foreign.iter().filter(|k| !cosigned.contains(k)).count();
+            if left > 0 {
+                stale.push(format!(
+                    "operator {} still publishes {left} foreign key(s) in {}",
+                    scenario.registrars[i].label, z.domain
+                ));
+            }
         }
     }
     if stale.is_empty() {
@@ -175,6 +183,51 @@ pub fn stale_keys(scenario: &Scenario, record: &Record) -> Vec<CheckResult> {
             stale,
         )]
     }
+}
+
+/// The ZSKs of operator `i`'s co-signers of `domain` at the end: the other operators that
+/// serve it, when the parent's final NS set names name servers of operator `i` and of them.
+/// Empty when `i` is not in the final delegation.
+fn cosigner_zsks(scenario: &Scenario, record: &Record, i: usize, domain: &str) -> Vec<KeyData> {
+    let ns = final_parent_ns(record, domain);
+    let delegated = |j: usize| {
+        scenario.registrars[j]
+            .operator
+            .ns
+            .iter()
+            .any(|h| ns.contains(&h.trim_end_matches('.').to_ascii_lowercase()))
+    };
+    if !delegated(i) {
+        return Vec::new();
+    }
+    record
+        .end_state
+        .operators
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != i && delegated(*j))
+        .filter_map(|(_, op)| op.zone(domain))
+        .flat_map(|z| z.zsks.iter().cloned())
+        .collect()
+}
+
+/// The name servers the parent delegates `domain` to at the end (lower case, no dot).
+fn final_parent_ns(record: &Record, domain: &str) -> Vec<String> {
+    record
+        .observations
+        .current(&Source::Parent, &format!("{domain}."), RecordType::NS)
+        .map(|v| {
+            v.message
+                .answers
+                .iter()
+                .chain(v.message.authorities.iter())
+                .filter_map(|r| match &r.data {
+                    RData::NS(n) => Some(n.0.to_ascii().trim_end_matches('.').to_ascii_lowercase()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `POLL-QUEUE-NOT-DRAINED`: at the end every registrar has acknowledged its poll messages

@@ -176,6 +176,8 @@ pub(crate) struct DsAutomationFile {
     pub vantage_points: Option<u8>,
     /// `tcp` or `udp`.
     pub transport: Option<String>,
+    /// The child's CSYNC updates the NS set (RFC 7477).
+    pub csync: Option<bool>,
 }
 
 /// `[world.ttl]`.
@@ -385,6 +387,23 @@ pub(crate) enum StepFile {
         /// The domain's name, one of `[[domains]]`.
         domain: String,
     },
+    /// A registrar's operator joins the domain's operator as a second signer (RFC 8901 model
+    /// 2), through the registry's CDS and CSYNC scanner.
+    MultiSignerJoin {
+        /// The domain's name, one of `[[domains]]`.
+        domain: String,
+        /// The registrar label whose operator joins.
+        operator: String,
+        /// A deliberate mistake of the reference controller.
+        fault: Option<String>,
+    },
+    /// A signer of a multi-signer group leaves.
+    MultiSignerLeave {
+        /// The domain's name, one of `[[domains]]`.
+        domain: String,
+        /// The registrar label whose operator leaves.
+        operator: String,
+    },
     /// Relay a key for a domain as a registrar (RFC 8063) and check the result code.
     KeyRelay {
         /// The label of the relaying registrar.
@@ -435,8 +454,8 @@ pub(crate) struct ExpectFile {
 pub(crate) struct DsUpdatesFile {
     /// How many DS changes the scanner makes for the domain (default 1).
     pub count: Option<usize>,
-    /// The first comes no earlier than this after the last operator step for the domain
-    /// began (default 0s).
+    /// The first change after the domain's last operator step began comes no earlier than
+    /// this after it (default 0s).
     pub after: Option<Dur>,
     /// …and no later than this.
     pub within: Option<Dur>,

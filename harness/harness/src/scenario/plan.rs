@@ -14,6 +14,7 @@ use toml::Spanned;
 use super::file::{self, StepFile};
 pub use super::file::{DenialKind, Dur, KeyScheme, PlayedBy};
 use crate::checks::CheckId;
+use crate::operations::{Change, OperationFault};
 
 /// A scenario error: where and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -292,6 +293,8 @@ pub struct AutomationSpec {
     pub vantage_points: u8,
     /// `tcp` or `udp`.
     pub transport: String,
+    /// The child's CSYNC updates the NS set (RFC 7477).
+    pub csync: bool,
 }
 
 impl AutomationSpec {
@@ -322,6 +325,7 @@ impl AutomationSpec {
             } else {
                 ScanTransport::Tcp
             },
+            csync: self.csync,
             ..base
         })
     }
@@ -529,6 +533,9 @@ pub enum Step {
         change: crate::operations::Change,
         /// A deliberate mistake of the reference operator.
         fault: Option<crate::operations::OperationFault>,
+        /// The signer joining or leaving a multi-signer group, as a registrar index (its
+        /// operator); none for the domain's own operator.
+        signer: Option<usize>,
     },
     /// Relay a key for a domain as a registrar (RFC 8063 `keyrelay:create`) and compare the result
     /// code.
@@ -576,8 +583,8 @@ pub struct DsUpdates {
     pub domain: usize,
     /// How many DS changes the scanner makes.
     pub count: usize,
-    /// The first comes no earlier than this after the last operator step for the domain
-    /// began (the scenario's start without one).
+    /// The first change after the domain's last operator step began (the scenario's start
+    /// without one) comes no earlier than this after it.
     pub after: SignedDuration,
     /// …and no later than this (None: any time).
     pub within: Option<SignedDuration>,
@@ -1045,24 +1052,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             },
             StepFile::KskRollover { domain: d, fault } => {
                 let di = domain(&at(&d))?;
-                let fault = match fault {
-                    None => None,
-                    Some(f) => {
-                        Some(crate::operations::OperationFault::parse(&f).ok_or_else(|| {
-                            p.err(
-                                &span,
-                                format!(
-                                    "ksk-rollover fault {f:?}: expected one of {}",
-                                    crate::operations::OperationFault::ALL
-                                        .iter()
-                                        .map(|f| f.name())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            )
-                        })?)
-                    }
-                };
+                let fault = operation_fault(&p, &span, fault.as_deref(), Change::KskRollover)?;
                 operator_step(&p, &span, &world, &registrars, &domains, di, "ksk-rollover")?;
                 if registrars[domains[di].sponsor].operator.keys == KeyScheme::Csk {
                     return Err(p.err(
@@ -1076,6 +1066,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     domain: di,
                     change: crate::operations::Change::KskRollover,
                     fault,
+                    signer: None,
                 }
             }
             StepFile::GoSecure { domain: d } => {
@@ -1085,6 +1076,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     domain: di,
                     change: crate::operations::Change::GoSecure,
                     fault: None,
+                    signer: None,
                 }
             }
             StepFile::GoInsecure { domain: d } => {
@@ -1094,6 +1086,55 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     domain: di,
                     change: crate::operations::Change::GoInsecure,
                     fault: None,
+                    signer: None,
+                }
+            }
+            StepFile::MultiSignerJoin {
+                domain: d,
+                operator,
+                fault,
+            } => {
+                let di = domain(&at(&d))?;
+                operator_step(
+                    &p,
+                    &span,
+                    &world,
+                    &registrars,
+                    &domains,
+                    di,
+                    "multi-signer-join",
+                )?;
+                let fault = operation_fault(&p, &span, fault.as_deref(), Change::MultiSignerJoin)?;
+                let signer = lookup(&at(&operator), "multi-signer-join")?;
+                multi_signer_step(&p, &span, &world, &registrars, signer, "multi-signer-join")?;
+                Step::Operator {
+                    domain: di,
+                    change: Change::MultiSignerJoin,
+                    fault,
+                    signer: Some(signer),
+                }
+            }
+            StepFile::MultiSignerLeave {
+                domain: d,
+                operator,
+            } => {
+                let di = domain(&at(&d))?;
+                operator_step(
+                    &p,
+                    &span,
+                    &world,
+                    &registrars,
+                    &domains,
+                    di,
+                    "multi-signer-leave",
+                )?;
+                let signer = lookup(&at(&operator), "multi-signer-leave")?;
+                multi_signer_step(&p, &span, &world, &registrars, signer, "multi-signer-leave")?;
+                Step::Operator {
+                    domain: di,
+                    change: Change::MultiSignerLeave,
+                    fault: None,
+                    signer: Some(signer),
                 }
             }
             StepFile::KeyRelay {
@@ -1229,6 +1270,67 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         expect,
         real_software_line,
     })
+}
+
+/// A reference operator fault for a step doing `change`.
+fn operation_fault(
+    p: &Planner<'_>,
+    span: &Range<usize>,
+    fault: Option<&str>,
+    change: Change,
+) -> Result<Option<OperationFault>, ScenarioError> {
+    let Some(f) = fault else {
+        return Ok(None);
+    };
+    let known: Vec<&str> = OperationFault::ALL
+        .iter()
+        .filter(|x| x.change() == change)
+        .map(|x| x.name())
+        .collect();
+    match OperationFault::parse(f) {
+        Some(x) if x.change() == change => Ok(Some(x)),
+        _ => Err(p.err(
+            span,
+            format!(
+                "{} fault {f:?}: expected one of {}",
+                change.name(),
+                known.join(", ")
+            ),
+        )),
+    }
+}
+
+/// Checks a multi-signer step: the signer's operator is the built-in one, and the registry
+/// reads CSYNC (the NS set changes by it).
+fn multi_signer_step(
+    p: &Planner<'_>,
+    span: &Range<usize>,
+    world: &WorldSpec,
+    registrars: &[RegistrarSpec],
+    signer: usize,
+    what: &str,
+) -> Result<(), ScenarioError> {
+    if !world.ds_automation.as_ref().is_some_and(|a| a.csync) {
+        return Err(p.err(
+            span,
+            format!(
+                "{what}: the name servers change by CSYNC (RFC 7477): add csync = true to \
+                 [world.ds_automation]"
+            ),
+        ));
+    }
+    let r = &registrars[signer];
+    if r.operator.software.is_real() {
+        return Err(p.err(
+            span,
+            format!(
+                "{what}: registrar {}'s operator runs {}; operator steps need software = \
+                 \"builtin\"",
+                r.label, r.operator.software
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks an operator step: the scanner must be on (nothing else acts on CDS/CDNSKEY) and
@@ -1378,6 +1480,7 @@ fn automation_spec(
         delete: f.delete.unwrap_or(base.delete),
         vantage_points,
         transport: transport.to_string(),
+        csync: f.csync.unwrap_or(base.csync),
     }))
 }
 

@@ -405,3 +405,53 @@ fn ds_automation_profiles_steps_and_expectations_are_planned_and_checked() {
         assert!(e.message.contains(needle), "{needle}: {e}");
     }
 }
+
+#[test]
+fn multi_signer_steps_need_csync_and_take_only_their_own_faults() {
+    let join = GOOD
+        .replace(
+            "[registrars.A]",
+            "[world.ds_automation]\nprofile = \"se\"\ncsync = true\n\n[registrars.A]",
+        )
+        .replace(
+            "[[steps]]\ndo = \"transfer\"\ndomain = \"example.nl\"\nto = \"B\"",
+            "[[steps]]\ndo = \"multi-signer-join\"\ndomain = \"example.nl\"\noperator = \"B\"\n\
+             fault = \"ns-before-ds-wait\"\n\n[[steps]]\ndo = \"multi-signer-leave\"\n\
+             domain = \"example.nl\"\noperator = \"A\"",
+        );
+    let s = parse_str(&join).unwrap();
+    assert!(s.world.ds_automation.as_ref().unwrap().csync);
+    assert!(matches!(
+        s.steps[0],
+        Step::Operator {
+            change: crate::operations::Change::MultiSignerJoin,
+            fault: Some(crate::operations::OperationFault::NsBeforeDsWait),
+            signer: Some(1),
+            ..
+        }
+    ));
+    assert!(matches!(
+        s.steps[1],
+        Step::Operator {
+            change: crate::operations::Change::MultiSignerLeave,
+            signer: Some(0),
+            ..
+        }
+    ));
+    let cases = [
+        (join.replace("csync = true\n", ""), "add csync = true"),
+        (
+            join.replace("\"ns-before-ds-wait\"", "\"cds-cdnskey-disagree\""),
+            "multi-signer-join fault \"cds-cdnskey-disagree\": expected one of cds-missing-signer, ns-before-ds-wait",
+        ),
+        (
+            join.replace("operator = \"B\"", "operator = \"Z\""),
+            "unknown registrar",
+        ),
+    ];
+    for (text, needle) in cases {
+        let e = parse_str(&text).unwrap_err();
+        assert!(e.line.is_some(), "{needle}: {e}");
+        assert!(e.message.contains(needle), "{needle}: {e}");
+    }
+}

@@ -132,6 +132,25 @@ pub trait OperatorBackend: Send + Sync + fmt::Debug {
         let _ = (cds, cdnskey);
         Box::pin(async move { Err(self.unsupported("CDS/CDNSKEY", domain)) })
     }
+    /// Replaces the zone's apex NS RRset (a multi-signer group's combined NS set, RFC 8901).
+    fn set_ns<'a>(
+        &'a mut self,
+        domain: &'a str,
+        ns: &'a [String],
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let _ = ns;
+        Box::pin(async move { Err(self.unsupported("setting the NS RRset", domain)) })
+    }
+    /// Publishes (or withdraws) an apex CSYNC asking the parent to copy the NS RRset
+    /// (RFC 7477, immediate flag).
+    fn set_csync<'a>(
+        &'a mut self,
+        domain: &'a str,
+        on: bool,
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let _ = on;
+        Box::pin(async move { Err(self.unsupported("CSYNC", domain)) })
+    }
     /// The error for an operation this backend does not offer.
     fn unsupported(&self, what: &str, domain: &str) -> OperatorError {
         OperatorError::Dns {

@@ -440,6 +440,57 @@ impl Operator {
         Ok(true)
     }
 
+    /// Replaces `domain`'s apex NS RRset with `ns` (host names), at the zone's NS TTL: a
+    /// multi-signer group serves the combined NS set from every signer (RFC 8901 §3).
+    pub fn set_ns(&mut self, domain: &str, ns: &[String]) -> Result<(), OperatorError> {
+        let ttl = self.spec.ttl_ns;
+        let origin = Name::from_ascii(format!("{domain}.")).map_err(|e| self.err(e))?;
+        let mut data = Vec::new();
+        for h in ns {
+            let host = Name::from_ascii(format!("{}.", h.trim_end_matches('.')))
+                .map_err(|e| self.err(format!("name server {h}: {e}")))?;
+            data.push(RData::NS(hickory_proto::rr::rdata::NS(host)));
+        }
+        let rrset = RrSet::new(origin, ttl, data).map_err(|e| self.err(e))?;
+        let z = self.zone_mut(domain)?;
+        z.zone.set_rrset(rrset).map_err(|e| OperatorError::Dns {
+            operator: String::new(),
+            what: e.to_string(),
+        })?;
+        z.dirty = true;
+        Ok(())
+    }
+
+    /// Publishes (`on`) or withdraws `domain`'s apex CSYNC (RFC 7477): the immediate flag
+    /// and NS in its bitmap, asking the parent to copy the NS RRset.
+    pub fn set_csync(&mut self, domain: &str, on: bool) -> Result<(), OperatorError> {
+        let ttl = self.spec.ttl_ns;
+        let origin = Name::from_ascii(format!("{domain}.")).map_err(|e| self.err(e))?;
+        let label = self.label.clone();
+        let z = self.zone_mut(domain)?;
+        if on {
+            let csync = hickory_proto::rr::rdata::CSYNC::new(
+                z.zone.serial(),
+                true,
+                false,
+                [RecordType::NS],
+            );
+            let rrset =
+                RrSet::new(origin, ttl, [RData::CSYNC(csync)]).map_err(|e| OperatorError::Dns {
+                    operator: label.clone(),
+                    what: e.to_string(),
+                })?;
+            z.zone.set_rrset(rrset).map_err(|e| OperatorError::Dns {
+                operator: label,
+                what: e.to_string(),
+            })?;
+        } else {
+            z.zone.remove_rrset(&origin, RecordType::CSYNC);
+        }
+        z.dirty = true;
+        Ok(())
+    }
+
     /// Publishes the child's CDS and CDNSKEY RRsets (RFC 7344) at `domain`'s apex: `None`
     /// withdraws one, an empty list is the delete record (RFC 8078 §4), otherwise the CDS
     /// (SHA-256) or CDNSKEY of each key. The TTL is the zone's DNSKEY TTL.
@@ -955,6 +1006,24 @@ impl OperatorBackend for Operator {
         cdnskey: Option<&'a [KeyData]>,
     ) -> BoxFuture<'a, Result<(), OperatorError>> {
         let r = Self::set_cds(self, domain, cds, cdnskey);
+        Box::pin(async move { r })
+    }
+
+    fn set_ns<'a>(
+        &'a mut self,
+        domain: &'a str,
+        ns: &'a [String],
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let r = Self::set_ns(self, domain, ns);
+        Box::pin(async move { r })
+    }
+
+    fn set_csync<'a>(
+        &'a mut self,
+        domain: &'a str,
+        on: bool,
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let r = Self::set_csync(self, domain, on);
         Box::pin(async move { r })
     }
 

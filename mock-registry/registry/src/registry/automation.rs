@@ -131,6 +131,10 @@ pub struct AutomationPolicy {
     pub vantage_points: u8,
     /// UDP (TCP on truncation) or TCP only.
     pub transport: ScanTransport,
+    /// Whether the child's CSYNC (RFC 7477) updates the delegation's NS set: the step of a
+    /// multi-signer join or leave (RFC 8901) that changes name servers without the
+    /// registrar. None of the profiles' registries lists it; a scenario turns it on.
+    pub csync: bool,
 }
 
 impl AutomationPolicy {
@@ -149,6 +153,7 @@ impl AutomationPolicy {
             delete: true,
             vantage_points: 1,
             transport: ScanTransport::Tcp,
+            csync: false,
         };
         Some(match profile {
             Profile::None => return None,
@@ -212,6 +217,9 @@ pub struct ScanRequest {
     pub vantage_points: u8,
     /// Which records the policy acts on (and so which must be signed).
     pub reads: Reads,
+    /// Whether to read the child's CSYNC and NS RRset (secure delegation, the policy takes
+    /// CSYNC).
+    pub csync: bool,
 }
 
 /// What the child asks for, as the scanner read it from one server.
@@ -259,7 +267,22 @@ pub enum HostScan {
         consistent: bool,
         /// Whether this server's CDS and CDNSKEY, both present, name different keys.
         disagreement: bool,
+        /// What its CSYNC asks of the delegation's NS set (when asked for).
+        csync: Csync,
     },
+}
+
+/// What a child's CSYNC (RFC 7477) asks, as one server serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Csync {
+    /// No CSYNC (or not asked for).
+    #[default]
+    None,
+    /// A validated CSYNC with the immediate flag and NS in its bitmap: the delegation
+    /// should carry this validated NS RRset (host names, lower case, sorted).
+    Ns(Vec<String>),
+    /// A CSYNC that cannot be acted on, and why.
+    Unusable(String),
 }
 
 /// What a scanner found.
@@ -301,6 +324,13 @@ pub enum Decision {
     },
     /// The child's request was refused; nothing changed.
     Refused(String),
+    /// The delegation's NS set now follows the child's CSYNC (RFC 7477).
+    NsUpdated {
+        /// The name servers before.
+        from: Vec<String>,
+        /// The name servers now.
+        to: Vec<String>,
+    },
 }
 
 /// One decision, for the transcript and tests.
@@ -343,6 +373,13 @@ impl fmt::Display for AutomationEvent {
                 self.domain
             ),
             Decision::Refused(why) => write!(f, "{}: CDS/CDNSKEY not acted on: {why}", self.domain),
+            Decision::NsUpdated { from, to } => write!(
+                f,
+                "NS of {} updated from the child's CSYNC: {} → {}",
+                self.domain,
+                from.join(" "),
+                to.join(" ")
+            ),
         }
     }
 }
@@ -413,6 +450,7 @@ impl Registry {
                 transport: policy.transport,
                 vantage_points: policy.vantage_points.max(1),
                 reads: policy.reads,
+                csync: policy.csync && !d.keys.is_empty(),
             });
         }
         out
@@ -456,17 +494,133 @@ impl Registry {
             t.next_scan = next_scan;
             t.candidate = candidate;
         }
-        let Some(decision) = decision else {
-            return;
-        };
-        if let Decision::Updated { to, .. } = &decision {
-            self.apply_ds(&report.domain, to.clone(), &policy, now);
+        if let Some(decision) = decision {
+            if let Decision::Updated { to, .. } = &decision {
+                self.apply_ds(&report.domain, to.clone(), &policy, now);
+            }
+            self.automation_log.push(AutomationEvent {
+                time: now,
+                domain: report.domain.clone(),
+                decision,
+            });
         }
-        self.automation_log.push(AutomationEvent {
-            time: now,
-            domain: report.domain,
-            decision,
-        });
+        if policy.csync && secure {
+            let current_ns = self
+                .domains
+                .get(&report.domain)
+                .map(|d| d.ns.clone())
+                .unwrap_or_default();
+            let decision = match decide_ns(&current_ns, &report) {
+                Some(Decision::NsUpdated { to, .. }) => {
+                    match self.apply_ns(&report.domain, &to, &policy, now) {
+                        Ok(()) => Some(Decision::NsUpdated {
+                            from: current_ns,
+                            to,
+                        }),
+                        Err(why) => Some(Decision::Refused(why)),
+                    }
+                }
+                other => other,
+            };
+            if let Some(decision) = decision {
+                self.automation_log.push(AutomationEvent {
+                    time: now,
+                    domain: report.domain,
+                    decision,
+                });
+            }
+        }
+    }
+
+    /// Replaces the delegation's name servers with `ns` (creating external host objects the
+    /// registry does not have; an in-TLD host needs its object and glue first), and tells
+    /// the sponsor. Refused, changing nothing, when a name cannot be used.
+    fn apply_ns(
+        &mut self,
+        name: &str,
+        ns: &[String],
+        policy: &AutomationPolicy,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        let Some(d) = self.domains.get(name) else {
+            return Err("the domain is gone".into());
+        };
+        if ns.len() > self.policy.max_ns {
+            return Err(format!(
+                "the CSYNC asks for {} name servers (at most {})",
+                ns.len(),
+                self.policy.max_ns
+            ));
+        }
+        let tld_suffix = format!(".{}", self.policy.tld);
+        let mut create = Vec::new();
+        for h in ns {
+            if self.hosts.contains_key(h) {
+                continue;
+            }
+            if h.ends_with(&tld_suffix) {
+                return Err(format!(
+                    "the CSYNC names {h}, a host inside .{} the registry has no object and \
+                     glue for",
+                    self.policy.tld
+                ));
+            }
+            super::names::normalize(h, super::refusal::Area::Host, "host:name")
+                .map_err(|r| format!("the CSYNC names a host that cannot be one: {}", r.text))?;
+            create.push(h.clone());
+        }
+        let sponsor = d.sponsor.clone();
+        for h in create {
+            let roid = self.roid("H");
+            // An external host object, as a registrar's host create would make it (RFC 5732:
+            // no addresses outside the TLD), sponsored by the domain's sponsor.
+            self.hosts.insert(
+                h.clone(),
+                super::objects::Host {
+                    name: h.clone(),
+                    roid,
+                    addrs: Vec::new(),
+                    statuses: std::collections::BTreeSet::new(),
+                    sponsor: sponsor.clone(),
+                    cr_id: sponsor.clone(),
+                    cr_date: now,
+                    up_id: None,
+                    up_date: None,
+                    tr_date: None,
+                },
+            );
+        }
+        let Some(d) = self.domains.get_mut(name) else {
+            return Err("the domain is gone".into());
+        };
+        d.ns = ns.to_vec();
+        self.generation += 1;
+        let d = d.clone();
+        let subordinates = self.subordinate_hosts(&d.name);
+        let info = d.full_info(subordinates, true);
+        let sv_trid = self.pending_sv_trid();
+        self.next_sv_trid += 1;
+        let change = ResponseExtension::ChangePoll(Box::new(ChangeData {
+            state: ChangeState::After,
+            operation: Operation {
+                kind: OperationKind::Update,
+                op: Some("autoUpdate".into()),
+            },
+            date: now,
+            sv_trid,
+            who: format!("CSYNC scanner ({} policy)", policy.profile),
+            case_id: None,
+            // eppcom's reasonBaseType allows 1 to 32 characters.
+            reason: Some(Text::new("child CSYNC (RFC 7477)")),
+        }));
+        self.queue_message_with(
+            &sponsor,
+            format!("NS of {} updated from its CSYNC", d.name),
+            Some(ResData::DomainInfo(Box::new(info))),
+            vec![change],
+            now,
+        );
+        Ok(())
     }
 
     /// Replaces the domain's keys and tells its sponsor (RFC 8590 change poll message).
@@ -563,6 +717,7 @@ fn decide(
                 authenticated,
                 consistent,
                 disagreement,
+                ..
             } => {
                 if *disagreement && policy.agreement {
                     return refuse(format!("{host}: CDS and CDNSKEY name different keys"));
@@ -656,6 +811,56 @@ fn decide(
             human(bootstrap.delay)
         ),
     )
+}
+
+/// The CSYNC rules (RFC 7477 §3): every name server serves a usable CSYNC naming the same NS
+/// set; acting changes the delegation when that set differs from it. No CSYNC anywhere logs
+/// nothing; a CSYNC on some servers only, or one that cannot be used, is refused.
+fn decide_ns(current: &[String], report: &ScanReport) -> Option<Decision> {
+    let mut asked: Option<&Vec<String>> = None;
+    let mut none = 0;
+    for (host, scan) in &report.hosts {
+        let HostScan::Answer { csync, .. } = scan else {
+            // The DS decision already refused over this server.
+            return None;
+        };
+        match csync {
+            Csync::None => none += 1,
+            Csync::Unusable(why) => {
+                return Some(Decision::Refused(format!("{host}: CSYNC: {why}")));
+            }
+            Csync::Ns(ns) => match asked {
+                Some(first) if first != ns => {
+                    return Some(Decision::Refused(format!(
+                        "CSYNC: the name servers serve different NS sets ({} and {})",
+                        first.join(" "),
+                        ns.join(" ")
+                    )));
+                }
+                _ => asked = Some(ns),
+            },
+        }
+    }
+    let ns = asked?;
+    if none > 0 {
+        return Some(Decision::Refused(
+            "CSYNC: not every name server serves one (RFC 7477 §3.1)".into(),
+        ));
+    }
+    if ns.is_empty() {
+        return Some(Decision::Refused(
+            "CSYNC: the child's NS RRset is empty".into(),
+        ));
+    }
+    let mut have: Vec<String> = current.to_vec();
+    have.sort();
+    if have == *ns {
+        return None;
+    }
+    Some(Decision::NsUpdated {
+        from: current.to_vec(),
+        to: ns.clone(),
+    })
 }
 
 /// Acts once `wanted` has been asked for `delay` since `since`; waits before.
@@ -778,6 +983,7 @@ mod tests {
             authenticated,
             consistent: true,
             disagreement: false,
+            csync: Csync::None,
         }
     }
 
@@ -920,6 +1126,7 @@ mod tests {
                         authenticated: true,
                         consistent: true,
                         disagreement: true,
+                        csync: Csync::None,
                     },
                     answer(Wanted::Keys(vec![key(1)]), true),
                 ],
@@ -991,6 +1198,7 @@ mod tests {
             authenticated: false,
             consistent: false,
             disagreement: false,
+            csync: Csync::None,
         };
         reg.record_scan(report(clock.now(), [unready.clone(), unready]));
         assert!(matches!(decisions(&reg)[..], [Decision::Refused(t)] if t.contains("RFC 8078")));
@@ -1084,5 +1292,151 @@ mod tests {
         ));
         assert_eq!(reg.state(), before);
         assert!(reg.automation_scans(later(t0, 24)).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod csync_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::registry::{Policy, Services};
+    use crate::testing::commands::{
+        command, contact_create, created_contact_id, domain_create, host_create,
+    };
+    use clock::{Clock, VirtualClock};
+
+    const A: &str = "reg-a";
+
+    fn key() -> KeyData {
+        KeyData {
+            flags: 257,
+            protocol: 3,
+            alg: 15,
+            pub_key: dnssec::fixture_keys::key(dnssec::KeyAlgorithm::Ed25519, 0)
+                .public_key()
+                .to_vec(),
+        }
+    }
+
+    fn setup() -> (Registry, VirtualClock) {
+        let clock = VirtualClock::new("2026-01-01T00:00:00Z".parse().expect("time"));
+        let mut policy = AutomationPolicy::profile(Profile::Se).expect("se");
+        policy.csync = true;
+        let mut reg = Registry::new(
+            Policy {
+                ds_automation: Some(policy),
+                ..Policy::default()
+            },
+            Arc::new(clock.clone()),
+            1,
+        );
+        reg.add_registrar(A, "password-a");
+        let all = Services::all();
+        let r = reg.execute(A, &all, &command(contact_create()));
+        let contact = created_contact_id(&r).expect("contact");
+        reg.execute(
+            A,
+            &all,
+            &command(host_create("ns1.operator-a.example", &[])),
+        );
+        let r = reg.execute(
+            A,
+            &all,
+            &command(domain_create(
+                "example.nl",
+                &contact,
+                &["ns1.operator-a.example"],
+                vec![key()],
+            )),
+        );
+        assert!(r.code().is_success(), "{r:?}");
+        (reg, clock)
+    }
+
+    fn host(csync: Csync) -> HostScan {
+        HostScan::Answer {
+            wanted: Wanted::Nothing,
+            authenticated: true,
+            consistent: true,
+            disagreement: false,
+            csync,
+        }
+    }
+
+    fn report(at: Timestamp, hosts: Vec<HostScan>) -> ScanReport {
+        ScanReport {
+            domain: "example.nl".into(),
+            at,
+            hosts: hosts
+                .into_iter()
+                .enumerate()
+                .map(|(i, h)| (format!("ns{}.operator-a.example", i + 1), h))
+                .collect(),
+            signals: Vec::new(),
+        }
+    }
+
+    fn ns(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_csync_on_every_server_updates_the_ns_set_and_creates_external_hosts() {
+        let (mut reg, clock) = setup();
+        let now = clock.now();
+        let scans = reg.automation_scans(now);
+        assert!(scans[0].csync);
+        let want = ns(&["ns1.operator-a.example", "ns1.operator-b.example"]);
+        reg.record_scan(report(now, vec![host(Csync::Ns(want.clone()))]));
+        let d = reg.domain("example.nl").expect("domain");
+        assert_eq!(d.ns, want);
+        assert!(reg.host("ns1.operator-b.example").is_some());
+        assert!(matches!(
+            reg.automation_log().last().map(|e| &e.decision),
+            Some(Decision::NsUpdated { .. })
+        ));
+        // The sponsor hears of it.
+        assert_eq!(reg.queue(A).len(), 1);
+    }
+
+    #[test]
+    fn csync_refusals_change_nothing() {
+        let cases = [
+            (
+                vec![
+                    host(Csync::Ns(ns(&["ns9.operator-z.example"]))),
+                    host(Csync::None),
+                ],
+                "not every name server",
+            ),
+            (
+                vec![
+                    host(Csync::Ns(ns(&["ns9.operator-z.example"]))),
+                    host(Csync::Ns(ns(&["ns8.operator-z.example"]))),
+                ],
+                "different NS sets",
+            ),
+            (
+                vec![host(Csync::Unusable("without the immediate flag".into()))],
+                "immediate",
+            ),
+            (vec![host(Csync::Ns(ns(&["ns1.example.nl"])))], "inside .nl"),
+        ];
+        for (hosts, why) in cases {
+            let (mut reg, clock) = setup();
+            reg.automation_scans(clock.now());
+            let before = reg.state();
+            reg.record_scan(report(clock.now(), hosts));
+            assert_eq!(reg.state(), before, "{why}");
+            assert!(
+                matches!(
+                    reg.automation_log().last().map(|e| &e.decision),
+                    Some(Decision::Refused(t)) if t.contains(why)
+                ),
+                "{why}: {:?}",
+                reg.automation_log()
+            );
+        }
     }
 }
