@@ -21,7 +21,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::dnsutil;
-use crate::world::backend::SharedOperator;
+
+mod signer;
+
+pub use signer::{Signer, SignerApi, SignerInfo};
 
 /// What the operators change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,6 +52,20 @@ pub enum Change {
 }
 
 impl Change {
+    /// Every change.
+    pub const ALL: [Self; 5] = [
+        Self::KskRollover,
+        Self::GoSecure,
+        Self::GoInsecure,
+        Self::MultiSignerJoin,
+        Self::MultiSignerLeave,
+    ];
+
+    /// The change of a token.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == s)
+    }
+
     /// The scenario's token (the step's `do`).
     pub fn name(self) -> &'static str {
         match self {
@@ -192,10 +209,10 @@ pub struct Operation {
     pub log: Vec<(Timestamp, String)>,
     state: State,
     /// The operator that acts (joining or leaving signer; the domain's operator otherwise).
-    op: SharedOperator,
+    op: Signer,
     /// The other signer of a multi-signer change: the one serving the domain already (join),
     /// or the one that stays (leave).
-    other: Option<SharedOperator>,
+    other: Option<Signer>,
     /// The registrant's records, for a joining signer's copy of the zone.
     records: Vec<String>,
     parent: SocketAddr,
@@ -221,9 +238,9 @@ pub struct Actors {
     /// The registrar index whose operator acts (see [`Operation::operator`]).
     pub operator: usize,
     /// Its operator.
-    pub op: SharedOperator,
+    pub op: Signer,
     /// The other signer of a multi-signer change.
-    pub other: Option<SharedOperator>,
+    pub other: Option<Signer>,
     /// The registrant's records (relative presentation lines).
     pub records: Vec<String>,
     /// The parent's server.
@@ -297,14 +314,14 @@ impl Operation {
         }
     }
 
-    fn other(&self) -> Result<SharedOperator, String> {
+    fn other(&self) -> Result<Signer, String> {
         self.other
             .clone()
             .ok_or_else(|| format!("{} needs a second signer", self.change.name()))
     }
 
     /// Both signers of a multi-signer change (acting one first).
-    fn signers(&self) -> Result<[SharedOperator; 2], String> {
+    fn signers(&self) -> Result<[Signer; 2], String> {
         Ok([self.op.clone(), self.other()?])
     }
 
@@ -333,12 +350,7 @@ impl Operation {
                     return Ok(());
                 }
                 let d = self.domain.clone();
-                {
-                    let mut op = self.op.lock().await;
-                    op.set_cds(&d, None, None)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
+                self.op.api.set_cds(&d, None, None).await?;
                 self.say(
                     now,
                     format!(
@@ -368,13 +380,11 @@ impl Operation {
     /// The procedure's first actions.
     async fn begin(&mut self, now: Timestamp) -> Result<(), String> {
         let d = self.domain.clone();
+        let op = self.op.clone();
         match self.change {
             Change::KskRollover => {
-                let (ksk, ttl) = {
-                    let mut op = self.op.lock().await;
-                    let ksk = op.add_next_ksk(&d).await.map_err(|e| e.to_string())?;
-                    (ksk, op.spec().ttl_dnskey)
-                };
+                let ksk = op.api.add_next_ksk(&d).await?;
+                let ttl = op.info.ttl_dnskey;
                 self.say(
                     now,
                     format!(
@@ -385,27 +395,16 @@ impl Operation {
                 self.wait_until(later(now, secs(ttl)), Step::RolloverCds { ksk });
             }
             Change::GoSecure => {
-                let ksk = {
-                    let mut op = self.op.lock().await;
-                    op.set_signed(&d, true).await.map_err(|e| e.to_string())?;
-                    let ksk = op.ksk_key_data(&d).await.map_err(|e| e.to_string())?;
-                    let both = [ksk.clone()];
-                    op.set_cds(&d, Some(&both), Some(&both))
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    ksk
-                };
+                op.api.set_signed(&d, true).await?;
+                let ksk = op.api.ksk(&d).await?;
+                let both = [ksk.clone()];
+                op.api.set_cds(&d, Some(&both), Some(&both)).await?;
                 self.say(now, format!("{d}: signed; CDS and CDNSKEY ask for its KSK"));
                 self.wait_for_ds(vec![ksk], Then::Finish { old: None }, now)
                     .await?;
             }
             Change::GoInsecure => {
-                {
-                    let mut op = self.op.lock().await;
-                    op.set_cds(&d, Some(&[]), Some(&[]))
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
+                op.api.set_cds(&d, Some(&[]), Some(&[])).await?;
                 self.say(now, format!("{d}: publishes the delete CDS and CDNSKEY"));
                 self.wait_for_ds(Vec::new(), Then::Finish { old: None }, now)
                     .await?;
@@ -419,21 +418,16 @@ impl Operation {
     /// Rollover, after the DNSKEY TTL: the CDS/CDNSKEY ask for the next KSK.
     async fn rollover_cds(&mut self, ksk: KeyData, now: Timestamp) -> Result<(), String> {
         let d = self.domain.clone();
-        let old = {
-            let mut op = self.op.lock().await;
-            let old = op.ksk_key_data(&d).await.map_err(|e| e.to_string())?;
-            let new = [ksk.clone()];
-            let stale = [old.clone(), ksk.clone()];
-            let cdnskey: &[_] = if self.has(OperationFault::CdsCdnskeyDisagree) {
-                &stale
-            } else {
-                &new
-            };
-            op.set_cds(&d, Some(&new), Some(cdnskey))
-                .await
-                .map_err(|e| e.to_string())?;
-            old
+        let op = self.op.clone();
+        let old = op.api.ksk(&d).await?;
+        let new = [ksk.clone()];
+        let stale = [old.clone(), ksk.clone()];
+        let cdnskey: &[_] = if self.has(OperationFault::CdsCdnskeyDisagree) {
+            &stale
+        } else {
+            &new
         };
+        op.api.set_cds(&d, Some(&new), Some(cdnskey)).await?;
         self.say(now, format!("{d}: CDS and CDNSKEY ask for the next KSK"));
         if self.has(OperationFault::CdsWithdrawnTooEarly) {
             let until = later(now, SignedDuration::from_hours(1) / self.scale);
@@ -452,40 +446,22 @@ impl Operation {
         let (ns, _) = dnsutil::delegation(self.parent, &d)
             .await
             .map_err(|e| e.to_string())?;
-        let (serving_ksk, serving_zsks, serving_ttl) = {
-            let mut s = serving.lock().await;
-            (
-                s.ksk_key_data(&d).await.map_err(|e| e.to_string())?,
-                s.zsk_key_data(&d).await.map_err(|e| e.to_string())?,
-                s.spec().ttl_dnskey,
-            )
-        };
-        let (joining_zsks, joining_ttl) = {
-            let mut j = joining.lock().await;
-            // RFC 8901 §4: the signers share one algorithm (the serving one's).
-            j.create_zone(&d, &self.records, true, Some(serving_ksk.alg))
-                .await
-                .map_err(|e| e.to_string())?;
-            j.set_ns(&d, &ns).await.map_err(|e| e.to_string())?;
-            let zsks = j.zsk_key_data(&d).await.map_err(|e| e.to_string())?;
-            for k in &serving_zsks {
-                let dnskey = crate::world::operator::dnskey_of(k).map_err(|e| e.to_string())?;
-                j.add_foreign_key(&d, dnskey, None)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            (zsks, j.spec().ttl_dnskey)
-        };
-        {
-            let mut s = serving.lock().await;
-            for k in &joining_zsks {
-                let dnskey = crate::world::operator::dnskey_of(k).map_err(|e| e.to_string())?;
-                s.add_foreign_key(&d, dnskey, None)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
+        let serving_ksk = serving.api.ksk(&d).await?;
+        let serving_zsks = serving.api.zsks(&d).await?;
+        // RFC 8901 §4: the signers share one algorithm (the serving one's).
+        joining
+            .api
+            .create_zone(&d, &self.records, true, Some(serving_ksk.alg))
+            .await?;
+        joining.api.set_ns(&d, &ns).await?;
+        let joining_zsks = joining.api.zsks(&d).await?;
+        for k in &serving_zsks {
+            joining.api.add_foreign_key(&d, k).await?;
         }
-        let wait = serving_ttl.max(joining_ttl);
+        for k in &joining_zsks {
+            serving.api.add_foreign_key(&d, k).await?;
+        }
+        let wait = serving.info.ttl_dnskey.max(joining.info.ttl_dnskey);
         self.say(
             now,
             format!(
@@ -501,29 +477,15 @@ impl Operation {
     async fn join_cds(&mut self, now: Timestamp) -> Result<(), String> {
         let d = self.domain.clone();
         let [joining, serving] = self.signers()?;
-        let serving_ksk = serving
-            .lock()
-            .await
-            .ksk_key_data(&d)
-            .await
-            .map_err(|e| e.to_string())?;
-        let joining_ksk = joining
-            .lock()
-            .await
-            .ksk_key_data(&d)
-            .await
-            .map_err(|e| e.to_string())?;
+        let serving_ksk = serving.api.ksk(&d).await?;
+        let joining_ksk = joining.api.ksk(&d).await?;
         let want = if self.has(OperationFault::CdsMissingSigner) {
             vec![serving_ksk]
         } else {
             vec![serving_ksk, joining_ksk]
         };
         for op in [&joining, &serving] {
-            op.lock()
-                .await
-                .set_cds(&d, Some(&want), Some(&want))
-                .await
-                .map_err(|e| e.to_string())?;
+            op.api.set_cds(&d, Some(&want), Some(&want)).await?;
         }
         self.say(
             now,
@@ -539,11 +501,10 @@ impl Operation {
     async fn leave_begin(&mut self, now: Timestamp) -> Result<(), String> {
         let d = self.domain.clone();
         let [leaving, staying] = self.signers()?;
-        let ns = staying.lock().await.ns_names().to_vec();
+        let ns = staying.info.ns.clone();
         for op in [&leaving, &staying] {
-            let mut op = op.lock().await;
-            op.set_ns(&d, &ns).await.map_err(|e| e.to_string())?;
-            op.set_csync(&d, true).await.map_err(|e| e.to_string())?;
+            op.api.set_ns(&d, &ns).await?;
+            op.api.set_csync(&d, true).await?;
         }
         self.say(
             now,
@@ -561,17 +522,14 @@ impl Operation {
         let d = self.domain.clone();
         match then {
             Then::Finish { old } => {
-                let mut op = self.op.lock().await;
+                let op = self.op.clone();
                 if let Some(old) = &old {
-                    op.retire_key(&d, old).await.map_err(|e| e.to_string())?;
+                    op.api.retire_key(&d, old).await?;
                 }
                 if self.change == Change::GoInsecure {
-                    op.set_signed(&d, false).await.map_err(|e| e.to_string())?;
+                    op.api.set_signed(&d, false).await?;
                 }
-                op.set_cds(&d, None, None)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                drop(op);
+                op.api.set_cds(&d, None, None).await?;
                 let what = match self.change {
                     Change::KskRollover => "retires the old KSK and withdraws the CDS/CDNSKEY",
                     Change::GoInsecure => "unsigns the zone and withdraws the delete records",
@@ -581,12 +539,11 @@ impl Operation {
             }
             Then::JoinNs => {
                 let [joining, serving] = self.signers()?;
-                let mut ns = serving.lock().await.ns_names().to_vec();
-                ns.extend(joining.lock().await.ns_names().iter().cloned());
+                let mut ns = serving.info.ns.clone();
+                ns.extend(joining.info.ns.iter().cloned());
                 for op in [&joining, &serving] {
-                    let mut op = op.lock().await;
-                    op.set_ns(&d, &ns).await.map_err(|e| e.to_string())?;
-                    op.set_csync(&d, true).await.map_err(|e| e.to_string())?;
+                    op.api.set_ns(&d, &ns).await?;
+                    op.api.set_csync(&d, true).await?;
                 }
                 self.say(
                     now,
@@ -599,11 +556,8 @@ impl Operation {
             }
             Then::JoinDone => {
                 for op in self.signers()? {
-                    let mut op = op.lock().await;
-                    op.set_csync(&d, false).await.map_err(|e| e.to_string())?;
-                    op.set_cds(&d, None, None)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    op.api.set_csync(&d, false).await?;
+                    op.api.set_cds(&d, None, None).await?;
                 }
                 self.finish(
                     now,
@@ -614,19 +568,10 @@ impl Operation {
             }
             Then::LeaveKeys => {
                 let [leaving, staying] = self.signers()?;
-                let ksk = staying
-                    .lock()
-                    .await
-                    .ksk_key_data(&d)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let want = vec![ksk];
+                let want = vec![staying.api.ksk(&d).await?];
                 for op in [&leaving, &staying] {
-                    let mut op = op.lock().await;
-                    op.set_csync(&d, false).await.map_err(|e| e.to_string())?;
-                    op.set_cds(&d, Some(&want), Some(&want))
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    op.api.set_csync(&d, false).await?;
+                    op.api.set_cds(&d, Some(&want), Some(&want)).await?;
                 }
                 self.say(
                     now,
@@ -636,24 +581,11 @@ impl Operation {
             }
             Then::LeaveZsk => {
                 let [leaving, staying] = self.signers()?;
-                let zsks = leaving
-                    .lock()
-                    .await
-                    .zsk_key_data(&d)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let ttl = {
-                    let mut s = staying.lock().await;
-                    for k in &zsks {
-                        let dnskey =
-                            crate::world::operator::dnskey_of(k).map_err(|e| e.to_string())?;
-                        s.remove_foreign_key(&d, &dnskey)
-                            .await
-                            .map_err(|e| e.to_string())?;
-                    }
-                    s.set_cds(&d, None, None).await.map_err(|e| e.to_string())?;
-                    s.spec().ttl_dnskey
-                };
+                for k in &leaving.api.zsks(&d).await? {
+                    staying.api.remove_foreign_key(&d, k).await?;
+                }
+                staying.api.set_cds(&d, None, None).await?;
+                let ttl = staying.info.ttl_dnskey;
                 self.say(
                     now,
                     format!(
@@ -664,7 +596,7 @@ impl Operation {
                 self.wait_until(later(now, secs(ttl)), Step::After(Then::LeaveDone));
             }
             Then::LeaveDone => {
-                self.op.lock().await.remove_zone(&d).await;
+                self.op.api.remove_zone(&d).await?;
                 self.finish(
                     now,
                     format!("{d}: the leaving signer stops serving the zone; left"),
@@ -731,10 +663,12 @@ impl Operation {
             if then == Then::JoinNs {
                 // The longer of the DS and DNSKEY wait times (draft §4.4): a resolver must
                 // hold the new DS before it can reach the joining signer's servers.
-                let mut dnskey = 0;
-                for op in self.signers()? {
-                    dnskey = dnskey.max(op.lock().await.spec().ttl_dnskey);
-                }
+                let dnskey = self
+                    .signers()?
+                    .iter()
+                    .map(|op| op.info.ttl_dnskey)
+                    .max()
+                    .unwrap_or(0);
                 wait = wait.max(dnskey);
                 if self.has(OperationFault::NsBeforeDsWait) {
                     wait = 0;
@@ -778,10 +712,9 @@ impl Operation {
             // what it fetched from a server of the old set for as long as the zone's TTLs.
             let mut wait = parent_ttl;
             for op in self.signers()? {
-                let op = op.lock().await;
-                wait = wait.max(op.spec().ttl_ns);
+                wait = wait.max(op.info.ttl_ns);
                 if then == Then::LeaveKeys {
-                    wait = wait.max(op.max_ttl(&d).unwrap_or(0));
+                    wait = wait.max(op.api.max_ttl(&d).await.unwrap_or(0));
                 }
             }
             self.say(

@@ -81,6 +81,39 @@ pub trait Registrar: Send + Sync + fmt::Debug {
     fn transcript(&self, label: &str) -> Vec<(Timestamp, String)>;
     /// The run is over: a process is asked to exit and made to.
     fn shutdown(&mut self) -> BoxFuture<'_, ()>;
+    /// The operator role: carry out a change of a domain's DNSSEC or name servers with the
+    /// operators it controls. Only a registrar process takes it (the in-process reference
+    /// registrar leaves the role to the runner's own reference controller).
+    fn operator_change(
+        &mut self,
+        change: OperatorChangeRequest,
+    ) -> BoxFuture<'_, Result<(), RegistrarError>> {
+        let _ = change;
+        Box::pin(async {
+            Err(RegistrarError::Process(
+                "this registrar does not play the operator role".into(),
+            ))
+        })
+    }
+}
+
+/// An operator change asked of a registrar process in the operator role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorChangeRequest {
+    /// When it is asked.
+    pub now: Timestamp,
+    /// The domain.
+    pub domain: String,
+    /// The change's name (`multi-signer-join`, …).
+    pub change: String,
+    /// The label of the operator that acts.
+    pub signer: String,
+    /// The label of the other signer of a multi-signer change.
+    pub other: Option<String>,
+    /// The registrant's records.
+    pub records: Vec<String>,
+    /// The reference controller's deliberate mistake, if the step has one.
+    pub fault: Option<String>,
 }
 
 /// What a registrar may do to its DNS operator.

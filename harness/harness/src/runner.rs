@@ -28,7 +28,7 @@ use crate::evaluate::{apply_expectations, evaluate};
 use crate::fleet::Fleet;
 use crate::live::LiveCheck;
 use crate::observe::Observer;
-use crate::operations::{Actors, Change, Operation};
+use crate::operations::{Actors, Change, Operation, Signer};
 use crate::record::{
     EndState, ExpectedCode, HostedZoneEnd, OperationRecord, OperatorEnd, Record, SeatRecord,
     TransferRecord,
@@ -38,7 +38,9 @@ use crate::registrar::protocol::{
 };
 use crate::registrar::reference::{Config, ReferenceRegistrar};
 use crate::registrar::subject::{self, SubjectProcess};
-use crate::registrar::{LocalOperator, Registrar, TickReport, TransferRequest};
+use crate::registrar::{
+    LocalOperator, OperatorChangeRequest, Registrar, TickReport, TransferRequest,
+};
 use crate::report::lanes::{events, lanes};
 use crate::report::{CheckResult, Outcome, ScenarioReport, human, timeline_rows};
 use crate::scenario::{PlayedBy, Scenario, Step};
@@ -309,6 +311,9 @@ struct Run {
     sample: Option<(SignedDuration, Timestamp)>,
     /// The reference operator's procedures the steps started.
     operations: Vec<Operation>,
+    /// Operator steps a registrar process carries out in the operator role: (seat, domain,
+    /// change, when asked).
+    delegated: Vec<(usize, String, Change, Timestamp)>,
 }
 
 async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, PlayError> {
@@ -401,6 +406,18 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
                 )
                 .await
                 .map_err(PlayError::Registrar)?;
+                let mut p = p;
+                if controls_anything(&scenario, i) {
+                    p.set_controls(
+                        scenario
+                            .registrars
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, r)| !r.operator.software.is_real())
+                            .map(|(j, r)| (r.label.clone(), world.operators[j].clone()))
+                            .collect(),
+                    );
+                }
                 if let DnsChoice::Own { servers } = &p.dns {
                     if let Some(d) = scenario.domains.iter().find(|d| d.sponsor == i) {
                         return Err(PlayError::Registrar(RegistrarError::Process(format!(
@@ -456,6 +473,7 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
         live_on: !options.no_live_check,
         sample: None,
         operations: Vec::new(),
+        delegated: Vec::new(),
     };
     if run.world.clock.is_wall() {
         let period = SignedDuration::try_from(options.sample.unwrap_or(DEFAULT_SAMPLE))
@@ -508,9 +526,10 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
         registrar_errors,
         live,
         operations,
+        delegated,
         ..
     } = run;
-    let operations = operations
+    let mut operations: Vec<OperationRecord> = operations
         .iter()
         .map(|o| OperationRecord {
             domain: o.domain.clone(),
@@ -521,6 +540,23 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             failure: o.failure.clone(),
         })
         .collect();
+    // What a registrar process in the operator role did is in its status, by domain.
+    for (c, domain, change, started) in delegated {
+        let seat = &seats[c];
+        operations.push(OperationRecord {
+            domain: domain.clone(),
+            operator: c,
+            change,
+            started,
+            done_at: seat.done_at.get(&domain).copied(),
+            failure: seat
+                .report
+                .failed
+                .iter()
+                .find(|(d, _)| *d == domain)
+                .map(|(_, why)| why.clone()),
+        });
+    }
     Ok(Played {
         scenario: world.scenario.clone(),
         record: Record {
@@ -628,7 +664,34 @@ fn hello(world: &World, i: usize, poll_interval: Option<u64>) -> Result<ToRegist
         poll_interval: whole_seconds(r.poll_interval).or(poll_interval),
         relay_publish_delay: (r.relay_publish_delay > 0).then_some(r.relay_publish_delay),
         clock: clock_setup(world, i, whole_seconds(r.poll_interval).or(poll_interval)),
+        controls: if controls_anything(&world.scenario, i) {
+            controlled(&world.scenario)
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// Whether registrar `i` plays the controller of some operator step.
+fn controls_anything(s: &Scenario, i: usize) -> bool {
+    s.steps
+        .iter()
+        .any(|st| matches!(st, Step::Operator { controller: Some(c), .. } if *c == i))
+}
+
+/// The operators a controller may drive: every built-in operator of the scenario.
+fn controlled(s: &Scenario) -> Vec<protocol::ControlledOperator> {
+    s.registrars
+        .iter()
+        .filter(|r| !r.operator.software.is_real())
+        .map(|r| protocol::ControlledOperator {
+            label: r.label.clone(),
+            ns: r.operator.ns.clone(),
+            algorithm: r.operator.algorithm,
+            ttl_dnskey: r.operator.ttl_dnskey,
+            ttl_ns: r.operator.ttl_ns,
+        })
+        .collect()
 }
 
 /// A duration in whole seconds, rounded up, at least one: the adapter protocol's unit.
@@ -1115,6 +1178,53 @@ impl Run {
                 change,
                 fault,
                 signer,
+                controller: Some(c),
+            } if self.seats[*c].registrar.is_process() => {
+                let actors = self.actors(*domain, *change, *signer).await?;
+                let name = scenario.domains[*domain].name.clone();
+                let label = |i: usize| scenario.registrars[i].label.clone();
+                let other = match (*change, signer) {
+                    (Change::MultiSignerJoin, _) => self.world.sponsor_of(&name).map(label),
+                    (Change::MultiSignerLeave, Some(s)) => {
+                        let mut staying = None;
+                        for (j, op) in self.world.operators.iter().enumerate() {
+                            if j != *s && op.lock().await.hosted().contains(&name) {
+                                staying = Some(label(j));
+                            }
+                        }
+                        staying
+                    }
+                    _ => None,
+                };
+                let request = OperatorChangeRequest {
+                    now,
+                    domain: name.clone(),
+                    change: change.name().to_string(),
+                    signer: label(actors.operator),
+                    other,
+                    records: actors.records.clone(),
+                    fault: fault.map(|f| f.name().to_string()),
+                };
+                match self.seats[*c].registrar.operator_change(request).await {
+                    Ok(()) => {
+                        self.delegated.push((*c, name, *change, now));
+                        // Its next tick begins the change, whatever wake it asked for.
+                        self.seats[*c].wake = Some(now);
+                    }
+                    Err(e) => self.registrar_errors.push(format!(
+                        "{}: refused the {} of {name}: {e}",
+                        label(*c),
+                        change.name()
+                    )),
+                }
+                self.tick_due().await?;
+            }
+            Step::Operator {
+                domain,
+                change,
+                fault,
+                signer,
+                ..
             } => {
                 let actors = self.actors(*domain, *change, *signer).await?;
                 let name = &scenario.domains[*domain].name;
@@ -1245,10 +1355,14 @@ impl Run {
                 d.name
             )));
         }
+        let other = match other {
+            Some(j) => Some(Signer::local(self.world.operators[j].clone()).await),
+            None => None,
+        };
         Ok(Actors {
             operator,
-            op: self.world.operators[operator].clone(),
-            other: other.map(|j| self.world.operators[j].clone()),
+            op: Signer::local(self.world.operators[operator].clone()).await,
+            other,
             records: d.records.clone(),
             parent,
         })

@@ -97,6 +97,22 @@ async fn the_library_gives_identical_verdicts_in_process_and_as_processes() {
     assert!(differ.is_empty(), "verdicts differ:\n{}", differ.join("\n"));
     // The library passes both ways.
     assert!(as_processes.iter().all(|r| r.passed));
+    // The operator role went through the protocol: the process drove both signers of the
+    // operator change by `operator` requests naming them.
+    let change = as_processes
+        .iter()
+        .find(|r| r.id == "ds-automation-operator-change")
+        .unwrap();
+    for label in ["A", "B"] {
+        assert!(
+            change
+                .transcript
+                .iter()
+                .any(|l| l.contains(&format!("[A controls operator {label}] set CSYNC"))),
+            "{:#?}",
+            change.transcript
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

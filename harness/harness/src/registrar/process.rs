@@ -13,13 +13,17 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines, Stdin, Stdout};
 use tokio::sync::Mutex;
 
-use super::protocol::{DnsChoice, FromRegistrar, JsonKey, OperatorOp, ToRegistrar, VERSION};
+use super::protocol::{
+    ControlledOperator, DnsChoice, FromRegistrar, JsonKey, OperatorOp, ToRegistrar, VERSION,
+};
 use super::reference::{Config, ReferenceRegistrar};
 use super::{LocalOperator, OperatorApi, RegistrarError, TransferRequest};
 use crate::dnsutil::Directory;
+use crate::operations::{Actors, Change, Operation, OperationFault, Signer, SignerApi, SignerInfo};
 use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{Fault, OperatorSpec};
 use crate::world::WorldClock;
+use crate::world::backend::BoxFuture;
 use crate::world::backend::OperatorBackend;
 use crate::world::operator::{Operator, OperatorError};
 
@@ -77,6 +81,9 @@ impl Io {
 #[derive(Debug)]
 struct RemoteOperator {
     io: Arc<Mutex<Io>>,
+    /// Which operator the requests are for: none for its own hosted one, a label of hello's
+    /// `controls` in the operator role.
+    target: Option<String>,
     ns: Vec<String>,
     algorithm: u8,
     next: u64,
@@ -92,12 +99,19 @@ struct OpResult {
 impl RemoteOperator {
     async fn request(&mut self, op: OperatorOp) -> Result<OpResult, OperatorError> {
         self.next += 1;
-        let id = format!("op-{}", self.next);
+        let id = match &self.target {
+            None => format!("op-{}", self.next),
+            Some(label) => format!("ctl-{label}-{}", self.next),
+        };
         let remote = |e: ProcessError| OperatorError::Remote(e.to_string());
         let mut io = self.io.lock().await;
-        io.send(&FromRegistrar::Operator { id: id.clone(), op })
-            .await
-            .map_err(remote)?;
+        io.send(&FromRegistrar::Operator {
+            id: id.clone(),
+            operator: self.target.clone(),
+            op,
+        })
+        .await
+        .map_err(remote)?;
         match io.recv().await.map_err(remote)? {
             Some(ToRegistrar::OperatorResult {
                 id: got,
@@ -127,6 +141,327 @@ impl RemoteOperator {
                 "expected the result of {id}, got {other:?}"
             ))),
         }
+    }
+}
+
+/// A controlled operator (hello's `controls`) behind the reference controller's
+/// [`SignerApi`], driven through `operator` requests that name it.
+#[derive(Debug)]
+struct RemoteSigner(Mutex<RemoteOperator>);
+
+impl RemoteSigner {
+    async fn call(&self, op: OperatorOp) -> Result<OpResult, String> {
+        self.0
+            .lock()
+            .await
+            .request(op)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn keys(&self, op: OperatorOp) -> Result<Vec<KeyData>, String> {
+        Ok(self.call(op).await?.keys)
+    }
+}
+
+fn json(keys: &[KeyData]) -> Vec<JsonKey> {
+    keys.iter().map(JsonKey::from).collect()
+}
+
+impl SignerApi for RemoteSigner {
+    fn create_zone<'a>(
+        &'a self,
+        domain: &'a str,
+        records: &'a [String],
+        signed: bool,
+        algorithm: Option<u8>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::CreateZone {
+                domain: domain.into(),
+                records: records.to_vec(),
+                signed,
+                algorithm,
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn remove_zone<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::RemoveZone {
+                domain: domain.into(),
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn ksk<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<KeyData, String>> {
+        Box::pin(async move {
+            self.keys(OperatorOp::Ksk {
+                domain: domain.into(),
+            })
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("no KSK for {domain}"))
+        })
+    }
+
+    fn zsks<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<Vec<KeyData>, String>> {
+        Box::pin(async move {
+            self.keys(OperatorOp::Zsks {
+                domain: domain.into(),
+            })
+            .await
+        })
+    }
+
+    fn add_foreign_key<'a>(
+        &'a self,
+        domain: &'a str,
+        key: &'a KeyData,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::AddForeignKey {
+                domain: domain.into(),
+                key: JsonKey::from(key),
+                expires: None,
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn remove_foreign_key<'a>(
+        &'a self,
+        domain: &'a str,
+        key: &'a KeyData,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::RemoveForeignKey {
+                domain: domain.into(),
+                key: JsonKey::from(key),
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn set_signed<'a>(
+        &'a self,
+        domain: &'a str,
+        signed: bool,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::SetSigned {
+                domain: domain.into(),
+                signed,
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn add_next_ksk<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<KeyData, String>> {
+        Box::pin(async move {
+            self.keys(OperatorOp::AddNextKsk {
+                domain: domain.into(),
+            })
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("no next KSK for {domain}"))
+        })
+    }
+
+    fn retire_key<'a>(
+        &'a self,
+        domain: &'a str,
+        key: &'a KeyData,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::RetireKey {
+                domain: domain.into(),
+                key: JsonKey::from(key),
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn set_cds<'a>(
+        &'a self,
+        domain: &'a str,
+        cds: Option<&'a [KeyData]>,
+        cdnskey: Option<&'a [KeyData]>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::SetCds {
+                domain: domain.into(),
+                cds: cds.map(json),
+                cdnskey: cdnskey.map(json),
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn set_ns<'a>(
+        &'a self,
+        domain: &'a str,
+        ns: &'a [String],
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::SetNs {
+                domain: domain.into(),
+                ns: ns.to_vec(),
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn set_csync<'a>(&'a self, domain: &'a str, on: bool) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::SetCsync {
+                domain: domain.into(),
+                on,
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn max_ttl<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<u32, String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::MaxTtl {
+                domain: domain.into(),
+            })
+            .await?
+            .ttl
+            .ok_or_else(|| format!("no TTL for {domain}"))
+        })
+    }
+}
+
+/// The operator role in this process: the reference controller's procedures
+/// ([`Operation`]) on the operators hello's `controls` names, each reached by `operator`
+/// requests that name it.
+#[derive(Debug)]
+struct Controller {
+    io: Arc<Mutex<Io>>,
+    controls: Vec<ControlledOperator>,
+    parent: Option<SocketAddr>,
+    scale: u32,
+    operations: Vec<Operation>,
+    /// How many log lines of each procedure were sent already.
+    sent: Vec<usize>,
+}
+
+impl Controller {
+    fn signer(&self, label: &str) -> Result<Signer, String> {
+        let c = self
+            .controls
+            .iter()
+            .find(|c| c.label == label)
+            .ok_or_else(|| format!("operator {label:?} is not in hello's controls"))?;
+        Ok(Signer {
+            info: SignerInfo {
+                label: c.label.clone(),
+                ns: c.ns.clone(),
+                ttl_dnskey: c.ttl_dnskey,
+                ttl_ns: c.ttl_ns,
+            },
+            api: Arc::new(RemoteSigner(Mutex::new(RemoteOperator {
+                io: self.io.clone(),
+                target: Some(c.label.clone()),
+                ns: c.ns.clone(),
+                algorithm: c.algorithm,
+                next: 0,
+            }))),
+        })
+    }
+
+    /// Takes an `operator_change`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the message's fields, passed as they came"
+    )]
+    fn start(
+        &mut self,
+        now: Timestamp,
+        domain: String,
+        change: &str,
+        signer: &str,
+        other: Option<&str>,
+        records: Vec<String>,
+        fault: Option<&str>,
+    ) -> Result<(), String> {
+        let change = Change::parse(change).ok_or_else(|| format!("unknown change {change:?}"))?;
+        let fault = match fault {
+            None => None,
+            Some(f) => {
+                Some(OperationFault::parse(f).ok_or_else(|| format!("unknown fault {f:?}"))?)
+            }
+        };
+        let parent = self.parent.ok_or("no parent server in hello")?;
+        let op = self.signer(signer)?;
+        let other = other.map(|o| self.signer(o)).transpose()?;
+        self.operations.push(Operation::new(
+            &domain,
+            change,
+            fault,
+            Actors {
+                operator: 0,
+                op,
+                other,
+                records,
+                parent,
+            },
+            self.scale,
+            now,
+        ));
+        Ok(())
+    }
+
+    /// Ticks what is due and adds where each procedure stands to the registrar's report.
+    async fn tick(&mut self, now: Timestamp, r: &mut crate::registrar::TickReport) {
+        for o in &mut self.operations {
+            if o.wake().is_some_and(|w| w <= now) {
+                o.tick(now).await;
+            }
+        }
+        for o in &self.operations {
+            if o.done_at.is_some() {
+                r.done.push(o.domain.clone());
+            } else if let Some(why) = &o.failure {
+                r.failed.push((o.domain.clone(), why.clone()));
+            } else {
+                r.busy.push(o.domain.clone());
+            }
+            if let Some(w) = o.wake() {
+                r.next_wake = Some(r.next_wake.map_or(w, |x| x.min(w)));
+            }
+        }
+    }
+
+    /// Its procedures' log lines not yet sent, marked sent.
+    fn new_lines(&mut self) -> Vec<String> {
+        self.sent.resize(self.operations.len(), 0);
+        let mut out = Vec::new();
+        for (o, sent) in self.operations.iter().zip(self.sent.iter_mut()) {
+            out.extend(
+                o.log
+                    .iter()
+                    .skip(*sent)
+                    .map(|(_, l)| format!("[controller] {l}")),
+            );
+            *sent = o.log.len();
+        }
+        out
     }
 }
 
@@ -285,6 +620,7 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
         poll_interval,
         relay_publish_delay,
         clock: clock_setup,
+        controls,
         ..
     } = hello
     else {
@@ -310,12 +646,13 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
         Path::new(&epp.key_file),
     )
     .map_err(|e| ProcessError::Setup(e.to_string()))?;
+    let directory_parent: Option<SocketAddr> = Some(
+        dns.parent
+            .parse()
+            .map_err(|e| ProcessError::Setup(format!("parent address: {e}")))?,
+    );
     let mut directory = Directory {
-        parent: Some(
-            dns.parent
-                .parse()
-                .map_err(|e| ProcessError::Setup(format!("parent address: {e}")))?,
-        ),
+        parent: directory_parent,
         hosts: BTreeMap::new(),
     };
     for (h, a) in &dns.hosts {
@@ -411,7 +748,15 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
                 next_wake: None,
             })
             .await?;
-        serve(reg, io, |now| {
+        let controller = Controller {
+            io: io.clone(),
+            controls: controls.clone(),
+            parent: directory_parent,
+            scale: clock_setup.time_scale.max(1),
+            operations: Vec::new(),
+            sent: Vec::new(),
+        };
+        serve(reg, io, controller, |now| {
             let op = op.clone();
             let clock = clock.clone();
             async move {
@@ -426,6 +771,7 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
     } else {
         let remote = RemoteOperator {
             io: io.clone(),
+            target: None,
             ns: operator.ns.clone(),
             algorithm: operator.algorithm,
             next: 0,
@@ -439,7 +785,15 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
                 next_wake: None,
             })
             .await?;
-        serve(reg, io, |_| async { Ok(()) }).await
+        let controller = Controller {
+            io: io.clone(),
+            controls,
+            parent: directory_parent,
+            scale: clock_setup.time_scale.max(1),
+            operations: Vec::new(),
+            sent: Vec::new(),
+        };
+        serve(reg, io, controller, |_| async { Ok(()) }).await
     }
 }
 
@@ -447,6 +801,7 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
 async fn serve<O, F, Fut>(
     mut reg: ReferenceRegistrar<O>,
     io: Arc<Mutex<Io>>,
+    mut controller: Controller,
     after: F,
 ) -> Result<(), ProcessError>
 where
@@ -487,7 +842,8 @@ where
                 (FromRegistrar::Accepted { id }, Some(now))
             }
             ToRegistrar::Tick { id, now } => {
-                let r = reg.tick(now).await;
+                let mut r = reg.tick(now).await;
+                controller.tick(now, &mut r).await;
                 (
                     FromRegistrar::Status {
                         id,
@@ -499,6 +855,30 @@ where
                     Some(now),
                 )
             }
+            ToRegistrar::OperatorChange {
+                id,
+                now,
+                domain,
+                change,
+                signer,
+                other,
+                records,
+                fault,
+            } => (
+                match controller.start(
+                    now,
+                    domain,
+                    &change,
+                    &signer,
+                    other.as_deref(),
+                    records,
+                    fault.as_deref(),
+                ) {
+                    Ok(()) => FromRegistrar::Accepted { id },
+                    Err(message) => FromRegistrar::Error { id, message },
+                },
+                Some(now),
+            ),
             ToRegistrar::Shutdown { id } => {
                 io.lock().await.send(&FromRegistrar::Bye { id }).await?;
                 return Ok(());
@@ -533,6 +913,13 @@ where
             .await?;
         }
         logged = reg.log().len();
+        for line in controller.new_lines() {
+            io.send(&FromRegistrar::Log {
+                level: Some("info".into()),
+                message: line,
+            })
+            .await?;
+        }
         io.send(&answer).await?;
     }
 }

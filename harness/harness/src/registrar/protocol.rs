@@ -54,6 +54,22 @@ pub struct HostedOperator {
     pub algorithm: u8,
 }
 
+/// An operator a controller may drive besides its own (a version-1 addition for the
+/// operator role: the multi-signer controller of draft-ietf-dnsop-dnssec-automation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlledOperator {
+    /// The registrar label it belongs to: the `operator` field of an `operator` request.
+    pub label: String,
+    /// Its name server host names.
+    pub ns: Vec<String>,
+    /// Its preferred DNSSEC algorithm.
+    pub algorithm: u8,
+    /// The TTL of the DNSKEY RRsets it serves, seconds (scaled on the wall clock).
+    pub ttl_dnskey: u32,
+    /// The TTL of its apex NS RRsets, seconds.
+    pub ttl_ns: u32,
+}
+
 /// How time passes in the world (a version-1 addition: a registrar that ignores it is on the
 /// virtual clock, as before).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +205,10 @@ pub enum ToRegistrar {
         /// The clock, the time scale and the scaled TTLs.
         #[serde(default)]
         clock: ClockSetup,
+        /// The operators it may drive as a controller (`operator` requests naming one by
+        /// label), when a scenario gives it the operator role; empty otherwise.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        controls: Vec<ControlledOperator>,
     },
     /// The registrant asks for the transfer token of a domain this registrar sponsors.
     RequestToken {
@@ -220,6 +240,33 @@ pub enum ToRegistrar {
         id: u64,
         /// The world's time now; on the virtual clock, the only time there is.
         now: Timestamp,
+    },
+    /// The operator role: carry out a DNSSEC or name server change of `domain` with the
+    /// controlled operators; answered with `accepted`, then reported in `status` under the
+    /// domain like a transfer.
+    OperatorChange {
+        /// The id the registrar's answer must carry.
+        id: u64,
+        /// The world's time now.
+        now: Timestamp,
+        /// The domain.
+        domain: String,
+        /// `ksk-rollover`, `go-secure`, `go-insecure`, `multi-signer-join` or
+        /// `multi-signer-leave`.
+        change: String,
+        /// The operator that acts (a label of `controls`): the domain's own, or the signer
+        /// joining or leaving.
+        signer: String,
+        /// The other signer of a multi-signer change (the one serving, or the one staying).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        other: Option<String>,
+        /// The registrant's records (relative presentation lines), for a joining signer.
+        #[serde(default)]
+        records: Vec<String>,
+        /// A deliberate mistake of the reference controller (its fault names); another
+        /// controller ignores it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fault: Option<String>,
     },
     /// The end: answer `bye` and exit.
     Shutdown {
@@ -333,6 +380,44 @@ pub enum OperatorOp {
         /// The zone whose largest TTL is wanted.
         domain: String,
     },
+    /// A next KSK joins the DNSKEY RRset (a rollover); answered with it in `keys`.
+    AddNextKsk {
+        /// The zone.
+        domain: String,
+    },
+    /// One of the operator's own keys leaves the DNSKEY RRset.
+    RetireKey {
+        /// The zone.
+        domain: String,
+        /// The key.
+        key: JsonKey,
+    },
+    /// The apex CDS and CDNSKEY (RFC 7344): a missing list withdraws the RRset, an empty one
+    /// is the delete record (RFC 8078 §4).
+    SetCds {
+        /// The zone.
+        domain: String,
+        /// The keys the CDS names (SHA-256 digests).
+        #[serde(default)]
+        cds: Option<Vec<JsonKey>>,
+        /// The keys the CDNSKEY names.
+        #[serde(default)]
+        cdnskey: Option<Vec<JsonKey>>,
+    },
+    /// The apex NS RRset.
+    SetNs {
+        /// The zone.
+        domain: String,
+        /// Name server host names.
+        ns: Vec<String>,
+    },
+    /// The apex CSYNC (RFC 7477, immediate flag, NS in its bitmap): on or off.
+    SetCsync {
+        /// The zone.
+        domain: String,
+        /// Publish (true) or withdraw.
+        on: bool,
+    },
 }
 
 /// Registrar → harness.
@@ -402,6 +487,10 @@ pub enum FromRegistrar {
     Operator {
         /// A request id the registrar chooses; the result carries it.
         id: String,
+        /// Which operator: a label from `hello`'s `controls` (the operator role); none for
+        /// its own hosted operator.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        operator: Option<String>,
         /// What to do, with its arguments (flattened into the message: `op`, `domain`, …).
         #[serde(flatten)]
         op: OperatorOp,

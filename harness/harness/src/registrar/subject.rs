@@ -5,6 +5,7 @@
 //! answers the wrong message or not in time) is recorded with the tail of its stderr and
 //! reported as `REGISTRAR-FAILURE`; it never hangs the run.
 
+use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
@@ -15,7 +16,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use super::protocol::{DnsChoice, FromRegistrar, JsonKey, OperatorOp, ToRegistrar};
-use super::{BoxFuture, Registrar, RegistrarError, TickReport, TransferRequest};
+use super::{
+    BoxFuture, OperatorChangeRequest, Registrar, RegistrarError, TickReport, TransferRequest,
+};
 use crate::world::backend::SharedOperator;
 use crate::world::operator::{self, OperatorError};
 
@@ -37,6 +40,8 @@ pub struct SubjectProcess {
     next_id: u64,
     timeout: Duration,
     operator: SharedOperator,
+    /// The operators it may drive in the operator role, by registrar label.
+    controls: BTreeMap<String, SharedOperator>,
     log: Vec<(Timestamp, String)>,
     /// Where its DNS answers, as it said in `ready`.
     pub dns: DnsChoice,
@@ -94,6 +99,7 @@ impl SubjectProcess {
             next_id: 2,
             timeout,
             operator,
+            controls: BTreeMap::new(),
             log: Vec::new(),
             dns: DnsChoice::Hosted,
             failure: None,
@@ -116,6 +122,37 @@ impl SubjectProcess {
             }
             Ok(other) => Err(p.fail(format!("answered hello with {}", kind(&other)))),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Gives it the operator role over these operators (the labels its `hello` listed in
+    /// `controls`): its `operator` requests may then name one of them.
+    pub fn set_controls(&mut self, controls: BTreeMap<String, SharedOperator>) {
+        self.controls = controls;
+    }
+
+    /// The operator role: asks it to carry out a change of a domain's DNSSEC or name
+    /// servers with the operators it controls (answered `accepted`; it reports under the
+    /// domain in its status from then on).
+    pub async fn operator_change(
+        &mut self,
+        change: OperatorChangeRequest,
+    ) -> Result<(), RegistrarError> {
+        let id = self.id();
+        let now = change.now;
+        let msg = ToRegistrar::OperatorChange {
+            id,
+            now,
+            domain: change.domain,
+            change: change.change,
+            signer: change.signer,
+            other: change.other,
+            records: change.records,
+            fault: change.fault,
+        };
+        match self.call(&msg, now).await? {
+            FromRegistrar::Accepted { .. } => Ok(()),
+            other => Err(self.fail(format!("answered operator_change with {}", kind(&other)))),
         }
     }
 
@@ -197,6 +234,7 @@ impl SubjectProcess {
             | ToRegistrar::RequestToken { id, .. }
             | ToRegistrar::TransferIn { id, .. }
             | ToRegistrar::Tick { id, .. }
+            | ToRegistrar::OperatorChange { id, .. }
             | ToRegistrar::Shutdown { id } => *id,
             ToRegistrar::OperatorResult { .. } => {
                 return Err(RegistrarError::Process(
@@ -235,8 +273,8 @@ impl SubjectProcess {
                     self.log
                         .push((now, format!("[{} {level}] {message}", self.label)));
                 }
-                FromRegistrar::Operator { id, op } => {
-                    let result = self.operate(op, now).await;
+                FromRegistrar::Operator { id, operator, op } => {
+                    let result = self.operate(operator, op, now).await;
                     if self.send(&result_message(id, result)).await.is_err() {
                         return Err(self.gone().await);
                     }
@@ -259,13 +297,31 @@ impl SubjectProcess {
 
     async fn operate(
         &mut self,
+        target: Option<String>,
         op: OperatorOp,
         now: Timestamp,
     ) -> Result<OperatorAnswer, OperatorError> {
-        let mut o = self.operator.lock().await;
+        let shared = match &target {
+            None => self.operator.clone(),
+            Some(label) => self.controls.get(label).cloned().ok_or_else(|| {
+                OperatorError::Remote(format!(
+                    "operator {label:?} is not one you control (hello's controls: {})",
+                    self.controls.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?,
+        };
+        let mut o = shared.lock().await;
         let key = |k: &JsonKey| KeyData::try_from(k);
-        self.log
-            .push((now, format!("[{} operator] {}", self.label, describe(&op))));
+        let keys = |v: &Option<Vec<JsonKey>>| -> Result<Option<Vec<KeyData>>, OperatorError> {
+            v.as_ref()
+                .map(|v| v.iter().map(KeyData::try_from).collect())
+                .transpose()
+        };
+        let tag = match &target {
+            None => format!("[{} operator]", self.label),
+            Some(l) => format!("[{} controls operator {l}]", self.label),
+        };
+        self.log.push((now, format!("{tag} {}", describe(&op))));
         Ok(match op {
             OperatorOp::CreateZone {
                 domain,
@@ -328,6 +384,32 @@ impl SubjectProcess {
             },
             OperatorOp::SetSigned { domain, signed } => {
                 o.set_signed(&domain, signed).await?;
+                OperatorAnswer::default()
+            }
+            OperatorOp::AddNextKsk { domain } => OperatorAnswer {
+                keys: vec![JsonKey::from(&o.add_next_ksk(&domain).await?)],
+                ..OperatorAnswer::default()
+            },
+            OperatorOp::RetireKey { domain, key: k } => {
+                o.retire_key(&domain, &key(&k)?).await?;
+                OperatorAnswer::default()
+            }
+            OperatorOp::SetCds {
+                domain,
+                cds,
+                cdnskey,
+            } => {
+                let (cds, cdnskey) = (keys(&cds)?, keys(&cdnskey)?);
+                o.set_cds(&domain, cds.as_deref(), cdnskey.as_deref())
+                    .await?;
+                OperatorAnswer::default()
+            }
+            OperatorOp::SetNs { domain, ns } => {
+                o.set_ns(&domain, &ns).await?;
+                OperatorAnswer::default()
+            }
+            OperatorOp::SetCsync { domain, on } => {
+                o.set_csync(&domain, on).await?;
                 OperatorAnswer::default()
             }
         })
@@ -465,6 +547,13 @@ impl Registrar for SubjectProcess {
     fn shutdown(&mut self) -> BoxFuture<'_, ()> {
         Box::pin(Self::shutdown(self))
     }
+
+    fn operator_change(
+        &mut self,
+        change: OperatorChangeRequest,
+    ) -> BoxFuture<'_, Result<(), RegistrarError>> {
+        Box::pin(Self::operator_change(self, change))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -549,5 +638,27 @@ fn describe(op: &OperatorOp) -> String {
         OperatorOp::ForeignKeys { domain } => format!("foreign keys of {domain}?"),
         OperatorOp::SetSigned { domain, signed } => format!("set {domain} signed={signed}"),
         OperatorOp::MaxTtl { domain } => format!("largest TTL of {domain}?"),
+        OperatorOp::AddNextKsk { domain } => format!("add a next KSK to {domain}"),
+        OperatorOp::RetireKey { domain, key } => {
+            format!("retire key {}/{} from {domain}", key.flags, key.alg)
+        }
+        OperatorOp::SetCds {
+            domain,
+            cds,
+            cdnskey,
+        } => {
+            let n = |v: &Option<Vec<JsonKey>>| match v {
+                None => "none".to_string(),
+                Some(v) if v.is_empty() => "delete".to_string(),
+                Some(v) => format!("{} key(s)", v.len()),
+            };
+            format!(
+                "set CDS ({}) and CDNSKEY ({}) of {domain}",
+                n(cds),
+                n(cdnskey)
+            )
+        }
+        OperatorOp::SetNs { domain, ns } => format!("set NS of {domain} to {}", ns.join(" ")),
+        OperatorOp::SetCsync { domain, on } => format!("set CSYNC of {domain} {on}"),
     }
 }

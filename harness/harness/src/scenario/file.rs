@@ -374,18 +374,27 @@ pub(crate) enum StepFile {
         domain: String,
         /// A deliberate mistake of the reference operator.
         fault: Option<String>,
+        /// The registrar whose process plays the controller (the operator role of the adapter
+        /// protocol); default: the harness's reference controller.
+        controller: Option<String>,
     },
     /// The domain's DNS operator signs the unsigned zone and asks for its first DS by
     /// CDS/CDNSKEY.
     GoSecure {
         /// The domain's name, one of `[[domains]]`.
         domain: String,
+        /// The registrar whose process plays the controller (the operator role of the adapter
+        /// protocol); default: the harness's reference controller.
+        controller: Option<String>,
     },
     /// The domain's DNS operator asks for its DS to go with the delete CDS/CDNSKEY, then
     /// unsigns.
     GoInsecure {
         /// The domain's name, one of `[[domains]]`.
         domain: String,
+        /// The registrar whose process plays the controller (the operator role of the adapter
+        /// protocol); default: the harness's reference controller.
+        controller: Option<String>,
     },
     /// A registrar's operator joins the domain's operator as a second signer (RFC 8901 model
     /// 2), through the registry's CDS and CSYNC scanner.
@@ -396,6 +405,9 @@ pub(crate) enum StepFile {
         operator: String,
         /// A deliberate mistake of the reference controller.
         fault: Option<String>,
+        /// The registrar whose process plays the controller (the operator role of the adapter
+        /// protocol); default: the harness's reference controller.
+        controller: Option<String>,
     },
     /// A signer of a multi-signer group leaves.
     MultiSignerLeave {
@@ -403,6 +415,9 @@ pub(crate) enum StepFile {
         domain: String,
         /// The registrar label whose operator leaves.
         operator: String,
+        /// The registrar whose process plays the controller (the operator role of the adapter
+        /// protocol); default: the harness's reference controller.
+        controller: Option<String>,
     },
     /// Relay a key for a domain as a registrar (RFC 8063) and check the result code.
     KeyRelay {

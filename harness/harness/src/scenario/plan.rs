@@ -536,6 +536,10 @@ pub enum Step {
         /// The signer joining or leaving a multi-signer group, as a registrar index (its
         /// operator); none for the domain's own operator.
         signer: Option<usize>,
+        /// The registrar whose process plays the controller (the adapter protocol's operator
+        /// role), as an index; none, or a registrar in this process: the reference
+        /// controller.
+        controller: Option<usize>,
     },
     /// Relay a key for a domain as a registrar (RFC 8063 `keyrelay:create`) and compare the result
     /// code.
@@ -1050,7 +1054,11 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 xml,
                 expect_code: check_code(&p, &span, expect_code)?,
             },
-            StepFile::KskRollover { domain: d, fault } => {
+            StepFile::KskRollover {
+                domain: d,
+                fault,
+                controller,
+            } => {
                 let di = domain(&at(&d))?;
                 let fault = operation_fault(&p, &span, fault.as_deref(), Change::KskRollover)?;
                 operator_step(&p, &span, &world, &registrars, &domains, di, "ksk-rollover")?;
@@ -1067,9 +1075,15 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     change: crate::operations::Change::KskRollover,
                     fault,
                     signer: None,
+                    controller: controller
+                        .map(|c| lookup(&at(&c), "controller"))
+                        .transpose()?,
                 }
             }
-            StepFile::GoSecure { domain: d } => {
+            StepFile::GoSecure {
+                domain: d,
+                controller,
+            } => {
                 let di = domain(&at(&d))?;
                 operator_step(&p, &span, &world, &registrars, &domains, di, "go-secure")?;
                 Step::Operator {
@@ -1077,9 +1091,15 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     change: crate::operations::Change::GoSecure,
                     fault: None,
                     signer: None,
+                    controller: controller
+                        .map(|c| lookup(&at(&c), "controller"))
+                        .transpose()?,
                 }
             }
-            StepFile::GoInsecure { domain: d } => {
+            StepFile::GoInsecure {
+                domain: d,
+                controller,
+            } => {
                 let di = domain(&at(&d))?;
                 operator_step(&p, &span, &world, &registrars, &domains, di, "go-insecure")?;
                 Step::Operator {
@@ -1087,12 +1107,16 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     change: crate::operations::Change::GoInsecure,
                     fault: None,
                     signer: None,
+                    controller: controller
+                        .map(|c| lookup(&at(&c), "controller"))
+                        .transpose()?,
                 }
             }
             StepFile::MultiSignerJoin {
                 domain: d,
                 operator,
                 fault,
+                controller,
             } => {
                 let di = domain(&at(&d))?;
                 operator_step(
@@ -1112,11 +1136,15 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     change: Change::MultiSignerJoin,
                     fault,
                     signer: Some(signer),
+                    controller: controller
+                        .map(|c| lookup(&at(&c), "controller"))
+                        .transpose()?,
                 }
             }
             StepFile::MultiSignerLeave {
                 domain: d,
                 operator,
+                controller,
             } => {
                 let di = domain(&at(&d))?;
                 operator_step(
@@ -1135,6 +1163,9 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     change: Change::MultiSignerLeave,
                     fault: None,
                     signer: Some(signer),
+                    controller: controller
+                        .map(|c| lookup(&at(&c), "controller"))
+                        .transpose()?,
                 }
             }
             StepFile::KeyRelay {
