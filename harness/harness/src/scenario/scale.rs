@@ -4,8 +4,9 @@
 //! Divided: the TTLs at the TLD and at every operator (and the TTLs written in the registrant's
 //! records), the registry's publication delay and its jitter, the reference registrars' poll
 //! intervals (their default too; to the millisecond, at least 100 ms) and relay publication
-//! delays, `done_within`, `run` and `advance` steps, relayed expiries of scripted key relays, a
-//! secondary's lag and the registry's receipt probe interval and longest watch. No TTL goes
+//! delays, `done_within`, `ds_updates`, `run` and `advance` steps, relayed expiries of
+//! scripted key relays, a secondary's lag, the registry's receipt probe interval and longest
+//! watch, and its CDS/CDNSKEY scanner's intervals and delays. No TTL goes
 //! below one second. RRSIG validity is not divided: real signers choose their own windows, and
 //! a longer validity never shortens what caches may hold.
 
@@ -128,6 +129,10 @@ impl Scenario {
             }
         }
         s.expect.done_within = s.expect.done_within.map(|d| duration(d, scale, 1));
+        for u in &mut s.expect.ds_updates {
+            u.after = duration(u.after, scale, 0);
+            u.within = u.within.map(|d| duration(d, scale, 1));
+        }
         s
     }
 }

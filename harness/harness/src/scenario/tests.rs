@@ -348,8 +348,18 @@ fn ds_automation_profiles_steps_and_expectations_are_planned_and_checked() {
     );
     // Scaled for the wall clock like every other duration.
     let start = s.world.start;
-    let w = s.for_wall_clock(3600, start).world.ds_automation.unwrap();
+    let scaled = s.for_wall_clock(3600, start);
+    let w = scaled.world.ds_automation.clone().unwrap();
     assert_eq!(w.bootstrap_delay, Some(SignedDuration::from_secs(48)));
+    // So are the timings the check holds the scanner to.
+    assert_eq!(
+        scaled.expect.ds_updates[0].after,
+        SignedDuration::from_secs(1)
+    );
+    assert_eq!(
+        scaled.expect.ds_updates[0].within,
+        Some(SignedDuration::from_secs(48))
+    );
     // Off by default.
     assert!(parse_str(GOOD).unwrap().world.ds_automation.is_none());
 

@@ -1396,8 +1396,32 @@ mod csync_tests {
             reg.automation_log().last().map(|e| &e.decision),
             Some(Decision::NsUpdated { .. })
         ));
-        // The sponsor hears of it.
+        // The sponsor hears of it, in a message that validates against the schemas.
         assert_eq!(reg.queue(A).len(), 1);
+        let announced = Services {
+            ext_uris: reg.ext_uris(),
+            ..Services::all()
+        };
+        let r = reg.execute(
+            A,
+            &announced,
+            &epp::message::Command {
+                kind: epp::message::CommandKind::Poll(epp::message::Poll::Req),
+                extensions: Vec::new(),
+                cl_trid: Some("POLL-1".into()),
+            },
+        );
+        assert!(
+            r.extensions
+                .iter()
+                .any(|x| matches!(x, ResponseExtension::ChangePoll(c) if c.who.contains("CSYNC")))
+        );
+        let xml = epp::message::Frame::Response(Box::new(r)).to_xml();
+        let bad = crate::testing::xmllint_failures(
+            &[("ns change".into(), xml)],
+            crate::testing::Schema::Strict,
+        );
+        assert!(bad.is_empty(), "{bad:?}");
     }
 
     #[test]

@@ -330,3 +330,161 @@ async fn serve_sends_key_relay_receipts() {
     assert_eq!(receipt.ns.len(), 1);
     child.kill().await.unwrap();
 }
+
+/// `serve --ds-automation se --ns-addr HOST=ADDR`: the greeting offers RFC 8590's change poll,
+/// and a secure delegation whose name server serves a CDS (and CDNSKEY) for a next KSK,
+/// signed by the current one, gets that DS at the first scan, on the system clock; the sponsor
+/// is told in a change poll message that validates against the schemas. An unknown profile
+/// is refused with the list of profiles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_updates_a_ds_from_the_childs_cds() {
+    use clock::SystemClock;
+    use dnssec::{DnsServer, DnsServerConfig, RrSet, SigningPolicy, Zone, ZoneKey, ZoneSigner};
+    use epp::message::{CommandKind, Frame, Poll, ResData, ResponseExtension};
+    use hickory_proto::dnssec::PublicKey;
+    use hickory_proto::dnssec::rdata::{CDNSKEY, CDS, DNSSECRData};
+    use hickory_proto::rr::RData;
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_mock-registry"))
+        .args(["serve", "--pki", "/nonexistent", "--ds-automation", "nl"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("se, ch, fred, centralnic"), "{err}");
+
+    let clock: clock::SharedClock = Arc::new(SystemClock);
+    let ns = DnsServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        clock.clone(),
+        DnsServerConfig::default(),
+    )
+    .await
+    .unwrap();
+    let origin = name("example.nl.");
+    let soa = hickory_proto::rr::rdata::SOA::new(
+        name("ns1.hoster.net."),
+        name("hostmaster.example.nl."),
+        1,
+        3600,
+        900,
+        1_209_600,
+        300,
+    );
+    let mut zone = Zone::new(origin.clone(), soa, 300).unwrap();
+    zone.add_text("example.nl. 3600 NS ns1.hoster.net.")
+        .unwrap();
+    let current = ZoneKey::ksk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0));
+    let next = ZoneKey::ksk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 2));
+    let ds = next.ds(&origin, dnssec::DsDigest::Sha256).unwrap();
+    let cds = RData::DNSSEC(DNSSECRData::CDS(CDS::new(
+        ds.key_tag(),
+        Some(ds.algorithm()),
+        ds.digest_type(),
+        ds.digest().to_vec(),
+    )));
+    let k = next.dnskey();
+    let cdnskey = RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
+        k.flags(),
+        Some(k.public_key().algorithm()),
+        k.public_key().public_bytes().to_vec(),
+    )));
+    zone.set_rrset(RrSet::new(origin.clone(), 3600, [cds]).unwrap())
+        .unwrap();
+    zone.set_rrset(RrSet::new(origin.clone(), 3600, [cdnskey]).unwrap())
+        .unwrap();
+    let keys = vec![
+        current.clone(),
+        ZoneKey::zsk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 1)),
+        next.clone(),
+    ];
+    let signed = ZoneSigner::new(keys, SigningPolicy::default())
+        .unwrap()
+        .sign(&zone, clock.now())
+        .unwrap();
+    ns.set_zone(Arc::new(signed));
+
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::init(dir.path(), &["registrar-a"]).unwrap();
+    let ns_addr = format!("ns1.hoster.net={}", ns.local_addr());
+    let (mut child, ready) = start_serve(
+        dir.path(),
+        &["--ds-automation", "se", "--ns-addr", &ns_addr],
+    )
+    .await;
+    let epp: std::net::SocketAddr = field(&ready, "epp=").parse().unwrap();
+    let tls = Arc::new(mock_registry::tls::client_config(&pki, "registrar-a").unwrap());
+    let mut a = EppClient::connect(epp, tls, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let pw = pki
+        .registrar("registrar-a")
+        .unwrap()
+        .password()
+        .expose()
+        .to_string();
+    assert!(
+        a.login("registrar-a", &pw)
+            .await
+            .unwrap()
+            .code()
+            .is_success()
+    );
+    assert!(
+        a.greeting()
+            .ext_uris
+            .iter()
+            .any(|u| u == epp::uri::CHANGE_POLL)
+    );
+    let (kind, ext) = commands::contact_create();
+    let contact = created_contact_id(&a.command(kind, ext).await.unwrap()).unwrap();
+    let (kind, ext) = commands::host_create("ns1.hoster.net", &[]);
+    assert!(a.command(kind, ext).await.unwrap().code().is_success());
+    let (kind, ext) = commands::domain_create(
+        "example.nl",
+        &contact,
+        &["ns1.hoster.net"],
+        vec![key_data_for(current.dnskey())],
+    );
+    assert!(a.command(kind, ext).await.unwrap().code().is_success());
+
+    // Real time: the first scan comes at the next publication round, at most 30 s.
+    let waited = Instant::now();
+    let r = loop {
+        let r = a
+            .command(CommandKind::Poll(Poll::Req), vec![])
+            .await
+            .unwrap();
+        if r.code().code() == 1301 {
+            break r;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "no change poll message: {r:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        r.extensions
+            .iter()
+            .any(|x| matches!(x, ResponseExtension::ChangePoll(_))),
+        "{r:?}"
+    );
+    let Some(ResData::DomainInfo(info)) = &r.res_data else {
+        panic!("no domain:infData: {r:?}")
+    };
+    assert_eq!(info.name, "example.nl");
+    assert!(r.extensions.iter().any(|x| matches!(
+        x,
+        ResponseExtension::SecDnsInfo(s)
+            if matches!(&s.data, epp::secdns::DsOrKey::Key(k) if *k == vec![key_data_for(next.dnskey())])
+    )));
+    let xml = Frame::Response(Box::new(r)).to_xml();
+    let bad = mock_registry::testing::xmllint_failures(
+        &[("change poll".into(), xml)],
+        mock_registry::testing::Schema::Strict,
+    );
+    assert!(bad.is_empty(), "{bad:?}");
+    child.kill().await.unwrap();
+}
