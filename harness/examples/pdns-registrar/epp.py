@@ -1,8 +1,11 @@
 """A small EPP client (RFC 5730-5734 over mutual TLS, secDNS-1.1 key data, RFC 8063 key relay)
 with the standard library's `ssl`: the registrar's connection to the registry.
 
-One session, shared by the threads of the registrar: a lock makes each command one exchange,
-and a session the registry closed (its idle timeout) is logged in again on the next command.
+One session, shared by the threads of the registrar: a lock makes each command one exchange.
+What a registry may do to any command is handled here (`Session.command`), so callers see only
+refusals: a command answered 2400 is sent again, a session the registry closed (its idle
+timeout, 2500-2502, a dropped connection) is logged in again, a login refused because the
+registrar's sessions are used up (2502) is tried again, each up to ATTEMPTS times.
 Where to connect and with which credentials is configuration: host and port, the CA the
 registry's certificate chains to, the client certificate and key, clID and password.
 """
@@ -12,6 +15,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from datetime import timedelta
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
@@ -23,6 +27,17 @@ NS = {
     "secDNS": "urn:ietf:params:xml:ns:secDNS-1.1",
     "keyrelay": "urn:ietf:params:xml:ns:keyrelay-1.0",
 }
+
+
+# How often one command (or the first login) is tried before the caller hears EppUnavailable.
+ATTEMPTS = 6
+
+# Result codes after which the same command is sent again (RFC 5730 §3): 2400, the command
+# failed for a passing reason on the server's side and was not executed; 2500-2502, the
+# registry ends the session (a protocol error, an authentication error, the session limit), so
+# a new session is needed first.
+RETRY_SAME_SESSION = (2400,)
+RETRY_NEW_SESSION = (2500, 2501, 2502)
 
 
 class EppError(Exception):
@@ -38,7 +53,7 @@ class EppConfigError(Exception):
 
 
 class EppUnavailable(Exception):
-    """The registry could not be reached: try again later."""
+    """The registry could not be reached, or kept failing the command: try again later."""
 
 
 class Session:
@@ -53,7 +68,8 @@ class Session:
         self.sock = None
         self.lock = threading.Lock()
         with self.lock:
-            self._connect()
+            # Log in now, so that a wrong configuration shows at start, not at the first command.
+            self._retrying(lambda: None)
 
     # --- the transport ----------------------------------------------------------------------
 
@@ -67,7 +83,11 @@ class Session:
             raise EppConfigError("cannot load the EPP CA %s or the client certificate %s and key "
                            "%s: %s" % (self.ca_file, self.cert_file, self.key_file, e))
         raw = socket.create_connection(self.addr, timeout=30)
-        self.sock = ctx.wrap_socket(raw, server_hostname=self.server_name)
+        try:
+            self.sock = ctx.wrap_socket(raw, server_hostname=self.server_name)
+        except OSError:
+            raw.close()
+            raise
         greeting = self._read()
         objs = [e.text for e in greeting.iter("{%s}objURI" % NS["epp"])]
         exts = [e.text for e in greeting.iter("{%s}extURI" % NS["epp"])]
@@ -108,32 +128,69 @@ class Session:
         return code, resp
 
     def command(self, body, extension="", ok=(1000, 1001, 1300, 1301)):
-        """Sends a command; returns (code, response). EppError on a code not in `ok`."""
-        with self.lock:
-            try:
-                return self._exchange(body, extension, ok)
-            except (OSError, ConnectionError, ET.ParseError):
-                # The session died (the registry's idle timeout, say): log in again, once.
-                try:
-                    self.sock.close()
-                except OSError:
-                    pass
-                try:
-                    self._connect()
-                    return self._exchange(body, extension, ok)
-                except (OSError, ConnectionError, ET.ParseError) as e:
-                    raise EppUnavailable("EPP: %s" % e)
+        """Sends a command; returns (code, response). EppError on a code not in `ok`.
 
-    def close(self):
+        What a registry may do to any command is handled here, so callers see only refusals:
+        2400 (command failed: a passing server error, RFC 5730 §3; it was not executed) is sent
+        again in the same session; a session the registry ended (2500-2502, then a close) or a
+        connection it closed or broke (its idle timeout, a dropped connection, a garbled frame)
+        is opened again with a new login, which may itself be refused with 2502 while the old
+        session still counts, and the command sent once more. After ATTEMPTS tries it is
+        EppUnavailable: the scheduler tries again later. (A connection that broke between a
+        command and its answer leaves open whether it was executed; like the Python example,
+        this client sends it again, and a refusal of the repeat reaches the caller as an
+        EppError.)
+        """
         with self.lock:
+            return self._retrying(lambda: self._exchange(body, extension, ok))
+
+    def _retrying(self, action):
+        """Runs `action` in a logged-in session, up to ATTEMPTS times (see `command`), waiting
+        a little longer after each failed try (50 ms, doubling, at most a second)."""
+        last = None
+        for attempt in range(ATTEMPTS):
             try:
-                self._exchange("<logout/>", "", (1500,))
-            except (OSError, ConnectionError, EppError, ET.ParseError):
-                pass
+                if self.sock is None:
+                    self._login()
+                return action()
+            except EppError as e:
+                if e.code in RETRY_NEW_SESSION:
+                    self._drop()
+                elif e.code not in RETRY_SAME_SESSION:
+                    raise
+                last = e
+            except (OSError, ConnectionError, ET.ParseError) as e:
+                self._drop()
+                last = e
+            if attempt + 1 < ATTEMPTS:
+                time.sleep(min(0.05 * 2 ** attempt, 1.0))
+        raise EppUnavailable("EPP: %s (after %d tries)" % (last, ATTEMPTS))
+
+    def _login(self):
+        """Opens a connection and logs in; a failure leaves no half-open session behind."""
+        try:
+            self._connect()
+        except Exception:
+            self._drop()
+            raise
+
+    def _drop(self):
+        """Forgets the session; the next try logs in again."""
+        if self.sock is not None:
             try:
                 self.sock.close()
             except OSError:
                 pass
+        self.sock = None
+
+    def close(self):
+        with self.lock:
+            if self.sock is not None:
+                try:
+                    self._exchange("<logout/>", "", (1500,))
+                except (OSError, ConnectionError, EppError, ET.ParseError):
+                    pass
+            self._drop()
 
     # --- the commands a registrar needs -----------------------------------------------------
 

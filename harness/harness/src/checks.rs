@@ -91,9 +91,9 @@ checks! {
     LiveMismatch = "DNSSEC-LIVE-MISMATCH", Error,
         "A real validating resolver agrees with the harness's validator on the current state";
     ResolverFailed = "RESOLVER-FAILED", Critical,
-        "Every real validating resolver of the fleet resolves the domain throughout the run: no SERVFAIL or bogus answer, no wrong content";
+        "Every real validating resolver of the fleet resolves the domain throughout the run: no SERVFAIL or bogus answer, no wrong content, and the AD bit where the chain must stay secure";
     ModelMissed = "HARNESS-MODEL-MISSED", Critical,
-        "Every failure a real resolver shows lies inside a band the harness's cache model predicted (a miss is a harness bug)";
+        "Every failure a real resolver shows (an answer without AD included) lies inside a band the harness's cache model predicted (a miss is a harness bug)";
     EppRefused = "EPP-COMMAND-REFUSED", Error,
         "The registry accepts every command a registrar sends during the procedure";
     EppExpectedCode = "EPP-EXPECTED-RESULT", Error,

@@ -51,7 +51,12 @@ pub fn evaluate(scenario: &Scenario, record: &Record) -> Evaluation {
     checks.extend(live::checks(&record.live));
     let chain = chain::chain(scenario, record);
     checks.extend(chain.checks);
-    checks.extend(fleet::checks(scenario, record, &chain.verdicts));
+    checks.extend(fleet::checks(
+        scenario,
+        record,
+        &chain.verdicts,
+        &chain.insecure,
+    ));
     checks.extend(procedure::registrars(record));
     checks.extend(procedure::refusals(scenario, record));
     checks.extend(procedure::completion(scenario, record));

@@ -29,6 +29,9 @@ use crate::world::{World, WorldClock};
 /// Log lines kept per resolver at most (a resolver logging without end must not fill memory).
 const LOG_LINES_KEPT: usize = 20_000;
 
+/// The first label of the name the clients ask to see a domain's denial (under the domain).
+pub const NEGATIVE_LABEL: &str = "no-such-name-fleet";
+
 /// One question the clients ask about a domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FleetQuestion {
@@ -127,7 +130,7 @@ pub fn questions(world: &World) -> Vec<FleetQuestion> {
         }
         push(domain.clone(), RecordType::DS);
         push(domain.clone(), RecordType::DNSKEY);
-        push(format!("no-such-name-fleet.{domain}"), RecordType::A);
+        push(format!("{NEGATIVE_LABEL}.{domain}"), RecordType::A);
     }
     out
 }

@@ -262,10 +262,7 @@ impl LiveCheck {
                 push(n, t);
             }
             push(&d.name, "DS");
-            push(
-                &format!("does-not-exist-{}.{}", s.world.seed, fqdn(&d.name)),
-                "A",
-            );
+            push(&crate::observe::negative_name(s.world.seed, &d.name), "A");
         }
         out
     }

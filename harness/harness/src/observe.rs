@@ -88,6 +88,12 @@ pub struct Observer {
     recorded: Observations,
 }
 
+/// The name the observer (and the live check) asks to see a domain's denial: one that cannot
+/// exist, with the world's seed in it (absolute, with the trailing dot).
+pub(crate) fn negative_name(seed: u64, domain: &str) -> String {
+    format!("does-not-exist-{seed}.{}", fqdn(domain))
+}
+
 fn fqdn(n: &str) -> String {
     if n.ends_with('.') {
         n.to_string()
@@ -139,10 +145,7 @@ impl Observer {
                     operator_questions.push((fqdn(n), rt));
                 }
             }
-            operator_questions.push((
-                format!("does-not-exist-{}.{}", s.world.seed, fqdn(&d.name)),
-                RecordType::A,
-            ));
+            operator_questions.push((negative_name(s.world.seed, &d.name), RecordType::A));
         }
         Self {
             sources,

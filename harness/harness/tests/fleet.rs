@@ -118,8 +118,10 @@ fn outcomes(r: &ScenarioReport, check: CheckId) -> Vec<(Outcome, String)> {
 }
 
 /// `scenarios/fleet/` and three of the library's happy paths (ECDSA, CSK on both sides, NSEC to
-/// NSEC3) on the wall clock with the fleet: the happy paths show no resolver failure; each of the three faults (NS switched too early, old DS removed too early,
-/// relayed key removed too early) makes at least one real resolver fail inside the band the
+/// NSEC3) on the wall clock with the fleet: the happy paths show no resolver failure (no
+/// SERVFAIL, no wrong content, no answer without the AD bit); each of the four faults (NS
+/// switched too early, old DS removed too early, relayed key removed too early: bogus; going
+/// insecure: answers without AD) makes at least one real resolver fail inside the band the
 /// cache model predicts (an expected failure: the fault seen by real software); the model
 /// never misses. The figures (queries per resolver, first and last failure against the band)
 /// are printed.
@@ -132,8 +134,8 @@ async fn real_resolvers_see_the_faults_inside_the_predicted_bands_and_the_model_
         .collect();
     assert_eq!(
         scenarios.len(),
-        4,
-        "scenarios/fleet/ holds the happy path and three faults"
+        5,
+        "scenarios/fleet/ holds the happy path and four faults"
     );
     const LIBRARY_HAPPY_PATHS: [&str; 3] = [
         "secure-transfer-13-13",
@@ -183,6 +185,15 @@ async fn real_resolvers_see_the_faults_inside_the_predicted_bands_and_the_model_
                 "{}: no real resolver failed inside the predicted band: {seen:?}",
                 r.id
             );
+            if r.id == "fleet-fault-going-insecure" {
+                assert!(
+                    seen.iter()
+                        .any(|(o, m)| *o == Outcome::ExpectedFail
+                            && m.contains("without the AD bit")),
+                    "{}: no resolver answered without AD in the insecure band: {seen:?}",
+                    r.id
+                );
+            }
         }
     }
 }

@@ -5,8 +5,10 @@
 //! from a KSK+ZSK signer and from a CSK signer (importing either data-signing key), lose one
 //! from its own PowerDNS (publishing the relayed key with `direct-dnskey`, retiring the zone
 //! once caches forgot it), lose one from the hosted operator, and give up safely (revoke the
-//! relay, remove its zone) when the losing side ignores the relayed key. Every PowerDNS it
-//! started is stopped and its directory removed.
+//! relay, remove its zone) when the losing side ignores the relayed key; the there-and-back
+//! scenario runs through registry chaos (2400s, dropped connections, logins refused for the
+//! session limit), which its EPP client rides out. Every PowerDNS it started is stopped and its
+//! directory removed. Its EPP client's retries are also unit-tested (`test_epp.py`).
 //!
 //! Skipped, saying so, only when PowerDNS (Debian `pdns-server`, `pdns-backend-sqlite3`) is
 //! not installed; ci/test installs it.
@@ -33,7 +35,10 @@ fn powerdns_installed() -> bool {
 }
 
 /// The certification profile of this test: three scenarios of `scenarios/certify/` and the
-/// example's there-and-back scenario, copied into `dir`.
+/// example's there-and-back scenario, copied into `dir`. There and back runs through registry
+/// chaos (`scenarios/registry-chaos.toml`'s rates: 2400 for three commands in ten, a dropped
+/// connection after one in ten, a login refused 2502 for the session limit three times in
+/// ten), which the example's EPP client must ride out as the Python example's does.
 fn profile(dir: &Path) {
     let certify = workspace().join("scenarios/certify");
     for file in [
@@ -43,9 +48,16 @@ fn profile(dir: &Path) {
     ] {
         std::fs::copy(certify.join(file), dir.join(file)).unwrap();
     }
-    std::fs::copy(
+    let there_and_back = std::fs::read_to_string(
         workspace().join("harness/examples/pdns-registrar/there-and-back.toml"),
+    )
+    .unwrap();
+    let chaos = "[world]\ntransient_failure_rate = 0.3\ndrop_connection_rate = 0.1\n\
+                 session_limit_rate = 0.3\n\n[registrars.A]";
+    assert!(there_and_back.contains("[registrars.A]") && !there_and_back.contains("[world]"));
+    std::fs::write(
         dir.join("there-and-back.toml"),
+        there_and_back.replacen("[registrars.A]", chaos, 1),
     )
     .unwrap();
 }
@@ -79,6 +91,30 @@ fn powerdns_started(lines: &[String]) -> Option<(u32, PathBuf)> {
 
 fn said(lines: &[String], who: &str, what: &str) -> bool {
     lines.iter().any(|l| l.contains(who) && l.contains(what))
+}
+
+/// The example's EPP client survives what a registry may do to any command, as the Python
+/// example's does: it sends a command answered 2400 again, logs in again after a dropped
+/// connection or a session ended with 2500-2502 (also when that login is refused 2502 for the
+/// session limit), gives up with EppUnavailable after six tries and passes any other refusal
+/// on at once. Its unit tests (`test_epp.py`, standard-library `unittest` against a scripted
+/// registry) need only Python, not PowerDNS.
+#[test]
+fn the_example_s_epp_client_retries_what_a_registry_may_do_to_any_command() {
+    let script = workspace().join("harness/examples/pdns-registrar/test_epp.py");
+    let run = Command::new("python3")
+        .arg(&script)
+        .arg("-v")
+        // Nothing written into the source tree.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Ran 9 tests") && stderr.contains("OK"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -155,6 +191,15 @@ fn the_powerdns_example_registrar_is_certified_on_the_wall_clock() {
         "{back:#?}"
     );
     assert!(said(&back, "[B info]", "retired the zone"), "{back:#?}");
+    // ... through registry chaos: commands answered 2400 and sent again, sessions the registry
+    // dropped logged in again.
+    let count = |what: &str| {
+        back.iter()
+            .filter(|l| l.contains("[B EPP]") && l.contains(what))
+            .count()
+    };
+    assert!(count("→ 2400") > 0, "{back:#?}");
+    assert!(count("login  → 1000") > 1, "{back:#?}");
 
     // Losing from the hosted operator: the domains it sponsors at the start stay there.
     let losing = transcript(&report, "certify-losing");

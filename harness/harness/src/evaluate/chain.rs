@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hickory_proto::rr::Name;
+use hickory_proto::rr::{Name, RecordType};
 use jiff::Timestamp;
 
 use super::{fail, pass};
@@ -29,6 +29,71 @@ pub struct ChainResult {
     pub combinations: u64,
     /// Per domain, the verdict over time.
     pub verdicts: Vec<VerdictBand>,
+    /// Per question, when some cache state finds it insecure: what a real resolver may then
+    /// answer without the AD bit (the fleet's judge reads them).
+    pub insecure: Vec<InsecureBand>,
+}
+
+/// A stretch of time during which some cache state a resolver could hold finds one question of
+/// a domain insecure: provably unsigned (a DS proven absent, only unsupported algorithms), or a
+/// denial under an NSEC3 Opt-Out span (RFC 5155 §9.2). A real resolver may then answer that
+/// question without the AD bit. Kept per question, because Opt-Out leaves the domain's data
+/// secure and only its denials insecure; and kept apart from the verdict bands, which show the
+/// worst verdict of an instant and so hide an insecure state under a bogus one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsecureBand {
+    /// The domain, as the scenario names it (no trailing dot).
+    pub domain: String,
+    /// The question's name, lowercase, without the trailing dot.
+    pub name: String,
+    /// The question's type.
+    pub rtype: RecordType,
+    /// Start (inclusive).
+    pub from: Timestamp,
+    /// End (exclusive).
+    pub until: Timestamp,
+    /// The first insecure finding's reason, in words.
+    pub detail: String,
+}
+
+/// The insecure bands of each question of one domain's report (see [`InsecureBand`]).
+fn insecure_bands(domain: &str, report: &cache::Report) -> Vec<InsecureBand> {
+    let mut out: Vec<InsecureBand> = Vec::new();
+    for q in &report.questions {
+        let name = q
+            .question
+            .name
+            .to_ascii()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        for band in &q.lenient {
+            let Some(f) = band
+                .findings
+                .iter()
+                .find(|f| !f.warning && f.status == Status::Insecure)
+            else {
+                continue;
+            };
+            match out.last_mut() {
+                Some(last)
+                    if last.name == name
+                        && last.rtype == q.question.rtype
+                        && last.until == band.from =>
+                {
+                    last.until = band.until;
+                }
+                _ => out.push(InsecureBand {
+                    domain: domain.to_string(),
+                    name: name.clone(),
+                    rtype: q.question.rtype,
+                    from: band.from,
+                    until: band.until,
+                    detail: f.reason.to_string(),
+                }),
+            }
+        }
+    }
+    out
 }
 
 /// The verdict bands of one domain: at each instant the worst of the lenient DNSSEC status,
@@ -285,6 +350,7 @@ pub fn chain(scenario: &Scenario, record: &Record) -> ChainResult {
         let report = cache::check(&tl, &anchors, &options);
         out.combinations += report.stats.combinations;
         out.verdicts.extend(verdict_bands(&d.name, &report));
+        out.insecure.extend(insecure_bands(&d.name, &report));
         let describe =
             |band: &Band, mode: Mode, want: CheckId| -> Vec<(Timestamp, String, Vec<String>)> {
                 band.findings
