@@ -18,6 +18,8 @@
 //!   watched relays' delegations, through an injected [`feedback::HostResolver`].
 //! - [`scan`]: the DNS side of DS automation (RFC 7344, RFC 8078): asks a delegation's name
 //!   servers for DNSKEY, CDS and CDNSKEY and judges them for `registry::automation`.
+//! - [`signals`]: RFC 9615 authenticated bootstrapping: the `_dsboot` signals of a child's
+//!   name servers, looked up and validated from the root's trust anchor down, for [`scan`].
 //! - [`keydata`]: the checks every `secDNS:keyData` passes before the registry accepts it.
 //! - [`publish`]: the signed TLD made from the registry's delegations after a propagation delay,
 //!   the signed root, the trust anchor files.
@@ -41,6 +43,7 @@ pub mod publish;
 pub mod registry;
 pub mod scan;
 pub mod server;
+pub mod signals;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod tls;

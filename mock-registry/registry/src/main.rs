@@ -39,7 +39,7 @@ enum Command {
     /// Prints `mock-registry ready epp=IP:PORT` on stdout once it accepts connections (with
     /// `--dns`: `mock-registry ready epp=IP:PORT dns=IP:PORT anchor=PATH`), then runs until
     /// SIGINT or SIGTERM. Logs go to stderr (RUST_LOG, default info).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -117,6 +117,15 @@ struct ServeArgs {
     /// SIDN profile.
     #[arg(long, value_name = "PROFILE", default_value = "none", value_parser = parse_profile)]
     ds_automation: Profile,
+    /// RFC 9615 signals (`--ds-automation ch`): the root server the scanner validates them
+    /// from, IP:PORT. Default: this registry's own `--dns` server, with its own anchor; then
+    /// only signaling zones delegated securely under its TLD can be validated.
+    #[arg(long, value_name = "ADDR", requires = "signal_anchor")]
+    signal_root: Option<SocketAddr>,
+    /// The trust anchor of `--signal-root`: a file of `. DS …` or `. DNSKEY …` lines (e.g. an
+    /// unbound root.key).
+    #[arg(long, value_name = "FILE", requires = "signal_root")]
+    signal_anchor: Option<PathBuf>,
 }
 
 /// A DS automation profile by name.
@@ -207,7 +216,7 @@ fn main() -> ExitCode {
         Command::Pki(PkiCommand::AddRegistrar { dir, registrars }) => {
             pki_add_registrar(dir, &registrars).map_err(Into::into)
         }
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -288,30 +297,10 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
         let config_chaos = config.chaos.describe();
         let server = EppServer::start(args.epp, tls, registry.clone(), config).await?;
         let mut ready = format!("mock-registry ready epp={}", server.local_addr());
-        let probing = (args.keyrelay_receipts || args.ds_automation != Profile::None).then(|| {
-            let registry = registry.clone();
-            let clock = clock.clone();
-            let resolver: std::collections::BTreeMap<String, SocketAddr> =
-                args.ns_addrs.iter().cloned().collect();
-            tokio::spawn(async move {
-                let mut interval = tokio::time::interval(PUBLISH_TICK);
-                loop {
-                    interval.tick().await;
-                    let now = clock.now();
-                    run_due(&registry, &resolver, &ProbeOptions::default(), now).await;
-                    mock_registry::scan::run_due(
-                        &registry,
-                        &resolver,
-                        &mock_registry::scan::ScanOptions::default(),
-                        now,
-                    )
-                    .await;
-                }
-            })
-        });
         let dns = match args.dns {
             Some(addr) => {
-                let dns = start_dns(&args, addr, registry, clock, chaos_seed).await?;
+                let dns = start_dns(&args, addr, registry.clone(), clock.clone(), chaos_seed)
+                    .await?;
                 ready.push_str(&format!(
                     " dns={} anchor={}",
                     dns.server.local_addr(),
@@ -321,6 +310,43 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
             }
             None => None,
         };
+        // Where the scanner validates RFC 9615 signals from.
+        let signal_root = match (&args.signal_root, &args.signal_anchor, &dns) {
+            (Some(root), Some(file), _) => {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| format!("--signal-anchor {}: {e}", file.display()))?;
+                let anchors = mock_registry::signals::parse_anchor(&text)
+                    .map_err(|e| format!("--signal-anchor {}: {e}", file.display()))?;
+                Some(mock_registry::signals::SignalRoot {
+                    servers: vec![*root],
+                    anchors,
+                })
+            }
+            (_, _, Some(dns)) => Some(mock_registry::signals::SignalRoot {
+                servers: vec![dns.server.local_addr()],
+                anchors: vec![dns.anchor_ds.clone()],
+            }),
+            _ => None,
+        };
+        let probing = (args.keyrelay_receipts || args.ds_automation != Profile::None).then(|| {
+            let registry = registry.clone();
+            let clock = clock.clone();
+            let resolver: std::collections::BTreeMap<String, SocketAddr> =
+                args.ns_addrs.iter().cloned().collect();
+            let scan = mock_registry::scan::ScanOptions {
+                signals: signal_root,
+                ..mock_registry::scan::ScanOptions::default()
+            };
+            tokio::spawn(async move {
+                let mut interval = tokio::time::interval(PUBLISH_TICK);
+                loop {
+                    interval.tick().await;
+                    let now = clock.now();
+                    run_due(&registry, &resolver, &ProbeOptions::default(), now).await;
+                    mock_registry::scan::run_due(&registry, &resolver, &scan, now).await;
+                }
+            })
+        });
         if chaos_on {
             // Seeded and printed, as Pebble does: the same seed repeats the same chaos.
             ready.push_str(&format!(" chaos_seed={chaos_seed}"));
@@ -340,11 +366,12 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
     })
 }
 
-/// The published DNS of `serve`: the server, the publishing task, the anchor's path.
+/// The published DNS of `serve`: the server, the publishing task, the anchor's path and DS.
 struct Dns {
     server: Arc<DnsServer>,
     publishing: tokio::task::JoinHandle<()>,
     anchor: PathBuf,
+    anchor_ds: hickory_proto::dnssec::rdata::DS,
 }
 
 impl Drop for Dns {
@@ -379,7 +406,8 @@ async fn start_dns(
     let keys = PublishKeys::generate(args.dnssec_algorithm.key_algorithm())?;
     let mut publisher = Publisher::new(config, keys, clock.now())?;
     let anchor_dir = args.anchor_dir.clone().unwrap_or_else(|| args.pki.clone());
-    let anchors = publisher.trust_anchor()?.write_files(&anchor_dir)?;
+    let anchor = publisher.trust_anchor()?;
+    let anchors = anchor.write_files(&anchor_dir)?;
     let server = Arc::new(DnsServer::start(addr, clock.clone(), DnsServerConfig::default()).await?);
     for zone in publisher.zones() {
         server.set_zone(zone);
@@ -417,6 +445,7 @@ async fn start_dns(
         server,
         publishing,
         anchor: anchors.dnskey,
+        anchor_ds: anchor.ds,
     })
 }
 

@@ -34,9 +34,10 @@ use jiff::Timestamp;
 
 use crate::feedback::HostResolver;
 use crate::registry::automation::{
-    Csync, HostScan, Reads, ScanReport, ScanRequest, ScanTransport, Wanted,
+    Csync, HostScan, Reads, ScanReport, ScanRequest, ScanTransport, Signal, Wanted,
 };
 use crate::server::SharedRegistry;
+use crate::signals::{self, LookupOptions, NoSignal, SignalRoot, SignalSets};
 
 /// How to ask.
 #[derive(Debug, Clone)]
@@ -45,6 +46,9 @@ pub struct ScanOptions {
     pub glue_port: u16,
     /// How long to wait for each answer.
     pub timeout: Duration,
+    /// Where RFC 9615 signals are validated from (the root's servers and trust anchor);
+    /// `None`: a policy that takes signals finds none.
+    pub signals: Option<SignalRoot>,
 }
 
 impl Default for ScanOptions {
@@ -52,6 +56,7 @@ impl Default for ScanOptions {
         Self {
             glue_port: 53,
             timeout: Duration::from_secs(2),
+            signals: None,
         }
     }
 }
@@ -67,6 +72,8 @@ pub async fn scan(
     let zone = Name::from_ascii(format!("{}.", request.domain.trim_end_matches('.'))).ok();
     let ds_keys: Vec<DNSKEY> = request.ds_keys.iter().filter_map(dnskey).collect();
     let mut hosts = Vec::new();
+    // Every server's answer records, for comparing the signals with (RFC 9615 §4.1 step 4).
+    let mut served: Vec<Vec<Record>> = Vec::new();
     for host in &request.hosts {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         let mut addrs: Vec<SocketAddr> = request
@@ -87,7 +94,11 @@ pub async fn scan(
                 let mut seen: Option<HostScan> = None;
                 'ask: for addr in &addrs {
                     for _ in 0..request.vantage_points.max(1) {
-                        let v = judge_server(*addr, zone, &ds_keys, request, options, now).await;
+                        let (v, records) =
+                            judge_server(*addr, zone, &ds_keys, request, options, now).await;
+                        if !matches!(v, HostScan::Failed(_)) {
+                            served.push(records);
+                        }
                         match &seen {
                             None => seen = Some(v),
                             Some(first) if *first == v => {}
@@ -108,11 +119,119 @@ pub async fn scan(
         };
         hosts.push((host, verdict));
     }
+    // RFC 9615: the signals count only for an insecure delegation whose child asks for keys.
+    let asks = hosts.iter().any(|(_, h)| {
+        matches!(
+            h,
+            HostScan::Answer {
+                wanted: Wanted::Keys(_),
+                ..
+            }
+        )
+    });
+    let signals = match &zone {
+        Some(zone) if request.signals && asks => {
+            let mut out = Vec::new();
+            for (host, _) in &hosts {
+                let signal = match Name::from_ascii(format!("{host}.")) {
+                    Err(e) => Signal::Invalid(format!("not a host name: {e}")),
+                    Ok(name) => match &options.signals {
+                        None if zone.zone_of(&name) => Signal::InDomain,
+                        None => Signal::Invalid(
+                            "this scanner has no root to validate signals from".into(),
+                        ),
+                        Some(root) => {
+                            let lookup = LookupOptions {
+                                glue_port: options.glue_port,
+                                timeout: options.timeout,
+                            };
+                            match signals::lookup(zone, &name, root, resolver, &lookup, now).await {
+                                Err(NoSignal::InDomain { .. }) => Signal::InDomain,
+                                Err(e) => Signal::Invalid(e.to_string()),
+                                Ok(sets) => match judge_signal(zone, &served, &sets, request.reads)
+                                {
+                                    Ok(w) => Signal::Valid(w),
+                                    Err(why) => Signal::Invalid(why),
+                                },
+                            }
+                        }
+                    },
+                };
+                out.push((host.clone(), signal));
+            }
+            out
+        }
+        _ => Vec::new(),
+    };
     ScanReport {
         domain: request.domain.clone(),
         at: now,
         hosts,
-        signals: Vec::new(),
+        signals,
+    }
+}
+
+/// RFC 9615 §4.1 step 4: a validated signal counts only if its CDS and its CDNSKEY RRsets are
+/// each the same as what every server of the child serves at the apex (`served`: each
+/// server's answers), an RRset empty on one side and not on the other included. Then it asks
+/// for what those records ask for, read by the policy's rules ([`judge`]). A pure function.
+pub fn judge_signal(
+    zone: &Name,
+    served: &[Vec<Record>],
+    signal: &SignalSets,
+    reads: Reads,
+) -> Result<Wanted, String> {
+    let canonical = |records: &mut dyn Iterator<Item = &Record>, owner: Option<&Name>, t| {
+        let mut out: Vec<Vec<u8>> = records
+            .filter(|r| owner.is_none_or(|o| r.name == *o) && r.record_type() == t)
+            .filter_map(|r| hickory_proto::serialize::binary::BinEncodable::to_bytes(&r.data).ok())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    };
+    let Some(first) = served.first() else {
+        return Err("no server of the child answered".into());
+    };
+    for rtype in [RecordType::CDS, RecordType::CDNSKEY] {
+        let child = canonical(&mut first.iter(), Some(zone), rtype);
+        if served
+            .iter()
+            .any(|s| canonical(&mut s.iter(), Some(zone), rtype) != child)
+        {
+            return Err(format!(
+                "the child's name servers serve different {rtype} RRsets"
+            ));
+        }
+        let set = match rtype {
+            RecordType::CDS => &signal.cds,
+            _ => &signal.cdnskey,
+        };
+        let theirs = canonical(&mut set.iter(), None, rtype);
+        if theirs != child {
+            return Err(match (child.is_empty(), theirs.is_empty()) {
+                (false, true) => format!("the child publishes {rtype}, its signal none"),
+                (true, false) => format!("its signal has {rtype}, the child none"),
+                _ => format!("its {rtype} RRset differs from the child's"),
+            });
+        }
+    }
+    // What the signal asks for, read as the child's own records would be: the child's DNSKEY
+    // RRset names the keys a CDS digest stands for.
+    let mut records: Vec<Record> = first
+        .iter()
+        .filter(|r| r.name == *zone && r.record_type() == RecordType::DNSKEY)
+        .cloned()
+        .collect();
+    for r in signal.cds.iter().chain(&signal.cdnskey) {
+        let mut r = r.clone();
+        r.name = zone.clone();
+        records.push(r);
+    }
+    // Only what it asks for is read here: the signatures were judged on the way to it.
+    match judge(zone, &records, &[], reads, false, Timestamp::UNIX_EPOCH) {
+        HostScan::Answer { wanted, .. } => Ok(wanted),
+        HostScan::Bogus(why) | HostScan::Failed(why) => Err(why),
     }
 }
 
@@ -124,7 +243,7 @@ fn short(v: &HostScan) -> String {
     }
 }
 
-/// One server's DNSKEY, CDS and CDNSKEY answers, judged.
+/// One server's DNSKEY, CDS and CDNSKEY answers, judged; with the answers' records.
 async fn judge_server(
     addr: SocketAddr,
     zone: &Name,
@@ -132,7 +251,7 @@ async fn judge_server(
     request: &ScanRequest,
     options: &ScanOptions,
     now: Timestamp,
-) -> HostScan {
+) -> (HostScan, Vec<Record>) {
     let query = QueryOptions {
         transport: match request.transport {
             ScanTransport::Tcp => Transport::Tcp,
@@ -152,16 +271,24 @@ async fn judge_server(
         match query_with(addr, zone, rtype, &query).await {
             Ok(m) => match usable(&m) {
                 Ok(()) => answers.push(m),
-                Err(why) => return HostScan::Failed(format!("{rtype} query: {why}")),
+                Err(why) => {
+                    return (
+                        HostScan::Failed(format!("{rtype} query: {why}")),
+                        Vec::new(),
+                    );
+                }
             },
-            Err(e) => return HostScan::Failed(format!("{rtype} query: {e}")),
+            Err(e) => return (HostScan::Failed(format!("{rtype} query: {e}")), Vec::new()),
         }
     }
     let records: Vec<Record> = answers
         .into_iter()
         .flat_map(|m| m.answers.into_iter())
         .collect();
-    judge(zone, &records, ds_keys, request.reads, request.csync, now)
+    (
+        judge(zone, &records, ds_keys, request.reads, request.csync, now),
+        records,
+    )
 }
 
 /// Whether an answer can be used: authoritative NOERROR.
@@ -703,6 +830,70 @@ mod tests {
             judged(&mixed, &[&k], Reads::Cds),
             HostScan::Bogus(why) if why.contains("mixes the delete record")
         ));
+    }
+
+    /// A signal at `_dsboot.example.nl._signal.ns1.example.net` with these rdata.
+    fn signal(cds: Vec<RData>, cdnskey: Vec<RData>) -> SignalSets {
+        let name = n("_dsboot.example.nl._signal.ns1.example.net.");
+        let rec = |d: RData| Record::from_rdata(name.clone(), 3600, d);
+        SignalSets {
+            name: Some(name.clone()),
+            cds: cds.into_iter().map(rec).collect(),
+            cdnskey: cdnskey.into_iter().map(rec).collect(),
+        }
+    }
+
+    #[test]
+    fn a_signal_counts_only_when_each_rrset_equals_the_childs() {
+        let (k, zsk, other) = (ksk(0), ZoneKey::zsk(fixture_keys::key(ALG, 1)), ksk(3));
+        let zone = n("example.nl.");
+        let child = served(
+            vec![k.clone(), zsk.clone()],
+            vec![cds_of(k.dnskey())],
+            vec![cdnskey_of(k.dnskey())],
+        );
+        let both = vec![child.clone(), child.clone()];
+        let good = signal(vec![cds_of(k.dnskey())], vec![cdnskey_of(k.dnskey())]);
+        assert_eq!(
+            judge_signal(&zone, &both, &good, Reads::Cds),
+            Ok(Wanted::Keys(vec![key_data(k.dnskey())]))
+        );
+        // Another key in the signal's CDS.
+        let wrong = signal(vec![cds_of(other.dnskey())], vec![cdnskey_of(k.dnskey())]);
+        assert_eq!(
+            judge_signal(&zone, &both, &wrong, Reads::Cds),
+            Err("its CDS RRset differs from the child's".into())
+        );
+        // RFC 9615 §4.1 step 4: an RRset empty on one side only is inconsistent, whichever
+        // type the policy reads.
+        let no_cdnskey = signal(vec![cds_of(k.dnskey())], Vec::new());
+        assert_eq!(
+            judge_signal(&zone, &both, &no_cdnskey, Reads::Cds),
+            Err("the child publishes CDNSKEY, its signal none".into())
+        );
+        let cds_only = served(
+            vec![k.clone(), zsk.clone()],
+            vec![cds_of(k.dnskey())],
+            Vec::new(),
+        );
+        assert_eq!(
+            judge_signal(&zone, std::slice::from_ref(&cds_only), &good, Reads::Cds),
+            Err("its signal has CDNSKEY, the child none".into())
+        );
+        assert_eq!(
+            judge_signal(
+                &zone,
+                std::slice::from_ref(&cds_only),
+                &no_cdnskey,
+                Reads::Cds
+            ),
+            Ok(Wanted::Keys(vec![key_data(k.dnskey())]))
+        );
+        // The child's servers must agree among themselves as well.
+        assert_eq!(
+            judge_signal(&zone, &[child, cds_only], &good, Reads::Cds),
+            Err("the child's name servers serve different CDNSKEY RRsets".into())
+        );
     }
 
     #[test]

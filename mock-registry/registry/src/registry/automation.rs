@@ -294,9 +294,22 @@ pub struct ScanReport {
     pub at: Timestamp,
     /// Per host of the request, in its order.
     pub hosts: Vec<(String, HostScan)>,
-    /// RFC 9615: what each host's signal (`_dsboot.<domain>._signal.<host>`) asks for, when
-    /// requested; `None` for a host whose signal is missing or not validated.
-    pub signals: Vec<(String, Option<Wanted>)>,
+    /// RFC 9615: each host's signal (`_dsboot.<domain>._signal.<host>`), when requested and
+    /// the child asks for something; empty otherwise.
+    pub signals: Vec<(String, Signal)>,
+}
+
+/// One name server's RFC 9615 signal, as the scanner found it (`crate::signals` looks it up
+/// and validates it, `crate::scan` compares it with the child's own records).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// Validated from the root down and equal, record type by record type, to what every
+    /// server of the child serves (RFC 9615 §4.1 steps 3–4): it asks for this.
+    Valid(Wanted),
+    /// The host is inside the child: its signal is neither looked up nor needed (§4.1).
+    InDomain,
+    /// Missing, unreachable, not validated or different from the child's records: why.
+    Invalid(String),
 }
 
 /// What the scanner decided at one scan.
@@ -321,6 +334,8 @@ pub enum Decision {
         since: Timestamp,
         /// The earliest scan that may act on it.
         until: Timestamp,
+        /// Where the policy takes RFC 9615 signals: why they did not bootstrap at once.
+        signals: Option<String>,
     },
     /// The child's request was refused; nothing changed.
     Refused(String),
@@ -367,11 +382,18 @@ impl fmt::Display for AutomationEvent {
                 wanted,
                 since,
                 until,
-            } => write!(
-                f,
-                "{} asks for {wanted} since {since}: not before {until}",
-                self.domain
-            ),
+                signals,
+            } => {
+                write!(
+                    f,
+                    "{} asks for {wanted} since {since}: not before {until}",
+                    self.domain
+                )?;
+                match signals {
+                    Some(why) => write!(f, " (no RFC 9615 bootstrap: {why})"),
+                    None => Ok(()),
+                }
+            }
             Decision::Refused(why) => write!(f, "{}: CDS/CDNSKEY not acted on: {why}", self.domain),
             Decision::NsUpdated { from, to } => write!(
                 f,
@@ -779,27 +801,30 @@ fn decide(
             "the zone is not signed with the keys its CDS/CDNSKEY names (RFC 8078 §3)".into(),
         );
     }
+    let mut no_signals = None;
     if policy.rfc9615 {
-        let signalled = !report.signals.is_empty()
-            && report
-                .signals
-                .iter()
-                .all(|(_, s)| s.as_ref() == Some(&wanted));
-        if signalled {
-            return (
-                Some(Decision::Updated {
-                    from: current.to_vec(),
-                    to: target,
-                    because: "RFC 9615 signals from every name server".into(),
-                }),
-                None,
-            );
+        match signalled(&report.domain, &report.signals, &wanted) {
+            Ok(()) => {
+                return (
+                    Some(Decision::Updated {
+                        from: current.to_vec(),
+                        to: target,
+                        because: "RFC 9615 signals from every name server".into(),
+                    }),
+                    None,
+                );
+            }
+            Err(why) => no_signals = Some(why),
         }
     }
     let Some(bootstrap) = policy.bootstrap else {
-        return refuse("this registry does not bootstrap DNSSEC from CDS/CDNSKEY".into());
+        let why = "this registry does not bootstrap DNSSEC from CDS/CDNSKEY by delay";
+        return refuse(match no_signals {
+            Some(s) => format!("{why}, and there is no RFC 9615 bootstrap: {s}"),
+            None => why.into(),
+        });
     };
-    settle(
+    let (mut decision, candidate) = settle(
         bootstrap.delay,
         wanted,
         since,
@@ -810,7 +835,38 @@ fn decide(
             "the same answer for {} (RFC 8078 §3.3, accept after delay)",
             human(bootstrap.delay)
         ),
-    )
+    );
+    if let Some(Decision::Waiting { signals, .. }) = &mut decision {
+        *signals = no_signals;
+    }
+    (decision, candidate)
+}
+
+/// RFC 9615 §4.1: whether every name server outside the child signals what the child asks
+/// for (at least one must be outside); otherwise why not, naming the first host that fails.
+fn signalled(domain: &str, signals: &[(String, Signal)], wanted: &Wanted) -> Result<(), String> {
+    if signals.is_empty() {
+        return Err("no signals were looked up".into());
+    }
+    let mut valid = 0;
+    for (host, signal) in signals {
+        match signal {
+            Signal::Valid(w) if w == wanted => valid += 1,
+            Signal::Valid(w) => {
+                return Err(format!(
+                    "{host}'s signal asks for {w}, the child for {wanted}"
+                ));
+            }
+            Signal::InDomain => {}
+            Signal::Invalid(why) => return Err(format!("{host}: {why}")),
+        }
+    }
+    if valid == 0 {
+        return Err(format!(
+            "every name server is inside {domain}, so none can carry a signal (RFC 9615 §4.1)"
+        ));
+    }
+    Ok(())
 }
 
 /// The CSYNC rules (RFC 7477 §3): every name server serves a usable CSYNC naming the same NS
@@ -889,6 +945,7 @@ fn settle(
             wanted: wanted.clone(),
             since,
             until,
+            signals: None,
         }),
         Some((wanted, since)),
     )
@@ -1211,21 +1268,71 @@ mod tests {
         assert!(reg.automation_scans(t0)[0].signals);
         let a = Wanted::Keys(vec![key(1)]);
         let mut r = report(t0, [answer(a.clone(), false), answer(a.clone(), false)]);
-        // One name server without a signal: the delay applies.
+        // One name server without a signal: the delay applies, and the log says why.
         r.signals = vec![
-            ("ns1.example.net".into(), Some(a.clone())),
-            ("ns2.example.net".into(), None),
+            ("ns1.example.net".into(), Signal::Valid(a.clone())),
+            (
+                "ns2.example.net".into(),
+                Signal::Invalid("missing: no CDS".into()),
+            ),
         ];
         reg.record_scan(r.clone());
-        assert!(matches!(decisions(&reg)[..], [Decision::Waiting { .. }]));
+        assert!(matches!(
+            decisions(&reg)[..],
+            [Decision::Waiting { signals: Some(why), .. }] if why == "ns2.example.net: missing: no CDS"
+        ));
+        assert!(
+            reg.automation_log()[0]
+                .to_string()
+                .ends_with("(no RFC 9615 bootstrap: ns2.example.net: missing: no CDS)")
+        );
+        // A signal asking for something else is no signal for what the child asks.
         let t1 = later(t0, 24);
         reg.automation_scans(t1);
         r.at = t1;
-        r.signals[1].1 = Some(a.clone());
+        r.signals[1].1 = Signal::Valid(Wanted::Keys(vec![key(2)]));
+        reg.record_scan(r.clone());
+        assert!(matches!(
+            &decisions(&reg)[1],
+            Decision::Waiting { signals: Some(why), .. } if why.contains("ns2.example.net's signal asks for")
+        ));
+        // Name servers inside the child need no signal, but one outside must give one.
+        let t2 = later(t1, 24);
+        reg.automation_scans(t2);
+        r.at = t2;
+        r.signals[1].1 = Signal::InDomain;
+        r.signals[0].1 = Signal::InDomain;
+        reg.record_scan(r.clone());
+        assert!(matches!(
+            &decisions(&reg)[2],
+            Decision::Waiting { signals: Some(why), .. } if why.contains("every name server is inside")
+        ));
+        let t3 = later(t2, 24);
+        reg.automation_scans(t3);
+        r.at = t3;
+        r.signals[0].1 = Signal::Valid(a.clone());
         reg.record_scan(r);
         assert!(
-            matches!(decisions(&reg)[1], Decision::Updated { because, .. } if because.contains("RFC 9615"))
+            matches!(&decisions(&reg)[3], Decision::Updated { because, .. } if because.contains("RFC 9615"))
         );
+    }
+
+    #[test]
+    fn signals_are_ignored_where_the_policy_takes_none() {
+        let (mut reg, clock) = setup(Profile::Se, Vec::new());
+        let t0 = clock.now();
+        reg.automation_scans(t0);
+        let a = Wanted::Keys(vec![key(1)]);
+        let mut r = report(t0, [answer(a.clone(), false), answer(a.clone(), false)]);
+        r.signals = vec![
+            ("ns1.example.net".into(), Signal::Valid(a.clone())),
+            ("ns2.example.net".into(), Signal::Valid(a)),
+        ];
+        reg.record_scan(r);
+        assert!(matches!(
+            decisions(&reg)[..],
+            [Decision::Waiting { signals: None, .. }]
+        ));
     }
 
     #[test]
