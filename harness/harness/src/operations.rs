@@ -95,15 +95,20 @@ pub enum OperationFault {
     /// Join: publishes the combined NS set as soon as the parent's DS changed, without waiting
     /// out the old DS and the DNSKEY RRsets in caches.
     NsBeforeDsWait,
+    /// Going secure with RFC 9615 signals: publishes the signal under its first name server
+    /// only; a registry that needs every name server's signal (RFC 9615 §4.1) falls back to
+    /// its bootstrap delay.
+    SignalsOnFirstNsOnly,
 }
 
 impl OperationFault {
     /// Every fault, for errors and the mutation score.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::CdsWithdrawnTooEarly,
         Self::CdsCdnskeyDisagree,
         Self::CdsMissingSigner,
         Self::NsBeforeDsWait,
+        Self::SignalsOnFirstNsOnly,
     ];
 
     /// The scenario's token.
@@ -113,6 +118,7 @@ impl OperationFault {
             Self::CdsCdnskeyDisagree => "cds-cdnskey-disagree",
             Self::CdsMissingSigner => "cds-missing-signer",
             Self::NsBeforeDsWait => "ns-before-ds-wait",
+            Self::SignalsOnFirstNsOnly => "signals-on-first-ns-only",
         }
     }
 
@@ -126,6 +132,7 @@ impl OperationFault {
         match self {
             Self::CdsWithdrawnTooEarly | Self::CdsCdnskeyDisagree => Change::KskRollover,
             Self::CdsMissingSigner | Self::NsBeforeDsWait => Change::MultiSignerJoin,
+            Self::SignalsOnFirstNsOnly => Change::GoSecure,
         }
     }
 }
@@ -399,7 +406,27 @@ impl Operation {
                 let ksk = op.api.ksk(&d).await?;
                 let both = [ksk.clone()];
                 op.api.set_cds(&d, Some(&both), Some(&both)).await?;
-                self.say(now, format!("{d}: signed; CDS and CDNSKEY ask for its KSK"));
+                // RFC 9615 §3.2: the same RRsets under every name server's signaling domain,
+                // so the parent can bootstrap at once.
+                let mut signalled = Vec::new();
+                if op.info.signals {
+                    signalled = op.info.ns.clone();
+                    if self.has(OperationFault::SignalsOnFirstNsOnly) {
+                        signalled.truncate(1);
+                    }
+                    op.api
+                        .set_signals(&d, &signalled, Some(&both), Some(&both))
+                        .await?;
+                }
+                let signals = if signalled.is_empty() {
+                    String::new()
+                } else {
+                    format!(", signalled under {} (RFC 9615)", signalled.join(", "))
+                };
+                self.say(
+                    now,
+                    format!("{d}: signed; CDS and CDNSKEY ask for its KSK{signals}"),
+                );
                 self.wait_for_ds(vec![ksk], Then::Finish { old: None }, now)
                     .await?;
             }
@@ -530,9 +557,17 @@ impl Operation {
                     op.api.set_signed(&d, false).await?;
                 }
                 op.api.set_cds(&d, None, None).await?;
+                // The signals have done their work once the DS is there (RFC 9615 §5.1).
+                let signals = self.change == Change::GoSecure && op.info.signals;
+                if signals {
+                    op.api.set_signals(&d, &op.info.ns, None, None).await?;
+                }
                 let what = match self.change {
                     Change::KskRollover => "retires the old KSK and withdraws the CDS/CDNSKEY",
                     Change::GoInsecure => "unsigns the zone and withdraws the delete records",
+                    Change::GoSecure if signals => {
+                        "withdraws the CDS/CDNSKEY and the RFC 9615 signals"
+                    }
                     _ => "withdraws the CDS/CDNSKEY",
                 };
                 self.finish(now, format!("{d}: {what}; done"));

@@ -8,15 +8,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use clock::{Clock, SharedClock, SystemClock, VirtualClock};
+use dnssec::SigningPolicy;
 use dnssec::server::{DnsServer, DnsServerConfig};
-use dnssec::{Delegation, RrSet, SigningPolicy, Zone, ZoneSigner};
 use epp::contact::{self, Address, PostalInfo, PostalType};
 use epp::domain::{self, ContactType, DomainContact, NsList};
 use epp::message::{Command, CommandExtension, CommandKind, Create, ResData};
 use epp::secdns::{DsOrKey, DsOrKeySet};
 use epp::{AuthInfo, host};
-use hickory_proto::rr::rdata::{NS, SOA};
-use hickory_proto::rr::{Name, RData};
+use hickory_proto::rr::Name;
 use jiff::Timestamp;
 use mock_registry::feedback::ProbeOptions;
 use mock_registry::pki::Pki;
@@ -31,6 +30,7 @@ use crate::error::{Context, HarnessError};
 use crate::scenario::{ReceiptFault, Scenario};
 
 pub mod backend;
+pub mod infra;
 pub mod operator;
 pub mod real;
 
@@ -175,9 +175,10 @@ pub struct World {
     pub wall_now: Timestamp,
     /// Where the servers listen.
     pub addressing: Addressing,
-    /// With [`Addressing::Port53`]: the server of the zones the name servers' host names live
-    /// in (unsigned, delegated from the root), so resolvers can find every operator.
-    pub infra: Option<DnsServer>,
+    /// The server of the zones the name servers' host names live in ([`infra`]): with
+    /// [`Addressing::Port53`] (unsigned, so resolvers can find every operator), and with RFC
+    /// 9615 signals in either addressing (signed, so the registry can validate them).
+    pub infra: Option<infra::Infra>,
 }
 
 impl World {
@@ -263,7 +264,6 @@ impl World {
         config.jitter_seed = s.world.seed;
         config.signing.validity = s.world.signature_validity;
         config.signing.also_valid_at = vec![wall_now];
-        let mut infra_zones = Vec::new();
         if let Some(plan) = &plan {
             config.ns_addrs = vec![plan.parent.ip()];
             // The root's name server gets a name under no delegation and in no special-use
@@ -271,10 +271,26 @@ impl World {
             // a resolver priming from the hints finds without a circular dependency (Knot
             // Resolver cannot prime with a root server named inside the TLD it delegates).
             config.root_ns = Name::from_ascii(ROOT_NS).context("the root's name server")?;
-            infra_zones = plan.infra_zones(s)?;
-            for z in &infra_zones {
-                config.infra.push(z.delegation.clone());
+        }
+        // The zones of the name servers' host names: unsigned on port 53, signed (and in
+        // loopback mode too) when RFC 9615 signals are in play.
+        let signed_infra = infra::signed(s);
+        let infra_plan = match &plan {
+            Some(p) => Some(infra::InfraPlan::new(
+                s,
+                signed_infra,
+                p.infra.ip(),
+                |i, host| p.host_ip(s, i, host),
+            )?),
+            None if signed_infra => {
+                Some(infra::InfraPlan::new(s, true, loopback().ip(), |_, _| {
+                    loopback().ip()
+                })?)
             }
+            None => None,
+        };
+        if let Some(ip) = &infra_plan {
+            config.infra = ip.root_delegations()?;
         }
         // The registry's own fixture keys: the same every run, and never an operator's (no
         // key may serve zones of different owners, or chains could validate by accident).
@@ -288,19 +304,6 @@ impl World {
         )
         .await
         .context("parent DNS server")?;
-        let infra = match &plan {
-            Some(p) => {
-                let server = DnsServer::start(p.infra, shared.clone(), DnsServerConfig::default())
-                    .await
-                    .context("the name servers' zones' DNS server")?;
-                for z in &infra_zones {
-                    server.set_zone(z.signed(s.world.start)?);
-                }
-                Some(server)
-            }
-            None => None,
-        };
-
         let mut operators = Vec::new();
         let mut directory = Directory {
             parent: Some(parent.local_addr()),
@@ -340,6 +343,31 @@ impl World {
             }
             operators.push(Arc::new(Mutex::new(op)));
         }
+        let infra = match infra_plan {
+            Some(ip) => {
+                let at = plan.as_ref().map_or_else(loopback, |p| p.infra);
+                let policy = SigningPolicy {
+                    validity: s.world.signature_validity,
+                    also_valid_at: vec![wall_now],
+                    jitter_seed: s.world.seed,
+                    ..SigningPolicy::default()
+                };
+                let ds = serve_operator_zones(&ip, &operators, s.world.start).await?;
+                let signed = ip.is_signed();
+                let names = ip.ns_names();
+                let infra = ip
+                    .start(at, shared.clone(), &ds, policy, s.world.start)
+                    .await?;
+                if signed {
+                    // Loopback servers answer on ephemeral ports: lookups find them here.
+                    for n in names {
+                        directory.hosts.insert(n, infra.local_addr());
+                    }
+                }
+                Some(infra)
+            }
+            None => None,
+        };
 
         // The starting state: each domain hosted and delegated as the scenario says.
         for (di, d) in s.domains.iter().enumerate() {
@@ -455,6 +483,9 @@ impl World {
             self.parent.set_zone(z);
             changed = true;
         }
+        if let Some(infra) = &mut self.infra {
+            changed |= infra.publish(now)?;
+        }
         for op in &self.operators {
             changed |= op
                 .lock()
@@ -479,15 +510,16 @@ impl World {
             Some(ReceiptFault::FirstNsOnly) => self.probe_first_ns_only(now).await,
         }
         // The registry's CDS/CDNSKEY scanner, after this instant's publications; a DS it
-        // changes is observed at once, so its propagation delay starts now.
-        if mock_registry::scan::run_due(
-            &self.registry,
-            &self.directory.hosts,
-            &mock_registry::scan::ScanOptions::default(),
-            now,
-        )
-        .await
-            > 0
+        // changes is observed at once, so its propagation delay starts now. RFC 9615 signals
+        // are validated from the world's root and its trust anchor.
+        let scan = mock_registry::scan::ScanOptions {
+            signals: Some(mock_registry::signals::SignalRoot {
+                servers: vec![self.parent.local_addr()],
+                anchors: vec![self.anchor.ds.clone()],
+            }),
+            ..mock_registry::scan::ScanOptions::default()
+        };
+        if mock_registry::scan::run_due(&self.registry, &self.directory.hosts, &scan, now).await > 0
         {
             let reg = self
                 .registry
@@ -538,6 +570,7 @@ impl World {
             all.extend(reg.next_receipt_deadline());
             all.extend(reg.next_scan_deadline());
         }
+        all.extend(self.infra.as_ref().and_then(infra::Infra::next_deadline));
         for op in &self.operators {
             all.extend(op.lock().await.next_deadline());
         }
@@ -582,51 +615,6 @@ struct Port53Plan {
     operators: Vec<SocketAddr>,
     /// Each operator's secondary server, used when it has one.
     secondaries: Vec<SocketAddr>,
-}
-
-/// One zone of name server host names (`example.`), served unsigned by the infra server.
-#[derive(Debug, Clone)]
-struct InfraZone {
-    delegation: Delegation,
-    hosts: Vec<(Name, IpAddr)>,
-    ttl: u32,
-}
-
-impl InfraZone {
-    fn signed(&self, now: Timestamp) -> Result<Arc<dnssec::SignedZone>, HarnessError> {
-        let origin = self.delegation.name.clone();
-        let ns = self
-            .delegation
-            .ns
-            .first()
-            .cloned()
-            .ok_or_else(|| HarnessError::failed(format!("{origin}: no name server")))?;
-        let rname = Name::from_ascii("hostmaster")
-            .and_then(|n| n.append_domain(&origin))
-            .context("infra zone SOA")?;
-        let soa = SOA::new(ns.clone(), rname, 1, 3600, 600, 2_419_200, self.ttl);
-        let mut zone = Zone::new(origin.clone(), soa, self.ttl).context("infra zone")?;
-        zone.set_rrset(
-            RrSet::new(origin.clone(), self.ttl, [RData::NS(NS(ns))]).context("infra NS")?,
-        )
-        .context("infra NS")?;
-        let mut by_host: std::collections::BTreeMap<Name, Vec<RData>> = Default::default();
-        for (host, ip) in self.delegation.glue.iter().chain(&self.hosts) {
-            let data = match ip {
-                IpAddr::V4(v4) => RData::A((*v4).into()),
-                IpAddr::V6(v6) => RData::AAAA((*v6).into()),
-            };
-            by_host.entry(host.clone()).or_default().push(data);
-        }
-        for (host, data) in by_host {
-            zone.set_rrset(RrSet::new(host, self.ttl, data).context("infra address")?)
-                .context("infra address")?;
-        }
-        let signed = ZoneSigner::unsigned(SigningPolicy::default())
-            .sign(&zone, now)
-            .context("infra zone")?;
-        Ok(Arc::new(signed))
-    }
 }
 
 impl Port53Plan {
@@ -685,56 +673,60 @@ impl Port53Plan {
         Ok(())
     }
 
-    /// The zones the operators' name server host names live in, outside the TLD: one per
-    /// top label (`example.`), delegated from the root to the infra server.
-    fn infra_zones(&self, s: &Scenario) -> Result<Vec<InfraZone>, HarnessError> {
-        let tld = Name::from_ascii(format!("{}.", s.world.tld.trim_end_matches('.')))
-            .context("the TLD's name")?;
-        let mut zones: std::collections::BTreeMap<Name, Vec<(Name, IpAddr)>> = Default::default();
-        for (i, r) in s.registrars.iter().enumerate() {
-            for host in &r.operator.ns {
-                let host = Name::from_ascii(format!("{}.", host.trim_end_matches('.')))
-                    .with_context(|| format!("name server {host}"))?
-                    .to_lowercase();
-                if tld.zone_of(&host) || host.num_labels() < 2 {
-                    continue;
-                }
-                let top = host.trim_to(1);
-                let on_secondary = r.operator.secondary.as_ref().is_some_and(|sec| {
-                    sec.ns.iter().any(|n| {
-                        n.trim_end_matches('.')
-                            .eq_ignore_ascii_case(host.to_ascii().trim_end_matches('.'))
-                    })
-                });
-                let at = if on_secondary {
-                    self.secondaries[i]
-                } else {
-                    self.operators[i]
-                };
-                zones.entry(top).or_default().push((host, at.ip()));
-            }
-        }
-        let ttl = s.world.ttl_ns;
-        zones
-            .into_iter()
-            .map(|(origin, hosts)| {
-                let ns = Name::from_ascii("infra-ns")
-                    .and_then(|n| n.append_domain(&origin))
-                    .context("infra name server")?;
-                Ok(InfraZone {
-                    delegation: Delegation {
-                        name: origin,
-                        ttl,
-                        ns: vec![ns.clone()],
-                        glue: vec![(ns, self.infra.ip())],
-                        ds: Vec::new(),
-                    },
-                    hosts,
-                    ttl,
+    /// Where operator `i`'s name server `host` answers: its secondary's address for the
+    /// names the secondary answers for, its server's otherwise.
+    fn host_ip(&self, s: &Scenario, i: usize, host: &Name) -> IpAddr {
+        let host = host.to_ascii();
+        let on_secondary = s.registrars[i]
+            .operator
+            .secondary
+            .as_ref()
+            .is_some_and(|sec| {
+                sec.ns.iter().any(|n| {
+                    n.trim_end_matches('.')
+                        .eq_ignore_ascii_case(host.trim_end_matches('.'))
                 })
-            })
-            .collect()
+            });
+        if on_secondary {
+            self.secondaries[i].ip()
+        } else {
+            self.operators[i].ip()
+        }
     }
+}
+
+/// RFC 9615: every built-in operator serves (and signs) the zone of its name servers' host
+/// names the plan gives it; returns the DS the infra zone publishes for each. An operator
+/// that cannot (real DNS software) gets no secure delegation.
+async fn serve_operator_zones(
+    plan: &infra::InfraPlan,
+    operators: &[SharedOperator],
+    start: Timestamp,
+) -> Result<std::collections::BTreeMap<Name, hickory_proto::dnssec::rdata::DS>, HarnessError> {
+    let mut out = std::collections::BTreeMap::new();
+    for z in plan.operator_zones()? {
+        let mut op = operators[z.registrar].lock().await;
+        if op.spec().software.is_real() {
+            continue;
+        }
+        let label = op.label().to_string();
+        let what = || format!("operator {label} serving {}", z.origin);
+        let origin = z.origin.to_ascii();
+        let hosts: Vec<(String, IpAddr)> = z
+            .hosts
+            .iter()
+            .map(|(h, ip)| (h.to_ascii().trim_end_matches('.').to_string(), *ip))
+            .collect();
+        let ksk = op
+            .serve_ns_zone(origin.trim_end_matches('.'), &hosts)
+            .await
+            .with_context(what)?;
+        op.publish(start).await.with_context(what)?;
+        let ds = dnssec::keys::ds_from_dnskey(&z.origin, &ksk, dnssec::DsDigest::Sha256)
+            .with_context(what)?;
+        out.insert(z.origin, ds);
+    }
+    Ok(out)
 }
 
 /// Creates the registry objects for a domain at the start: a contact, external host objects

@@ -21,6 +21,9 @@ pub struct SignerInfo {
     pub ttl_dnskey: u32,
     /// The TTL of the apex NS RRsets it serves.
     pub ttl_ns: u32,
+    /// Whether it publishes RFC 9615 signals when a zone goes secure (the scenario's
+    /// `signals = true`).
+    pub signals: bool,
 }
 
 /// The zone and key changes the controller makes at one operator. Errors are the operator's
@@ -77,6 +80,23 @@ pub trait SignerApi: Send + Sync + fmt::Debug {
     fn set_csync<'a>(&'a self, domain: &'a str, on: bool) -> BoxFuture<'a, Result<(), String>>;
     /// The largest TTL the zone serves.
     fn max_ttl<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<u32, String>>;
+    /// Publishes the RFC 9615 signals of `domain` under each of `hosts` (CDS and CDNSKEY
+    /// as [`set_cds`](Self::set_cds) takes them; `None` withdraws one). Not every operator
+    /// can.
+    fn set_signals<'a>(
+        &'a self,
+        domain: &'a str,
+        hosts: &'a [String],
+        cds: Option<&'a [KeyData]>,
+        cdnskey: Option<&'a [KeyData]>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        let _ = (hosts, cds, cdnskey);
+        Box::pin(async move {
+            Err(format!(
+                "RFC 9615 signals for {domain}: this operator cannot publish them"
+            ))
+        })
+    }
 }
 
 /// One operator as the controller sees it.
@@ -98,6 +118,7 @@ impl Signer {
                 ns: o.ns_names().to_vec(),
                 ttl_dnskey: o.spec().ttl_dnskey,
                 ttl_ns: o.spec().ttl_ns,
+                signals: o.spec().signals,
             }
         };
         Self {
@@ -241,5 +262,20 @@ impl SignerApi for Local {
 
     fn max_ttl<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<u32, String>> {
         Box::pin(async move { self.0.lock().await.max_ttl(domain).map_err(text) })
+    }
+
+    fn set_signals<'a>(
+        &'a self,
+        domain: &'a str,
+        hosts: &'a [String],
+        cds: Option<&'a [KeyData]>,
+        cdnskey: Option<&'a [KeyData]>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let mut op = self.0.lock().await;
+            op.set_signals(domain, hosts, cds, cdnskey)
+                .await
+                .map_err(text)
+        })
     }
 }

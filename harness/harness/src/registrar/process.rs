@@ -374,6 +374,9 @@ impl Controller {
                 ns: c.ns.clone(),
                 ttl_dnskey: c.ttl_dnskey,
                 ttl_ns: c.ttl_ns,
+                // The adapter protocol has no signals operation (scenarios refuse signals
+                // with a controller).
+                signals: false,
             },
             api: Arc::new(RemoteSigner(Mutex::new(RemoteOperator {
                 io: self.io.clone(),
@@ -716,6 +719,7 @@ pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
             ],
             software: crate::scenario::Software::Builtin,
             secondary: None,
+            signals: false,
         };
         // Index 3: fresh keys, never a fixture another operator of the world uses.
         let op = Operator::start(

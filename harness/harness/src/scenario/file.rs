@@ -248,6 +248,9 @@ pub(crate) struct OperatorFile {
     /// Some of its name servers on a second server that serves what the first served `lag`
     /// earlier (a secondary behind on zone transfers).
     pub secondary: Option<Spanned<SecondaryFile>>,
+    /// RFC 9615: the reference operator publishes `_dsboot` signals beside its CDS/CDNSKEY
+    /// (built-in operator only; default false).
+    pub signals: Option<Spanned<bool>>,
 }
 
 /// `secondary = { ns = [...], lag = "6h" }`.
@@ -386,6 +389,8 @@ pub(crate) enum StepFile {
         /// The registrar whose process plays the controller (the operator role of the adapter
         /// protocol); default: the harness's reference controller.
         controller: Option<String>,
+        /// A deliberate mistake of the reference operator.
+        fault: Option<String>,
     },
     /// The domain's DNS operator asks for its DS to go with the delete CDS/CDNSKEY, then
     /// unsigns.

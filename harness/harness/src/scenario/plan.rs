@@ -428,6 +428,9 @@ pub struct OperatorSpec {
     pub software: Software,
     /// A second, lagging server for some of its name servers (built-in operator only).
     pub secondary: Option<SecondarySpec>,
+    /// RFC 9615: whether the reference operator's procedures publish `_dsboot` signals beside
+    /// CDS/CDNSKEY, in its own name servers' zones (built-in operator only).
+    pub signals: bool,
 }
 
 /// The reference registrars' poll interval where a scenario sets none: 30 minutes.
@@ -877,6 +880,19 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 })
             }
         };
+        let signals = match &o.signals {
+            Some(on) if *on.get_ref() && software.is_real() => {
+                return Err(p.err(
+                    &on.span(),
+                    format!(
+                        "registrar {label}: signals are published by the built-in operator \
+                         only (software = \"builtin\")"
+                    ),
+                ));
+            }
+            Some(on) => *on.get_ref(),
+            None => false,
+        };
         registrars.push(RegistrarSpec {
             label: label.clone(),
             clid: r
@@ -919,6 +935,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 ns,
                 software,
                 secondary,
+                signals,
             },
         });
     }
@@ -1083,13 +1100,40 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             StepFile::GoSecure {
                 domain: d,
                 controller,
+                fault,
             } => {
                 let di = domain(&at(&d))?;
+                let fault = operation_fault(&p, &span, fault.as_deref(), Change::GoSecure)?;
                 operator_step(&p, &span, &world, &registrars, &domains, di, "go-secure")?;
+                let sponsor = &registrars[domains[di].sponsor];
+                if controller.is_some() && sponsor.operator.signals {
+                    return Err(p.err(
+                        &span,
+                        format!(
+                            "go-secure: registrar {}'s operator gives RFC 9615 signals, which \
+                             only the harness's reference controller publishes (the adapter \
+                             protocol has no signals operation yet): leave out controller",
+                            sponsor.label
+                        ),
+                    ));
+                }
+                if let Some(f) = fault
+                    && !sponsor.operator.signals
+                {
+                    return Err(p.err(
+                        &span,
+                        format!(
+                            "go-secure fault {}: registrar {}'s operator publishes no signals \
+                             (set signals = true in its operator)",
+                            f.name(),
+                            sponsor.label
+                        ),
+                    ));
+                }
                 Step::Operator {
                     domain: di,
                     change: crate::operations::Change::GoSecure,
-                    fault: None,
+                    fault,
                     signer: None,
                     controller: controller
                         .map(|c| lookup(&at(&c), "controller"))

@@ -151,6 +151,32 @@ pub trait OperatorBackend: Send + Sync + fmt::Debug {
         let _ = on;
         Box::pin(async move { Err(self.unsupported("CSYNC", domain)) })
     }
+    /// RFC 9615 §3.2: publishes the child's CDS and CDNSKEY (as [`set_cds`](Self::set_cds)
+    /// does at its apex) at `_dsboot.<domain>._signal.<host>` for each of `hosts`, in the
+    /// zone of that name server's host name (see [`serve_ns_zone`](Self::serve_ns_zone));
+    /// `None` withdraws one.
+    fn set_signals<'a>(
+        &'a mut self,
+        domain: &'a str,
+        hosts: &'a [String],
+        cds: Option<&'a [KeyData]>,
+        cdnskey: Option<&'a [KeyData]>,
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let _ = (hosts, cds, cdnskey);
+        Box::pin(async move { Err(self.unsupported("RFC 9615 signals", domain)) })
+    }
+    /// Serves, signed with its own keys, the zone `origin` its name servers' host names
+    /// live in (`operator-a.example.` for `ns1.operator-a.example`): SOA, NS `hosts`, their
+    /// addresses; where RFC 9615 signals are published. Returns the key a DS in the parent
+    /// must name (KSK or CSK), so the world delegates the zone securely.
+    fn serve_ns_zone<'a>(
+        &'a mut self,
+        origin: &'a str,
+        hosts: &'a [(String, std::net::IpAddr)],
+    ) -> BoxFuture<'a, Result<DNSKEY, OperatorError>> {
+        let _ = hosts;
+        Box::pin(async move { Err(self.unsupported("serving its name servers' zone", origin)) })
+    }
     /// The error for an operation this backend does not offer.
     fn unsupported(&self, what: &str, domain: &str) -> OperatorError {
         OperatorError::Dns {

@@ -34,6 +34,9 @@ pub use crate::error::OperatorError;
 
 #[derive(Debug)]
 struct HostedZone {
+    /// The operator's own zone of its name servers' host names (RFC 9615 signals live there),
+    /// not a customer's domain: never listed as hosted.
+    own: bool,
     zone: Zone,
     algorithm: u8,
     signed: bool,
@@ -253,9 +256,13 @@ impl Operator {
         &self.server
     }
 
-    /// Domains it hosts.
+    /// Domains it hosts (not its own name servers' zones).
     pub fn hosted(&self) -> Vec<String> {
-        self.zones.keys().cloned().collect()
+        self.zones
+            .iter()
+            .filter(|(_, z)| !z.own)
+            .map(|(d, _)| d.clone())
+            .collect()
     }
 
     fn err(&self, what: impl std::fmt::Display) -> OperatorError {
@@ -380,6 +387,7 @@ impl Operator {
         self.zones.insert(
             domain.into(),
             HostedZone {
+                own: false,
                 zone,
                 algorithm: algorithm.unwrap_or(self.spec.algorithm),
                 signed,
@@ -500,8 +508,114 @@ impl Operator {
         cds: Option<&[KeyData]>,
         cdnskey: Option<&[KeyData]>,
     ) -> Result<(), OperatorError> {
-        let ttl = self.spec.ttl_dnskey;
         let origin = Name::from_ascii(format!("{domain}.")).map_err(|e| self.err(e))?;
+        let sets = self.cds_rdata(&origin, cds, cdnskey)?;
+        self.set_rrsets(domain, &origin, sets)
+    }
+
+    /// RFC 9615 §3.2: the same CDS and CDNSKEY as [`set_cds`](Self::set_cds) makes for
+    /// `domain`, at `_dsboot.<domain>._signal.<host>` for each of `hosts`, in the operator's
+    /// own zone of that host ([`serve_ns_zone`](Self::serve_ns_zone)); `None` withdraws one.
+    pub fn set_signals(
+        &mut self,
+        domain: &str,
+        hosts: &[String],
+        cds: Option<&[KeyData]>,
+        cdnskey: Option<&[KeyData]>,
+    ) -> Result<(), OperatorError> {
+        let child = Name::from_ascii(format!("{domain}.")).map_err(|e| self.err(e))?;
+        let sets = self.cds_rdata(&child, cds, cdnskey)?;
+        for host in hosts {
+            let host_name = Name::from_ascii(format!("{}.", host.trim_end_matches('.')))
+                .map_err(|e| self.err(e))?;
+            let own = self
+                .zones
+                .iter()
+                .filter(|(_, z)| z.own && z.zone.origin().zone_of(&host_name))
+                .max_by_key(|(_, z)| z.zone.origin().num_labels())
+                .map(|(d, _)| d.clone())
+                .ok_or_else(|| {
+                    self.err(format!(
+                        "no zone of its own holds {host}, so it cannot sign a signal there \
+                         (the world serves the name servers' zones only with \
+                         [world.ds_automation] rfc9615 or an operator's signals = true)"
+                    ))
+                })?;
+            let owner =
+                mock_registry::signals::signal_name(&child, &host_name).map_err(|e| self.err(e))?;
+            self.set_rrsets(&own, &owner, sets.clone())?;
+        }
+        Ok(())
+    }
+
+    /// Serves the zone `origin` of its name servers' host names, signed with its own keys:
+    /// SOA, NS `hosts`, their addresses (on its server and, for the names it answers for, its
+    /// secondary). Returns the key that signs its DNSKEY RRset, for the parent's DS.
+    pub fn serve_ns_zone(
+        &mut self,
+        origin: &str,
+        hosts: &[(String, std::net::IpAddr)],
+    ) -> Result<DNSKEY, OperatorError> {
+        let origin = origin.trim_end_matches('.').to_ascii_lowercase();
+        let apex = Name::from_ascii(format!("{origin}.")).map_err(|e| self.err(e))?;
+        let first = hosts
+            .first()
+            .map(|(h, _)| h.trim_end_matches('.').to_string())
+            .ok_or_else(|| self.err(format!("{origin}: no name server")))?;
+        let soa = SOA::new(
+            Name::from_ascii(format!("{first}.")).map_err(|e| self.err(e))?,
+            Name::from_ascii(format!("hostmaster.{origin}.")).map_err(|e| self.err(e))?,
+            1,
+            3600,
+            900,
+            1_209_600,
+            self.spec.ttl_negative,
+        );
+        let mut zone =
+            Zone::new(apex.clone(), soa, self.spec.ttl_negative).map_err(|e| self.err(e))?;
+        for (host, ip) in hosts {
+            let host = host.trim_end_matches('.');
+            zone.add_text(&format!("{origin}. {} NS {host}.", self.spec.ttl_ns))
+                .map_err(|e| self.err(e))?;
+            let rtype = if ip.is_ipv4() { "A" } else { "AAAA" };
+            zone.add_text(&format!("{host}. {} {rtype} {ip}", self.spec.ttl_ns))
+                .map_err(|e| self.err(format!("{host}: {e}")))?;
+        }
+        zone.take_changes();
+        self.zones.insert(
+            origin.clone(),
+            HostedZone {
+                own: true,
+                zone,
+                algorithm: self.spec.algorithm,
+                signed: true,
+                foreign: Vec::new(),
+                next_ksk: None,
+                retired: Vec::new(),
+                snapshot: None,
+                signer: None,
+                dirty: true,
+            },
+        );
+        let key = self
+            .own_keys(&origin)?
+            .into_iter()
+            .find(|k| k.role().signs_dnskey())
+            .ok_or_else(|| self.err(format!("{origin} has no key that signs its DNSKEY RRset")))?;
+        Ok(key.dnskey().clone())
+    }
+
+    /// The CDS and CDNSKEY rdata for the child `origin` (see [`set_cds`](Self::set_cds)).
+    #[allow(
+        clippy::type_complexity,
+        reason = "two optional RRsets, by type, used right away"
+    )]
+    fn cds_rdata(
+        &self,
+        origin: &Name,
+        cds: Option<&[KeyData]>,
+        cdnskey: Option<&[KeyData]>,
+    ) -> Result<[(RecordType, Option<Vec<RData>>); 2], OperatorError> {
         let cds_data = match cds {
             None => None,
             Some([]) => Some(vec![RData::DNSSEC(DNSSECRData::CDS(CDS::new(
@@ -513,9 +627,8 @@ impl Operator {
             Some(keys) => {
                 let mut out = Vec::new();
                 for k in keys {
-                    let ds =
-                        keys::ds_from_dnskey(&origin, &dnskey_of(k)?, dnssec::DsDigest::Sha256)
-                            .map_err(|e| self.err(e))?;
+                    let ds = keys::ds_from_dnskey(origin, &dnskey_of(k)?, dnssec::DsDigest::Sha256)
+                        .map_err(|e| self.err(e))?;
                     out.push(RData::DNSSEC(DNSSECRData::CDS(CDS::new(
                         ds.key_tag(),
                         Some(ds.algorithm()),
@@ -545,23 +658,35 @@ impl Operator {
                     .collect()
             }
         });
+        Ok([
+            (RecordType::CDS, cds_data),
+            (RecordType::CDNSKEY, cdnskey_data),
+        ])
+    }
+
+    /// Sets or removes (`None`) RRsets at `owner` in the zone of `domain`, with the DNSKEY
+    /// TTL.
+    fn set_rrsets(
+        &mut self,
+        domain: &str,
+        owner: &Name,
+        sets: [(RecordType, Option<Vec<RData>>); 2],
+    ) -> Result<(), OperatorError> {
+        let ttl = self.spec.ttl_dnskey;
         let label = self.label.clone();
         let z = self.zone_mut(domain)?;
         let err = |e: dnssec::ZoneError| OperatorError::Dns {
             operator: label.clone(),
             what: e.to_string(),
         };
-        for (rtype, data) in [
-            (RecordType::CDS, cds_data),
-            (RecordType::CDNSKEY, cdnskey_data),
-        ] {
+        for (rtype, data) in sets {
             match data {
                 None => {
-                    z.zone.remove_rrset(&origin, rtype);
+                    z.zone.remove_rrset(owner, rtype);
                 }
                 Some(data) => {
                     z.zone
-                        .set_rrset(RrSet::new(origin.clone(), ttl, data).map_err(err)?)
+                        .set_rrset(RrSet::new(owner.clone(), ttl, data).map_err(err)?)
                         .map_err(err)?;
                 }
             }
@@ -1024,6 +1149,26 @@ impl OperatorBackend for Operator {
         on: bool,
     ) -> BoxFuture<'a, Result<(), OperatorError>> {
         let r = Self::set_csync(self, domain, on);
+        Box::pin(async move { r })
+    }
+
+    fn set_signals<'a>(
+        &'a mut self,
+        domain: &'a str,
+        hosts: &'a [String],
+        cds: Option<&'a [KeyData]>,
+        cdnskey: Option<&'a [KeyData]>,
+    ) -> BoxFuture<'a, Result<(), OperatorError>> {
+        let r = Self::set_signals(self, domain, hosts, cds, cdnskey);
+        Box::pin(async move { r })
+    }
+
+    fn serve_ns_zone<'a>(
+        &'a mut self,
+        origin: &'a str,
+        hosts: &'a [(String, std::net::IpAddr)],
+    ) -> BoxFuture<'a, Result<DNSKEY, OperatorError>> {
+        let r = Self::serve_ns_zone(self, origin, hosts);
         Box::pin(async move { r })
     }
 

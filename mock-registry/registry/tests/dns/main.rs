@@ -9,5 +9,6 @@
 mod cli;
 mod publication;
 mod server;
+mod signals;
 mod support;
 mod validators;
