@@ -149,6 +149,29 @@ async fn the_whole_library_passes_and_every_fault_is_caught() {
         r.transcript
     );
 
+    // RFC 9615: with signals under every name server the first DS comes at the first scan;
+    // with one missing the scanner says which and waits out its delay.
+    let r = reports
+        .iter()
+        .find(|r| r.id == "ds-automation-bootstrap-ch-signals")
+        .unwrap();
+    assert!(
+        r.transcript.iter().any(|l| l.contains("[registry scanner]")
+            && l.contains("RFC 9615 signals from every name server")),
+        "{:#?}",
+        r.transcript
+    );
+    let r = reports
+        .iter()
+        .find(|r| r.id == "fault-signals-on-first-ns-only")
+        .unwrap();
+    assert!(
+        r.transcript.iter().any(|l| l.contains("[registry scanner]")
+            && l.contains("no RFC 9615 bootstrap: ns2.operator-a.example: missing")),
+        "{:#?}",
+        r.transcript
+    );
+
     // Key relay receipts: a relayed key never published yields notPublished at the end of the
     // registry's watch (a day), and the gaining side gives up at that receipt.
     let r = reports

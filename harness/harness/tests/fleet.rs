@@ -88,6 +88,67 @@ async fn real_resolvers_validate_the_world_by_following_its_delegations() {
     world.stop().await;
 }
 
+/// RFC 9615 on port 53: the zones of the name servers' host names are signed and securely
+/// delegated from the root (`example.`, then the operator's own `operator-a.example.`), so
+/// every real resolver validates the operator's signal and its name servers' addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_resolvers_validate_the_signals_of_a_world_with_rfc_9615() {
+    let kinds = kinds();
+    let s = scenario::library::load("ds-automation-bootstrap-ch-signals.toml").unwrap();
+    let mut world = World::build_with(
+        Arc::new(s),
+        ClockMode::Wall {
+            scale: ClockMode::DEFAULT_SCALE,
+        },
+        Addressing::Port53,
+    )
+    .await
+    .unwrap();
+    assert_eq!(world.infra.as_ref().unwrap().local_addr().port(), 53);
+    {
+        let mut op = world.operators[0].lock().await;
+        op.set_signed("example.nl", true).await.unwrap();
+        let ksk = [op.ksk_key_data("example.nl").await.unwrap()];
+        let hosts = op.ns_names().to_vec();
+        op.set_cds("example.nl", Some(&ksk), Some(&ksk))
+            .await
+            .unwrap();
+        op.set_signals("example.nl", &hosts, Some(&ksk), Some(&ksk))
+            .await
+            .unwrap();
+    }
+    world.publish().await.unwrap();
+    let fleet = Fleet::start(&world, &kinds, Duration::from_millis(250))
+        .await
+        .unwrap();
+    for r in fleet.resolvers() {
+        for (name, rtype) in [
+            (
+                "_dsboot.example.nl._signal.ns2.operator-a.example",
+                RecordType::CDS,
+            ),
+            ("ns1.operator-a.example", RecordType::A),
+        ] {
+            let a = r.ask(name, rtype).await.unwrap();
+            let log = || std::fs::read_to_string(r.log_path()).unwrap_or_default();
+            assert_eq!(
+                a.rcode,
+                ResponseCode::NoError,
+                "{}: {a}\n{}",
+                r.kind(),
+                log()
+            );
+            assert!(
+                a.authentic && !a.records.is_empty(),
+                "{}: {name} {rtype} not validated: {a}",
+                r.kind()
+            );
+        }
+    }
+    fleet.finish().await;
+    world.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_another_trust_anchor_no_resolver_validates_the_root() {
     let kinds = kinds();

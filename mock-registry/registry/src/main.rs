@@ -331,8 +331,15 @@ fn serve(args: ServeArgs) -> Result<(), BoxError> {
         let probing = (args.keyrelay_receipts || args.ds_automation != Profile::None).then(|| {
             let registry = registry.clone();
             let clock = clock.clone();
-            let resolver: std::collections::BTreeMap<String, SocketAddr> =
+            let mut resolver: std::collections::BTreeMap<String, SocketAddr> =
                 args.ns_addrs.iter().cloned().collect();
+            if let Some(dns) = &dns {
+                // The TLD's name server is this server, whatever port it listens on: a
+                // signal lookup from the root follows the referral here, not to port 53.
+                resolver
+                    .entry(dns.tld_ns.clone())
+                    .or_insert_with(|| dns.server.local_addr());
+            }
             let scan = mock_registry::scan::ScanOptions {
                 signals: signal_root,
                 ..mock_registry::scan::ScanOptions::default()
@@ -372,6 +379,8 @@ struct Dns {
     publishing: tokio::task::JoinHandle<()>,
     anchor: PathBuf,
     anchor_ds: hickory_proto::dnssec::rdata::DS,
+    /// The TLD's name server host (no trailing dot), which this server answers for.
+    tld_ns: String,
 }
 
 impl Drop for Dns {
@@ -403,6 +412,11 @@ async fn start_dns(
         addr.ip()
     };
     config.ns_addrs = vec![ip];
+    let tld_ns = config
+        .tld_ns
+        .to_ascii()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     let keys = PublishKeys::generate(args.dnssec_algorithm.key_algorithm())?;
     let mut publisher = Publisher::new(config, keys, clock.now())?;
     let anchor_dir = args.anchor_dir.clone().unwrap_or_else(|| args.pki.clone());
@@ -446,6 +460,7 @@ async fn start_dns(
         publishing,
         anchor: anchors.dnskey,
         anchor_ds: anchor.ds,
+        tld_ns,
     })
 }
 

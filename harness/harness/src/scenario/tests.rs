@@ -465,3 +465,66 @@ fn multi_signer_steps_need_csync_and_take_only_their_own_faults() {
         assert!(e.message.contains(needle), "{needle}: {e}");
     }
 }
+
+#[test]
+fn signals_are_the_built_in_operators_and_their_fault_is_go_secures() {
+    let on = GOOD
+        .replace(
+            "[registrars.A]",
+            "[world.ds_automation]\nprofile = \"ch\"\n\n[registrars.A]",
+        )
+        .replace(
+            "operator = { algorithm = 13, denial = \"nsec\" }",
+            "operator = { algorithm = 13, denial = \"nsec\", signals = true }",
+        )
+        .replace(
+            "[[steps]]\ndo = \"run\"",
+            "[[steps]]\ndo = \"go-secure\"\ndomain = \"example.nl\"\n\
+             fault = \"signals-on-first-ns-only\"\n\n[[steps]]\ndo = \"run\"",
+        );
+    let s = parse_str(&on).unwrap();
+    assert!(s.registrars[0].operator.signals);
+    assert!(!s.registrars[1].operator.signals, "off by default");
+    assert!(s.world.ds_automation.as_ref().unwrap().rfc9615);
+    assert!(matches!(
+        s.steps[1],
+        Step::Operator {
+            change: crate::operations::Change::GoSecure,
+            fault: Some(crate::operations::OperationFault::SignalsOnFirstNsOnly),
+            ..
+        }
+    ));
+    let cases = [
+        (
+            on.replace("signals = true", "signals = true, software = \"knot\""),
+            "signals are published by the built-in operator only",
+        ),
+        (
+            on.replace("signals = true", "signals = false"),
+            "publishes no signals",
+        ),
+        (
+            on.replace(
+                "fault = \"signals-on-first-ns-only\"",
+                "controller = \"B\"",
+            ),
+            "only the harness's reference controller publishes",
+        ),
+        (
+            on.replace("\"signals-on-first-ns-only\"", "\"cds-withdrawn-too-early\""),
+            "go-secure fault \"cds-withdrawn-too-early\": expected one of signals-on-first-ns-only",
+        ),
+        (
+            on.replace(
+                "do = \"go-secure\"\ndomain = \"example.nl\"\nfault = \"signals-on-first-ns-only\"",
+                "do = \"ksk-rollover\"\ndomain = \"example.nl\"\nfault = \"signals-on-first-ns-only\"",
+            ),
+            "expected one of cds-withdrawn-too-early, cds-cdnskey-disagree",
+        ),
+    ];
+    for (text, needle) in cases {
+        let e = parse_str(&text).unwrap_err();
+        assert!(e.line.is_some(), "{needle}: {e}");
+        assert!(e.message.contains(needle), "{needle}: {e}");
+    }
+}

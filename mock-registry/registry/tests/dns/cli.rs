@@ -488,3 +488,40 @@ async fn serve_updates_a_ds_from_the_childs_cds() {
     assert!(bad.is_empty(), "{bad:?}");
     child.kill().await.unwrap();
 }
+
+/// `serve --signal-root` needs its anchor, and an anchor file that holds no root DS or DNSKEY
+/// is refused with the file named, before anything is served.
+#[test]
+fn serve_checks_the_signal_root_and_its_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    Pki::init(dir.path(), &["registrar-a"]).unwrap();
+    let serve = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mock-registry"))
+            .args(["serve", "--pki", dir.path().to_str().unwrap()])
+            .args(["--epp", "127.0.0.1:0", "--ds-automation", "ch"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = serve(&["--signal-root", "127.0.0.1:53"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--signal-anchor"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let anchor = dir.path().join("not-an-anchor");
+    std::fs::write(&anchor, "example. 3600 IN DS 1 13 2 00\n").unwrap();
+    let out = serve(&[
+        "--signal-root",
+        "127.0.0.1:53",
+        "--signal-anchor",
+        anchor.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("--signal-anchor") && err.contains("owner must be"),
+        "{err}"
+    );
+}
