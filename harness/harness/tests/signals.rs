@@ -138,3 +138,21 @@ async fn the_worlds_signals_validate_for_the_scanner_and_for_unbound() {
     );
     world.stop().await;
 }
+
+/// Without RFC 9615 in the scenario the name servers' zones are neither served nor signed:
+/// no infra server in loopback mode, and an operator asked for signals says why it cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_rfc_9615_the_world_has_no_signalling_zones() {
+    let s = scenario::library::load("ds-automation-bootstrap-se.toml").unwrap();
+    let world = World::build(Arc::new(s), ClockMode::Virtual).await.unwrap();
+    assert!(world.infra.is_none());
+    let mut op = world.operators[0].lock().await;
+    let hosts = op.ns_names().to_vec();
+    let e = op
+        .set_signals("example.nl", &hosts, None, None)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("no zone of its own holds"), "{e}");
+    drop(op);
+    world.stop().await;
+}
