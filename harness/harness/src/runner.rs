@@ -688,6 +688,7 @@ fn controlled(s: &Scenario) -> Vec<protocol::ControlledOperator> {
             label: r.label.clone(),
             ns: r.operator.ns.clone(),
             algorithm: r.operator.algorithm,
+            signals: r.operator.signals,
             ttl_dnskey: r.operator.ttl_dnskey,
             ttl_ns: r.operator.ttl_ns,
         })

@@ -113,6 +113,19 @@ async fn the_library_gives_identical_verdicts_in_process_and_as_processes() {
             change.transcript
         );
     }
+    // And RFC 9615 signals, with which the `ch` registry bootstraps at once.
+    let signals = as_processes
+        .iter()
+        .find(|r| r.id == "ds-automation-bootstrap-ch-signals")
+        .unwrap();
+    assert!(
+        signals
+            .transcript
+            .iter()
+            .any(|l| l.contains("[A controls operator A] set RFC 9615 signals")),
+        "{:#?}",
+        signals.transcript
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

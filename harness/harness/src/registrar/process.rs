@@ -335,6 +335,25 @@ impl SignerApi for RemoteSigner {
         })
     }
 
+    fn set_signals<'a>(
+        &'a self,
+        domain: &'a str,
+        hosts: &'a [String],
+        cds: Option<&'a [KeyData]>,
+        cdnskey: Option<&'a [KeyData]>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.call(OperatorOp::SetSignals {
+                domain: domain.into(),
+                hosts: hosts.to_vec(),
+                cds: cds.map(json),
+                cdnskey: cdnskey.map(json),
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
     fn max_ttl<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<u32, String>> {
         Box::pin(async move {
             self.call(OperatorOp::MaxTtl {
@@ -374,9 +393,7 @@ impl Controller {
                 ns: c.ns.clone(),
                 ttl_dnskey: c.ttl_dnskey,
                 ttl_ns: c.ttl_ns,
-                // The adapter protocol has no signals operation (scenarios refuse signals
-                // with a controller).
-                signals: false,
+                signals: c.signals,
             },
             api: Arc::new(RemoteSigner(Mutex::new(RemoteOperator {
                 io: self.io.clone(),

@@ -64,6 +64,9 @@ pub struct ControlledOperator {
     pub ns: Vec<String>,
     /// Its preferred DNSSEC algorithm.
     pub algorithm: u8,
+    /// Whether it publishes RFC 9615 signals (`set_signals`) when a domain goes secure.
+    #[serde(default)]
+    pub signals: bool,
     /// The TTL of the DNSKEY RRsets it serves, seconds (scaled on the wall clock).
     pub ttl_dnskey: u32,
     /// The TTL of its apex NS RRsets, seconds.
@@ -417,6 +420,20 @@ pub enum OperatorOp {
         domain: String,
         /// Publish (true) or withdraw.
         on: bool,
+    },
+    /// RFC 9615 signals: `_dsboot.<domain>._signal.<host>` CDS and CDNSKEY in the operator's
+    /// own zone, for each of `hosts` (its name servers); lists as in `set_cds`.
+    SetSignals {
+        /// The child zone.
+        domain: String,
+        /// The name server host names to signal under.
+        hosts: Vec<String>,
+        /// The keys the CDS names.
+        #[serde(default)]
+        cds: Option<Vec<JsonKey>>,
+        /// The keys the CDNSKEY names.
+        #[serde(default)]
+        cdnskey: Option<Vec<JsonKey>>,
     },
 }
 

@@ -412,6 +412,17 @@ impl SubjectProcess {
                 o.set_csync(&domain, on).await?;
                 OperatorAnswer::default()
             }
+            OperatorOp::SetSignals {
+                domain,
+                hosts,
+                cds,
+                cdnskey,
+            } => {
+                let (cds, cdnskey) = (keys(&cds)?, keys(&cdnskey)?);
+                o.set_signals(&domain, &hosts, cds.as_deref(), cdnskey.as_deref())
+                    .await?;
+                OperatorAnswer::default()
+            }
         })
     }
 
@@ -660,5 +671,15 @@ fn describe(op: &OperatorOp) -> String {
         }
         OperatorOp::SetNs { domain, ns } => format!("set NS of {domain} to {}", ns.join(" ")),
         OperatorOp::SetCsync { domain, on } => format!("set CSYNC of {domain} {on}"),
+        OperatorOp::SetSignals {
+            domain, hosts, cds, ..
+        } => format!(
+            "set RFC 9615 signals of {domain} under {} ({})",
+            hosts.join(" "),
+            match cds {
+                None => "withdrawn".to_string(),
+                Some(v) => format!("{} key(s)", v.len()),
+            }
+        ),
     }
 }

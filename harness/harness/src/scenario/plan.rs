@@ -1106,17 +1106,6 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 let fault = operation_fault(&p, &span, fault.as_deref(), Change::GoSecure)?;
                 operator_step(&p, &span, &world, &registrars, &domains, di, "go-secure")?;
                 let sponsor = &registrars[domains[di].sponsor];
-                if controller.is_some() && sponsor.operator.signals {
-                    return Err(p.err(
-                        &span,
-                        format!(
-                            "go-secure: registrar {}'s operator gives RFC 9615 signals, which \
-                             only the harness's reference controller publishes (the adapter \
-                             protocol has no signals operation yet): leave out controller",
-                            sponsor.label
-                        ),
-                    ));
-                }
                 if let Some(f) = fault
                     && !sponsor.operator.signals
                 {
