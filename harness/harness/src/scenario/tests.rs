@@ -494,6 +494,17 @@ fn signals_are_the_built_in_operators_and_their_fault_is_go_secures() {
             ..
         }
     ));
+    // A controller over the adapter protocol publishes signals too (`set_signals`).
+    let by_process =
+        parse_str(&on.replace("fault = \"signals-on-first-ns-only\"", "controller = \"B\""))
+            .unwrap();
+    assert!(matches!(
+        by_process.steps[1],
+        Step::Operator {
+            controller: Some(1),
+            ..
+        }
+    ));
     let cases = [
         (
             on.replace("signals = true", "signals = true, software = \"knot\""),
@@ -502,13 +513,6 @@ fn signals_are_the_built_in_operators_and_their_fault_is_go_secures() {
         (
             on.replace("signals = true", "signals = false"),
             "publishes no signals",
-        ),
-        (
-            on.replace(
-                "fault = \"signals-on-first-ns-only\"",
-                "controller = \"B\"",
-            ),
-            "only the harness's reference controller publishes",
         ),
         (
             on.replace("\"signals-on-first-ns-only\"", "\"cds-withdrawn-too-early\""),
