@@ -1571,3 +1571,190 @@ mod csync_tests {
         }
     }
 }
+
+/// The scanner as a state machine under arbitrary findings: whatever the name servers say,
+/// in any order and at any time, it never panics, a refusal or a wait changes nothing the
+/// registry holds, the DS set changes only by an `Updated` decision to exactly its `to`, and
+/// an insecure delegation is never bootstrapped before the profile's delay without signals.
+#[cfg(test)]
+mod model_tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::registry::{Policy, Services};
+    use crate::testing::commands::{
+        command, contact_create, created_contact_id, domain_create, host_create,
+    };
+    use clock::VirtualClock;
+
+    const A: &str = "reg-a";
+    const HOSTS: [&str; 2] = ["ns1.example.net", "ns2.example.net"];
+
+    fn key(n: usize) -> KeyData {
+        KeyData {
+            flags: 257,
+            protocol: 3,
+            alg: 15,
+            pub_key: dnssec::fixture_keys::key(dnssec::KeyAlgorithm::Ed25519, n)
+                .public_key()
+                .to_vec(),
+        }
+    }
+
+    fn wanted() -> impl Strategy<Value = Wanted> {
+        prop_oneof![
+            Just(Wanted::Nothing),
+            Just(Wanted::Delete),
+            (0usize..3).prop_map(|n| Wanted::Keys(vec![key(n)])),
+            Just(Wanted::Keys(vec![key(0), key(1)])),
+        ]
+    }
+
+    fn host_scan() -> impl Strategy<Value = HostScan> {
+        prop_oneof![
+            Just(HostScan::Failed("timeout".into())),
+            Just(HostScan::Bogus("not signed".into())),
+            (
+                wanted(),
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+                prop_oneof![
+                    Just(Csync::None),
+                    Just(Csync::Unusable("no flag".into())),
+                    Just(Csync::Ns(vec!["ns9.example.org".to_string()])),
+                ],
+            )
+                .prop_map(
+                    |(wanted, authenticated, consistent, disagreement, csync)| {
+                        HostScan::Answer {
+                            wanted,
+                            authenticated,
+                            consistent,
+                            disagreement,
+                            csync,
+                        }
+                    }
+                ),
+        ]
+    }
+
+    fn signal() -> impl Strategy<Value = Signal> {
+        prop_oneof![
+            wanted().prop_map(Signal::Valid),
+            Just(Signal::InDomain),
+            Just(Signal::Invalid("missing".into())),
+        ]
+    }
+
+    /// One scan: hours after the previous one, what each host said, what each signal said.
+    fn scan() -> impl Strategy<Value = (u8, [HostScan; 2], [Signal; 2])> {
+        (1u8..80, [host_scan(), host_scan()], [signal(), signal()])
+    }
+
+    fn setup(profile: Profile, secure: bool, csync: bool) -> Registry {
+        let clock = VirtualClock::new("2026-01-01T00:00:00Z".parse().expect("time"));
+        let mut policy = AutomationPolicy::profile(profile).expect("a scanning profile");
+        policy.csync = csync;
+        let mut reg = Registry::new(
+            Policy {
+                ds_automation: Some(policy),
+                ..Policy::default()
+            },
+            Arc::new(clock),
+            1,
+        );
+        reg.add_registrar(A, "password-a");
+        let all = Services::all();
+        let r = reg.execute(A, &all, &command(contact_create()));
+        let contact = created_contact_id(&r).expect("contact");
+        for h in HOSTS {
+            reg.execute(A, &all, &command(host_create(h, &[])));
+        }
+        let keys = if secure { vec![key(0)] } else { Vec::new() };
+        let r = reg.execute(
+            A,
+            &all,
+            &command(domain_create("example.nl", &contact, &HOSTS, keys)),
+        );
+        assert!(r.code().is_success(), "{r:?}");
+        reg
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn decisions_change_only_what_they_say(
+            profile in prop_oneof![
+                Just(Profile::Se),
+                Just(Profile::Ch),
+                Just(Profile::Fred),
+                Just(Profile::Centralnic),
+            ],
+            secure in any::<bool>(),
+            csync in any::<bool>(),
+            scans in proptest::collection::vec(scan(), 1..25),
+        ) {
+            let mut reg = setup(profile, secure, csync);
+            let policy = AutomationPolicy::profile(profile).expect("profile");
+            let start: Timestamp = "2026-01-01T00:00:00Z".parse().expect("time");
+            let mut now = start;
+            // When the request the last update acted on was first made.
+            for (hours, hosts, signals) in scans {
+                now = now
+                    .checked_add(SignedDuration::from_hours(i64::from(hours)))
+                    .expect("time");
+                let requests = reg.automation_scans(now);
+                let before = reg.state();
+                let keys_before = reg.domain("example.nl").expect("domain").keys.clone();
+                let logged = reg.automation_log().len();
+                reg.record_scan(ScanReport {
+                    domain: "example.nl".into(),
+                    at: now,
+                    hosts: HOSTS.iter().map(|h| h.to_string()).zip(hosts).collect(),
+                    signals: HOSTS.iter().map(|h| h.to_string()).zip(signals).collect(),
+                });
+                let new: Vec<Decision> = reg.automation_log()[logged..]
+                    .iter()
+                    .map(|e| e.decision.clone())
+                    .collect();
+                let keys_after = reg.domain("example.nl").expect("domain").keys.clone();
+                let updated: Vec<&Vec<KeyData>> = new
+                    .iter()
+                    .filter_map(|d| match d {
+                        Decision::Updated { to, .. } => Some(to),
+                        _ => None,
+                    })
+                    .collect();
+                let ns_updated = new.iter().any(|d| matches!(d, Decision::NsUpdated { .. }));
+                match updated.as_slice() {
+                    [] => prop_assert_eq!(&keys_after, &keys_before),
+                    [to] => prop_assert_eq!(&keys_after, *to),
+                    more => prop_assert!(false, "two DS updates in one scan: {more:?}"),
+                }
+                if updated.is_empty() && !ns_updated {
+                    // Nothing the registry holds changed (the scanner's own memory aside).
+                    prop_assert_eq!(reg.state(), before);
+                }
+                // A bootstrap without valid signals waits out the profile's delay: since
+                // the scanner first saw the request, at least the delay has passed.
+                if keys_before.is_empty() && !updated.is_empty() {
+                    let signalled = policy.rfc9615
+                        && requests.first().is_some_and(|r| r.signals);
+                    let delay = policy.bootstrap.map(|b| b.delay);
+                    let waited = reg.automation_log()[..logged].iter().any(|e| {
+                        matches!(&e.decision, Decision::Waiting { since, .. }
+                            if delay.is_some_and(|d| now.duration_since(*since) >= d))
+                    });
+                    prop_assert!(
+                        signalled || waited || delay == Some(SignedDuration::ZERO),
+                        "bootstrapped without the delay or signals: {new:?}"
+                    );
+                }
+            }
+        }
+    }
+}
