@@ -314,3 +314,35 @@ async fn the_gaining_side_waits_for_the_published_receipt() {
         "the gaining side transferred before the receipt"
     );
 }
+
+/// `RunOptions::in_process_dns` (what `harness explore` uses): the harness's queries reach the
+/// world's servers without sockets, by the same responder, so every scenario of the library
+/// gets the same verdict, check by check, and the live check (hickory-resolver, through the
+/// router's sockets) still agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_dns_gives_the_library_the_same_verdicts() {
+    let in_process = RunOptions {
+        in_process_dns: true,
+        ..RunOptions::default()
+    };
+    let by_sockets = run_suite(library(), &RunOptions::default(), 4, |_| {}).await;
+    let direct = run_suite(library(), &in_process, 4, |_| {}).await;
+    assert_eq!(by_sockets.len(), direct.len());
+    let verdict = |r: &ScenarioReport| {
+        // Outcomes check by check, the run's end, and how many cache states the chain checks
+        // covered (what was observed, when): messages quote signature times of the wall
+        // clock, which differ between any two runs.
+        let mut v: Vec<(CheckId, String)> = r
+            .checks
+            .iter()
+            .map(|c| (c.check, format!("{:?}", c.outcome)))
+            .collect();
+        v.sort();
+        (r.passed, v, r.virtual_end, r.combinations)
+    };
+    for (a, b) in by_sockets.iter().zip(&direct) {
+        assert_eq!(a.id, b.id);
+        assert_eq!(verdict(a), verdict(b), "{}", a.id);
+    }
+    assert!(direct.iter().all(|r| r.passed));
+}

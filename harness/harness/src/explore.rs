@@ -130,6 +130,7 @@ impl Plan {
             fault: None,
             options: RunOptions {
                 no_live_check: true,
+                in_process_dns: true,
                 ..RunOptions::default()
             },
             shrink_budget: 150,

@@ -563,6 +563,24 @@ impl World {
         }
     }
 
+    /// Lets every server of the world answer this process's queries (the observer's, the
+    /// reference registrars', the registry's scans) without sockets, by the same responder;
+    /// registrar processes and real resolvers still use the sockets. Virtual clock only: a
+    /// dropped query fails at once there, where a socket would make the run wait out a real
+    /// timeout.
+    pub async fn answer_in_process(&self) {
+        if self.mode.is_wall() {
+            return;
+        }
+        self.parent.answer_in_process(true);
+        if let Some(infra) = &self.infra {
+            infra.answer_in_process();
+        }
+        for op in &self.operators {
+            op.lock().await.answer_in_process();
+        }
+    }
+
     /// The next instant the publisher, an operator or the registry's receipts have work.
     pub async fn next_deadline(&self) -> Option<Timestamp> {
         let mut all: Vec<Timestamp> = self.publisher.next_deadline().into_iter().collect();

@@ -284,6 +284,21 @@ impl DnsServer {
         self.local_addr
     }
 
+    /// Also answers queries made in this process to its address without a socket: the
+    /// one-question client ([`query_with`](crate::query::query_with)) hands the bytes to the
+    /// same responder, as if they came over UDP or TCP, history and faults included; a
+    /// dropped request fails at once instead of after the client's timeout. Sockets still
+    /// serve everyone else (a registrar process, a real resolver). Worth it where a run asks
+    /// thousands of questions and the kernel's loopback is most of the cost (`harness
+    /// explore`).
+    pub fn answer_in_process(&self, on: bool) {
+        if on {
+            in_process::register(self.local_addr, &self.shared);
+        } else {
+            in_process::unregister(self.local_addr, &self.shared);
+        }
+    }
+
     /// Serves `zone` from now on, replacing any snapshot of the same origin (atomically: a
     /// query is answered wholly from the old or wholly from the new). While the server is
     /// frozen the snapshot is kept and served once it thaws.
@@ -368,6 +383,55 @@ impl Drop for DnsServer {
         for task in &self.tasks {
             task.abort();
         }
+        in_process::unregister(self.local_addr, &self.shared);
+    }
+}
+
+/// The servers of this process that answer in-process queries, by address. An address is
+/// unique while its sockets are bound, so a query to it can only mean that server.
+pub(crate) mod in_process {
+    use std::collections::HashMap;
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+    use super::{Shared, Transport};
+
+    fn table() -> &'static Mutex<HashMap<SocketAddr, Weak<Shared>>> {
+        static TABLE: OnceLock<Mutex<HashMap<SocketAddr, Weak<Shared>>>> = OnceLock::new();
+        TABLE.get_or_init(|| Mutex::new(HashMap::new()))
+    }
+
+    pub(super) fn register(addr: SocketAddr, shared: &Arc<Shared>) {
+        table()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(addr, Arc::downgrade(shared));
+    }
+
+    pub(super) fn unregister(addr: SocketAddr, shared: &Arc<Shared>) {
+        let mut t = table().lock().unwrap_or_else(|e| e.into_inner());
+        if t.get(&addr)
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(shared)))
+        {
+            t.remove(&addr);
+        }
+    }
+
+    /// The answer of the server at `addr`, if it takes in-process queries: `Some(None)` when
+    /// it drops the request (a fault), `None` when no such server is in this process.
+    pub(crate) fn exchange(
+        addr: SocketAddr,
+        request: &[u8],
+        transport: Transport,
+    ) -> Option<Option<Vec<u8>>> {
+        let shared = table()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&addr)?
+            .upgrade()?;
+        // The history names the client: this process, on no port.
+        let client = SocketAddr::new(addr.ip(), 0);
+        Some(shared.respond(request, client, transport))
     }
 }
 

@@ -177,6 +177,9 @@ pub trait OperatorBackend: Send + Sync + fmt::Debug {
         let _ = hosts;
         Box::pin(async move { Err(self.unsupported("serving its name servers' zone", origin)) })
     }
+    /// Lets its servers answer this process's queries without sockets
+    /// (`DnsServer::answer_in_process`); software in another process ignores it.
+    fn answer_in_process(&self) {}
     /// The error for an operation this backend does not offer.
     fn unsupported(&self, what: &str, domain: &str) -> OperatorError {
         OperatorError::Dns {

@@ -323,6 +323,11 @@ pub struct Infra {
 }
 
 impl Infra {
+    /// Lets its server answer this process's queries without sockets.
+    pub fn answer_in_process(&self) {
+        self.server.answer_in_process(true);
+    }
+
     /// Where it answers.
     pub fn local_addr(&self) -> SocketAddr {
         self.server.local_addr()

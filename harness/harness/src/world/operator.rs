@@ -1143,6 +1143,13 @@ impl OperatorBackend for Operator {
         Box::pin(async move { r })
     }
 
+    fn answer_in_process(&self) {
+        self.server.answer_in_process(true);
+        if let Some(s) = &self.secondary {
+            s.server.answer_in_process(true);
+        }
+    }
+
     fn set_csync<'a>(
         &'a mut self,
         domain: &'a str,

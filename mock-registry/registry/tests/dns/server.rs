@@ -263,3 +263,73 @@ async fn stopping_the_server_frees_its_port() {
             .is_err()
     );
 }
+
+/// `answer_in_process`: a query from this process gets, without a socket, exactly the answer
+/// the sockets give (truncation over UDP and the TCP retry included), lands in the history,
+/// and a server that drops queries fails the query at once instead of after the timeout; once
+/// switched off, the sockets answer again.
+#[tokio::test]
+async fn in_process_answers_are_the_sockets_answers() {
+    let s = server(&[big_child(7)]).await;
+    let addr = s.local_addr();
+    let big = name("big.example.nl.");
+    let udp_only = QueryOptions {
+        tcp_on_truncation: false,
+        ..QueryOptions::default()
+    };
+    let with_retry = QueryOptions {
+        tcp_on_truncation: true,
+        ..QueryOptions::default()
+    };
+    let by_socket = (
+        query_with(addr, &big, RecordType::TXT, &udp_only)
+            .await
+            .unwrap(),
+        query_with(addr, &big, RecordType::TXT, &with_retry)
+            .await
+            .unwrap(),
+    );
+    let before = s.requests_received();
+    s.answer_in_process(true);
+    let direct = (
+        query_with(addr, &big, RecordType::TXT, &udp_only)
+            .await
+            .unwrap(),
+        query_with(addr, &big, RecordType::TXT, &with_retry)
+            .await
+            .unwrap(),
+    );
+    assert!(by_socket.0.metadata.truncation && direct.0.metadata.truncation);
+    assert!(!direct.1.metadata.truncation);
+    for (a, b) in [(&by_socket.0, &direct.0), (&by_socket.1, &direct.1)] {
+        assert_eq!(a.answers, b.answers);
+        assert_eq!(a.metadata.response_code, b.metadata.response_code);
+    }
+    // One UDP query, then UDP and the TCP retry: all recorded.
+    assert_eq!(s.requests_received(), before + 3);
+
+    s.set_faults(Faults {
+        drop_queries: true,
+        ..Faults::default()
+    });
+    // With a long timeout: the in-process path reports the drop without waiting it out (a
+    // regression would make this test take the whole 30 s, not fail it by a clock).
+    let patient = QueryOptions {
+        timeout: Duration::from_secs(30),
+        ..udp_only.clone()
+    };
+    let dropped = query_with(addr, &big, RecordType::TXT, &patient).await;
+    assert!(
+        matches!(dropped, Err(QueryError::Timeout { .. })),
+        "{dropped:?}"
+    );
+
+    s.set_faults(Faults::default());
+    s.answer_in_process(false);
+    let before = s.requests_received();
+    let again = query_with(addr, &big, RecordType::TXT, &with_retry)
+        .await
+        .unwrap();
+    assert_eq!(again.answers, by_socket.1.answers);
+    assert_eq!(s.requests_received(), before + 2, "over the sockets again");
+}
