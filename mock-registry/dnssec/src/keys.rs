@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use hickory_proto::dnssec::crypto::{EcdsaSigningKey, Ed25519SigningKey, RsaSigningKey};
-use hickory_proto::dnssec::rdata::{DNSKEY, DS};
+use hickory_proto::dnssec::rdata::{CDNSKEY, CDS, DNSKEY, DS};
 use hickory_proto::dnssec::{Algorithm, DigestType, PublicKey, PublicKeyBuf, SigningKey, TBS};
 use hickory_proto::rr::Name;
 use rsa::pkcs8::{EncodePrivateKey, ObjectIdentifier, PrivateKeyInfoRef};
@@ -485,6 +485,38 @@ pub fn key_tag(dnskey: &DNSKEY) -> u16 {
     rdata.push(u8::from(dnskey.public_key().algorithm()));
     rdata.extend_from_slice(dnskey.public_key().public_bytes());
     DNSKEY::calculate_key_tag_internal(&rdata)
+}
+
+/// The CDS a child publishes to ask its parent for the DS of `dnskey` (RFC 7344 §3.1: the
+/// DS rdata under another type).
+pub fn cds_from_dnskey(owner: &Name, dnskey: &DNSKEY, digest: DsDigest) -> Result<CDS, KeyError> {
+    let ds = ds_from_dnskey(owner, dnskey, digest)?;
+    Ok(CDS::new(
+        ds.key_tag(),
+        Some(ds.algorithm()),
+        ds.digest_type(),
+        ds.digest().to_vec(),
+    ))
+}
+
+/// The CDNSKEY a child publishes for `dnskey` (RFC 7344 §3.2: the DNSKEY rdata under another
+/// type).
+pub fn cdnskey_from_dnskey(dnskey: &DNSKEY) -> CDNSKEY {
+    CDNSKEY::with_flags(
+        dnskey.flags(),
+        Some(dnskey.public_key().algorithm()),
+        dnskey.public_key().public_bytes().to_vec(),
+    )
+}
+
+/// `CDS 0 0 0 00`: the child asks for every DS to go (RFC 8078 §4).
+pub fn cds_delete() -> CDS {
+    CDS::new(0, None, DigestType::from(0), vec![0])
+}
+
+/// `CDNSKEY 0 3 0 AA==`: the child asks for every DS to go (RFC 8078 §4).
+pub fn cdnskey_delete() -> CDNSKEY {
+    CDNSKEY::with_flags(0, None, vec![0])
 }
 
 /// The DS for `dnskey` published at `owner` (RFC 4034 §5.1.4: digest over owner ‖ rdata).

@@ -612,8 +612,6 @@ pub async fn run_due(
 mod tests {
     use dnssec::testutil::{n, soa, ts};
     use dnssec::{KeyAlgorithm, RrSet, SigningPolicy, Zone, ZoneKey, ZoneSigner, fixture_keys};
-    use hickory_proto::dnssec::rdata::{CDNSKEY, CDS};
-    use hickory_proto::dnssec::{DigestType, PublicKey};
 
     use super::*;
 
@@ -624,21 +622,12 @@ mod tests {
     }
 
     fn cds_of(k: &DNSKEY) -> RData {
-        let ds = keys::ds_from_dnskey(&n("example.nl."), k, DsDigest::Sha256).unwrap();
-        RData::DNSSEC(DNSSECRData::CDS(CDS::new(
-            ds.key_tag(),
-            Some(ds.algorithm()),
-            ds.digest_type(),
-            ds.digest().to_vec(),
-        )))
+        let cds = keys::cds_from_dnskey(&n("example.nl."), k, DsDigest::Sha256).unwrap();
+        RData::DNSSEC(DNSSECRData::CDS(cds))
     }
 
     fn cdnskey_of(k: &DNSKEY) -> RData {
-        RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
-            k.flags(),
-            Some(k.public_key().algorithm()),
-            k.public_key().public_bytes().to_vec(),
-        )))
+        RData::DNSSEC(DNSSECRData::CDNSKEY(keys::cdnskey_from_dnskey(k)))
     }
 
     /// The apex DNSKEY, CDS and CDNSKEY RRsets (with RRSIGs) of example.nl signed by `keys`,
@@ -802,12 +791,7 @@ mod tests {
     #[test]
     fn delete_records_stand_alone() {
         let (k, zsk) = (ksk(0), ZoneKey::zsk(fixture_keys::key(ALG, 1)));
-        let delete = RData::DNSSEC(DNSSECRData::CDS(CDS::new(
-            0,
-            None,
-            DigestType::from(0),
-            vec![0],
-        )));
+        let delete = RData::DNSSEC(DNSSECRData::CDS(keys::cds_delete()));
         let records = served(
             vec![k.clone(), zsk.clone()],
             vec![delete.clone()],

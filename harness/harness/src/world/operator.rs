@@ -18,8 +18,8 @@ use dnssec::{
     Zone, ZoneKey, ZoneSigner, fixture_keys, keys,
 };
 use epp::secdns::KeyData;
-use hickory_proto::dnssec::rdata::{CDNSKEY, CDS, DNSKEY, DNSSECRData};
-use hickory_proto::dnssec::{DigestType, PublicKey};
+use hickory_proto::dnssec::PublicKey;
+use hickory_proto::dnssec::rdata::{CDNSKEY, DNSKEY, DNSSECRData};
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, RecordType};
 use jiff::{SignedDuration, Timestamp};
@@ -618,36 +618,25 @@ impl Operator {
     ) -> Result<[(RecordType, Option<Vec<RData>>); 2], OperatorError> {
         let cds_data = match cds {
             None => None,
-            Some([]) => Some(vec![RData::DNSSEC(DNSSECRData::CDS(CDS::new(
-                0,
-                None,
-                DigestType::from(0),
-                vec![0],
-            )))]),
-            Some(keys) => {
+            Some([]) => Some(vec![RData::DNSSEC(DNSSECRData::CDS(keys::cds_delete()))]),
+            Some(list) => {
                 let mut out = Vec::new();
-                for k in keys {
-                    let ds = keys::ds_from_dnskey(origin, &dnskey_of(k)?, dnssec::DsDigest::Sha256)
-                        .map_err(|e| self.err(e))?;
-                    out.push(RData::DNSSEC(DNSSECRData::CDS(CDS::new(
-                        ds.key_tag(),
-                        Some(ds.algorithm()),
-                        ds.digest_type(),
-                        ds.digest().to_vec(),
-                    ))));
+                for k in list {
+                    let cds =
+                        keys::cds_from_dnskey(origin, &dnskey_of(k)?, dnssec::DsDigest::Sha256)
+                            .map_err(|e| self.err(e))?;
+                    out.push(RData::DNSSEC(DNSSECRData::CDS(cds)));
                 }
                 Some(out)
             }
         };
-        let cdnskey_data = cdnskey.map(|keys| {
-            if keys.is_empty() {
-                vec![RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
-                    0,
-                    None,
-                    vec![0],
-                )))]
+        let cdnskey_data = cdnskey.map(|list| {
+            if list.is_empty() {
+                vec![RData::DNSSEC(DNSSECRData::CDNSKEY(keys::cdnskey_delete()))]
             } else {
-                keys.iter()
+                // From the key data as given (not through a parsed DNSKEY): what the controller
+                // asked for is what is served.
+                list.iter()
                     .map(|k| {
                         RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
                             k.flags,

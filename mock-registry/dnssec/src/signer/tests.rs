@@ -740,26 +740,15 @@ fn unsigned_snapshots_carry_no_dnssec_records() {
 /// ZSK's, and the DNSKEY RRset only the KSK's.
 #[test]
 fn cds_and_cdnskey_are_signed_by_ksk_and_zsk() {
-    use hickory_proto::dnssec::PublicKey;
-    use hickory_proto::dnssec::rdata::{CDNSKEY, CDS};
     let origin = n("example.");
     let keys = ksk_zsk(KeyAlgorithm::EcdsaP256Sha256);
     let (ksk, zsk) = (keys[0].key_tag(), keys[1].key_tag());
-    let ds = keys[0]
-        .ds(&origin, crate::DsDigest::Sha256)
-        .expect("a DS of the KSK");
     let mut zone = small_zone();
-    let cds = RData::DNSSEC(DNSSECRData::CDS(CDS::new(
-        ds.key_tag(),
-        Some(ds.algorithm()),
-        ds.digest_type(),
-        ds.digest().to_vec(),
-    )));
-    let k = keys[0].dnskey();
-    let cdnskey = RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
-        k.flags(),
-        Some(k.public_key().algorithm()),
-        k.public_key().public_bytes().to_vec(),
+    let cds = crate::keys::cds_from_dnskey(&origin, keys[0].dnskey(), crate::DsDigest::Sha256)
+        .expect("a CDS of the KSK");
+    let cds = RData::DNSSEC(DNSSECRData::CDS(cds));
+    let cdnskey = RData::DNSSEC(DNSSECRData::CDNSKEY(crate::keys::cdnskey_from_dnskey(
+        keys[0].dnskey(),
     )));
     zone.set_rrset(RrSet::new(origin.clone(), 3600, [cds]).unwrap())
         .unwrap();

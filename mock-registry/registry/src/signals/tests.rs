@@ -10,8 +10,6 @@ use dnssec::{
     Delegation, KeyAlgorithm, RrSet, SignedZone, SigningFaults, SigningPolicy, Zone, ZoneKey,
     ZoneSigner, fixture_keys,
 };
-use hickory_proto::dnssec::PublicKey;
-use hickory_proto::dnssec::rdata::{CDNSKEY, CDS};
 use jiff::SignedDuration;
 
 use super::*;
@@ -61,22 +59,14 @@ fn child_ksk() -> DNSKEY {
 }
 
 fn cds_rdata() -> RData {
-    let ds = keys::ds_from_dnskey(&n("example.nl."), &child_ksk(), DsDigest::Sha256).unwrap();
-    RData::DNSSEC(DNSSECRData::CDS(CDS::new(
-        ds.key_tag(),
-        Some(ds.algorithm()),
-        ds.digest_type(),
-        ds.digest().to_vec(),
-    )))
+    let cds = keys::cds_from_dnskey(&n("example.nl."), &child_ksk(), DsDigest::Sha256).unwrap();
+    RData::DNSSEC(DNSSECRData::CDS(cds))
 }
 
 fn cdnskey_rdata() -> RData {
-    let k = child_ksk();
-    RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
-        k.flags(),
-        Some(k.public_key().algorithm()),
-        k.public_key().public_bytes().to_vec(),
-    )))
+    RData::DNSSEC(DNSSECRData::CDNSKEY(
+        keys::cdnskey_from_dnskey(&child_ksk()),
+    ))
 }
 
 fn sign(

@@ -341,8 +341,7 @@ async fn serve_updates_a_ds_from_the_childs_cds() {
     use clock::SystemClock;
     use dnssec::{DnsServer, DnsServerConfig, RrSet, SigningPolicy, Zone, ZoneKey, ZoneSigner};
     use epp::message::{CommandKind, Frame, Poll, ResData, ResponseExtension};
-    use hickory_proto::dnssec::PublicKey;
-    use hickory_proto::dnssec::rdata::{CDNSKEY, CDS, DNSSECRData};
+    use hickory_proto::dnssec::rdata::DNSSECRData;
     use hickory_proto::rr::RData;
 
     let bad = Command::new(env!("CARGO_BIN_EXE_mock-registry"))
@@ -377,18 +376,11 @@ async fn serve_updates_a_ds_from_the_childs_cds() {
         .unwrap();
     let current = ZoneKey::ksk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0));
     let next = ZoneKey::ksk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 2));
-    let ds = next.ds(&origin, dnssec::DsDigest::Sha256).unwrap();
-    let cds = RData::DNSSEC(DNSSECRData::CDS(CDS::new(
-        ds.key_tag(),
-        Some(ds.algorithm()),
-        ds.digest_type(),
-        ds.digest().to_vec(),
-    )));
-    let k = next.dnskey();
-    let cdnskey = RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
-        k.flags(),
-        Some(k.public_key().algorithm()),
-        k.public_key().public_bytes().to_vec(),
+    let cds = RData::DNSSEC(DNSSECRData::CDS(
+        dnssec::keys::cds_from_dnskey(&origin, next.dnskey(), dnssec::DsDigest::Sha256).unwrap(),
+    ));
+    let cdnskey = RData::DNSSEC(DNSSECRData::CDNSKEY(dnssec::keys::cdnskey_from_dnskey(
+        next.dnskey(),
     )));
     zone.set_rrset(RrSet::new(origin.clone(), 3600, [cds]).unwrap())
         .unwrap();

@@ -14,8 +14,7 @@ use dnssec::{
     Delegation, DsDigest, KeyAlgorithm, RrSet, SignedZone, SigningFaults, SigningPolicy, Zone,
     ZoneKey, ZoneSigner, fixture_keys,
 };
-use hickory_proto::dnssec::PublicKey;
-use hickory_proto::dnssec::rdata::{CDNSKEY, CDS, DNSSECRData};
+use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::rr::RData;
 use mock_registry::signals::{LookupOptions, NoSignal, SignalRoot, SignalSets, lookup};
 use mock_registry::{PublishConfig, PublishKeys, Publisher};
@@ -59,18 +58,11 @@ fn keys(i: usize) -> Vec<ZoneKey> {
 
 fn signal_rdata() -> (RData, RData) {
     let ksk = fixture_keys::key(KeyAlgorithm::Ed25519, 0).dnskey(257);
-    let ds = dnssec::keys::ds_from_dnskey(&name("example.nl."), &ksk, DsDigest::Sha256).unwrap();
+    let cds = dnssec::keys::cds_from_dnskey(&name("example.nl."), &ksk, DsDigest::Sha256).unwrap();
     (
-        RData::DNSSEC(DNSSECRData::CDS(CDS::new(
-            ds.key_tag(),
-            Some(ds.algorithm()),
-            ds.digest_type(),
-            ds.digest().to_vec(),
-        ))),
-        RData::DNSSEC(DNSSECRData::CDNSKEY(CDNSKEY::with_flags(
-            257,
-            Some(ksk.public_key().algorithm()),
-            ksk.public_key().public_bytes().to_vec(),
+        RData::DNSSEC(DNSSECRData::CDS(cds)),
+        RData::DNSSEC(DNSSECRData::CDNSKEY(dnssec::keys::cdnskey_from_dnskey(
+            &ksk,
         ))),
     )
 }
