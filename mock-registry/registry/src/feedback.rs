@@ -19,7 +19,6 @@ use dnssec::query::{QueryOptions, query_with};
 use dnssec::server::Transport;
 use dnssec::verify::{DnskeyVerdict, check_dnskey_rrset};
 use epp::receipt::{HostProbe, HostResult};
-use epp::secdns::KeyData;
 use hickory_proto::dnssec::rdata::DNSKEY;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::Name;
@@ -70,7 +69,11 @@ pub async fn probe(
     options: &ProbeOptions,
     now: Timestamp,
 ) -> ProbeReport {
-    let wanted: Vec<DNSKEY> = request.keys.iter().filter_map(dnskey).collect();
+    let wanted: Vec<DNSKEY> = request
+        .keys
+        .iter()
+        .filter_map(|k| crate::keydata::dnskey_of(k).ok())
+        .collect();
     let zone = Name::from_ascii(format!("{}.", request.domain.trim_end_matches('.'))).ok();
     let mut hosts = Vec::new();
     let mut dnskey_ttl = 0;
@@ -149,19 +152,6 @@ async fn ask(
         DnskeyVerdict::Published => HostResult::Published,
     };
     (result, check.ttl)
-}
-
-/// The DNSKEY for EPP key data (`None` if it is not one; the registry's key checks make that
-/// impossible for accepted relays).
-fn dnskey(k: &KeyData) -> Option<DNSKEY> {
-    dnssec::keys::parse_dnskey(&format!(
-        "{} {} {} {}",
-        k.flags,
-        k.protocol,
-        k.alg,
-        k.pub_key_base64()
-    ))
-    .ok()
 }
 
 /// Does the receipts' work that is due at `now`: takes the probes from the registry, asks the

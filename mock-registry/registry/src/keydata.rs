@@ -25,6 +25,20 @@ pub fn key_data_for(dnskey: &DNSKEY) -> KeyData {
     }
 }
 
+/// The DNSKEY that key data describes, without the registry's policy checks
+/// ([`validate_key_data`] makes those); an error when it is no DNSKEY at all. For what the
+/// registry compares with DNS (relayed keys, a child's CDS and CDNSKEY) and the harness's
+/// operators publish, not for what the registry accepts.
+pub fn dnskey_of(key: &KeyData) -> Result<DNSKEY, dnssec::KeyError> {
+    dnssec::keys::parse_dnskey(&format!(
+        "{} {} {} {}",
+        key.flags,
+        key.protocol,
+        key.alg,
+        key.pub_key_base64()
+    ))
+}
+
 /// Which `secDNS:keyData` child is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyDataField {

@@ -27,12 +27,13 @@ use dnssec::verify::{same_key, signed_by};
 use dnssec::{DsDigest, keys};
 use epp::secdns::KeyData;
 use hickory_proto::dnssec::PublicKey;
-use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData};
+use hickory_proto::dnssec::rdata::{CDNSKEY, DNSKEY, DNSSECRData};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use jiff::Timestamp;
 
 use crate::feedback::HostResolver;
+use crate::keydata::{dnskey_of, key_data_for};
 use crate::registry::automation::{
     Csync, HostScan, Reads, ScanReport, ScanRequest, ScanTransport, Signal, Wanted,
 };
@@ -70,7 +71,11 @@ pub async fn scan(
     now: Timestamp,
 ) -> ScanReport {
     let zone = Name::from_ascii(format!("{}.", request.domain.trim_end_matches('.'))).ok();
-    let ds_keys: Vec<DNSKEY> = request.ds_keys.iter().filter_map(dnskey).collect();
+    let ds_keys: Vec<DNSKEY> = request
+        .ds_keys
+        .iter()
+        .filter_map(|k| dnskey_of(k).ok())
+        .collect();
     let mut hosts = Vec::new();
     // Every server's answer records, for comparing the signals with (RFC 9615 §4.1 step 4).
     let mut served: Vec<Vec<Record>> = Vec::new();
@@ -332,14 +337,7 @@ pub fn judge(
             .filter(at_apex)
             .filter_map(|r| match &r.data {
                 RData::DNSSEC(DNSSECRData::CDNSKEY(c)) => {
-                    let (alg, pk) = (c.algorithm()?, c.public_key()?);
-                    keys::parse_dnskey(&format!(
-                        "{} 3 {} {}",
-                        c.flags(),
-                        u8::from(alg),
-                        data_encoding::BASE64.encode(pk.public_bytes())
-                    ))
-                    .ok()
+                    cdnskey_key(c).and_then(|k| dnskey_of(&k).ok())
                 }
                 _ => None,
             }),
@@ -402,7 +400,7 @@ pub fn judge(
     // asks for.
     let consistent = match &wanted {
         Wanted::Keys(keys) => {
-            let named: Vec<DNSKEY> = keys.iter().filter_map(dnskey).collect();
+            let named: Vec<DNSKEY> = keys.iter().filter_map(|k| dnskey_of(k).ok()).collect();
             named.len() == keys.len()
                 && named.iter().all(|n| dnskeys.iter().any(|k| same_key(k, n)))
                 && signed_by(zone, RecordType::DNSKEY, records, &named, now).is_some()
@@ -505,7 +503,7 @@ fn from_cds(zone: &Name, records: &[Record], dnskeys: &[DNSKEY]) -> Result<Wante
             keys::ds_from_dnskey(zone, k, digest).is_ok_and(|ds| ds.digest() == c.digest())
         });
         match key {
-            Some(k) => keys.push(key_data(k)),
+            Some(k) => keys.push(key_data_for(k)),
             None => {
                 return Err(format!(
                     "CDS {} names a key neither its DNSKEY nor its CDNSKEY RRset holds (the \
@@ -540,17 +538,20 @@ fn from_cdnskey(zone: &Name, records: &[Record]) -> Result<Wanted, String> {
     }
     let mut keys = Vec::new();
     for c in cdnskeys {
-        let (Some(alg), Some(pk)) = (c.algorithm(), c.public_key()) else {
-            return Err("a CDNSKEY has no usable algorithm or key".into());
-        };
-        keys.push(KeyData {
-            flags: c.flags(),
-            protocol: 3,
-            alg: u8::from(alg),
-            pub_key: pk.public_bytes().to_vec(),
-        });
+        keys.push(cdnskey_key(c).ok_or("a CDNSKEY has no usable algorithm or key")?);
     }
     Ok(Wanted::Keys(sorted(keys)))
+}
+
+/// The key a CDNSKEY names, as key data (`None` without a usable algorithm or key).
+fn cdnskey_key(c: &CDNSKEY) -> Option<KeyData> {
+    let (alg, pk) = (c.algorithm()?, c.public_key()?);
+    Some(KeyData {
+        flags: c.flags(),
+        protocol: 3,
+        alg: u8::from(alg),
+        pub_key: pk.public_bytes().to_vec(),
+    })
 }
 
 /// Key data in a fixed order, so two servers' answers compare equal.
@@ -558,27 +559,6 @@ fn sorted(mut keys: Vec<KeyData>) -> Vec<KeyData> {
     keys.sort_by(|a, b| (a.flags, a.alg, &a.pub_key).cmp(&(b.flags, b.alg, &b.pub_key)));
     keys.dedup();
     keys
-}
-
-fn key_data(k: &DNSKEY) -> KeyData {
-    KeyData {
-        flags: k.flags(),
-        protocol: 3,
-        alg: u8::from(k.public_key().algorithm()),
-        pub_key: k.public_key().public_bytes().to_vec(),
-    }
-}
-
-/// The DNSKEY for EPP key data (`None` if it is not one).
-fn dnskey(k: &KeyData) -> Option<DNSKEY> {
-    keys::parse_dnskey(&format!(
-        "{} {} {} {}",
-        k.flags,
-        k.protocol,
-        k.alg,
-        k.pub_key_base64()
-    ))
-    .ok()
 }
 
 /// Does the scans due at `now`: takes the requests from the registry, asks the name servers
@@ -677,7 +657,7 @@ mod tests {
         assert_eq!(
             judged(&records, &[&old], Reads::Cds),
             HostScan::Answer {
-                wanted: Wanted::Keys(vec![key_data(next.dnskey())]),
+                wanted: Wanted::Keys(vec![key_data_for(next.dnskey())]),
                 authenticated: true,
                 consistent: true,
                 disagreement: false,
@@ -774,7 +754,7 @@ mod tests {
         else {
             panic!("an answer")
         };
-        assert_eq!(wanted, Wanted::Keys(vec![key_data(next.dnskey())]));
+        assert_eq!(wanted, Wanted::Keys(vec![key_data_for(next.dnskey())]));
         assert!(disagreement);
         let HostScan::Answer {
             wanted,
@@ -840,7 +820,7 @@ mod tests {
         let good = signal(vec![cds_of(k.dnskey())], vec![cdnskey_of(k.dnskey())]);
         assert_eq!(
             judge_signal(&zone, &both, &good, Reads::Cds),
-            Ok(Wanted::Keys(vec![key_data(k.dnskey())]))
+            Ok(Wanted::Keys(vec![key_data_for(k.dnskey())]))
         );
         // Another key in the signal's CDS.
         let wrong = signal(vec![cds_of(other.dnskey())], vec![cdnskey_of(k.dnskey())]);
@@ -871,7 +851,7 @@ mod tests {
                 &no_cdnskey,
                 Reads::Cds
             ),
-            Ok(Wanted::Keys(vec![key_data(k.dnskey())]))
+            Ok(Wanted::Keys(vec![key_data_for(k.dnskey())]))
         );
         // The child's servers must agree among themselves as well.
         assert_eq!(

@@ -1005,25 +1005,11 @@ fn key_algorithm(number: u8) -> Option<KeyAlgorithm> {
 }
 
 /// EPP key data for a DNSKEY.
-pub fn key_data(dnskey: &DNSKEY) -> KeyData {
-    KeyData {
-        flags: dnskey.flags(),
-        protocol: 3,
-        alg: u8::from(dnskey.public_key().algorithm()),
-        pub_key: dnskey.public_key().public_bytes().to_vec(),
-    }
-}
+pub use mock_registry::keydata::key_data_for as key_data;
 
 /// The DNSKEY for EPP key data.
 pub fn dnskey_of(k: &KeyData) -> Result<DNSKEY, OperatorError> {
-    keys::parse_dnskey(&format!(
-        "{} {} {} {}",
-        k.flags,
-        k.protocol,
-        k.alg,
-        k.pub_key_base64()
-    ))
-    .map_err(|e| OperatorError::BadKey(e.to_string()))
+    mock_registry::keydata::dnskey_of(k).map_err(|e| OperatorError::BadKey(e.to_string()))
 }
 
 /// The built-in operator behind the common interface: every call is synchronous underneath.
