@@ -618,28 +618,12 @@ impl Registry {
         d.ns = ns.to_vec();
         self.generation += 1;
         let d = d.clone();
-        let subordinates = self.subordinate_hosts(&d.name);
-        let info = d.full_info(subordinates, true);
-        let sv_trid = self.pending_sv_trid();
-        self.next_sv_trid += 1;
-        let change = ResponseExtension::ChangePoll(Box::new(ChangeData {
-            state: ChangeState::After,
-            operation: Operation {
-                kind: OperationKind::Update,
-                op: Some("autoUpdate".into()),
-            },
-            date: now,
-            sv_trid,
-            who: format!("CSYNC scanner ({} policy)", policy.profile),
-            case_id: None,
-            // eppcom's reasonBaseType allows 1 to 32 characters.
-            reason: Some(Text::new("child CSYNC (RFC 7477)")),
-        }));
-        self.queue_message_with(
-            &sponsor,
+        self.tell_sponsor(
+            &d,
+            Vec::new(),
+            format!("CSYNC scanner ({} policy)", policy.profile),
+            "child CSYNC (RFC 7477)",
             format!("NS of {} updated from its CSYNC", d.name),
-            Some(ResData::DomainInfo(Box::new(info))),
-            vec![change],
             now,
         );
         Ok(())
@@ -659,15 +643,47 @@ impl Registry {
         d.keys = keys;
         self.generation += 1;
         let d = d.clone();
-        let subordinates = self.subordinate_hosts(&d.name);
-        let info = d.full_info(subordinates, true);
-        let mut extensions = Vec::new();
-        if !d.keys.is_empty() {
-            extensions.push(ResponseExtension::SecDnsInfo(DsOrKeySet {
+        let who = format!("CDS/CDNSKEY scanner ({} policy)", policy.profile);
+        if d.keys.is_empty() {
+            let text = format!("DNSSEC of {} turned off from its CDS/CDNSKEY", d.name);
+            self.tell_sponsor(
+                &d,
+                Vec::new(),
+                who,
+                "child delete record (RFC 8078)",
+                text,
+                now,
+            );
+        } else {
+            let secdns = ResponseExtension::SecDnsInfo(DsOrKeySet {
                 max_sig_life: None,
                 data: DsOrKey::Key(d.keys.clone()),
-            }));
+            });
+            let text = format!("DS of {} updated from its CDS/CDNSKEY", d.name);
+            self.tell_sponsor(
+                &d,
+                vec![secdns],
+                who,
+                "child CDS/CDNSKEY (RFC 7344)",
+                text,
+                now,
+            );
         }
+    }
+
+    /// Queues the RFC 8590 change poll message for a change the scanner made to `d`: the
+    /// domain's info after it, `extensions` (its secDNS data, where it has some), then the
+    /// change data naming `who` and `reason` (eppcom's reasonBaseType: 1 to 32 characters).
+    fn tell_sponsor(
+        &mut self,
+        d: &super::objects::Domain,
+        mut extensions: Vec<ResponseExtension>,
+        who: String,
+        reason: &str,
+        text: String,
+        now: Timestamp,
+    ) {
+        let info = d.full_info(self.subordinate_hosts(&d.name), true);
         let sv_trid = self.pending_sv_trid();
         self.next_sv_trid += 1;
         extensions.push(ResponseExtension::ChangePoll(Box::new(ChangeData {
@@ -678,23 +694,12 @@ impl Registry {
             },
             date: now,
             sv_trid,
-            who: format!("CDS/CDNSKEY scanner ({} policy)", policy.profile),
+            who,
             case_id: None,
-            // eppcom's reasonBaseType allows 1 to 32 characters.
-            reason: Some(Text::new(if d.keys.is_empty() {
-                "child delete record (RFC 8078)".to_string()
-            } else {
-                "child CDS/CDNSKEY (RFC 7344)".to_string()
-            })),
+            reason: Some(Text::new(reason)),
         })));
-        let text = if d.keys.is_empty() {
-            format!("DNSSEC of {} turned off from its CDS/CDNSKEY", d.name)
-        } else {
-            format!("DS of {} updated from its CDS/CDNSKEY", d.name)
-        };
-        let sponsor = d.sponsor.clone();
         self.queue_message_with(
-            &sponsor,
+            &d.sponsor,
             text,
             Some(ResData::DomainInfo(Box::new(info))),
             extensions,
