@@ -315,14 +315,15 @@ async fn the_gaining_side_waits_for_the_published_receipt() {
     );
 }
 
-/// `RunOptions::in_process_dns` (what `harness explore` uses): the harness's queries reach the
-/// world's servers without sockets, by the same responder, so every scenario of the library
+/// `RunOptions::in_process` (what `harness explore` uses): the harness's queries reach the
+/// world's servers without sockets, by the same responder, and the reference registrars' EPP
+/// sessions go over in-memory pipes to the same TLS server, so every scenario of the library
 /// gets the same verdict, check by check, and the live check (hickory-resolver, through the
 /// router's sockets) still agrees.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_process_dns_gives_the_library_the_same_verdicts() {
+async fn in_process_gives_the_library_the_same_verdicts() {
     let in_process = RunOptions {
-        in_process_dns: true,
+        in_process: true,
         ..RunOptions::default()
     };
     let by_sockets = run_suite(library(), &RunOptions::default(), 4, |_| {}).await;

@@ -130,7 +130,7 @@ impl Plan {
             fault: None,
             options: RunOptions {
                 no_live_check: true,
-                in_process_dns: true,
+                in_process: true,
                 ..RunOptions::default()
             },
             shrink_budget: 150,

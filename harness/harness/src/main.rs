@@ -472,7 +472,7 @@ fn certify(args: CertifyArgs) -> ExitCode {
         plan.jobs = args.jobs;
         plan.options = RunOptions {
             no_live_check: true,
-            in_process_dns: true,
+            in_process: true,
             ..options.clone()
         };
         plan.out = Some(args.out.join("explored"));
@@ -595,7 +595,7 @@ fn explore(args: ExploreArgs) -> ExitCode {
         reference_process: args.reference_process.clone(),
         timeout: Some(std::time::Duration::from_secs(args.timeout.max(1))),
         no_live_check: !args.live_check,
-        in_process_dns: true,
+        in_process: true,
         ..RunOptions::default()
     };
     let mut command = format!("harness explore --seed {seed} --cases {}", args.cases);
@@ -908,7 +908,7 @@ fn run(args: RunArgs) -> ExitCode {
         no_live_check: args.no_live_check,
         // The main job keeps every DNS exchange on real UDP and TCP; only exploration's
         // thousands of worlds take the in-process path.
-        in_process_dns: false,
+        in_process: false,
     };
     let suite = run_with_progress(&runtime, scenarios, &options, args.jobs, &args.spread);
     let total = suite.partition.as_ref().map_or(suite.scenarios.len(), |p| {

@@ -73,10 +73,11 @@ pub struct RunOptions {
     /// run (the resolver fleet, [`crate::fleet`]); the world's servers then listen on their
     /// own `127.x.y.z:53`. Empty: no fleet.
     pub resolvers: Vec<real_dns::ResolverKind>,
-    /// Virtual clock only: the harness's own DNS queries reach the world's servers without
-    /// sockets ([`World::answer_in_process`]); same answers, same verdicts, less kernel time.
-    /// `harness explore` runs its worlds so.
-    pub in_process_dns: bool,
+    /// Virtual clock only: the harness's own DNS queries and the in-process reference
+    /// registrars' EPP sessions reach the world's servers without sockets
+    /// ([`World::serve_in_process`]): the same responders, the same TLS and EPP server code,
+    /// the same verdicts, less kernel time. `harness explore` runs its worlds so.
+    pub in_process: bool,
 }
 
 /// How often every DNS source is observed on the wall clock by default.
@@ -335,8 +336,8 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
         Addressing::Loopback
     };
     let mut world = World::build_with(scenario.clone(), options.clock, addressing).await?;
-    if options.in_process_dns {
-        world.answer_in_process().await;
+    if options.in_process {
+        world.serve_in_process().await;
     }
     let fleet = if fleet_on {
         Some(

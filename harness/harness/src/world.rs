@@ -563,15 +563,17 @@ impl World {
         }
     }
 
-    /// Lets every server of the world answer this process's queries (the observer's, the
-    /// reference registrars', the registry's scans) without sockets, by the same responder;
-    /// registrar processes and real resolvers still use the sockets. Virtual clock only: a
-    /// dropped query fails at once there, where a socket would make the run wait out a real
-    /// timeout.
-    pub async fn answer_in_process(&self) {
+    /// Lets every server of the world serve this process without sockets: DNS queries (the
+    /// observer's, the reference registrars', the registry's scans) by the same responder, and
+    /// EPP sessions (the in-process reference registrars', the harness's own) over an
+    /// in-memory pipe to the same TLS server. Registrar processes and real resolvers still use
+    /// the sockets. Virtual clock only: a dropped query fails at once there, where a socket
+    /// would make the run wait out a real timeout.
+    pub async fn serve_in_process(&self) {
         if self.mode.is_wall() {
             return;
         }
+        self.epp.accept_in_process(true);
         self.parent.answer_in_process(true);
         if let Some(infra) = &self.infra {
             infra.answer_in_process();

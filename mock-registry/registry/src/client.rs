@@ -3,10 +3,14 @@
 //! The harness's registrars and the tests speak EPP through it. It keeps every frame it sent
 //! and received (the transcript), which reports show and tests validate against the schemas.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -46,10 +50,79 @@ pub struct TranscriptEntry {
     pub xml: String,
 }
 
+/// The byte stream under a client's TLS: a TCP connection, or an in-memory pipe to a server of
+/// the same process that takes in-process connections
+/// ([`EppServer::accept_in_process`](crate::server::EppServer::accept_in_process)).
+#[derive(Debug)]
+pub enum Conn {
+    /// A TCP connection (every server in another process, and this process's by default).
+    Tcp(TcpStream),
+    /// A pipe to a server of this process.
+    Pipe(DuplexStream),
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Pipe(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Pipe(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Self::Pipe(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Self::Tcp(s) => s.is_write_vectored(),
+            Self::Pipe(s) => s.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Self::Pipe(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Pipe(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
 /// A connected EPP client.
 #[derive(Debug)]
 pub struct EppClient {
-    stream: TlsStream<TcpStream>,
+    stream: TlsStream<Conn>,
     greeting: Greeting,
     timeout: Duration,
     transcript: Vec<TranscriptEntry>,
@@ -59,18 +132,26 @@ pub struct EppClient {
 
 impl EppClient {
     /// Connects with TLS (`config` carries the client certificate) and reads the greeting.
+    /// A server of this process that takes in-process connections at `addr` is reached over
+    /// a pipe, anything else over TCP.
     pub async fn connect(
         addr: SocketAddr,
         config: Arc<rustls::ClientConfig>,
         timeout: Duration,
     ) -> Result<Self, ClientError> {
-        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
-            .await
-            .map_err(|_| ClientError::Timeout(timeout))??;
-        tcp.set_nodelay(true)?;
+        let conn = match crate::server::in_process::connect(addr) {
+            Some(pipe) => Conn::Pipe(pipe),
+            None => {
+                let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
+                    .await
+                    .map_err(|_| ClientError::Timeout(timeout))??;
+                tcp.set_nodelay(true)?;
+                Conn::Tcp(tcp)
+            }
+        };
         let stream = tokio::time::timeout(
             timeout,
-            TlsConnector::from(config).connect(crate::tls::server_name(), tcp),
+            TlsConnector::from(config).connect(crate::tls::server_name(), conn),
         )
         .await
         .map_err(|_| ClientError::Timeout(timeout))??;
@@ -194,7 +275,7 @@ impl EppClient {
     }
 
     /// The underlying TLS stream (for tests that write malformed frames).
-    pub fn stream(&mut self) -> &mut TlsStream<TcpStream> {
+    pub fn stream(&mut self) -> &mut TlsStream<Conn> {
         &mut self.stream
     }
 }

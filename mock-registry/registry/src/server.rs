@@ -4,6 +4,11 @@
 //! Commands of one connection are handled in the order they arrive (pipelining is allowed,
 //! answers keep the order). The registry sits behind a plain mutex held only while one command
 //! executes, never across I/O.
+//!
+//! A server can also take connections from clients in the same process over an in-memory pipe
+//! instead of TCP ([`EppServer::accept_in_process`]): the same TLS, framing, sessions and
+//! chaos, without the kernel's loopback. `harness explore` runs thousands of worlds that way;
+//! everything that talks to a server from another process still uses TCP.
 
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
@@ -16,8 +21,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, DuplexStream};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
@@ -107,6 +113,9 @@ pub struct EppServer {
     local_addr: SocketAddr,
     sessions: SessionCounter,
     dice: ChaosDice,
+    /// Where in-process connections are handed to the accept loop (registered in
+    /// [`in_process`]'s table only while [`EppServer::accept_in_process`] is on).
+    pipes: Arc<in_process::Door>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -122,8 +131,10 @@ impl EppServer {
         let local_addr = listener.local_addr()?;
         let sessions = SessionCounter::default();
         let dice = ChaosDice::new(config.chaos);
+        let (pipe_tx, pipe_rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(accept_loop(
             listener,
+            pipe_rx,
             TlsAcceptor::from(tls),
             registry,
             Arc::new(config),
@@ -136,8 +147,22 @@ impl EppServer {
             local_addr,
             sessions,
             dice,
+            pipes: Arc::new(in_process::Door(pipe_tx)),
             task,
         })
+    }
+
+    /// Whether clients of this process that connect to [`local_addr`](Self::local_addr) (with
+    /// [`EppClient::connect`](crate::client::EppClient::connect)) get an in-memory pipe instead
+    /// of a TCP connection. The server still listens on TCP for everybody else, and a pipe's
+    /// session is served by the same code as a socket's: TLS with client certificates, RFC 5734
+    /// framing, deadlines, session limits and chaos.
+    pub fn accept_in_process(&self, on: bool) {
+        if on {
+            in_process::register(self.local_addr, &self.pipes);
+        } else {
+            in_process::unregister(self.local_addr, &self.pipes);
+        }
     }
 
     /// Where it listens.
@@ -165,22 +190,84 @@ struct Shared {
 
 impl Drop for EppServer {
     fn drop(&mut self) {
+        in_process::unregister(self.local_addr, &self.pipes);
         self.task.abort();
+    }
+}
+
+/// The process-wide table of servers that take in-process connections, by address, the way
+/// [`dnssec`]'s in-process DNS is found: a client needs nothing but the address it would
+/// connect to anyway.
+pub(crate) mod in_process {
+    use std::collections::HashMap;
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+    use tokio::io::DuplexStream;
+    use tokio::sync::mpsc;
+
+    /// Bytes either end of a pipe may have in flight before a writer waits for its reader,
+    /// like a socket buffer; larger frames simply take several turns.
+    const PIPE_BUFFER: usize = 64 * 1024;
+
+    /// The accept loop's end for in-process connections.
+    #[derive(Debug)]
+    pub(crate) struct Door(pub(crate) mpsc::UnboundedSender<DuplexStream>);
+
+    fn table() -> &'static Mutex<HashMap<SocketAddr, Weak<Door>>> {
+        static TABLE: OnceLock<Mutex<HashMap<SocketAddr, Weak<Door>>>> = OnceLock::new();
+        TABLE.get_or_init(|| Mutex::new(HashMap::new()))
+    }
+
+    pub(super) fn register(addr: SocketAddr, door: &Arc<Door>) {
+        table()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(addr, Arc::downgrade(door));
+    }
+
+    pub(super) fn unregister(addr: SocketAddr, door: &Arc<Door>) {
+        let mut t = table().lock().unwrap_or_else(|e| e.into_inner());
+        if t.get(&addr)
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(door)))
+        {
+            t.remove(&addr);
+        }
+    }
+
+    /// The client's end of a new pipe to the server at `addr`, if a server of this process
+    /// takes in-process connections there; `None` sends the client to TCP.
+    pub(crate) fn connect(addr: SocketAddr) -> Option<DuplexStream> {
+        let door = table()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&addr)?
+            .upgrade()?;
+        let (client, server) = tokio::io::duplex(PIPE_BUFFER);
+        // A server that has stopped accepting drops the pipe: the client sees a closed
+        // connection, as it would see a refused one.
+        let _ = door.0.send(server);
+        Some(client)
     }
 }
 
 async fn accept_loop(
     listener: TcpListener,
+    mut pipes: mpsc::UnboundedReceiver<DuplexStream>,
     acceptor: TlsAcceptor,
     registry: SharedRegistry,
     config: Arc<ServerConfig>,
     shared: Shared,
 ) {
     let mut connections = JoinSet::new();
+    let local_ip = listener
+        .local_addr()
+        .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |a| a.ip());
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
+                    let _ = tcp.set_nodelay(true);
                     connections.spawn(serve(
                         tcp,
                         peer,
@@ -195,21 +282,34 @@ async fn accept_loop(
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
+            Some(pipe) = pipes.recv() => {
+                // The history and logs name the client as this process, on no port.
+                let peer = SocketAddr::new(local_ip, 0);
+                connections.spawn(serve(
+                    pipe,
+                    peer,
+                    acceptor.clone(),
+                    registry.clone(),
+                    config.clone(),
+                    shared.clone(),
+                ));
+            }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
 }
 
-async fn serve(
-    tcp: TcpStream,
+async fn serve<IO>(
+    io: IO,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     registry: SharedRegistry,
     config: Arc<ServerConfig>,
     shared: Shared,
-) {
-    let _ = tcp.set_nodelay(true);
-    let session = match tls::accept(&acceptor, tcp, config.handshake_timeout).await {
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let session = match tls::accept(&acceptor, io, config.handshake_timeout).await {
         Ok(s) => s,
         Err(error) => {
             tracing::info!(%peer, %error, "TLS refused");

@@ -1,11 +1,15 @@
 //! RFC 5730 §2 session rules: greeting, hello, login checks, sequencing, logout, failure
-//! limits, session limits, pipelining and the idle timeout.
+//! limits, session limits, pipelining, the idle timeout, and in-process connections.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use epp::domain;
 use epp::frame;
-use epp::message::{CommandKind, Frame, Login, Poll};
+use epp::message::{CommandKind, Frame, Info, Login, Poll};
 use epp::{ResultCode, uri};
+use mock_registry::client::EppClient;
+use mock_registry::pki::fixtures;
 use mock_registry::server::ServerConfig;
 
 use crate::support::*;
@@ -295,4 +299,83 @@ impl HelloExt for mock_registry::client::EppClient {
             .await
             .unwrap()
     }
+}
+
+/// `EppServer::accept_in_process`: a client of this process gets an in-memory pipe to the same
+/// per-connection code. The TLS identity is still checked, the session limit counts pipes and
+/// sockets together, the answers are the ones TCP gets, and switching it off (or stopping the
+/// server) sends clients back to TCP.
+#[tokio::test]
+async fn in_process_connections_are_served_by_the_same_code() {
+    use mock_registry::client::Conn;
+    let w = World::with_config(ServerConfig {
+        max_sessions_per_registrar: 2,
+        ..ServerConfig::default()
+    })
+    .await;
+    let is_pipe = |c: &mut EppClient| matches!(c.stream().get_ref().0, Conn::Pipe(_));
+    let mut tcp = w.login(A).await;
+    assert!(!is_pipe(&mut tcp), "off by default");
+    w.server.accept_in_process(true);
+
+    // A certificate from another CA gets no session over a pipe either.
+    let (_ca, foreign) = fixtures::foreign_registrar(A).unwrap();
+    let cfg = Arc::new(mock_registry::tls::client_config_with_identity(&w.pki, &foreign).unwrap());
+    let timeout = Duration::from_secs(5);
+    assert!(
+        EppClient::connect(w.server.local_addr(), cfg, timeout)
+            .await
+            .is_err()
+    );
+
+    let mut pipe = w.login(A).await;
+    assert!(is_pipe(&mut pipe));
+    assert_eq!(w.server.sessions().count(A), 2, "a pipe's session counts");
+    let mut third = w.connect(A).await;
+    assert_eq!(
+        third.login(A, &w.password(A)).await.unwrap().code(),
+        ResultCode::SessionLimitExceededServerClosingConnection
+    );
+
+    // The same commands, the same answers (but for the server's transaction ids).
+    signed_domain(&mut pipe, "piped.nl", "token-0001").await;
+    let info = |name: &str| {
+        CommandKind::Info(Info::Domain(domain::Info {
+            name: name.into(),
+            hosts: domain::HostsFilter::All,
+            auth_info: None,
+        }))
+    };
+    let by_pipe = pipe.command(info("piped.nl"), vec![]).await.unwrap();
+    let by_tcp = tcp.command(info("piped.nl"), vec![]).await.unwrap();
+    ok(&by_pipe);
+    assert_eq!(by_pipe.res_data, by_tcp.res_data);
+    assert_eq!(by_pipe.extensions, by_tcp.extensions);
+    w.keep(&pipe);
+
+    // Off again: new clients use TCP, the open pipe keeps working.
+    w.server.accept_in_process(false);
+    drop(tcp);
+    let mut back = None;
+    for _ in 0..50 {
+        let mut c = w.connect(A).await;
+        assert!(!is_pipe(&mut c));
+        if c.login(A, &w.password(A)).await.unwrap().code() == ResultCode::Success {
+            back = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(back.is_some(), "the closed TCP session's slot is released");
+    ok(&pipe.command(info("piped.nl"), vec![]).await.unwrap());
+    w.validate_transcripts();
+
+    // A stopped server takes nobody in-process: the client tries TCP, and is refused.
+    w.server.accept_in_process(true);
+    let addr = w.server.local_addr();
+    let cfg = Arc::new(mock_registry::tls::client_config(&w.pki, B).unwrap());
+    let World { server, .. } = w;
+    drop(server);
+    assert!(EppClient::connect(addr, cfg, timeout).await.is_err());
+    assert!(pipe.command(info("piped.nl"), vec![]).await.is_err());
 }
