@@ -379,9 +379,17 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 }
 
 fn reference_registrar(own_dns: bool) -> ExitCode {
-    let runtime = match runtime() {
+    // One registrar, one EPP session, one request at a time: a single thread serves it
+    // without waking another for every frame.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
-        Err(code) => return code,
+        Err(e) => {
+            eprintln!("harness: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
     };
     match runtime.block_on(harness::registrar::process::run(own_dns)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clock::{SystemClock, VirtualClock};
 use epp::secdns::KeyData;
 use jiff::{SignedDuration, Timestamp};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines, Stdin, Stdout};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, Lines};
 use tokio::sync::Mutex;
 
 use super::protocol::{
@@ -48,13 +48,51 @@ pub enum ProcessError {
 }
 
 /// stdin and stdout, shared by the message loop and the remote operator.
-#[derive(Debug)]
 struct Io {
-    lines: Lines<BufReader<Stdin>>,
-    out: Stdout,
+    lines: Lines<BufReader<Box<dyn AsyncRead + Unpin + Send>>>,
+    out: Box<dyn AsyncWrite + Unpin + Send>,
+}
+
+impl std::fmt::Debug for Io {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Io(stdin, stdout)")
+    }
 }
 
 impl Io {
+    /// stdin and stdout. Pipes (as the harness starts a registrar) are read and written on the
+    /// runtime's own event loop; tokio's `stdin()` and `stdout()` hand every read and write to
+    /// a blocking thread instead, a thread switch per message each way. Anything else (a
+    /// file, a terminal) takes that general path.
+    fn stdio() -> Self {
+        use std::os::fd::AsFd;
+        use tokio::net::unix::pipe;
+        let fifo = |fd: std::io::Result<std::os::fd::OwnedFd>| {
+            fd.ok().map(std::fs::File::from).filter(|f| {
+                use std::os::unix::fs::FileTypeExt;
+                f.metadata().is_ok_and(|m| m.file_type().is_fifo())
+            })
+        };
+        let input: Box<dyn AsyncRead + Unpin + Send> =
+            match fifo(std::io::stdin().as_fd().try_clone_to_owned())
+                .and_then(|f| pipe::Receiver::from_file(f).ok())
+            {
+                Some(rx) => Box::new(rx),
+                None => Box::new(tokio::io::stdin()),
+            };
+        let out: Box<dyn AsyncWrite + Unpin + Send> =
+            match fifo(std::io::stdout().as_fd().try_clone_to_owned())
+                .and_then(|f| pipe::Sender::from_file(f).ok())
+            {
+                Some(tx) => Box::new(tx),
+                None => Box::new(tokio::io::stdout()),
+            };
+        Self {
+            lines: BufReader::new(input).lines(),
+            out,
+        }
+    }
+
     async fn send(&mut self, m: &FromRegistrar) -> Result<(), ProcessError> {
         let mut line = serde_json::to_string(m).map_err(std::io::Error::other)?;
         line.push('\n');
@@ -616,10 +654,7 @@ impl OperatorApi for RemoteOperator {
 /// `own_dns`, it runs its own DNS operator and servers instead of the hosted one (and
 /// announces them), which exercises the other half of the protocol.
 pub async fn run(own_dns: bool) -> Result<(), ProcessError> {
-    let io = Arc::new(Mutex::new(Io {
-        lines: BufReader::new(tokio::io::stdin()).lines(),
-        out: tokio::io::stdout(),
-    }));
+    let io = Arc::new(Mutex::new(Io::stdio()));
     let hello = io
         .lock()
         .await
