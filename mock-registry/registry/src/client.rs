@@ -235,7 +235,10 @@ impl EppClient {
     /// Sends any frame and returns the response.
     pub async fn send(&mut self, frame: &Frame) -> Result<Response, ClientError> {
         let xml = frame.to_xml();
-        match self.exchange_raw(xml.as_bytes()).await? {
+        self.write_frame(xml.as_bytes()).await?;
+        // The encoder writes UTF-8: the transcript takes the frame itself, no lossy copy.
+        self.transcript.push(TranscriptEntry { sent: true, xml });
+        match self.read().await? {
             Frame::Response(r) => Ok(*r),
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
@@ -253,6 +256,10 @@ impl EppClient {
             sent: true,
             xml: String::from_utf8_lossy(payload).into_owned(),
         });
+        self.write_frame(payload).await
+    }
+
+    async fn write_frame(&mut self, payload: &[u8]) -> Result<(), ClientError> {
         tokio::time::timeout(self.timeout, frame::write_frame(&mut self.stream, payload))
             .await
             .map_err(|_| ClientError::Timeout(self.timeout))??;
@@ -267,11 +274,18 @@ impl EppClient {
         )
         .await
         .map_err(|_| ClientError::Timeout(self.timeout))??;
-        self.transcript.push(TranscriptEntry {
-            sent: false,
-            xml: String::from_utf8_lossy(&payload).into_owned(),
-        });
-        Ok(epp::parse(&payload)?)
+        // A UTF-8 frame becomes its transcript entry without a copy; anything else is parsed
+        // as received (and refused by the codec) and kept lossily.
+        let (parsed, xml) = match String::from_utf8(payload) {
+            Ok(xml) => (epp::parse(xml.as_bytes()), xml),
+            Err(e) => {
+                let bytes = e.into_bytes();
+                let xml = String::from_utf8_lossy(&bytes).into_owned();
+                (epp::parse(&bytes), xml)
+            }
+        };
+        self.transcript.push(TranscriptEntry { sent: false, xml });
+        Ok(parsed?)
     }
 
     /// The underlying TLS stream (for tests that write malformed frames).
