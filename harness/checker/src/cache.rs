@@ -471,14 +471,30 @@ struct BandBuilder {
 }
 
 impl BandBuilder {
-    fn push(&mut self, from: Secs, until: Secs, status: Status, findings: Vec<Finding>) {
+    /// Adds one instant's result; `witness` builds the witness of a finding the band keeps
+    /// (the first of its kind), and only then.
+    fn push(
+        &mut self,
+        from: Secs,
+        until: Secs,
+        status: Status,
+        findings: Vec<Pending>,
+        witness: &impl Fn(Secs, &[(usize, VersionId)]) -> Witness,
+    ) {
         if let Some(last) = self.bands.last_mut()
             && last.status == status
             && secs(last.until) == from
         {
             last.until = ts(until);
             for f in findings {
-                merge_finding(&mut last.findings, f);
+                match last
+                    .findings
+                    .iter_mut()
+                    .find(|x| f.same_kind(x.warning, &x.reason))
+                {
+                    Some(existing) => existing.occurrences += f.occurrences,
+                    None => last.findings.push(f.keep(witness)),
+                }
             }
             return;
         }
@@ -486,16 +502,42 @@ impl BandBuilder {
             from: ts(from),
             until: ts(until),
             status,
-            findings,
+            findings: findings.into_iter().map(|f| f.keep(witness)).collect(),
         });
     }
 }
 
-fn merge_finding(list: &mut Vec<Finding>, f: Finding) {
-    match list
-        .iter_mut()
-        .find(|x| x.warning == f.warning && x.reason.code == f.reason.code)
-    {
+/// A finding of one instant before anything keeps it. Its witness, which summarises every
+/// version it names, is built only when a band keeps the finding as the first of its kind:
+/// later ones of the same kind are only counted, and most instants' findings are.
+#[derive(Debug, Clone)]
+struct Pending {
+    status: Status,
+    reason: Reason,
+    warning: bool,
+    at: Secs,
+    items: Vec<(usize, VersionId)>,
+    occurrences: u64,
+}
+
+impl Pending {
+    fn same_kind(&self, warning: bool, reason: &Reason) -> bool {
+        self.warning == warning && self.reason.code == reason.code
+    }
+
+    fn keep(self, witness: &impl Fn(Secs, &[(usize, VersionId)]) -> Witness) -> Finding {
+        Finding {
+            status: self.status,
+            witness: witness(self.at, &self.items),
+            reason: self.reason,
+            warning: self.warning,
+            occurrences: self.occurrences,
+        }
+    }
+}
+
+fn merge_pending(list: &mut Vec<Pending>, f: Pending) {
+    match list.iter_mut().find(|x| f.same_kind(x.warning, &x.reason)) {
         Some(existing) => existing.occurrences += f.occurrences,
         None => list.push(f),
     }
@@ -505,7 +547,7 @@ fn merge_finding(list: &mut Vec<Finding>, f: Finding) {
 #[derive(Debug)]
 struct InstantResult {
     status: Status,
-    findings: Vec<Finding>,
+    findings: Vec<Pending>,
 }
 
 impl InstantResult {
@@ -838,6 +880,7 @@ impl<'t> Model<'t> {
             .iter()
             .rposition(|z| anchors.get(z).is_some())
             .unwrap_or(0);
+        let witness = |at: Secs, items: &[(usize, VersionId)]| self.witness(at, items);
         let chain_roles: Vec<usize> = (start..path.len())
             .flat_map(|i| {
                 std::iter::once(self.dnskey_role[i]).chain(self.ds_role[i].filter(|_| i > start))
@@ -889,13 +932,13 @@ impl<'t> Model<'t> {
                     let o = &mut overall_results[m];
                     o.status = o.status.max(result.status);
                     for f in &result.findings {
-                        merge_finding(&mut o.findings, f.clone());
+                        merge_pending(&mut o.findings, f.clone());
                     }
-                    per_question[qi][m].push(t, next, result.status, result.findings);
+                    per_question[qi][m].push(t, next, result.status, result.findings, &witness);
                 }
             }
             for (m, result) in overall_results.into_iter().enumerate() {
-                overall[m].push(t, next, result.status, result.findings);
+                overall[m].push(t, next, result.status, result.findings, &witness);
             }
         }
         let vstats = validator.stats();
@@ -986,14 +1029,15 @@ impl<'t> Model<'t> {
             let mut add = |reason: &Reason, status: Status, warning: bool| match result
                 .findings
                 .iter_mut()
-                .find(|f| f.warning == warning && f.reason.code == reason.code)
+                .find(|f| f.same_kind(warning, reason))
             {
                 Some(f) => f.occurrences += weight,
-                None => result.findings.push(Finding {
+                None => result.findings.push(Pending {
                     status,
                     reason: reason.clone(),
                     warning,
-                    witness: self.witness(t, items),
+                    at: t,
+                    items: items.to_vec(),
                     occurrences: weight,
                 }),
             };
