@@ -105,11 +105,13 @@ impl Session {
     }
 
     fn handle(&mut self, payload: &[u8], registry: &Arc<Mutex<Registry>>) -> Action {
-        let parsed = epp::parse(payload);
-        let mut reg = registry.lock().unwrap_or_else(|e| e.into_inner());
-        let frame = match parsed {
+        let lock = || registry.lock().unwrap_or_else(|e| e.into_inner());
+        // The frame is declared before the guard, so it is dropped after it: the command is
+        // freed with the registry unlocked, which other sessions wait for.
+        let frame = match epp::parse(payload) {
             Ok(f) => f,
             Err(e) => {
+                let mut reg = lock();
                 let code = e.result_code();
                 let resp = reg.refuse(
                     self.cl_id(),
@@ -120,7 +122,8 @@ impl Session {
                 return reply(resp, code.ends_session());
             }
         };
-        match frame {
+        let mut reg = lock();
+        match &frame {
             Frame::Hello => Action::Reply(Frame::Greeting(Box::new(reg.greeting()))),
             Frame::Greeting(_) | Frame::Response(_) => {
                 let r = Refusal::new(
@@ -141,10 +144,15 @@ impl Session {
                     ) {
                         return a;
                     }
-                    reply(reg.execute_ext(cl_id, services, &ext), false)
+                    reply(reg.execute_ext(cl_id, services, ext), false)
                 }
                 State::AwaitingLogin { .. } => reply(
-                    reg.refuse(None, "domain:cancelDelete", ext.cl_trid, not_logged_in()),
+                    reg.refuse(
+                        None,
+                        "domain:cancelDelete",
+                        ext.cl_trid.clone(),
+                        not_logged_in(),
+                    ),
                     false,
                 ),
             },
@@ -187,7 +195,7 @@ impl Session {
                         {
                             return a;
                         }
-                        reply(reg.execute(cl_id, services, &cmd), false)
+                        reply(reg.execute(cl_id, services, cmd), false)
                     }
                 }
             }
