@@ -1,10 +1,14 @@
 //! Parse and write throughput of the EPP codec for the two frames every transfer scenario is
-//! full of: a domain:info response (with secDNS and SIDN extensions) and a key relay poll
-//! message. Run with `cargo bench -p epp --bench codec`; prints frames/s and MB/s.
+//! full of, a domain:info response (with secDNS and SIDN extensions) and a key relay poll
+//! message, and for the three commands of the registry's load benchmark (what its server parses
+//! per command). Run with `cargo bench -p epp --bench codec`; prints frames/s and MB/s.
 #![allow(clippy::unwrap_used, reason = "benchmark")]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+use epp::domain;
+use epp::message::{Check, Command, CommandKind, Frame, Info, Poll};
 
 const DOMAIN_INFO: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
 <epp xmlns="urn:ietf:params:xml:ns:epp-1.0">
@@ -74,6 +78,39 @@ const KEYRELAY_POLL: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="
   </response>
 </epp>"#;
 
+/// The commands of the registry's load benchmark (`mock-registry/registry/benches/epp_load.rs`),
+/// as a registrar writes them: what the server parses per command there.
+fn commands() -> Vec<(&'static str, Frame)> {
+    let command = |kind: CommandKind, n: usize| {
+        Frame::Command(Box::new(Command {
+            kind,
+            extensions: Vec::new(),
+            cl_trid: Some(format!("BENCH-{n}")),
+        }))
+    };
+    vec![
+        (
+            "domain:info command",
+            command(
+                CommandKind::Info(Info::Domain(domain::Info {
+                    name: "bench.nl".into(),
+                    hosts: domain::HostsFilter::All,
+                    auth_info: None,
+                })),
+                1,
+            ),
+        ),
+        (
+            "domain:check command",
+            command(
+                CommandKind::Check(Check::Domain(vec!["bench.nl".into(), "free.nl".into()])),
+                2,
+            ),
+        ),
+        ("poll req command", command(CommandKind::Poll(Poll::Req), 3)),
+    ]
+}
+
 /// Runs `f` repeatedly for about `budget`, returning iterations per second.
 fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
     for _ in 0..1000 {
@@ -96,11 +133,18 @@ fn main() {
         "{:<28} {:>12} {:>10} {:>8}",
         "case", "frames/s", "MB/s", "bytes"
     );
-    for (name, xml) in [
-        ("domain:info response", DOMAIN_INFO),
-        ("keyrelay poll message", KEYRELAY_POLL),
-    ] {
-        let frame = epp::parse(xml.as_bytes()).unwrap();
+    let mut cases: Vec<(&str, Frame)> = vec![
+        (
+            "domain:info response",
+            epp::parse(DOMAIN_INFO.as_bytes()).unwrap(),
+        ),
+        (
+            "keyrelay poll message",
+            epp::parse(KEYRELAY_POLL.as_bytes()).unwrap(),
+        ),
+    ];
+    cases.extend(commands());
+    for (name, frame) in cases {
         let wire = frame.to_xml();
         let parse_rate = rate(budget, || {
             black_box(epp::parse(black_box(wire.as_bytes())).unwrap());

@@ -184,19 +184,46 @@ pub enum CommandKind {
 
 impl CommandKind {
     /// A short name for logs: `login`, `domain:info`, `keyrelay:create`, `transfer:request`…
-    pub fn name(&self) -> String {
+    ///
+    /// Every name is a constant: the server logs one per command, so naming one must not
+    /// allocate.
+    pub fn name(&self) -> &'static str {
         match self {
-            Self::Login(_) => "login".into(),
-            Self::Logout => "logout".into(),
-            Self::Poll(Poll::Req) => "poll:req".into(),
-            Self::Poll(Poll::Ack { .. }) => "poll:ack".into(),
-            Self::Check(c) => format!("{}:check", c.object()),
-            Self::Info(c) => format!("{}:info", c.object()),
-            Self::Create(c) => format!("{}:create", c.object()),
-            Self::Update(c) => format!("{}:update", c.object()),
-            Self::Delete(c) => format!("{}:delete", c.object()),
-            Self::Renew(_) => "domain:renew".into(),
-            Self::Transfer(op, t) => format!("{}:transfer:{}", t.object(), op.as_str()),
+            Self::Login(_) => "login",
+            Self::Logout => "logout",
+            Self::Poll(Poll::Req) => "poll:req",
+            Self::Poll(Poll::Ack { .. }) => "poll:ack",
+            Self::Check(Check::Domain(_)) => "domain:check",
+            Self::Check(Check::Host(_)) => "host:check",
+            Self::Check(Check::Contact(_)) => "contact:check",
+            Self::Info(Info::Domain(_)) => "domain:info",
+            Self::Info(Info::Host(_)) => "host:info",
+            Self::Info(Info::Contact(_)) => "contact:info",
+            Self::Create(Create::Domain(_)) => "domain:create",
+            Self::Create(Create::Host(_)) => "host:create",
+            Self::Create(Create::Contact(_)) => "contact:create",
+            Self::Create(Create::KeyRelay(_)) => "keyrelay:create",
+            Self::Update(Update::Domain(_)) => "domain:update",
+            Self::Update(Update::Host(_)) => "host:update",
+            Self::Update(Update::Contact(_)) => "contact:update",
+            Self::Delete(Delete::Domain(_)) => "domain:delete",
+            Self::Delete(Delete::Host(_)) => "host:delete",
+            Self::Delete(Delete::Contact(_)) => "contact:delete",
+            Self::Renew(_) => "domain:renew",
+            Self::Transfer(op, Transfer::Domain(_)) => match op {
+                TransferOp::Approve => "domain:transfer:approve",
+                TransferOp::Cancel => "domain:transfer:cancel",
+                TransferOp::Query => "domain:transfer:query",
+                TransferOp::Reject => "domain:transfer:reject",
+                TransferOp::Request => "domain:transfer:request",
+            },
+            Self::Transfer(op, Transfer::Contact(_)) => match op {
+                TransferOp::Approve => "contact:transfer:approve",
+                TransferOp::Cancel => "contact:transfer:cancel",
+                TransferOp::Query => "contact:transfer:query",
+                TransferOp::Reject => "contact:transfer:reject",
+                TransferOp::Request => "contact:transfer:request",
+            },
         }
     }
 }

@@ -51,6 +51,36 @@ proptest! {
         prop_assert_eq!(back, frame);
     }
 
+    /// A command's log name is its object mapping and verb (and transfer op) as written: the
+    /// constant table in `CommandKind::name` cannot drift from what the frame says.
+    #[test]
+    fn command_names_match_the_written_command(cmd in arb::command()) {
+        let xml = Frame::Command(Box::new(cmd.clone())).to_xml();
+        let expected = match &cmd.kind {
+            CommandKind::Login(_) => "login".to_string(),
+            CommandKind::Logout => "logout".to_string(),
+            CommandKind::Poll(Poll::Req) => "poll:req".to_string(),
+            CommandKind::Poll(Poll::Ack { .. }) => "poll:ack".to_string(),
+            CommandKind::Renew(_) => "domain:renew".to_string(),
+            kind => {
+                // `<command><verb [op="…"]><object:verb …>`: both read off the frame.
+                let verb = ["check", "info", "create", "update", "delete", "transfer"]
+                    .into_iter()
+                    .find(|v| xml.contains(&format!("<command><{v}")))
+                    .expect("a verb element");
+                let object = ["domain", "host", "contact", "keyrelay"]
+                    .into_iter()
+                    .find(|o| xml.contains(&format!("<{o}:{verb} ")))
+                    .expect("an object element");
+                match kind {
+                    CommandKind::Transfer(op, _) => format!("{object}:{verb}:{}", op.as_str()),
+                    _ => format!("{object}:{verb}"),
+                }
+            }
+        };
+        prop_assert_eq!(cmd.kind.name(), expected.as_str(), "{}", xml);
+    }
+
     /// Arbitrary bytes never panic, and framing garbage is an error, not a frame.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {

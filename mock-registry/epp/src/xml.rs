@@ -695,6 +695,9 @@ fn start_element(
         ))
     };
     let mut count = 0usize;
+    // Attributes other than declarations seen in the first pass: without any (the usual
+    // `<epp xmlns="…">`, `<domain:info xmlns:domain="…">`), no second pass is needed.
+    let mut others = 0usize;
     if declares {
         for attr in start.attributes().with_checks(true) {
             let attr = attr.map_err(|e| CodecError::syntax(format!("bad attribute: {e}")))?;
@@ -709,13 +712,15 @@ fn start_element(
                     PrefixDeclaration::Named(p) => p,
                 };
                 scope.declare(prefix, &uri)?;
+            } else {
+                others += 1;
             }
         }
     }
     let qname = start.name();
     let ns = scope.resolve(qname.prefix().map(|p| p.into_inner()), true)?;
     let mut el = Element::new(ns, start.local_name().into_inner());
-    if start.attributes_raw().trim_start().is_empty() {
+    if (declares && others == 0) || start.attributes_raw().trim_start().is_empty() {
         return Ok(el);
     }
     // Checked for well-formedness (duplicates, syntax) in the first pass when there was one.

@@ -146,8 +146,8 @@ pub struct LogEntry {
     pub time: Timestamp,
     /// Who (none before login).
     pub cl_id: Option<String>,
-    /// The command, e.g. `domain:transfer:request`.
-    pub command: String,
+    /// The command, e.g. `domain:transfer:request` (a constant: logging allocates no name).
+    pub command: &'static str,
     /// The object it was about, if any.
     pub object: Option<String>,
     /// The result code the registry answered with.
@@ -435,7 +435,7 @@ impl Registry {
         };
         self.respond(
             Some(cl_id),
-            "domain:cancelDelete".into(),
+            "domain:cancelDelete",
             Some(name.clone()),
             cmd.cl_trid.clone(),
             outcome,
@@ -446,18 +446,18 @@ impl Registry {
     pub fn refuse(
         &mut self,
         cl_id: Option<&str>,
-        command: &str,
+        command: &'static str,
         cl_trid: Option<String>,
         refusal: Refusal,
     ) -> Response {
-        self.respond(cl_id, command.to_string(), None, cl_trid, Err(refusal))
+        self.respond(cl_id, command, None, cl_trid, Err(refusal))
     }
 
     /// Logs and answers a success decided outside the registry (login, logout).
     pub fn succeed(
         &mut self,
         cl_id: Option<&str>,
-        command: &str,
+        command: &'static str,
         cl_trid: Option<String>,
         code: ResultCode,
     ) -> Response {
@@ -465,13 +465,13 @@ impl Registry {
             code: Some(code),
             ..Reply::default()
         };
-        self.respond(cl_id, command.to_string(), None, cl_trid, Ok(reply))
+        self.respond(cl_id, command, None, cl_trid, Ok(reply))
     }
 
     fn respond(
         &mut self,
         cl_id: Option<&str>,
-        command: String,
+        command: &'static str,
         object: Option<String>,
         cl_trid: Option<String>,
         outcome: Outcome,
@@ -679,9 +679,14 @@ impl Registry {
     /// ends in purging.
     fn expire(&mut self, now: Timestamp) {
         let mut changed = false;
-        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        // The date is worked out only when a domain has a scheduled delete: every command
+        // passes here.
+        let mut today = None;
         for d in self.domains.values_mut() {
-            if d.deleted_at.is_none() && d.scheduled_delete.is_some_and(|s| s <= today) {
+            let Some(day) = d.scheduled_delete.filter(|_| d.deleted_at.is_none()) else {
+                continue;
+            };
+            if day <= *today.get_or_insert_with(|| now.to_zoned(jiff::tz::TimeZone::UTC).date()) {
                 d.deleted_at = Some(now);
                 d.scheduled_delete = None;
                 changed = true;

@@ -268,12 +268,12 @@ pub fn events(
                 .find(|(clid, _)| clid == c)
                 .map_or_else(|| c.to_string(), |(_, label)| label.clone())
         });
-        let kind = match e.command.as_str() {
+        let kind = match e.command {
             c if c.starts_with("poll") => EventKind::Poll,
             "login" | "logout" | "hello" => EventKind::Session,
             _ => EventKind::Epp,
         };
-        let mut text = e.command.clone();
+        let mut text = e.command.to_string();
         if let Some(o) = &e.object {
             text.push(' ');
             text.push_str(o);

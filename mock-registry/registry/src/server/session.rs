@@ -105,15 +105,16 @@ impl Session {
     }
 
     fn handle(&mut self, payload: &[u8], registry: &Arc<Mutex<Registry>>) -> Action {
-        let parsed = epp::parse(payload);
-        let mut reg = registry.lock().unwrap_or_else(|e| e.into_inner());
-        let cl_id = self.cl_id().map(str::to_string);
-        let frame = match parsed {
+        let lock = || registry.lock().unwrap_or_else(|e| e.into_inner());
+        // The frame is declared before the guard, so it is dropped after it: the command is
+        // freed with the registry unlocked, which other sessions wait for.
+        let frame = match epp::parse(payload) {
             Ok(f) => f,
             Err(e) => {
+                let mut reg = lock();
                 let code = e.result_code();
                 let resp = reg.refuse(
-                    cl_id.as_deref(),
+                    self.cl_id(),
                     "(refused frame)",
                     e.cl_trid.clone(),
                     Refusal::from_codec(&e),
@@ -121,7 +122,8 @@ impl Session {
                 return reply(resp, code.ends_session());
             }
         };
-        match frame {
+        let mut reg = lock();
+        match &frame {
             Frame::Hello => Action::Reply(Frame::Greeting(Box::new(reg.greeting()))),
             Frame::Greeting(_) | Frame::Response(_) => {
                 let r = Refusal::new(
@@ -129,10 +131,7 @@ impl Session {
                     Area::Session,
                     "a client sends hello, commands or extension commands, not greetings or responses",
                 );
-                reply(
-                    reg.refuse(cl_id.as_deref(), "(refused frame)", None, r),
-                    false,
-                )
+                reply(reg.refuse(self.cl_id(), "(refused frame)", None, r), false)
             }
             Frame::Extension(ext) => match &self.state {
                 State::LoggedIn { cl_id, services } => {
@@ -141,29 +140,36 @@ impl Session {
                         &mut reg,
                         cl_id,
                         "domain:cancelDelete",
-                        ext.cl_trid.clone(),
+                        &ext.cl_trid,
                     ) {
                         return a;
                     }
-                    reply(reg.execute_ext(cl_id, services, &ext), false)
+                    reply(reg.execute_ext(cl_id, services, ext), false)
                 }
                 State::AwaitingLogin { .. } => reply(
-                    reg.refuse(None, "domain:cancelDelete", ext.cl_trid, not_logged_in()),
+                    reg.refuse(
+                        None,
+                        "domain:cancelDelete",
+                        ext.cl_trid.clone(),
+                        not_logged_in(),
+                    ),
                     false,
                 ),
             },
             Frame::Command(cmd) => {
-                let cl_trid = cmd.cl_trid.clone();
+                // Cloned only where an answer is made here: execute takes it from the command.
+                let cl_trid = || cmd.cl_trid.clone();
                 match (&mut self.state, &cmd.kind) {
                     (State::AwaitingLogin { .. }, CommandKind::Login(login)) => {
                         let login = login.clone();
-                        self.login(&login, cl_trid, &mut reg)
+                        self.login(&login, cl_trid(), &mut reg)
                     }
-                    (State::AwaitingLogin { .. }, CommandKind::Logout) => {
-                        reply(reg.refuse(None, "logout", cl_trid, not_logged_in()), false)
-                    }
+                    (State::AwaitingLogin { .. }, CommandKind::Logout) => reply(
+                        reg.refuse(None, "logout", cl_trid(), not_logged_in()),
+                        false,
+                    ),
                     (State::AwaitingLogin { .. }, kind) => reply(
-                        reg.refuse(None, &kind.name(), cl_trid, not_logged_in()),
+                        reg.refuse(None, kind.name(), cl_trid(), not_logged_in()),
                         false,
                     ),
                     (State::LoggedIn { cl_id, .. }, CommandKind::Login(_)) => {
@@ -172,28 +178,24 @@ impl Session {
                             Area::Session,
                             "already logged in: a session has one login (RFC 5730 §2.9.1.1)",
                         );
-                        reply(reg.refuse(Some(cl_id), "login", cl_trid, r), false)
+                        reply(reg.refuse(Some(cl_id), "login", cl_trid(), r), false)
                     }
                     (State::LoggedIn { cl_id, .. }, CommandKind::Logout) => {
                         let resp = reg.succeed(
                             Some(cl_id),
                             "logout",
-                            cl_trid,
+                            cl_trid(),
                             ResultCode::SuccessEndingSession,
                         );
                         reply(resp, true)
                     }
                     (State::LoggedIn { cl_id, services }, kind) => {
-                        if let Some(a) = chaos_failure(
-                            &self.dice,
-                            &mut reg,
-                            cl_id,
-                            &kind.name(),
-                            cl_trid.clone(),
-                        ) {
+                        if let Some(a) =
+                            chaos_failure(&self.dice, &mut reg, cl_id, kind.name(), &cmd.cl_trid)
+                        {
                             return a;
                         }
-                        reply(reg.execute(cl_id, services, &cmd), false)
+                        reply(reg.execute(cl_id, services, cmd), false)
                     }
                 }
             }
@@ -317,8 +319,8 @@ fn chaos_failure(
     dice: &ChaosDice,
     reg: &mut Registry,
     cl_id: &str,
-    command: &str,
-    cl_trid: Option<String>,
+    command: &'static str,
+    cl_trid: &Option<String>,
 ) -> Option<Action> {
     if !dice.roll(Knob::TransientFailure) {
         return None;
@@ -329,7 +331,10 @@ fn chaos_failure(
         "transient failure (chaos: transient_failure_rate); the command was not executed: \
          send it again",
     );
-    Some(reply(reg.refuse(Some(cl_id), command, cl_trid, r), false))
+    Some(reply(
+        reg.refuse(Some(cl_id), command, cl_trid.clone(), r),
+        false,
+    ))
 }
 
 fn not_logged_in() -> Refusal {
