@@ -379,3 +379,37 @@ async fn in_process_connections_are_served_by_the_same_code() {
     assert!(EppClient::connect(addr, cfg, timeout).await.is_err());
     assert!(pipe.command(info("piped.nl"), vec![]).await.is_err());
 }
+
+/// RFC 5734 §9 binds a session to the client's certificate. A client that resumes its TLS
+/// session (as the reference registrar does after every dropped connection) keeps the
+/// identity of the full handshake: the resumed session logs in as that registrar, and not as
+/// another one with that one's password.
+#[tokio::test]
+async fn a_resumed_tls_session_keeps_its_certificate_identity() {
+    use rustls::HandshakeKind;
+    let w = World::start().await;
+    let cfg = Arc::new(mock_registry::tls::client_config(&w.pki, A).unwrap());
+    let t = Duration::from_secs(5);
+    let addr = w.server.local_addr();
+    let mut first = EppClient::connect(addr, cfg.clone(), t).await.unwrap();
+    ok(&first.login(A, &w.password(A)).await.unwrap());
+    assert_eq!(
+        first.stream().get_ref().1.handshake_kind(),
+        Some(HandshakeKind::Full)
+    );
+    let mut resumed = EppClient::connect(addr, cfg.clone(), t).await.unwrap();
+    assert_eq!(
+        resumed.stream().get_ref().1.handshake_kind(),
+        Some(HandshakeKind::Resumed)
+    );
+    ok(&resumed.login(A, &w.password(A)).await.unwrap());
+    let mut as_b = EppClient::connect(addr, cfg, t).await.unwrap();
+    assert_eq!(
+        as_b.stream().get_ref().1.handshake_kind(),
+        Some(HandshakeKind::Resumed)
+    );
+    assert_eq!(code(&as_b.login(B, &w.password(B)).await.unwrap()), 2200);
+    w.keep(&first);
+    w.keep(&resumed);
+    w.validate_transcripts();
+}
