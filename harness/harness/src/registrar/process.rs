@@ -197,6 +197,11 @@ impl RemoteSigner {
             .map_err(|e| e.to_string())
     }
 
+    /// An operation that answers nothing but success.
+    fn unit(&self, op: OperatorOp) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.call(op).await.map(|_| ()) })
+    }
+
     async fn keys(&self, op: OperatorOp) -> Result<Vec<KeyData>, String> {
         Ok(self.call(op).await?.keys)
     }
@@ -206,6 +211,12 @@ fn json(keys: &[KeyData]) -> Vec<JsonKey> {
     keys.iter().map(JsonKey::from).collect()
 }
 
+fn text(e: OperatorError) -> String {
+    e.to_string()
+}
+
+/// The operations a registrar's own operator has too go through [`RemoteOperator`]'s
+/// [`OperatorApi`]: one encoding of each request.
 impl SignerApi for RemoteSigner {
     fn create_zone<'a>(
         &'a self,
@@ -215,25 +226,15 @@ impl SignerApi for RemoteSigner {
         algorithm: Option<u8>,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            self.call(OperatorOp::CreateZone {
-                domain: domain.into(),
-                records: records.to_vec(),
-                signed,
-                algorithm,
-            })
-            .await
-            .map(|_| ())
+            let mut op = self.0.lock().await;
+            op.create_zone(domain, records, signed, algorithm)
+                .await
+                .map_err(text)
         })
     }
 
     fn remove_zone<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            self.call(OperatorOp::RemoveZone {
-                domain: domain.into(),
-            })
-            .await
-            .map(|_| ())
-        })
+        Box::pin(async move { self.0.lock().await.remove_zone(domain).await.map_err(text) })
     }
 
     fn ksk<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<KeyData, String>> {
@@ -249,12 +250,7 @@ impl SignerApi for RemoteSigner {
     }
 
     fn zsks<'a>(&'a self, domain: &'a str) -> BoxFuture<'a, Result<Vec<KeyData>, String>> {
-        Box::pin(async move {
-            self.keys(OperatorOp::Zsks {
-                domain: domain.into(),
-            })
-            .await
-        })
+        Box::pin(async move { self.0.lock().await.zsks(domain).await.map_err(text) })
     }
 
     fn add_foreign_key<'a>(
@@ -263,13 +259,8 @@ impl SignerApi for RemoteSigner {
         key: &'a KeyData,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            self.call(OperatorOp::AddForeignKey {
-                domain: domain.into(),
-                key: JsonKey::from(key),
-                expires: None,
-            })
-            .await
-            .map(|_| ())
+            let mut op = self.0.lock().await;
+            op.add_foreign_key(domain, key, None).await.map_err(text)
         })
     }
 
@@ -279,12 +270,8 @@ impl SignerApi for RemoteSigner {
         key: &'a KeyData,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            self.call(OperatorOp::RemoveForeignKey {
-                domain: domain.into(),
-                key: JsonKey::from(key),
-            })
-            .await
-            .map(|_| ())
+            let mut op = self.0.lock().await;
+            op.remove_foreign_key(domain, key).await.map_err(text)
         })
     }
 
@@ -294,12 +281,8 @@ impl SignerApi for RemoteSigner {
         signed: bool,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            self.call(OperatorOp::SetSigned {
-                domain: domain.into(),
-                signed,
-            })
-            .await
-            .map(|_| ())
+            let mut op = self.0.lock().await;
+            op.set_signed(domain, signed).await.map_err(text)
         })
     }
 
@@ -320,13 +303,9 @@ impl SignerApi for RemoteSigner {
         domain: &'a str,
         key: &'a KeyData,
     ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            self.call(OperatorOp::RetireKey {
-                domain: domain.into(),
-                key: JsonKey::from(key),
-            })
-            .await
-            .map(|_| ())
+        self.unit(OperatorOp::RetireKey {
+            domain: domain.into(),
+            key: JsonKey::from(key),
         })
     }
 
@@ -336,14 +315,10 @@ impl SignerApi for RemoteSigner {
         cds: Option<&'a [KeyData]>,
         cdnskey: Option<&'a [KeyData]>,
     ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            self.call(OperatorOp::SetCds {
-                domain: domain.into(),
-                cds: cds.map(json),
-                cdnskey: cdnskey.map(json),
-            })
-            .await
-            .map(|_| ())
+        self.unit(OperatorOp::SetCds {
+            domain: domain.into(),
+            cds: cds.map(json),
+            cdnskey: cdnskey.map(json),
         })
     }
 
@@ -352,43 +327,16 @@ impl SignerApi for RemoteSigner {
         domain: &'a str,
         ns: &'a [String],
     ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            self.call(OperatorOp::SetNs {
-                domain: domain.into(),
-                ns: ns.to_vec(),
-            })
-            .await
-            .map(|_| ())
+        self.unit(OperatorOp::SetNs {
+            domain: domain.into(),
+            ns: ns.to_vec(),
         })
     }
 
     fn set_csync<'a>(&'a self, domain: &'a str, on: bool) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            self.call(OperatorOp::SetCsync {
-                domain: domain.into(),
-                on,
-            })
-            .await
-            .map(|_| ())
-        })
-    }
-
-    fn set_signals<'a>(
-        &'a self,
-        domain: &'a str,
-        hosts: &'a [String],
-        cds: Option<&'a [KeyData]>,
-        cdnskey: Option<&'a [KeyData]>,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            self.call(OperatorOp::SetSignals {
-                domain: domain.into(),
-                hosts: hosts.to_vec(),
-                cds: cds.map(json),
-                cdnskey: cdnskey.map(json),
-            })
-            .await
-            .map(|_| ())
+        self.unit(OperatorOp::SetCsync {
+            domain: domain.into(),
+            on,
         })
     }
 
@@ -400,6 +348,21 @@ impl SignerApi for RemoteSigner {
             .await?
             .ttl
             .ok_or_else(|| format!("no TTL for {domain}"))
+        })
+    }
+
+    fn set_signals<'a>(
+        &'a self,
+        domain: &'a str,
+        hosts: &'a [String],
+        cds: Option<&'a [KeyData]>,
+        cdnskey: Option<&'a [KeyData]>,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        self.unit(OperatorOp::SetSignals {
+            domain: domain.into(),
+            hosts: hosts.to_vec(),
+            cds: cds.map(json),
+            cdnskey: cdnskey.map(json),
         })
     }
 }
