@@ -989,9 +989,7 @@ mod tests {
 
     use super::*;
     use crate::registry::{Policy, Services};
-    use crate::testing::commands::{
-        command, contact_create, created_contact_id, domain_create, host_create,
-    };
+    use crate::testing::commands::{command, delegate};
     use crate::testing::{Schema, xmllint_failures};
     use clock::{Clock, VirtualClock};
     use epp::message::{Command, CommandKind, Frame, Poll, ResultValue};
@@ -1019,23 +1017,13 @@ mod tests {
         };
         let mut reg = Registry::new(policy, Arc::new(clock.clone()), 1);
         reg.add_registrar(A, "password-a");
-        let all = Services::all();
-        let r = reg.execute(A, &all, &command(contact_create()));
-        let contact = created_contact_id(&r).expect("contact");
-        for h in ["ns1.example.net", "ns2.example.net"] {
-            reg.execute(A, &all, &command(host_create(h, &[])));
-        }
-        let r = reg.execute(
+        delegate(
+            &mut reg,
             A,
-            &all,
-            &command(domain_create(
-                "example.nl",
-                &contact,
-                &["ns1.example.net", "ns2.example.net"],
-                keys,
-            )),
+            "example.nl",
+            &["ns1.example.net", "ns2.example.net"],
+            keys,
         );
-        assert!(r.code().is_success(), "{r:?}");
         (reg, clock)
     }
 
@@ -1588,10 +1576,8 @@ mod model_tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::registry::{Policy, Services};
-    use crate::testing::commands::{
-        command, contact_create, created_contact_id, domain_create, host_create,
-    };
+    use crate::registry::Policy;
+    use crate::testing::commands::delegate;
     use clock::VirtualClock;
 
     const A: &str = "reg-a";
@@ -1672,19 +1658,8 @@ mod model_tests {
             1,
         );
         reg.add_registrar(A, "password-a");
-        let all = Services::all();
-        let r = reg.execute(A, &all, &command(contact_create()));
-        let contact = created_contact_id(&r).expect("contact");
-        for h in HOSTS {
-            reg.execute(A, &all, &command(host_create(h, &[])));
-        }
         let keys = if secure { vec![key(0)] } else { Vec::new() };
-        let r = reg.execute(
-            A,
-            &all,
-            &command(domain_create("example.nl", &contact, &HOSTS, keys)),
-        );
-        assert!(r.code().is_success(), "{r:?}");
+        delegate(&mut reg, A, "example.nl", &HOSTS, keys);
         reg
     }
 

@@ -506,9 +506,7 @@ mod tests {
 
     use super::*;
     use crate::registry::Policy;
-    use crate::testing::commands::{
-        command, contact_create, created_contact_id, domain_create, host_create,
-    };
+    use crate::testing::commands::delegate;
     use clock::{Clock, VirtualClock};
     use epp::keyrelay::{self, Expiry};
     use epp::message::{Command, CommandKind, Create, Poll};
@@ -564,23 +562,13 @@ mod tests {
         let mut reg = Registry::new(policy, Arc::new(clock.clone()), 1);
         reg.add_registrar(A, "password-a");
         reg.add_registrar(B, "password-b");
-        let all = Services::all();
-        let r = reg.execute(A, &all, &command(contact_create()));
-        let contact = created_contact_id(&r).expect("contact");
-        for h in ["ns1.example.net", "ns2.example.net"] {
-            reg.execute(A, &all, &command(host_create(h, &[])));
-        }
-        let r = reg.execute(
+        delegate(
+            &mut reg,
             A,
-            &all,
-            &command(domain_create(
-                "example.nl",
-                &contact,
-                &["ns1.example.net", "ns2.example.net"],
-                vec![],
-            )),
+            "example.nl",
+            &["ns1.example.net", "ns2.example.net"],
+            vec![],
         );
-        assert!(r.code().is_success(), "{r:?}");
         (reg, clock)
     }
 

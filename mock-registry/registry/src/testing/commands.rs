@@ -12,6 +12,8 @@ use epp::message::{Command, CommandExtension, CommandKind, Create, ResData, Resp
 use epp::secdns::{self, DsOrKey, DsOrKeySet, KeyData};
 use epp::types::AuthInfo;
 
+use crate::registry::{Registry, Services};
+
 /// A command with its extensions.
 pub type Parts = (CommandKind, Vec<CommandExtension>);
 
@@ -126,4 +128,23 @@ pub fn created_contact_id(response: &Response) -> Option<String> {
         Some(ResData::ContactCreate(c)) => Some(c.id.clone()),
         _ => None,
     }
+}
+
+/// Gives `clid` (a registrar of `registry`) a contact, the out-of-zone hosts `ns` and the
+/// delegation `name` on them with `keys` (none: insecure): the starting state of the
+/// registry's own tests about one delegated domain. Panics when the registry refuses a step.
+pub fn delegate(registry: &mut Registry, clid: &str, name: &str, ns: &[&str], keys: Vec<KeyData>) {
+    let all = Services::all();
+    let r = registry.execute(clid, &all, &command(contact_create()));
+    let contact = created_contact_id(&r).expect("the contact's id");
+    for h in ns {
+        let r = registry.execute(clid, &all, &command(host_create(h, &[])));
+        assert!(r.code().is_success(), "host {h}: {r:?}");
+    }
+    let r = registry.execute(
+        clid,
+        &all,
+        &command(domain_create(name, &contact, ns, keys)),
+    );
+    assert!(r.code().is_success(), "domain {name}: {r:?}");
 }
