@@ -6,7 +6,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dnssec::{KeyAlgorithm, fixture_keys, query};
+use clock::SystemClock;
+use dnssec::{DnsServer, DnsServerConfig, KeyAlgorithm, Zone, fixture_keys, query};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use mock_registry::client::EppClient;
@@ -53,6 +54,32 @@ async fn start_serve(dir: &std::path::Path, extra: &[&str]) -> (tokio::process::
     };
     assert!(ready.starts_with("mock-registry ready "), "{ready}");
     (child, ready)
+}
+
+/// The domain's name server, on this process's system clock, and its example.nl zone with
+/// the SOA and the NS (ns1.hoster.net), for a test to add its records, sign and serve.
+async fn example_nl_server() -> (DnsServer, Zone, clock::SharedClock) {
+    let clock: clock::SharedClock = Arc::new(SystemClock);
+    let ns = DnsServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        clock.clone(),
+        DnsServerConfig::default(),
+    )
+    .await
+    .unwrap();
+    let soa = hickory_proto::rr::rdata::SOA::new(
+        name("ns1.hoster.net."),
+        name("hostmaster.example.nl."),
+        1,
+        3600,
+        900,
+        1_209_600,
+        300,
+    );
+    let mut zone = Zone::new(name("example.nl."), soa, 300).unwrap();
+    zone.add_text("example.nl. 3600 NS ns1.hoster.net.")
+        .unwrap();
+    (ns, zone, clock)
 }
 
 /// The fields of `mock-registry ready epp=… dns=… anchor=…`.
@@ -213,34 +240,13 @@ async fn serve_restarts_on_the_same_pki_directory() {
 /// on the system clock, probed every second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_sends_key_relay_receipts() {
-    use clock::SystemClock;
-    use dnssec::{DnsServer, DnsServerConfig, SigningPolicy, Zone, ZoneKey, ZoneSigner};
+    use dnssec::{SigningPolicy, ZoneKey, ZoneSigner};
     use epp::keyrelay::{self, KeyRelayData};
     use epp::message::{CommandKind, Create, Poll, ResponseExtension};
     use epp::receipt::State;
 
-    // The domain's name server, on this process's system clock, already serving the key.
-    let clock: clock::SharedClock = Arc::new(SystemClock);
-    let ns = DnsServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        clock.clone(),
-        DnsServerConfig::default(),
-    )
-    .await
-    .unwrap();
-    let origin = name("example.nl.");
-    let soa = hickory_proto::rr::rdata::SOA::new(
-        name("ns1.hoster.net."),
-        name("hostmaster.example.nl."),
-        1,
-        3600,
-        900,
-        1_209_600,
-        300,
-    );
-    let mut zone = Zone::new(origin, soa, 300).unwrap();
-    zone.add_text("example.nl. 3600 NS ns1.hoster.net.")
-        .unwrap();
+    // The domain's name server, already serving the key.
+    let (ns, zone, clock) = example_nl_server().await;
     let relayed = fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 2).dnskey(256);
     let keys = vec![
         ZoneKey::ksk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0)),
@@ -338,8 +344,7 @@ async fn serve_sends_key_relay_receipts() {
 /// is refused with the list of profiles.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_updates_a_ds_from_the_childs_cds() {
-    use clock::SystemClock;
-    use dnssec::{DnsServer, DnsServerConfig, RrSet, SigningPolicy, Zone, ZoneKey, ZoneSigner};
+    use dnssec::{RrSet, SigningPolicy, ZoneKey, ZoneSigner};
     use epp::message::{CommandKind, Frame, Poll, ResData, ResponseExtension};
     use hickory_proto::dnssec::rdata::DNSSECRData;
     use hickory_proto::rr::RData;
@@ -353,27 +358,8 @@ async fn serve_updates_a_ds_from_the_childs_cds() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("se, ch, fred, centralnic"), "{err}");
 
-    let clock: clock::SharedClock = Arc::new(SystemClock);
-    let ns = DnsServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        clock.clone(),
-        DnsServerConfig::default(),
-    )
-    .await
-    .unwrap();
+    let (ns, mut zone, clock) = example_nl_server().await;
     let origin = name("example.nl.");
-    let soa = hickory_proto::rr::rdata::SOA::new(
-        name("ns1.hoster.net."),
-        name("hostmaster.example.nl."),
-        1,
-        3600,
-        900,
-        1_209_600,
-        300,
-    );
-    let mut zone = Zone::new(origin.clone(), soa, 300).unwrap();
-    zone.add_text("example.nl. 3600 NS ns1.hoster.net.")
-        .unwrap();
     let current = ZoneKey::ksk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 0));
     let next = ZoneKey::ksk(fixture_keys::key(KeyAlgorithm::EcdsaP256Sha256, 2));
     let cds = RData::DNSSEC(DNSSECRData::CDS(
