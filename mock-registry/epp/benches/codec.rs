@@ -1,7 +1,8 @@
 //! Parse and write throughput of the EPP codec for the two frames every transfer scenario is
 //! full of, a domain:info response (with secDNS and SIDN extensions) and a key relay poll
 //! message, and for the three commands of the registry's load benchmark (what its server parses
-//! per command). Run with `cargo bench -p epp --bench codec`; prints frames/s and MB/s.
+//! per command). Run with `cargo bench -p epp --bench codec` (`CASE=poll` runs only the cases
+//! whose name holds `poll`); prints frames/s and MB/s.
 #![allow(clippy::unwrap_used, reason = "benchmark")]
 
 use std::hint::black_box;
@@ -144,7 +145,9 @@ fn main() {
         ),
     ];
     cases.extend(commands());
-    for (name, frame) in cases {
+    // `CASE=info` runs only the cases whose name holds it (to profile one frame).
+    let only = std::env::var("CASE").unwrap_or_default();
+    for (name, frame) in cases.into_iter().filter(|(n, _)| n.contains(&only)) {
         let wire = frame.to_xml();
         let parse_rate = rate(budget, || {
             black_box(epp::parse(black_box(wire.as_bytes())).unwrap());

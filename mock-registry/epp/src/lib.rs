@@ -39,6 +39,7 @@ pub mod error;
 pub mod frame;
 pub mod host;
 pub mod keyrelay;
+mod markup;
 pub mod message;
 pub mod receipt;
 pub mod secdns;

@@ -13,11 +13,11 @@
 
 use std::borrow::Cow;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesDecl, BytesStart};
 use quick_xml::name::PrefixDeclaration;
-use quick_xml::reader::Reader;
 
 use super::error::CodecError;
+use super::markup::{Scanner, Token};
 pub use super::tree::{Attr, Element, Node, Ns, XSI_NS};
 use super::tree::{collapse_whitespace, is_xml_whitespace};
 
@@ -302,79 +302,37 @@ impl<'a> Cursor<'a> {
 pub(crate) fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecError> {
     let text = std::str::from_utf8(input)
         .map_err(|e| CodecError::syntax(format!("frame is not valid UTF-8: {e}")))?;
-    let mut reader = Reader::from_str(text);
-    {
-        let config = reader.config_mut();
-        // `<x/>` comes as one event, handled as a start and an end (expanding it in the reader
-        // would copy its name).
-        config.expand_empty_elements = false;
-        // The reader checks end tags against start tags; `Scope` does too, with the
-        // message it reports.
-        config.check_end_names = true;
-        config.check_comments = true;
-        config.allow_dangling_amp = false;
-        config.allow_unmatched_ends = false;
-        config.trim_text(false);
-    }
-
+    let mut scanner = Scanner::new(text);
     let mut stack: Vec<Element> = Vec::with_capacity(limits.max_depth.min(8));
     let mut scope = Scope::new(text);
     let mut root: Option<Element> = None;
     let mut elements = 0usize;
     let mut seen_anything = false;
 
-    loop {
-        // Namespaces are resolved for start tags only: an end tag must repeat its start tag's
-        // name (`check_end_names`), so resolving it again would only cost time.
-        let event = reader
-            .read_event()
-            .map_err(|e| CodecError::syntax(format!("XML is not well-formed: {e}")))?;
-        match event {
-            Event::Decl(decl) => {
+    while let Some(token) = scanner.next_token()? {
+        match token {
+            Token::Decl(content) => {
                 if seen_anything {
                     return Err(CodecError::syntax("XML declaration not at the start"));
                 }
-                // The declarations EPP software writes, checked at a glance; any other goes
-                // through the full parse below.
-                const USUAL: [&str; 3] = [
-                    r#"xml version="1.0" encoding="UTF-8" standalone="no""#,
-                    r#"xml version="1.0" encoding="UTF-8""#,
-                    r#"xml version="1.0""#,
-                ];
-                if USUAL.contains(&&*decl) {
-                    seen_anything = true;
-                    continue;
-                }
-                let version = decl
-                    .version()
-                    .map_err(|e| CodecError::syntax(format!("bad XML declaration: {e}")))?;
-                if version != "1.0" {
-                    return Err(CodecError::syntax(format!(
-                        "XML version {version} is not supported (EPP uses XML 1.0)"
-                    )));
-                }
-                if let Some(enc) = decl.encoding() {
-                    let enc =
-                        enc.map_err(|e| CodecError::syntax(format!("bad XML declaration: {e}")))?;
-                    if !enc.eq_ignore_ascii_case("utf-8") {
-                        return Err(CodecError::syntax(format!(
-                            "encoding {enc:?} is not supported (EPP frames here are UTF-8)"
-                        )));
-                    }
-                }
+                check_declaration(content)?;
             }
-            Event::DocType(_) => {
+            Token::DocType => {
                 return Err(CodecError::syntax(
                     "a DOCTYPE is not allowed in an EPP frame (no DTDs, no entity definitions)",
                 ));
             }
-            Event::PI(_) => {
+            Token::Pi(_) => {
                 return Err(CodecError::syntax(
                     "processing instructions are not allowed in an EPP frame",
                 ));
             }
-            Event::Comment(_) => {}
-            Event::Start(ref start) | Event::Empty(ref start) => {
+            Token::Comment => {}
+            Token::Start {
+                content,
+                name_len,
+                empty,
+            } => {
                 if root.is_some() {
                     return Err(CodecError::syntax("content after the root element"));
                 }
@@ -391,10 +349,11 @@ pub(crate) fn read_document(input: &[u8], limits: &Limits) -> Result<Element, Co
                         limits.max_depth
                     )));
                 }
-                let el = start_element(&mut scope, start, limits)?;
-                if matches!(event, Event::Empty(_)) {
+                let start = BytesStart::from_content(content, name_len);
+                let el = start_element(&mut scope, &start, limits)?;
+                if empty {
                     // `<x/>` is `<x></x>` (XML 1.0 §3.1): its scope ends at once.
-                    scope.close(start.name().as_ref().as_bytes())?;
+                    scope.close(&content.as_bytes()[..name_len])?;
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(Node::Element(el)),
                         None => root = Some(el),
@@ -403,65 +362,20 @@ pub(crate) fn read_document(input: &[u8], limits: &Limits) -> Result<Element, Co
                     stack.push(el);
                 }
             }
-            Event::End(end) => {
+            Token::End(name) => {
                 let done = stack
                     .pop()
                     .ok_or_else(|| CodecError::syntax("unmatched end tag"))?;
-                scope.close(end.name().as_ref().as_bytes())?;
+                scope.close(name.as_bytes())?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(Node::Element(done)),
                     None => root = Some(done),
                 }
             }
-            Event::Text(t) => {
-                // XML 1.0 §2.4: character data must not contain `]]>` (a CDATA section end
-                // outside one); a document that holds it is not well-formed.
-                if has_cdata_end(&t) {
-                    return Err(CodecError::syntax(
-                        "\"]]>\" in character data is not well-formed XML (XML 1.0 §2.4); write ]]&gt;",
-                    ));
-                }
-                let content = t.xml10_content();
-                push_text(&mut stack, root.is_some(), &content)?;
+            Token::Text(raw) => push_char_data(&mut stack, root.is_some(), raw)?,
+            Token::CData(content) => {
+                push_text(&mut stack, root.is_some(), &normalize_line_ends(content))?;
             }
-            Event::CData(c) => {
-                let content = c.xml10_content();
-                push_text(&mut stack, root.is_some(), &content)?;
-            }
-            Event::GeneralRef(r) => {
-                let resolved: Cow<'_, str> = match r
-                    .resolve_char_ref()
-                    .map_err(|e| CodecError::syntax(format!("bad character reference: {e}")))?
-                {
-                    Some(c) => {
-                        if !is_xml_char(c) {
-                            return Err(CodecError::syntax(format!(
-                                "character reference to {:#x}, which XML does not allow",
-                                c as u32
-                            )));
-                        }
-                        Cow::Owned(c.to_string())
-                    }
-                    None => {
-                        let name = r.xml10_content();
-                        match quick_xml::escape::resolve_predefined_entity(&name) {
-                            Some(v) => Cow::Borrowed(v),
-                            None => {
-                                return Err(CodecError::syntax(format!(
-                                    "undefined entity &{name}; (only the five XML entities are allowed)"
-                                )));
-                            }
-                        }
-                    }
-                };
-                if stack.is_empty() {
-                    return Err(CodecError::syntax(
-                        "entity reference outside the root element",
-                    ));
-                }
-                push_text(&mut stack, root.is_some(), &resolved)?;
-            }
-            Event::Eof => break,
         }
         seen_anything = true;
     }
@@ -469,6 +383,116 @@ pub(crate) fn read_document(input: &[u8], limits: &Limits) -> Result<Element, Co
         return Err(CodecError::syntax("XML ends inside an element"));
     }
     root.ok_or_else(|| CodecError::syntax("no root element"))
+}
+
+/// Checks an XML declaration (`content` runs from `xml` to before `?>`): version 1.0, and
+/// UTF-8 if an encoding is named.
+fn check_declaration(content: &str) -> Result<(), CodecError> {
+    // The declarations EPP software writes, checked at a glance; any other goes through the
+    // full parse below.
+    const USUAL: [&str; 3] = [
+        r#"xml version="1.0" encoding="UTF-8" standalone="no""#,
+        r#"xml version="1.0" encoding="UTF-8""#,
+        r#"xml version="1.0""#,
+    ];
+    if USUAL.contains(&content) {
+        return Ok(());
+    }
+    let decl = BytesDecl::from_start(BytesStart::from_content(content, 3));
+    let version = decl
+        .version()
+        .map_err(|e| CodecError::syntax(format!("bad XML declaration: {e}")))?;
+    if version != "1.0" {
+        return Err(CodecError::syntax(format!(
+            "XML version {version} is not supported (EPP uses XML 1.0)"
+        )));
+    }
+    if let Some(enc) = decl.encoding() {
+        let enc = enc.map_err(|e| CodecError::syntax(format!("bad XML declaration: {e}")))?;
+        if !enc.eq_ignore_ascii_case("utf-8") {
+            return Err(CodecError::syntax(format!(
+                "encoding {enc:?} is not supported (EPP frames here are UTF-8)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// XML 1.0 §2.11: CR LF and a lone CR are read as LF.
+fn normalize_line_ends(s: &str) -> Cow<'_, str> {
+    if s.contains('\r') {
+        Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Adds character data as written in the document: `]]>` refused, line ends normalised, and
+/// references resolved, which may only be character references and the five predefined
+/// entities (there is no DTD to define others).
+fn push_char_data(stack: &mut [Element], after_root: bool, raw: &str) -> Result<(), CodecError> {
+    // XML 1.0 §2.4: character data must not contain `]]>` (a CDATA section end outside one);
+    // a document that holds it is not well-formed.
+    if has_cdata_end(raw) {
+        return Err(CodecError::syntax(
+            "\"]]>\" in character data is not well-formed XML (XML 1.0 §2.4); write ]]&gt;",
+        ));
+    }
+    let mut rest = raw;
+    while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
+        if amp > 0 {
+            push_text(stack, after_root, &normalize_line_ends(&rest[..amp]))?;
+        }
+        let after = &rest[amp + 1..];
+        let semi = after.find(';').ok_or_else(|| {
+            CodecError::syntax(
+                "XML is not well-formed: \"&\" starts no reference (write &amp; for the character)",
+            )
+        })?;
+        if stack.is_empty() {
+            return Err(CodecError::syntax(
+                "entity reference outside the root element",
+            ));
+        }
+        let mut buf = [0u8; 4];
+        let resolved = resolve_reference(&after[..semi], &mut buf)?;
+        push_text(stack, after_root, resolved)?;
+        rest = &after[semi + 1..];
+    }
+    if rest.is_empty() {
+        return Ok(());
+    }
+    push_text(stack, after_root, &normalize_line_ends(rest))
+}
+
+/// The text a reference `&name;` stands for (XML 1.0 §4.1, §4.6).
+fn resolve_reference<'b>(name: &'b str, buf: &'b mut [u8; 4]) -> Result<&'b str, CodecError> {
+    let Some(number) = name.strip_prefix('#') else {
+        return quick_xml::escape::resolve_predefined_entity(name).ok_or_else(|| {
+            CodecError::syntax(format!(
+                "undefined entity &{name}; (only the five XML entities are allowed)"
+            ))
+        });
+    };
+    let (digits, radix) = match number.strip_prefix('x') {
+        Some(hex) => (hex, 16),
+        None => (number, 10),
+    };
+    let bad = || CodecError::syntax(format!("bad character reference: &{name};"));
+    if digits.is_empty() || !digits.bytes().all(|b| (b as char).is_digit(radix)) {
+        return Err(bad());
+    }
+    let c = u32::from_str_radix(digits, radix)
+        .ok()
+        .and_then(char::from_u32)
+        .ok_or_else(bad)?;
+    if !is_xml_char(c) {
+        return Err(CodecError::syntax(format!(
+            "character reference to {:#x}, which XML does not allow",
+            c as u32
+        )));
+    }
+    Ok(c.encode_utf8(buf))
 }
 
 fn is_xml_char(c: char) -> bool {
@@ -613,6 +637,15 @@ impl<'t> Scope<'t> {
             _ if uri.is_empty() => return bad("a prefix cannot be bound to no namespace"),
             _ => {}
         }
+        // An attribute may appear once per tag (XML 1.0 §3.1, "Unique Att Spec"); the
+        // bindings after the element's mark are its own declarations.
+        let mark = self.open.last().map_or(0, |(_, mark)| *mark);
+        if self.bindings[mark..]
+            .iter()
+            .any(|(p, _)| p.bytes(self.text) == prefix.as_bytes())
+        {
+            return bad("declared twice on one element");
+        }
         let ns = if uri.is_empty() {
             Ns::None
         } else {
@@ -699,7 +732,9 @@ fn start_element(
     // `<epp xmlns="…">`, `<domain:info xmlns:domain="…">`), no second pass is needed.
     let mut others = 0usize;
     if declares {
-        for attr in start.attributes().with_checks(true) {
+        // Duplicates are found below: declarations by `Scope::declare`, other attributes
+        // by namespace and local name (which also catches two prefixes bound to one URI).
+        for attr in start.attributes().with_checks(false) {
             let attr = attr.map_err(|e| CodecError::syntax(format!("bad attribute: {e}")))?;
             count += 1;
             if count > limits.max_attributes {
@@ -723,8 +758,8 @@ fn start_element(
     if (declares && others == 0) || start.attributes_raw().trim_start().is_empty() {
         return Ok(el);
     }
-    // Checked for well-formedness (duplicates, syntax) in the first pass when there was one.
-    for attr in start.attributes().with_checks(!declares) {
+    // Checked for syntax in the first pass when there was one.
+    for attr in start.attributes().with_checks(false) {
         let attr = attr.map_err(|e| CodecError::syntax(format!("bad attribute: {e}")))?;
         if !declares {
             count += 1;
@@ -1083,9 +1118,301 @@ fn escape_into(out: &mut String, text: &str, attribute: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::arbitrary::Arbitrary;
+    use quick_xml::events::Event;
+    use quick_xml::reader::Reader;
 
     fn read(s: &str) -> Result<Element, CodecError> {
         read_document(s.as_bytes(), &Limits::default())
+    }
+
+    /// The reader as it was before [`Scanner`] (quick-xml's `Reader` drove it): the oracle the
+    /// scanner's reader is compared with.
+    fn quick_xml_reader(input: &[u8], limits: &Limits) -> Result<Element, CodecError> {
+        let text = std::str::from_utf8(input)
+            .map_err(|e| CodecError::syntax(format!("frame is not valid UTF-8: {e}")))?;
+        let mut reader = Reader::from_str(text);
+        {
+            let config = reader.config_mut();
+            // `<x/>` comes as one event, handled as a start and an end (expanding it in the reader
+            // would copy its name).
+            config.expand_empty_elements = false;
+            // The reader checks end tags against start tags; `Scope` does too, with the
+            // message it reports.
+            config.check_end_names = true;
+            config.check_comments = true;
+            config.allow_dangling_amp = false;
+            config.allow_unmatched_ends = false;
+            config.trim_text(false);
+        }
+
+        let mut stack: Vec<Element> = Vec::with_capacity(limits.max_depth.min(8));
+        let mut scope = Scope::new(text);
+        let mut root: Option<Element> = None;
+        let mut elements = 0usize;
+        let mut seen_anything = false;
+
+        loop {
+            // Namespaces are resolved for start tags only: an end tag must repeat its start tag's
+            // name (`check_end_names`), so resolving it again would only cost time.
+            let event = reader
+                .read_event()
+                .map_err(|e| CodecError::syntax(format!("XML is not well-formed: {e}")))?;
+            match event {
+                Event::Decl(decl) => {
+                    if seen_anything {
+                        return Err(CodecError::syntax("XML declaration not at the start"));
+                    }
+                    // The declarations EPP software writes, checked at a glance; any other goes
+                    // through the full parse below.
+                    const USUAL: [&str; 3] = [
+                        r#"xml version="1.0" encoding="UTF-8" standalone="no""#,
+                        r#"xml version="1.0" encoding="UTF-8""#,
+                        r#"xml version="1.0""#,
+                    ];
+                    if USUAL.contains(&&*decl) {
+                        seen_anything = true;
+                        continue;
+                    }
+                    let version = decl
+                        .version()
+                        .map_err(|e| CodecError::syntax(format!("bad XML declaration: {e}")))?;
+                    if version != "1.0" {
+                        return Err(CodecError::syntax(format!(
+                            "XML version {version} is not supported (EPP uses XML 1.0)"
+                        )));
+                    }
+                    if let Some(enc) = decl.encoding() {
+                        let enc = enc
+                            .map_err(|e| CodecError::syntax(format!("bad XML declaration: {e}")))?;
+                        if !enc.eq_ignore_ascii_case("utf-8") {
+                            return Err(CodecError::syntax(format!(
+                                "encoding {enc:?} is not supported (EPP frames here are UTF-8)"
+                            )));
+                        }
+                    }
+                }
+                Event::DocType(_) => {
+                    return Err(CodecError::syntax(
+                        "a DOCTYPE is not allowed in an EPP frame (no DTDs, no entity definitions)",
+                    ));
+                }
+                Event::PI(_) => {
+                    return Err(CodecError::syntax(
+                        "processing instructions are not allowed in an EPP frame",
+                    ));
+                }
+                Event::Comment(_) => {}
+                Event::Start(ref start) | Event::Empty(ref start) => {
+                    if root.is_some() {
+                        return Err(CodecError::syntax("content after the root element"));
+                    }
+                    elements += 1;
+                    if elements > limits.max_elements {
+                        return Err(CodecError::syntax(format!(
+                            "more than {} elements",
+                            limits.max_elements
+                        )));
+                    }
+                    if stack.len() >= limits.max_depth {
+                        return Err(CodecError::syntax(format!(
+                            "elements nest deeper than {}",
+                            limits.max_depth
+                        )));
+                    }
+                    let el = start_element(&mut scope, start, limits)?;
+                    if matches!(event, Event::Empty(_)) {
+                        // `<x/>` is `<x></x>` (XML 1.0 §3.1): its scope ends at once.
+                        scope.close(start.name().as_ref().as_bytes())?;
+                        match stack.last_mut() {
+                            Some(parent) => parent.children.push(Node::Element(el)),
+                            None => root = Some(el),
+                        }
+                    } else {
+                        stack.push(el);
+                    }
+                }
+                Event::End(end) => {
+                    let done = stack
+                        .pop()
+                        .ok_or_else(|| CodecError::syntax("unmatched end tag"))?;
+                    scope.close(end.name().as_ref().as_bytes())?;
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(Node::Element(done)),
+                        None => root = Some(done),
+                    }
+                }
+                Event::Text(t) => {
+                    // XML 1.0 §2.4: character data must not contain `]]>` (a CDATA section end
+                    // outside one); a document that holds it is not well-formed.
+                    if has_cdata_end(&t) {
+                        return Err(CodecError::syntax(
+                            "\"]]>\" in character data is not well-formed XML (XML 1.0 §2.4); write ]]&gt;",
+                        ));
+                    }
+                    let content = t.xml10_content();
+                    push_text(&mut stack, root.is_some(), &content)?;
+                }
+                Event::CData(c) => {
+                    let content = c.xml10_content();
+                    push_text(&mut stack, root.is_some(), &content)?;
+                }
+                Event::GeneralRef(r) => {
+                    let resolved: Cow<'_, str> = match r
+                        .resolve_char_ref()
+                        .map_err(|e| CodecError::syntax(format!("bad character reference: {e}")))?
+                    {
+                        Some(c) => {
+                            if !is_xml_char(c) {
+                                return Err(CodecError::syntax(format!(
+                                    "character reference to {:#x}, which XML does not allow",
+                                    c as u32
+                                )));
+                            }
+                            Cow::Owned(c.to_string())
+                        }
+                        None => {
+                            let name = r.xml10_content();
+                            match quick_xml::escape::resolve_predefined_entity(&name) {
+                                Some(v) => Cow::Borrowed(v),
+                                None => {
+                                    return Err(CodecError::syntax(format!(
+                                        "undefined entity &{name}; (only the five XML entities are allowed)"
+                                    )));
+                                }
+                            }
+                        }
+                    };
+                    if stack.is_empty() {
+                        return Err(CodecError::syntax(
+                            "entity reference outside the root element",
+                        ));
+                    }
+                    push_text(&mut stack, root.is_some(), &resolved)?;
+                }
+                Event::Eof => break,
+            }
+            seen_anything = true;
+        }
+        if !stack.is_empty() {
+            return Err(CodecError::syntax("XML ends inside an element"));
+        }
+        root.ok_or_else(|| CodecError::syntax("no root element"))
+    }
+
+    /// Pieces of markup and text the mutations splice into frames.
+    const SPLICES: &[&str] = &[
+        "<",
+        ">",
+        "/>",
+        "</",
+        "&",
+        "&amp;",
+        "&#x41;",
+        "&#65;",
+        "&#0;",
+        "&#x;",
+        "&#xD800;",
+        "&bogus;",
+        "]]>",
+        "]]",
+        "<!---->",
+        "<!-- a -- b -->",
+        "<!-- x --->",
+        "<![CDATA[<a>&]]>",
+        "<![CDATA[",
+        "<?p x?>",
+        "<?xml version=\"1.0\"?>",
+        "<!DOCTYPE a>",
+        "<!ELEMENT a>",
+        "\r\n",
+        "\r",
+        "'",
+        "\"",
+        "=",
+        " x='1'",
+        " x=\"<\"",
+        " xmlns:p='urn:p'",
+        " xmlns=''",
+        " p:x='1'",
+        "<a>",
+        "</a>",
+        "<a/>",
+        "<p:a/>",
+        "\u{1}",
+        "\u{feff}",
+        " ",
+        "\t",
+        "é",
+        "<a x='1' x='2'/>",
+        "&lt;&gt;&quot;",
+    ];
+
+    /// Both readers take `xml` and build the same tree, or both refuse it, or only the
+    /// scanner's refuses it for a reason quick-xml does not check: names (XML 1.0 §2.3), and
+    /// `<` in a tag or an attribute value (§3.1 [40], [10]).
+    fn agree(xml: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        let limits = Limits::default();
+        let new = read_document(xml.as_bytes(), &limits);
+        let old = quick_xml_reader(xml.as_bytes(), &limits);
+        match (&new, &old) {
+            (Ok(a), Ok(b)) => proptest::prop_assert_eq!(a, b),
+            (Err(_), Err(_)) => {}
+            (Err(e), Ok(_)) => {
+                let e = e.to_string();
+                proptest::prop_assert!(
+                    e.contains("bad element name")
+                        || e.contains("bad name in end tag")
+                        || e.contains("processing instruction target")
+                        || e.contains("\"<\" in an attribute value")
+                        || e.contains("\"<\" inside a tag"),
+                    "refused what quick-xml's reader took: {e}\n{xml}"
+                );
+            }
+            (Ok(_), Err(e)) => {
+                proptest::prop_assert!(false, "took what quick-xml's reader refused ({e}):\n{xml}");
+            }
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// On real frames with markup spliced in or cut out, the reader accepts what the
+        /// quick-xml-driven reader accepted, builds the same tree, and refuses the rest.
+        #[test]
+        fn agrees_with_the_quick_xml_reader(
+            frame in crate::arb::frame(),
+            pretty in proptest::bool::ANY,
+            edits in proptest::collection::vec(
+                (proptest::sample::select(SPLICES), proptest::sample::Index::arbitrary(), 0usize..4),
+                0..4,
+            ),
+        ) {
+            let mut xml = if pretty { frame.to_xml_pretty() } else { frame.to_xml() };
+            for (piece, at, cut) in edits {
+                let mut i = at.index(xml.len() + 1);
+                while !xml.is_char_boundary(i) {
+                    i -= 1;
+                }
+                let mut j = (i + cut).min(xml.len());
+                while !xml.is_char_boundary(j) {
+                    j += 1;
+                }
+                xml.replace_range(i..j, piece);
+            }
+            agree(&xml)?;
+        }
+
+        /// The same on documents made of nothing but those pieces, inside a root or not.
+        #[test]
+        fn agrees_with_the_quick_xml_reader_on_fragments(
+            pieces in proptest::collection::vec(proptest::sample::select(SPLICES), 0..10),
+            wrap in proptest::bool::ANY,
+        ) {
+            let inner = pieces.concat();
+            let xml = if wrap { format!("<e xmlns='urn:x'>{inner}</e>") } else { inner };
+            agree(&xml)?;
+        }
     }
 
     #[test]
