@@ -209,7 +209,7 @@ impl World {
         let s = &scenario;
         let dir = tempfile::tempdir().context("temporary directory")?;
         let clids: Vec<&str> = s.registrars.iter().map(|r| r.clid.as_str()).collect();
-        let pki = Pki::init(dir.path(), &clids).context("PKI")?;
+        let pki = Pki::init_scratch(dir.path(), &clids).context("PKI")?;
         let clock = match mode {
             ClockMode::Virtual => WorldClock::Virtual(VirtualClock::new(s.world.start)),
             ClockMode::Wall { .. } => WorldClock::Wall(SystemClock),

@@ -507,7 +507,9 @@ impl ZoneSigner {
         if self.policy.threads > 0 {
             self.policy.threads
         } else {
-            std::thread::available_parallelism().map_or(1, usize::from)
+            // Asked once per process: the answer reads cgroup files, and a world signs often.
+            static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
         }
     }
 

@@ -55,6 +55,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use authority::{Authority, Identity, Validity};
+use files::Durability;
 pub use identity::{ClientIdentityError, clid_from_certificate};
 pub use names::{ClId, ClIdError, EppPassword, PasswordError, TokenProblem};
 
@@ -245,7 +246,12 @@ impl RegistrarCredentials {
             .map(|ext| dir.join(format!("{clid}.{ext}")))
     }
 
-    fn create(dir: &Path, ca: &Authority, clid: ClId) -> Result<Self, PkiError> {
+    fn create(
+        dir: &Path,
+        ca: &Authority,
+        clid: ClId,
+        durability: Durability,
+    ) -> Result<Self, PkiError> {
         let identity = ca.issue_registrar(&clid, &Validity::current())?;
         let password = EppPassword::generate().map_err(|_| PkiError::Random)?;
         let [cert_path, key_path, password_path] = Self::paths(dir, &clid);
@@ -254,11 +260,12 @@ impl RegistrarCredentials {
                 return Err(PkiError::AlreadyExists { path: path.clone() });
             }
         }
-        identity.write(dir, clid.as_str())?;
+        identity.write_with(dir, clid.as_str(), durability)?;
         files::write_new(
             &password_path,
             password.expose().as_bytes(),
             files::Mode::Secret,
+            durability,
         )?;
         Ok(Self {
             clid,
@@ -339,6 +346,8 @@ impl fmt::Display for PkiFile {
 #[derive(Debug)]
 pub struct Pki {
     dir: PathBuf,
+    /// How its files are written, [`add_registrar`](Self::add_registrar)'s too.
+    durability: Durability,
     ca: Authority,
     server: Identity,
     registrars: BTreeMap<ClId, RegistrarCredentials>,
@@ -351,6 +360,16 @@ impl Pki {
     /// Every name is checked before anything is written, and no existing file is overwritten:
     /// if `dir` already holds a PKI, this fails and leaves it as it was.
     pub fn init(dir: &Path, registrars: &[&str]) -> Result<Self, PkiError> {
+        Self::create(dir, registrars, Durability::Synced)
+    }
+
+    /// [`init`](Self::init) for a directory deleted with the process (a world's temporary
+    /// one): the same files, not synced to disk one by one.
+    pub fn init_scratch(dir: &Path, registrars: &[&str]) -> Result<Self, PkiError> {
+        Self::create(dir, registrars, Durability::Scratch)
+    }
+
+    fn create(dir: &Path, registrars: &[&str], durability: Durability) -> Result<Self, PkiError> {
         let mut clids: Vec<ClId> = Vec::with_capacity(registrars.len());
         for name in registrars {
             let clid = registrar_name(name)?;
@@ -383,17 +402,19 @@ impl Pki {
 
         let validity = Validity::current();
         let ca = Authority::generate(CA_COMMON_NAME, &validity)?;
-        ca.identity().write(dir, "ca")?;
+        ca.identity().write_with(dir, "ca", durability)?;
         let server = ca.issue_server(&validity)?;
-        server.write(dir, RESERVED_STEM)?;
+        server.write_with(dir, RESERVED_STEM, durability)?;
         let mut pki = Self {
             dir: dir.to_owned(),
+            durability,
             ca,
             server,
             registrars: BTreeMap::new(),
         };
         for clid in clids {
-            let credentials = RegistrarCredentials::create(&pki.dir, &pki.ca, clid.clone())?;
+            let credentials =
+                RegistrarCredentials::create(&pki.dir, &pki.ca, clid.clone(), durability)?;
             pki.registrars.insert(clid, credentials);
         }
         Ok(pki)
@@ -472,6 +493,7 @@ impl Pki {
         }
         Ok(Self {
             dir: dir.to_owned(),
+            durability: Durability::Synced,
             ca,
             server,
             registrars,
@@ -490,7 +512,8 @@ impl Pki {
                 name: clid.to_string(),
             });
         }
-        let credentials = RegistrarCredentials::create(&self.dir, &self.ca, clid.clone())?;
+        let credentials =
+            RegistrarCredentials::create(&self.dir, &self.ca, clid.clone(), self.durability)?;
         Ok(self.registrars.entry(clid).or_insert(credentials))
     }
 
@@ -631,5 +654,18 @@ mod tests {
         std::fs::write(dir.path().join("root.password"), "0123456789abcdef").unwrap();
         let err = Pki::load(dir.path()).unwrap_err();
         assert!(matches!(err, PkiError::UnusableName { .. }), "{err}");
+    }
+
+    /// A world's scratch PKI is the same PKI as a kept one: it loads, and a registrar added
+    /// later is written the same way.
+    #[test]
+    fn a_scratch_pki_is_an_ordinary_pki() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut pki = Pki::init_scratch(dir.path(), &["registrar-a"]).unwrap();
+        pki.add_registrar("registrar-b").unwrap();
+        let loaded = Pki::load(dir.path()).unwrap();
+        let names: Vec<&str> = loaded.registrars().map(|r| r.clid().as_str()).collect();
+        assert_eq!(names, ["registrar-a", "registrar-b"]);
+        assert!(Pki::init_scratch(dir.path(), &["registrar-c"]).is_err());
     }
 }

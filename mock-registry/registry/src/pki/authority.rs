@@ -115,10 +115,25 @@ impl Identity {
     /// Writes `DIR/STEM.pem` and `DIR/STEM.key` (the key readable by the owner only), refusing
     /// to overwrite, and returns the two paths.
     pub fn write(&self, dir: &Path, stem: &str) -> Result<(PathBuf, PathBuf), PkiError> {
+        self.write_with(dir, stem, files::Durability::Synced)
+    }
+
+    pub(crate) fn write_with(
+        &self,
+        dir: &Path,
+        stem: &str,
+        durability: files::Durability,
+    ) -> Result<(PathBuf, PathBuf), PkiError> {
         let cert_path = dir.join(format!("{stem}.{}", files::CERT_EXT));
         let key_path = dir.join(format!("{stem}.{}", files::KEY_EXT));
-        files::write_new(&cert_path, self.cert_pem.as_bytes(), files::Mode::Public)?;
-        files::write_new(&key_path, self.key_pem.as_bytes(), files::Mode::Secret)?;
+        let public = files::Mode::Public;
+        files::write_new(&cert_path, self.cert_pem.as_bytes(), public, durability)?;
+        files::write_new(
+            &key_path,
+            self.key_pem.as_bytes(),
+            files::Mode::Secret,
+            durability,
+        )?;
         Ok((cert_path, key_path))
     }
 

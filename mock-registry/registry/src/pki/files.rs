@@ -23,9 +23,24 @@ pub(crate) enum Mode {
     Secret,
 }
 
+/// Whether each file is flushed to disk before the next is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// Synced: a PKI a user keeps, which a crash must not leave with an empty key file.
+    Synced,
+    /// Left to the page cache: a directory deleted when the process ends (a world's), where a
+    /// sync per file only costs time.
+    Scratch,
+}
+
 /// Writes a new file, failing if it exists: a PKI is never silently replaced, since that would
 /// invalidate every certificate handed out from it.
-pub(crate) fn write_new(path: &Path, contents: &[u8], mode: Mode) -> Result<(), PkiError> {
+pub(crate) fn write_new(
+    path: &Path,
+    contents: &[u8],
+    mode: Mode,
+    durability: Durability,
+) -> Result<(), PkiError> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -51,7 +66,10 @@ pub(crate) fn write_new(path: &Path, contents: &[u8], mode: Mode) -> Result<(), 
         }
     })?;
     file.write_all(contents)
-        .and_then(|()| file.sync_all())
+        .and_then(|()| match durability {
+            Durability::Synced => file.sync_all(),
+            Durability::Scratch => Ok(()),
+        })
         .map_err(|source| PkiError::Io {
             path: path.to_owned(),
             source,
