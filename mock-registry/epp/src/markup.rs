@@ -165,9 +165,20 @@ fn find_byte(bytes: &[u8], from: usize, wanted: u8) -> Option<usize> {
     memchr::memchr(wanted, &bytes[from..]).map(|off| from + off)
 }
 
-/// Where `needle` first occurs in `haystack`.
+/// Where `needle` (a short terminator such as `-->`) first occurs in `haystack`: its first
+/// byte by `memchr`, then the rest compared (a `memmem` searcher costs more to build than
+/// these searches take).
 fn find(haystack: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::find(haystack.as_bytes(), needle.as_bytes())
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let first = *n.first()?;
+    let mut from = 0;
+    while let Some(at) = find_byte(h, from, first) {
+        if h[at..].starts_with(n) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Bytes that may start a name (§2.3 [4]); bytes of multi-byte characters count as such.

@@ -298,13 +298,42 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The reader's working lists, kept per thread between documents: a server parses a frame per
+/// command, and these three allocations were a tenth of it. [`Limits`] bounds how large they
+/// can grow (depth and attributes).
+#[derive(Debug, Default)]
+struct Spare {
+    stack: Vec<Element>,
+    bindings: Vec<(Piece, Ns)>,
+    open: Vec<(Piece, usize)>,
+}
+
+thread_local! {
+    static SPARE: std::cell::Cell<Spare> = std::cell::Cell::default();
+}
+
 /// Parses a complete document into its root element, enforcing the hardening rules.
 pub(crate) fn read_document(input: &[u8], limits: &Limits) -> Result<Element, CodecError> {
+    let mut spare = SPARE.take();
+    let result = read_with(input, limits, &mut spare);
+    // Emptied whatever the outcome: a refused document leaves open elements behind.
+    spare.stack.clear();
+    spare.bindings.clear();
+    spare.open.clear();
+    SPARE.set(spare);
+    result
+}
+
+fn read_with(input: &[u8], limits: &Limits, spare: &mut Spare) -> Result<Element, CodecError> {
     let text = std::str::from_utf8(input)
         .map_err(|e| CodecError::syntax(format!("frame is not valid UTF-8: {e}")))?;
     let mut scanner = Scanner::new(text);
-    let mut stack: Vec<Element> = Vec::with_capacity(limits.max_depth.min(8));
-    let mut scope = Scope::new(text);
+    let stack = &mut spare.stack;
+    let mut scope = Scope {
+        text,
+        bindings: &mut spare.bindings,
+        open: &mut spare.open,
+    };
     let mut root: Option<Element> = None;
     let mut elements = 0usize;
     let mut seen_anything = false;
@@ -372,9 +401,9 @@ pub(crate) fn read_document(input: &[u8], limits: &Limits) -> Result<Element, Co
                     None => root = Some(done),
                 }
             }
-            Token::Text(raw) => push_char_data(&mut stack, root.is_some(), raw)?,
+            Token::Text(raw) => push_char_data(stack, root.is_some(), raw)?,
             Token::CData(content) => {
-                push_text(&mut stack, root.is_some(), &normalize_line_ends(content))?;
+                push_text(stack, root.is_some(), &normalize_line_ends(content))?;
             }
         }
         seen_anything = true;
@@ -598,9 +627,9 @@ impl Piece {
 #[derive(Debug)]
 struct Scope<'t> {
     text: &'t str,
-    bindings: Vec<(Piece, Ns)>,
+    bindings: &'t mut Vec<(Piece, Ns)>,
     /// Each open element's qualified name and how many bindings were in scope when it started.
-    open: Vec<(Piece, usize)>,
+    open: &'t mut Vec<(Piece, usize)>,
 }
 
 /// The namespace the `xml` prefix is bound to by definition (Namespaces in XML 1.0 §3).
@@ -608,15 +637,7 @@ const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 /// The namespace of `xmlns` attributes, which nothing may be bound to (§3).
 const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 
-impl<'t> Scope<'t> {
-    fn new(text: &'t str) -> Self {
-        Self {
-            text,
-            bindings: Vec::new(),
-            open: Vec::with_capacity(8),
-        }
-    }
-
+impl Scope<'_> {
     /// Adds the declaration `xmlns[:prefix]="uri"` of the element being opened.
     fn declare(&mut self, prefix: &str, uri: &str) -> Result<(), CodecError> {
         let bad = |why: &str| {
@@ -1147,7 +1168,12 @@ mod tests {
         }
 
         let mut stack: Vec<Element> = Vec::with_capacity(limits.max_depth.min(8));
-        let mut scope = Scope::new(text);
+        let (mut bindings, mut open) = (Vec::new(), Vec::new());
+        let mut scope = Scope {
+            text,
+            bindings: &mut bindings,
+            open: &mut open,
+        };
         let mut root: Option<Element> = None;
         let mut elements = 0usize;
         let mut seen_anything = false;
@@ -1503,6 +1529,17 @@ mod tests {
         assert!(read(pi).is_err());
         let ok = read(r#"<e xmlns="urn:x">a&amp;b&#x41;&lt;</e>"#).unwrap();
         assert_eq!(ok.raw_text().unwrap(), "a&bA<");
+    }
+
+    /// The working lists kept between documents start empty each time: a document refused
+    /// halfway (open elements, namespace bindings in scope) leaves nothing to the next.
+    #[test]
+    fn a_refused_document_leaves_nothing_behind() {
+        assert!(read(r#"<a xmlns:p="urn:p"><p:b><c>"#).is_err());
+        assert!(read(r#"<p:b/>"#).is_err(), "p is not bound any more");
+        let el = read(r#"<e xmlns="urn:x"><f/></e>"#).unwrap();
+        assert_eq!(el.name, "e");
+        assert_eq!(el.element_children().unwrap().rest().len(), 1);
     }
 
     #[test]
