@@ -37,7 +37,11 @@ impl Directory {
 /// Errors of the helpers.
 pub type DnsResult<T> = Result<T, DnsError>;
 
-/// Asks one question over TCP (so answers are never truncated), DO set.
+/// Asks one question with DO set, over UDP and again over TCP when the answer comes back
+/// truncated, as a stub resolver does (RFC 7766 §5).
+///
+/// UDP first because a registrar process asks hundreds of questions per run, and a TCP
+/// connection for each (connect, accept, close on both sides) was most of its system time.
 pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult<Message> {
     let name = Name::from_ascii(if name.ends_with('.') {
         name.to_string()
@@ -49,8 +53,9 @@ pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult
         reason: e.to_string(),
     })?;
     let options = QueryOptions {
-        transport: Transport::Tcp,
+        transport: Transport::Udp,
         dnssec_ok: true,
+        tcp_on_truncation: true,
         ..QueryOptions::default()
     };
     query_with(server, &name, rtype, &options)

@@ -1120,9 +1120,18 @@ impl XmlWriter {
 fn escape_into(out: &mut String, text: &str, attribute: bool) {
     let special =
         |b: u8| matches!(b, b'<' | b'>' | b'&') || (attribute && matches!(b, b'"' | b'\''));
+    // Text (most of what is written) has three special bytes, which memchr finds a vector at
+    // a time; attribute values are short.
+    let find = |s: &str| {
+        if attribute {
+            s.bytes().position(special)
+        } else {
+            memchr::memchr3(b'<', b'>', b'&', s.as_bytes())
+        }
+    };
     let mut rest = text;
     // The special characters are ASCII, so a byte position found here is a char boundary.
-    while let Some(i) = rest.bytes().position(special) {
+    while let Some(i) = find(rest) {
         out.push_str(&rest[..i]);
         out.push_str(match rest.as_bytes()[i] {
             b'<' => "&lt;",
