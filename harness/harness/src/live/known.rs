@@ -73,8 +73,16 @@ impl KnownDivergences {
     /// # Panics
     /// If the checked-in file is malformed (its tests keep it well-formed).
     pub fn builtin() -> Self {
-        Self::parse(BUILTIN)
-            .unwrap_or_else(|e| panic!("harness/harness/known-divergences.toml is malformed: {e}"))
+        // Parsed once per process: every world's live check starts from it, and a TOML parse
+        // per world was a visible share of `harness explore`.
+        static PARSED: std::sync::OnceLock<KnownDivergences> = std::sync::OnceLock::new();
+        PARSED
+            .get_or_init(|| {
+                Self::parse(BUILTIN).unwrap_or_else(|e| {
+                    panic!("harness/harness/known-divergences.toml is malformed: {e}")
+                })
+            })
+            .clone()
     }
 
     /// Parses and checks a list: known validators and verdict words, a cause for every entry,
