@@ -362,31 +362,13 @@ fn read_with(input: &[u8], limits: &Limits, spare: &mut Spare) -> Result<Element
                 name_len,
                 empty,
             } => {
-                if root.is_some() {
-                    return Err(CodecError::syntax("content after the root element"));
-                }
-                elements += 1;
-                if elements > limits.max_elements {
-                    return Err(CodecError::syntax(format!(
-                        "more than {} elements",
-                        limits.max_elements
-                    )));
-                }
-                if stack.len() >= limits.max_depth {
-                    return Err(CodecError::syntax(format!(
-                        "elements nest deeper than {}",
-                        limits.max_depth
-                    )));
-                }
+                admit_element(root.is_some(), &mut elements, stack.len(), limits)?;
                 let start = BytesStart::from_content(content, name_len);
                 let el = start_element(&mut scope, &start, limits)?;
                 if empty {
                     // `<x/>` is `<x></x>` (XML 1.0 §3.1): its scope ends at once.
                     scope.close(&content.as_bytes()[..name_len])?;
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(Node::Element(el)),
-                        None => root = Some(el),
-                    }
+                    attach(stack, &mut root, el);
                 } else {
                     stack.push(el);
                 }
@@ -396,10 +378,7 @@ fn read_with(input: &[u8], limits: &Limits, spare: &mut Spare) -> Result<Element
                     .pop()
                     .ok_or_else(|| CodecError::syntax("unmatched end tag"))?;
                 scope.close(name.as_bytes())?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(Node::Element(done)),
-                    None => root = Some(done),
-                }
+                attach(stack, &mut root, done);
             }
             Token::Text(raw) => push_char_data(stack, root.is_some(), raw)?,
             Token::CData(content) => {
@@ -412,6 +391,41 @@ fn read_with(input: &[u8], limits: &Limits, spare: &mut Spare) -> Result<Element
         return Err(CodecError::syntax("XML ends inside an element"));
     }
     root.ok_or_else(|| CodecError::syntax("no root element"))
+}
+
+/// Counts one more start tag and refuses it past the root element or beyond the limits
+/// (`depth`: the elements open around it).
+fn admit_element(
+    after_root: bool,
+    elements: &mut usize,
+    depth: usize,
+    limits: &Limits,
+) -> Result<(), CodecError> {
+    if after_root {
+        return Err(CodecError::syntax("content after the root element"));
+    }
+    *elements += 1;
+    if *elements > limits.max_elements {
+        return Err(CodecError::syntax(format!(
+            "more than {} elements",
+            limits.max_elements
+        )));
+    }
+    if depth >= limits.max_depth {
+        return Err(CodecError::syntax(format!(
+            "elements nest deeper than {}",
+            limits.max_depth
+        )));
+    }
+    Ok(())
+}
+
+/// Puts a finished element into the element open around it, or makes it the root.
+fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(Node::Element(el)),
+        None => *root = Some(el),
+    }
 }
 
 /// Checks an XML declaration (`content` runs from `xml` to before `?>`): version 1.0, and
@@ -1224,34 +1238,7 @@ mod tests {
                     if seen_anything {
                         return Err(CodecError::syntax("XML declaration not at the start"));
                     }
-                    // The declarations EPP software writes, checked at a glance; any other goes
-                    // through the full parse below.
-                    const USUAL: [&str; 3] = [
-                        r#"xml version="1.0" encoding="UTF-8" standalone="no""#,
-                        r#"xml version="1.0" encoding="UTF-8""#,
-                        r#"xml version="1.0""#,
-                    ];
-                    if USUAL.contains(&&*decl) {
-                        seen_anything = true;
-                        continue;
-                    }
-                    let version = decl
-                        .version()
-                        .map_err(|e| CodecError::syntax(format!("bad XML declaration: {e}")))?;
-                    if version != "1.0" {
-                        return Err(CodecError::syntax(format!(
-                            "XML version {version} is not supported (EPP uses XML 1.0)"
-                        )));
-                    }
-                    if let Some(enc) = decl.encoding() {
-                        let enc = enc
-                            .map_err(|e| CodecError::syntax(format!("bad XML declaration: {e}")))?;
-                        if !enc.eq_ignore_ascii_case("utf-8") {
-                            return Err(CodecError::syntax(format!(
-                                "encoding {enc:?} is not supported (EPP frames here are UTF-8)"
-                            )));
-                        }
-                    }
+                    check_declaration(&decl)?;
                 }
                 Event::DocType(_) => {
                     return Err(CodecError::syntax(
@@ -1265,30 +1252,12 @@ mod tests {
                 }
                 Event::Comment(_) => {}
                 Event::Start(ref start) | Event::Empty(ref start) => {
-                    if root.is_some() {
-                        return Err(CodecError::syntax("content after the root element"));
-                    }
-                    elements += 1;
-                    if elements > limits.max_elements {
-                        return Err(CodecError::syntax(format!(
-                            "more than {} elements",
-                            limits.max_elements
-                        )));
-                    }
-                    if stack.len() >= limits.max_depth {
-                        return Err(CodecError::syntax(format!(
-                            "elements nest deeper than {}",
-                            limits.max_depth
-                        )));
-                    }
+                    admit_element(root.is_some(), &mut elements, stack.len(), limits)?;
                     let el = start_element(&mut scope, start, limits)?;
                     if matches!(event, Event::Empty(_)) {
                         // `<x/>` is `<x></x>` (XML 1.0 §3.1): its scope ends at once.
                         scope.close(start.name().as_ref().as_bytes())?;
-                        match stack.last_mut() {
-                            Some(parent) => parent.children.push(Node::Element(el)),
-                            None => root = Some(el),
-                        }
+                        attach(&mut stack, &mut root, el);
                     } else {
                         stack.push(el);
                     }
@@ -1298,10 +1267,7 @@ mod tests {
                         .pop()
                         .ok_or_else(|| CodecError::syntax("unmatched end tag"))?;
                     scope.close(end.name().as_ref().as_bytes())?;
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(Node::Element(done)),
-                        None => root = Some(done),
-                    }
+                    attach(&mut stack, &mut root, done);
                 }
                 Event::Text(t) => {
                     // XML 1.0 §2.4: character data must not contain `]]>` (a CDATA section end
