@@ -82,9 +82,11 @@ pub(crate) async fn exchange_udp(server: SocketAddr, bytes: &[u8]) -> std::io::R
     let socket = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     socket.connect(server).await?;
     socket.send(bytes).await?;
-    let mut buf = vec![0u8; 65_535];
+    // Room for any datagram, not zeroed (one question per socket).
+    let mut buf = Vec::with_capacity(65_535);
     loop {
-        let len = socket.recv(&mut buf).await?;
+        buf.clear();
+        let len = socket.recv_buf(&mut buf).await?;
         // A stray datagram (a late answer to an earlier socket on this port) is skipped.
         if len >= 2 && buf[..2] == bytes[..2] {
             buf.truncate(len);

@@ -181,9 +181,24 @@ async fn exchange_udp(
     let socket = UdpSocket::bind(local).await?;
     socket.connect(server).await?;
     socket.send(bytes).await?;
-    let mut buf = vec![0u8; 65_535];
+    // The answer may be no larger than the payload size the question advertised (RFC 6891
+    // §6.2.5; 512 octets without EDNS, RFC 1035 §4.2.1). The buffer holds that and one octet
+    // more, to notice a server that sends more, and is not zeroed: a zeroed 64 KiB buffer per
+    // question was most of a registrar process's page faults.
+    let limit = usize::from(request.max_payload());
+    let mut buf = Vec::with_capacity(limit + 1);
     loop {
-        let len = socket.recv(&mut buf).await?;
+        buf.clear();
+        let len = socket.recv_buf(&mut buf).await?;
+        if len > limit {
+            return Err(QueryError::BadAnswer {
+                server,
+                reason: format!(
+                    "a UDP answer larger than the {limit} octets the question advertised \
+                     (RFC 6891 §6.2.5)"
+                ),
+            });
+        }
         match check(server, request, &buf[..len]) {
             // Not our answer (a late reply to someone else): keep waiting.
             Err(QueryError::BadAnswer { .. }) if len >= 2 && buf[..2] != bytes[..2] => continue,
@@ -212,4 +227,62 @@ async fn exchange_tcp(
     let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
     stream.read_exact(&mut buf).await?;
     check(server, request, &buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A UDP server on loopback that answers the first question with `reply(question)`.
+    async fn one_shot(reply: impl Fn(&[u8]) -> Vec<u8> + Send + 'static) -> SocketAddr {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 512];
+            let (len, peer) = socket.recv_from(&mut buf).await.unwrap();
+            socket.send_to(&reply(&buf[..len]), peer).await.unwrap();
+        });
+        addr
+    }
+
+    /// The question turned into an (empty) answer, followed by `pad` octets of filler.
+    fn answer_padded(question: &[u8], pad: usize) -> Vec<u8> {
+        let mut m = Message::from_vec(question).unwrap();
+        m.metadata.message_type = hickory_proto::op::MessageType::Response;
+        let mut bytes = m.to_vec().unwrap();
+        bytes.resize(bytes.len() + pad, 0);
+        bytes
+    }
+
+    fn options(payload: u16) -> QueryOptions {
+        QueryOptions {
+            payload,
+            ..QueryOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_within_the_advertised_payload_is_taken() {
+        let name = Name::from_ascii("example.nl.").unwrap();
+        let server = one_shot(|q| answer_padded(q, 0)).await;
+        let answer = query_with(server, &name, RecordType::A, &options(1232))
+            .await
+            .unwrap();
+        assert_eq!(answer.queries[0].name(), &name);
+    }
+
+    /// RFC 6891 §6.2.5: a responder must not send more than the requestor advertised; such a
+    /// datagram is refused by name, not cut short and misread.
+    #[tokio::test]
+    async fn an_answer_larger_than_the_advertised_payload_is_refused() {
+        let name = Name::from_ascii("example.nl.").unwrap();
+        let server = one_shot(|q| answer_padded(q, 1300)).await;
+        let err = query_with(server, &name, RecordType::A, &options(1232))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("larger than the 1232 octets"),
+            "{err}"
+        );
+    }
 }

@@ -289,11 +289,13 @@ async fn forward_udp(server: SocketAddr, request: &[u8]) -> Option<Vec<u8>> {
     let socket = UdpSocket::bind(bind).await.ok()?;
     socket.connect(server).await.ok()?;
     socket.send(request).await.ok()?;
-    let mut buf = vec![0u8; 65_535];
+    // Room for any datagram, but not zeroed: the router forwards one question per socket.
+    let mut buf = Vec::with_capacity(65_535);
     let id = request.get(..2)?;
     let wait = async {
         loop {
-            let n = socket.recv(&mut buf).await.ok()?;
+            buf.clear();
+            let n = socket.recv_buf(&mut buf).await.ok()?;
             if buf.get(..2) == Some(id) {
                 return Some(buf[..n].to_vec());
             }
