@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
-use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
+use rustls::{CipherSuite, ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsAcceptor;
@@ -57,8 +57,24 @@ pub enum TlsConfigError {
 
 /// The ring crypto provider, named explicitly everywhere so the process-wide default (and
 /// with it aws-lc-rs) never comes into play.
+///
+/// The same suites as ring's default, with the SHA-256 ones first: TLS_AES_128_GCM_SHA256 is
+/// the suite every TLS 1.3 peer must implement (RFC 8446 §9.1), and SHA-256 runs on the CPU's
+/// SHA extensions where SHA-384 does not, which made the key schedule of the handshakes after
+/// each dropped connection a visible part of `harness explore`'s time. A peer that prefers
+/// another suite still gets it where rustls follows the client's order.
 pub fn crypto_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    let mut provider = rustls::crypto::ring::default_provider();
+    // A stable sort: the order within each group stays ring's.
+    provider.cipher_suites.sort_by_key(|suite| {
+        matches!(
+            suite.suite(),
+            CipherSuite::TLS13_AES_256_GCM_SHA384
+                | CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+                | CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+        )
+    });
+    Arc::new(provider)
 }
 
 /// The server name registrars connect to; the server certificate is valid for it (and for
@@ -205,4 +221,41 @@ where
         .map_err(AcceptError::Handshake)?;
     let clid = peer_clid(&stream)?;
     Ok(Authenticated { stream, clid })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The provider offers exactly ring's suites, the SHA-256 ones first (in ring's order),
+    /// so TLS 1.3 peers that follow the client's order settle on TLS_AES_128_GCM_SHA256.
+    #[test]
+    fn the_provider_reorders_ring_suites_and_drops_none() {
+        let ours: Vec<CipherSuite> = crypto_provider()
+            .cipher_suites
+            .iter()
+            .map(|s| s.suite())
+            .collect();
+        let ring: Vec<CipherSuite> = rustls::crypto::ring::default_provider()
+            .cipher_suites
+            .iter()
+            .map(|s| s.suite())
+            .collect();
+        let mut sorted = ours.clone();
+        sorted.sort_by_key(|s| u16::from(*s));
+        let mut ring_sorted = ring.clone();
+        ring_sorted.sort_by_key(|s| u16::from(*s));
+        assert_eq!(sorted, ring_sorted);
+        assert_eq!(ours[0], CipherSuite::TLS13_AES_128_GCM_SHA256);
+        let first_sha384 = ours
+            .iter()
+            .position(|s| format!("{s:?}").ends_with("SHA384"))
+            .unwrap();
+        assert!(
+            ours[first_sha384..]
+                .iter()
+                .all(|s| format!("{s:?}").ends_with("SHA384")),
+            "{ours:?}"
+        );
+    }
 }
