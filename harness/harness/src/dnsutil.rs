@@ -43,6 +43,17 @@ pub type DnsResult<T> = Result<T, DnsError>;
 /// UDP first because a registrar process asks hundreds of questions per run, and a TCP
 /// connection for each (connect, accept, close on both sides) was most of its system time.
 pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult<Message> {
+    ask_with(server, name, rtype, true).await
+}
+
+/// [`ask`], with the DO bit as given: without it the server leaves out the DNSSEC records
+/// (RFC 4035 §3.2.1), which a question that reads only NS records does not need.
+async fn ask_with(
+    server: SocketAddr,
+    name: &str,
+    rtype: RecordType,
+    dnssec_ok: bool,
+) -> DnsResult<Message> {
     let name = Name::from_ascii(if name.ends_with('.') {
         name.to_string()
     } else {
@@ -54,7 +65,7 @@ pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult
     })?;
     let options = QueryOptions {
         transport: Transport::Udp,
-        dnssec_ok: true,
+        dnssec_ok,
         tcp_on_truncation: true,
         ..QueryOptions::default()
     };
@@ -122,8 +133,12 @@ pub async fn ds(parent: SocketAddr, domain: &str) -> DnsResult<(Vec<DS>, u32)> {
 }
 
 /// The NS set the parent delegates `domain` to (from the referral), with its TTL.
+///
+/// Asked without DO: the referral's NS set is the same, and the DS set, its signatures and
+/// the denial records it would carry are of no use here. A losing registrar asks this at every
+/// poll until the delegation has moved, so the smaller answer matters.
 pub async fn delegation(parent: SocketAddr, domain: &str) -> DnsResult<(Vec<String>, u32)> {
-    let m = ask(parent, domain, RecordType::NS).await?;
+    let m = ask_with(parent, domain, RecordType::NS, false).await?;
     let mut ns: Vec<String> = Vec::new();
     let mut ttl = 0;
     let want = format!("{}.", domain.trim_end_matches('.'));
@@ -163,4 +178,50 @@ pub async fn max_ttl(server: SocketAddr, zone: &str, names: &[(String, String)])
         }
     }
     Ok(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::MessageType;
+    use hickory_proto::rr::rdata::NS;
+
+    /// `delegation` asks without DO and reads the referral's NS set for the domain only.
+    #[tokio::test]
+    async fn delegation_asks_without_do_and_reads_the_referral() {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let parent = socket.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let mut buf = vec![0u8; 1500];
+            let (len, peer) = socket.recv_from(&mut buf).await.unwrap();
+            let question = Message::from_vec(&buf[..len]).unwrap();
+            let dnssec_ok = question.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
+            let mut answer = question.clone();
+            answer.metadata.message_type = MessageType::Response;
+            let ns = |owner: &str, host: &str| {
+                Record::from_rdata(
+                    Name::from_ascii(owner).unwrap(),
+                    3600,
+                    RData::NS(NS(Name::from_ascii(host).unwrap())),
+                )
+            };
+            answer.authorities = vec![
+                ns("example.nl.", "NS2.Operator.example."),
+                ns("example.nl.", "ns1.operator.example."),
+                ns("other.nl.", "ns.elsewhere.example."),
+            ];
+            socket
+                .send_to(&answer.to_vec().unwrap(), peer)
+                .await
+                .unwrap();
+            dnssec_ok
+        });
+        let (ns, ttl) = delegation(parent, "example.nl").await.unwrap();
+        assert_eq!(ns, ["ns1.operator.example", "ns2.operator.example"]);
+        assert_eq!(ttl, 3600);
+        assert!(
+            !server.await.unwrap(),
+            "the NS question went out with DO set"
+        );
+    }
 }
