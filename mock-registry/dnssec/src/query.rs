@@ -233,53 +233,39 @@ async fn exchange_tcp(
 mod tests {
     use super::*;
 
-    /// A UDP server on loopback that answers the first question with `reply(question)`.
-    async fn one_shot(reply: impl Fn(&[u8]) -> Vec<u8> + Send + 'static) -> SocketAddr {
+    /// Asks `example.nl. A` with a 1232-octet payload of a one-shot UDP server on loopback that
+    /// answers with the question turned into an (empty) answer, followed by `pad` octets.
+    async fn ask_padded(pad: usize) -> Result<Message, QueryError> {
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = socket.local_addr().unwrap();
+        let server = socket.local_addr().unwrap();
         tokio::spawn(async move {
             let mut buf = vec![0u8; 512];
             let (len, peer) = socket.recv_from(&mut buf).await.unwrap();
-            socket.send_to(&reply(&buf[..len]), peer).await.unwrap();
+            let mut m = Message::from_vec(&buf[..len]).unwrap();
+            m.metadata.message_type = hickory_proto::op::MessageType::Response;
+            let mut bytes = m.to_vec().unwrap();
+            bytes.resize(bytes.len() + pad, 0);
+            socket.send_to(&bytes, peer).await.unwrap();
         });
-        addr
-    }
-
-    /// The question turned into an (empty) answer, followed by `pad` octets of filler.
-    fn answer_padded(question: &[u8], pad: usize) -> Vec<u8> {
-        let mut m = Message::from_vec(question).unwrap();
-        m.metadata.message_type = hickory_proto::op::MessageType::Response;
-        let mut bytes = m.to_vec().unwrap();
-        bytes.resize(bytes.len() + pad, 0);
-        bytes
-    }
-
-    fn options(payload: u16) -> QueryOptions {
-        QueryOptions {
-            payload,
+        let options = QueryOptions {
+            payload: 1232,
             ..QueryOptions::default()
-        }
+        };
+        let name = Name::from_ascii("example.nl.").unwrap();
+        query_with(server, &name, RecordType::A, &options).await
     }
 
     #[tokio::test]
     async fn an_answer_within_the_advertised_payload_is_taken() {
-        let name = Name::from_ascii("example.nl.").unwrap();
-        let server = one_shot(|q| answer_padded(q, 0)).await;
-        let answer = query_with(server, &name, RecordType::A, &options(1232))
-            .await
-            .unwrap();
-        assert_eq!(answer.queries[0].name(), &name);
+        let answer = ask_padded(0).await.unwrap();
+        assert_eq!(answer.queries[0].name().to_ascii(), "example.nl.");
     }
 
     /// RFC 6891 §6.2.5: a responder must not send more than the requestor advertised; such a
     /// datagram is refused by name, not cut short and misread.
     #[tokio::test]
     async fn an_answer_larger_than_the_advertised_payload_is_refused() {
-        let name = Name::from_ascii("example.nl.").unwrap();
-        let server = one_shot(|q| answer_padded(q, 1300)).await;
-        let err = query_with(server, &name, RecordType::A, &options(1232))
-            .await
-            .unwrap_err();
+        let err = ask_padded(1300).await.unwrap_err();
         assert!(
             err.to_string().contains("larger than the 1232 octets"),
             "{err}"
