@@ -79,6 +79,11 @@ const KEYRELAY_POLL: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="
   </response>
 </epp>"#;
 
+/// The answer to a `poll req` with nothing queued: the frame a registrar reads most, one per
+/// poll interval for the whole of a transfer.
+const POLL_EMPTY: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><response><result code="1300"><msg>Command completed successfully; no messages</msg></result><trID><clTRID>ABC-12345</clTRID><svTRID>SIDN-0000001</svTRID></trID></response></epp>"#;
+
 /// The commands of the registry's load benchmark (`mock-registry/registry/benches/epp_load.rs`),
 /// as a registrar writes them: what the server parses per command there.
 fn commands() -> Vec<(&'static str, Frame)> {
@@ -143,6 +148,7 @@ fn main() {
             "keyrelay poll message",
             epp::parse(KEYRELAY_POLL.as_bytes()).unwrap(),
         ),
+        ("empty poll response", epp::parse(POLL_EMPTY.as_bytes()).unwrap()),
     ];
     cases.extend(commands());
     // `CASE=info` runs only the cases whose name holds it (to profile one frame).
