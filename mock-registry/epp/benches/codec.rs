@@ -148,7 +148,10 @@ fn main() {
             "keyrelay poll message",
             epp::parse(KEYRELAY_POLL.as_bytes()).unwrap(),
         ),
-        ("empty poll response", epp::parse(POLL_EMPTY.as_bytes()).unwrap()),
+        (
+            "empty poll response",
+            epp::parse(POLL_EMPTY.as_bytes()).unwrap(),
+        ),
     ];
     cases.extend(commands());
     // `CASE=info` runs only the cases whose name holds it (to profile one frame).

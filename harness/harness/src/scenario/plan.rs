@@ -1238,20 +1238,44 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 .map_err(|err| p.err(&c.span(), err))?,
         );
     }
+    // The tables' keys name domains as [[domains]] and the steps do: DNS names, so neither
+    // case nor a trailing dot matters (RFC 4343 §3), and two keys for one domain are an error
+    // rather than one silently winning.
+    // `line`: where the entry's value is (the keys carry no position).
+    let expect_domain = |table: &str, seen: &mut BTreeSet<usize>, d: &str, line| {
+        let n = d.trim_end_matches('.').to_ascii_lowercase();
+        let di = domains.iter().position(|x| x.name == n).ok_or_else(|| {
+            p.err_at(
+                line,
+                format!(
+                    "[expect.{table}]: unknown domain {d:?}; the file defines: {}",
+                    domains
+                        .iter()
+                        .map(|x| x.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+        if !seen.insert(di) {
+            return Err(p.err_at(
+                line,
+                format!("[expect.{table}]: domain {n} is listed twice"),
+            ));
+        }
+        Ok(di)
+    };
     let mut sponsor = Vec::new();
+    let mut seen = BTreeSet::new();
     for (d, r) in &e.sponsor {
-        let di = domains
-            .iter()
-            .position(|x| x.name == *d)
-            .ok_or_else(|| p.err_at(None, format!("[expect.sponsor]: unknown domain {d:?}")))?;
+        let di = expect_domain("sponsor", &mut seen, d, p.line(&r.span()))?;
         sponsor.push((di, lookup(r, "expect.sponsor")?));
     }
     let mut ds = Vec::new();
+    let mut seen = BTreeSet::new();
     for (d, list) in &e.ds {
-        let di = domains
-            .iter()
-            .position(|x| x.name == *d)
-            .ok_or_else(|| p.err_at(None, format!("[expect.ds]: unknown domain {d:?}")))?;
+        let line = list.first().and_then(|r| p.line(&r.span()));
+        let di = expect_domain("ds", &mut seen, d, line)?;
         let rs = list
             .iter()
             .map(|r| lookup(r, "expect.ds"))
@@ -1259,11 +1283,10 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         ds.push((di, rs));
     }
     let mut receipts = Vec::new();
+    let mut seen = BTreeSet::new();
     for (d, list) in &e.receipts {
-        let di = domains
-            .iter()
-            .position(|x| x.name == *d)
-            .ok_or_else(|| p.err_at(None, format!("[expect.receipts]: unknown domain {d:?}")))?;
+        let line = list.first().and_then(|r| p.line(&r.span()));
+        let di = expect_domain("receipts", &mut seen, d, line)?;
         let mut states = Vec::new();
         for st in list {
             if epp::receipt::State::from_token(st.get_ref()).is_none() {
@@ -1287,13 +1310,9 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         receipts.push((di, states));
     }
     let mut ds_updates = Vec::new();
+    let mut seen = BTreeSet::new();
     for (d, u) in &e.ds_updates {
-        let di = domains.iter().position(|x| x.name == *d).ok_or_else(|| {
-            p.err(
-                &u.span(),
-                format!("[expect.ds_updates]: unknown domain {d:?}"),
-            )
-        })?;
+        let di = expect_domain("ds_updates", &mut seen, d, p.line(&u.span()))?;
         if world.ds_automation.is_none() {
             return Err(p.err(
                 &u.span(),

@@ -144,6 +144,38 @@ fn bad_values_name_the_line_and_the_expectation() {
 }
 
 #[test]
+fn expectations_name_domains_as_the_steps_do() {
+    // A DNS name in any case, with or without the root's dot, is the domain [[domains]] lists.
+    let s = parse_str(
+        &GOOD
+            .replace("sponsor = { \"example.nl\"", "sponsor = { \"Example.NL.\"")
+            .replace("ds = { \"example.nl\"", "ds = { \"EXAMPLE.nl\""),
+    )
+    .unwrap();
+    assert_eq!(s.expect.sponsor, vec![(0, 1)]);
+    assert_eq!(s.expect.ds, vec![(0, vec![1])]);
+    // Two keys for one domain: one of them would be ignored, so the file is refused.
+    let twice = GOOD.replace(
+        "sponsor = { \"example.nl\" = \"B\" }",
+        "sponsor = { \"example.nl\" = \"B\", \"Example.nl\" = \"A\" }",
+    );
+    let e = parse_str(&twice).unwrap_err();
+    assert!(
+        e.message
+            .contains("[expect.sponsor]: domain example.nl is listed twice"),
+        "{e}"
+    );
+    assert_eq!(e.line, Some(37), "{e}");
+    let unknown = GOOD.replace("ds = { \"example.nl\"", "ds = { \"other.nl\"");
+    let e = parse_str(&unknown).unwrap_err();
+    assert!(
+        e.message
+            .contains("[expect.ds]: unknown domain \"other.nl\"; the file defines: example.nl"),
+        "{e}"
+    );
+}
+
+#[test]
 fn expected_failures_are_check_ids() {
     let text = GOOD.replace(
         "chain = \"secure\"",
