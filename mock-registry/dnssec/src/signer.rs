@@ -273,8 +273,11 @@ impl ZoneSigner {
     ///
     /// Rebuilds the changed names, their ancestors (empty non-terminals come and go), the
     /// subtree of a cut that appeared or went, and the NSEC/NSEC3 neighbours; everything else
-    /// is shared with `prev`. If the keys or policy differ from `prev`'s, this is a
-    /// [`resign`](Self::resign).
+    /// is shared with `prev`. If the keys or policy differ from `prev`'s, or a refresh is due
+    /// ([`needs_refresh`](Self::needs_refresh)), this is a [`resign`](Self::resign): a
+    /// caller that publishes when a refresh is due gets every expiring signature replaced,
+    /// not only the changed names' (which left the rest to expire, and the refresh due again
+    /// at every publication).
     pub fn update(
         &self,
         prev: &SignedZone,
@@ -283,8 +286,12 @@ impl ZoneSigner {
         now: Timestamp,
     ) -> Result<SignedZone, SignError> {
         check_same_zone(prev, zone)?;
-        // Keys, denial or NSEC TTLs changed: every RRSIG or every NSEC may change.
-        if *prev.setup != *self.setup || prev.negative_ttl != negative_ttl(zone) {
+        // Keys, denial or NSEC TTLs changed: every RRSIG or every NSEC may change. A refresh
+        // due: every RRset's signatures may be near their end, changed or not.
+        if *prev.setup != *self.setup
+            || prev.negative_ttl != negative_ttl(zone)
+            || self.needs_refresh(prev, now)
+        {
             return self.resign(prev, zone, now);
         }
         let origin = zone.origin();

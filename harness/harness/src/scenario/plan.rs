@@ -436,6 +436,9 @@ pub struct OperatorSpec {
 /// The reference registrars' poll interval where a scenario sets none: 30 minutes.
 pub const DEFAULT_POLL_INTERVAL: u64 = 1800;
 
+/// The longest TTL a scenario may give: 2^31 − 1 seconds (RFC 2181 §8).
+pub const MAX_TTL: u32 = 0x7fff_ffff;
+
 /// One registrar of the scenario (`[registrars.X]`), checked: who plays it, its deliberate mistake
 /// and options, and its DNS operator.
 #[derive(Debug, Clone, Serialize)]
@@ -717,8 +720,23 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             )
         })?,
     };
-    let ttl = |d: Option<Dur>, default: u32| {
-        d.map_or(default, |d| d.secs().clamp(0, i64::from(u32::MAX)) as u32)
+    // RFC 2181 §8: a TTL is 31 bits, the top bit of its 32 zero. Anything longer is refused,
+    // not cut down: it is a world no DNS software could serve, and a run that would simulate
+    // decades of cache lifetimes.
+    let ttl = |d: Option<Dur>, default: u32, what: &str| match d {
+        None => Ok(default),
+        Some(d) => u32::try_from(d.secs())
+            .ok()
+            .filter(|s| *s <= MAX_TTL)
+            .ok_or_else(|| {
+                p.err_at(
+                    None,
+                    format!(
+                        "{what} {d} is longer than a DNS TTL can be ({MAX_TTL} seconds, about 68 \
+                         years; RFC 2181 §8)"
+                    ),
+                )
+            }),
     };
     let tld = f
         .world
@@ -735,10 +753,14 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             .world
             .propagation_delay
             .map_or(SignedDuration::from_secs(defaults::DELAY_SECS), |d| d.0),
-        ttl_ns: ttl(f.world.ttl.ns, defaults::TTL_NS),
-        ttl_ds: ttl(f.world.ttl.ds, defaults::TTL_DS),
-        ttl_dnskey: ttl(f.world.ttl.dnskey, defaults::TTL_DNSKEY),
-        ttl_soa: ttl(f.world.ttl.soa, defaults::TTL_SOA),
+        ttl_ns: ttl(f.world.ttl.ns, defaults::TTL_NS, "[world] ttl.ns")?,
+        ttl_ds: ttl(f.world.ttl.ds, defaults::TTL_DS, "[world] ttl.ds")?,
+        ttl_dnskey: ttl(
+            f.world.ttl.dnskey,
+            defaults::TTL_DNSKEY,
+            "[world] ttl.dnskey",
+        )?,
+        ttl_soa: ttl(f.world.ttl.soa, defaults::TTL_SOA, "[world] ttl.soa")?,
         signature_validity: f.world.signature_validity.map_or(
             SignedDuration::from_hours(24 * defaults::VALIDITY_DAYS),
             |d| d.0,
@@ -928,10 +950,26 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 nsec3_iterations: n3.and_then(|n| n.iterations).unwrap_or(0),
                 nsec3_salt: salt,
                 nsec3_opt_out: n3.and_then(|n| n.opt_out).unwrap_or(false),
-                ttl_dnskey: ttl(o.ttl.dnskey, defaults::OP_TTL),
-                ttl_ns: ttl(o.ttl.ns, defaults::OP_TTL),
-                ttl_data: ttl(o.ttl.data, defaults::OP_TTL),
-                ttl_negative: ttl(o.ttl.negative, defaults::OP_NEGATIVE),
+                ttl_dnskey: ttl(
+                    o.ttl.dnskey,
+                    defaults::OP_TTL,
+                    &format!("registrar {label}: operator ttl.dnskey"),
+                )?,
+                ttl_ns: ttl(
+                    o.ttl.ns,
+                    defaults::OP_TTL,
+                    &format!("registrar {label}: operator ttl.ns"),
+                )?,
+                ttl_data: ttl(
+                    o.ttl.data,
+                    defaults::OP_TTL,
+                    &format!("registrar {label}: operator ttl.data"),
+                )?,
+                ttl_negative: ttl(
+                    o.ttl.negative,
+                    defaults::OP_NEGATIVE,
+                    &format!("registrar {label}: operator ttl.negative"),
+                )?,
                 ns,
                 software,
                 secondary,

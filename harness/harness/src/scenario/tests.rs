@@ -176,6 +176,26 @@ fn expectations_name_domains_as_the_steps_do() {
 }
 
 #[test]
+fn ttls_longer_than_dns_allows_are_refused_not_cut() {
+    // 2^31 − 1 seconds is the longest TTL (RFC 2181 §8); one more is refused by name.
+    let s = parse_str(&GOOD.replace("ds = \"1h\"", "ds = \"2147483647s\"")).unwrap();
+    assert_eq!(s.world.ttl_ds, MAX_TTL);
+    let e = parse_str(&GOOD.replace("ds = \"1h\"", "ds = \"2147483648s\"")).unwrap_err();
+    assert!(
+        e.message.contains("[world] ttl.ds")
+            && e.message
+                .contains("longer than a DNS TTL can be (2147483647 seconds"),
+        "{e}"
+    );
+    let e = parse_str(&GOOD.replace("dnskey = \"30m\"", "dnskey = \"30000d\"")).unwrap_err();
+    assert!(
+        e.message
+            .contains("registrar B: operator ttl.dnskey 30000d is longer than a DNS TTL"),
+        "{e}"
+    );
+}
+
+#[test]
 fn expected_failures_are_check_ids() {
     let text = GOOD.replace(
         "chain = \"secure\"",

@@ -454,6 +454,32 @@ fn resign_keeps_signatures_until_the_refresh_threshold() {
 }
 
 #[test]
+fn an_update_when_a_refresh_is_due_refreshes_every_signature() {
+    let now = ts("2026-01-01T00:00:00Z");
+    let signer = snapshot_signer(KeyAlgorithm::Ed25519, Denial::Nsec);
+    let mut zone = small_zone();
+    let first = signer.sign(&zone, now).unwrap();
+    zone.take_changes();
+    // Eight days on, within the refresh period of every signature: a publication with no
+    // changed names (an operator bumps the serial and publishes) must refresh them all, the
+    // names below the apex too, or they expire and the refresh stays due.
+    let later = now + SignedDuration::from_hours(8 * 24);
+    assert!(signer.needs_refresh(&first, later));
+    let second = signer
+        .update(&first, &zone, &BTreeSet::new(), later)
+        .unwrap();
+    assert!(
+        !signer.needs_refresh(&second, later),
+        "{:?}",
+        second.stats()
+    );
+    assert_eq!(second.stats().signatures_reused, 0);
+    assert_eq!(second.serial(), first.serial() + 1);
+    let expired = ts("2026-01-15T00:00:01Z");
+    verify_zone(&second, &[later, expired], &roles(signer.keys()));
+}
+
+#[test]
 fn a_new_negative_ttl_reaches_every_nsec3() {
     let now = ts("2026-01-01T00:00:00Z");
     let signer = snapshot_signer(KeyAlgorithm::Ed25519, Denial::default());
