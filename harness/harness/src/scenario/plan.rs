@@ -923,9 +923,17 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 .unwrap_or_else(|| format!("registrar-{lower}")),
             played_by: r.played_by,
             fault,
-            poll_interval: r
-                .poll_interval
-                .map(|d| d.0.max(SignedDuration::from_secs(1))),
+            // A registrar that polls without pause would make every instant a poll: refused
+            // by name rather than raised to a second behind the author's back.
+            poll_interval: match r.poll_interval {
+                Some(d) if d.0 < SignedDuration::from_secs(1) => {
+                    return Err(p.err_at(
+                        None,
+                        format!("registrar {label}: poll_interval {d} is under one second"),
+                    ));
+                }
+                d => d.map(|d| d.0),
+            },
             relay_publish_delay: match &r.relay_publish_delay {
                 None => 0,
                 Some(d) if r.played_by == PlayedBy::Subject => {

@@ -176,7 +176,7 @@ fn expectations_name_domains_as_the_steps_do() {
 }
 
 #[test]
-fn ttls_longer_than_dns_allows_are_refused_not_cut() {
+fn ttls_longer_than_dns_allows_and_instant_polls_are_refused_not_cut() {
     // 2^31 − 1 seconds is the longest TTL (RFC 2181 §8); one more is refused by name.
     let s = parse_str(&GOOD.replace("ds = \"1h\"", "ds = \"2147483647s\"")).unwrap();
     assert_eq!(s.world.ttl_ds, MAX_TTL);
@@ -185,6 +185,16 @@ fn ttls_longer_than_dns_allows_are_refused_not_cut() {
         e.message.contains("[world] ttl.ds")
             && e.message
                 .contains("longer than a DNS TTL can be (2147483647 seconds"),
+        "{e}"
+    );
+    let e = parse_str(&GOOD.replace(
+        "[registrars.B]\n",
+        "[registrars.B]\npoll_interval = \"0s\"\n",
+    ))
+    .unwrap_err();
+    assert!(
+        e.message
+            .contains("registrar B: poll_interval 0s is under one second"),
         "{e}"
     );
     let e = parse_str(&GOOD.replace("dnskey = \"30m\"", "dnskey = \"30000d\"")).unwrap_err();
