@@ -260,7 +260,7 @@ impl WorldParams {
                     // Signing outlives caching (RFC 6781 §4.4.2): an operator whose RRSIGs
                     // expire before what they sign can leave caches breaks DNSSEC by itself,
                     // whoever the registrar is.
-                    w.signature_validity = w.signature_validity.max(3 * w.max_ttl());
+                    w.normalize();
                     w
                 },
             )
@@ -443,12 +443,17 @@ impl WorldParams {
     }
 
     /// Restores what every world keeps: opt-out only with NSEC3, and signatures that
-    /// outlive what caches hold (see [`WorldParams::strategy`]).
+    /// outlive what caches hold (see [`WorldParams::strategy`]) and the signers' refresh
+    /// period, which a scenario must exceed (the strategy's lower end, a week, equals it).
     fn normalize(&mut self) {
         for o in &mut self.operators {
             o.opt_out &= o.nsec3;
         }
-        self.signature_validity = self.signature_validity.max(3 * self.max_ttl());
+        let refresh = seconds(dnssec::SigningPolicy::default().refresh);
+        self.signature_validity = self
+            .signature_validity
+            .max(3 * self.max_ttl())
+            .max(refresh.saturating_add(1));
     }
 
     /// The world in one line, for progress and reports: its seed and every setting that

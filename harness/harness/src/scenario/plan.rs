@@ -691,6 +691,37 @@ pub mod defaults {
     pub const RUN_LIMIT_DAYS: i64 = 14;
 }
 
+/// `signature_validity`, checked against what the world's signers need: more than their
+/// refresh period (they re-sign that long before an expiry, so a shorter validity would have
+/// them re-sign at once, for ever), and under 2^31 seconds, beyond which RRSIG times compared
+/// in serial number arithmetic no longer say which comes first (RFC 4034 §3.1.5).
+fn signature_validity(p: &Planner<'_>, d: Option<Dur>) -> Result<SignedDuration, ScenarioError> {
+    let Some(d) = d else {
+        return Ok(SignedDuration::from_hours(24 * defaults::VALIDITY_DAYS));
+    };
+    let refresh = dnssec::SigningPolicy::default().refresh;
+    if d.0 <= refresh {
+        return Err(p.err_at(
+            None,
+            format!(
+                "signature_validity {d} must be longer than the signers' refresh period ({}): \
+                 they re-sign that long before signatures expire",
+                Dur(refresh)
+            ),
+        ));
+    }
+    if d.secs() > i64::from(MAX_TTL) {
+        return Err(p.err_at(
+            None,
+            format!(
+                "signature_validity {d} is too long: RRSIG times are compared in serial number \
+                 arithmetic, which orders them only within 2^31 seconds (RFC 4034 §3.1.5)"
+            ),
+        ));
+    }
+    Ok(d.0)
+}
+
 /// Checks a parsed file and builds the scenario.
 pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, ScenarioError> {
     let p = Planner { path, text };
@@ -761,10 +792,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             "[world] ttl.dnskey",
         )?,
         ttl_soa: ttl(f.world.ttl.soa, defaults::TTL_SOA, "[world] ttl.soa")?,
-        signature_validity: f.world.signature_validity.map_or(
-            SignedDuration::from_hours(24 * defaults::VALIDITY_DAYS),
-            |d| d.0,
-        ),
+        signature_validity: signature_validity(&p, f.world.signature_validity)?,
         chaos: WorldChaos {
             transient_failure_rate: chaos_rate(&p, f.world.transient_failure_rate.as_ref())?,
             drop_connection_rate: chaos_rate(&p, f.world.drop_connection_rate.as_ref())?,

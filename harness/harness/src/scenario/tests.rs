@@ -176,7 +176,7 @@ fn expectations_name_domains_as_the_steps_do() {
 }
 
 #[test]
-fn ttls_longer_than_dns_allows_and_instant_polls_are_refused_not_cut() {
+fn ttls_validities_and_poll_intervals_outside_what_dns_allows_are_refused_not_cut() {
     // 2^31 − 1 seconds is the longest TTL (RFC 2181 §8); one more is refused by name.
     let s = parse_str(&GOOD.replace("ds = \"1h\"", "ds = \"2147483647s\"")).unwrap();
     assert_eq!(s.world.ttl_ds, MAX_TTL);
@@ -196,6 +196,26 @@ fn ttls_longer_than_dns_allows_and_instant_polls_are_refused_not_cut() {
         e.message
             .contains("registrar B: poll_interval 0s is under one second"),
         "{e}"
+    );
+    for (validity, why) in [
+        ("7d", "must be longer than the signers' refresh period (7d)"),
+        (
+            "30000d",
+            "is too long: RRSIG times are compared in serial number",
+        ),
+    ] {
+        let e = parse_str(&GOOD.replace(
+            "[world]\n",
+            &format!("[world]\nsignature_validity = \"{validity}\"\n"),
+        ))
+        .unwrap_err();
+        assert!(e.message.contains(why), "{validity}: {e}");
+    }
+    let s =
+        parse_str(&GOOD.replace("[world]\n", "[world]\nsignature_validity = \"8d\"\n")).unwrap();
+    assert_eq!(
+        s.world.signature_validity,
+        SignedDuration::from_hours(8 * 24)
     );
     let e = parse_str(&GOOD.replace("dnskey = \"30m\"", "dnskey = \"30000d\"")).unwrap_err();
     assert!(
