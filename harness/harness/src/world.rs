@@ -216,6 +216,22 @@ impl World {
         };
         let shared = clock.shared();
         let wall_now = Timestamp::now();
+        // Every signature is made valid at the virtual instant and at today's date (for
+        // validators that read the system clock). RRSIG times order only within 2^31 seconds
+        // (RFC 4034 §3.1.5), so a start further from today than that, less the validity,
+        // makes signatures no validator can place: refused before anything is signed.
+        let span = s.world.start.duration_since(wall_now).abs()
+            + s.world.signature_validity
+            + dnssec::SigningPolicy::default().inception_offset;
+        if span.as_secs() >= 1 << 31 {
+            return Err(HarnessError::failed(format!(
+                "the scenario starts at {}, too far from today ({}) for signatures valid at \
+                 both: RRSIG times order only within 2^31 seconds, about 68 years \
+                 (RFC 4034 §3.1.5); choose a start within about 60 years of today",
+                s.world.start,
+                wall_now.strftime("%Y-%m-%d")
+            )));
+        }
         let plan = match addressing {
             Addressing::Loopback => None,
             Addressing::Port53 => {

@@ -205,3 +205,26 @@ fn report_merge_names_a_missing_partition_and_needs_an_output() {
     );
     assert!(!dir.path().join("merged.json").exists(), "nothing written");
 }
+
+#[test]
+fn a_start_too_far_from_today_for_any_signature_is_the_harness_fault_not_a_bogus_chain() {
+    // Signatures must be valid at the virtual start and today; RRSIG times order only within
+    // 2^31 seconds (RFC 4034 §3.1.5), so a world a century ahead cannot be signed. Before the
+    // check, such a run blamed the registrar with DNSSEC-CHAIN-BOGUS ("not valid yet").
+    let dir = tempfile::tempdir().unwrap();
+    let good = harness::scenario::library::text("secure-transfer-13-13.toml").unwrap();
+    let far = good.replacen(
+        "\n[registrars.A]\n",
+        "\n[world]\nstart = \"2126-01-01T00:00:00Z\"\n\n[registrars.A]\n",
+        1,
+    );
+    assert_ne!(far, good, "the library file has a registrar A");
+    let path = dir.path().join("far.toml");
+    std::fs::write(&path, far).unwrap();
+    let out = harness().arg("run").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("HARNESS-FAULT"), "{stdout}");
+    assert!(stdout.contains("too far from today"), "{stdout}");
+    assert!(!stdout.contains("DNSSEC-CHAIN-BOGUS"), "{stdout}");
+}

@@ -741,15 +741,30 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         None => defaults::START
             .parse()
             .expect("invariant: the default start is RFC 3339"),
-        Some(s) => s.get_ref().parse::<Timestamp>().map_err(|e| {
-            p.err(
-                &s.span(),
-                format!(
-                    "start {:?} is not an RFC 3339 time (e.g. 2026-03-02T09:00:00Z): {e}",
-                    s.get_ref()
-                ),
-            )
-        })?,
+        Some(s) => {
+            let t = s.get_ref().parse::<Timestamp>().map_err(|e| {
+                p.err(
+                    &s.span(),
+                    format!(
+                        "start {:?} is not an RFC 3339 time (e.g. 2026-03-02T09:00:00Z): {e}",
+                        s.get_ref()
+                    ),
+                )
+            })?;
+            // RRSIG inception and expiration count seconds from 1970 (RFC 4034 §3.1.5), and
+            // signatures start an hour before they are made.
+            if t.as_second() < 86_400 {
+                return Err(p.err(
+                    &s.span(),
+                    format!(
+                        "start {:?} lies before 1970-01-02: RRSIG times count from 1970 \
+                         (RFC 4034 §3.1.5)",
+                        s.get_ref()
+                    ),
+                ));
+            }
+            t
+        }
     };
     // RFC 2181 §8: a TTL is 31 bits, the top bit of its 32 zero. Anything longer is refused,
     // not cut down: it is a world no DNS software could serve, and a run that would simulate

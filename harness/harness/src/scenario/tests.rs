@@ -176,7 +176,7 @@ fn expectations_name_domains_as_the_steps_do() {
 }
 
 #[test]
-fn ttls_validities_and_poll_intervals_outside_what_dns_allows_are_refused_not_cut() {
+fn starts_ttls_validities_and_polls_outside_what_dns_allows_are_refused_not_cut() {
     // 2^31 − 1 seconds is the longest TTL (RFC 2181 §8); one more is refused by name.
     let s = parse_str(&GOOD.replace("ds = \"1h\"", "ds = \"2147483647s\"")).unwrap();
     assert_eq!(s.world.ttl_ds, MAX_TTL);
@@ -211,6 +211,10 @@ fn ttls_validities_and_poll_intervals_outside_what_dns_allows_are_refused_not_cu
         .unwrap_err();
         assert!(e.message.contains(why), "{validity}: {e}");
     }
+    let e = parse_str(&GOOD.replace("[world]\n", "[world]\nstart = \"1969-07-20T20:17:00Z\"\n"))
+        .unwrap_err();
+    assert!(e.message.contains("lies before 1970-01-02"), "{e}");
+    assert_eq!(e.line, Some(7), "{e}");
     let s =
         parse_str(&GOOD.replace("[world]\n", "[world]\nsignature_validity = \"8d\"\n")).unwrap();
     assert_eq!(
