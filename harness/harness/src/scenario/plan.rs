@@ -722,6 +722,27 @@ fn signature_validity(p: &Planner<'_>, d: Option<Dur>) -> Result<SignedDuration,
     Ok(d.0)
 }
 
+/// A step's stretch of time, at most 2^31 seconds: no signature made at its start could still
+/// be placed at its end (RFC 4034 §3.1.5), and much longer ones leave the calendar the clocks
+/// can count in.
+fn within_signable_time(
+    p: &Planner<'_>,
+    span: &Range<usize>,
+    what: &str,
+    d: Dur,
+) -> Result<SignedDuration, ScenarioError> {
+    if d.secs() > i64::from(MAX_TTL) {
+        return Err(p.err(
+            span,
+            format!(
+                "{what} {d} is longer than 2^31 seconds (about 68 years), the most RRSIG \
+                 times can span (RFC 4034 §3.1.5)"
+            ),
+        ));
+    }
+    Ok(d.0)
+}
+
 /// Checks a parsed file and builds the scenario.
 pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, ScenarioError> {
     let p = Planner { path, text };
@@ -1124,16 +1145,18 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 domain: domain(&at(&d))?,
             },
             StepFile::Run { limit } => Step::Run {
-                limit: limit.map_or(
-                    SignedDuration::from_hours(24 * defaults::RUN_LIMIT_DAYS),
-                    |d| d.0,
-                ),
+                limit: match limit {
+                    None => SignedDuration::from_hours(24 * defaults::RUN_LIMIT_DAYS),
+                    Some(d) => within_signable_time(&p, &span, "run for", d)?,
+                },
             },
             StepFile::Advance { by } => {
                 if by.0.is_negative() {
                     return Err(p.err(&span, "advance must move the clock forward".into()));
                 }
-                Step::Advance { by: by.0 }
+                Step::Advance {
+                    by: within_signable_time(&p, &span, "advance", by)?,
+                }
             }
             StepFile::OperatorFault { operator, fault } => {
                 if let Some((_, software)) = real.iter().find(|(l, _)| *l == operator) {

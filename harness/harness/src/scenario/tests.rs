@@ -221,6 +221,13 @@ fn starts_ttls_validities_and_polls_outside_what_dns_allows_are_refused_not_cut(
         s.world.signature_validity,
         SignedDuration::from_hours(8 * 24)
     );
+    let e = parse_str(&GOOD.replace("for = \"5d\"", "for = \"100000000d\"")).unwrap_err();
+    assert!(
+        e.message
+            .contains("run for 100000000d is longer than 2^31 seconds"),
+        "{e}"
+    );
+    assert_eq!(e.line, Some(31), "{e}");
     let e = parse_str(&GOOD.replace("dnskey = \"30m\"", "dnskey = \"30000d\"")).unwrap_err();
     assert!(
         e.message
