@@ -52,6 +52,15 @@ pub enum ZoneError {
     /// NS, §4.4 for DNAME; a DS belongs to a cut).
     #[error("wildcard owner {0} cannot hold NS, DS or DNAME (RFC 4592 §4.2, §4.4)")]
     Wildcard(Name),
+    /// A CNAME beside other data at its name, or more than one (RFC 1034 §3.6.2, RFC 2181
+    /// §10.1): resolvers would answer from one and never see the other.
+    #[error("{name}: {why} (RFC 1034 §3.6.2, RFC 2181 §10.1)")]
+    Cname {
+        /// Owner name of the refused RRset.
+        name: Name,
+        /// What the rule forbids here.
+        why: &'static str,
+    },
     /// The type is made by the signer.
     #[error("{rtype} at {name} is made by the signer, not added to a zone")]
     SignerManaged {
@@ -496,6 +505,30 @@ impl Zone {
         {
             return Err(ZoneError::Wildcard(rrset.name));
         }
+        // A CNAME is the only data at its name (the signer's RRSIG and NSEC aside, RFC 4035
+        // §2.5), and there is one target.
+        if rrset.rtype == RecordType::CNAME && rrset.rdata.len() != 1 {
+            return Err(ZoneError::Cname {
+                name: rrset.name,
+                why: "a name has one CNAME at most",
+            });
+        }
+        if let Some(types) = self.names.get(&rrset.name) {
+            let cname_here = types.contains_key(&RecordType::CNAME);
+            let other_here = types.keys().any(|k| *k != RecordType::CNAME);
+            if rrset.rtype == RecordType::CNAME && other_here {
+                return Err(ZoneError::Cname {
+                    name: rrset.name,
+                    why: "a CNAME cannot join other data at its name",
+                });
+            }
+            if rrset.rtype != RecordType::CNAME && cname_here {
+                return Err(ZoneError::Cname {
+                    name: rrset.name,
+                    why: "a name with a CNAME holds no other data",
+                });
+            }
+        }
         Ok(self.insert_unchecked(rrset))
     }
 
@@ -805,6 +838,32 @@ mod tests {
             1_209_600,
             3600,
         )
+    }
+
+    #[test]
+    fn a_cname_is_the_only_data_at_its_name() {
+        let mut zone = Zone::new(n("example."), soa(), 3600).unwrap();
+        zone.add_text("www.example. 300 CNAME example.").unwrap();
+        let refused = [
+            // The apex holds the SOA: a CNAME there hides the zone.
+            (
+                "example. 300 CNAME other.example.",
+                "cannot join other data",
+            ),
+            ("www.example. 300 A 192.0.2.1", "holds no other data"),
+            ("www.example. 300 CNAME mail.example.", "one CNAME at most"),
+        ];
+        for (line, why) in refused {
+            let before = zone.to_presentation();
+            let e = zone.add_text(line).unwrap_err();
+            assert!(e.to_string().contains(why), "{line}: {e}");
+            assert!(e.to_string().contains("RFC 1034 §3.6.2"), "{e}");
+            assert_eq!(zone.to_presentation(), before, "{line} changed the zone");
+        }
+        // Replacing the CNAME by itself is fine, and other data once it is gone.
+        zone.add_text("www.example. 300 CNAME example.").unwrap();
+        zone.remove_rrset(&n("www.example."), RecordType::CNAME);
+        zone.add_text("www.example. 300 A 192.0.2.1").unwrap();
     }
 
     #[test]
