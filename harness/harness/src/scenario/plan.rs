@@ -1067,7 +1067,15 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         }
         let sponsor = lookup(&d.sponsor, "sponsor")?;
         let records: Vec<String> = match &d.records {
-            Some(list) => list.iter().map(|r| r.get_ref().clone()).collect(),
+            Some(list) => {
+                // Read here as the operators read them, so `lint` names a bad record and its
+                // line instead of the world stopping at setup.
+                for r in list {
+                    crate::records::RegistrantRecord::parse(&name, r.get_ref())
+                        .map_err(|e| p.err(&r.span(), format!("domain {name}: {e}")))?;
+                }
+                list.iter().map(|r| r.get_ref().clone()).collect()
+            }
             None => vec![
                 "@ A 192.0.2.1".into(),
                 "@ MX 10 mail".into(),

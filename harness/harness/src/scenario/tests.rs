@@ -237,6 +237,27 @@ fn starts_ttls_validities_and_polls_outside_what_dns_allows_are_refused_not_cut(
 }
 
 #[test]
+fn a_registrant_record_the_operators_cannot_read_is_refused_with_its_line() {
+    for (record, why) in [
+        ("@ A 999.1.1.1", "999.1.1.1"),
+        ("@ MX 10", "@ MX 10"),
+        ("www", "expected OWNER [TTL] [IN] TYPE DATA"),
+    ] {
+        let text = GOOD.replace(
+            "checks = [\"www A\", \"@ MX\"]",
+            &format!("records = [\"{record}\"]\ncheck = [\"www A\"]"),
+        );
+        let text = text.replace("check = [", "checks = [");
+        let e = parse_str(&text).unwrap_err();
+        assert!(
+            e.message.starts_with("domain example.nl: ") && e.message.contains(why),
+            "{record}: {e}"
+        );
+        assert_eq!(e.line, Some(24), "{record}: {e}");
+    }
+}
+
+#[test]
 fn expected_failures_are_check_ids() {
     let text = GOOD.replace(
         "chain = \"secure\"",
