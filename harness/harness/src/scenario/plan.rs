@@ -1122,21 +1122,27 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
     if domains.is_empty() {
         return Err(p.err_at(None, "at least one [[domains]] entry is required".into()));
     }
+    // A domain named anywhere in the file (steps, expectations) is a DNS name: neither case
+    // nor a trailing dot matters (RFC 4343 §3). Its index and its name as [[domains]] has it,
+    // or why not.
+    let find_domain = |raw: &str| -> Result<(usize, String), String> {
+        let n = raw.trim_end_matches('.').to_ascii_lowercase();
+        match domains.iter().position(|d| d.name == n) {
+            Some(i) => Ok((i, n)),
+            None => Err(format!(
+                "unknown domain {n:?}; the file defines: {}",
+                domains
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    };
     let domain = |s: &Spanned<String>| -> Result<usize, ScenarioError> {
-        let n = s.get_ref().trim_end_matches('.').to_ascii_lowercase();
-        domains.iter().position(|d| d.name == n).ok_or_else(|| {
-            p.err(
-                &s.span(),
-                format!(
-                    "unknown domain {n:?}; the file defines: {}",
-                    domains
-                        .iter()
-                        .map(|d| d.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })
+        find_domain(s.get_ref())
+            .map(|(i, _)| i)
+            .map_err(|why| p.err(&s.span(), why))
     };
 
     let mut steps = Vec::new();
@@ -1358,25 +1364,12 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 .map_err(|err| p.err(&c.span(), err))?,
         );
     }
-    // The tables' keys name domains as [[domains]] and the steps do: DNS names, so neither
-    // case nor a trailing dot matters (RFC 4343 §3), and two keys for one domain are an error
-    // rather than one silently winning.
-    // `line`: where the entry's value is (the keys carry no position).
+    // The tables' keys name domains as the steps do; two keys for one domain are an error
+    // rather than one silently winning. `line`: where the entry's value is (the keys carry no
+    // position).
     let expect_domain = |table: &str, seen: &mut BTreeSet<usize>, d: &str, line| {
-        let n = d.trim_end_matches('.').to_ascii_lowercase();
-        let di = domains.iter().position(|x| x.name == n).ok_or_else(|| {
-            p.err_at(
-                line,
-                format!(
-                    "[expect.{table}]: unknown domain {d:?}; the file defines: {}",
-                    domains
-                        .iter()
-                        .map(|x| x.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
+        let (di, n) =
+            find_domain(d).map_err(|why| p.err_at(line, format!("[expect.{table}]: {why}")))?;
         if !seen.insert(di) {
             return Err(p.err_at(
                 line,
