@@ -293,7 +293,7 @@ impl LiveCheck {
         for (qname, qtype) in Self::questions(world) {
             let live = hickory::ask(&resolver, &qname, qtype).await;
             self.judge_resolution(&qname, qtype, &live, at, step, &described);
-            let (pure, chain) = self.pure(&qname, qtype, world.wall_now).await;
+            let (pure, chain, shapes) = self.pure(&qname, qtype, world.wall_now).await;
             self.record.compared += 1;
             let pure_status = pure
                 .as_ref()
@@ -320,6 +320,7 @@ impl LiveCheck {
                 HICKORY,
                 &qtype_text,
                 reason.as_deref(),
+                &shapes,
                 pure_status.as_str(),
                 live.status.as_str(),
             ) {
@@ -428,16 +429,16 @@ impl LiveCheck {
         qname: &Name,
         qtype: RecordType,
         now: Timestamp,
-    ) -> (Option<Validation>, String) {
+    ) -> (Option<Validation>, String, Vec<&'static str>) {
         let mut transport = ServerTransport::new(self.router.local_addr(), TIMEOUT);
         // hickory-resolver follows CNAMEs and DNAMEs to the answer; so does the pure side.
         match collect_chain(&mut transport, &self.anchors, qname, qtype).await {
             Ok(links) => {
                 let v = validate_chain(&links, &self.anchors, now);
                 let chain = render_chain(&links, &v);
-                (Some(v), chain)
+                (Some(v), chain, known::shapes(&links))
             }
-            Err(e) => (None, format!("no view: {e}")),
+            Err(e) => (None, format!("no view: {e}"), Vec::new()),
         }
     }
 

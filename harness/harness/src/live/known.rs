@@ -11,6 +11,8 @@
 //! two verdicts; the live check reports such a disagreement as a known divergence instead of a
 //! failure, always with the entry's cause.
 
+use checker::{Response, View};
+use hickory_proto::rr::RecordType;
 use serde::Deserialize;
 
 /// The validators the harness compares against.
@@ -26,6 +28,36 @@ pub const VERDICTS: [&str; 6] = [
     "failed",
     "not-secure",
 ];
+
+/// A positive answer synthesised from a wildcard (RFC 4592 §3.3.1) under NSEC whose proof
+/// that no closer name exists is the NSEC owned by the wildcard itself, the query name having
+/// as many labels as the wildcard (`www.example.nl` from `*.example.nl`, covered by
+/// `*.example.nl NSEC …`). RFC 4035 §5.3.4 asks only for that covering NSEC.
+pub const NSEC_EXPANSION_BESIDE_WILDCARD: &str = "nsec-expansion-beside-wildcard";
+
+/// The shapes of answer a live entry may name.
+pub const SHAPES: [&str; 1] = [NSEC_EXPANSION_BESIDE_WILDCARD];
+
+/// The [`SHAPES`] the answers of a chain (the views from the question to the last CNAME or
+/// DNAME target) have, for matching live entries.
+pub fn shapes(links: &[View]) -> Vec<&'static str> {
+    let beside_wildcard = links.iter().any(|link| {
+        let Response::Wildcard(_, proof) = &link.answer else {
+            return false;
+        };
+        // The same parent means as many labels as the query name.
+        proof.records().iter().any(|set| {
+            set.record_type() == RecordType::NSEC
+                && set.name().is_wildcard()
+                && set.name().base_name() == link.qname.base_name()
+        })
+    });
+    if beside_wildcard {
+        vec![NSEC_EXPANSION_BESIDE_WILDCARD]
+    } else {
+        Vec::new()
+    }
+}
 
 /// The checked-in list.
 const BUILTIN: &str = include_str!("../../known-divergences.toml");
@@ -46,6 +78,12 @@ pub struct Divergence {
     /// entry explains one behaviour, not every disagreement with the same verdicts.
     #[serde(default)]
     pub reason: Option<String>,
+    /// Live check only: the shape of answer it applies to (one of [`SHAPES`]; absent: any).
+    /// A secure answer has no reason code, so a validator's bug about one kind of secure
+    /// answer needs the shape to stay an explanation of that bug and not of every
+    /// "secure, observed bogus".
+    #[serde(default)]
+    pub shape: Option<String>,
     /// The pure validator's (lenient) verdict.
     pub expected: String,
     /// What the validator says instead.
@@ -110,14 +148,24 @@ impl KnownDivergences {
             if d.cause.trim().len() < 10 {
                 return Err(format!("{at}: the cause must say why"));
             }
-            if !d.cases.is_empty() && d.qtype.is_some() {
-                return Err(format!("{at}: qtype is for live entries (no cases)"));
+            if !d.cases.is_empty() && (d.qtype.is_some() || d.reason.is_some() || d.shape.is_some())
+            {
+                return Err(format!(
+                    "{at}: qtype, reason and shape are for live entries (no cases)"
+                ));
+            }
+            if let Some(shape) = &d.shape
+                && !SHAPES.contains(&shape.as_str())
+            {
+                return Err(format!("{at}: shape {shape:?} is not one of {SHAPES:?}"));
             }
             let twice = file.divergence[..i].iter().any(|e| {
                 e.validator == d.validator
                     && if d.cases.is_empty() {
                         e.cases.is_empty()
                             && e.qtype == d.qtype
+                            && e.reason == d.reason
+                            && e.shape == d.shape
                             && e.expected == d.expected
                             && e.observed == d.observed
                     } else {
@@ -150,12 +198,14 @@ impl KnownDivergences {
             .find(|d| d.validator == validator && d.cases.iter().any(|c| c == case))
     }
 
-    /// The live-check entry that covers this disagreement, if any.
+    /// The live-check entry that covers this disagreement, if any. `shapes` are the answer's
+    /// (from [`shapes`]).
     pub fn for_live(
         &self,
         validator: &str,
         qtype: &str,
         reason: Option<&str>,
+        shapes: &[&str],
         expected: &str,
         observed: &str,
     ) -> Option<&Divergence> {
@@ -166,6 +216,7 @@ impl KnownDivergences {
                     .as_deref()
                     .is_none_or(|t| t.eq_ignore_ascii_case(qtype))
                 && d.reason.as_deref().is_none_or(|r| Some(r) == reason)
+                && d.shape.as_deref().is_none_or(|s| shapes.contains(&s))
                 && d.expected == expected
                 && d.observed == observed
         })
@@ -193,15 +244,15 @@ mod tests {
         "#;
         let list = KnownDivergences::parse(ok).unwrap();
         assert!(
-            list.for_live("hickory-resolver", "a", None, "secure", "bogus")
+            list.for_live("hickory-resolver", "a", None, &[], "secure", "bogus")
                 .is_some()
         );
         assert!(
-            list.for_live("hickory-resolver", "TXT", None, "secure", "bogus")
+            list.for_live("hickory-resolver", "TXT", None, &[], "secure", "bogus")
                 .is_none()
         );
         assert!(
-            list.for_live("hickory-resolver", "A", None, "bogus", "secure")
+            list.for_live("hickory-resolver", "A", None, &[], "bogus", "secure")
                 .is_none()
         );
         assert!(list.for_case("hickory-resolver", "secure/x").is_none());
@@ -225,5 +276,66 @@ mod tests {
         ] {
             assert!(KnownDivergences::parse(&bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_shape_narrows_a_live_entry_to_one_kind_of_answer() {
+        let entry = r#"
+            [[divergence]]
+            validator = "hickory-resolver"
+            shape = "nsec-expansion-beside-wildcard"
+            expected = "secure"
+            observed = "bogus"
+            cause = "a documented bug in the validator"
+        "#;
+        let list = KnownDivergences::parse(entry).unwrap();
+        let shaped = [NSEC_EXPANSION_BESIDE_WILDCARD];
+        assert!(
+            list.for_live("hickory-resolver", "A", None, &shaped, "secure", "bogus")
+                .is_some()
+        );
+        // Any other secure answer that hickory-resolver calls bogus stays a failure.
+        assert!(
+            list.for_live("hickory-resolver", "A", None, &[], "secure", "bogus")
+                .is_none()
+        );
+        for bad in [
+            entry.replace("nsec-expansion-beside-wildcard", "wildcard"),
+            format!("{entry}\ncases = [\"secure/x\"]"),
+            entry.replace(
+                "shape = ",
+                "reason = \"opt-out\"\ncases = [\"a/b\"]\nshape = ",
+            ),
+        ] {
+            assert!(KnownDivergences::parse(&bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The shape marks exactly the corpus answers on which hickory-resolver's NSEC wildcard
+    /// bug shows (the corpus entry's cases, checked against hickory-resolver, Unbound, BIND
+    /// and Knot Resolver by the differential test), and no other answer of the corpus.
+    #[test]
+    fn the_wildcard_shape_is_the_one_the_differential_test_lists() {
+        let list = KnownDivergences::builtin();
+        let listed = list
+            .for_case("hickory-resolver", "secure/wildcard/alg8-nsec/a.wild-a")
+            .expect("the corpus entry for hickory-resolver's NSEC wildcard bug");
+        let cases = checker::corpus::generate(&checker::corpus::CorpusOptions::default());
+        let mut shaped = 0;
+        for case in &cases {
+            let has = shapes(&case.links()).contains(&NSEC_EXPANSION_BESIDE_WILDCARD);
+
+            let secure = case.expected.lenient == checker::Status::Secure;
+            if secure {
+                assert_eq!(
+                    has,
+                    listed.cases.contains(&case.id),
+                    "{}: shape {has}",
+                    case.id
+                );
+            }
+            shaped += usize::from(has);
+        }
+        assert!(shaped >= listed.cases.len(), "{shaped}");
     }
 }
