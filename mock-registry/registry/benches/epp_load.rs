@@ -413,9 +413,8 @@ fn main() {
         let (mut ratios, mut p99s) = (Vec::new(), Vec::new());
         for pair in 1..=pairs {
             let (a, b) = (2 * pair, 2 * pair + 1);
-            let (e, c) = if sides[a] == Side::Epp { (a, b) } else { (b, a) };
-            let (ew, cw) = (e, c);
-            let (Some(e), Some(c)) = (&epp_w[e], &echo_w[c]) else {
+            let (ew, cw) = if sides[a] == Side::Epp { (a, b) } else { (b, a) };
+            let (Some(e), Some(c)) = (&epp_w[ew], &echo_w[cw]) else {
                 println!("{pair:<5} (a side served nothing in its turn)");
                 continue;
             };

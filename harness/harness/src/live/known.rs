@@ -7,8 +7,8 @@
 //! one says (`observed`) and the `cause`. An entry with `cases` is about those cases of the
 //! generated corpus (the differential test, `harness/harness/tests/differential.rs`, fails on a
 //! divergence not listed and on a listed one that no longer diverges). An entry without
-//! `cases` applies to the live check and matches by validator, question type (if given) and the
-//! two verdicts; the live check reports such a disagreement as a known divergence instead of a
+//! `cases` applies to the live check and matches by validator, the two verdicts, and (each if
+//! given) the question type, the pure validator's reason code and the answer's shape; the live check reports such a disagreement as a known divergence instead of a
 //! failure, always with the entry's cause.
 
 use checker::{Response, View};
@@ -324,7 +324,6 @@ mod tests {
         let mut shaped = 0;
         for case in &cases {
             let has = shapes(&case.links()).contains(&NSEC_EXPANSION_BESIDE_WILDCARD);
-
             let secure = case.expected.lenient == checker::Status::Secure;
             if secure {
                 assert_eq!(
