@@ -8,8 +8,9 @@
 //! generated corpus (the differential test, `harness/harness/tests/differential.rs`, fails on a
 //! divergence not listed and on a listed one that no longer diverges). An entry without
 //! `cases` applies to the live check and matches by validator, the two verdicts, and (each if
-//! given) the question type, the pure validator's reason code and the answer's shape; the live check reports such a disagreement as a known divergence instead of a
-//! failure, always with the entry's cause.
+//! given) the question type, the pure validator's reason code and the answer's shape; the
+//! live check reports such a disagreement as a known divergence instead of a failure, always
+//! with the entry's cause.
 
 use checker::{Response, View};
 use hickory_proto::rr::RecordType;
