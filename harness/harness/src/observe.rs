@@ -15,6 +15,7 @@ use dnssec::server::Transport;
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::Message;
 use hickory_proto::rr::{RData, RecordType};
+use hickory_proto::serialize::binary::BinEncodable;
 use jiff::Timestamp;
 
 use crate::error::{Context, HarnessError};
@@ -390,9 +391,13 @@ impl Observations {
 
 /// Two answers are the same version when their rcode and records are equal (the ID differs
 /// per query, and the order of records does not matter).
+///
+/// Records are compared in their wire form, TTL and the case of names included (the
+/// presentation form says the same, but writing it, signatures in base64, was most of an
+/// observation's cost); a record that cannot be encoded compares by its presentation form.
 fn same_answer(a: &Message, b: &Message) -> bool {
     let norm = |m: &Message| {
-        let mut v: Vec<String> = m
+        let mut v: Vec<Vec<u8>> = m
             .answers
             .iter()
             .chain(m.authorities.iter())
@@ -401,10 +406,48 @@ fn same_answer(a: &Message, b: &Message) -> bool {
                     .iter()
                     .filter(|r| r.record_type() != RecordType::OPT),
             )
-            .map(|r| r.to_string())
+            .map(|r| r.to_bytes().unwrap_or_else(|_| r.to_string().into_bytes()))
             .collect();
-        v.sort();
-        (m.metadata.response_code, m.metadata.authoritative, v)
+        v.sort_unstable();
+        v
     };
-    norm(a) == norm(b)
+    a.metadata.response_code == b.metadata.response_code
+        && a.metadata.authoritative == b.metadata.authoritative
+        && a.answers.len() == b.answers.len()
+        && a.authorities.len() == b.authorities.len()
+        && norm(a) == norm(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::{Name, Record, rdata::A};
+
+    fn answer(records: &[(&str, u32, [u8; 4])]) -> Message {
+        let mut m = Message::query();
+        for (name, ttl, ip) in records {
+            m.answers.push(Record::from_rdata(
+                Name::from_ascii(name).unwrap(),
+                *ttl,
+                RData::A(A::from(std::net::Ipv4Addr::from(*ip))),
+            ));
+        }
+        m
+    }
+
+    #[test]
+    fn same_answer_ignores_order_but_not_ttl_or_case() {
+        let a = answer(&[("a.nl.", 60, [192, 0, 2, 1]), ("a.nl.", 60, [192, 0, 2, 2])]);
+        let reordered = answer(&[("a.nl.", 60, [192, 0, 2, 2]), ("a.nl.", 60, [192, 0, 2, 1])]);
+        assert!(same_answer(&a, &reordered));
+        let ttl = answer(&[("a.nl.", 61, [192, 0, 2, 1]), ("a.nl.", 60, [192, 0, 2, 2])]);
+        assert!(!same_answer(&a, &ttl));
+        let case = answer(&[("A.nl.", 60, [192, 0, 2, 1]), ("a.nl.", 60, [192, 0, 2, 2])]);
+        assert!(!same_answer(&a, &case));
+        let fewer = answer(&[("a.nl.", 60, [192, 0, 2, 1])]);
+        assert!(!same_answer(&a, &fewer));
+        let mut nx = a.clone();
+        nx.metadata.response_code = hickory_proto::op::ResponseCode::NXDomain;
+        assert!(!same_answer(&a, &nx));
+    }
 }

@@ -304,7 +304,7 @@ impl<'a> Cursor<'a> {
 #[derive(Debug, Default)]
 struct Spare {
     stack: Vec<Element>,
-    bindings: Vec<(Piece, Ns)>,
+    bindings: Vec<Binding>,
     open: Vec<(Piece, usize)>,
 }
 
@@ -641,9 +641,45 @@ impl Piece {
 #[derive(Debug)]
 struct Scope<'t> {
     text: &'t str,
-    bindings: &'t mut Vec<(Piece, Ns)>,
+    bindings: &'t mut Vec<Binding>,
     /// Each open element's qualified name and how many bindings were in scope when it started.
     open: &'t mut Vec<(Piece, usize)>,
+}
+
+/// A namespace declaration in scope: its prefix (empty for the default namespace) and namespace.
+#[derive(Debug)]
+struct Binding {
+    /// The prefix's length and first octets, compared before the prefix itself: an element
+    /// name is resolved against every binding in scope, innermost first, and comparing the
+    /// octets of each prefix was a sixth of reading a response.
+    key: PrefixKey,
+    prefix: Piece,
+    ns: Ns,
+}
+
+impl Binding {
+    fn is(&self, key: PrefixKey, prefix: &[u8], text: &str) -> bool {
+        self.key == key && (key.is_whole() || self.prefix.bytes(text) == prefix)
+    }
+}
+
+/// A prefix's length (top octet) and up to its first seven octets, packed in one number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PrefixKey(u64);
+
+impl PrefixKey {
+    fn of(prefix: &[u8]) -> Self {
+        let mut packed = [0u8; 8];
+        let head = prefix.len().min(7);
+        packed[1..=head].copy_from_slice(&prefix[..head]);
+        packed[0] = u8::try_from(prefix.len()).unwrap_or(u8::MAX);
+        Self(u64::from_be_bytes(packed))
+    }
+
+    /// Whether the key holds the whole prefix, so equal keys mean equal prefixes.
+    fn is_whole(self) -> bool {
+        self.0 >> 56 <= 7
+    }
 }
 
 /// The namespace the `xml` prefix is bound to by definition (Namespaces in XML 1.0 §3).
@@ -675,9 +711,10 @@ impl Scope<'_> {
         // An attribute may appear once per tag (XML 1.0 §3.1, "Unique Att Spec"); the
         // bindings after the element's mark are its own declarations.
         let mark = self.open.last().map_or(0, |(_, mark)| *mark);
+        let key = PrefixKey::of(prefix.as_bytes());
         if self.bindings[mark..]
             .iter()
-            .any(|(p, _)| p.bytes(self.text) == prefix.as_bytes())
+            .any(|b| b.is(key, prefix.as_bytes(), self.text))
         {
             return bad("declared twice on one element");
         }
@@ -686,8 +723,11 @@ impl Scope<'_> {
         } else {
             Ns::from_uri(uri)
         };
-        self.bindings
-            .push((Piece::of(self.text, prefix.as_bytes()), ns));
+        self.bindings.push(Binding {
+            key,
+            prefix: Piece::of(self.text, prefix.as_bytes()),
+            ns,
+        });
         Ok(())
     }
 
@@ -705,13 +745,14 @@ impl Scope<'_> {
             }
             Some(p) => p,
         };
+        let key = PrefixKey::of(wanted.as_bytes());
         let found = self
             .bindings
             .iter()
             .rev()
-            .find(|(p, _)| p.bytes(self.text) == wanted.as_bytes());
+            .find(|b| b.is(key, wanted.as_bytes(), self.text));
         match found {
-            Some((_, ns)) => Ok(ns.clone()),
+            Some(b) => Ok(b.ns.clone()),
             None if wanted.is_empty() => Ok(Ns::None),
             None => Err(CodecError::syntax(format!(
                 "namespace prefix {wanted:?} is not declared"
@@ -1451,6 +1492,33 @@ mod tests {
         assert_eq!(a.ns, Ns::Epp);
         let c = read(r#"<epp xmlns="urn:example:other"><hello/></epp>"#).unwrap();
         assert_eq!(c.ns, Ns::Other("urn:example:other".into()));
+    }
+
+    #[test]
+    fn long_prefixes_that_share_their_start_are_told_apart() {
+        // The packed key holds seven octets of a prefix: longer ones are compared in full.
+        let el = read(concat!(
+            r#"<a xmlns="urn:x" xmlns:prefix_one="urn:one" xmlns:prefix_two="urn:two" "#,
+            r#"xmlns:prefix_="urn:short"><prefix_one:b/><prefix_two:c/><prefix_:d/></a>"#
+        ))
+        .unwrap();
+        let namespaces: Vec<Ns> = el
+            .children
+            .iter()
+            .filter_map(|n| match n {
+                Node::Element(e) => Some(e.ns.clone()),
+                Node::Text(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            namespaces,
+            [
+                Ns::Other("urn:one".into()),
+                Ns::Other("urn:two".into()),
+                Ns::Other("urn:short".into())
+            ]
+        );
+        assert!(read(r#"<a xmlns:prefix_one="urn:one"><prefix_onf:b/></a>"#).is_err());
     }
 
     proptest::proptest! {

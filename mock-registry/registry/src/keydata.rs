@@ -133,14 +133,52 @@ pub fn validate_key_data(key: &KeyData) -> Result<DNSKEY, KeyDataError> {
     };
     match key.alg {
         8 => check_rsa(bytes).map_err(shape)?,
-        13 => check_ec_point(bytes, &ring::agreement::ECDH_P256, 64).map_err(shape)?,
-        14 => check_ec_point(bytes, &ring::agreement::ECDH_P384, 96).map_err(shape)?,
-        _ => check_ed25519(bytes).map_err(shape)?,
+        13 => check_point(key.alg, bytes, || {
+            check_ec_point(bytes, &ring::agreement::ECDH_P256, 64)
+        }).map_err(shape)?,
+        14 => check_point(key.alg, bytes, || {
+            check_ec_point(bytes, &ring::agreement::ECDH_P384, 96)
+        }).map_err(shape)?,
+        _ => check_point(key.alg, bytes, || check_ed25519(bytes))
+            .map_err(shape)?,
     }
     Ok(DNSKEY::with_flags(
         key.flags,
         PublicKeyBuf::new(bytes.clone(), algorithm),
     ))
+}
+
+/// How many good curve points a thread remembers: the keys of a few hundred domains.
+const KNOWN_POINTS: usize = 256;
+
+thread_local! {
+    /// The curve points this thread found good lately, with their algorithm, oldest first.
+    ///
+    /// Whether octets are a point of a curve never changes, and a registry sees the same few
+    /// keys again and again (each DS update, key relay and CDNSKEY scan re-sends them), while
+    /// a check costs an elliptic-curve operation (an ECDH agreement for ECDSA keys). Only good
+    /// points are remembered, so a bad one goes through the full check every time.
+    static KNOWN: std::cell::RefCell<std::collections::VecDeque<(u8, Vec<u8>)>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// `check()`, unless the point `key` of algorithm `alg` passed it on this thread lately.
+fn check_point(
+    alg: u8,
+    key: &[u8],
+    check: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
+    if KNOWN.with_borrow(|k| k.iter().any(|(a, p)| *a == alg && p == key)) {
+        return Ok(());
+    }
+    check()?;
+    KNOWN.with_borrow_mut(|k| {
+        if k.len() == KNOWN_POINTS {
+            k.pop_front();
+        }
+        k.push_back((alg, key.to_vec()));
+    });
+    Ok(())
 }
 
 /// RFC 3110 §2: exponent length (1 octet, or 0 then 2 octets), exponent, modulus.
@@ -284,6 +322,30 @@ mod tests {
         let err =
             validate_key_data(&kd(257, 3, 13, &data_encoding::BASE64.encode(&xy))).unwrap_err();
         assert!(err.to_string().contains("not on the curve"), "{err}");
+    }
+
+    #[test]
+    fn remembered_points_are_per_algorithm_and_bad_ones_stay_refused() {
+        let good = kd(257, 3, 13, P256);
+        let mut xy = data_encoding::BASE64.decode(P256.as_bytes()).unwrap();
+        xy[63] ^= 1;
+        let bad = kd(257, 3, 13, &data_encoding::BASE64.encode(&xy));
+        for _ in 0..3 {
+            assert!(validate_key_data(&good).is_ok());
+            assert!(validate_key_data(&bad).is_err());
+        }
+        // The 64 octets of a good P-256 point are no P-384 point (nor of its length).
+        assert!(validate_key_data(&kd(257, 3, 14, P256)).is_err());
+        // More good points than a thread remembers: the first is checked again, still good.
+        let generated: Vec<KeyData> = (0..KNOWN_POINTS + 1)
+            .map(|_| {
+                let pair = dnssec::keys::KeyPair::generate(KeyAlgorithm::Ed25519).unwrap();
+                key_data_for(&pair.dnskey(257))
+            })
+            .collect();
+        for key in generated.iter().chain(&generated[..1]) {
+            assert!(validate_key_data(key).is_ok());
+        }
     }
 
     #[test]
