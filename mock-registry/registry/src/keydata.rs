@@ -135,12 +135,13 @@ pub fn validate_key_data(key: &KeyData) -> Result<DNSKEY, KeyDataError> {
         8 => check_rsa(bytes).map_err(shape)?,
         13 => check_point(key.alg, bytes, || {
             check_ec_point(bytes, &ring::agreement::ECDH_P256, 64)
-        }).map_err(shape)?,
+        })
+        .map_err(shape)?,
         14 => check_point(key.alg, bytes, || {
             check_ec_point(bytes, &ring::agreement::ECDH_P384, 96)
-        }).map_err(shape)?,
-        _ => check_point(key.alg, bytes, || check_ed25519(bytes))
-            .map_err(shape)?,
+        })
+        .map_err(shape)?,
+        _ => check_point(key.alg, bytes, || check_ed25519(bytes)).map_err(shape)?,
     }
     Ok(DNSKEY::with_flags(
         key.flags,
