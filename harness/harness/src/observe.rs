@@ -413,8 +413,6 @@ fn same_answer(a: &Message, b: &Message) -> bool {
     };
     a.metadata.response_code == b.metadata.response_code
         && a.metadata.authoritative == b.metadata.authoritative
-        && a.answers.len() == b.answers.len()
-        && a.authorities.len() == b.authorities.len()
         && norm(a) == norm(b)
 }
 
