@@ -163,6 +163,8 @@ impl Plan {
     fn run_options(&self) -> RunOptions {
         RunOptions {
             subject: self.subject.clone(),
+            // A passing world keeps only its verdict (see `slim`); a failing one its details.
+            details_on_failure_only: true,
             ..self.options.clone()
         }
     }
@@ -876,5 +878,38 @@ mod tests {
             "{d:?}"
         );
         assert_eq!(d.len(), 2);
+    }
+
+    /// A passing world's report leaves out the timeline, lanes, events and transcript only
+    /// when asked (as exploration asks); `harness run` keeps them; a failing world keeps them
+    /// either way (`tests/worlds.rs` checks the failing side).
+    #[tokio::test(flavor = "current_thread")]
+    async fn details_of_a_passing_world_are_left_out_only_when_asked() {
+        let world = generate(7, 1).remove(0).world;
+        let scenario = Arc::new(world.scenario(&world_id(7, 0), &Cast::default()).unwrap());
+        let mut options = RunOptions {
+            no_live_check: true,
+            in_process: true,
+            ..RunOptions::default()
+        };
+        let full = run_scenario(scenario.clone(), &options).await;
+        assert!(full.passed, "{:?}", full.checks);
+        assert!(!full.transcript.is_empty() && !full.timeline.is_empty());
+        assert!(!full.lanes.is_empty() && !full.events.is_empty());
+        options.details_on_failure_only = true;
+        let lean = run_scenario(scenario, &options).await;
+        assert!(lean.passed);
+        assert!(lean.transcript.is_empty() && lean.timeline.is_empty());
+        assert!(lean.lanes.is_empty() && lean.events.is_empty());
+        // The verdict is the same: the checks do not read the transcript. (Their messages
+        // may differ by a second: signatures also cover the wall clock, for real validators.)
+        let outcomes = |r: &ScenarioReport| -> Vec<String> {
+            r.checks
+                .iter()
+                .map(|c| format!("{:?} {:?}", c.check, c.outcome))
+                .collect()
+        };
+        assert_eq!(outcomes(&lean), outcomes(&full));
+        assert_eq!(lean.verdicts.len(), full.verdicts.len());
     }
 }

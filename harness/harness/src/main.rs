@@ -917,6 +917,8 @@ fn run(args: RunArgs) -> ExitCode {
         // The main job keeps every DNS exchange on real UDP and TCP; only exploration's
         // thousands of worlds take the in-process path.
         in_process: false,
+        // `harness run` reports every scenario in full, passing or not.
+        details_on_failure_only: false,
     };
     let suite = run_with_progress(&runtime, scenarios, &options, args.jobs, &args.spread);
     let total = suite.partition.as_ref().map_or(suite.scenarios.len(), |p| {

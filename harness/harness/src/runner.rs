@@ -21,6 +21,7 @@ use epp::message::{CommandKind, Create, Frame};
 use epp::{AuthInfo, XsDuration};
 use jiff::{SignedDuration, Timestamp};
 use mock_registry::client::EppClient;
+use mock_registry::server::SharedRegistry;
 
 use crate::checks::CheckId;
 use crate::error::{Context, HarnessError, RegistrarError};
@@ -78,6 +79,10 @@ pub struct RunOptions {
     /// ([`World::serve_in_process`]): the same responders, the same TLS and EPP server code,
     /// the same verdicts, less kernel time. `harness explore` runs its worlds so.
     pub in_process: bool,
+    /// Build the timeline, lanes, events and transcript of the report only when the run
+    /// fails. A search over many worlds keeps nothing but the verdict of a passing world, and
+    /// formatting every EPP frame of a world it then throws away was a few percent of its time.
+    pub details_on_failure_only: bool,
 }
 
 /// How often every DNS source is observed on the wall clock by default.
@@ -117,35 +122,15 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
             u64::try_from(options.sample.unwrap_or(DEFAULT_SAMPLE).as_millis()).unwrap_or(u64::MAX)
         }),
     };
+    let mut details = None;
     match play(scenario.clone(), options).await {
         Ok(played) => {
             // Judged against the scenario as played (on the wall clock: its scaled durations).
-            let scenario = played.scenario.clone();
-            let start = scenario.world.start;
-            let evaluation = evaluate(&scenario, &played.record);
-            report.virtual_start = start;
+            let evaluation = evaluate(&played.scenario, &played.record);
+            report.virtual_start = played.scenario.world.start;
             report.virtual_end = played.record.end;
             report.combinations = evaluation.combinations;
-            let domains: Vec<String> = scenario.domains.iter().map(|d| d.name.clone()).collect();
-            report.timeline = timeline_rows(
-                &played.record.observations,
-                start,
-                &domains,
-                &evaluation.verdicts,
-                &played.events,
-            );
             report.verdicts = evaluation.verdicts;
-            report.lanes = lanes(
-                &played.record.observations,
-                &domains,
-                start,
-                report.virtual_end,
-            );
-            let clids: Vec<(String, String)> = (scenario.registrars.iter())
-                .map(|r| (r.clid.clone(), r.label.clone()))
-                .collect();
-            report.events = events(&played.events, &played.record.registry_log, &clids);
-            report.transcript = played.transcript;
             report.receipts = played
                 .record
                 .receipts
@@ -153,6 +138,7 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
                 .map(crate::report::ReceiptRow::of)
                 .collect();
             report.checks = evaluation.checks;
+            details = Some(played);
         }
         Err(e) => {
             let (check, e) = match e {
@@ -174,8 +160,57 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
     apply_expectations(&scenario, &mut report.checks);
     report.passed =
         report.error.is_none() && !report.checks.iter().any(CheckResult::fails_scenario);
+    if let Some(played) = details
+        && !(options.details_on_failure_only && report.passed)
+    {
+        add_details(&mut report, played);
+    }
     report.wall_seconds = wall.elapsed().as_secs_f64();
     report
+}
+
+/// The parts of a report for people: the timeline, the lanes, the events and the transcript.
+fn add_details(report: &mut ScenarioReport, played: Played) {
+    let scenario = &played.scenario;
+    let start = scenario.world.start;
+    let timed = played.transcript.lines();
+    let events_seen: Vec<(Timestamp, String)> = timed
+        .iter()
+        // Not the EPP lines (`[A EPP] …`, `[A scripted EPP C] …`): the events take EPP from the
+        // registry's log. A step or log line that merely mentions EPP stays.
+        .filter(|(t, l)| {
+            *t != Timestamp::MAX && !l.split(']').next().is_some_and(|tag| tag.contains(" EPP"))
+        })
+        .cloned()
+        .collect();
+    let domains: Vec<String> = scenario.domains.iter().map(|d| d.name.clone()).collect();
+    report.timeline = timeline_rows(
+        &played.record.observations,
+        start,
+        &domains,
+        &report.verdicts,
+        &events_seen,
+    );
+    report.lanes = lanes(
+        &played.record.observations,
+        &domains,
+        start,
+        report.virtual_end,
+    );
+    let clids: Vec<(String, String)> = (scenario.registrars.iter())
+        .map(|r| (r.clid.clone(), r.label.clone()))
+        .collect();
+    report.events = events(&events_seen, &played.record.registry_log, &clids);
+    report.transcript = timed
+        .into_iter()
+        .map(|(t, l)| {
+            if t == Timestamp::MAX {
+                l
+            } else {
+                format!("{} {l}", human(t.duration_since(start)))
+            }
+        })
+        .collect();
 }
 
 /// Who plays each registrar, for the report.
@@ -285,15 +320,81 @@ struct Seat {
     last_tick: Option<Timestamp>,
 }
 
-/// A run played to the end: the record to judge, and the transcript for people.
-#[derive(Debug)]
+/// A run played to the end: the record to judge, and what its transcript is made from.
 struct Played {
     /// The scenario as played: on the wall clock, scaled and starting at the run's start.
     scenario: Arc<Scenario>,
     record: Record,
-    transcript: Vec<String>,
-    /// The timed lines of the transcript (steps, registrar logs), for the timeline's events.
-    events: Vec<(Timestamp, String)>,
+    transcript: TranscriptSource,
+}
+
+/// What a run's transcript is made from, kept unformatted: most of it is the text of every
+/// EPP frame, and a passing world of `harness explore` needs none of it
+/// ([`RunOptions::details_on_failure_only`]).
+struct TranscriptSource {
+    scenario: Arc<Scenario>,
+    registry: SharedRegistry,
+    step_names: Vec<(Timestamp, String)>,
+    /// Each registrar with its label, in the scenario's order.
+    registrars: Vec<(String, Box<dyn Registrar>)>,
+    /// Each operation's operator and log.
+    operations: Vec<(usize, Vec<(Timestamp, String)>)>,
+}
+
+impl TranscriptSource {
+    /// Steps, registrar log lines and EPP, in order, with virtual times (`Timestamp::MAX` for
+    /// EPP frames, which carry none).
+    fn lines(&self) -> Vec<(Timestamp, String)> {
+        let scenario = &self.scenario;
+        let mut lines: Vec<(Timestamp, String)> = self.step_names.clone();
+        for (label, registrar) in &self.registrars {
+            lines.extend(registrar.transcript(label));
+        }
+        for (operator, log) in &self.operations {
+            let label = &scenario.registrars[*operator].label;
+            lines.extend(
+                log.iter()
+                    .map(|(t, l)| (*t, format!("[operator {label}] {l}"))),
+            );
+        }
+        if let Ok(reg) = self.registry.lock() {
+            lines.extend(
+                reg.automation_log()
+                    .iter()
+                    .map(|e| (e.time, format!("[registry scanner] {e}"))),
+            );
+        }
+        // The EPP frames of a registrar process are its own; the registry's log says what it
+        // sent and what it got.
+        if let Ok(reg) = self.registry.lock() {
+            for ((label, registrar), r) in self.registrars.iter().zip(&scenario.registrars) {
+                if !registrar.is_process() {
+                    continue;
+                }
+                for e in reg
+                    .log()
+                    .iter()
+                    .filter(|e| e.cl_id.as_deref() == Some(&r.clid))
+                {
+                    lines.push((
+                        e.time,
+                        format!(
+                            "[{label} EPP] {} {} → {}{}",
+                            e.command,
+                            e.object.as_deref().unwrap_or(""),
+                            e.code,
+                            e.detail
+                                .as_deref()
+                                .map(|d| format!(" {d}"))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+        }
+        lines.sort_by_key(|(t, _)| *t);
+        lines
+    }
 }
 
 /// The state of a run.
@@ -504,40 +605,21 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
     played?;
     let (seats, end_state, registry_log, receipts, automation) =
         snapshot.ok_or_else(|| HarnessError::failed("no snapshot of a finished run"))?;
-    let timed = run.transcript();
-    let events: Vec<(Timestamp, String)> = timed
-        .iter()
-        // Not the EPP lines (`[A EPP] …`, `[A scripted EPP C] …`): the events take EPP from the
-        // registry's log. A step or log line that merely mentions EPP stays.
-        .filter(|(t, l)| {
-            *t != Timestamp::MAX && !l.split(']').next().is_some_and(|tag| tag.contains(" EPP"))
-        })
-        .cloned()
-        .collect();
-    let start = scenario.world.start;
-    let transcript = timed
-        .into_iter()
-        .map(|(t, l)| {
-            if t == Timestamp::MAX {
-                l
-            } else {
-                format!("{} {l}", human(t.duration_since(start)))
-            }
-        })
-        .collect();
     let Run {
         world,
+        seats: played_by,
         observer,
         transfers,
+        step_names,
         scripted,
         expected_codes,
         registrar_errors,
         live,
-        operations,
+        operations: carried_out,
         delegated,
         ..
     } = run;
-    let mut operations: Vec<OperationRecord> = operations
+    let mut operations: Vec<OperationRecord> = carried_out
         .iter()
         .map(|o| OperationRecord {
             domain: o.domain.clone(),
@@ -565,6 +647,19 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
                 .map(|(_, why)| why.clone()),
         });
     }
+    let transcript = TranscriptSource {
+        scenario: world.scenario.clone(),
+        registry: world.registry.clone(),
+        step_names,
+        registrars: played_by
+            .into_iter()
+            .map(|seat| (seat.label, seat.registrar))
+            .collect(),
+        operations: carried_out
+            .into_iter()
+            .map(|o| (o.operator, o.log))
+            .collect(),
+    };
     Ok(Played {
         scenario: world.scenario.clone(),
         record: Record {
@@ -586,7 +681,6 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
             automation,
         },
         transcript,
-        events,
     })
 }
 
@@ -880,62 +974,6 @@ impl Run {
             reg.receipts().to_vec(),
             reg.automation_log().to_vec(),
         )
-    }
-
-    /// Steps, registrar log lines and EPP, in order, with virtual times (`Timestamp::MAX` for
-    /// EPP frames, which carry none).
-    fn transcript(&self) -> Vec<(Timestamp, String)> {
-        let scenario = &self.world.scenario;
-        let mut lines: Vec<(Timestamp, String)> = self.step_names.clone();
-        for seat in &self.seats {
-            lines.extend(seat.registrar.transcript(&seat.label));
-        }
-        for o in &self.operations {
-            let label = &scenario.registrars[o.operator].label;
-            lines.extend(
-                o.log
-                    .iter()
-                    .map(|(t, l)| (*t, format!("[operator {label}] {l}"))),
-            );
-        }
-        if let Ok(reg) = self.world.registry.lock() {
-            lines.extend(
-                reg.automation_log()
-                    .iter()
-                    .map(|e| (e.time, format!("[registry scanner] {e}"))),
-            );
-        }
-        // The EPP frames of a registrar process are its own; the registry's log says what it
-        // sent and what it got.
-        if let Ok(reg) = self.world.registry.lock() {
-            for (seat, r) in self.seats.iter().zip(&scenario.registrars) {
-                if !seat.registrar.is_process() {
-                    continue;
-                }
-                for e in reg
-                    .log()
-                    .iter()
-                    .filter(|e| e.cl_id.as_deref() == Some(&r.clid))
-                {
-                    lines.push((
-                        e.time,
-                        format!(
-                            "[{} EPP] {} {} → {}{}",
-                            r.label,
-                            e.command,
-                            e.object.as_deref().unwrap_or(""),
-                            e.code,
-                            e.detail
-                                .as_deref()
-                                .map(|d| format!(" {d}"))
-                                .unwrap_or_default()
-                        ),
-                    ));
-                }
-            }
-        }
-        lines.sort_by_key(|(t, _)| *t);
-        lines
     }
 
     /// Publishes what is due and records what the servers serve whenever that changed (or,

@@ -56,6 +56,8 @@ async fn exploration_finds_and_shrinks_the_naive_registrar() {
     assert!(!e.passed());
     let f = e.failures.first().expect("a failure is shrunk");
     assert!(f.reproduced, "{}", e.summary());
+    // The failure keeps what a person needs to see why (a passing world only its verdict).
+    assert!(!f.report.transcript.is_empty() && !f.report.timeline.is_empty());
     // Smaller: no more settings away from their defaults than the world it came from.
     let before = e.worlds[f.world].params.settings();
     let after = f.params.settings();

@@ -67,12 +67,18 @@ pub(crate) enum Knob {
 
 /// The server's chaos: the knobs, the generator and a pause switch, shared by every
 /// connection. Cloning shares it.
+///
+/// The knobs are fixed when the dice are made and kept outside the lock: a knob at 0 (every
+/// knob, on a server without chaos) answers without touching the shared lock, which every
+/// command of every connection would otherwise take twice.
 #[derive(Debug, Clone, Default)]
-pub struct ChaosDice(Arc<Mutex<DiceState>>);
+pub struct ChaosDice {
+    chaos: Chaos,
+    state: Arc<Mutex<DiceState>>,
+}
 
 #[derive(Debug, Default)]
 struct DiceState {
-    chaos: Chaos,
     /// SplitMix64 state.
     state: u64,
     paused: bool,
@@ -83,17 +89,19 @@ struct DiceState {
 impl ChaosDice {
     /// Dice for `chaos`, seeded with its seed.
     pub fn new(chaos: Chaos) -> Self {
-        Self(Arc::new(Mutex::new(DiceState {
+        Self {
             chaos,
-            state: chaos.seed,
-            paused: false,
-            injected: [0; 3],
-        })))
+            state: Arc::new(Mutex::new(DiceState {
+                state: chaos.seed,
+                paused: false,
+                injected: [0; 3],
+            })),
+        }
     }
 
     /// The knobs.
     pub fn chaos(&self) -> Chaos {
-        self.lock().chaos
+        self.chaos
     }
 
     /// Pauses (or resumes) chaos without consuming draws: a test harness sending commands of
@@ -113,13 +121,16 @@ impl ChaosDice {
     /// Draws for `knob`: whether chaos strikes now. A knob at 0 and a paused server draw
     /// nothing, so switching one knob on leaves the other knobs' draws in the same places.
     pub(crate) fn roll(&self, knob: Knob) -> bool {
-        let mut s = self.lock();
         let rate = match knob {
-            Knob::TransientFailure => s.chaos.transient_failure_rate,
-            Knob::DropConnection => s.chaos.drop_connection_rate,
-            Knob::SessionLimit => s.chaos.session_limit_rate,
+            Knob::TransientFailure => self.chaos.transient_failure_rate,
+            Knob::DropConnection => self.chaos.drop_connection_rate,
+            Knob::SessionLimit => self.chaos.session_limit_rate,
         };
-        if s.paused || rate.is_nan() || rate <= 0.0 {
+        if rate.is_nan() || rate <= 0.0 {
+            return false;
+        }
+        let mut s = self.lock();
+        if s.paused {
             return false;
         }
         let hit = unit(splitmix(&mut s.state)) < rate;
@@ -130,7 +141,7 @@ impl ChaosDice {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, DiceState> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
