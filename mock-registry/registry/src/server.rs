@@ -448,28 +448,35 @@ impl Deadlines {
     }
 
     /// Runs `op` until it completes (`Some`) or `limit` has passed since the call (`None`).
+    ///
+    /// Each wake-up polls `op` once, then the timer. Most operations complete on their first
+    /// poll, and the timer is left alone then; the first time `op` has to wait, the timer is
+    /// moved to this deadline if that is earlier than where it stands.
     async fn within<F: Future>(&mut self, limit: Duration, op: F) -> Option<F::Output> {
         let deadline = deadline_after(limit);
         let mut op = pin!(op);
-        // Most operations complete on their first poll: leave the timer alone then.
-        if let Poll::Ready(out) = poll_fn(|cx| Poll::Ready(op.as_mut().poll(cx))).await {
-            return Some(out);
-        }
-        if self.timer.deadline() > deadline {
-            self.timer.as_mut().reset(deadline);
-        }
-        loop {
-            tokio::select! {
-                biased;
-                out = op.as_mut() => return Some(out),
-                () = self.timer.as_mut() => {
-                    if Instant::now() >= deadline {
-                        return None;
-                    }
+        let mut armed = false;
+        poll_fn(|cx| {
+            if let Poll::Ready(out) = op.as_mut().poll(cx) {
+                return Poll::Ready(Some(out));
+            }
+            if !armed {
+                armed = true;
+                if self.timer.deadline() > deadline {
                     self.timer.as_mut().reset(deadline);
                 }
             }
-        }
+            // The timer may stand at an earlier operation's deadline: when it fires before
+            // this one's, it is pushed on (and polled again, so it wakes this task then).
+            while self.timer.as_mut().poll(cx).is_ready() {
+                if Instant::now() >= deadline {
+                    return Poll::Ready(None);
+                }
+                self.timer.as_mut().reset(deadline);
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 
@@ -480,4 +487,40 @@ fn deadline_after(limit: Duration) -> Instant {
     now.checked_add(limit)
         .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
         .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::pending;
+
+    /// One timer serves deadlines of different lengths: a short one times out on time, a
+    /// longer one after it is not cut short by the timer the short one left behind, and a
+    /// short one after a long one is kept.
+    #[tokio::test]
+    async fn deadlines_of_different_lengths_share_one_timer() {
+        let mut d = Deadlines::new(Duration::from_secs(600));
+        assert_eq!(
+            d.within(Duration::from_millis(50), async { 7 }).await,
+            Some(7)
+        );
+        let started = Instant::now();
+        assert_eq!(
+            d.within(Duration::from_millis(50), pending::<()>()).await,
+            None
+        );
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        let slow = tokio::time::sleep(Duration::from_millis(150));
+        assert_eq!(d.within(Duration::from_secs(5), slow).await, Some(()));
+        let started = Instant::now();
+        assert_eq!(
+            d.within(Duration::from_millis(50), pending::<()>()).await,
+            None
+        );
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(50) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
+    }
 }

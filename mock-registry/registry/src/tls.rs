@@ -163,7 +163,30 @@ pub fn peer_clid<IO>(stream: &TlsStream<IO>) -> Result<ClId, ClientIdentityError
         .peer_certificates()
         .and_then(|chain| chain.first())
         .ok_or(ClientIdentityError::NoCertificate)?;
-    clid_from_certificate(end_entity)
+    KNOWN_CLIDS.with_borrow_mut(|known| {
+        if let Some((_, clid)) = known.iter().find(|(der, _)| **der == **end_entity) {
+            return Ok(clid.clone());
+        }
+        let clid = clid_from_certificate(end_entity)?;
+        if known.len() == KNOWN_CLIDS_KEPT {
+            known.pop_back();
+        }
+        known.push_front((end_entity.as_ref().into(), clid.clone()));
+        Ok(clid)
+    })
+}
+
+/// How many certificates [`KNOWN_CLIDS`] remembers per thread.
+const KNOWN_CLIDS_KEPT: usize = 16;
+
+thread_local! {
+    /// The clIDs of the last certificates this thread read, newest first, by their DER
+    /// octets. The same few registrars reconnect all the time (after every dropped
+    /// connection), and parsing the X.509 structure again for each handshake was about a
+    /// twentieth of what `harness explore` spent on handshakes. Only a certificate that
+    /// yielded a clID is remembered; one that did not is parsed, and refused, each time.
+    static KNOWN_CLIDS: std::cell::RefCell<std::collections::VecDeque<(Box<[u8]>, ClId)>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
 }
 
 /// A TLS session whose client is an authenticated registrar.
