@@ -13,6 +13,8 @@ mod ed25519;
 use hickory_proto::dnssec::rdata::DNSKEY;
 use hickory_proto::dnssec::{Algorithm, PublicKey, PublicKeyBuf};
 
+use crate::recent::Recent;
+
 pub use epp::secdns::KeyData;
 
 /// The keyData an EPP client sends for a DNSKEY (for building commands from a key).
@@ -153,14 +155,14 @@ pub fn validate_key_data(key: &KeyData) -> Result<DNSKEY, KeyDataError> {
 const KNOWN_POINTS: usize = 256;
 
 thread_local! {
-    /// The curve points this thread found good lately, with their algorithm, oldest first.
+    /// The curve points this thread found good lately, by algorithm and octets.
     ///
     /// Whether octets are a point of a curve never changes, and a registry sees the same few
     /// keys again and again (each DS update, key relay and CDNSKEY scan re-sends them), while
     /// a check costs an elliptic-curve operation (an ECDH agreement for ECDSA keys). Only good
     /// points are remembered, so a bad one goes through the full check every time.
-    static KNOWN: std::cell::RefCell<std::collections::VecDeque<(u8, Vec<u8>)>> =
-        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+    static KNOWN: std::cell::RefCell<Recent<(u8, Vec<u8>), ()>> =
+        const { std::cell::RefCell::new(Recent::new(KNOWN_POINTS)) };
 }
 
 /// `check()`, unless the point `key` of algorithm `alg` passed it on this thread lately.
@@ -169,16 +171,11 @@ fn check_point(
     key: &[u8],
     check: impl FnOnce() -> Result<(), String>,
 ) -> Result<(), String> {
-    if KNOWN.with_borrow(|k| k.iter().any(|(a, p)| *a == alg && p == key)) {
+    if KNOWN.with_borrow(|k| k.find(|(a, p)| *a == alg && p == key).is_some()) {
         return Ok(());
     }
     check()?;
-    KNOWN.with_borrow_mut(|k| {
-        if k.len() == KNOWN_POINTS {
-            k.pop_front();
-        }
-        k.push_back((alg, key.to_vec()));
-    });
+    KNOWN.with_borrow_mut(|k| k.remember((alg, key.to_vec()), ()));
     Ok(())
 }
 

@@ -40,6 +40,7 @@ pub mod feedback;
 pub mod keydata;
 pub mod pki;
 pub mod publish;
+mod recent;
 pub mod registry;
 pub mod scan;
 pub mod server;

@@ -31,6 +31,7 @@ use crate::pki::verify::roots;
 use crate::pki::{
     ClId, ClientIdentityError, Identity, Pki, SERVER_DNS_NAME, clid_from_certificate,
 };
+use crate::recent::Recent;
 
 /// How long [`accept`] waits for a handshake by default: generous for a loaded CI machine,
 /// short enough that stalled connections do not pile up.
@@ -163,30 +164,25 @@ pub fn peer_clid<IO>(stream: &TlsStream<IO>) -> Result<ClId, ClientIdentityError
         .peer_certificates()
         .and_then(|chain| chain.first())
         .ok_or(ClientIdentityError::NoCertificate)?;
-    KNOWN_CLIDS.with_borrow_mut(|known| {
-        if let Some((_, clid)) = known.iter().find(|(der, _)| **der == **end_entity) {
-            return Ok(clid.clone());
-        }
-        let clid = clid_from_certificate(end_entity)?;
-        if known.len() == KNOWN_CLIDS_KEPT {
-            known.pop_back();
-        }
-        known.push_front((end_entity.as_ref().into(), clid.clone()));
-        Ok(clid)
-    })
+    let der: &[u8] = end_entity;
+    if let Some(clid) = KNOWN_CLIDS.with_borrow(|k| k.find(|known| **known == *der).cloned()) {
+        return Ok(clid);
+    }
+    let clid = clid_from_certificate(end_entity)?;
+    KNOWN_CLIDS.with_borrow_mut(|k| k.remember(der.into(), clid.clone()));
+    Ok(clid)
 }
 
 /// How many certificates [`KNOWN_CLIDS`] remembers per thread.
 const KNOWN_CLIDS_KEPT: usize = 16;
 
 thread_local! {
-    /// The clIDs of the last certificates this thread read, newest first, by their DER
-    /// octets. The same few registrars reconnect all the time (after every dropped
+    /// The clIDs of the last certificates this thread read, by their DER octets. The same few registrars reconnect all the time (after every dropped
     /// connection), and parsing the X.509 structure again for each handshake was about a
     /// twentieth of what `harness explore` spent on handshakes. Only a certificate that
     /// yielded a clID is remembered; one that did not is parsed, and refused, each time.
-    static KNOWN_CLIDS: std::cell::RefCell<std::collections::VecDeque<(Box<[u8]>, ClId)>> =
-        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+    static KNOWN_CLIDS: std::cell::RefCell<Recent<Box<[u8]>, ClId>> =
+        const { std::cell::RefCell::new(Recent::new(KNOWN_CLIDS_KEPT)) };
 }
 
 /// A TLS session whose client is an authenticated registrar.
