@@ -4,6 +4,8 @@
 //! # Layout
 //!
 //! - [`frame`]: RFC 5734 length-prefixed framing; the only I/O here (async read/write).
+//! - [`inline`]: [`InlineStr`], the short strings kept without an allocation (element names,
+//!   and the registry's transaction log).
 //! - [`tree`]: the element tree (namespaces by URI, attributes, content) the reader builds and
 //!   the writer walks; it knows no errors.
 //! - [`xml`]: the hardened XML reader (namespace-resolving, no DTDs or entities, bounded), the
@@ -38,6 +40,7 @@ pub mod domain;
 pub mod error;
 pub mod frame;
 pub mod host;
+pub mod inline;
 pub mod keyrelay;
 mod markup;
 pub mod message;
@@ -56,6 +59,7 @@ pub mod schema;
 mod tests;
 
 pub use error::{CodecError, ErrorKind, ResultCode};
+pub use inline::InlineStr;
 pub use message::{
     Check, Command, CommandExtension, CommandKind, Create, Delete, EppResult, Frame, Greeting,
     Info, Login, MsgQ, Poll, ResData, Response, ResponseExtension, ResultValue, Transfer,
