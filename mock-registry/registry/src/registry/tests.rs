@@ -359,3 +359,57 @@ fn server_transaction_ids_have_at_least_eight_digits() {
         assert_eq!(super::sv_trid(n), format!("MOCK-{n:08}"));
     }
 }
+
+/// The log of the commands a registrar issues most keeps its strings inline: a busy server
+/// evicts an entry per command, and an entry holding heap strings would free memory written
+/// 100,000 commands before (see [`LogText`]). A UUID clTRID fits too; a name longer than the
+/// inline room is kept whole on the heap.
+#[test]
+fn log_entries_of_usual_commands_allocate_nothing() {
+    let (mut reg, _clock, _) = setup();
+    let uuid = "0b9e8a2c-5f3d-4c1e-9a7b-2d6f8e4c1a3b";
+    for kind in [
+        CommandKind::Info(epp::message::Info::Domain(domain::Info {
+            name: DOMAINS[0].into(),
+            hosts: domain::HostsFilter::All,
+            auth_info: None,
+        })),
+        CommandKind::Check(epp::message::Check::Domain(vec![
+            DOMAINS[0].into(),
+            "free.nl".into(),
+        ])),
+        CommandKind::Poll(Poll::Req),
+    ] {
+        reg.execute(
+            REGISTRARS[0],
+            &Services::all(),
+            &Command {
+                kind,
+                extensions: Vec::new(),
+                cl_trid: Some(uuid.into()),
+            },
+        );
+        let e = reg.log().back().expect("logged");
+        assert_eq!(e.cl_trid.as_deref(), Some(uuid));
+        assert_eq!(e.cl_id.as_deref(), Some(REGISTRARS[0]));
+        let strings = [&e.cl_id, &e.object, &e.cl_trid, &Some(e.sv_trid.clone())];
+        assert!(
+            strings
+                .iter()
+                .all(|s| s.as_ref().is_none_or(|t| t.is_inline())),
+            "{e:?}"
+        );
+    }
+    let long = format!("{}.nl", "x".repeat(60));
+    run(
+        &mut reg,
+        REGISTRARS[0],
+        CommandKind::Info(epp::message::Info::Domain(domain::Info {
+            name: long.clone(),
+            hosts: domain::HostsFilter::All,
+            auth_info: None,
+        })),
+    );
+    let e = reg.log().back().expect("logged");
+    assert_eq!(e.object.as_deref(), Some(long.as_str()));
+}
