@@ -48,6 +48,8 @@ impl<const N: usize> InlineStr<N> {
 
 impl<const N: usize> From<&str> for InlineStr<N> {
     fn from(s: &str) -> Self {
+        // The length is kept in one octet.
+        const { assert!(N <= 255, "InlineStr keeps at most 255 bytes inline") };
         match u8::try_from(s.len()) {
             Ok(len) if s.len() <= N => {
                 let mut bytes = [0u8; N];
