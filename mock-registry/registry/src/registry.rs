@@ -308,6 +308,12 @@ pub struct Registry {
     tracked: automation::TrackedMap,
     /// The DS scanner's decisions.
     automation_log: Vec<AutomationEvent>,
+    /// No domain's scheduled delete or quarantine falls due before this instant (`None`:
+    /// not known, so the next command looks at every domain). Every command passes through
+    /// [`expire`](Self::expire), so without this each one walked all domains under the
+    /// registry's lock. Whoever sets a domain's `deleted_at` or `scheduled_delete` calls
+    /// [`due_dates_changed`](Self::due_dates_changed).
+    nothing_due_before: Option<Timestamp>,
 }
 
 impl Registry {
@@ -333,6 +339,7 @@ impl Registry {
             receipts: Vec::new(),
             next_watch_id: 1,
             tracked: automation::TrackedMap::new(),
+            nothing_due_before: None,
             automation_log: Vec::new(),
         }
     }
@@ -694,8 +701,21 @@ impl Registry {
     }
 
     /// Applies what time does on its own: scheduled deletions start quarantine, quarantine
-    /// ends in purging.
+    /// ends in purging. Walks the domains only when something may be due.
     fn expire(&mut self, now: Timestamp) {
+        if self.nothing_due_before.is_none_or(|t| t <= now) {
+            self.expire_domains(now);
+        }
+        self.expire_watches(now);
+    }
+
+    /// Forgets when the next domain falls due: a domain's `deleted_at` or `scheduled_delete`
+    /// was set or cleared.
+    pub(super) fn due_dates_changed(&mut self) {
+        self.nothing_due_before = None;
+    }
+
+    fn expire_domains(&mut self, now: Timestamp) {
         let mut changed = false;
         // The date is worked out only when a domain has a scheduled delete: every command
         // passes here.
@@ -727,7 +747,13 @@ impl Registry {
         if changed {
             self.generation += 1;
         }
-        self.expire_watches(now);
+        self.nothing_due_before = Some(
+            self.domains
+                .values()
+                .filter_map(|d| d.falls_due(quarantine))
+                .min()
+                .unwrap_or(Timestamp::MAX),
+        );
     }
 
     fn roid(&mut self, kind: &str) -> String {

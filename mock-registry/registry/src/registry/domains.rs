@@ -495,7 +495,11 @@ impl Registry {
         if stored.is_delegated() != d.is_delegated() || stored.ns != d.ns || stored.keys != d.keys {
             self.generation += 1;
         }
+        let rescheduled = stored.scheduled_delete != d.scheduled_delete;
         *stored = d;
+        if rescheduled {
+            self.due_dates_changed();
+        }
         Ok(Reply::ok())
     }
 
@@ -619,6 +623,7 @@ impl Registry {
         stored.up_id = Some(cl_id.to_string());
         stored.up_date = Some(now);
         self.generation += 1;
+        self.due_dates_changed();
         Ok(Reply::ok())
     }
 
@@ -653,6 +658,7 @@ impl Registry {
         stored.up_id = Some(cl_id.to_string());
         stored.up_date = Some(now);
         self.generation += 1;
+        self.due_dates_changed();
         Ok(Reply::ok())
     }
 

@@ -48,15 +48,31 @@ pub struct Domain {
     pub keys: Vec<KeyData>,
     /// The last completed transfer, for `transfer op="query"`.
     pub last_transfer: Option<TransferData>,
-    /// When it entered quarantine after a delete (SIDN: restorable for 40 days).
+    /// When it entered quarantine after a delete (SIDN: restorable for 40 days). Whoever
+    /// changes it calls `Registry::due_dates_changed`.
     pub deleted_at: Option<Timestamp>,
-    /// A deletion scheduled with SIDN's scheduled delete extension.
+    /// A deletion scheduled with SIDN's scheduled delete extension. Whoever changes it calls
+    /// `Registry::due_dates_changed`.
     pub scheduled_delete: Option<jiff::civil::Date>,
     /// Subscription period in months (SIDN: 1, 3 or 12).
     pub period_months: u32,
 }
 
 impl Domain {
+    /// The instant time alone next changes this domain, if ever: its quarantine ends
+    /// (`quarantine` after `deleted_at`), or the first instant (UTC) of its scheduled delete's
+    /// day, when it enters quarantine.
+    pub(crate) fn falls_due(&self, quarantine: jiff::SignedDuration) -> Option<Timestamp> {
+        match (self.deleted_at, self.scheduled_delete) {
+            (Some(t), _) => t.saturating_add(quarantine).ok(),
+            (None, Some(day)) => day
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .ok()
+                .map(|z| z.timestamp()),
+            (None, None) => None,
+        }
+    }
+
     /// The statuses to show: `ok` when none is set, `pendingDelete` in quarantine, `inactive`
     /// without name servers (RFC 5731 §2.3).
     pub fn shown_statuses(&self) -> Vec<Status<DomainStatus>> {

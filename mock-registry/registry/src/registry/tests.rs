@@ -413,3 +413,96 @@ fn log_entries_of_usual_commands_allocate_nothing() {
     let e = reg.log().back().expect("logged");
     assert_eq!(e.object.as_deref(), Some(long.as_str()));
 }
+
+/// Time alone still moves a domain after every command has stopped walking the domains: a
+/// delete scheduled after the registry last looked fires on its day (not before), the
+/// quarantine it starts ends in a purge 40 days on, and a delete and its cancellation are
+/// seen too.
+#[test]
+fn scheduled_deletes_and_quarantines_fall_due_on_time() {
+    let (mut reg, clock, _) = setup();
+    let [a, b, _] = REGISTRARS;
+    let info = |name: &str| {
+        CommandKind::Info(epp::message::Info::Domain(domain::Info {
+            name: name.into(),
+            hosts: domain::HostsFilter::All,
+            auth_info: None,
+        }))
+    };
+    let in_quarantine = |r: &Response| match &r.res_data {
+        Some(ResData::DomainInfo(d)) => d
+            .statuses
+            .iter()
+            .any(|s| s.value == epp::domain::DomainStatus::PendingDelete),
+        other => panic!("{other:?}"),
+    };
+    let available = |reg: &mut Registry, name: &str| {
+        let r = run(
+            reg,
+            a,
+            CommandKind::Check(epp::message::Check::Domain(vec![name.into()])),
+        );
+        match r.res_data {
+            Some(ResData::DomainCheck(c)) => c[0].avail,
+            other => panic!("{other:?}"),
+        }
+    };
+    // The registry has looked at every domain and found nothing due.
+    assert!(!in_quarantine(&run(&mut reg, a, info(DOMAINS[0]))));
+    let day = "2026-01-03".parse().expect("date");
+    let r = reg.execute(
+        a,
+        &Services::all(),
+        &Command {
+            kind: CommandKind::Update(Update::Domain(domain::Update {
+                name: DOMAINS[0].into(),
+                add: None,
+                rem: None,
+                chg: None,
+            })),
+            extensions: vec![CommandExtension::ScheduledDelete(
+                epp::sidn::ScheduledDelete::SetDate(day),
+            )],
+            cl_trid: Some("SCHED-1".into()),
+        },
+    );
+    assert!(r.code().is_success(), "{r:?}");
+    clock
+        .set("2026-01-02T23:59:59Z".parse().expect("time"))
+        .expect("forward");
+    assert!(!in_quarantine(&run(&mut reg, a, info(DOMAINS[0]))));
+    clock
+        .set("2026-01-03T00:00:00Z".parse().expect("time"))
+        .expect("forward");
+    assert!(in_quarantine(&run(&mut reg, a, info(DOMAINS[0]))));
+    // A delete after the registry last looked starts a quarantine of its own; one cancelled
+    // is not purged.
+    let delete = |name: &str| CommandKind::Delete(epp::message::Delete::Domain(name.into()));
+    assert!(run(&mut reg, b, delete(DOMAINS[1])).code().is_success());
+    assert!(
+        run(&mut reg, REGISTRARS[2], delete(DOMAINS[2]))
+            .code()
+            .is_success()
+    );
+    let cancel = reg.execute_ext(
+        REGISTRARS[2],
+        &Services::all(),
+        &epp::sidn::ExtCommand {
+            kind: epp::sidn::ExtCommandKind::DomainCancelDelete {
+                name: DOMAINS[2].into(),
+                period: None,
+            },
+            cl_trid: Some("CANCEL-1".into()),
+        },
+    );
+    assert!(cancel.code().is_success(), "{cancel:?}");
+    clock
+        .advance(jiff::SignedDuration::from_hours(40 * 24 - 1))
+        .expect("forward");
+    assert!(!available(&mut reg, DOMAINS[0]) && !available(&mut reg, DOMAINS[1]));
+    clock
+        .advance(jiff::SignedDuration::from_hours(1))
+        .expect("forward");
+    assert!(available(&mut reg, DOMAINS[0]) && available(&mut reg, DOMAINS[1]));
+    assert!(!available(&mut reg, DOMAINS[2]));
+}
