@@ -715,45 +715,37 @@ impl Registry {
         self.nothing_due_before = None;
     }
 
+    /// Moves every domain that has fallen due ([`Domain::falls_due`], the one place that says
+    /// when): a scheduled delete whose day has come starts quarantine, an ended quarantine is
+    /// purged (at once, when the quarantine is no longer than zero). Keeps the earliest
+    /// instant left.
     fn expire_domains(&mut self, now: Timestamp) {
+        let quarantine = self.policy.quarantine;
         let mut changed = false;
-        // The date is worked out only when a domain has a scheduled delete: every command
-        // passes here.
-        let mut today = None;
+        let mut purge = Vec::new();
+        let mut next = Timestamp::MAX;
         for d in self.domains.values_mut() {
-            let Some(day) = d.scheduled_delete.filter(|_| d.deleted_at.is_none()) else {
-                continue;
-            };
-            if day <= *today.get_or_insert_with(|| now.to_zoned(jiff::tz::TimeZone::UTC).date()) {
+            while let Some(due) = d.falls_due(quarantine) {
+                if due > now {
+                    next = next.min(due);
+                    break;
+                }
+                changed = true;
+                if d.deleted_at.is_some() {
+                    purge.push(d.name.clone());
+                    break;
+                }
                 d.deleted_at = Some(now);
                 d.scheduled_delete = None;
-                changed = true;
             }
         }
-        let quarantine = self.policy.quarantine;
-        let purge: Vec<String> = self
-            .domains
-            .values()
-            .filter(|d| {
-                d.deleted_at
-                    .is_some_and(|t| t.saturating_add(quarantine).is_ok_and(|end| end <= now))
-            })
-            .map(|d| d.name.clone())
-            .collect();
         for name in purge {
             self.domains.remove(&name);
-            changed = true;
         }
         if changed {
             self.generation += 1;
         }
-        self.nothing_due_before = Some(
-            self.domains
-                .values()
-                .filter_map(|d| d.falls_due(quarantine))
-                .min()
-                .unwrap_or(Timestamp::MAX),
-        );
+        self.nothing_due_before = Some(next);
     }
 
     fn roid(&mut self, kind: &str) -> String {

@@ -177,9 +177,10 @@ pub fn peer_clid<IO>(stream: &TlsStream<IO>) -> Result<ClId, ClientIdentityError
 const KNOWN_CLIDS_KEPT: usize = 16;
 
 thread_local! {
-    /// The clIDs of the last certificates this thread read, by their DER octets. The same few registrars reconnect all the time (after every dropped
-    /// connection), and parsing the X.509 structure again for each handshake was about a
-    /// twentieth of what `harness explore` spent on handshakes. Only a certificate that
+    /// The clIDs of the last certificates this thread read, by their DER octets. The same few
+    /// registrars reconnect all the time (after every dropped connection), and parsing the
+    /// X.509 structure again for each handshake was about a twentieth of what
+    /// `harness explore` spent on handshakes. Only a certificate that
     /// yielded a clID is remembered; one that did not is parsed, and refused, each time.
     static KNOWN_CLIDS: std::cell::RefCell<Recent<Box<[u8]>, ClId>> =
         const { std::cell::RefCell::new(Recent::new(KNOWN_CLIDS_KEPT)) };
