@@ -686,7 +686,7 @@ impl Frame {
 
     /// Writes the frame as an XML document, on one line (the wire form).
     pub fn to_xml(&self) -> String {
-        self.write_with(XmlWriter::new())
+        owned(self.write_with(XmlWriter::new()))
     }
 
     /// Encodes the frame for the wire into `buf`: the RFC 5734 length header, then the XML of
@@ -711,7 +711,7 @@ impl Frame {
     /// to the same value as [`to_xml`](Self::to_xml) except for whitespace inside
     /// uninterpreted content.
     pub fn to_xml_pretty(&self) -> String {
-        self.write_with(XmlWriter::pretty())
+        owned(self.write_with(XmlWriter::pretty()))
     }
 
     fn write_with(&self, mut w: XmlWriter) -> String {
@@ -730,6 +730,15 @@ impl Frame {
         w.close();
         w.finish()
     }
+}
+
+/// A written frame as its caller keeps it: the writer starts with room for a large frame
+/// (2 or 4 KiB), and the strings [`Frame::to_xml`] returns are kept (every frame a client
+/// sends goes into its transcript, hundreds of polls per explored world), so the slack is
+/// given back (glibc shrinks a block in place, without a copy).
+fn owned(mut xml: String) -> String {
+    xml.shrink_to_fit();
+    xml
 }
 
 fn enum_child<T: Copy>(el: &Element, table: &[(T, &str)]) -> Result<T, CodecError> {

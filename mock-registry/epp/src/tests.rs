@@ -150,6 +150,21 @@ fn every_frame_type_validates() {
 }
 
 #[test]
+fn written_frames_carry_no_spare_capacity() {
+    // Callers keep what `to_xml` returns (a client's transcript holds every frame it sent, a
+    // world's hundreds of polls among them): the writer's 2 or 4 KiB start is given back.
+    for (name, frame) in catalogue() {
+        for xml in [frame.to_xml(), frame.to_xml_pretty()] {
+            assert_eq!(xml.capacity(), xml.len(), "{name}: slack kept");
+        }
+    }
+    // The wire encoder keeps its buffer whole, for the next answer of the connection.
+    let mut buf = Vec::with_capacity(8192);
+    cmd(CommandKind::Poll(Poll::Req), vec![]).encode_into(&mut buf);
+    assert!(buf.capacity() >= 8192, "encode_into gave its buffer away");
+}
+
+#[test]
 fn canonical_output_snapshots() {
     for (name, frame) in catalogue() {
         if matches!(frame, Frame::Response(_) | Frame::Greeting(_)) {
