@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use clock::Clock;
 use dnssec::KeyAlgorithm;
@@ -87,6 +88,36 @@ async fn hickory_and_the_pure_validator_agree_however_the_operator_breaks_the_zo
         );
     }
     assert_eq!(live.compared(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_missed_on_the_first_look_is_not_a_disagreement() {
+    // On a loaded machine one side can miss an answer within the first timeout while the
+    // other gets it: here hickory-resolver is given no time at all on the first look, the
+    // pure side the usual half second. The second look must settle it: no mismatch, no
+    // unresolved name, and the pass says how many comparisons needed it.
+    let world = world().await;
+    let mut live = LiveCheck::start(&world)
+        .await
+        .unwrap()
+        .with_first_look_timeouts(Duration::from_nanos(1), Duration::from_millis(500));
+    live.check(&world, "the start").await;
+    assert_eq!(
+        statuses(&live),
+        ["secure", "secure", "secure", "secure"],
+        "{:#?}",
+        live.last()
+    );
+    let record = live.take_record();
+    assert!(record.unresolved.is_empty(), "{:#?}", record.unresolved);
+    assert_eq!(record.second_looks, 4);
+    let r = harness::evaluate::live::checks(&record);
+    assert!(
+        only_pass(&r)
+            .message
+            .contains("(4 of them on a second look"),
+        "{r:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,8 +58,18 @@ pub fn checks(record: &LiveRecord) -> Vec<CheckResult> {
             outcome: Outcome::Pass,
             message: format!(
                 "{HICKORY} agreed with the harness's validator on {} question(s) at {} \
-                 instant(s)",
-                record.compared, record.instants
+                 instant(s){}",
+                record.compared,
+                record.instants,
+                if record.second_looks > 0 {
+                    format!(
+                        " ({} of them on a second look, after one side had missed an answer \
+                         in time)",
+                        record.second_looks
+                    )
+                } else {
+                    String::new()
+                }
             ),
             at: None,
             step: None,
