@@ -63,6 +63,12 @@ impl RegistrantRecord {
             .map_err(|e| err(format!("owner: {e}")))?
             .to_lowercase();
         let ttl = match tokens.first().and_then(|t| t.parse::<u32>().ok()) {
+            // RFC 2181 §8: a TTL has 31 bits; refused, not cut down.
+            Some(t) if t > 0x7fff_ffff => {
+                return Err(err(format!(
+                    "TTL {t} is longer than a DNS TTL can be (2147483647 seconds; RFC 2181 §8)"
+                )));
+            }
             Some(t) => {
                 tokens.remove(0);
                 Some(t)

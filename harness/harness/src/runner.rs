@@ -44,7 +44,7 @@ use crate::registrar::{
 };
 use crate::report::lanes::{events, lanes};
 use crate::report::{CheckResult, Outcome, ScenarioReport, human, timeline_rows};
-use crate::scenario::{PlayedBy, Scenario, Step};
+use crate::scenario::{Dur, PlayedBy, Scenario, Step};
 use crate::world::{Addressing, ClockMode, World};
 
 /// How to run.
@@ -1110,9 +1110,16 @@ impl Run {
         loop {
             rounds += 1;
             if rounds > 200_000 {
-                return Err(HarnessError::failed(
-                    "the run did not settle after 200000 rounds",
-                ));
+                let now = self.now();
+                return Err(HarnessError::failed(format!(
+                    "the run did not settle after 200000 rounds: at {} ({} of virtual time), \
+                     {} before this stretch's end; every round is a poll, a publication or an \
+                     expiry, so a world whose waits last years (TTLs, advance or run steps) \
+                     needs more of them than a run allows: shorten them",
+                    now,
+                    checker::cache::offset(self.world.scenario.world.start, now),
+                    Dur(limit.duration_since(now))
+                )));
             }
             self.tick_due().await?;
             self.settle().await?;

@@ -224,12 +224,18 @@ impl World {
             + s.world.signature_validity
             + dnssec::SigningPolicy::default().inception_offset;
         if span.as_secs() >= 1 << 31 {
+            let distance = s.world.start.duration_since(wall_now).abs();
             return Err(HarnessError::failed(format!(
-                "the scenario starts at {}, too far from today ({}) for signatures valid at \
-                 both: RRSIG times order only within 2^31 seconds, about 68 years \
-                 (RFC 4034 §3.1.5); choose a start within about 60 years of today",
+                "signatures valid both at the scenario's start ({}) and today ({}) would span \
+                 {} (the {} between them, the signature_validity of {} and an hour of \
+                 inception offset), more than the 2^31 seconds, about 68 years, within which \
+                 RRSIG times are ordered (RFC 4034 §3.1.5): move the start closer to today or \
+                 shorten signature_validity",
                 s.world.start,
-                wall_now.strftime("%Y-%m-%d")
+                wall_now.strftime("%Y-%m-%d"),
+                crate::scenario::Dur(span),
+                crate::scenario::Dur(distance),
+                crate::scenario::Dur(s.world.signature_validity),
             )));
         }
         let plan = match addressing {

@@ -225,6 +225,25 @@ fn a_start_too_far_from_today_for_any_signature_is_the_harness_fault_not_a_bogus
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("HARNESS-FAULT"), "{stdout}");
-    assert!(stdout.contains("too far from today"), "{stdout}");
+    assert!(
+        stdout.contains("move the start closer to today or shorten signature_validity"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("DNSSEC-CHAIN-BOGUS"), "{stdout}");
+
+    // The same limit reached by a signature validity of 67.6 years from a start near today:
+    // the message names the validity, not only the start.
+    let long = good.replacen(
+        "\n[registrars.A]\n",
+        "\n[world]\nsignature_validity = \"24700d\"\n\n[registrars.A]\n",
+        1,
+    );
+    std::fs::write(&path, long).unwrap();
+    let out = harness().arg("run").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("the signature_validity of 24700d"),
+        "{stdout}"
+    );
 }

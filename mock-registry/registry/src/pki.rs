@@ -582,6 +582,13 @@ pub fn registrar_files(registrar: &RegistrarCredentials) -> [PkiFile; 3] {
 }
 
 /// Checks a registrar name: a valid clID, and safe as a file name and in a URI.
+/// Whether `name` can be a registrar of a PKI: a clID (`eppcom:clIDType`) that also makes
+/// safe file names and is none of the reserved ones. Scenario files are checked with it before
+/// a world is built.
+pub fn check_registrar_name(name: &str) -> Result<ClId, PkiError> {
+    registrar_name(name)
+}
+
 fn registrar_name(name: &str) -> Result<ClId, PkiError> {
     let clid = ClId::new(name)?;
     let unusable = |reason| PkiError::UnusableName {

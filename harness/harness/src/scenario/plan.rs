@@ -15,6 +15,8 @@ use super::file::{self, StepFile};
 pub use super::file::{DenialKind, Dur, KeyScheme, PlayedBy};
 use crate::checks::CheckId;
 use crate::operations::{Change, OperationFault};
+use mock_registry::registry::names;
+use mock_registry::registry::refusal::Area;
 
 /// A scenario error: where and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -812,6 +814,24 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         .unwrap_or_else(|| defaults::TLD.into())
         .trim_matches('.')
         .to_ascii_lowercase();
+    // The TLD as the registry checks names (LDH labels, RFC 1123 §2.1), and not all digits,
+    // which no top-level label may be (RFC 3696 §2).
+    names::normalize(&tld, Area::Domain, "tld").map_err(|r| {
+        p.err_at(
+            None,
+            format!("[world] tld {tld:?} is not a DNS name: {}", r.text),
+        )
+    })?;
+    if tld
+        .rsplit('.')
+        .next()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(p.err_at(
+            None,
+            format!("[world] tld {tld:?}: a top-level label is never all digits (RFC 3696 §2)"),
+        ));
+    }
     let world = WorldSpec {
         tld: tld.clone(),
         start,
@@ -898,6 +918,16 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     )
                 })?,
         };
+        // RFC 5155 §3.2: the salt's length is one octet.
+        if salt.len() > 255 {
+            return Err(p.err_at(
+                None,
+                format!(
+                    "registrar {label}: nsec3 salt has {} octets; at most 255 fit (RFC 5155 §3.2)",
+                    salt.len()
+                ),
+            ));
+        }
         let software = match &o.software {
             None => Software::Builtin,
             Some(sw) => {
@@ -931,6 +961,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 .into_iter()
                 .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
                 .collect();
+        check_name_servers(&p, label, &ns, &tld, &registrars)?;
         let secondary = match &o.secondary {
             None => None,
             Some(sec) => {
@@ -979,12 +1010,38 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             Some(on) => *on.get_ref(),
             None => false,
         };
+        let clid = r
+            .clid
+            .clone()
+            .unwrap_or_else(|| format!("registrar-{lower}"));
+        // The registry's and the PKI's rules (eppcom:clIDType, a name its files can carry),
+        // and one clID per registrar: both sides of a move logging in as one would be one.
+        mock_registry::pki::check_registrar_name(&clid).map_err(|e| {
+            let whose = if r.clid.is_none() {
+                " (the default, made from the label: set clid)"
+            } else {
+                ""
+            };
+            p.err_at(
+                None,
+                format!("registrar {label}: clid {clid:?}{whose} cannot be used: {e}"),
+            )
+        })?;
+        if let Some(other) = registrars
+            .iter()
+            .find(|o: &&RegistrarSpec| o.clid.eq_ignore_ascii_case(&clid))
+        {
+            return Err(p.err_at(
+                None,
+                format!(
+                    "registrars {} and {label} have the same clid {clid:?}",
+                    other.label
+                ),
+            ));
+        }
         registrars.push(RegistrarSpec {
             label: label.clone(),
-            clid: r
-                .clid
-                .clone()
-                .unwrap_or_else(|| format!("registrar-{lower}")),
+            clid,
             played_by: r.played_by,
             fault,
             // A registrar that polls without pause would make every instant a poll: refused
@@ -994,6 +1051,17 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     return Err(p.err_at(
                         None,
                         format!("registrar {label}: poll_interval {d} is under one second"),
+                    ));
+                }
+                // Bounded like every other stretch of a run: a poll due past the clocks'
+                // calendar would otherwise never come, silently.
+                Some(d) if d.secs() > i64::from(MAX_TTL) => {
+                    return Err(p.err_at(
+                        None,
+                        format!(
+                            "registrar {label}: poll_interval {d} is longer than 2^31 seconds \
+                             (about 68 years), the longest stretch a run can hold"
+                        ),
                     ));
                 }
                 d => d.map(|d| d.0),
@@ -1052,16 +1120,16 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
 
     let mut domains: Vec<DomainSpec> = Vec::new();
     for d in &f.domains {
-        let name = d.name.get_ref().trim_end_matches('.').to_ascii_lowercase();
-        let ok = name
-            .strip_suffix(&format!(".{tld}"))
-            .is_some_and(|l| !l.is_empty() && !l.contains('.'));
-        if !ok {
-            return Err(p.err(
+        // The registry's own rules (LDH labels, one label under the TLD, no `--` in the third
+        // and fourth place but for A-labels), so a name the registry would refuse at setup is
+        // refused here, with its line.
+        let raw = d.name.get_ref().trim_end_matches('.');
+        let name = names::domain_under(raw, &tld).map_err(|r| {
+            p.err(
                 &d.name.span(),
-                format!("domain {name:?} must be one label under .{tld}"),
-            ));
-        }
+                format!("domain {raw:?} cannot be registered: {}", r.text),
+            )
+        })?;
         if domains.iter().any(|x| x.name == name) {
             return Err(p.err(&d.name.span(), format!("domain {name} is listed twice")));
         }
@@ -1076,12 +1144,28 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 }
                 list.iter().map(|r| r.get_ref().clone()).collect()
             }
-            None => vec![
-                "@ A 192.0.2.1".into(),
-                "@ MX 10 mail".into(),
-                "www A 192.0.2.10".into(),
-                "mail A 192.0.2.25".into(),
-            ],
+            None => {
+                let defaults: Vec<String> = vec![
+                    "@ A 192.0.2.1".into(),
+                    "@ MX 10 mail".into(),
+                    "www A 192.0.2.10".into(),
+                    "mail A 192.0.2.25".into(),
+                ];
+                // A name near the 253-character limit leaves no room for the default names
+                // below it.
+                for r in &defaults {
+                    crate::records::RegistrantRecord::parse(&name, r).map_err(|e| {
+                        p.err(
+                            &d.name.span(),
+                            format!(
+                                "domain {name}: the default records (www and mail below it) \
+                                 cannot be made: {e}; give the domain its records"
+                            ),
+                        )
+                    })?;
+                }
+                defaults
+            }
         };
         let mut checks = vec![
             (name.clone(), "SOA".to_string()),
@@ -1760,6 +1844,43 @@ fn real_software_limits(
 }
 
 /// A chaos rate: from 0 up to, not including, 1 (at 1 nothing would ever get through).
+/// An operator's name servers: at least one, each a host name the registry accepts, none twice
+/// and none another operator's (each operator answers on its own addresses), and none inside
+/// the TLD: such a host needs glue at the registry, which the world does not set up.
+fn check_name_servers(
+    p: &Planner<'_>,
+    label: &str,
+    ns: &[String],
+    tld: &str,
+    others: &[RegistrarSpec],
+) -> Result<(), ScenarioError> {
+    let err = |m: String| Err(p.err_at(None, format!("registrar {label}: operator ns: {m}")));
+    if ns.is_empty() {
+        return err("an operator needs at least one name server".into());
+    }
+    for (i, host) in ns.iter().enumerate() {
+        if let Err(r) = names::normalize(host, Area::Host, "ns") {
+            return err(format!("{host:?} is not a host name: {}", r.text));
+        }
+        if ns[..i].contains(host) {
+            return err(format!("{host} is listed twice"));
+        }
+        if names::superordinate(host, tld).is_some() {
+            return err(format!(
+                "{host} lies inside .{tld}; a name server there needs glue at the registry, \
+                 which the world does not set up: use a host outside .{tld}"
+            ));
+        }
+        if let Some(o) = others.iter().find(|o| o.operator.ns.contains(host)) {
+            return err(format!(
+                "{host} is also registrar {}'s name server; each operator needs its own",
+                o.label
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn chaos_rate(p: &Planner<'_>, rate: Option<&Spanned<f64>>) -> Result<f64, ScenarioError> {
     match rate {
         None => Ok(0.0),

@@ -646,3 +646,113 @@ fn signals_are_the_built_in_operators_and_their_fault_is_go_secures() {
         assert!(e.message.contains(needle), "{needle}: {e}");
     }
 }
+
+/// Names and bounds the registry, the PKI or the DNS would refuse once the world is built are
+/// refused when the file is read (by `lint` too), saying what is wrong; the run never starts.
+#[test]
+fn what_the_world_would_refuse_at_setup_is_refused_when_read() {
+    let name = |n: &str| GOOD.replace("name = \"example.nl\"", &format!("name = {n:?}"));
+    let registrar_a = |extra: &str| {
+        GOOD.replace(
+            "[registrars.A]\nplayed_by = \"reference\"",
+            &format!("[registrars.A]\nplayed_by = \"reference\"\n{extra}"),
+        )
+    };
+    let operator_a = |o: &str| {
+        GOOD.replace(
+            "operator = { algorithm = 13, denial = \"nsec\" }",
+            &format!("operator = {{ {o} }}"),
+        )
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (name("-example.nl"), "starts or ends with a hyphen"),
+        (
+            name("ex--ample.nl"),
+            "third and fourth position are reserved",
+        ),
+        (name("bücher.nl"), "IDNs must be A-labels"),
+        (
+            name("_example.nl"),
+            "other than letters, digits and hyphens",
+        ),
+        (
+            name(&format!("{}.nl", "a".repeat(64))),
+            "1 to 63 characters",
+        ),
+        (name("a.example.nl"), "one label under .nl"),
+        (
+            GOOD.replace("[world]\n", "[world]\ntld = \"123\"\n"),
+            "never all digits",
+        ),
+        (
+            GOOD.replace("[world]\n", "[world]\ntld = \"\"\n"),
+            "is not a DNS name",
+        ),
+        (registrar_a("clid = \"ab\""), "3–16 characters"),
+        (registrar_a("clid = \"a b c\""), "cannot be used"),
+        (
+            registrar_a("clid = \"registrar-b\""),
+            "registrars A and B have the same clid \"registrar-b\"",
+        ),
+        (
+            GOOD.replace("[registrars.A]", "[registrars.AVeryLongLabelIndeed]")
+                .replace("sponsor = \"A\"", "sponsor = \"AVeryLongLabelIndeed\""),
+            "(the default, made from the label: set clid)",
+        ),
+        (
+            registrar_a("poll_interval = \"30000d\""),
+            "longer than 2^31 seconds",
+        ),
+        (operator_a("ns = []"), "at least one name server"),
+        (
+            operator_a("ns = [\"ns1.x.example\", \"ns1.x.example\"]"),
+            "listed twice",
+        ),
+        (operator_a("ns = [\"ns1.example.nl\"]"), "needs glue"),
+        (
+            operator_a("ns = [\"ns1.operator-b.example\"]"),
+            "is also registrar",
+        ),
+        (
+            operator_a("ns = [\"ns_1.x.example\"]"),
+            "is not a host name",
+        ),
+        (
+            operator_a(&format!(
+                "denial = \"nsec3\", nsec3 = {{ salt = \"{}\" }}",
+                "ab".repeat(256)
+            )),
+            "at most 255 fit (RFC 5155 §3.2)",
+        ),
+        (
+            GOOD.replace(
+                "checks = [\"www A\", \"@ MX\"]",
+                "records = [\"www 4294967295 A 192.0.2.1\"]",
+            ),
+            "RFC 2181 §8",
+        ),
+    ];
+    for (text, needle) in cases {
+        let e = parse_str(&text).expect_err(needle);
+        assert!(e.message.contains(needle), "{needle}: {e}");
+    }
+    // A name so long that the default names below it would pass 253 characters.
+    let long = format!("{}.nl", "a".repeat(63));
+    let tld = format!("{}.{}.{}", "b".repeat(63), "b".repeat(63), "b".repeat(60));
+    let text = GOOD
+        .replace("[world]\n", &format!("[world]\ntld = {tld:?}\n"))
+        .replace(
+            "name = \"example.nl\"",
+            &format!("name = \"{}.{tld}\"", &long[..61]),
+        )
+        .replace(
+            "domain = \"example.nl\"",
+            &format!("domain = \"{}.{tld}\"", &long[..61]),
+        )
+        .replace(
+            "\"example.nl\" = ",
+            &format!("\"{}.{tld}\" = ", &long[..61]),
+        );
+    let e = parse_str(&text).expect_err("defaults too long");
+    assert!(e.message.contains("give the domain its records"), "{e}");
+}
