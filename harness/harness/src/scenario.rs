@@ -17,8 +17,8 @@ mod scale;
 
 pub use plan::{
     ChainExpectation, DEFAULT_POLL_INTERVAL, DenialKind, DomainSpec, Dur, Expect, Fault, KeyScheme,
-    MAX_TTL, OperatorFault, OperatorSpec, PlayedBy, ReceiptFault, ReceiptSpec, RegistrarSpec,
-    Scenario, ScenarioError, SecondarySpec, Software, Step, WorldChaos, WorldSpec,
+    MAX_TTL, MAX_WORLD_TTL, OperatorFault, OperatorSpec, PlayedBy, ReceiptFault, ReceiptSpec,
+    RegistrarSpec, Scenario, ScenarioError, SecondarySpec, Software, Step, WorldChaos, WorldSpec,
 };
 
 /// Reads and checks one scenario file.

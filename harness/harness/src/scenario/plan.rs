@@ -441,6 +441,20 @@ pub const DEFAULT_POLL_INTERVAL: u64 = 1800;
 /// The longest TTL a scenario may give: 2^31 − 1 seconds (RFC 2181 §8).
 pub const MAX_TTL: u32 = 0x7fff_ffff;
 
+/// The longest TTL a world serves: the signers' refresh period (see
+/// [`dnssec::SigningPolicy::refresh`]), the least time a served signature has left.
+pub const MAX_WORLD_TTL: u32 = 7 * 86_400;
+
+/// Why a TTL longer than [`MAX_WORLD_TTL`] is refused.
+fn ttl_beyond_signatures(what: &str, ttl: &str) -> String {
+    format!(
+        "{what} {ttl} is longer than 7 days: the world's signers re-sign a signature 7 days \
+         before it expires, so a resolver could hold such data after its signature expired \
+         (RFC 4035 §5.3.3, RFC 6781 §4.4.2), and the world would break whatever the registrars \
+         do"
+    )
+}
+
 /// One registrar of the scenario (`[registrars.X]`), checked: who plays it, its deliberate mistake
 /// and options, and its DNS operator.
 #[derive(Debug, Clone, Serialize)]
@@ -792,20 +806,32 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
     // RFC 2181 §8: a TTL is 31 bits, the top bit of its 32 zero. Anything longer is refused,
     // not cut down: it is a world no DNS software could serve, and a run that would simulate
     // decades of cache lifetimes.
+    //
+    // Within that, a TTL may not outlast the signatures over the data: the world's signers
+    // re-sign every signature a refresh period (7 days) before it expires, so data cached for
+    // at most that long never outlives its signature (RFC 4035 §5.3.3; keeping it so is the
+    // signer's duty, RFC 6781 §4.4.2). A longer TTL makes a world whose own root or operators
+    // go bogus, whatever the registrars do.
     let ttl = |d: Option<Dur>, default: u32, what: &str| match d {
         None => Ok(default),
-        Some(d) => u32::try_from(d.secs())
-            .ok()
-            .filter(|s| *s <= MAX_TTL)
-            .ok_or_else(|| {
-                p.err_at(
-                    None,
-                    format!(
-                        "{what} {d} is longer than a DNS TTL can be ({MAX_TTL} seconds, about 68 \
-                         years; RFC 2181 §8)"
-                    ),
-                )
-            }),
+        Some(d) => {
+            let secs = u32::try_from(d.secs())
+                .ok()
+                .filter(|s| *s <= MAX_TTL)
+                .ok_or_else(|| {
+                    p.err_at(
+                        None,
+                        format!(
+                            "{what} {d} is longer than a DNS TTL can be ({MAX_TTL} seconds, \
+                             about 68 years; RFC 2181 §8)"
+                        ),
+                    )
+                })?;
+            if secs > MAX_WORLD_TTL {
+                return Err(p.err_at(None, ttl_beyond_signatures(what, &d.to_string())));
+            }
+            Ok(secs)
+        }
     };
     let tld = f
         .world
@@ -1139,8 +1165,17 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 // Read here as the operators read them, so `lint` names a bad record and its
                 // line instead of the world stopping at setup.
                 for r in list {
-                    crate::records::RegistrantRecord::parse(&name, r.get_ref())
+                    let rec = crate::records::RegistrantRecord::parse(&name, r.get_ref())
                         .map_err(|e| p.err(&r.span(), format!("domain {name}: {e}")))?;
+                    if let Some(t) = rec.ttl.filter(|t| *t > MAX_WORLD_TTL) {
+                        return Err(p.err(
+                            &r.span(),
+                            ttl_beyond_signatures(
+                                &format!("domain {name}: record {:?}: TTL", r.get_ref()),
+                                &format!("{t}s"),
+                            ),
+                        ));
+                    }
                 }
                 list.iter().map(|r| r.get_ref().clone()).collect()
             }

@@ -177,9 +177,23 @@ fn expectations_name_domains_as_the_steps_do() {
 
 #[test]
 fn starts_ttls_validities_and_polls_outside_what_dns_allows_are_refused_not_cut() {
-    // 2^31 − 1 seconds is the longest TTL (RFC 2181 §8); one more is refused by name.
-    let s = parse_str(&GOOD.replace("ds = \"1h\"", "ds = \"2147483647s\"")).unwrap();
-    assert_eq!(s.world.ttl_ds, MAX_TTL);
+    // 2^31 − 1 seconds is the longest TTL (RFC 2181 §8); one more is refused by name. A world
+    // serves at most 7 days, what its signers keep every signature valid ahead.
+    let s = parse_str(&GOOD.replace("ds = \"1h\"", "ds = \"7d\"")).unwrap();
+    assert_eq!(s.world.ttl_ds, MAX_WORLD_TTL);
+    for (ttl, why) in [
+        ("604801s", "[world] ttl.ds 7d1s is longer than 7 days"),
+        ("2147483647s", "RFC 4035 §5.3.3"),
+    ] {
+        let e = parse_str(&GOOD.replace("ds = \"1h\"", &format!("ds = \"{ttl}\""))).unwrap_err();
+        assert!(e.message.contains(why), "{ttl}: {e}");
+    }
+    let e = parse_str(&GOOD.replace(
+        "checks = [\"www A\", \"@ MX\"]",
+        "records = [\"www 604801 A 192.0.2.1\"]",
+    ))
+    .unwrap_err();
+    assert!(e.message.contains("longer than 7 days"), "{e}");
     let e = parse_str(&GOOD.replace("ds = \"1h\"", "ds = \"2147483648s\"")).unwrap_err();
     assert!(
         e.message.contains("[world] ttl.ds")
