@@ -544,14 +544,25 @@ async fn shrink_and_write(
                 .map(|f| format!(" (the reference registrar with fault {})", f.name()))
                 .unwrap_or_default()
         ),
-        format!(
-            "Shrunk in {} runs to a smallest world that still fails {} (here: {}).",
-            shrunk.runs,
-            kind.id(),
-            ids(&failed_checks(&shrunk.report))
-        ),
+        if plan.shrink_budget == 0 {
+            format!(
+                "Not shrunk (a shrink budget of 0 runs): the world as it was found, failing {} \
+                 (here: {}).",
+                kind.id(),
+                ids(&failed_checks(&shrunk.report))
+            )
+        } else {
+            format!(
+                "Shrunk in {} runs to a smallest world that still fails {} (here: {}).",
+                shrunk.runs,
+                kind.id(),
+                ids(&failed_checks(&shrunk.report))
+            )
+        },
     ];
-    if changes.is_empty() {
+    if plan.shrink_budget == 0 {
+        // Nothing was tried, so nothing is claimed about which settings are needed.
+    } else if changes.is_empty() {
         header.push("Nothing could be shrunk: every setting is needed.".into());
     } else {
         header.push("What was shrunk (the original world → this one):".into());

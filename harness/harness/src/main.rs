@@ -149,7 +149,7 @@ struct CertifyArgs {
     #[arg(long, default_value_t = 60)]
     timeout: u64,
     /// Scenarios run at once.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = at_least_one)]
     jobs: usize,
     /// Also run this many random worlds (as `harness explore` does; the subject as the
     /// gaining side, the losing side and both, in turn), fixed by a seed the report records;
@@ -187,7 +187,7 @@ struct ExploreArgs {
     #[arg(long, value_name = "DIR", default_value = "explored")]
     out: PathBuf,
     /// Worlds run at once.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = at_least_one)]
     jobs: usize,
     /// Run only part K of N (world i belongs to part (i mod N) + 1), so N CI runners share
     /// the worlds; join their --json reports with `harness report merge`.
@@ -290,7 +290,7 @@ struct RunArgs {
     #[arg(long, value_name = "DIR")]
     html: Option<PathBuf>,
     /// Scenarios run at once.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = at_least_one)]
     jobs: usize,
     /// Show passed checks and evidence too.
     #[arg(long, short)]
@@ -585,7 +585,25 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
+/// A count that must be positive (`--jobs 0` would run nothing, or wait for ever).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn explore(args: ExploreArgs) -> ExitCode {
+    // Before any world runs: the failures' files must have somewhere to go.
+    if args.out.exists() && !args.out.is_dir() {
+        eprintln!(
+            "harness explore: --out {} is not a directory (shrunk failing worlds are written \
+             there as scenario files)",
+            args.out.display()
+        );
+        return ExitCode::from(2);
+    }
     let runtime = match runtime() {
         Ok(r) => r,
         Err(code) => return code,

@@ -247,3 +247,58 @@ fn a_start_too_far_from_today_for_any_signature_is_the_harness_fault_not_a_bogus
         "{stdout}"
     );
 }
+
+#[test]
+fn explore_refuses_what_could_not_work_before_running_any_world() {
+    for args in [&["explore", "--jobs", "0"][..], &["run", "--jobs", "0"][..]] {
+        let out = harness().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("must be at least 1"), "{args:?}: {stderr}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = harness()
+        .args(["explore", "--cases", "2", "--seed", "1", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a directory"), "{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("worlds passed"),
+        "no world ran"
+    );
+}
+
+#[test]
+fn a_failure_explored_without_a_shrink_budget_says_it_was_not_shrunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = harness()
+        .args([
+            "explore",
+            "--cases",
+            "1",
+            "--seed",
+            "3",
+            "--role",
+            "gaining",
+            "--fault",
+            "fixed-one-hour-waits",
+            "--shrink-budget",
+            "0",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let written = std::fs::read_to_string(dir.path().join("shrunk-3-0.toml")).unwrap();
+    assert!(
+        written.contains("# Not shrunk (a shrink budget of 0 runs)"),
+        "{written}"
+    );
+    assert!(!written.contains("every setting is needed"), "{written}");
+}

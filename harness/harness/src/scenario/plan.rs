@@ -1227,7 +1227,20 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 } else {
                     format!("{owner}.{name}")
                 };
-                checks.push((owner, rtype.to_ascii_uppercase()));
+                // A type the live check and the observer cannot ask would leave the check
+                // out silently: refused by name.
+                let rtype = rtype.to_ascii_uppercase();
+                if rtype.parse::<hickory_proto::rr::RecordType>().is_err() {
+                    return Err(p.err(
+                        &c.span(),
+                        format!(
+                            "check {:?}: {rtype} is not a DNS record type (e.g. A, AAAA, MX, \
+                             TXT, or TYPE65280)",
+                            c.get_ref()
+                        ),
+                    ));
+                }
+                checks.push((owner, rtype));
             }
         }
         domains.push(DomainSpec {
@@ -1311,11 +1324,29 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 registrar,
                 xml,
                 expect_code,
-            } => Step::Epp {
-                registrar: lookup(&at(&registrar), "epp")?,
-                xml,
-                expect_code: check_code(&p, &span, expect_code)?,
-            },
+            } => {
+                // The world's registry reads frames up to this size (RFC 5734 §4 leaves the
+                // limit to the server) and closes the connection on a longer one, so no
+                // result code could ever come back.
+                // (less the 4-octet length header).
+                let limit = epp::frame::DEFAULT_MAX_FRAME - 4;
+                if xml.len() > limit {
+                    return Err(p.err(
+                        &span,
+                        format!(
+                            "epp: the xml has {} bytes, more than the {limit} the registry \
+                             reads in one frame; it would close the connection without an \
+                             answer",
+                            xml.len()
+                        ),
+                    ));
+                }
+                Step::Epp {
+                    registrar: lookup(&at(&registrar), "epp")?,
+                    xml,
+                    expect_code: check_code(&p, &span, expect_code)?,
+                }
+            }
             StepFile::KskRollover {
                 domain: d,
                 fault,

@@ -745,6 +745,20 @@ fn what_the_world_would_refuse_at_setup_is_refused_when_read() {
             ),
             "RFC 2181 §8",
         ),
+        (
+            GOOD.replace("\"www A\", \"@ MX\"", "\"www FOO\""),
+            "FOO is not a DNS record type",
+        ),
+        (
+            GOOD.replace(
+                "[[steps]]\ndo = \"run\"",
+                &format!(
+                    "[[steps]]\ndo = \"epp\"\nregistrar = \"A\"\nexpect_code = 2001\nxml = \"{}\"\n\n[[steps]]\ndo = \"run\"",
+                    "x".repeat(1 << 20)
+                ),
+            ),
+            "more than the 1048572 the registry reads in one frame",
+        ),
     ];
     for (text, needle) in cases {
         let e = parse_str(&text).expect_err(needle);
