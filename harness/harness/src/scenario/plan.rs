@@ -862,10 +862,19 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         tld: tld.clone(),
         start,
         seed: f.world.seed.unwrap_or(1),
-        propagation_delay: f
-            .world
-            .propagation_delay
-            .map_or(SignedDuration::from_secs(defaults::DELAY_SECS), |d| d.0),
+        propagation_delay: match f.world.propagation_delay {
+            None => SignedDuration::from_secs(defaults::DELAY_SECS),
+            Some(d) if d.secs() > i64::from(MAX_TTL) => {
+                return Err(p.err_at(
+                    None,
+                    format!(
+                        "propagation_delay {d} is longer than 2^31 seconds (about 68 years), \
+                         the longest stretch a run can hold"
+                    ),
+                ));
+            }
+            Some(d) => d.0,
+        },
         ttl_ns: ttl(f.world.ttl.ns, defaults::TTL_NS, "[world] ttl.ns")?,
         ttl_ds: ttl(f.world.ttl.ds, defaults::TTL_DS, "[world] ttl.ds")?,
         ttl_dnskey: ttl(
@@ -883,6 +892,15 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 None => SignedDuration::ZERO,
                 Some(d) if d.0.is_negative() => {
                     return Err(p.err_at(None, "propagation_jitter must not be negative".into()));
+                }
+                Some(d) if d.secs() > i64::from(MAX_TTL) => {
+                    return Err(p.err_at(
+                        None,
+                        format!(
+                            "propagation_jitter {d} is longer than 2^31 seconds (about 68 \
+                             years), the longest stretch a run can hold"
+                        ),
+                    ));
                 }
                 Some(d) => d.0,
             },

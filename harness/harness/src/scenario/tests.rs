@@ -746,6 +746,10 @@ fn what_the_world_would_refuse_at_setup_is_refused_when_read() {
             "RFC 2181 §8",
         ),
         (
+            GOOD.replace("\"10m\"", "\"30000d\""),
+            "propagation_delay 30000d is longer than 2^31 seconds",
+        ),
+        (
             GOOD.replace("\"www A\", \"@ MX\"", "\"www FOO\""),
             "FOO is not a DNS record type",
         ),
