@@ -143,6 +143,10 @@ pub async fn run_scenario(scenario: Arc<Scenario>, options: &RunOptions) -> Scen
         Err(e) => {
             let (check, e) = match e {
                 PlayError::Harness(e) => (CheckId::HarnessFault, e.to_string()),
+                PlayError::HarnessDuringRun(e, reached) => {
+                    report.virtual_end = reached;
+                    (CheckId::HarnessFault, e.to_string())
+                }
                 PlayError::Registrar(e) => (CheckId::RegistrarFailure, e.to_string()),
             };
             report.error = Some(e.clone());
@@ -292,6 +296,9 @@ pub async fn run_suite_observed(
 enum PlayError {
     /// The harness failed (a server did not start, an observation failed).
     Harness(HarnessError),
+    /// The harness failed while the steps were played, with the virtual time reached (the
+    /// report's end, so a run that stopped years in does not read as one that never began).
+    HarnessDuringRun(HarnessError, Timestamp),
     /// A registrar process failed before the run could start.
     Registrar(RegistrarError),
 }
@@ -601,8 +608,11 @@ async fn play(scenario: Arc<Scenario>, options: &RunOptions) -> Result<Played, P
         Some(f) => Some(f.finish().await),
         None => None,
     };
+    let reached = run.now();
     run.world.stop().await;
-    played?;
+    if let Err(e) = played {
+        return Err(PlayError::HarnessDuringRun(e, reached));
+    }
     let (seats, end_state, registry_log, receipts, automation) =
         snapshot.ok_or_else(|| HarnessError::failed("no snapshot of a finished run"))?;
     let Run {
