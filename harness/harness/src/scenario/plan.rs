@@ -1005,7 +1005,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 .into_iter()
                 .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
                 .collect();
-        check_name_servers(&p, label, &ns, &tld, &registrars)?;
+        check_name_servers(&p, label, &ns, &tld, &registrars, o.ns.is_none())?;
         let secondary = match &o.secondary {
             None => None,
             Some(sec) => {
@@ -1937,8 +1937,15 @@ fn check_name_servers(
     ns: &[String],
     tld: &str,
     others: &[RegistrarSpec],
+    defaulted: bool,
 ) -> Result<(), ScenarioError> {
-    let err = |m: String| Err(p.err_at(None, format!("registrar {label}: operator ns: {m}")));
+    let whose = if defaulted {
+        " (the default, made from the label: set ns)"
+    } else {
+        ""
+    };
+    let err =
+        |m: String| Err(p.err_at(None, format!("registrar {label}: operator ns{whose}: {m}")));
     if ns.is_empty() {
         return err("an operator needs at least one name server".into());
     }

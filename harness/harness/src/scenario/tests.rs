@@ -788,3 +788,28 @@ fn what_the_world_would_refuse_at_setup_is_refused_when_read() {
     let e = parse_str(&text).expect_err("defaults too long");
     assert!(e.message.contains("give the domain its records"), "{e}");
 }
+
+#[test]
+fn the_longest_world_ttl_is_the_signers_refresh_period() {
+    // MAX_WORLD_TTL is what every served signature has left at least; it must follow the
+    // signers' policy if that ever changes.
+    assert_eq!(
+        i64::from(MAX_WORLD_TTL),
+        dnssec::SigningPolicy::default().refresh.as_secs()
+    );
+    let e = parse_str(
+        &GOOD
+            .replace("[registrars.A]", "[registrars.A_B]")
+            .replace("sponsor = \"A\"", "sponsor = \"A_B\"")
+            .replace(
+                "[registrars.A_B]\nplayed_by",
+                "[registrars.A_B]\nclid = \"reg-ab\"\nplayed_by",
+            ),
+    )
+    .unwrap_err();
+    assert!(
+        e.message
+            .contains("operator ns (the default, made from the label: set ns)"),
+        "{e}"
+    );
+}
