@@ -14,12 +14,15 @@ use toml::Spanned;
 pub struct Dur(pub SignedDuration);
 
 impl Dur {
-    /// Parses the compact form.
+    /// Parses the compact form: numbers with units from days down to seconds, each unit at
+    /// most once and in that order (`1d2h`, not `2h1d` or `1h1h`, which would read as a typo).
     pub fn parse(s: &str) -> Result<Self, String> {
         let bad = || format!("{s:?} is not a duration: write e.g. 90s, 15m, 2h, 3d or 1h30m");
         let mut total: i64 = 0;
         let mut num = String::new();
         let mut any = false;
+        // The last unit's size: each next one must be smaller.
+        let mut last_unit = i64::MAX;
         for c in s.trim().chars() {
             if c.is_ascii_digit() {
                 num.push(c);
@@ -32,6 +35,13 @@ impl Dur {
                 'd' => 86_400,
                 _ => return Err(bad()),
             };
+            if unit >= last_unit {
+                return Err(format!(
+                    "{s:?} is not a duration: each unit once, from days down to seconds \
+                     (e.g. 1d2h30m)"
+                ));
+            }
+            last_unit = unit;
             let n: i64 = num.parse().map_err(|_| bad())?;
             total = n
                 .checked_mul(unit)

@@ -290,9 +290,14 @@ fn durations() {
     assert_eq!(Dur::parse("1h30m").unwrap().secs(), 5400);
     assert_eq!(Dur::parse("3d").unwrap().secs(), 259_200);
     assert_eq!(Dur::parse("0s").unwrap().secs(), 0);
-    for bad in ["", "h", "10", "1x", "1.5h", "-1h"] {
+    for bad in ["", "h", "10", "1x", "1.5h", "-1h", "1h1h", "30m1h", "1s1d"] {
         assert!(Dur::parse(bad).is_err(), "{bad}");
     }
+    assert!(
+        Dur::parse("1h1h")
+            .unwrap_err()
+            .contains("each unit once, from days down to seconds"),
+    );
     assert_eq!(Dur::parse("1d2h3m4s").unwrap().to_string(), "1d2h3m4s");
 }
 
