@@ -372,7 +372,7 @@ impl Pki {
     fn create(dir: &Path, registrars: &[&str], durability: Durability) -> Result<Self, PkiError> {
         let mut clids: Vec<ClId> = Vec::with_capacity(registrars.len());
         for name in registrars {
-            let clid = registrar_name(name)?;
+            let clid = check_registrar_name(name)?;
             if clids
                 .iter()
                 .any(|c| c.as_str().eq_ignore_ascii_case(clid.as_str()))
@@ -474,7 +474,7 @@ impl Pki {
                 continue;
             }
             // The trust anchor's DNSKEY file, not a registrar's private key. A `root.pem` or
-            // `root.password` still goes on, to be refused by `registrar_name` below.
+            // `root.password` still goes on, to be refused by `check_registrar_name` below.
             if stem == TRUST_ANCHOR_STEM && ext == files::KEY_EXT {
                 continue;
             }
@@ -487,7 +487,7 @@ impl Pki {
 
         let mut registrars = BTreeMap::new();
         for stem in stems {
-            let clid = registrar_name(&stem)?;
+            let clid = check_registrar_name(&stem)?;
             let credentials = RegistrarCredentials::load(dir, &ca, clid.clone())?;
             registrars.insert(clid, credentials);
         }
@@ -502,7 +502,7 @@ impl Pki {
 
     /// Issues a certificate and password for a new registrar and writes its three files.
     pub fn add_registrar(&mut self, name: &str) -> Result<&RegistrarCredentials, PkiError> {
-        let clid = registrar_name(name)?;
+        let clid = check_registrar_name(name)?;
         if self
             .registrars
             .keys()
@@ -581,15 +581,10 @@ pub fn registrar_files(registrar: &RegistrarCredentials) -> [PkiFile; 3] {
     ]
 }
 
-/// Checks a registrar name: a valid clID, and safe as a file name and in a URI.
-/// Whether `name` can be a registrar of a PKI: a clID (`eppcom:clIDType`) that also makes
-/// safe file names and is none of the reserved ones. Scenario files are checked with it before
-/// a world is built.
+/// Checks a registrar name: a valid clID (`eppcom:clIDType`), safe as a file name and in a
+/// URI, and none of the reserved names. Scenario files are checked with it before a world is
+/// built.
 pub fn check_registrar_name(name: &str) -> Result<ClId, PkiError> {
-    registrar_name(name)
-}
-
-fn registrar_name(name: &str) -> Result<ClId, PkiError> {
     let clid = ClId::new(name)?;
     let unusable = |reason| PkiError::UnusableName {
         name: name.to_owned(),
@@ -621,21 +616,21 @@ mod tests {
 
     #[test]
     fn registrar_names_must_be_clids_and_file_safe() {
-        assert!(registrar_name("registrar-a").is_ok());
-        assert!(registrar_name("1234").is_ok());
-        assert!(registrar_name("a.b_c").is_ok());
+        assert!(check_registrar_name("registrar-a").is_ok());
+        assert!(check_registrar_name("1234").is_ok());
+        assert!(check_registrar_name("a.b_c").is_ok());
         assert!(matches!(
-            registrar_name("ab"),
+            check_registrar_name("ab"),
             Err(PkiError::InvalidClId(_))
         ));
         assert!(matches!(
-            registrar_name("a-very-long-registrar-name"),
+            check_registrar_name("a-very-long-registrar-name"),
             Err(PkiError::InvalidClId(_))
         ));
         for bad in [
             "a b c", "../etc", "reg/a", ".hidden", "-dash", "Server", "ünï", "root", "ROOT",
         ] {
-            let err = registrar_name(bad).unwrap_err();
+            let err = check_registrar_name(bad).unwrap_err();
             assert!(matches!(err, PkiError::UnusableName { .. }), "{bad}: {err}");
         }
     }
