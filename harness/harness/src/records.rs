@@ -16,6 +16,9 @@ use hickory_proto::rr::{Name, RData, RecordType};
 
 use checker::Expected;
 
+/// The longest TTL there is: 2^31 − 1 seconds (RFC 2181 §8), in a record or a scenario.
+pub const MAX_TTL: u32 = 0x7fff_ffff;
+
 /// One record of the registrant's zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrantRecord {
@@ -64,9 +67,9 @@ impl RegistrantRecord {
             .to_lowercase();
         let ttl = match tokens.first().and_then(|t| t.parse::<u32>().ok()) {
             // RFC 2181 §8: a TTL has 31 bits; refused, not cut down.
-            Some(t) if t > 0x7fff_ffff => {
+            Some(t) if t > MAX_TTL => {
                 return Err(err(format!(
-                    "TTL {t} is longer than a DNS TTL can be (2147483647 seconds; RFC 2181 §8)"
+                    "TTL {t} is longer than a DNS TTL can be ({MAX_TTL} seconds; RFC 2181 §8)"
                 )));
             }
             Some(t) => {

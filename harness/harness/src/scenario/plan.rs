@@ -438,8 +438,7 @@ pub struct OperatorSpec {
 /// The reference registrars' poll interval where a scenario sets none: 30 minutes.
 pub const DEFAULT_POLL_INTERVAL: u64 = 1800;
 
-/// The longest TTL a scenario may give: 2^31 − 1 seconds (RFC 2181 §8).
-pub const MAX_TTL: u32 = 0x7fff_ffff;
+pub use crate::records::MAX_TTL;
 
 /// The longest TTL a world serves: the signers' refresh period (see
 /// [`dnssec::SigningPolicy::refresh`]), the least time a served signature has left.
@@ -738,18 +737,19 @@ fn signature_validity(p: &Planner<'_>, d: Option<Dur>) -> Result<SignedDuration,
     Ok(d.0)
 }
 
-/// A step's stretch of time, at most 2^31 seconds: no signature made at its start could still
-/// be placed at its end (RFC 4034 §3.1.5), and much longer ones leave the calendar the clocks
-/// can count in.
+/// A stretch of a run (a step's, a poll interval, a publication delay), at most 2^31 seconds:
+/// no signature made at its start could still be placed at its end (RFC 4034 §3.1.5), and much
+/// longer ones leave the calendar the clocks can count in (a poll due past it would silently
+/// never come). `span` is where the file gives it, when the TOML keeps that.
 fn within_signable_time(
     p: &Planner<'_>,
-    span: &Range<usize>,
+    span: Option<&Range<usize>>,
     what: &str,
     d: Dur,
 ) -> Result<SignedDuration, ScenarioError> {
     if d.secs() > i64::from(MAX_TTL) {
-        return Err(p.err(
-            span,
+        return Err(p.err_at(
+            span.and_then(|s| p.line(s)),
             format!(
                 "{what} {d} is longer than 2^31 seconds (about 68 years), the most RRSIG \
                  times can span (RFC 4034 §3.1.5)"
@@ -864,16 +864,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
         seed: f.world.seed.unwrap_or(1),
         propagation_delay: match f.world.propagation_delay {
             None => SignedDuration::from_secs(defaults::DELAY_SECS),
-            Some(d) if d.secs() > i64::from(MAX_TTL) => {
-                return Err(p.err_at(
-                    None,
-                    format!(
-                        "propagation_delay {d} is longer than 2^31 seconds (about 68 years), \
-                         the longest stretch a run can hold"
-                    ),
-                ));
-            }
-            Some(d) => d.0,
+            Some(d) => within_signable_time(&p, None, "propagation_delay", d)?,
         },
         ttl_ns: ttl(f.world.ttl.ns, defaults::TTL_NS, "[world] ttl.ns")?,
         ttl_ds: ttl(f.world.ttl.ds, defaults::TTL_DS, "[world] ttl.ds")?,
@@ -893,16 +884,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 Some(d) if d.0.is_negative() => {
                     return Err(p.err_at(None, "propagation_jitter must not be negative".into()));
                 }
-                Some(d) if d.secs() > i64::from(MAX_TTL) => {
-                    return Err(p.err_at(
-                        None,
-                        format!(
-                            "propagation_jitter {d} is longer than 2^31 seconds (about 68 \
-                             years), the longest stretch a run can hold"
-                        ),
-                    ));
-                }
-                Some(d) => d.0,
+                Some(d) => within_signable_time(&p, None, "propagation_jitter", d)?,
             },
         },
         keyrelay_receipts: receipt_spec(&p, &f.world)?,
@@ -1097,18 +1079,13 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                         format!("registrar {label}: poll_interval {d} is under one second"),
                     ));
                 }
-                // Bounded like every other stretch of a run: a poll due past the clocks'
-                // calendar would otherwise never come, silently.
-                Some(d) if d.secs() > i64::from(MAX_TTL) => {
-                    return Err(p.err_at(
-                        None,
-                        format!(
-                            "registrar {label}: poll_interval {d} is longer than 2^31 seconds \
-                             (about 68 years), the longest stretch a run can hold"
-                        ),
-                    ));
-                }
-                d => d.map(|d| d.0),
+                Some(d) => Some(within_signable_time(
+                    &p,
+                    None,
+                    &format!("registrar {label}: poll_interval"),
+                    d,
+                )?),
+                None => None,
             },
             relay_publish_delay: match &r.relay_publish_delay {
                 None => 0,
@@ -1311,7 +1288,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             StepFile::Run { limit } => Step::Run {
                 limit: match limit {
                     None => SignedDuration::from_hours(24 * defaults::RUN_LIMIT_DAYS),
-                    Some(d) => within_signable_time(&p, &span, "run for", d)?,
+                    Some(d) => within_signable_time(&p, Some(&span), "run for", d)?,
                 },
             },
             StepFile::Advance { by } => {
@@ -1319,7 +1296,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     return Err(p.err(&span, "advance must move the clock forward".into()));
                 }
                 Step::Advance {
-                    by: within_signable_time(&p, &span, "advance", by)?,
+                    by: within_signable_time(&p, Some(&span), "advance", by)?,
                 }
             }
             StepFile::OperatorFault { operator, fault } => {
