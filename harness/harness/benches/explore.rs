@@ -18,6 +18,10 @@ use std::time::Instant;
 use harness::explore::{Exploration, Plan, Role, explore};
 use harness::scenario::Fault;
 
+/// The harness binary's allocator, so the figures are what `harness explore` gets.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env_or(key: &str, default: u64) -> u64 {
     std::env::var(key)
         .ok()
@@ -25,14 +29,49 @@ fn env_or(key: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn line(what: &str, e: &Exploration) {
+/// CPU seconds (user + system) this process and its reaped children have used, from
+/// `/proc/self/stat` (Linux; `None` elsewhere). Wall-clock worlds/s on a shared virtual machine
+/// moves with the host's load (the same binary has given 27 and 48 worlds/s on different days);
+/// CPU per world moves far less, so it is what before/after comparisons should quote.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    // utime, stime, cutime, cstime are fields 14-17 of stat(5): 11-14 counted from the state.
+    let ticks: u64 = f
+        .get(11..15)?
+        .iter()
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    // USER_HZ, the unit of these fields, is 100 on every Linux architecture the kernel's ABI
+    // exposes to user space.
+    Some(ticks as f64 / 100.0)
+}
+
+fn line(what: &str, e: &Exploration, cpu: Option<f64>) {
+    let per_world = cpu.map_or_else(String::new, |c| {
+        format!(
+            "; CPU {:.1} ms a world, {:.1} worlds/s per busy core",
+            1000.0 * c / e.worlds.len().max(1) as f64,
+            e.worlds.len() as f64 / c.max(0.001)
+        )
+    });
     println!(
-        "{what:<44} {:>4} worlds in {:>6.2} s: {:>6.1} worlds/s ({} failed)",
+        "{what:<44} {:>4} worlds in {:>6.2} s: {:>6.1} worlds/s ({} failed){per_world}",
         e.worlds.len(),
         e.wall_seconds,
         e.worlds_per_second,
         e.failed()
     );
+}
+
+/// Runs `f`, returning its result and the CPU seconds it used.
+fn with_cpu<T>(f: impl FnOnce() -> T) -> (T, Option<f64>) {
+    let before = cpu_seconds();
+    let out = f();
+    let used = cpu_seconds().zip(before).map(|(a, b)| a - b);
+    (out, used)
 }
 
 fn main() {
@@ -52,8 +91,8 @@ fn main() {
 
     let mut plan = Plan::new(seed, cases);
     plan.jobs = jobs;
-    let e = runtime.block_on(explore(&plan, |_| {})).unwrap();
-    line("in-process, both roles", &e);
+    let (e, cpu) = with_cpu(|| runtime.block_on(explore(&plan, |_| {})).unwrap());
+    line("in-process, both roles", &e, cpu);
     assert!(e.passed(), "{}", e.summary());
 
     let mut plan = Plan::new(seed, process_cases);
@@ -63,8 +102,8 @@ fn main() {
         env!("CARGO_BIN_EXE_harness")
     ));
     plan.roles = vec![Role::Gaining, Role::Losing, Role::Both];
-    let e = runtime.block_on(explore(&plan, |_| {})).unwrap();
-    line("subject process, gaining/losing/both", &e);
+    let (e, cpu) = with_cpu(|| runtime.block_on(explore(&plan, |_| {})).unwrap());
+    line("subject process, gaining/losing/both", &e, cpu);
     assert!(e.passed(), "{}", e.summary());
 
     // The naive registrar: found among a few worlds, each kind of failure shrunk.
@@ -74,7 +113,7 @@ fn main() {
     plan.fault = Some(Fault::FixedOneHourWaits);
     let started = Instant::now();
     let e = runtime.block_on(explore(&plan, |_| {})).unwrap();
-    line("fault fixed-one-hour-waits, gaining", &e);
+    line("fault fixed-one-hour-waits, gaining", &e, None);
     assert!(!e.failures.is_empty() && e.failures.iter().all(|f| f.reproduced));
     for f in &e.failures {
         println!(
