@@ -780,13 +780,25 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             .expect("invariant: the default start is RFC 3339"),
         Some(s) => {
             let t = s.get_ref().parse::<Timestamp>().map_err(|e| {
-                p.err(
-                    &s.span(),
+                // A well-formed time out of the representable range (years -9999 to 9999, less
+                // a day each way for offsets) is not a syntax error: say which it is.
+                let well_formed = jiff::fmt::temporal::DateTimeParser::new()
+                    .parse_pieces(s.get_ref())
+                    .is_ok();
+                let why = if well_formed {
+                    format!(
+                        "start {:?} is outside the times the harness can represent                          ({} to {}); a world also needs its start within about 68 years of                          today, as RRSIG times order only within 2^31 seconds (RFC 4034 §3.1.5)",
+                        s.get_ref(),
+                        Timestamp::MIN,
+                        Timestamp::MAX
+                    )
+                } else {
                     format!(
                         "start {:?} is not an RFC 3339 time (e.g. 2026-03-02T09:00:00Z): {e}",
                         s.get_ref()
-                    ),
-                )
+                    )
+                };
+                p.err(&s.span(), why)
             })?;
             // RRSIG inception and expiration count seconds from 1970 (RFC 4034 §3.1.5), and
             // signatures start an hour before they are made.

@@ -229,6 +229,20 @@ fn starts_ttls_validities_and_polls_outside_what_dns_allows_are_refused_not_cut(
         .unwrap_err();
     assert!(e.message.contains("lies before 1970-01-02"), "{e}");
     assert_eq!(e.line, Some(7), "{e}");
+    // Well-formed but beyond what a timestamp holds: said so, not called malformed.
+    for start in ["9999-12-31T23:00:00Z", "-009999-01-01T00:00:00Z"] {
+        let e = parse_str(&GOOD.replace("[world]\n", &format!("[world]\nstart = \"{start}\"\n")))
+            .unwrap_err();
+        assert!(
+            e.message
+                .contains("is outside the times the harness can represent"),
+            "{start}: {e}"
+        );
+        assert!(!e.message.contains("not an RFC 3339"), "{start}: {e}");
+    }
+    let e = parse_str(&GOOD.replace("[world]\n", "[world]\nstart = \"2026-13-01T00:00:00Z\"\n"))
+        .unwrap_err();
+    assert!(e.message.contains("is not an RFC 3339 time"), "{e}");
     let s =
         parse_str(&GOOD.replace("[world]\n", "[world]\nsignature_validity = \"8d\"\n")).unwrap();
     assert_eq!(
