@@ -30,9 +30,9 @@ fn env_or(key: &str, default: u64) -> u64 {
 }
 
 /// CPU seconds (user + system) this process and its reaped children have used, from
-/// `/proc/self/stat` (Linux; `None` elsewhere). Wall-clock worlds/s on a shared virtual machine
-/// moves with the host's load (the same binary has given 27 and 48 worlds/s on different days);
-/// CPU per world moves far less, so it is what before/after comparisons should quote.
+/// `/proc/self/stat` (Linux; `None` elsewhere). On a shared virtual machine both worlds/s and
+/// CPU per world move with the hour (the same binary has given 27 and 48 worlds/s on one day),
+/// so before/after comparisons take turns within minutes and compare CPU a world.
 fn cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.

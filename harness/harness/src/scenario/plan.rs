@@ -787,7 +787,9 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                     .is_ok();
                 let why = if well_formed {
                     format!(
-                        "start {:?} is outside the times the harness can represent                          ({} to {}); a world also needs its start within about 68 years of                          today, as RRSIG times order only within 2^31 seconds (RFC 4034 §3.1.5)",
+                        "start {:?} is outside the times the harness can represent \
+                         ({} to {}); a world also needs its start within about 68 years of \
+                         today, as RRSIG times order only within 2^31 seconds (RFC 4034 §3.1.5)",
                         s.get_ref(),
                         Timestamp::MIN,
                         Timestamp::MAX

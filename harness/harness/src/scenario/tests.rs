@@ -239,6 +239,7 @@ fn starts_ttls_validities_and_polls_outside_what_dns_allows_are_refused_not_cut(
             "{start}: {e}"
         );
         assert!(!e.message.contains("not an RFC 3339"), "{start}: {e}");
+        assert!(!e.message.contains("  "), "{start}: {e}");
     }
     let e = parse_str(&GOOD.replace("[world]\n", "[world]\nstart = \"2026-13-01T00:00:00Z\"\n"))
         .unwrap_err();
