@@ -31,7 +31,7 @@ fn env_or(key: &str, default: u64) -> u64 {
 
 /// CPU seconds (user + system) this process and its reaped children have used, from
 /// `/proc/self/stat` (Linux; `None` elsewhere). On a shared virtual machine both worlds/s and
-/// CPU per world move with the hour (the same binary has given 27 and 48 worlds/s on one day),
+/// CPU per world move with the hour (the same code has given 27 and 48 worlds/s on one day),
 /// so before/after comparisons take turns within minutes and compare CPU a world.
 fn cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
