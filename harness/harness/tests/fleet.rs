@@ -225,6 +225,17 @@ async fn real_resolvers_see_the_faults_inside_the_predicted_bands_and_the_model_
         {
             println!("{}: {check} {:?}: {}", r.id, outcome.0, outcome.1);
         }
+        // A failure's evidence (each failing answer: rcode, extended errors, the resolver's
+        // log) says whether real software saw a broken chain or the loaded machine: print it,
+        // so a red run explains itself.
+        for c in r.checks.iter().filter(|c| {
+            matches!(c.check, CheckId::ResolverFailed | CheckId::ModelMissed)
+                && c.outcome == Outcome::Fail
+        }) {
+            for line in &c.evidence {
+                println!("{}: {} evidence: {line}", r.id, c.check);
+            }
+        }
         let missed = outcomes(r, CheckId::ModelMissed);
         assert!(
             !missed.is_empty() && missed.iter().all(|(o, _)| *o == Outcome::Pass),
