@@ -17,13 +17,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use hickory_proto::dnssec::rdata::{DNSSECRData, NSEC3};
+use hickory_proto::dnssec::TBS;
+use hickory_proto::dnssec::rdata::{DNSSECRData, NSEC3, RRSIG, SigInput};
 use hickory_proto::rr::rdata::{CNAME, NS};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use jiff::Timestamp;
 
+use super::keys::KeyPair;
 pub use super::params::Nsec3Hash;
 use super::params::{Denial, Nsec3Config, Setup};
 use super::pmap::ChunkedMap;
@@ -37,8 +39,139 @@ pub struct SignedRrset {
     pub(crate) rtype: RecordType,
     pub(crate) ttl: u32,
     pub(crate) records: Vec<Record>,
-    pub(crate) rrsigs: Vec<Record>,
+    pub(crate) rrsigs: Rrsigs,
 }
+
+/// The RRSIGs covering one RRset.
+///
+/// Their fields (algorithm, key tag, labels, original TTL, validity window) are fixed when the
+/// RRset is signed, and they alone decide reuse and refresh. The signature bytes are made then,
+/// or, with [`SigningPolicy::defer_signatures`](crate::SigningPolicy::defer_signatures), when
+/// the RRSIGs are first read: a server answers with the same RRSIGs either way, but an RRset
+/// nobody asks for costs no private-key operation (an RSA-2048 signature is about 0.6 ms, and
+/// a freshly signed zone holds RRsets no query of a scenario ever reaches). Clones share one
+/// cell, so a deferred signature is made at most once, however many snapshots carry it.
+#[derive(Clone, Default)]
+pub(crate) struct Rrsigs(Option<Arc<RrsigCell>>);
+
+struct RrsigCell {
+    /// One per RRSIG, in the order of the records.
+    inputs: Vec<SigInput>,
+    made: OnceLock<Vec<Record>>,
+    /// What a deferred cell signs when first read (None: made at once).
+    pending: Option<Pending>,
+}
+
+struct Pending {
+    name: Name,
+    ttl: u32,
+    /// The key and the data to be signed for each of [`RrsigCell::inputs`].
+    parts: Vec<(KeyPair, TBS)>,
+}
+
+impl Rrsigs {
+    /// RRSIGs already made (anything else in `records` is not an RRSIG and is left out).
+    pub(crate) fn made(records: Vec<Record>) -> Self {
+        if records.is_empty() {
+            return Self::default();
+        }
+        let inputs = records
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::DNSSEC(DNSSECRData::RRSIG(s)) => Some(s.input().clone()),
+                _ => None,
+            })
+            .collect();
+        Self(Some(Arc::new(RrsigCell {
+            inputs,
+            made: OnceLock::from(records),
+            pending: None,
+        })))
+    }
+
+    /// RRSIGs of `name`/`ttl` whose signatures are made when first read: `parts` pairs each
+    /// input with its key and the data it signs.
+    pub(crate) fn deferred(name: Name, ttl: u32, parts: Vec<(SigInput, KeyPair, TBS)>) -> Self {
+        if parts.is_empty() {
+            return Self::default();
+        }
+        let (inputs, parts) = parts.into_iter().map(|(i, k, t)| (i, (k, t))).unzip();
+        Self(Some(Arc::new(RrsigCell {
+            inputs,
+            made: OnceLock::new(),
+            pending: Some(Pending { name, ttl, parts }),
+        })))
+    }
+
+    /// The RRSIG records, signing them first if they were deferred.
+    pub(crate) fn records(&self) -> &[Record] {
+        let Some(cell) = &self.0 else { return &[] };
+        cell.made.get_or_init(|| {
+            let Some(p) = &cell.pending else {
+                return Vec::new();
+            };
+            cell.inputs
+                .iter()
+                .zip(&p.parts)
+                .map(|(input, (key, tbs))| {
+                    // Signing fails only when the system's random generator does (RSA
+                    // blinding, ECDSA nonces); the eager path would have failed the same way.
+                    // The RRSIG then carries no signature: validators call the answer bogus,
+                    // and so do the checks, rather than the server panicking mid-answer.
+                    let signature = key.sign(tbs).unwrap_or_default();
+                    Record::from_rdata(
+                        p.name.clone(),
+                        p.ttl,
+                        RData::DNSSEC(DNSSECRData::RRSIG(RRSIG::from_sig(
+                            input.clone(),
+                            signature,
+                        ))),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// The RRSIGs' fields without their signatures (never signs).
+    pub(crate) fn inputs(&self) -> &[SigInput] {
+        self.0.as_ref().map_or(&[], |c| &c.inputs)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.inputs().is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.inputs().len()
+    }
+
+    /// Whether the signatures exist yet (not deferred, or read since).
+    #[cfg(test)]
+    pub(crate) fn is_made(&self) -> bool {
+        self.0.as_ref().is_none_or(|c| c.made.get().is_some())
+    }
+}
+
+impl std::fmt::Debug for Rrsigs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            None => f.write_str("[]"),
+            Some(c) => match c.made.get() {
+                Some(made) => f.debug_list().entries(made).finish(),
+                None => write!(f, "{} deferred RRSIG(s)", c.inputs.len()),
+            },
+        }
+    }
+}
+
+/// Equal when the RRSIGs are (deferred ones are made to compare them).
+impl PartialEq for Rrsigs {
+    fn eq(&self, other: &Self) -> bool {
+        self.records() == other.records()
+    }
+}
+
+impl Eq for Rrsigs {}
 
 impl SignedRrset {
     pub(crate) fn unsigned(name: Name, rtype: RecordType, ttl: u32, records: Vec<Record>) -> Self {
@@ -47,7 +180,7 @@ impl SignedRrset {
             rtype,
             ttl,
             records,
-            rrsigs: Vec::new(),
+            rrsigs: Rrsigs::default(),
         }
     }
 
@@ -73,7 +206,7 @@ impl SignedRrset {
 
     /// The RRSIGs covering the records, ordered by algorithm then key tag.
     pub fn rrsigs(&self) -> &[Record] {
-        &self.rrsigs
+        self.rrsigs.records()
     }
 
     /// Whether any RRSIG covers this RRset.
@@ -96,7 +229,7 @@ impl SignedRrset {
             rtype: self.rtype,
             ttl: self.ttl,
             records: self.records.iter().map(rename).collect(),
-            rrsigs: self.rrsigs.iter().map(rename).collect(),
+            rrsigs: Rrsigs::made(self.rrsigs().iter().map(rename).collect()),
         }
     }
 }
@@ -634,7 +767,7 @@ impl SignedZone {
         for (_, sets) in self.by_owner() {
             for s in sets {
                 out.extend(s.records.iter().cloned());
-                out.extend(s.rrsigs.iter().cloned());
+                out.extend(s.rrsigs().iter().cloned());
             }
         }
         out
@@ -665,7 +798,7 @@ impl SignedZone {
         let mut out = String::new();
         for (_, sets) in self.by_owner() {
             for s in sets {
-                for r in s.records.iter().chain(&s.rrsigs) {
+                for r in s.records.iter().chain(s.rrsigs()) {
                     let _ = writeln!(out, "{}", format_record(r, options));
                 }
             }

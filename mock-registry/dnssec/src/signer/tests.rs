@@ -346,6 +346,125 @@ fn snapshot_ecdsa_nsec3_opt_out_masked() {
     }));
 }
 
+/// Every RRset of `zone` with its signatures (NSEC3 chain included).
+fn every_rrset(zone: &SignedZone) -> Vec<&SignedRrset> {
+    zone.nodes()
+        .flat_map(|n| n.rrsets().iter().chain(n.nsec()))
+        .chain(zone.nsec3_chain().map(Nsec3Entry::rrset))
+        .collect()
+}
+
+#[test]
+fn deferred_signatures_are_the_eager_ones_made_when_first_read() {
+    let now = ts("2026-01-01T00:00:00Z");
+    for algorithm in KeyAlgorithm::ALL {
+        for denial in denials() {
+            let keys = ksk_zsk(algorithm);
+            let eager = ZoneSigner::new(keys.clone(), policy(denial.clone())).unwrap();
+            let lazy = ZoneSigner::new(
+                keys.clone(),
+                SigningPolicy {
+                    defer_signatures: true,
+                    ..policy(denial.clone())
+                },
+            )
+            .unwrap();
+            let e = eager.sign(&small_zone(), now).unwrap();
+            let l = lazy.sign(&small_zone(), now).unwrap();
+            let what = format!("{algorithm:?} {denial:?}");
+            // Prepared, counted and timed, but not one signature made.
+            assert_eq!(l.stats(), e.stats(), "{what}");
+            assert_eq!(l.earliest_expiration(), e.earliest_expiration(), "{what}");
+            assert!(
+                every_rrset(&l)
+                    .iter()
+                    .all(|s| !s.is_signed() || !s.rrsigs.is_made()),
+                "{what}"
+            );
+            assert!(every_rrset(&l).iter().any(|s| s.is_signed()), "{what}");
+            // One read signs one RRset.
+            let mail = l
+                .node(&n("mail.example."))
+                .unwrap()
+                .rrset(RecordType::A)
+                .unwrap();
+            assert_eq!(mail.rrsigs().len(), 1, "{what}");
+            assert_eq!(
+                every_rrset(&l)
+                    .iter()
+                    .filter(|s| s.rrsigs.is_made())
+                    .count(),
+                every_rrset(&l).iter().filter(|s| !s.is_signed()).count() + 1,
+                "{what}"
+            );
+            // Once made, they are what the eager signer makes (ECDSA signs with a random
+            // nonce: the same fields, and every read of one snapshot the same bytes).
+            verify_zone(&l, &[now], &roles(&keys));
+            let masked = PresentationOptions {
+                mask_signatures: true,
+            };
+            let first_read = l.to_presentation(PresentationOptions::default());
+            assert_eq!(
+                first_read,
+                l.to_presentation(PresentationOptions::default())
+            );
+            if algorithm == KeyAlgorithm::EcdsaP256Sha256 {
+                assert_eq!(
+                    l.to_presentation(masked),
+                    e.to_presentation(masked),
+                    "{what}"
+                );
+            } else {
+                assert_eq!(
+                    first_read,
+                    e.to_presentation(PresentationOptions::default()),
+                    "{what}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_snapshot_derived_from_a_deferred_one_shares_its_signatures() {
+    let now = ts("2026-01-01T00:00:00Z");
+    let keys = ksk_zsk(KeyAlgorithm::EcdsaP256Sha256);
+    let signer = ZoneSigner::new(
+        keys.clone(),
+        SigningPolicy {
+            defer_signatures: true,
+            ..policy(Denial::Nsec)
+        },
+    )
+    .unwrap();
+    let mut zone = small_zone();
+    zone.take_changes();
+    let first = signer.sign(&zone, now).unwrap();
+    let mail = |z: &SignedZone| {
+        z.node(&n("mail.example."))
+            .unwrap()
+            .rrset(RecordType::A)
+            .unwrap()
+            .clone()
+    };
+    let read = mail(&first).rrsigs().to_vec();
+    zone.add_text("new.example. 3600 TXT \"x\"").unwrap();
+    let changes = zone.take_changes();
+    let second = signer.update(&first, &zone, &changes, now).unwrap();
+    // Kept, not made again: the same (randomised) ECDSA bytes, already there.
+    assert!(mail(&second).rrsigs.is_made());
+    assert_eq!(mail(&second).rrsigs(), &read[..]);
+    // The new name's RRset waits for its first reader, in the new snapshot only.
+    let txt = second
+        .node(&n("new.example."))
+        .unwrap()
+        .rrset(RecordType::TXT)
+        .unwrap();
+    assert!(txt.is_signed() && !txt.rrsigs.is_made());
+    assert!(second.stats().signatures_made >= 1);
+    verify_zone(&second, &[now], &roles(&keys));
+}
+
 fn tld_with(count: usize) -> Zone {
     let origin = n("tld.");
     let mut zone = Zone::new(origin.clone(), soa(&origin), 3600).unwrap();
