@@ -6,12 +6,17 @@
 //! NS, the scenario's checked names and a name that does not exist. An answer that differs
 //! from the previous one of the same source and question starts a new *version*; a version
 //! is served from the instant it was first seen until the instant another one replaced it.
+//!
+//! A server of this process says what it answers a name from
+//! ([`dnssec::served_version`]): while that stays the same, so do its answers, and the
+//! question is not asked again. Every other server (a registrar's own, real software) is
+//! asked every question after every change.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use dnssec::query::{QueryOptions, query_with};
-use dnssec::server::Transport;
+use dnssec::server::{ServedVersion, Transport, served_version};
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::Message;
 use hickory_proto::rr::{RData, RecordType};
@@ -77,7 +82,8 @@ pub struct Observations {
     observations: u64,
 }
 
-/// Asks every source every question after each change and records what changed.
+/// Asks the sources their questions after each change (those whose answers may have changed)
+/// and records what changed.
 #[derive(Debug)]
 pub struct Observer {
     sources: Vec<(Source, SocketAddr)>,
@@ -86,6 +92,11 @@ pub struct Observer {
     operator_questions: Vec<(String, RecordType)>,
     /// Index of the current version per (source, qname, qtype).
     current: BTreeMap<(Source, String, RecordType), usize>,
+    /// For servers of this process: what each question was last answered from. A question
+    /// whose server still answers it from the same snapshots and faults is not asked again:
+    /// its answer is the one recorded (so a change to one zone costs that zone's questions,
+    /// not every question of every server).
+    answered_from: BTreeMap<(Source, String, RecordType), ServedVersion>,
     recorded: Observations,
 }
 
@@ -153,6 +164,7 @@ impl Observer {
             parent_questions,
             operator_questions,
             current: BTreeMap::new(),
+            answered_from: BTreeMap::new(),
             recorded: Observations {
                 labels: s.registrars.iter().map(|r| r.label.clone()).collect(),
                 secondaries,
@@ -195,7 +207,8 @@ impl Observer {
         !self.recorded.own.is_empty()
     }
 
-    /// Asks every source every question at `now`; returns whether any answer changed.
+    /// Asks every source every question whose answer may have changed at `now`; returns
+    /// whether any answer changed.
     pub async fn observe(&mut self, now: Timestamp) -> Result<bool, HarnessError> {
         self.recorded.observations += 1;
         let mut changed = false;
@@ -215,9 +228,19 @@ impl Observer {
             for (qname, qtype) in questions {
                 let name = hickory_proto::rr::Name::from_ascii(&qname)
                     .with_context(|| format!("observing {qname}"))?;
+                let key = (source.clone(), qname.clone(), qtype);
+                // Read before asking: should the server change meanwhile (wall clock), the
+                // next round sees a version it has not recorded and asks again.
+                let from = served_version(addr, &name);
+                if from.is_some() && self.answered_from.get(&key) == from.as_ref() {
+                    continue;
+                }
                 // A server that does not answer (stopped, or a fault) serves nothing.
                 let answer = query_with(addr, &name, qtype, &options).await.ok();
-                let key = (source.clone(), qname.clone(), qtype);
+                match from {
+                    Some(v) => self.answered_from.insert(key.clone(), v),
+                    None => self.answered_from.remove(&key),
+                };
                 let same = match (self.current.get(&key), &answer) {
                     (Some(i), Some(m)) => same_answer(&self.recorded.versions[*i].message, m),
                     (None, None) => true,

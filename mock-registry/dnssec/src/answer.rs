@@ -67,7 +67,7 @@ pub(crate) struct Served {
 
 impl Served {
     /// Whether the faults apply to answers from `zone`.
-    fn faulty(&self, zone: &Name) -> bool {
+    pub(crate) fn faulty(&self, zone: &Name) -> bool {
         self.fault_scope.is_empty() || self.fault_scope.contains(zone)
     }
 

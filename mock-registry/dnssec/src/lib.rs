@@ -92,7 +92,10 @@ pub use keys::{DsDigest, KeyAlgorithm, KeyError, KeyPair, KeyRole, ZoneKey};
 #[cfg(feature = "net")]
 pub use query::{QueryError, QueryOptions, query, query_with};
 #[cfg(feature = "net")]
-pub use server::{AnswerKind, DnsServer, DnsServerConfig, Faults, QueryRecord, Transport};
+pub use server::{
+    AnswerKind, DnsServer, DnsServerConfig, Faults, QueryRecord, ServedVersion, Transport,
+    served_version,
+};
 pub use signed::{
     Lookup, Node, NodeKind, Nsec3Entry, PresentationOptions, Referral, SignStats, SignedRrset,
     SignedZone,

@@ -417,6 +417,43 @@ pub(crate) mod in_process {
         }
     }
 
+    /// What the server at `addr` answers questions about `qname` from, if it takes
+    /// in-process queries.
+    pub(crate) fn version(
+        addr: SocketAddr,
+        qname: &hickory_proto::rr::Name,
+    ) -> Option<super::ServedVersion> {
+        let shared = table()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&addr)?
+            .upgrade()?;
+        let served = shared.served();
+        let zones: Vec<_> = served
+            .zones
+            .iter()
+            .filter(|z| z.origin().zone_of(qname))
+            .cloned()
+            .collect();
+        // The faults shape only the answers of the zones they apply to.
+        let faults = zones
+            .iter()
+            .map(|z| {
+                let on = served.faulty(z.origin());
+                [
+                    on && served.strip_rrsigs,
+                    on && served.drop_queries,
+                    on && served.wrong_denial,
+                ]
+            })
+            .collect();
+        Some(super::ServedVersion {
+            zones,
+            faults,
+            max_udp_payload: served.max_udp_payload,
+        })
+    }
+
     /// The answer of the server at `addr`, if it takes in-process queries: `Some(None)` when
     /// it drops the request (a fault), `None` when no such server is in this process.
     pub(crate) fn exchange(
@@ -433,6 +470,67 @@ pub(crate) mod in_process {
         let client = SocketAddr::new(addr.ip(), 0);
         Some(shared.respond(request, client, transport))
     }
+}
+
+/// What a server of this process answers every question about one name from: the
+/// snapshots whose zones contain the name (the responder picks among those and reads no
+/// other), and the faults that shape its answers.
+///
+/// While two versions are equal, so is every answer about that name, save the message ID: an
+/// observer that recorded the answers need not ask again (a run asks its servers after every
+/// change, and most changes touch one zone of one server). Snapshots compare by identity,
+/// and a version holds them, so a new snapshot can never reuse an old one's address.
+#[derive(Clone)]
+pub struct ServedVersion {
+    zones: Vec<Arc<SignedZone>>,
+    /// Per zone: the faults that apply to it (strip RRSIGs, drop queries, wrong denial).
+    faults: Vec<[bool; 3]>,
+    max_udp_payload: u16,
+}
+
+impl PartialEq for ServedVersion {
+    fn eq(&self, other: &Self) -> bool {
+        self.zones.len() == other.zones.len()
+            && self
+                .zones
+                .iter()
+                .zip(&other.zones)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+            && self.faults == other.faults
+            && self.max_udp_payload == other.max_udp_payload
+    }
+}
+
+/// The zones by origin and serial (a snapshot's records would bury the rest).
+impl std::fmt::Debug for ServedVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let zones: Vec<String> = self
+            .zones
+            .iter()
+            .map(|z| {
+                format!(
+                    "{} serial {} at {:p}",
+                    z.origin(),
+                    z.serial(),
+                    Arc::as_ptr(z)
+                )
+            })
+            .collect();
+        f.debug_struct("ServedVersion")
+            .field("zones", &zones)
+            .field("faults", &self.faults)
+            .field("max_udp_payload", &self.max_udp_payload)
+            .finish()
+    }
+}
+
+impl Eq for ServedVersion {}
+
+/// What the server at `addr` answers questions about `qname` from, if it is a server of this
+/// process that takes in-process queries ([`DnsServer::answer_in_process`]); None for any
+/// other server, whose answers only asking can tell.
+pub fn served_version(addr: SocketAddr, qname: &Name) -> Option<ServedVersion> {
+    in_process::version(addr, qname)
 }
 
 /// Binds UDP and TCP on the same address; with port 0, the TCP port must match the UDP one,

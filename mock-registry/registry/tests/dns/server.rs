@@ -14,7 +14,9 @@ use hickory_proto::rr::RecordType;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
-use crate::support::{Breakage, CHILD, child_zone, name, server, signed_child, virtual_now};
+use crate::support::{
+    Breakage, CHILD, ISLAND, child_zone, name, server, signed_child, signed_island, virtual_now,
+};
 
 fn soa_serial(m: &Message) -> u32 {
     m.answers
@@ -332,4 +334,57 @@ async fn in_process_answers_are_the_sockets_answers() {
         .unwrap();
     assert_eq!(again.answers, by_socket.1.answers);
     assert_eq!(s.requests_received(), before + 2, "over the sockets again");
+}
+
+/// `served_version`: what an in-process server answers a name from changes exactly when its
+/// answers about that name can: a new snapshot of the zone holding the name, a fault, the
+/// zone going; not a snapshot of another zone, nor the same snapshot set again. Servers
+/// that answer only over sockets have no version (only asking can tell).
+#[tokio::test]
+async fn served_version_changes_when_the_answers_about_a_name_can() {
+    let s = server(&[big_child(7), signed_island()]).await;
+    let addr = s.local_addr();
+    let www = name("www.example.nl.");
+    assert!(dnssec::served_version(addr, &www).is_none(), "sockets only");
+    s.answer_in_process(true);
+    let v = |n: &hickory_proto::rr::Name| dnssec::served_version(addr, n).unwrap();
+    let first = v(&www);
+    assert_eq!(first, v(&www));
+    let island = v(&name("island.nl."));
+    assert_ne!(first, island);
+
+    // Another zone changes: answers about www.example.nl cannot.
+    s.set_zone(signed_island());
+    assert_eq!(v(&www), first);
+    assert_ne!(v(&name("island.nl.")), island);
+    // The same snapshot again: nothing to ask.
+    let child = big_child(8);
+    s.set_zone(child.clone());
+    let second = v(&www);
+    assert_ne!(second, first, "a new snapshot of the name's zone");
+    s.set_zone(child);
+    assert_eq!(v(&www), second);
+
+    // Faults shape the answers.
+    s.set_faults(Faults {
+        strip_rrsigs: true,
+        ..Faults::default()
+    });
+    assert_ne!(v(&www), second);
+    s.set_faults(Faults {
+        strip_rrsigs: true,
+        scope: vec![name(ISLAND)],
+        ..Faults::default()
+    });
+    assert_eq!(v(&www), second, "a fault scoped to another zone");
+    s.set_faults(Faults::default());
+    assert_eq!(v(&www), second);
+
+    // The zone goes: refused from then on, a version of its own.
+    assert!(s.remove_zone(&name(CHILD)));
+    let gone = v(&www);
+    assert_ne!(gone, second);
+    let refused = query(addr, &www, RecordType::A, true, false).await.unwrap();
+    assert_eq!(refused.metadata.response_code, ResponseCode::Refused);
+    assert_eq!(v(&www), gone);
 }
