@@ -762,7 +762,7 @@ impl<'t> Model<'t> {
                 WitnessItem {
                     role: self.roles[r].role.clone(),
                     version: v,
-                    summary: self.timeline.version(v).summary(),
+                    summary: self.timeline.summary(v).to_string(),
                     provenance,
                 }
             })

@@ -183,7 +183,7 @@ fn host_states(
                             Response::Unavailable => "no authoritative answer (REFUSED, \
                                                       SERVFAIL, a lame answer or none at all)"
                                 .to_string(),
-                            other => other.summary(),
+                            _ => timeline.summary(s.version).to_string(),
                         };
                         details.push(format!(
                             "{name}: {what} since {}",
@@ -270,7 +270,7 @@ pub(crate) fn reachability(
             let witness = ReachWitness {
                 at: ts(t),
                 ns: version,
-                ns_summary: response.summary(),
+                ns_summary: timeline.summary(version).to_string(),
                 provenance: Provenance {
                     source: h.source,
                     source_name: timeline

@@ -30,6 +30,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::OnceLock;
 
 use dnssec::SignedZone;
 use hickory_proto::rr::{Name, RecordType};
@@ -190,6 +191,9 @@ pub struct Timeline {
     path: Vec<Name>,
     sources: Vec<Source>,
     versions: Vec<Response>,
+    /// Each version's [`Response::summary`], written the first time a witness needs it: a
+    /// run's findings name the same few versions over and over.
+    summaries: Vec<OnceLock<String>>,
     index: HashMap<Fingerprint, Vec<VersionId>>,
     served: BTreeMap<(SourceId, Question), Vec<Served>>,
     start: Option<Timestamp>,
@@ -216,6 +220,7 @@ impl Timeline {
             path,
             sources: Vec::new(),
             versions: Vec::new(),
+            summaries: Vec::new(),
             index: HashMap::new(),
             served: BTreeMap::new(),
             start: None,
@@ -263,6 +268,14 @@ impl Timeline {
         &self.versions[id.0 as usize]
     }
 
+    /// A version's [`Response::summary`] (made once per version).
+    ///
+    /// # Panics
+    /// If `id` is not from this timeline.
+    pub fn summary(&self, id: VersionId) -> &str {
+        self.summaries[id.0 as usize].get_or_init(|| self.versions[id.0 as usize].summary())
+    }
+
     /// How many distinct versions were observed.
     pub(crate) fn version_count(&self) -> usize {
         self.versions.len()
@@ -279,6 +292,7 @@ impl Timeline {
         }
         let id = VersionId(u32::try_from(self.versions.len()).unwrap_or(u32::MAX));
         self.versions.push(response);
+        self.summaries.push(OnceLock::new());
         self.index.entry(fp).or_default().push(id);
         id
     }
