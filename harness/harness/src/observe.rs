@@ -9,8 +9,9 @@
 //!
 //! A server of this process says what it answers a name from
 //! ([`dnssec::served_version`]): while that stays the same, so do its answers, and the
-//! question is not asked again. Every other server (a registrar's own, real software) is
-//! asked every question after every change.
+//! question is not asked again (so a change costs the questions of the zones it touched,
+//! not every question of every server). Every other server (a registrar's own, real
+//! software) is asked every question after every change.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

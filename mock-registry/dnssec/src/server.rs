@@ -272,6 +272,9 @@ impl DnsServer {
             .map(|_| tokio::spawn(udp_loop(udp.clone(), shared.clone())))
             .collect();
         tasks.push(tokio::spawn(tcp_accept_loop(tcp, shared.clone())));
+        // Known to this process from the start (for `served_version`); answering in-process
+        // queries waits for `answer_in_process`.
+        in_process::register(local_addr, &shared, false);
         Ok(Self {
             local_addr,
             shared,
@@ -292,11 +295,7 @@ impl DnsServer {
     /// thousands of questions and the kernel's loopback is most of the cost (`harness
     /// explore`).
     pub fn answer_in_process(&self, on: bool) {
-        if on {
-            in_process::register(self.local_addr, &self.shared);
-        } else {
-            in_process::unregister(self.local_addr, &self.shared);
-        }
+        in_process::register(self.local_addr, &self.shared, on);
     }
 
     /// Serves `zone` from now on, replacing any snapshot of the same origin (atomically: a
@@ -387,7 +386,8 @@ impl Drop for DnsServer {
     }
 }
 
-/// The servers of this process that answer in-process queries, by address. An address is
+/// The servers of this process, by address: every one tells what it answers a name from
+/// ([`served_version`]), and those switched to it answer in-process queries. An address is
 /// unique while its sockets are bound, so a query to it can only mean that server.
 pub(crate) mod in_process {
     use std::collections::HashMap;
@@ -396,25 +396,40 @@ pub(crate) mod in_process {
 
     use super::{Shared, Transport};
 
-    fn table() -> &'static Mutex<HashMap<SocketAddr, Weak<Shared>>> {
-        static TABLE: OnceLock<Mutex<HashMap<SocketAddr, Weak<Shared>>>> = OnceLock::new();
+    /// Per address: the server, and whether it answers in-process queries.
+    type Table = HashMap<SocketAddr, (Weak<Shared>, bool)>;
+
+    fn table() -> &'static Mutex<Table> {
+        static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
         TABLE.get_or_init(|| Mutex::new(HashMap::new()))
     }
 
-    pub(super) fn register(addr: SocketAddr, shared: &Arc<Shared>) {
+    /// Lists the server at `addr` (answering in-process queries or not).
+    pub(super) fn register(addr: SocketAddr, shared: &Arc<Shared>, answers: bool) {
         table()
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(addr, Arc::downgrade(shared));
+            .insert(addr, (Arc::downgrade(shared), answers));
     }
 
     pub(super) fn unregister(addr: SocketAddr, shared: &Arc<Shared>) {
         let mut t = table().lock().unwrap_or_else(|e| e.into_inner());
         if t.get(&addr)
-            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(shared)))
+            .is_some_and(|(w, _)| std::ptr::eq(w.as_ptr(), Arc::as_ptr(shared)))
         {
             t.remove(&addr);
         }
+    }
+
+    /// The server at `addr`, if it is one of this process (and, with `answering`, switched
+    /// to answer in-process queries).
+    fn find(addr: SocketAddr, answering: bool) -> Option<Arc<Shared>> {
+        let t = table().lock().unwrap_or_else(|e| e.into_inner());
+        let (weak, answers) = t.get(&addr)?;
+        if answering && !answers {
+            return None;
+        }
+        weak.upgrade()
     }
 
     /// What the server at `addr` answers questions about `qname` from, if it takes
@@ -423,12 +438,7 @@ pub(crate) mod in_process {
         addr: SocketAddr,
         qname: &hickory_proto::rr::Name,
     ) -> Option<super::ServedVersion> {
-        let shared = table()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&addr)?
-            .upgrade()?;
-        let served = shared.served();
+        let served = find(addr, false)?.served();
         let zones: Vec<_> = served
             .zones
             .iter()
@@ -461,11 +471,7 @@ pub(crate) mod in_process {
         request: &[u8],
         transport: Transport,
     ) -> Option<Option<Vec<u8>>> {
-        let shared = table()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&addr)?
-            .upgrade()?;
+        let shared = find(addr, true)?;
         // The history names the client: this process, on no port.
         let client = SocketAddr::new(addr.ip(), 0);
         Some(shared.respond(request, client, transport))
@@ -526,9 +532,9 @@ impl std::fmt::Debug for ServedVersion {
 
 impl Eq for ServedVersion {}
 
-/// What the server at `addr` answers questions about `qname` from, if it is a server of this
-/// process that takes in-process queries ([`DnsServer::answer_in_process`]); None for any
-/// other server, whose answers only asking can tell.
+/// What the server at `addr` answers questions about `qname` from, if it is a [`DnsServer`]
+/// of this process (over its sockets or in-process); None for any other server, whose
+/// answers only asking can tell.
 pub fn served_version(addr: SocketAddr, qname: &Name) -> Option<ServedVersion> {
     in_process::version(addr, qname)
 }

@@ -336,18 +336,20 @@ async fn in_process_answers_are_the_sockets_answers() {
     assert_eq!(s.requests_received(), before + 2, "over the sockets again");
 }
 
-/// `served_version`: what an in-process server answers a name from changes exactly when its
-/// answers about that name can: a new snapshot of the zone holding the name, a fault, the
-/// zone going; not a snapshot of another zone, nor the same snapshot set again. Servers
-/// that answer only over sockets have no version (only asking can tell).
+/// `served_version`: what a server of this process answers a name from changes exactly when
+/// its answers about that name can: a new snapshot of the zone holding the name, a fault, the
+/// zone going; not a snapshot of another zone, nor the same snapshot set again. Over its
+/// sockets as in-process; a server that has gone, or was never here, has no version (only
+/// asking can tell).
 #[tokio::test]
 async fn served_version_changes_when_the_answers_about_a_name_can() {
     let s = server(&[big_child(7), signed_island()]).await;
     let addr = s.local_addr();
     let www = name("www.example.nl.");
-    assert!(dnssec::served_version(addr, &www).is_none(), "sockets only");
-    s.answer_in_process(true);
     let v = |n: &hickory_proto::rr::Name| dnssec::served_version(addr, n).unwrap();
+    let by_socket = v(&www);
+    s.answer_in_process(true);
+    assert_eq!(v(&www), by_socket, "the same server, the same zones");
     let first = v(&www);
     assert_eq!(first, v(&www));
     let island = v(&name("island.nl."));
@@ -387,4 +389,9 @@ async fn served_version_changes_when_the_answers_about_a_name_can() {
     let refused = query(addr, &www, RecordType::A, true, false).await.unwrap();
     assert_eq!(refused.metadata.response_code, ResponseCode::Refused);
     assert_eq!(v(&www), gone);
+
+    drop(s);
+    assert!(dnssec::served_version(addr, &www).is_none(), "stopped");
+    let elsewhere: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+    assert!(dnssec::served_version(elsewhere, &www).is_none());
 }
