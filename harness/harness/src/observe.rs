@@ -238,9 +238,11 @@ impl Observer {
                 }
                 // A server that does not answer (stopped, or a fault) serves nothing.
                 let answer = query_with(addr, &name, qtype, &options).await.ok();
+                // No answer is asked again next time: a timeout (a busy machine, a lost
+                // datagram) says nothing about what the server serves.
                 match from {
-                    Some(v) => self.answered_from.insert(key.clone(), v),
-                    None => self.answered_from.remove(&key),
+                    Some(v) if answer.is_some() => self.answered_from.insert(key.clone(), v),
+                    _ => self.answered_from.remove(&key),
                 };
                 let same = match (self.current.get(&key), &answer) {
                     (Some(i), Some(m)) => same_answer(&self.recorded.versions[*i].message, m),

@@ -432,8 +432,8 @@ pub(crate) mod in_process {
         weak.upgrade()
     }
 
-    /// What the server at `addr` answers questions about `qname` from, if it takes
-    /// in-process queries.
+    /// What the server at `addr` answers questions about `qname` from, if it is a server of
+    /// this process.
     pub(crate) fn version(
         addr: SocketAddr,
         qname: &hickory_proto::rr::Name,

@@ -351,7 +351,8 @@ impl Nsec3Entry {
 pub struct SignStats {
     /// Owner names rebuilt.
     pub names_rebuilt: usize,
-    /// RRSIGs computed afresh; the incremental signer keeps this proportional to the change.
+    /// RRSIGs computed afresh (with `defer_signatures`, prepared afresh: their signatures are
+    /// made when first read); the incremental signer keeps this proportional to the change.
     pub signatures_made: usize,
     /// RRSIGs carried over from the previous snapshot.
     pub signatures_reused: usize,

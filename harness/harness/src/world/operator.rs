@@ -868,8 +868,8 @@ impl Operator {
             denial,
             dnskey_ttl: self.spec.ttl_dnskey,
             jitter_seed: self.seed,
-            // Only what some query reads is signed (a random world's scenario reads about two
-            // thirds of a zone's RRsets); the answers are the same.
+            // Only what some query reads is signed (the queries of a random world read about
+            // three quarters of the signatures); the answers are the same.
             defer_signatures: true,
             faults: SigningFaults {
                 // A foreign key of another algorithm cannot be signed for by this operator:
