@@ -8,9 +8,11 @@
 //! `CASES` (200 in-process worlds), `PROCESS_CASES` (60 worlds with the subject process),
 //! `JOBS` (2 worlds at once), `SEED` (20261130).
 //!
-//! It prints figures rather than asserting on them: timings depend on the machine. It does
-//! assert the verdicts (every reference world passes; the naive registrar is found, shrunk and
-//! reproduced), so a broken exploration cannot produce good-looking numbers.
+//! It prints the machine's speed in two reference operations before and after the in-process
+//! worlds (see [`machine_reference`]), then figures rather than asserting on them: timings
+//! depend on the machine. It does assert the verdicts (every reference world passes; the naive
+//! registrar is found, shrunk and reproduced), so a broken exploration cannot produce
+//! good-looking numbers.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark")]
 
 use std::time::Instant;
@@ -66,6 +68,50 @@ fn line(what: &str, e: &Exploration, cpu: Option<f64>) {
     );
 }
 
+/// The machine's speed at the moment, in the two operations that weigh most in a world: an
+/// x25519 key agreement (a fresh key, its public half, the shared secret: one side of a resumed
+/// TLS handshake) and an RSA-2048 signature (a DNSSEC RRSIG of algorithm 8), in µs each.
+///
+/// The shared virtual machine this project runs on changes speed by a factor of two within a
+/// day for the same binary; printed next to the figures, these say which phase they were taken
+/// in, so worlds/s from different hours can be compared.
+fn machine_reference() -> (f64, f64) {
+    use ring::agreement::{EphemeralPrivateKey, UnparsedPublicKey, X25519, agree_ephemeral};
+    use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let peer = EphemeralPrivateKey::generate(&X25519, &rng).unwrap();
+    let peer = peer.compute_public_key().unwrap();
+    let rounds = 400;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let k = EphemeralPrivateKey::generate(&X25519, &rng).unwrap();
+        std::hint::black_box(k.compute_public_key().unwrap());
+        agree_ephemeral(k, &UnparsedPublicKey::new(&X25519, peer.as_ref()), |s| {
+            std::hint::black_box(s.len())
+        })
+        .unwrap();
+    }
+    let x25519 = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+    let key = dnssec::fixture_keys::key(dnssec::keys::KeyAlgorithm::RsaSha256, 0);
+    let rsa = RsaKeyPair::from_pkcs8(key.to_pkcs8_der()).unwrap();
+    let mut sig = vec![0; rsa.public().modulus_len()];
+    let rounds = 100;
+    let started = Instant::now();
+    for i in 0..rounds {
+        rsa.sign(&RSA_PKCS1_SHA256, &rng, &[i as u8; 200], &mut sig)
+            .unwrap();
+    }
+    let rsa = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+    (x25519, rsa)
+}
+
+fn print_reference(when: &str) {
+    let (x25519, rsa) = machine_reference();
+    println!(
+        "machine reference {when}: x25519 agreement {x25519:.1} µs, RSA-2048 signature {rsa:.0} µs"
+    );
+}
+
 /// Runs `f`, returning its result and the CPU seconds it used.
 fn with_cpu<T>(f: impl FnOnce() -> T) -> (T, Option<f64>) {
     let before = cpu_seconds();
@@ -89,10 +135,12 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
+    print_reference("before");
     let mut plan = Plan::new(seed, cases);
     plan.jobs = jobs;
     let (e, cpu) = with_cpu(|| runtime.block_on(explore(&plan, |_| {})).unwrap());
     line("in-process, both roles", &e, cpu);
+    print_reference("after");
     assert!(e.passed(), "{}", e.summary());
 
     let mut plan = Plan::new(seed, process_cases);

@@ -37,23 +37,20 @@ impl Directory {
 /// Errors of the helpers.
 pub type DnsResult<T> = Result<T, DnsError>;
 
-/// Asks one question with DO set, over UDP and again over TCP when the answer comes back
+/// Asks one question without DO, over UDP and again over TCP when the answer comes back
 /// truncated, as a stub resolver does (RFC 7766 §5).
+///
+/// Every helper here reads records and their TTLs, which the DNSSEC records would not change:
+/// an RRSIG has the TTL of the RRset it covers (RFC 4034 §3), and NSEC or NSEC3 records in a
+/// negative answer no more than the SOA's minimum (RFC 9077), which [`max_ttl`] counts. So
+/// they are left out (RFC 4035 §3.2.1): smaller answers, and no signatures made for RRsets
+/// only a registrar's TTL question reads (the in-process servers sign when an answer first
+/// needs a signature). A losing registrar asks [`delegation`] at every poll until the
+/// delegation has moved.
 ///
 /// UDP first because a registrar process asks hundreds of questions per run, and a TCP
 /// connection for each (connect, accept, close on both sides) was most of its system time.
 pub async fn ask(server: SocketAddr, name: &str, rtype: RecordType) -> DnsResult<Message> {
-    ask_with(server, name, rtype, true).await
-}
-
-/// [`ask`], with the DO bit as given: without it the server leaves out the DNSSEC records
-/// (RFC 4035 §3.2.1), which a question that reads only NS records does not need.
-async fn ask_with(
-    server: SocketAddr,
-    name: &str,
-    rtype: RecordType,
-    dnssec_ok: bool,
-) -> DnsResult<Message> {
     let name = Name::from_ascii(if name.ends_with('.') {
         name.to_string()
     } else {
@@ -65,7 +62,7 @@ async fn ask_with(
     })?;
     let options = QueryOptions {
         transport: Transport::Udp,
-        dnssec_ok,
+        dnssec_ok: false,
         tcp_on_truncation: true,
         ..QueryOptions::default()
     };
@@ -133,12 +130,8 @@ pub async fn ds(parent: SocketAddr, domain: &str) -> DnsResult<(Vec<DS>, u32)> {
 }
 
 /// The NS set the parent delegates `domain` to (from the referral), with its TTL.
-///
-/// Asked without DO: the referral's NS set is the same, and the DS set, its signatures and
-/// the denial records it would carry are of no use here. A losing registrar asks this at every
-/// poll until the delegation has moved, so the smaller answer matters.
 pub async fn delegation(parent: SocketAddr, domain: &str) -> DnsResult<(Vec<String>, u32)> {
-    let m = ask_with(parent, domain, RecordType::NS, false).await?;
+    let m = ask(parent, domain, RecordType::NS).await?;
     let mut ns: Vec<String> = Vec::new();
     let mut ttl = 0;
     let want = format!("{}.", domain.trim_end_matches('.'));
