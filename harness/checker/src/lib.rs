@@ -55,7 +55,7 @@ pub use timeline::{
     Question, Questions, Reach, Served, Source, SourceId, Timeline, TimelineError, VersionId,
 };
 pub use validate::{
-    Anchor, Mode, Reason, ReasonCode, SecureZone, Status, Step, TrustAnchors, Validation,
-    Validator, ValidatorStats, Verdict, validate, validate_chain,
+    Anchor, Mode, Reason, ReasonCode, SecureZone, SignatureMemo, Status, Step, TrustAnchors,
+    Validation, Validator, ValidatorStats, Verdict, validate, validate_chain,
 };
 pub use view::{DenialProof, Fingerprint, Override, Response, Rrset, View, ViewError, ZoneView};

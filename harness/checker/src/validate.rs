@@ -480,13 +480,35 @@ pub struct ValidatorStats {
     pub memo_hits: u64,
 }
 
+/// What a [`Validator`] remembers of its cryptographic work: which signature of which RRset
+/// a key verified, which DS matched which key. Keyed by content ([`Fingerprint`]s), not by
+/// `now` (validity times are checked on every use), so it holds for as long as the process
+/// lives and may outlive a validator: the live check keeps one across every instant of a run,
+/// where the same root, TLD and zone keys sign most answers again and again.
+#[derive(Debug, Default)]
+pub struct SignatureMemo {
+    verified: HashMap<(Fingerprint, usize, Fingerprint), bool>,
+    ds_matches: HashMap<(Fingerprint, Fingerprint), bool>,
+}
+
+impl SignatureMemo {
+    /// Signature verifications and DS matches remembered.
+    pub fn len(&self) -> usize {
+        self.verified.len() + self.ds_matches.len()
+    }
+
+    /// Whether nothing is remembered yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The validator with its memory of signature checks (valid for the items' lifetime in this
 /// process, whatever `now` is: time is checked separately).
 #[derive(Debug)]
 pub struct Validator<'a> {
     anchors: &'a TrustAnchors,
-    verified: HashMap<(Fingerprint, usize, Fingerprint), bool>,
-    ds_matches: HashMap<(Fingerprint, Fingerprint), bool>,
+    memo: SignatureMemo,
     stats: ValidatorStats,
 }
 
@@ -553,12 +575,26 @@ fn tags(keys: &[&TrustedKey]) -> String {
 impl<'a> Validator<'a> {
     /// A validator for these anchors.
     pub fn new(anchors: &'a TrustAnchors) -> Self {
+        Self::with_memo(anchors, SignatureMemo::default())
+    }
+
+    /// A validator for these anchors that starts from what an earlier one remembered.
+    pub fn with_memo(anchors: &'a TrustAnchors, memo: SignatureMemo) -> Self {
         Self {
             anchors,
-            verified: HashMap::new(),
-            ds_matches: HashMap::new(),
+            memo,
             stats: ValidatorStats::default(),
         }
+    }
+
+    /// The trust anchors it validates from.
+    pub fn anchors(&self) -> &'a TrustAnchors {
+        self.anchors
+    }
+
+    /// Ends the validator, keeping what it remembers for the next.
+    pub fn into_memo(self) -> SignatureMemo {
+        self.memo
     }
 
     /// Counters so far.
@@ -1181,6 +1217,7 @@ impl<'a> Validator<'a> {
                 }
                 let ds_fp = Fingerprint::of_bytes(&bytes);
                 *self
+                    .memo
                     .ds_matches
                     .entry((ds_fp, key.fingerprint))
                     .or_insert_with(|| ds.covers(apex, &key.dnskey).unwrap_or(false))
@@ -1240,7 +1277,7 @@ impl<'a> Validator<'a> {
         }
         for k in keys {
             let key = (set.fingerprint(), index, k.fingerprint);
-            let ok = match self.verified.get(&key) {
+            let ok = match self.memo.verified.get(&key) {
                 Some(ok) => {
                     self.stats.memo_hits += 1;
                     *ok
@@ -1251,7 +1288,7 @@ impl<'a> Validator<'a> {
                         .dnskey
                         .verify_rrsig(set.name(), DNSClass::IN, sig, set.records().iter())
                         .is_ok();
-                    self.verified.insert(key, ok);
+                    self.memo.verified.insert(key, ok);
                     ok
                 }
             };

@@ -31,10 +31,10 @@ use hickory_proto::rr::{Name, RecordType};
 use jiff::Timestamp;
 
 use crate::error::{Context, HarnessError};
-use crate::lookup::{ServerTransport, collect_chain, render_chain};
+use crate::lookup::{Remembering, ServerTransport, Transport, collect_chain, render_chain};
 use crate::records;
 use crate::world::World;
-use checker::{Anchor, Expected, Status, TrustAnchors, Validation, validate_chain};
+use checker::{Anchor, Expected, SignatureMemo, Status, TrustAnchors, Validation, Validator};
 
 pub mod hickory;
 pub mod known;
@@ -160,6 +160,9 @@ pub struct LiveCheck {
     /// How long hickory-resolver and the pure side wait for an answer on the first look
     /// ([`TIMEOUT`] both, unless a test says otherwise).
     first_look: (Duration, Duration),
+    /// The pure validator's signature checks, kept across instants: most answers are signed
+    /// by the same keys over the same data as at the instant before.
+    memo: SignatureMemo,
 }
 
 fn fqdn(n: &str) -> String {
@@ -188,6 +191,7 @@ impl LiveCheck {
             record: LiveRecord::default(),
             expected: Self::expectations(world),
             first_look: (TIMEOUT, TIMEOUT),
+            memo: SignatureMemo::default(),
         })
     }
 
@@ -317,11 +321,24 @@ impl LiveCheck {
             pure.as_ref()
                 .map_or(Status::Indeterminate, |v| v.lenient.status())
         };
+        // The pure side asks each of the instant's questions once (hickory-resolver, too,
+        // answers the shared root, TLD and zone questions from its cache after the first).
+        let mut first_look = Remembering::new(ServerTransport::new(
+            self.router.local_addr(),
+            self.first_look.1,
+        ));
+        let anchors = self.anchors.clone();
+        let mut validator = Validator::with_memo(&anchors, std::mem::take(&mut self.memo));
         for (qname, qtype) in Self::questions(world) {
             let mut live = hickory::ask(&resolver, &qname, qtype).await;
-            let (mut pure, mut chain, mut shapes) = self
-                .pure(&qname, qtype, world.wall_now, self.first_look.1)
-                .await;
+            let (mut pure, mut chain, mut shapes) = Self::pure(
+                &mut first_look,
+                &mut validator,
+                &qname,
+                qtype,
+                world.wall_now,
+            )
+            .await;
             let mut pure_status = status_of(&pure);
             let mut looked_twice = false;
             if !agrees(pure_status, &live.status) {
@@ -331,9 +348,17 @@ impl LiveCheck {
                 match hickory::resolver(self.router.local_addr(), &self.keys, SECOND_LOOK_TIMEOUT) {
                     Ok(patient) => {
                         live = hickory::ask(&patient, &qname, qtype).await;
-                        (pure, chain, shapes) = self
-                            .pure(&qname, qtype, world.wall_now, SECOND_LOOK_TIMEOUT)
-                            .await;
+                        // Asked afresh: the second look is for an answer missed the first time.
+                        let mut patient_pure =
+                            ServerTransport::new(self.router.local_addr(), SECOND_LOOK_TIMEOUT);
+                        (pure, chain, shapes) = Self::pure(
+                            &mut patient_pure,
+                            &mut validator,
+                            &qname,
+                            qtype,
+                            world.wall_now,
+                        )
+                        .await;
                         pure_status = status_of(&pure);
                         looked_twice = true;
                         if agrees(pure_status, &live.status) {
@@ -421,6 +446,7 @@ impl LiveCheck {
                 evidence,
             });
         }
+        self.memo = validator.into_memo();
     }
 
     /// Whether a checked name resolved (bogus aside: that is the DNSSEC comparison's) and to
@@ -478,17 +504,16 @@ impl LiveCheck {
     /// The pure validator's verdict on the view gathered through the router, and the chain in
     /// words (None when the view could not be gathered).
     async fn pure(
-        &self,
+        transport: &mut dyn Transport,
+        validator: &mut Validator<'_>,
         qname: &Name,
         qtype: RecordType,
         now: Timestamp,
-        timeout: Duration,
     ) -> (Option<Validation>, String, Vec<&'static str>) {
-        let mut transport = ServerTransport::new(self.router.local_addr(), timeout);
         // hickory-resolver follows CNAMEs and DNAMEs to the answer; so does the pure side.
-        match collect_chain(&mut transport, &self.anchors, qname, qtype).await {
+        match collect_chain(transport, validator.anchors(), qname, qtype).await {
             Ok(links) => {
-                let v = validate_chain(&links, &self.anchors, now);
+                let v = validator.validate_chain(&links, now);
                 let chain = render_chain(&links, &v);
                 (Some(v), chain, known::shapes(&links))
             }

@@ -14,6 +14,7 @@
 //! with the DO bit, TCP when truncated) for the command and the live check, [`ZoneRouter`]
 //! (signed zones in memory, answered by the authoritative server's responder) for tests.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -113,6 +114,56 @@ impl Transport for ServerTransport {
                     server: self.server.to_string(),
                     reason: format!("{qname} {qtype}: {e}"),
                 })
+        })
+    }
+}
+
+/// A transport that asks each question once and answers it again from memory (failures are
+/// not remembered: the next asking tries the network again).
+///
+/// For a walk over many questions while the servers serve the same: every question's chain
+/// starts with the same root and TLD `SOA`, `DNSKEY` and `DS` questions, and a domain's
+/// checked names share its zone's. The live check gathers one instant's chains through one
+/// (as hickory-resolver answers them from its cache after the first); a fresh one per instant,
+/// since the servers change between instants.
+#[derive(Debug)]
+pub struct Remembering<T> {
+    inner: T,
+    answers: HashMap<(Name, RecordType), Message>,
+    asked: usize,
+}
+
+impl<T: Transport> Remembering<T> {
+    /// Remembers what `inner` answers.
+    pub fn new(inner: T) -> Self {
+        Self {
+            inner,
+            answers: HashMap::new(),
+            asked: 0,
+        }
+    }
+
+    /// Questions that went to the network (the rest were answered from memory).
+    pub fn asked(&self) -> usize {
+        self.asked
+    }
+}
+
+impl<T: Transport> Transport for Remembering<T> {
+    fn query<'a>(
+        &'a mut self,
+        qname: &'a Name,
+        qtype: RecordType,
+    ) -> BoxFuture<'a, Result<Message, LookupError>> {
+        Box::pin(async move {
+            let key = (qname.clone(), qtype);
+            if let Some(m) = self.answers.get(&key) {
+                return Ok(m.clone());
+            }
+            self.asked += 1;
+            let m = self.inner.query(qname, qtype).await?;
+            self.answers.insert(key, m.clone());
+            Ok(m)
         })
     }
 }

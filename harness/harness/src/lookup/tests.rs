@@ -92,6 +92,84 @@ fn every_corpus_case_gets_the_same_verdict_through_a_router() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+#[test]
+fn remembered_answers_and_signature_checks_change_no_verdict() {
+    // Each case walked twice through one `Remembering`: the second walk asks nothing, and its
+    // links are the first walk's. One signature memo carried across every case, whose zones
+    // share names but not keys or data: the verdicts are those of a fresh validator.
+    let options = CorpusOptions::default();
+    let mut memo = checker::SignatureMemo::default();
+    let mut failures = Vec::new();
+    for case in corpus::generate(&options) {
+        let mut transport = Remembering::new(router(&case));
+        let links = walk_chain(&mut transport, &case);
+        let asked = transport.asked();
+        assert!(asked > 0, "{}", case.id);
+        assert_eq!(walk_chain(&mut transport, &case), links, "{}", case.id);
+        assert_eq!(transport.asked(), asked, "{}: asked again", case.id);
+        let fresh = validate_chain(&links, &case.anchors, options.now);
+        let mut validator = checker::Validator::with_memo(&case.anchors, memo);
+        let remembered = validator.validate_chain(&links, options.now);
+        memo = validator.into_memo();
+        if remembered != fresh {
+            failures.push(format!("{}: {remembered:?} against {fresh:?}", case.id));
+        }
+    }
+    assert!(memo.len() > 1000, "{} checks remembered", memo.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Fails every question while `down`, else answers from the router.
+struct Flaky {
+    router: ZoneRouter,
+    down: bool,
+}
+
+impl Transport for Flaky {
+    fn query<'a>(
+        &'a mut self,
+        qname: &'a Name,
+        qtype: RecordType,
+    ) -> BoxFuture<'a, Result<Message, LookupError>> {
+        if self.down {
+            return Box::pin(async {
+                Err(LookupError::Network {
+                    server: "flaky".into(),
+                    reason: "down".into(),
+                })
+            });
+        }
+        self.router.query(qname, qtype)
+    }
+}
+
+#[test]
+fn a_failed_question_is_asked_again() {
+    let case = &corpus::generate(&CorpusOptions::default())[0];
+    let mut transport = Remembering::new(Flaky {
+        router: router(case),
+        down: true,
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert!(
+        rt.block_on(transport.query(&case.qname, case.qtype))
+            .is_err()
+    );
+    transport.inner.down = false;
+    let answer = rt
+        .block_on(transport.query(&case.qname, case.qtype))
+        .unwrap();
+    assert_eq!(transport.asked(), 2);
+    assert_eq!(
+        rt.block_on(transport.query(&case.qname, case.qtype))
+            .unwrap(),
+        answer
+    );
+    assert_eq!(transport.asked(), 2);
+}
+
 /// A loopback server for a corpus case: UDP, answering DNSKEY questions truncated so the
 /// client retries over TCP.
 struct Server {
