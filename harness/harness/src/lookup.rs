@@ -12,7 +12,8 @@
 //!
 //! The network is behind [`Transport`]: [`ServerTransport`] (the project's query client: UDP
 //! with the DO bit, TCP when truncated) for the command and the live check, [`ZoneRouter`]
-//! (signed zones in memory, answered by the authoritative server's responder) for tests.
+//! (signed zones in memory, answered by the authoritative server's responder) for tests;
+//! [`Remembering`] in front of either asks each question once.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
