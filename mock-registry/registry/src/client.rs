@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+use crate::deadline::Deadlines;
 use epp::frame::{self, FrameError};
 use epp::message::{Command, CommandExtension, CommandKind, Frame, Greeting, Login, Response};
 use epp::{CodecError, uri};
@@ -125,6 +126,8 @@ pub struct EppClient {
     stream: TlsStream<Conn>,
     greeting: Greeting,
     timeout: Duration,
+    /// One timer for every read and write (see [`Deadlines`]).
+    deadlines: Deadlines,
     transcript: Vec<TranscriptEntry>,
     next_trid: u64,
     prefix: String,
@@ -159,6 +162,7 @@ impl EppClient {
             stream,
             greeting: placeholder_greeting(),
             timeout,
+            deadlines: Deadlines::new(timeout),
             transcript: Vec::new(),
             next_trid: 1,
             prefix: "CL".into(),
@@ -260,20 +264,23 @@ impl EppClient {
     }
 
     async fn write_frame(&mut self, payload: &[u8]) -> Result<(), ClientError> {
-        tokio::time::timeout(self.timeout, frame::write_frame(&mut self.stream, payload))
+        self.deadlines
+            .within(self.timeout, frame::write_frame(&mut self.stream, payload))
             .await
-            .map_err(|_| ClientError::Timeout(self.timeout))??;
+            .ok_or(ClientError::Timeout(self.timeout))??;
         Ok(())
     }
 
     /// Reads one frame.
     pub async fn read(&mut self) -> Result<Frame, ClientError> {
-        let payload = tokio::time::timeout(
-            self.timeout,
-            frame::read_frame(&mut self.stream, frame::DEFAULT_MAX_FRAME),
-        )
-        .await
-        .map_err(|_| ClientError::Timeout(self.timeout))??;
+        let payload = self
+            .deadlines
+            .within(
+                self.timeout,
+                frame::read_frame(&mut self.stream, frame::DEFAULT_MAX_FRAME),
+            )
+            .await
+            .ok_or(ClientError::Timeout(self.timeout))??;
         // A UTF-8 frame becomes its transcript entry without a copy; anything else is parsed
         // as received (and refused by the codec) and kept lossily.
         let (parsed, xml) = match String::from_utf8(payload) {

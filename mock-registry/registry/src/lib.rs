@@ -36,6 +36,7 @@
 #[cfg(any(test, feature = "test-support"))]
 pub mod bench_echo;
 pub mod client;
+pub mod deadline;
 pub mod feedback;
 pub mod keydata;
 pub mod pki;

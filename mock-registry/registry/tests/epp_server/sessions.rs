@@ -208,6 +208,36 @@ async fn idle_sessions_are_closed() {
     );
 }
 
+/// The client's own deadline: a server that owes nothing is waited for the client's timeout
+/// and no longer, after frames that came at once (the greeting, a login answer) left the
+/// client's one timer armed at an earlier deadline; the session is still usable afterwards.
+#[tokio::test]
+async fn a_client_read_gives_up_at_its_own_timeout() {
+    let w = World::start().await;
+    let config = Arc::new(mock_registry::tls::client_config(&w.pki, A).unwrap());
+    let timeout = Duration::from_millis(300);
+    let mut c = EppClient::connect(w.server.local_addr(), config, timeout)
+        .await
+        .unwrap();
+    let r = c.login(A, &w.password(A)).await.unwrap();
+    assert_eq!(r.code(), ResultCode::Success);
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        let err = tokio::time::timeout(Duration::from_secs(10), c.read())
+            .await
+            .expect("the client's deadline did not fire")
+            .unwrap_err();
+        let took = started.elapsed();
+        assert!(
+            matches!(err, mock_registry::client::ClientError::Timeout(t) if t == timeout),
+            "{err:?}"
+        );
+        assert!(took >= timeout && took < Duration::from_secs(5), "{took:?}");
+    }
+    let r = c.command(CommandKind::Poll(Poll::Req), Vec::new()).await;
+    assert_eq!(r.unwrap().code(), ResultCode::SuccessNoMessages);
+}
+
 /// Issue 11, item 5: a client that sends commands and never reads its answers. Once the
 /// socket buffers are full the server's write waits; after the write timeout (far below the
 /// idle timeout here) the session is closed and its slot freed, so the registrar, limited to
