@@ -27,11 +27,10 @@
 //! Worlds come from a seed: the same seed gives the same worlds, and (with the same registrar)
 //! the same verdicts.
 
-use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -43,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::checks::CheckId;
 use crate::partition::Partition;
 use crate::report::{ScenarioReport, SuiteReport};
-use crate::runner::{RunOptions, run_scenario};
+use crate::runner::{RunOptions, run_on_threads, run_scenario};
 use crate::scenario::{self, Fault, ScenarioError};
 
 pub mod params;
@@ -319,62 +318,19 @@ pub async fn run_worlds(
         .iter()
         .map(|(i, w)| w.scenario(&world_id(seed, *i), &cast(*i)))
         .collect::<Result<Vec<_>, _>>()?;
-    // Each of `jobs` threads runs one world at a time on its own single-threaded runtime: a
-    // world's tasks (the EPP server's connections, the registrars, the scans) then never wake
-    // each other across threads, and worlds, which share nothing, use the cores in parallel.
-    let queue: Arc<StdMutex<VecDeque<(usize, scenario::Scenario)>>> =
-        Arc::new(StdMutex::new(scenarios.into_iter().enumerate().collect()));
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let threads = jobs.max(1).min(worlds.len());
-    let done = Arc::new(done);
-    for t in 0..threads {
-        let (queue, tx, done, options) = (queue.clone(), tx.clone(), done.clone(), options.clone());
-        let spawned = std::thread::Builder::new()
-            .name(format!("explore-{t}"))
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::error!("a world thread has no runtime: {e}");
-                        return;
-                    }
-                };
-                loop {
-                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
-                    let Some((i, s)) = next else { break };
-                    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        runtime.block_on(run_scenario(Arc::new(s), &options))
-                    }));
-                    let mut r = match run {
-                        Ok(r) => r,
-                        Err(_) => {
-                            tracing::error!("world {i} panicked");
-                            continue;
-                        }
-                    };
-                    done(&r);
-                    if r.passed {
-                        slim(&mut r);
-                    }
-                    if tx.send((i, r)).is_err() {
-                        break;
-                    }
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!("cannot start a world thread: {e}");
-        }
-    }
-    drop(tx);
-    let mut out = Vec::new();
-    while let Some(r) = rx.recv().await {
-        out.push(r);
-    }
-    out.sort_by_key(|(i, _)| *i);
-    Ok(out.into_iter().map(|(_, r)| r).collect())
+    Ok(run_on_threads(
+        scenarios,
+        options,
+        jobs,
+        |_| {},
+        move |r| {
+            done(r);
+            if r.passed {
+                slim(r);
+            }
+        },
+    )
+    .await)
 }
 
 /// A report without what makes it large (timeline, lanes, events, transcript).
