@@ -299,8 +299,9 @@ pub async fn run_suite_observed(
 }
 
 /// Runs scenarios on the virtual clock `jobs` at a time, each thread one scenario at a time
-/// on its own single-threaded runtime; `done` sees (and may trim) each report as it finishes; reports in
-/// the scenarios' order. A scenario that panics is logged and has no report.
+/// on its own single-threaded runtime; `done` sees (and may trim) each report as it
+/// finishes; reports in the scenarios' order. A scenario that panics is logged and has no
+/// report.
 ///
 /// A scenario's tasks (the EPP server's connections, the DNS servers, the registrars, the
 /// live check's resolver and router) then never wake each other across threads. On a

@@ -17,10 +17,11 @@ use tokio::time::Instant;
 ///
 /// The server's reads wait at most the idle timeout for the next frame (RFC 5734 §2 lets a
 /// server close an idle session), its writes at most the write timeout for the client to take
-/// an answer; a client's reads and writes wait at most its own timeout. One `Sleep` serves all and is re-armed lazily: on the common path (data ready, or the socket
-/// taking the whole answer) no timer is touched at all, so a deadline costs nothing per
-/// command; only when an operation has to wait is the timer moved to its deadline, and when
-/// it fires early (the deadline moved on since) it is pushed to the current one.
+/// an answer; a client's reads and writes wait at most its own timeout. One `Sleep` serves
+/// all and is re-armed lazily: on the common path (data ready, or the socket taking the whole
+/// frame) no timer is touched at all, so a deadline costs nothing per frame; only when an
+/// operation has to wait is the timer moved to its deadline, and when it fires early (the
+/// deadline moved on since) it is pushed to the current one.
 #[derive(Debug)]
 pub struct Deadlines {
     timer: Pin<Box<tokio::time::Sleep>>,
