@@ -21,7 +21,7 @@ fn allowed() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         ("dnssec", &["clock"]),
         ("mock-registry", &["clock", "epp", "dnssec"]),
         ("checker", &["dnssec"]),
-        ("real-dns", &[]),
+        ("real-dns", &["dnssec"]),
         (
             "harness",
             &[

@@ -42,6 +42,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use dnssec::presentation::rdata_text;
 use hickory_proto::rr::{Name, RData, RecordType};
 use jiff::Timestamp;
 
@@ -108,8 +109,10 @@ impl Expected {
         match self {
             Self::Denied => records.is_empty(),
             Self::Records(want) => {
-                let mut want: Vec<String> = want.iter().map(ToString::to_string).collect();
-                let mut got: Vec<String> = records.iter().map(ToString::to_string).collect();
+                // Compared as faithful text: TXT ["ab"] is not TXT ["a", "b"], though
+                // hickory's own text of both is `ab`.
+                let mut want: Vec<String> = want.iter().map(rdata_text).collect();
+                let mut got: Vec<String> = records.iter().map(rdata_text).collect();
                 want.sort();
                 got.sort();
                 want == got
@@ -124,7 +127,7 @@ impl Expected {
             Self::Records(r) => {
                 let mut items: Vec<String> = r
                     .iter()
-                    .map(|d| format!("{} {d}", d.record_type()))
+                    .map(|d| format!("{} {}", d.record_type(), rdata_text(d)))
                     .collect();
                 items.sort();
                 if items.is_empty() {

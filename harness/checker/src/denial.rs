@@ -38,10 +38,10 @@ use super::view::Rrset;
 ///   value used by BIND, Knot and PowerDNS").
 /// - BIND 9.18 (`delv`): insecure above 150 (CHANGES 5630, 9.16.16: "Treat DNSSEC responses
 ///   containing NSEC3 records with iteration counts greater than 150 as insecure").
-/// - hickory-resolver 0.26: insecure above 100, bogus above 500 (its soft and hard limits,
-///   hickory-dns PR #2899).
+/// - hickory-resolver 0.26: insecure above 100, bogus above 500 (its default soft and hard
+///   limits, hickory-dns PR #2899); the harness sets its soft limit to this one.
 ///
-/// The cases between 51 and 150 iterations (and hickory's above 100) are listed divergences
+/// The cases between 51 and 150 iterations (and hickory's above 500) are listed divergences
 /// with these causes.
 pub const NSEC3_ITERATION_LIMIT: u16 = 50;
 

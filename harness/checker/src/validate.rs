@@ -44,7 +44,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use dnssec::keys::key_tag;
-use dnssec::zone::{dname_substitute, dname_target};
+use dnssec::presentation::dname_target;
+use dnssec::zone::dname_substitute;
 use dnssec::{DsDigest, SignedZone};
 use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS, RRSIG};
 use hickory_proto::dnssec::{Algorithm, PublicKey, Verifier};

@@ -18,8 +18,9 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use dnssec::keys::key_tag;
+use dnssec::presentation::dname_target;
 use dnssec::signed::synthesised_cname;
-use dnssec::zone::{dname_substitute, dname_target};
+use dnssec::zone::dname_substitute;
 use dnssec::{Lookup, SignedRrset, SignedZone};
 use hickory_proto::dnssec::PublicKey;
 use hickory_proto::dnssec::rdata::{DNSSECRData, RRSIG};
@@ -270,7 +271,7 @@ impl Rrset {
                     u8::from(k.public_key().algorithm())
                 ),
                 RData::NS(ns) => ns.0.to_string(),
-                other => other.to_string(),
+                other => dnssec::presentation::rdata_text(other),
             })
             .collect();
         let body = if matches!(

@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use dnssec::presentation::rdata_text;
 use hickory_proto::dnssec::rdata::DNSKEY;
 use hickory_proto::rr::{Name, RecordType};
 use jiff::Timestamp;
@@ -482,7 +483,7 @@ impl LiveCheck {
                 } else {
                     answer
                         .iter()
-                        .map(|r| format!("{} {r}", r.record_type()))
+                        .map(|r| format!("{} {}", r.record_type(), rdata_text(r)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 };

@@ -10,8 +10,10 @@
 //! §4.3.2): the data at the name, a CNAME there, the expansion of the wildcard at the closest
 //! encloser, or the CNAME a DNAME above the name synthesises.
 
-use dnssec::zone::{dname_rdata, dname_substitute, label_count, rdata_text, wildcard_of};
-use hickory_proto::rr::rdata::CNAME;
+use dnssec::Zone;
+use dnssec::presentation::{parse_rdata, rdata_text, split_field};
+use dnssec::zone::{dname_rdata, dname_substitute, label_count, wildcard_of};
+use hickory_proto::rr::rdata::{CNAME, SOA};
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use checker::Expected;
@@ -58,37 +60,38 @@ impl RegistrantRecord {
             line: line.to_string(),
             reason,
         };
-        let mut tokens: Vec<&str> = line.split_whitespace().collect();
-        if tokens.len() < 3 {
-            return Err(err("expected OWNER [TTL] [IN] TYPE DATA".into()));
-        }
-        let owner = Name::from_ascii(absolute(tokens.remove(0), domain))
+        let fields = || err("expected OWNER [TTL] [IN] TYPE DATA".into());
+        let (owner, mut rest) = split_field(line).ok_or_else(fields)?;
+        let owner = Name::from_ascii(absolute(owner, domain))
             .map_err(|e| err(format!("owner: {e}")))?
             .to_lowercase();
-        let ttl = match tokens.first().and_then(|t| t.parse::<u32>().ok()) {
+        let mut next = || -> Result<&str, RecordError> {
+            let (field, after) = split_field(rest).ok_or_else(fields)?;
+            rest = after;
+            Ok(field)
+        };
+        let mut type_token = next()?;
+        let ttl = match type_token.parse::<u32>() {
             // RFC 2181 §8: a TTL has 31 bits; refused, not cut down.
-            Some(t) if t > MAX_TTL => {
+            Ok(t) if t > MAX_TTL => {
                 return Err(err(format!(
                     "TTL {t} is longer than a DNS TTL can be ({MAX_TTL} seconds; RFC 2181 §8)"
                 )));
             }
-            Some(t) => {
-                tokens.remove(0);
+            Ok(t) => {
+                type_token = next()?;
                 Some(t)
             }
-            None => None,
+            Err(_) => None,
         };
-        if tokens.first().is_some_and(|t| t.eq_ignore_ascii_case("IN")) {
-            tokens.remove(0);
+        if type_token.eq_ignore_ascii_case("IN") {
+            type_token = next()?;
         }
-        let Some(type_token) = (!tokens.is_empty()).then(|| tokens.remove(0)) else {
-            return Err(err("no type".into()));
-        };
         let rtype: RecordType = type_token
             .to_ascii_uppercase()
             .parse()
             .map_err(|e| err(format!("type {type_token:?}: {e}")))?;
-        if tokens.is_empty() {
+        if rest.is_empty() {
             return Err(err("no data".into()));
         }
         // Which data field is a domain name, by position.
@@ -99,23 +102,27 @@ impl RegistrantRecord {
             _ if type_token.eq_ignore_ascii_case("DNAME") => Some(0),
             _ => None,
         };
-        let mut fields: Vec<String> = tokens.iter().map(|t| t.to_string()).collect();
-        if let Some(i) = name_field {
-            let Some(f) = fields.get_mut(i) else {
-                return Err(err(format!("{rtype} needs a name in field {}", i + 1)));
-            };
-            *f = absolute(f, domain);
-        }
-        let rdata = if rtype == RecordType::DNAME {
-            // hickory-proto has no DNAME type; the engine keeps it as opaque rdata.
-            let [target] = fields.as_slice() else {
-                return Err(err("DNAME needs one target name".into()));
-            };
-            let target = Name::from_ascii(target).map_err(|e| err(format!("DNAME target: {e}")))?;
-            dname_rdata(&target).map_err(|e| err(e.to_string()))?
-        } else {
-            RData::try_from_str(rtype, &fields.join(" "))
-                .map_err(|e| err(format!("{rtype} data: {e}")))?
+        let rdata = match name_field {
+            // The types with a name field hold no character-strings: their fields are words.
+            Some(i) => {
+                let mut words: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
+                let Some(f) = words.get_mut(i) else {
+                    return Err(err(format!("{rtype} needs a name in field {}", i + 1)));
+                };
+                *f = absolute(f, domain);
+                if rtype == RecordType::DNAME {
+                    // hickory-proto has no DNAME type; the engine keeps it as opaque rdata.
+                    let [target] = words.as_slice() else {
+                        return Err(err("DNAME needs one target name".into()));
+                    };
+                    let target =
+                        Name::from_ascii(target).map_err(|e| err(format!("DNAME target: {e}")))?;
+                    dname_rdata(&target).map_err(|e| err(e.to_string()))?
+                } else {
+                    parse_rdata(rtype, &words.join(" ")).map_err(|e| err(e.to_string()))?
+                }
+            }
+            None => parse_rdata(rtype, rest).map_err(|e| err(e.to_string()))?,
         };
         Ok(Self {
             owner,
@@ -143,6 +150,79 @@ pub fn parse_all(domain: &str, lines: &[String]) -> Result<Vec<RegistrantRecord>
         .iter()
         .map(|l| RegistrantRecord::parse(domain, l))
         .collect()
+}
+
+/// What an operator puts around a registrant's records in the zone it serves: its name
+/// servers at the apex and its TTLs.
+#[derive(Debug, Clone, Copy)]
+pub struct ZoneFrame<'a> {
+    /// Name server host names (absolute, without the final dot).
+    pub ns: &'a [String],
+    /// TTL of the apex NS RRset.
+    pub ttl_ns: u32,
+    /// TTL of a record whose line gives none.
+    pub ttl_data: u32,
+    /// Negative TTL: the SOA minimum and the SOA's own TTL.
+    pub ttl_negative: u32,
+}
+
+/// Why an operator cannot build a registrant's zone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZoneBuildError {
+    /// The operator's own part (origin, SOA, apex NS) is refused.
+    #[error("{0}")]
+    Frame(String),
+    /// A record cannot be read, or cannot stand beside the others (a CNAME beside other data,
+    /// TTLs that differ within an RRset, NS or DNAME at a wildcard).
+    #[error("record {line:?}: {reason}")]
+    Record {
+        /// Which of the lines.
+        index: usize,
+        /// The line as written.
+        line: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The unsigned zone an operator serves for `domain`: an SOA, its NS at the apex, and every
+/// line of the registrant. Shared by the operators and the scenario loader, so that a set of
+/// records no zone can hold is refused with its line when the file is read, not at setup.
+pub fn build_zone(
+    domain: &str,
+    lines: &[String],
+    frame: ZoneFrame<'_>,
+) -> Result<Zone, ZoneBuildError> {
+    let domain = domain.trim_end_matches('.');
+    let frame_err = |e: &dyn std::fmt::Display| ZoneBuildError::Frame(e.to_string());
+    let origin = Name::from_ascii(format!("{domain}.")).map_err(|e| frame_err(&e))?;
+    let ns1 = frame.ns.first().map_or("ns1.invalid", String::as_str);
+    let soa = SOA::new(
+        Name::from_ascii(format!("{ns1}.")).map_err(|e| frame_err(&e))?,
+        Name::from_ascii(format!("hostmaster.{domain}.")).map_err(|e| frame_err(&e))?,
+        1,
+        3600,
+        900,
+        1_209_600,
+        frame.ttl_negative,
+    );
+    let mut zone = Zone::new(origin, soa, frame.ttl_negative).map_err(|e| frame_err(&e))?;
+    for ns in frame.ns {
+        zone.add_text(&format!("{domain}. {} NS {ns}.", frame.ttl_ns))
+            .map_err(|e| frame_err(&e))?;
+    }
+    for (index, line) in lines.iter().enumerate() {
+        let record_err = |reason: String| ZoneBuildError::Record {
+            index,
+            line: line.clone(),
+            reason,
+        };
+        let record = RegistrantRecord::parse(domain, line).map_err(|e| record_err(e.reason))?;
+        zone.add_text(&record.to_zone_line(frame.ttl_data))
+            .map_err(|e| record_err(e.to_string()))?;
+    }
+    zone.take_changes();
+    Ok(zone)
 }
 
 /// What every answer to `qname`/`qtype` must carry, given the registrant's records, as an
@@ -205,7 +285,7 @@ pub fn expected(
         })
         .min_by_key(|r| label_count(&r.owner));
     if let Some(d) = dname {
-        let target = dnssec::zone::dname_target(&d.rdata)?;
+        let target = dnssec::presentation::dname_target(&d.rdata)?;
         let new = dname_substitute(&qname, &d.owner, &target)?;
         return Some(Expected::Records(vec![RData::CNAME(CNAME(new))]));
     }
@@ -271,6 +351,40 @@ mod tests {
             "@ MX 10",
         ] {
             assert!(RegistrantRecord::parse("ex.nl", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// A character-string keeps its blanks, quotes and octets through the zone line the
+    /// operators load, and the content check tells one string from two.
+    #[test]
+    fn txt_strings_survive_the_zone_line() {
+        let r = RegistrantRecord::parse("ex.nl", r#"@ TXT "v=spf1 a  -all" "say \"hi\"""#).unwrap();
+        assert_eq!(
+            r.to_zone_line(60),
+            r#"ex.nl. 60 IN TXT "v=spf1 a  -all" "say \"hi\"""#
+        );
+        let mut zone = dnssec::Zone::new(
+            n("ex.nl."),
+            hickory_proto::rr::rdata::SOA::new(n("ns.ex.nl."), n("h.ex.nl."), 1, 1, 1, 1, 1),
+            60,
+        )
+        .unwrap();
+        zone.add_text(&r.to_zone_line(60)).unwrap();
+        let served: Vec<RData> = zone
+            .rrset(&n("ex.nl."), RecordType::TXT)
+            .unwrap()
+            .rdata()
+            .to_vec();
+        assert_eq!(served, vec![r.rdata.clone()]);
+        let one = RegistrantRecord::parse("ex.nl", r#"@ TXT "ab""#).unwrap();
+        let two = RegistrantRecord::parse("ex.nl", "@ TXT a b").unwrap();
+        assert!(!Expected::Records(vec![one.rdata]).holds_for_records(&[two.rdata]));
+        for bad in [
+            r#"@ TXT "open"#,
+            r#"@ TXT "\300""#,
+            "@ CAA 0 issue \"x\\\"\"",
+        ] {
+            assert!(RegistrantRecord::parse("ex.nl", bad).is_err(), "{bad}");
         }
     }
 
@@ -342,7 +456,7 @@ mod tests {
         let apex = n("ex.nl.");
         for (q, t, want) in [
             ("a.shop.ex.nl.", RecordType::A, "A 192.0.2.20"),
-            ("a.b.shop.ex.nl.", RecordType::TXT, "TXT shop"),
+            ("a.b.shop.ex.nl.", RecordType::TXT, "TXT \"shop\""),
             ("a.shop.ex.nl.", RecordType::MX, "denied"),
             ("main.shop.ex.nl.", RecordType::A, "A 192.0.2.21"),
             ("main.shop.ex.nl.", RecordType::TXT, "denied"),
@@ -379,7 +493,7 @@ mod tests {
 
         use std::collections::BTreeSet;
 
-        use dnssec::{SigningPolicy, Zone, ZoneSigner};
+        use dnssec::{SigningPolicy, ZoneSigner};
         use hickory_proto::rr::rdata::SOA;
         use proptest::prelude::*;
 
@@ -438,7 +552,7 @@ mod tests {
                 let recs = loadable(lines);
                 let apex = n("ex.nl.");
                 let soa = SOA::new(n("ns1.ex.nl."), n("h.ex.nl."), 1, 3600, 900, 1_209_600, 300);
-                let mut zone = Zone::new(apex.clone(), soa, 300).unwrap();
+                let mut zone = dnssec::Zone::new(apex.clone(), soa, 300).unwrap();
                 zone.add_text("ex.nl. 3600 NS ns1.ex.nl.").unwrap();
                 for r in &recs {
                     zone.add_text(&r.to_zone_line(300)).unwrap();

@@ -403,7 +403,8 @@ fn read_answer(m: &Message) -> ResolverAnswer {
                 r.name.to_ascii().to_ascii_lowercase(),
                 r.ttl,
                 r.record_type(),
-                r.data
+                // Faithful text: hickory's own loses the quotes of TXT and HINFO strings.
+                dnssec::presentation::rdata_text(&r.data)
             )
         })
         .collect();

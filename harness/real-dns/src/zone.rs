@@ -325,7 +325,7 @@ pub(crate) fn parse_record(zone: &str, line: &str, default_ttl: u32) -> Result<Z
         (token, rest) = split_token(rest).ok_or_else(|| bad("no type"))?;
     }
     let rtype = token.to_ascii_uppercase();
-    rtype
+    let record_type = rtype
         .parse::<RecordType>()
         .map_err(|_| bad("unknown record type"))?;
     if RESERVED.contains(&rtype.as_str()) {
@@ -338,7 +338,16 @@ pub(crate) fn parse_record(zone: &str, line: &str, default_ttl: u32) -> Result<Z
     if rdata.is_empty() {
         return Err(bad("no rdata"));
     }
-    let rdata = absolute_rdata(&rtype, rdata, zone);
+    let rdata = match record_type {
+        // Character-strings go to the server quoted and escaped whatever way the line wrote
+        // them: PowerDNS takes TXT content only in quotes.
+        RecordType::TXT | RecordType::HINFO => {
+            let data = dnssec::presentation::parse_rdata(record_type, rdata)
+                .map_err(|e| bad(&e.to_string()))?;
+            dnssec::presentation::rdata_text(&data)
+        }
+        _ => absolute_rdata(&rtype, rdata, zone),
+    };
     Ok(ZoneRecord {
         owner,
         rtype,
@@ -523,6 +532,12 @@ mod tests {
         assert_eq!(r.to_string(), "sub.ex.nl. 60 NS ns.other.example.");
         let r = parse_record("ex.nl", "txt TXT \"two  words\"", 60).unwrap();
         assert_eq!(r.rdata, "\"two  words\"");
+        // Unquoted or escaped character-strings reach the server quoted (PowerDNS wants them so).
+        let r = parse_record("ex.nl", "txt TXT hello \"say \\\"hi\\\"\" \\195\\169", 60).unwrap();
+        assert_eq!(r.rdata, "\"hello\" \"say \\\"hi\\\"\" \"\\195\\169\"");
+        let r = parse_record("ex.nl", "host HINFO pc \"Debian GNU/Linux\"", 60).unwrap();
+        assert_eq!(r.rdata, "\"pc\" \"Debian GNU/Linux\"");
+        assert!(parse_record("ex.nl", "txt TXT \"open", 60).is_err());
         let r = parse_record("ex.nl", "_sip._tcp SRV 0 5 5060 sip", 60).unwrap();
         assert_eq!(r.rdata, "0 5 5060 sip.ex.nl.");
     }

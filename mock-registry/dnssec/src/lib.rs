@@ -77,6 +77,7 @@ pub mod fixture_keys;
 pub mod keys;
 mod params;
 mod pmap;
+pub mod presentation;
 #[cfg(feature = "net")]
 pub mod query;
 #[cfg(feature = "net")]

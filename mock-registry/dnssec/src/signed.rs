@@ -29,7 +29,8 @@ use super::keys::KeyPair;
 pub use super::params::Nsec3Hash;
 use super::params::{Denial, Nsec3Config, Setup};
 use super::pmap::ChunkedMap;
-use super::zone::{dname_substitute, dname_target, label_count, rdata_text, wildcard_of};
+use super::presentation::{dname_target, rdata_text};
+use super::zone::{dname_substitute, label_count, wildcard_of};
 
 /// An RRset with the RRSIGs that cover it (none when it is not signed: delegation NS, glue, or a
 /// fault).

@@ -15,7 +15,7 @@
 //!
 //! DNAME (RFC 6672) is supported although hickory-proto 0.26 has no DNAME rdata type: it reads
 //! DNAME records as opaque rdata, so [`dname_rdata`] writes the target in that form (lowercase,
-//! uncompressed, RFC 6672 §2.5) and [`dname_target`] reads it back. Names below a DNAME are
+//! uncompressed, RFC 6672 §2.5) and [`dname_target`](crate::presentation::dname_target) reads it back. Names below a DNAME are
 //! occluded (RFC 6672 §2.3): the signer neither signs nor serves them.
 //!
 //! The zone remembers which owner names changed since [`Zone::take_changes`] was last called, so
@@ -26,12 +26,11 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::ops::Bound;
 
+use crate::presentation::{parse_rdata, rdata_text, split_field};
 use hickory_proto::dnssec::rdata::{DNSSECRData, DS};
 use hickory_proto::rr::rdata::{A, AAAA, NS, NULL, SOA};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{
-    BinDecodable, BinDecoder, BinEncodable, BinEncoder, Restrict,
-};
+use hickory_proto::serialize::binary::{BinDecoder, BinEncodable, BinEncoder, Restrict};
 
 /// Why a change to a zone was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -262,21 +261,6 @@ pub fn dname_rdata(target: &Name) -> Result<RData, ZoneError> {
     })
 }
 
-/// The target of DNAME rdata made by [`dname_rdata`] or read off the wire.
-pub fn dname_target(rdata: &RData) -> Option<Name> {
-    match rdata {
-        RData::Unknown {
-            code: RecordType::DNAME,
-            rdata,
-        } => {
-            let mut decoder = BinDecoder::new(&rdata.anything);
-            let name = Name::read(&mut decoder).ok()?;
-            (decoder.is_empty()).then_some(name)
-        }
-        _ => None,
-    }
-}
-
 /// The name a DNAME at `owner` pointing at `target` redirects `qname` to (RFC 6672 §2.2):
 /// `qname`'s labels below `owner` in front of `target`. None when `qname` is not strictly
 /// below `owner` or the result would be longer than 255 octets.
@@ -293,11 +277,6 @@ pub fn dname_substitute(qname: &Name, owner: &Name, target: &Name) -> Option<Nam
             .ok()?;
     }
     Some(out.to_lowercase())
-}
-
-/// Rdata in presentation form; DNAME (opaque to hickory) as its target name.
-pub fn rdata_text(rdata: &RData) -> String {
-    dname_target(rdata).map_or_else(|| rdata.to_string(), |t| t.to_string())
 }
 
 /// A delegation as the parent publishes it: NS at the cut, glue addresses, DS.
@@ -450,37 +429,28 @@ impl Zone {
     /// Parses and adds one record given as `name ttl type rdata` (presentation format, absolute
     /// names), e.g. `www.example. 300 A 192.0.2.1`. Handy for tests and examples.
     pub fn add_text(&mut self, line: &str) -> Result<&mut Self, ZoneError> {
-        let mut parts = line.split_whitespace();
         let bad = |what: &str| ZoneError::Parse(format!("{what} in {line:?}"));
-        let name: Name = parts
-            .next()
-            .ok_or_else(|| bad("no owner"))?
-            .parse()
-            .map_err(|_| bad("bad owner"))?;
-        let ttl: u32 = parts
-            .next()
-            .ok_or_else(|| bad("no TTL"))?
-            .parse()
-            .map_err(|_| bad("bad TTL"))?;
-        let mut rtype_text = parts.next().ok_or_else(|| bad("no type"))?;
+        let (owner, rest) = split_field(line).ok_or_else(|| bad("no owner"))?;
+        let name: Name = owner.parse().map_err(|_| bad("bad owner"))?;
+        let (ttl, rest) = split_field(rest).ok_or_else(|| bad("no TTL"))?;
+        let ttl: u32 = ttl.parse().map_err(|_| bad("bad TTL"))?;
+        let (mut rtype_text, mut rest) = split_field(rest).ok_or_else(|| bad("no type"))?;
         if rtype_text.eq_ignore_ascii_case("IN") {
-            rtype_text = parts.next().ok_or_else(|| bad("no type"))?;
+            (rtype_text, rest) = split_field(rest).ok_or_else(|| bad("no type"))?;
         }
         let rtype: RecordType = rtype_text.parse().map_err(|_| bad("bad type"))?;
         if SIGNER_TYPES.contains(&rtype) {
             return Err(ZoneError::SignerManaged { name, rtype });
         }
-        let rest: Vec<&str> = parts.collect();
         let rdata = if rtype == RecordType::DNAME {
             // hickory cannot parse DNAME text: one absolute name.
-            let [target] = rest.as_slice() else {
-                return Err(bad("a DNAME needs exactly one target name"));
+            let target: Name = match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
+                [target] => target.parse().map_err(|_| bad("bad DNAME target"))?,
+                _ => return Err(bad("a DNAME needs exactly one target name")),
             };
-            let target: Name = target.parse().map_err(|_| bad("bad DNAME target"))?;
             dname_rdata(&target)?
         } else {
-            RData::try_from_str(rtype, &rest.join(" "))
-                .map_err(|e| ZoneError::Parse(format!("{e} in {line:?}")))?
+            parse_rdata(rtype, rest).map_err(|e| ZoneError::Parse(format!("{e} in {line:?}")))?
         };
         self.add(&name, ttl, rdata)
     }
@@ -955,7 +925,10 @@ mod tests {
         let mut zone = Zone::new(n("example."), soa(), 3600).unwrap();
         zone.add_text("Old.example. 300 DNAME New.Other.").unwrap();
         let set = zone.rrset(&n("old.example."), RecordType::DNAME).unwrap();
-        assert_eq!(dname_target(&set.rdata()[0]), Some(n("new.other.")));
+        assert_eq!(
+            crate::presentation::dname_target(&set.rdata()[0]),
+            Some(n("new.other."))
+        );
         assert!(
             zone.to_presentation()
                 .contains("old.example. 300 IN DNAME new.other.")

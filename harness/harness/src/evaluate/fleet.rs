@@ -30,6 +30,7 @@
 use std::collections::BTreeMap;
 
 use checker::Expected;
+use dnssec::presentation::rdata_text;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, RecordType};
 use jiff::{SignedDuration, Timestamp};
@@ -633,7 +634,7 @@ fn content_failure(
     let has = |r: &RData| {
         at_name
             .iter()
-            .any(|(t, d)| *t == r.record_type().to_string() && *d == r.to_string())
+            .any(|(t, d)| *t == r.record_type().to_string() && *d == rdata_text(r))
     };
     match expected {
         Expected::Records(set) => {
@@ -641,7 +642,7 @@ fn content_failure(
                 Some(format!(
                     "not the registrant's content ({})",
                     set.iter()
-                        .map(|r| format!("{} {r}", r.record_type()))
+                        .map(|r| format!("{} {}", r.record_type(), rdata_text(r)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))

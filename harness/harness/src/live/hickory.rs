@@ -125,6 +125,10 @@ pub fn resolver(
     Resolver::builder_with_config(config, TokioRuntimeProvider::default())
         .with_options(options)
         .with_trust_anchor(Arc::new(trust))
+        // The harness's validator's policy for costly NSEC3 chains (RFC 9276 §3.2: above the
+        // limit, insecure), so that a comparison judges validation rather than two policies.
+        // hickory-resolver would otherwise allow 100.
+        .nsec3_iteration_limits(Some(checker::NSEC3_ITERATION_LIMIT), None)
         .build()
         .map_err(|e| format!("hickory-resolver: {e}"))
 }

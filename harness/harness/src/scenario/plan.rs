@@ -1186,7 +1186,40 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                         ));
                     }
                 }
-                list.iter().map(|r| r.get_ref().clone()).collect()
+                let lines: Vec<String> = list.iter().map(|r| r.get_ref().clone()).collect();
+                // Together, as every operator the domain may live at builds its zone: a CNAME
+                // beside other data or TTLs that differ within an RRset are refused here.
+                for r in &registrars {
+                    let o = &r.operator;
+                    let frame = crate::records::ZoneFrame {
+                        ns: &o.ns,
+                        ttl_ns: o.ttl_ns,
+                        ttl_data: o.ttl_data,
+                        ttl_negative: o.ttl_negative,
+                    };
+                    match crate::records::build_zone(&name, &lines, frame) {
+                        Ok(_) => {}
+                        Err(crate::records::ZoneBuildError::Record { index, reason, .. }) => {
+                            let span = list.get(index).map_or_else(|| d.name.span(), |r| r.span());
+                            return Err(p.err(
+                                &span,
+                                format!(
+                                    "domain {name}: record {:?} cannot be served by registrar \
+                                     {}'s operator: {reason}",
+                                    lines.get(index).map_or("", String::as_str),
+                                    r.label
+                                ),
+                            ));
+                        }
+                        Err(e) => {
+                            return Err(p.err(
+                                &d.name.span(),
+                                format!("domain {name}: registrar {}'s operator: {e}", r.label),
+                            ));
+                        }
+                    }
+                }
+                lines
             }
             None => {
                 let defaults: Vec<String> = vec![

@@ -286,6 +286,42 @@ fn a_registrant_record_the_operators_cannot_read_is_refused_with_its_line() {
     }
 }
 
+/// Records that each read well but cannot stand together in a zone are refused at load, with
+/// the line of the one that breaks it and the operator that could not build the zone.
+#[test]
+fn records_no_zone_can_hold_together_are_refused_with_their_line() {
+    for (records, why) in [
+        (
+            r#""@ CNAME other.example.""#,
+            "\"@ CNAME other.example.\" cannot be served by registrar A's operator: example.nl.: \
+             a CNAME cannot join other data",
+        ),
+        (r#""*.x NS ns.other.""#, "cannot hold NS, DS or DNAME"),
+        // Registrar B's operator gives a line without a TTL 30 minutes, A's one hour: the
+        // RRset holds together at A only.
+        (
+            r#""www 3600 A 192.0.2.1",
+  "www A 192.0.2.2""#,
+            "\"www A 192.0.2.2\" cannot be served by registrar B's operator: A at \
+             www.example.nl. has TTL 3600; a record with TTL 1800 cannot join it",
+        ),
+    ] {
+        let text = GOOD
+            .replace(
+                "checks = [\"www A\", \"@ MX\"]",
+                &format!("records = [\n  {records}\n]\nchecks = [\"www A\"]"),
+            )
+            .replace(
+                "ttl = { dnskey = \"30m\" }",
+                "ttl = { dnskey = \"30m\", data = \"30m\" }",
+            );
+        let e = parse_str(&text).unwrap_err();
+        assert!(e.message.contains(why), "{records}: {e}");
+        let want = if records.contains('\n') { 26 } else { 25 };
+        assert_eq!(e.line, Some(want), "{records}: {e}");
+    }
+}
+
 #[test]
 fn expected_failures_are_check_ids() {
     let text = GOOD.replace(

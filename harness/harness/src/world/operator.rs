@@ -24,7 +24,7 @@ use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, RecordType};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::records::RegistrantRecord;
+use crate::records::{ZoneFrame, build_zone};
 use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{OperatorFault, OperatorSpec};
 
@@ -357,33 +357,17 @@ impl Operator {
         signed: bool,
         algorithm: Option<u8>,
     ) -> Result<(), OperatorError> {
-        let origin = Name::from_ascii(format!("{domain}.")).map_err(|e| self.err(e))?;
-        let ns1 = self
-            .spec
-            .ns
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "ns1.invalid".into());
-        let soa = SOA::new(
-            Name::from_ascii(format!("{ns1}.")).map_err(|e| self.err(e))?,
-            Name::from_ascii(format!("hostmaster.{domain}.")).map_err(|e| self.err(e))?,
-            1,
-            3600,
-            900,
-            1_209_600,
-            self.spec.ttl_negative,
-        );
-        let mut zone = Zone::new(origin, soa, self.spec.ttl_negative).map_err(|e| self.err(e))?;
-        for ns in &self.spec.ns {
-            zone.add_text(&format!("{domain}. {} NS {ns}.", self.spec.ttl_ns))
-                .map_err(|e| self.err(e))?;
-        }
-        for r in records {
-            let record = RegistrantRecord::parse(domain, r).map_err(|e| self.err(e))?;
-            zone.add_text(&record.to_zone_line(self.spec.ttl_data))
-                .map_err(|e| self.err(format!("record {r:?}: {e}")))?;
-        }
-        zone.take_changes();
+        let zone = build_zone(
+            domain,
+            records,
+            ZoneFrame {
+                ns: &self.spec.ns,
+                ttl_ns: self.spec.ttl_ns,
+                ttl_data: self.spec.ttl_data,
+                ttl_negative: self.spec.ttl_negative,
+            },
+        )
+        .map_err(|e| self.err(e))?;
         self.zones.insert(
             domain.into(),
             HostedZone {

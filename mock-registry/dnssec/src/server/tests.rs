@@ -235,7 +235,7 @@ fn dnames_redirect_what_is_below_them_with_a_synthesised_cname() {
     assert_eq!(m.answers[2].name, n("a.old.example."));
     assert_eq!(m.answers[2].data.to_string(), "a.new.other.");
     assert_eq!(
-        crate::zone::dname_target(&m.answers[0].data),
+        crate::presentation::dname_target(&m.answers[0].data),
         Some(n("new.other."))
     );
     // Into the zone: followed, to x.mail.example., which does not exist (RFC 6604: the
