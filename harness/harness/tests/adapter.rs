@@ -301,6 +301,12 @@ async fn every_way_a_registrar_process_fails_is_reported_with_its_stderr() {
     let garbage = failure_of("read l; echo 'hello, harness'").await;
     assert!(garbage.contains("not a protocol message"), "{garbage}");
 
+    // Writing without end, or bytes that are not text: refused at once, memory bounded.
+    let endless = failure_of("read l; cat /dev/zero").await;
+    assert!(endless.contains("a line longer than"), "{endless}");
+    let binary = failure_of(r"read l; printf '\377\376\n'; sleep 5").await;
+    assert!(binary.contains("not UTF-8"), "{binary}");
+
     let hang = failure_of("read l; sleep 60").await;
     assert!(hang.contains("no answer to message 1 within"), "{hang}");
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use epp::secdns::KeyData;
 use jiff::Timestamp;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use super::protocol::{DnsChoice, FromRegistrar, JsonKey, OperatorOp, ToRegistrar};
@@ -26,13 +26,87 @@ use crate::world::operator::{self, OperatorError};
 /// work on loopback, which takes milliseconds; this only bounds a hung process.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The longest line the harness reads from a registrar process, on stdout (one protocol
+/// message) or stderr. The largest message a registrar sends is a tick report or an operator
+/// request with a zone's records: kilobytes. The bound keeps a process that writes without end
+/// (a bug, or `cat /dev/zero` as a subject) from filling the harness's memory before its
+/// timeout comes.
+pub const MAX_LINE: usize = 4 << 20;
+
+/// How much of an offending stdout line a failure message quotes.
+const QUOTED: usize = 300;
+
+/// How much of a stderr line is kept (the last 200 lines are): enough for a panic message or a
+/// protocol message echoed for debugging, bounded however long the process's lines are.
+const STDERR_KEPT: usize = 4096;
+
+/// Why a line from a process could not be read.
+#[derive(Debug)]
+enum LineError {
+    /// Reading failed: the pipe is gone, as at its end.
+    Gone,
+    TooLong,
+    NotUtf8(std::str::Utf8Error),
+}
+
+/// The next line of `r` without its end (`\n` or `\r\n`), at most [`MAX_LINE`] bytes of it;
+/// `None` at the end of the stream. A longer line is an error, and so is one that is not UTF-8.
+async fn next_line<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<Option<String>, LineError> {
+    let mut buf = Vec::new();
+    let limit = u64::try_from(MAX_LINE)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let n = (&mut *r)
+        .take(limit)
+        .read_until(b'\n', &mut buf)
+        .await
+        .map_err(|_| LineError::Gone)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    } else if buf.len() > MAX_LINE {
+        return Err(LineError::TooLong);
+    }
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|e| LineError::NotUtf8(e.utf8_error()))
+}
+
+/// The start of `line`, for a message about it, control characters escaped (a report is read
+/// on a terminal).
+fn quote(line: &str) -> String {
+    cut(line, QUOTED)
+}
+
+/// The first `max` characters of `line`, control characters escaped, with the length of the
+/// whole when it was longer.
+fn cut(line: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in line.chars().take(max) {
+        if c.is_control() && c != '\t' {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    if line.chars().nth(max).is_some() {
+        out.push_str(&format!("… ({} bytes)", line.len()));
+    }
+    out
+}
+
 /// A registrar process.
 #[derive(Debug)]
 pub struct SubjectProcess {
     label: String,
     child: Child,
     stdin: ChildStdin,
-    stdout: Lines<BufReader<ChildStdout>>,
+    stdout: BufReader<ChildStdout>,
     stderr: Arc<StdMutex<Vec<String>>>,
     /// The task collecting stderr; awaited when the process is gone, so a failure report
     /// carries everything it wrote, however loaded the machine is.
@@ -74,13 +148,24 @@ impl SubjectProcess {
             })?;
         let piped = |what: &str| RegistrarError::Process(format!("registrar {label}: no {what}"));
         let stdin = child.stdin.take().ok_or_else(|| piped("stdin"))?;
-        let stdout = BufReader::new(child.stdout.take().ok_or_else(|| piped("stdout"))?).lines();
+        let stdout = BufReader::new(child.stdout.take().ok_or_else(|| piped("stdout"))?);
         let stderr_pipe = child.stderr.take().ok_or_else(|| piped("stderr"))?;
         let stderr = Arc::new(StdMutex::new(Vec::new()));
         let sink = stderr.clone();
         let stderr_task = tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr_pipe).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            // Read to the end whatever it holds (a process blocked on a full stderr pipe would
+            // look hung); keep the last 200 lines, each cut to what a report can show.
+            let mut reader = BufReader::new(stderr_pipe);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                let limit = u64::try_from(MAX_LINE).unwrap_or(u64::MAX);
+                match (&mut reader).take(limit).read_until(b'\n', &mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                let text = String::from_utf8_lossy(&buf);
+                let line = cut(text.trim_end_matches(['\n', '\r']), STDERR_KEPT);
                 if let Ok(mut v) = sink.lock() {
                     v.push(line);
                     if v.len() > 200 {
@@ -246,14 +331,24 @@ impl SubjectProcess {
             return Err(self.gone().await);
         }
         loop {
-            let line = match tokio::time::timeout(self.timeout, self.stdout.next_line()).await {
+            let line = match tokio::time::timeout(self.timeout, next_line(&mut self.stdout)).await {
                 Err(_) => {
                     return Err(self.fail(format!(
                         "no answer to message {want} within {:?}",
                         self.timeout
                     )));
                 }
-                Ok(Err(_)) | Ok(Ok(None)) => return Err(self.gone().await),
+                Ok(Err(LineError::TooLong)) => {
+                    return Err(self.fail(format!(
+                        "wrote a line longer than {MAX_LINE} bytes: not a protocol message"
+                    )));
+                }
+                Ok(Err(LineError::NotUtf8(e))) => {
+                    return Err(self.fail(format!(
+                        "wrote something that is not a protocol message (not UTF-8: {e})"
+                    )));
+                }
+                Ok(Err(LineError::Gone)) | Ok(Ok(None)) => return Err(self.gone().await),
                 Ok(Ok(Some(l))) => l,
             };
             if line.trim().is_empty() {
@@ -263,7 +358,8 @@ impl SubjectProcess {
                 Ok(m) => m,
                 Err(e) => {
                     return Err(self.fail(format!(
-                        "wrote something that is not a protocol message ({e}): {line}"
+                        "wrote something that is not a protocol message ({e}): {}",
+                        quote(&line)
                     )));
                 }
             };
@@ -286,7 +382,8 @@ impl SubjectProcess {
                     let got = answer_id(&answer);
                     if got != Some(want) {
                         return Err(self.fail(format!(
-                            "answered message {got:?} while {want} was due: {line}"
+                            "answered message {got:?} while {want} was due: {}",
+                            quote(&line)
                         )));
                     }
                     return Ok(answer);
@@ -681,5 +778,62 @@ fn describe(op: &OperatorOp) -> String {
                 Some(v) => format!("{} key(s)", v.len()),
             }
         ),
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    async fn lines_of(bytes: &[u8]) -> Vec<Result<Option<String>, String>> {
+        let mut r = BufReader::new(bytes);
+        let mut out = Vec::new();
+        loop {
+            let next = next_line(&mut r).await;
+            let end = matches!(next, Ok(None) | Err(_));
+            out.push(next.map_err(|e| format!("{e:?}")));
+            if end {
+                return out;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn lines_end_at_newlines_and_a_long_or_broken_one_is_refused() {
+        assert_eq!(
+            lines_of(b"{}\r\n\nlast").await,
+            vec![
+                Ok(Some("{}".into())),
+                Ok(Some(String::new())),
+                Ok(Some("last".into())),
+                Ok(None)
+            ]
+        );
+        let mut exact = vec![b'x'; MAX_LINE];
+        exact.push(b'\n');
+        assert_eq!(
+            lines_of(&exact).await[0]
+                .as_ref()
+                .map(|l| l.as_ref().map(String::len)),
+            Ok(Some(MAX_LINE))
+        );
+        let long = vec![b'x'; MAX_LINE + 1];
+        assert_eq!(lines_of(&long).await, vec![Err("TooLong".into())]);
+        assert!(
+            lines_of(b"ok\n\xff\n").await[1]
+                .as_ref()
+                .unwrap_err()
+                .starts_with("NotUtf8")
+        );
+    }
+
+    #[test]
+    fn a_quote_is_short_and_escapes_control_characters() {
+        assert_eq!(quote("a\u{0}b\tc"), "a\\0b\tc");
+        let q = quote(&"y".repeat(1000));
+        assert!(
+            q.ends_with("… (1000 bytes)") && q.starts_with(&"y".repeat(QUOTED)),
+            "{q}"
+        );
     }
 }
