@@ -1319,16 +1319,39 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             .map_err(|why| p.err(&s.span(), why))
     };
 
+    // Who sponsors each domain as the steps go, to refuse a transfer to its own sponsor (the
+    // gaining registrar would find the domain already its own and give up). A raw EPP step may
+    // move a domain the loader cannot follow; after one, the check is off.
+    let mut sponsors: Vec<Option<usize>> = domains.iter().map(|d| Some(d.sponsor)).collect();
     let mut steps = Vec::new();
     for s in &f.steps {
         let span = s.span();
         // Step fields carry the step's span (see `file::StepFile`).
         let at = |v: &String| Spanned::new(span.clone(), v.clone());
+        if matches!(s.get_ref(), StepFile::Epp { .. }) {
+            sponsors.fill(None);
+        }
         steps.push(match s.get_ref().clone() {
-            StepFile::Transfer { domain: d, to } => Step::Transfer {
-                domain: domain(&at(&d))?,
-                to: lookup(&at(&to), "transfer")?,
-            },
+            StepFile::Transfer { domain: d, to } => {
+                let domain = domain(&at(&d))?;
+                let to = lookup(&at(&to), "transfer")?;
+                if let Some(slot) = sponsors.get_mut(domain) {
+                    if *slot == Some(to) {
+                        return Err(p.err(
+                            &span,
+                            format!(
+                                "transfer of {} to {}: registrar {} already sponsors it at this \
+                                 step; a transfer moves a domain to another registrar",
+                                domains[domain].name, registrars[to].label, registrars[to].label
+                            ),
+                        ));
+                    }
+                    if slot.is_some() {
+                        *slot = Some(to);
+                    }
+                }
+                Step::Transfer { domain, to }
+            }
             StepFile::RequestToken { domain: d } => Step::RequestToken {
                 domain: domain(&at(&d))?,
             },

@@ -322,6 +322,25 @@ fn records_no_zone_can_hold_together_are_refused_with_their_line() {
     }
 }
 
+/// A transfer to the registrar that sponsors the domain at that step is refused with its line;
+/// a move there and back is not, and after a raw EPP step (which may move a domain) the loader
+/// does not guess.
+#[test]
+fn a_transfer_to_the_sponsor_of_the_moment_is_refused() {
+    let back = "[[steps]]\ndo = \"transfer\"\ndomain = \"example.nl\"\nto = \"A\"\n\n[expect]";
+    parse_str(&GOOD.replace("[expect]", back)).unwrap();
+    let twice = "[[steps]]\ndo = \"transfer\"\ndomain = \"example.nl\"\nto = \"B\"\n\n[expect]";
+    let e = parse_str(&GOOD.replace("[expect]", twice)).unwrap_err();
+    assert!(
+        e.message
+            .contains("transfer of example.nl to B: registrar B already sponsors it"),
+        "{e}"
+    );
+    assert_eq!(e.line, Some(35), "{e}");
+    let raw = "[[steps]]\ndo = \"epp\"\nregistrar = \"A\"\nxml = \"<epp xmlns=\\\"urn:ietf:params:xml:ns:epp-1.0\\\"><hello/></epp>\"\nexpect_code = 1000\n\n";
+    parse_str(&GOOD.replace("[expect]", &format!("{raw}{twice}"))).unwrap();
+}
+
 #[test]
 fn expected_failures_are_check_ids() {
     let text = GOOD.replace(
