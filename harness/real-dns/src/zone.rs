@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use dnssec::presentation::split_field;
 use hickory_proto::rr::{Name, RecordType};
 
 use crate::error::{Error, Result};
@@ -308,21 +309,21 @@ pub(crate) fn parse_records(
 /// One relative presentation line → an absolute record.
 pub(crate) fn parse_record(zone: &str, line: &str, default_ttl: u32) -> Result<ZoneRecord> {
     let bad = |reason: &str| Error::invalid("record", line, reason);
-    let (owner_text, rest) = split_token(line).ok_or_else(|| bad("empty line"))?;
+    let (owner_text, rest) = split_field(line).ok_or_else(|| bad("empty line"))?;
     let owner = absolute(owner_text, zone);
     Name::from_ascii(&owner).map_err(|e| bad(&format!("owner: {e}")))?;
     let apex = format!("{zone}.");
     if owner != apex && !owner.ends_with(&format!(".{apex}")) {
         return Err(bad("owner is outside the zone"));
     }
-    let (mut token, mut rest) = split_token(rest).ok_or_else(|| bad("no type"))?;
+    let (mut token, mut rest) = split_field(rest).ok_or_else(|| bad("no type"))?;
     let mut ttl = default_ttl;
     if token.chars().all(|c| c.is_ascii_digit()) {
         ttl = token.parse().map_err(|_| bad("TTL out of range"))?;
-        (token, rest) = split_token(rest).ok_or_else(|| bad("no type"))?;
+        (token, rest) = split_field(rest).ok_or_else(|| bad("no type"))?;
     }
     if token.eq_ignore_ascii_case("IN") {
-        (token, rest) = split_token(rest).ok_or_else(|| bad("no type"))?;
+        (token, rest) = split_field(rest).ok_or_else(|| bad("no type"))?;
     }
     let rtype = token.to_ascii_uppercase();
     let record_type = rtype
@@ -354,17 +355,6 @@ pub(crate) fn parse_record(zone: &str, line: &str, default_ttl: u32) -> Result<Z
         ttl,
         rdata,
     })
-}
-
-/// The first whitespace-separated token and the rest of the line (kept as is, so quoted
-/// TXT strings keep their spaces).
-fn split_token(s: &str) -> Option<(&str, &str)> {
-    let s = s.trim_start();
-    if s.is_empty() {
-        return None;
-    }
-    let end = s.find(char::is_whitespace).unwrap_or(s.len());
-    Some((&s[..end], &s[end..]))
 }
 
 /// A name as written in a zone file, made absolute against `zone` (no final dot).

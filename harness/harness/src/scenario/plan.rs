@@ -435,6 +435,18 @@ pub struct OperatorSpec {
     pub signals: bool,
 }
 
+impl OperatorSpec {
+    /// What this operator puts around a registrant's records in the zones it builds.
+    pub fn zone_frame(&self) -> crate::records::ZoneFrame<'_> {
+        crate::records::ZoneFrame {
+            ns: &self.ns,
+            ttl_ns: self.ttl_ns,
+            ttl_data: self.ttl_data,
+            ttl_negative: self.ttl_negative,
+        }
+    }
+}
+
 /// The reference registrars' poll interval where a scenario sets none: 30 minutes.
 pub const DEFAULT_POLL_INTERVAL: u64 = 1800;
 
@@ -1190,14 +1202,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                 // Together, as every operator the domain may live at builds its zone: a CNAME
                 // beside other data or TTLs that differ within an RRset are refused here.
                 for r in &registrars {
-                    let o = &r.operator;
-                    let frame = crate::records::ZoneFrame {
-                        ns: &o.ns,
-                        ttl_ns: o.ttl_ns,
-                        ttl_data: o.ttl_data,
-                        ttl_negative: o.ttl_negative,
-                    };
-                    match crate::records::build_zone(&name, &lines, frame) {
+                    match crate::records::build_zone(&name, &lines, r.operator.zone_frame()) {
                         Ok(_) => {}
                         Err(crate::records::ZoneBuildError::Record { index, reason, .. }) => {
                             let span = list.get(index).map_or_else(|| d.name.span(), |r| r.span());
@@ -1335,8 +1340,8 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
             StepFile::Transfer { domain: d, to } => {
                 let domain = domain(&at(&d))?;
                 let to = lookup(&at(&to), "transfer")?;
-                if let Some(slot) = sponsors.get_mut(domain) {
-                    if *slot == Some(to) {
+                if let Some(Some(sponsor)) = sponsors.get_mut(domain) {
+                    if *sponsor == to {
                         return Err(p.err(
                             &span,
                             format!(
@@ -1346,9 +1351,7 @@ pub(crate) fn plan(path: &Path, text: &str, f: file::File) -> Result<Scenario, S
                             ),
                         ));
                     }
-                    if slot.is_some() {
-                        *slot = Some(to);
-                    }
+                    *sponsor = to;
                 }
                 Step::Transfer { domain, to }
             }

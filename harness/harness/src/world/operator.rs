@@ -24,7 +24,7 @@ use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, RecordType};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::records::{ZoneFrame, build_zone};
+use crate::records::build_zone;
 use crate::scenario::{DenialKind, KeyScheme};
 use crate::scenario::{OperatorFault, OperatorSpec};
 
@@ -357,17 +357,7 @@ impl Operator {
         signed: bool,
         algorithm: Option<u8>,
     ) -> Result<(), OperatorError> {
-        let zone = build_zone(
-            domain,
-            records,
-            ZoneFrame {
-                ns: &self.spec.ns,
-                ttl_ns: self.spec.ttl_ns,
-                ttl_data: self.spec.ttl_data,
-                ttl_negative: self.spec.ttl_negative,
-            },
-        )
-        .map_err(|e| self.err(e))?;
+        let zone = build_zone(domain, records, self.spec.zone_frame()).map_err(|e| self.err(e))?;
         self.zones.insert(
             domain.into(),
             HostedZone {
